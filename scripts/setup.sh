@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs every Debian package eventsift needs (idempotent; Debian 12, as root
+# or with sudo) and builds the release preset.
+#   scripts/setup.sh              # packages + release build
+#   scripts/setup.sh --no-build   # packages only
+#   scripts/setup.sh --preset dev # packages + another preset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset=release
+build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --preset) preset="$2"; shift ;;
+    *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Build dependencies.
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-program-options-dev libboost-dev
+  libsimdjson-dev libre2-dev librdkafka-dev libyaml-cpp-dev
+  libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
+  python3 python3-jsonschema python3-evtx libevtx-utils kcat python3-confluent-kafka
+  clang libclang-rt-14-dev clang-format clang-tidy
+  default-jre-headless maven curl procps hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Java and Maven may come from outside Debian's packages on some machines.
+if command -v java >/dev/null && command -v mvn >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do
+    case "$p" in default-jre-headless|maven) ;; *) filtered+=("$p") ;; esac
+  done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all Debian packages present" >&2
+fi
+
+if [ "$build" -eq 1 ]; then
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+fi

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs the whole test suite:
+#   1. Debian packages (scripts/setup.sh), release build, all CTest tests
+#      (unit, end-to-end, differential, and Kafka integration against a real
+#      broker that deploy/kafka/kafka.sh fetches and starts);
+#   2. the same suite under ASan+UBSan (preset asan; Kafka tests excluded);
+#   3. a short libFuzzer run of each decoder (preset fuzz).
+# ES_SKIP_ASAN=1 / ES_SKIP_FUZZ=1 skip stages 2 / 3 for a quick local loop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+scripts/setup.sh --preset release
+ctest --preset release -j "$jobs" --timeout 600
+
+if [ "${ES_SKIP_ASAN:-0}" != 1 ]; then
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  ctest --preset asan -j "$jobs" --timeout 900 -LE 'kafka|bench'
+fi
+
+if [ "${ES_SKIP_FUZZ:-0}" != 1 ] && [ -x tests/fuzz/run.sh ]; then
+  tests/fuzz/run.sh --seconds "${ES_FUZZ_SECONDS:-30}"
+fi
+echo "eventsift: all test stages passed"

@@ -1,0 +1,55 @@
+#pragma once
+// Alert: what correlation produces and every sink ships. Its wire form is
+// schemas/alert.schema.json (rendered by alert_json.cc); docs/alerts.md
+// explains every field. Bump kAlertSchemaVersion on any incompatible change.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/core/time_util.h"
+#include "src/event/owned_event.h"
+
+namespace eventsift {
+
+inline constexpr char kAlertSchemaVersion[] = "eventsift.alert/v1";
+
+// Whether a host's Exchange build predates the March 2023 SU, which EEMS needs
+// to trust the Office Config Service's new certificate.
+enum class BuildStatus : uint8_t {
+  kUnknown,     // no build seen for the host
+  kOutdated,    // older than March 2023: EEMS cannot fetch mitigations
+  kBorderline,  // exactly the March 2023 SU (see docs/alerts.md)
+  kCurrent,     // newer than March 2023
+  kNoEems,      // build predates EEMS altogether (E2016 < CU22, E2019 < CU11)
+};
+
+struct ExchangeBuildInfo {
+  std::string version;  // normalized "15.2.1118.20"
+  std::string product;  // "Exchange Server 2019 CU12"
+  BuildStatus status = BuildStatus::kUnknown;
+  std::string source;   // where the build came from: "event 4999 @file:line", "inventory"
+};
+
+struct AlertRule {
+  std::string id, title, description, severity, remediation;
+  std::vector<std::string> references;
+};
+
+struct Alert {
+  std::string alert_id;  // deterministic: same input, same id
+  AlertRule rule;
+  std::string host;                     // normalized host key
+  std::vector<std::string> host_names;  // raw names seen for this host, sorted
+  std::optional<ExchangeBuildInfo> exchange;
+  FileTime first_seen = 0;
+  FileTime last_seen = 0;
+  FileTime window_start = 0;
+  FileTime window_end = 0;
+  uint64_t count = 0;       // matching events in this window
+  uint64_t suppressed = 0;  // matching events folded into this alert by suppression
+  std::vector<OwnedEvent> samples;  // up to the rule's sample limit, in time order
+};
+
+}  // namespace eventsift

@@ -1,0 +1,14 @@
+// Placeholder: `eventsift spool` lands with its work.
+#include <fmt/format.h>
+
+#include "src/app/command.h"
+#include "src/app/exit_codes.h"
+
+namespace eventsift::app {
+
+int RunSpool(const std::vector<std::string>& args) {
+  fmt::print(stderr, "eventsift spool: not available in this build yet\n");
+  return kExitFailure;
+}
+
+}  // namespace eventsift::app

@@ -1,0 +1,23 @@
+#pragma once
+// EventHandler: what a decoder hands its events to.
+
+#include "src/event/event.h"
+
+namespace eventsift {
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+
+  // Called with the <System> fields filled and `data`/`message` still empty.
+  // Returning false lets the decoder skip decoding EventData and the message
+  // for this event (scan: no loaded rule can match it). The event is then
+  // still delivered to OnEvent, with an empty payload, so counts stay exact.
+  virtual bool WantPayload(const Event& header) { return true; }
+
+  // Called once per event, from one thread at a time, in input order. The
+  // event and everything it points to is valid only during the call.
+  virtual void OnEvent(const Event& event) = 0;
+};
+
+}  // namespace eventsift

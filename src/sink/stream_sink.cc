@@ -1,0 +1,40 @@
+#include "src/sink/stream_sink.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace eventsift {
+
+Result<std::unique_ptr<StreamSink>> StreamSink::Open(const std::string& path, bool append) {
+  if (path == "-") return std::unique_ptr<StreamSink>(new StreamSink(stdout, false, path));
+  std::FILE* f = std::fopen(path.c_str(), append ? "ab" : "wb");
+  if (f == nullptr) {
+    return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno))).At(path);
+  }
+  return std::unique_ptr<StreamSink>(new StreamSink(f, true, path));
+}
+
+StreamSink::~StreamSink() {
+  if (owned_ && file_ != nullptr) std::fclose(file_);
+}
+
+Status StreamSink::Send(const Alert& alert, std::string_view json) {
+  stats_.received.Add();
+  if (std::fwrite(json.data(), 1, json.size(), file_) != json.size() || std::fputc('\n', file_) == EOF) {
+    stats_.failed.Add();
+    return Status::IOError(fmt::format("write failed: {}", std::strerror(errno))).At(path_);
+  }
+  stats_.delivered.Add();
+  return Status::OK();
+}
+
+Status StreamSink::Flush(std::chrono::milliseconds) {
+  if (std::fflush(file_) != 0) {
+    return Status::IOError(fmt::format("flush failed: {}", std::strerror(errno))).At(path_);
+  }
+  return Status::OK();
+}
+
+}  // namespace eventsift

@@ -1,0 +1,35 @@
+#include "src/core/time_util.h"
+
+#include <gtest/gtest.h>
+
+namespace eventsift {
+namespace {
+
+TEST(TimeUtilTest, FormatsFileTime) {
+  // 2021-11-19T16:52:33.8337335Z from the MSExchange WEC sample.
+  auto t = ParseEventTime("2021-11-19T16:52:33.8337335Z");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(FormatRfc3339(*t), "2021-11-19T16:52:33.8337335Z");
+  EXPECT_EQ(FormatRfc3339(*t, 3), "2021-11-19T16:52:33.833Z");
+  EXPECT_EQ(FormatRfc3339(*t, 0), "2021-11-19T16:52:33Z");
+  EXPECT_EQ(FormatRfc3339(kFileTimeUnixEpoch), "1970-01-01T00:00:00.0000000Z");
+  EXPECT_EQ(FormatRfc3339(0, 0), "1601-01-01T00:00:00Z");
+}
+
+TEST(TimeUtilTest, ParsesExportForms) {
+  auto ms = ParseEventTime("/Date(1595374458918)/");
+  ASSERT_TRUE(ms.has_value());
+  EXPECT_EQ(FormatRfc3339(*ms, 3), "2020-07-21T23:34:18.918Z");
+  EXPECT_EQ(ParseEventTime("\\/Date(1595374458918)\\/"), ms);
+  auto no_zone = ParseEventTime("2017-12-19 17:45:02");
+  ASSERT_TRUE(no_zone.has_value());
+  EXPECT_EQ(FormatRfc3339(*no_zone, 0), "2017-12-19T17:45:02Z");
+  auto offset = ParseEventTime("2024-03-14T15:54:25+02:00");
+  ASSERT_TRUE(offset.has_value());
+  EXPECT_EQ(FormatRfc3339(*offset, 0), "2024-03-14T13:54:25Z");
+  EXPECT_FALSE(ParseEventTime("yesterday").has_value());
+  EXPECT_FALSE(ParseEventTime("2024-13-01T00:00:00Z").has_value());
+}
+
+}  // namespace
+}  // namespace eventsift

@@ -1,0 +1,272 @@
+#include "src/daemon/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace eventsift::daemon {
+
+namespace {
+
+// Thrown inside this file only and turned into a Status by ParseConfig, so a
+// deep validation path does not need a return check at every step.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void Fail(const std::string& key, const std::string& why) {
+  throw ConfigError(fmt::format("{}: {}", key, why));
+}
+
+std::string Join(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+void CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
+  if (!map.IsMap()) Fail(where.empty() ? "(top level)" : where, "expected a mapping");
+  for (const auto& kv : map) {
+    std::string key = kv.first.as<std::string>();
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      Fail(Join(where, key), fmt::format("unknown key (allowed: {})", list));
+    }
+  }
+}
+
+template <typename T>
+void Read(const YAML::Node& map, const std::string& where, const char* key, T* out) {
+  YAML::Node n = map[key];
+  if (!n) return;
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    Fail(Join(where, key), fmt::format("expected {}", std::is_same_v<T, std::string> ? "a string"
+                                                      : std::is_same_v<T, bool>      ? "true or false"
+                                                                                     : "a number"));
+  }
+}
+
+void ReadStrings(const YAML::Node& map, const std::string& where, const char* key,
+                 std::vector<std::string>* out) {
+  YAML::Node n = map[key];
+  if (!n) return;
+  if (n.IsScalar()) {
+    *out = {n.as<std::string>()};
+    return;
+  }
+  if (!n.IsSequence()) Fail(Join(where, key), "expected a list of strings");
+  out->clear();
+  for (size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) Fail(fmt::format("{}[{}]", Join(where, key), i), "expected a string");
+    out->push_back(n[i].as<std::string>());
+  }
+}
+
+void RequirePositive(int64_t v, const std::string& key) {
+  if (v <= 0) Fail(key, "must be greater than 0");
+}
+
+SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
+  SourceConfig s;
+  if (!n.IsMap()) Fail(where, "expected a mapping");
+  std::string type;
+  Read(n, where, "type", &type);
+  if (type == "directory") {
+    s.type = SourceType::kDirectory;
+    CheckKeys(n, where, {"name", "type", "path", "include", "exclude", "start_at", "rotate_wait_ms",
+                         "max_line_bytes"});
+  } else if (type == "stdin") {
+    s.type = SourceType::kStdin;
+    CheckKeys(n, where, {"name", "type", "max_line_bytes"});
+  } else if (type == "tcp") {
+    s.type = SourceType::kTcp;
+    CheckKeys(n, where, {"name", "type", "address", "port", "max_connections", "max_line_bytes"});
+  } else {
+    Fail(Join(where, "type"), fmt::format("'{}' is not one of directory, stdin, tcp", type));
+  }
+  Read(n, where, "name", &s.name);
+  if (s.name.empty()) Fail(Join(where, "name"), "required");
+  Read(n, where, "path", &s.path);
+  if (s.type == SourceType::kDirectory && s.path.empty()) Fail(Join(where, "path"), "required");
+  ReadStrings(n, where, "include", &s.include);
+  ReadStrings(n, where, "exclude", &s.exclude);
+  if (s.type == SourceType::kDirectory && s.include.empty()) {
+    Fail(Join(where, "include"), "needs at least one pattern");
+  }
+  std::string start_at = "beginning";
+  Read(n, where, "start_at", &start_at);
+  if (start_at != "beginning" && start_at != "end") {
+    Fail(Join(where, "start_at"), "must be 'beginning' or 'end'");
+  }
+  s.start_at_end = start_at == "end";
+  Read(n, where, "rotate_wait_ms", &s.rotate_wait_ms);
+  if (s.rotate_wait_ms < 0) Fail(Join(where, "rotate_wait_ms"), "must be 0 or more");
+  Read(n, where, "address", &s.address);
+  int64_t port = s.port;
+  Read(n, where, "port", &port);
+  if (s.type == SourceType::kTcp && (port <= 0 || port > 65535)) {
+    Fail(Join(where, "port"), "required, 1 to 65535");
+  }
+  s.port = static_cast<uint16_t>(port);
+  Read(n, where, "max_connections", &s.max_connections);
+  if (s.max_connections == 0) Fail(Join(where, "max_connections"), "must be greater than 0");
+  Read(n, where, "max_line_bytes", &s.max_line_bytes);
+  if (s.max_line_bytes < 1024) Fail(Join(where, "max_line_bytes"), "must be at least 1024");
+  return s;
+}
+
+SinkConfig ReadSink(const YAML::Node& n, const std::string& where) {
+  SinkConfig s;
+  if (!n.IsMap()) Fail(where, "expected a mapping");
+  std::string type;
+  Read(n, where, "type", &type);
+  if (type == "stdout") {
+    s.type = SinkType::kStdout;
+    CheckKeys(n, where, {"type"});
+  } else if (type == "file") {
+    s.type = SinkType::kFile;
+    CheckKeys(n, where, {"type", "path"});
+    Read(n, where, "path", &s.path);
+    if (s.path.empty()) Fail(Join(where, "path"), "required");
+  } else if (type == "kafka") {
+    s.type = SinkType::kKafka;
+    CheckKeys(n, where, {"type", "brokers", "topic", "properties", "spool_dir", "spool_max_bytes"});
+    Read(n, where, "brokers", &s.brokers);
+    Read(n, where, "topic", &s.topic);
+    if (s.brokers.empty()) Fail(Join(where, "brokers"), "required");
+    if (s.topic.empty()) Fail(Join(where, "topic"), "required");
+    Read(n, where, "spool_dir", &s.spool_dir);
+    Read(n, where, "spool_max_bytes", &s.spool_max_bytes);
+    if (YAML::Node props = n["properties"]) {
+      if (!props.IsMap()) Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
+      for (const auto& kv : props) {
+        if (!kv.second.IsScalar()) {
+          Fail(Join(where, "properties." + kv.first.as<std::string>()), "expected a string value");
+        }
+        s.properties.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+      }
+    }
+  } else {
+    Fail(Join(where, "type"), fmt::format("'{}' is not one of stdout, file, kafka", type));
+  }
+  return s;
+}
+
+DaemonConfig ReadConfig(const YAML::Node& root) {
+  DaemonConfig c;
+  CheckKeys(root, "", {"state_dir", "checkpoint_interval_ms", "shutdown_timeout_ms", "rules",
+                       "correlation", "sources", "sinks", "metrics", "log", "exit_when_sources_end"});
+  Read(root, "", "state_dir", &c.state_dir);
+  if (c.state_dir.empty()) Fail("state_dir", "must not be empty");
+  Read(root, "", "checkpoint_interval_ms", &c.checkpoint_interval_ms);
+  RequirePositive(c.checkpoint_interval_ms, "checkpoint_interval_ms");
+  Read(root, "", "shutdown_timeout_ms", &c.shutdown_timeout_ms);
+  RequirePositive(c.shutdown_timeout_ms, "shutdown_timeout_ms");
+  Read(root, "", "exit_when_sources_end", &c.exit_when_sources_end);
+  if (YAML::Node rules = root["rules"]) {
+    CheckKeys(rules, "rules", {"paths"});
+    ReadStrings(rules, "rules", "paths", &c.rule_paths);
+  }
+  if (YAML::Node corr = root["correlation"]) {
+    CheckKeys(corr, "correlation", {"allowed_lateness_seconds", "merge_short_host_names"});
+    Read(corr, "correlation", "allowed_lateness_seconds", &c.allowed_lateness_seconds);
+    if (c.allowed_lateness_seconds < 0) Fail("correlation.allowed_lateness_seconds", "must be 0 or more");
+    Read(corr, "correlation", "merge_short_host_names", &c.merge_short_host_names);
+  }
+  YAML::Node sources = root["sources"];
+  if (!sources || !sources.IsSequence() || sources.size() == 0) {
+    Fail("sources", "required: a list of at least one source");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    std::string where = fmt::format("sources[{}]", i);
+    c.sources.push_back(ReadSource(sources[i], where));
+    if (!names.insert(c.sources.back().name).second) {
+      Fail(where + ".name", fmt::format("'{}' is used by an earlier source", c.sources.back().name));
+    }
+  }
+  YAML::Node sinks = root["sinks"];
+  if (!sinks || !sinks.IsSequence() || sinks.size() == 0) {
+    Fail("sinks", "required: a list of at least one sink");
+  }
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    c.sinks.push_back(ReadSink(sinks[i], fmt::format("sinks[{}]", i)));
+    if (c.sinks.back().type == SinkType::kKafka && c.sinks.back().spool_dir.empty()) {
+      c.sinks.back().spool_dir = c.state_dir + "/spool";
+    }
+  }
+  if (YAML::Node m = root["metrics"]) {
+    CheckKeys(m, "metrics", {"address"});
+    Read(m, "metrics", "address", &c.metrics_address);
+    if (!c.metrics_address.empty() && c.metrics_address.rfind(':') == std::string::npos) {
+      Fail("metrics.address", "expected host:port");
+    }
+  }
+  if (YAML::Node l = root["log"]) {
+    CheckKeys(l, "log", {"format", "level", "max_repeats_per_minute"});
+    std::string format = "json";
+    Read(l, "log", "format", &format);
+    if (format == "json") {
+      c.log_format = LogFormat::kJson;
+    } else if (format == "logfmt") {
+      c.log_format = LogFormat::kLogfmt;
+    } else {
+      Fail("log.format", "must be 'json' or 'logfmt'");
+    }
+    Read(l, "log", "level", &c.log_level);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!kLevels.count(c.log_level)) Fail("log.level", "must be one of trace, debug, info, warn, error, off");
+    Read(l, "log", "max_repeats_per_minute", &c.log_max_repeats_per_minute);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string_view SourceTypeName(SourceType t) {
+  switch (t) {
+    case SourceType::kDirectory: return "directory";
+    case SourceType::kStdin: return "stdin";
+    case SourceType::kTcp: return "tcp";
+  }
+  return "unknown";
+}
+
+std::string_view SinkTypeName(SinkType t) {
+  switch (t) {
+    case SinkType::kStdout: return "stdout";
+    case SinkType::kFile: return "file";
+    case SinkType::kKafka: return "kafka";
+  }
+  return "unknown";
+}
+
+Result<DaemonConfig> ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    DaemonConfig c = ReadConfig(root);
+    c.path = origin;
+    return c;
+  } catch (const ConfigError& e) {
+    return Status::InvalidArgument(e.what()).At(origin);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("not valid YAML: {}", e.msg))
+        .At(origin, Where::kNone, static_cast<uint64_t>(e.mark.line + 1));
+  }
+}
+
+Result<DaemonConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open config file").At(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+}  // namespace eventsift::daemon

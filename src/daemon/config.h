@@ -1,0 +1,86 @@
+#pragma once
+// DaemonConfig: the one YAML file that configures `eventsift daemon`
+// (deploy/eventsift.yaml is the documented example, schemas/config.schema.json
+// its schema). LoadConfig validates everything before the daemon starts or
+// reloads: an error names the key path ("sources[1].port: ...") and the
+// running configuration is kept. Unknown keys are errors, so a typo cannot
+// silently fall back to a default (Vector's deny_unknown_fields).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "src/core/result.h"
+
+namespace eventsift::daemon {
+
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp };
+enum class SinkType : uint8_t { kStdout, kFile, kKafka };
+enum class LogFormat : uint8_t { kJson, kLogfmt };
+
+struct SourceConfig {
+  std::string name;  // unique; metrics label and checkpoint key
+  SourceType type = SourceType::kDirectory;
+  // directory
+  std::string path;
+  std::vector<std::string> include = {"*.json", "*.ndjson", "*.jsonl", "*.evtx"};
+  std::vector<std::string> exclude;
+  bool start_at_end = false;  // start_at: beginning | end
+  int64_t rotate_wait_ms = 2000;
+  // tcp
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  uint32_t max_connections = 64;
+  // directory, stdin, tcp
+  uint64_t max_line_bytes = 1 << 20;
+};
+
+struct SinkConfig {
+  SinkType type = SinkType::kStdout;
+  std::string path;  // file
+  // kafka
+  std::string brokers;
+  std::string topic;
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::string spool_dir;  // default: <state_dir>/spool
+  uint64_t spool_max_bytes = 1ULL << 30;
+};
+
+struct DaemonConfig {
+  std::string path;  // the file it was loaded from
+  // Checkpoints and correlation state live here (created if missing).
+  std::string state_dir = "/var/lib/eventsift";
+  // Upper bound on how old the newest checkpoint can be while running.
+  int64_t checkpoint_interval_ms = 5000;
+  // SIGTERM: stop reading, drain, flush sinks, checkpoint, exit within this.
+  int64_t shutdown_timeout_ms = 20000;
+  // Rule files/directories; empty: detect::DefaultRulePaths().
+  std::vector<std::string> rule_paths;
+  // Streaming watermark = newest event time seen - (longest rule window +
+  // allowed_lateness): windows ending before it are emitted.
+  int64_t allowed_lateness_seconds = 300;
+  bool merge_short_host_names = true;
+  std::vector<SourceConfig> sources;
+  std::vector<SinkConfig> sinks;
+  // host:port of /healthz and /metrics; empty disables the endpoint.
+  std::string metrics_address = "127.0.0.1:9464";
+  LogFormat log_format = LogFormat::kJson;
+  std::string log_level = "info";
+  // The same input error (source + kind) is logged at most this many times a
+  // minute; the rest are counted (metrics) and summarised.
+  uint32_t log_max_repeats_per_minute = 10;
+  // Stop (drain, flush, exit 0) once every source has ended (stdin at EOF).
+  bool exit_when_sources_end = true;
+};
+
+// Reads and validates the file. Never throws.
+Result<DaemonConfig> LoadConfig(const std::string& path);
+// Validates YAML text (`origin` names it in errors). Never throws.
+Result<DaemonConfig> ParseConfig(const std::string& yaml_text, const std::string& origin);
+
+std::string_view SourceTypeName(SourceType t);
+std::string_view SinkTypeName(SinkType t);
+
+}  // namespace eventsift::daemon

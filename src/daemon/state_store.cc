@@ -1,0 +1,276 @@
+#include "src/daemon/state_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "src/core/json_writer.h"
+
+namespace eventsift::daemon {
+
+namespace {
+
+void WriteOwnedEvent(const OwnedEvent& e, JsonWriter* w) {
+  w->BeginObject();
+  w->KV("provider", e.provider);
+  w->KV("provider_guid", e.provider_guid);
+  w->KV("channel", e.channel);
+  w->KV("computer", e.computer);
+  w->KV("user_sid", e.user_sid);
+  w->KV("message", e.message);
+  w->KV("file", e.file);
+  w->KVUInt("event_id", e.event_id);
+  w->KVUInt("qualifiers", e.qualifiers);
+  w->KVBool("has_qualifiers", e.has_qualifiers);
+  w->KVUInt("version", e.version);
+  w->KVUInt("level", e.level);
+  w->KVUInt("opcode", e.opcode);
+  w->KVUInt("task", e.task);
+  w->KVUInt("keywords", e.keywords);
+  w->KVInt("time", e.time);
+  w->KVUInt("record_id", e.record_id);
+  w->KVUInt("process_id", e.process_id);
+  w->KVUInt("thread_id", e.thread_id);
+  w->KVUInt("offset", e.offset);
+  w->KVUInt("line", e.line);
+  w->KVUInt("chunk", e.chunk);
+  w->Key("data");
+  w->BeginArray();
+  for (const auto& [name, value] : e.data) {
+    w->BeginArray();
+    w->String(name);
+    w->String(value);
+    w->EndArray();
+  }
+  w->EndArray();
+  w->EndObject();
+}
+
+// Small typed getters over the DOM: a wrong type is a corrupt state file.
+struct Reader {
+  std::string origin;
+  Status status;
+
+  template <typename T>
+  T Get(simdjson::dom::object o, const char* key, T fallback) {
+    T v{};
+    auto err = o[key].get(v);
+    if (err == simdjson::NO_SUCH_FIELD) return fallback;
+    if (err && status.ok()) status = Status::Corruption(fmt::format("bad field '{}'", key)).At(origin);
+    return err ? fallback : v;
+  }
+  std::string Str(simdjson::dom::object o, const char* key) {
+    return std::string(Get<std::string_view>(o, key, ""));
+  }
+  uint64_t U(simdjson::dom::object o, const char* key) { return Get<uint64_t>(o, key, 0); }
+  int64_t I(simdjson::dom::object o, const char* key) { return Get<int64_t>(o, key, 0); }
+};
+
+OwnedEvent ReadOwnedEvent(simdjson::dom::object o, Reader* r) {
+  OwnedEvent e;
+  e.provider = r->Str(o, "provider");
+  e.provider_guid = r->Str(o, "provider_guid");
+  e.channel = r->Str(o, "channel");
+  e.computer = r->Str(o, "computer");
+  e.user_sid = r->Str(o, "user_sid");
+  e.message = r->Str(o, "message");
+  e.file = r->Str(o, "file");
+  e.event_id = static_cast<uint32_t>(r->U(o, "event_id"));
+  e.qualifiers = static_cast<uint16_t>(r->U(o, "qualifiers"));
+  e.has_qualifiers = r->Get<bool>(o, "has_qualifiers", false);
+  e.version = static_cast<uint8_t>(r->U(o, "version"));
+  e.level = static_cast<uint8_t>(r->U(o, "level"));
+  e.opcode = static_cast<uint8_t>(r->U(o, "opcode"));
+  e.task = static_cast<uint16_t>(r->U(o, "task"));
+  e.keywords = r->U(o, "keywords");
+  e.time = r->I(o, "time");
+  e.record_id = r->U(o, "record_id");
+  e.process_id = static_cast<uint32_t>(r->U(o, "process_id"));
+  e.thread_id = static_cast<uint32_t>(r->U(o, "thread_id"));
+  e.offset = r->U(o, "offset");
+  e.line = r->U(o, "line");
+  e.chunk = static_cast<uint32_t>(r->U(o, "chunk"));
+  simdjson::dom::array data;
+  if (!o["data"].get(data)) {
+    for (simdjson::dom::element pair : data) {
+      simdjson::dom::array kv;
+      std::string_view name, value;
+      if (pair.get(kv) || kv.at(0).get(name) || kv.at(1).get(value)) {
+        r->status = Status::Corruption("bad event data pair").At(r->origin);
+        break;
+      }
+      e.data.emplace_back(std::string(name), std::string(value));
+    }
+  }
+  return e;
+}
+
+Status ErrnoStatus(const std::string& what, const std::string& path) {
+  return Status::IOError(fmt::format("{}: {}", what, std::strerror(errno))).At(path);
+}
+
+}  // namespace
+
+std::string SerializeState(const DaemonState& s) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.KVInt("version", DaemonState::kVersion);
+  w.KVInt("saved_at_unix_ms", s.saved_at_unix_ms);
+  w.KVInt("max_event_time", s.max_event_time);
+  w.Key("files");
+  w.BeginArray();
+  for (const auto& f : s.files) {
+    w.BeginObject();
+    w.KV("source", f.source);
+    w.KV("path", f.path);
+    w.KVUInt("dev", f.id.dev);
+    w.KVUInt("ino", f.id.ino);
+    w.KVUInt("fingerprint", f.fingerprint);
+    w.KVUInt("fingerprint_len", f.fingerprint_len);
+    w.KVBool("evtx", f.evtx);
+    w.KVUInt("offset", f.offset);
+    w.KVUInt("line_no", f.line_no);
+    w.KVUInt("evtx_next_chunk", f.evtx_next_chunk);
+    w.KVUInt("evtx_last_record_id", f.evtx_last_record_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("hits");
+  w.BeginArray();
+  for (const auto& h : s.hits) {
+    w.BeginObject();
+    w.KV("rule_id", h.rule_id);
+    w.Key("event");
+    WriteOwnedEvent(h.event, &w);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("emitted");
+  w.BeginArray();
+  for (const auto& a : s.emitted) {
+    w.BeginObject();
+    w.KV("alert_id", a.alert_id);
+    w.KVInt("window_end", a.window_end);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  out.push_back('\n');
+  return out;
+}
+
+Result<DaemonState> ParseState(std::string_view json, const std::string& origin) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root)) {
+    return Status::Corruption(fmt::format("not JSON: {}", simdjson::error_message(err))).At(origin);
+  }
+  Reader r{origin, Status::OK()};
+  if (r.I(root, "version") != DaemonState::kVersion) {
+    return Status::Unsupported("unknown state version").At(origin);
+  }
+  DaemonState s;
+  s.saved_at_unix_ms = r.I(root, "saved_at_unix_ms");
+  s.max_event_time = r.I(root, "max_event_time");
+  simdjson::dom::array arr;
+  if (!root["files"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o;
+      if (el.get(o)) return Status::Corruption("bad files entry").At(origin);
+      source::FileCheckpoint f;
+      f.source = r.Str(o, "source");
+      f.path = r.Str(o, "path");
+      f.id.dev = r.U(o, "dev");
+      f.id.ino = r.U(o, "ino");
+      f.fingerprint = r.U(o, "fingerprint");
+      f.fingerprint_len = static_cast<uint32_t>(r.U(o, "fingerprint_len"));
+      f.evtx = r.Get<bool>(o, "evtx", false);
+      f.offset = r.U(o, "offset");
+      f.line_no = r.U(o, "line_no");
+      f.evtx_next_chunk = static_cast<uint32_t>(r.U(o, "evtx_next_chunk"));
+      f.evtx_last_record_id = r.U(o, "evtx_last_record_id");
+      s.files.push_back(std::move(f));
+    }
+  }
+  if (!root["hits"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o, ev;
+      if (el.get(o) || o["event"].get(ev)) return Status::Corruption("bad hits entry").At(origin);
+      s.hits.push_back(PendingHit{r.Str(o, "rule_id"), ReadOwnedEvent(ev, &r)});
+    }
+  }
+  if (!root["emitted"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o;
+      if (el.get(o)) return Status::Corruption("bad emitted entry").At(origin);
+      s.emitted.push_back(EmittedAlert{r.Str(o, "alert_id"), r.I(o, "window_end")});
+    }
+  }
+  if (!r.status.ok()) return r.status;
+  return s;
+}
+
+Status StateStore::Open() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create state directory: {}", ec.message())).At(dir_);
+  if (::access(dir_.c_str(), W_OK) != 0) return ErrnoStatus("state directory not writable", dir_);
+  return Status::OK();
+}
+
+Result<DaemonState> StateStore::Load() const {
+  std::string p = path();
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return Status::NotFound("no saved state").At(p);
+    return ErrnoStatus("cannot open", p);
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseState(ss.str(), p);
+}
+
+Status StateStore::Save(const DaemonState& state) const {
+  std::string p = path();
+  std::string tmp = p + ".tmp";
+  std::string text = SerializeState(state);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return ErrnoStatus("cannot create", tmp);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = ErrnoStatus("write", tmp);
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Status s = ErrnoStatus("fsync", tmp);
+    ::close(fd);
+    return s;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), p.c_str()) != 0) return ErrnoStatus("rename", p);
+  // The rename is durable only once the directory entry is.
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::OK();
+}
+
+}  // namespace eventsift::daemon

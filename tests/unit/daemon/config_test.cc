@@ -1,0 +1,90 @@
+#include "src/daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace eventsift::daemon {
+namespace {
+
+constexpr char kMinimal[] = R"(
+state_dir: /tmp/es-state
+sources:
+  - name: drop
+    type: directory
+    path: /tmp/in
+sinks:
+  - type: stdout
+)";
+
+TEST(ConfigTest, MinimalConfigGetsDefaults) {
+  auto c = ParseConfig(kMinimal, "mem.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c.value().sources.size(), 1u);
+  EXPECT_EQ(c.value().sources[0].type, SourceType::kDirectory);
+  EXPECT_EQ(c.value().checkpoint_interval_ms, 5000);
+  EXPECT_EQ(c.value().metrics_address, "127.0.0.1:9464");
+}
+
+TEST(ConfigTest, TheShippedExampleIsValid) {
+  auto c = LoadConfig(std::string(ES_SOURCE_DIR) + "/deploy/eventsift.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_GE(c.value().sources.size(), 1u);
+  EXPECT_GE(c.value().sinks.size(), 1u);
+}
+
+void ExpectError(const std::string& yaml, const std::string& needle) {
+  auto c = ParseConfig(yaml, "bad.yaml");
+  ASSERT_FALSE(c.has_value()) << "accepted: " << yaml;
+  EXPECT_NE(c.error().ToString().find(needle), std::string::npos) << c.error().ToString();
+}
+
+TEST(ConfigTest, ErrorsNameTheKey) {
+  ExpectError(std::string(kMinimal) + "checkpoint_interval: 5\n", "checkpoint_interval: unknown key");
+  ExpectError(R"(
+sources:
+  - {name: a, type: tcp, port: 70000}
+sinks: [{type: stdout}]
+)",
+              "sources[0].port: required, 1 to 65535");
+  ExpectError(R"(
+sources:
+  - {name: a, type: stdin}
+  - {name: a, type: directory, path: /x}
+sinks: [{type: stdout}]
+)",
+              "sources[1].name: 'a' is used by an earlier source");
+  ExpectError(R"(
+sources: [{name: a, type: stdin}]
+sinks: [{type: kafka, topic: t}]
+)",
+              "sinks[0].brokers: required");
+  ExpectError(R"(
+sources: [{name: a, type: stdin, max_line_bytes: lots}]
+sinks: [{type: stdout}]
+)",
+              "sources[0].max_line_bytes: expected a number");
+  ExpectError("sources: [\n", "not valid YAML");
+  ExpectError("state_dir: /x\n", "sources: required");
+}
+
+TEST(ConfigTest, KafkaPropertiesAndSpoolDefault) {
+  auto c = ParseConfig(R"(
+state_dir: /s
+sources: [{name: a, type: stdin}]
+sinks:
+  - type: kafka
+    brokers: localhost:9092
+    topic: alerts
+    properties: {security.protocol: plaintext, linger.ms: 5}
+)",
+                       "k.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const auto& s = c.value().sinks[0];
+  EXPECT_EQ(s.spool_dir, "/s/spool");
+  ASSERT_EQ(s.properties.size(), 2u);
+  EXPECT_EQ(s.properties[1].second, "5");
+}
+
+}  // namespace
+}  // namespace eventsift::daemon

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (preset fuzz: clang, ASan+UBSan, coverage) and
+# runs each for N seconds from a seed corpus made from tests/data and the
+# shared corpus. Prints executions and crashes per target; exits non-zero if
+# any target crashed (or leaked, timed out, or ran out of memory).
+#   tests/fuzz/run.sh --seconds 30               # what scripts/test.sh runs
+#   tests/fuzz/run.sh --seconds 600 --parallel   # both targets at once
+#   tests/fuzz/run.sh --seconds 60 --only evtx_fuzzer
+# New interesting inputs accumulate in build/fuzz/fuzz-run/corpus/<target>
+# between runs; crash inputs land in build/fuzz/fuzz-run/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+seconds=30
+parallel=0
+only=""
+rss_mb=2048
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift ;;
+    --parallel) parallel=1 ;;
+    --only) only="$2"; shift ;;
+    --rss-limit-mb) rss_mb="$2"; shift ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz --target fuzzers
+
+build=build/fuzz
+work="$build/fuzz-run"
+mkdir -p "$work/artifacts" "$work/logs"
+python3 tests/fuzz/make_seed_corpus.py --out "$work/seeds"
+
+targets=()
+for t in evtx_fuzzer json_fuzzer; do
+  [ -n "$only" ] && [ "$only" != "$t" ] && continue
+  if [ -x "$build/fuzz/$t" ]; then
+    targets+=("$t")
+  else
+    echo "run.sh: $t not built (its decoder entry point or source is missing), skipped"
+  fi
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "run.sh: no fuzz targets built"
+  exit 0
+fi
+
+run_one() {
+  local t="$1" fmt="${1%_fuzzer}"
+  local dict=()
+  [ -f "tests/fuzz/$fmt.dict" ] && dict=(-dict="tests/fuzz/$fmt.dict")
+  mkdir -p "$work/corpus/$t"
+  # -timeout: one input taking over 10 s is a hang worth reporting.
+  "$build/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout=10 \
+      -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${dict[@]}" \
+      "$work/corpus/$t" "$work/seeds/$fmt" >"$work/logs/$t.log" 2>&1
+}
+
+declare -A rc
+if [ "$parallel" -eq 1 ]; then
+  declare -A pids
+  for t in "${targets[@]}"; do run_one "$t" & pids[$t]=$!; done
+  for t in "${targets[@]}"; do
+    if wait "${pids[$t]}"; then rc[$t]=0; else rc[$t]=$?; fi
+  done
+else
+  for t in "${targets[@]}"; do
+    if run_one "$t"; then rc[$t]=0; else rc[$t]=$?; fi
+  done
+fi
+
+failed=0
+printf '\n%-14s %8s %14s %10s %8s %8s  %s\n' target seconds executions exec/s corpus crashes status
+for t in "${targets[@]}"; do
+  log="$work/logs/$t.log"
+  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  corpus=$(ls "$work/corpus/$t" | wc -l)
+  crashes=$(grep -cE '^==[0-9]+==ERROR|^SUMMARY: (Address|Undefined|Leak)|runtime error:|ERROR: libFuzzer' "$log" || true)
+  status=ok
+  if [ "${rc[$t]}" -ne 0 ] || [ "$crashes" -gt 0 ]; then
+    status="FAILED (exit ${rc[$t]}; see $log and $work/artifacts/)"
+    failed=1
+    [ "$crashes" -gt 0 ] || crashes=1
+  fi
+  printf '%-14s %8s %14s %10s %8s %8s  %s\n' "$t" "$seconds" "${execs:-?}" "${speed:-?}" "$corpus" "$crashes" "$status"
+done
+if [ "$failed" -ne 0 ]; then
+  for t in "${targets[@]}"; do
+    [ "${rc[$t]}" -ne 0 ] && { echo "--- $t (last lines)"; tail -40 "$work/logs/$t.log"; }
+  done
+  exit 1
+fi

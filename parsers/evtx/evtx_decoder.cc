@@ -1,17 +1,299 @@
-// Placeholder until the decoder lands; replaced by the evtx work.
 #include "parsers/evtx/evtx_decoder.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <functional>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
 namespace eventsift::evtx {
+
 namespace {
-class PendingDecoder : public Decoder {
- public:
-  std::string_view name() const override { return "evtx"; }
-  Status Decode(const InputSpec& input, EventHandler&, CorruptionReporter&) override {
-    return Status::Unsupported("evtx decoder not built yet").At(input.name());
+
+// Delivers one decoded chunk; returns non-OK to stop the file (--strict).
+using EmitFn = Status (*)(void* ctx, const ChunkOutput& out);
+
+// Serialises WantPayload calls from worker threads: handlers need not be
+// thread-safe.
+struct PayloadGate {
+  EventHandler* handler = nullptr;
+  std::mutex* mu = nullptr;  // null when decoding on one thread
+  static bool Ask(void* ctx, const Event& header) {
+    auto* gate = static_cast<PayloadGate*>(ctx);
+    if (gate->mu == nullptr) return gate->handler->WantPayload(header);
+    std::lock_guard<std::mutex> lock(*gate->mu);
+    return gate->handler->WantPayload(header);
   }
 };
-}  // namespace
-std::unique_ptr<Decoder> NewEvtxDecoder(const DecoderOptions&) {
-  return std::make_unique<PendingDecoder>();
+
+// Decodes chunks [0, count) of `image` with `threads` workers; `emit` sees
+// them in order on the calling thread. At most 2 x threads chunk outputs
+// exist at once, so memory does not grow with the file.
+Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name,
+                 int threads, const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx) {
+  auto chunk_at = [&](uint64_t i) {
+    const uint64_t offset = kFileHeaderSize + i * kChunkSize;
+    return image.subspan(offset, std::min<uint64_t>(kChunkSize, image.size() - offset));
+  };
+  auto decode = [&](uint64_t i, ChunkOutput* out) {
+    std::span<const uint8_t> chunk = chunk_at(i);
+    if (chunk.size() == kChunkSize && IsZeroChunk(chunk)) {
+      out->Clear();  // allocated but never written: nothing to say
+      return;
+    }
+    DecodeChunk(chunk, static_cast<uint32_t>(i), kFileHeaderSize + i * kChunkSize, name, options,
+                out);
+  };
+  if (threads <= 1 || count <= 1) {
+    ChunkOutput out;
+    for (uint64_t i = 0; i < count; ++i) {
+      decode(i, &out);
+      ES_RETURN_IF_ERROR(emit(emit_ctx, out));
+    }
+    return Status::OK();
+  }
+
+  const uint64_t window = static_cast<uint64_t>(threads) * 2;
+  struct Slot {
+    ChunkOutput out;
+    bool ready = false;
+  };
+  std::vector<Slot> slots(window);
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t next_claim = 0, next_emit = 0;
+  bool stop = false;
+  auto worker = [&] {
+    while (true) {
+      uint64_t i;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return stop || next_claim >= count || next_claim < next_emit + window; });
+        if (stop || next_claim >= count) return;
+        i = next_claim++;
+      }
+      decode(i, &slots[i % window].out);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        slots[i % window].ready = true;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  Status result;
+  for (uint64_t i = 0; i < count && result.ok(); ++i) {
+    Slot& slot = slots[i % window];
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return slot.ready; });
+    }
+    result = emit(emit_ctx, slot.out);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      slot.ready = false;
+      ++next_emit;
+      if (!result.ok()) stop = true;
+    }
+    cv.notify_all();
+  }
+  for (auto& t : pool) t.join();
+  return result;
 }
+
+// Common front of both entry points: file header checks, then chunks.
+template <typename EmitCtx>
+Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
+                   const DecoderOptions& options, ChunkDecodeOptions chunk_options,
+                   EmitCtx* emit_ctx, CorruptionReporter& reporter, DecoderStats* stats) {
+  if (stats != nullptr) {
+    stats->inputs.Add();
+    stats->bytes.Add(bytes.size());
+  }
+  auto report = [&](Status s, uint64_t dropped) {
+    reporter.Report(s, dropped);
+    if (stats != nullptr) {
+      stats->errors.Add();
+      stats->bytes_dropped.Add(dropped);
+    }
+  };
+  auto header = ParseFileHeader(bytes);
+  if (!header) return Status(header.error()).At(name, 0);
+  const FileHeader& h = header.value();
+  if (!h.checksum_ok()) {
+    Status s = Status::Corruption(fmt::format("file header CRC32 mismatch (stored {:08x}, computed {:08x})",
+                                              h.checksum, h.computed_checksum))
+                   .At(name, 124);
+    report(s, 0);
+    if (options.strict) return s;
+  }
+  if (h.major_version != 3) {
+    report(Status::Corruption(fmt::format("file header: unexpected major version {}", h.major_version))
+               .At(name, 38),
+           0);
+  }
+  uint64_t count = ChunkCountForSize(bytes.size());
+  if (bytes.size() > kFileHeaderSize) {
+    const uint64_t tail = (bytes.size() - kFileHeaderSize) % kChunkSize;
+    if (tail >= kChunkHeaderSize) {
+      ++count;  // a partial last chunk: decode what it holds
+    } else if (tail != 0) {
+      report(Status::Truncated(fmt::format("{} bytes after the last chunk", tail))
+                 .At(name, bytes.size() - tail),
+             tail);
+    }
+  }
+  std::mutex gate_mu;
+  const int threads = std::max(1, options.threads);
+  PayloadGate gate{emit_ctx->handler_for_gate(), threads > 1 ? &gate_mu : nullptr};
+  if (gate.handler != nullptr) {
+    chunk_options.want_payload = &PayloadGate::Ask;
+    chunk_options.want_payload_ctx = &gate;
+  }
+  emit_ctx->report = report;
+  return RunChunks(
+      bytes, count, name, threads, chunk_options,
+      [](void* ctx, const ChunkOutput& out) { return static_cast<EmitCtx*>(ctx)->Emit(out); },
+      emit_ctx);
+}
+
+// Shared by both emitters: reports, then the fatal status.
+struct EmitBase {
+  std::function<void(Status, uint64_t)> report;
+  DecoderStats* stats = nullptr;
+  Event event;  // reused: keeps data's capacity
+
+  void Reports(const ChunkOutput& out) {
+    for (const auto& r : out.reports) report(r.status, r.bytes_dropped);
+  }
+  const Event& Fill(const ChunkOutput& out, size_t i) {
+    std::vector<DataField> data = std::move(event.data);
+    event = out.events[i];
+    data.assign(out.fields.begin() + out.ranges[i].first, out.fields.begin() + out.ranges[i].second);
+    event.data = std::move(data);
+    if (stats != nullptr) stats->events.Add();
+    return event;
+  }
+};
+
+struct EventEmitter : EmitBase {
+  EventHandler* handler = nullptr;
+  EventHandler* handler_for_gate() { return handler; }
+  Status Emit(const ChunkOutput& out) {
+    Reports(out);
+    for (size_t i = 0; i < out.events.size(); ++i) handler->OnEvent(Fill(out, i));
+    return out.fatal;
+  }
+};
+
+struct XmlEmitter : EmitBase {
+  RecordXmlHandler* handler = nullptr;
+  EventHandler* handler_for_gate() { return nullptr; }
+  Status Emit(const ChunkOutput& out) {
+    Reports(out);
+    for (size_t i = 0; i < out.events.size(); ++i) {
+      const auto [b, e] = out.xml_ranges[i];
+      handler->OnRecordXml(Fill(out, i), std::string_view(out.xml).substr(b, e - b));
+    }
+    return out.fatal;
+  }
+};
+
+ChunkDecodeOptions ChunkOptionsFrom(const DecoderOptions& options) {
+  ChunkDecodeOptions c;
+  c.strict = options.strict;
+  c.carve = options.carve;
+  return c;
+}
+
+class EvtxDecoder : public Decoder {
+ public:
+  explicit EvtxDecoder(const DecoderOptions& options) : options_(options) {}
+  std::string_view name() const override { return "evtx"; }
+
+  Status Decode(const InputSpec& input, EventHandler& handler, CorruptionReporter& reporter) override {
+    if (input.path == "-") {
+      // Standard input cannot be mapped: read it whole.
+      std::vector<uint8_t> buffer;
+      uint8_t block[1 << 16];
+      size_t n;
+      while ((n = std::fread(block, 1, sizeof(block), stdin)) > 0) buffer.insert(buffer.end(), block, block + n);
+      return DecodeEvtxBuffer(buffer, input.name(), options_, handler, reporter, &stats_);
+    }
+    auto file = MappedFile::Open(input.path);
+    if (!file) return file.error();
+    return DecodeEvtxBuffer(file.value()->bytes(), input.name(), options_, handler, reporter, &stats_);
+  }
+
+ private:
+  DecoderOptions options_;
+};
+
+}  // namespace
+
+Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
+                        const DecoderOptions& options, EventHandler& handler,
+                        CorruptionReporter& reporter, DecoderStats* stats) {
+  EventEmitter emitter;
+  emitter.handler = &handler;
+  emitter.stats = stats;
+  return DecodeImage(bytes, name, options, ChunkOptionsFrom(options), &emitter, reporter, stats);
+}
+
+Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
+                           const DecoderOptions& options, RecordXmlHandler& handler,
+                           CorruptionReporter& reporter, DecoderStats* stats) {
+  XmlEmitter emitter;
+  emitter.handler = &handler;
+  emitter.stats = stats;
+  ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
+  chunk_options.render_xml = true;
+  return DecodeImage(bytes, name, options, chunk_options, &emitter, reporter, stats);
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError(fmt::format("cannot stat: {}", std::strerror(err))).At(path);
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  const uint8_t* data = nullptr;
+  if (size > 0) {
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      return Status::IOError(fmt::format("cannot map: {}", std::strerror(err))).At(path);
+    }
+    ::madvise(p, size, MADV_SEQUENTIAL);
+    data = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);  // the mapping keeps the file open
+  return std::unique_ptr<MappedFile>(new MappedFile(data, size));  // private constructor
+}
+
+MappedFile::~MappedFile() {
+  // mmap's API takes a non-const pointer; the mapping is ours to release.
+  if (size_ > 0) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+std::unique_ptr<Decoder> NewEvtxDecoder(const DecoderOptions& options) {
+  return std::make_unique<EvtxDecoder>(options);
+}
+
 }  // namespace eventsift::evtx

@@ -1,12 +1,76 @@
 #pragma once
 // EVTX (Windows XML Event Log) decoder: see docs/evtx-format.md.
+//
+// Layers, lowest first: file_header.h (file and chunk headers, CRC32),
+// binxml.h (token compiler, template cache, walker), event_builder.h and
+// xml_renderer.h (what a walk produces), chunk_decoder.h (one chunk, with
+// recovery), and this file: whole images and files, chunks decoded in
+// parallel and delivered in file order.
 
+#include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
+#include <string_view>
 
+#include "parsers/evtx/chunk_decoder.h"
 #include "src/pipeline/decoder.h"
 
 namespace eventsift::evtx {
 
 std::unique_ptr<Decoder> NewEvtxDecoder(const DecoderOptions& options);
+
+// Decodes an in-memory EVTX image. Events reach `handler` in file order, from
+// the calling thread; with options.threads > 1, WantPayload is called from
+// worker threads, serialised by a mutex. `name` labels events and reports and
+// must outlive the call. `stats` may be null. Returns non-OK only when the
+// image is not EVTX at all or --strict stopped it; every other problem goes to
+// `reporter` and decoding goes on.
+Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
+                        const DecoderOptions& options, EventHandler& handler,
+                        CorruptionReporter& reporter, DecoderStats* stats);
+
+// Receives each record as an Event plus its rendered XML (dump --format xml).
+class RecordXmlHandler {
+ public:
+  virtual ~RecordXmlHandler() = default;
+  // Both arguments are valid only during the call.
+  virtual void OnRecordXml(const Event& event, std::string_view xml) = 0;
+};
+
+// As DecodeEvtxBuffer, rendering every record as XML too.
+Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
+                           const DecoderOptions& options, RecordXmlHandler& handler,
+                           CorruptionReporter& reporter, DecoderStats* stats);
+
+// Number of whole 64 KiB chunks in an image of `file_size` bytes. Taken from
+// the size, not from the header's 16-bit count, which dirty files and files
+// with more than 65535 chunks get wrong.
+inline uint64_t ChunkCountForSize(uint64_t file_size) {
+  return file_size <= kFileHeaderSize ? 0 : (file_size - kFileHeaderSize) / kChunkSize;
+}
+
+// The bytes of chunk `index` of an image (empty if past the end).
+inline std::span<const uint8_t> ChunkBytes(std::span<const uint8_t> image, uint64_t index) {
+  const uint64_t offset = kFileHeaderSize + index * kChunkSize;
+  if (offset + kChunkSize > image.size()) return {};
+  return image.subspan(offset, kChunkSize);
+}
+
+// A read-only memory map of a whole file (the decoder's input); empty files
+// map to an empty span.
+class MappedFile {
+ public:
+  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;  // owns the mapping
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  MappedFile(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  const uint8_t* data_;
+  size_t size_;
+};
 
 }  // namespace eventsift::evtx

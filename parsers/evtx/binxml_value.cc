@@ -1,0 +1,294 @@
+#include "parsers/evtx/binxml_value.h"
+
+#include <charconv>
+#include <cstring>
+
+#include "src/core/byte_reader.h"
+#include "src/core/time_util.h"
+#include "src/core/utf16.h"
+
+namespace eventsift::evtx {
+
+namespace {
+
+constexpr char kHexLower[] = "0123456789abcdef";
+constexpr char kHexUpper[] = "0123456789ABCDEF";
+
+template <typename T>
+T Load(std::span<const uint8_t> b, size_t off = 0) {
+  T v{};
+  ByteReader::LoadAt(b, off, &v);  // callers check sizes; a short read leaves 0
+  return v;
+}
+
+template <typename T>
+void AppendNumber(std::string* out, T v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, ec == std::errc() ? static_cast<size_t>(p - buf) : 0);
+}
+
+void AppendHexLower(std::string* out, uint64_t v) {
+  char buf[18];
+  int n = 0;
+  do {
+    buf[17 - n++] = kHexLower[v & 0xF];
+    v >>= 4;
+  } while (v != 0);
+  out->append("0x");
+  out->append(buf + 18 - n, static_cast<size_t>(n));
+}
+
+void AppendHexFixed(std::string* out, uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i) out->push_back(kHexLower[(v >> (4 * i)) & 0xF]);
+}
+
+// UTF-16 string without its trailing NULs (values are sized in bytes and
+// usually include the terminator).
+std::span<const uint8_t> TrimUtf16Nuls(std::span<const uint8_t> b) {
+  size_t n = b.size() & ~size_t{1};
+  while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
+  return b.first(n);
+}
+
+// Windows-1252 as UTF-8 for the printable range; 0x80-0x9F map through the
+// 1252 table, everything else is Latin-1 (what evtx_dump's default codec does).
+void AppendAnsi(std::span<const uint8_t> b, std::string* out) {
+  static constexpr uint16_t k1252[32] = {
+      0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+  size_t n = b.size();
+  while (n > 0 && b[n - 1] == 0) --n;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t c = b[i];
+    if (c >= 0x80 && c < 0xA0) c = k1252[c - 0x80];
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+}
+
+// One item of a fixed-size type; `b` has exactly FixedSizeOf(type) bytes.
+void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
+  switch (type) {
+    case kInt8: AppendNumber(out, static_cast<int>(Load<int8_t>(b))); return;
+    case kUInt8: AppendNumber(out, static_cast<unsigned>(Load<uint8_t>(b))); return;
+    case kInt16: AppendNumber(out, Load<int16_t>(b)); return;
+    case kUInt16: AppendNumber(out, Load<uint16_t>(b)); return;
+    case kInt32: AppendNumber(out, Load<int32_t>(b)); return;
+    case kUInt32: AppendNumber(out, Load<uint32_t>(b)); return;
+    case kInt64: AppendNumber(out, Load<int64_t>(b)); return;
+    case kUInt64: AppendNumber(out, Load<uint64_t>(b)); return;
+    case kReal32: AppendNumber(out, Load<float>(b)); return;
+    case kReal64: AppendNumber(out, Load<double>(b)); return;
+    case kBool: out->append(Load<uint32_t>(b) != 0 ? "true" : "false"); return;
+    case kGuid: AppendGuid(b, out); return;
+    case kFileTime: AppendRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b))); return;
+    case kSysTime:
+      if (!AppendSystemTime(b, out)) AppendHexUpper(b, out);
+      return;
+    case kHexInt32: AppendHexLower(out, Load<uint32_t>(b)); return;
+    case kHexInt64: AppendHexLower(out, Load<uint64_t>(b)); return;
+    default: AppendHexUpper(b, out); return;
+  }
+}
+
+}  // namespace
+
+size_t FixedSizeOf(uint8_t base_type) {
+  switch (base_type) {
+    case kInt8:
+    case kUInt8: return 1;
+    case kInt16:
+    case kUInt16: return 2;
+    case kInt32:
+    case kUInt32:
+    case kReal32:
+    case kBool:
+    case kHexInt32: return 4;
+    case kInt64:
+    case kUInt64:
+    case kReal64:
+    case kFileTime:
+    case kHexInt64: return 8;
+    case kGuid:
+    case kSysTime: return 16;
+    default: return 0;
+  }
+}
+
+void AppendHexUpper(std::span<const uint8_t> b, std::string* out) {
+  size_t old = out->size();
+  out->resize(old + 2 * b.size());
+  char* p = out->data() + old;
+  for (uint8_t c : b) {
+    *p++ = kHexUpper[c >> 4];
+    *p++ = kHexUpper[c & 0xF];
+  }
+}
+
+void AppendGuid(std::span<const uint8_t> b, std::string* out) {
+  if (b.size() < 16) {
+    AppendHexUpper(b, out);
+    return;
+  }
+  out->push_back('{');
+  AppendHexFixed(out, Load<uint32_t>(b, 0), 8);
+  out->push_back('-');
+  AppendHexFixed(out, Load<uint16_t>(b, 4), 4);
+  out->push_back('-');
+  AppendHexFixed(out, Load<uint16_t>(b, 6), 4);
+  out->push_back('-');
+  for (size_t i = 8; i < 16; ++i) {
+    if (i == 10) out->push_back('-');
+    out->push_back(kHexLower[b[i] >> 4]);
+    out->push_back(kHexLower[b[i] & 0xF]);
+  }
+  out->push_back('}');
+}
+
+void AppendSid(std::span<const uint8_t> b, std::string* out) {
+  // revision u8 | sub-authority count u8 | 48-bit big-endian authority |
+  // count x u32 LE sub-authorities.
+  if (b.size() < 8) {
+    AppendHexUpper(b, out);
+    return;
+  }
+  const size_t count = b[1];
+  if (b.size() < 8 + 4 * count) {
+    AppendHexUpper(b, out);
+    return;
+  }
+  uint64_t authority = 0;
+  for (size_t i = 2; i < 8; ++i) authority = (authority << 8) | b[i];
+  out->append("S-");
+  AppendNumber(out, static_cast<unsigned>(b[0]));
+  out->push_back('-');
+  AppendNumber(out, authority);
+  for (size_t i = 0; i < count; ++i) {
+    out->push_back('-');
+    AppendNumber(out, Load<uint32_t>(b, 8 + 4 * i));
+  }
+}
+
+bool AppendSystemTime(std::span<const uint8_t> b, std::string* out) {
+  if (b.size() < 16) return false;
+  const unsigned year = Load<uint16_t>(b, 0), month = Load<uint16_t>(b, 2),
+                 day = Load<uint16_t>(b, 6), hour = Load<uint16_t>(b, 8),
+                 minute = Load<uint16_t>(b, 10), second = Load<uint16_t>(b, 12),
+                 millis = Load<uint16_t>(b, 14);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 59 || millis > 999) {
+    return false;
+  }
+  const int64_t days = DaysFromCivil(year, month, day);
+  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
+  AppendRfc3339(out, secs * kTicksPerSecond + millis * 10000LL + kFileTimeUnixEpoch);
+  return true;
+}
+
+void AppendValueText(const ValueRef& v, std::string* out, std::string_view separator) {
+  const uint8_t base = v.type & ~kArrayFlag;
+  std::span<const uint8_t> b = v.bytes;
+  if (!v.is_array()) {
+    switch (base) {
+      case kNull: return;
+      case kString: AppendUtf16LeAsUtf8(TrimUtf16Nuls(b), out); return;
+      case kAnsiString: AppendAnsi(b, out); return;
+      case kBinary: AppendHexUpper(b, out); return;
+      case kSid: AppendSid(b, out); return;
+      case kSizeT:
+        if (b.size() == 4) {
+          AppendHexLower(out, Load<uint32_t>(b));
+        } else if (b.size() == 8) {
+          AppendHexLower(out, Load<uint64_t>(b));
+        } else {
+          AppendHexUpper(b, out);
+        }
+        return;
+      default: break;
+    }
+    const size_t size = FixedSizeOf(base);
+    if (size == 0 || b.size() != size) {
+      AppendHexUpper(b, out);
+    } else {
+      AppendFixed(base, b, out);
+    }
+    return;
+  }
+  // Arrays.
+  if (base == kString) {
+    // NUL-terminated UTF-16 items back to back.
+    std::span<const uint8_t> rest = TrimUtf16Nuls(b);
+    bool first = true;
+    while (true) {
+      size_t end = 0;
+      while (end + 1 < rest.size() && (rest[end] != 0 || rest[end + 1] != 0)) end += 2;
+      if (!first) out->append(separator);
+      first = false;
+      AppendUtf16LeAsUtf8(rest.first(std::min(end, rest.size())), out);
+      if (end + 2 > rest.size()) break;
+      rest = rest.subspan(end + 2);
+    }
+    return;
+  }
+  if (base == kSid) {
+    size_t pos = 0;
+    bool first = true;
+    while (pos + 8 <= b.size()) {
+      size_t len = 8 + 4 * static_cast<size_t>(b[pos + 1]);
+      if (pos + len > b.size()) break;
+      if (!first) out->append(separator);
+      first = false;
+      AppendSid(b.subspan(pos, len), out);
+      pos += len;
+    }
+    return;
+  }
+  size_t size = FixedSizeOf(base);
+  if (base == kSizeT) size = 8;  // 64-bit writers; 32-bit logs are rare
+  if (size == 0 || b.size() % size != 0) {
+    AppendHexUpper(b, out);
+    return;
+  }
+  for (size_t pos = 0; pos < b.size(); pos += size) {
+    if (pos != 0) out->append(separator);
+    if (base == kSizeT) {
+      AppendHexLower(out, Load<uint64_t>(b, pos));
+    } else {
+      AppendFixed(base, b.subspan(pos, size), out);
+    }
+  }
+}
+
+bool ValueAsUInt64(const ValueRef& v, uint64_t* out) {
+  std::span<const uint8_t> b = v.bytes;
+  switch (v.type) {
+    case kInt8:
+    case kUInt8: *out = b.size() >= 1 ? static_cast<uint64_t>(Load<uint8_t>(b)) : 0; return b.size() >= 1;
+    case kInt16:
+    case kUInt16: *out = Load<uint16_t>(b); return b.size() >= 2;
+    case kInt32:
+    case kUInt32:
+    case kHexInt32:
+    case kBool: *out = Load<uint32_t>(b); return b.size() >= 4;
+    case kInt64:
+    case kUInt64:
+    case kHexInt64:
+    case kFileTime: *out = Load<uint64_t>(b); return b.size() >= 8;
+    case kSizeT:
+      *out = b.size() == 4 ? Load<uint32_t>(b) : Load<uint64_t>(b);
+      return b.size() == 4 || b.size() == 8;
+    default: return false;
+  }
+}
+
+}  // namespace eventsift::evtx

@@ -1,0 +1,235 @@
+#include "parsers/evtx/chunk_decoder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "parsers/evtx/binxml.h"
+#include "parsers/evtx/event_builder.h"
+#include "parsers/evtx/xml_renderer.h"
+#include "src/core/byte_reader.h"
+
+namespace eventsift::evtx {
+
+bool ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out) {
+  uint32_t magic = 0, size = 0, size_copy = 0;
+  uint64_t id = 0, written = 0;
+  if (!ByteReader::LoadAt(chunk, offset, &magic) || magic != kRecordSignature) return false;
+  if (!ByteReader::LoadAt(chunk, offset + 4, &size)) return false;
+  if (size < kRecordHeaderSize + 4 || size > chunk.size() - offset) return false;
+  if (!ByteReader::LoadAt(chunk, offset + size - 4, &size_copy) || size_copy != size) return false;
+  ByteReader::LoadAt(chunk, offset + 8, &id);
+  ByteReader::LoadAt(chunk, offset + 16, &written);
+  out->size = size;
+  out->record_id = id;
+  out->written = static_cast<FileTime>(written);
+  return true;
+}
+
+namespace {
+
+// BinXml of a record starts with a fragment header (0F 01 01 00) in every
+// writer we know; a candidate found by scanning must too.
+bool LooksLikeRecordBody(std::span<const uint8_t> chunk, size_t offset) {
+  uint32_t head = 0;
+  return ByteReader::LoadAt(chunk, offset + kRecordHeaderSize, &head) && (head & 0xFF) == 0x0F;
+}
+
+// State for one chunk decode.
+class ChunkRun {
+ public:
+  ChunkRun(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
+           std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out)
+      : chunk_(chunk),
+        index_(index),
+        file_offset_(file_offset),
+        file_name_(file_name),
+        options_(options),
+        out_(out),
+        ctx_(chunk),
+        walker_(ctx_),
+        builder_(&out->arena, options.want_payload, options.want_payload_ctx) {}
+
+  void Run() {
+    if (chunk_.size() < kChunkSize) {
+      Report(Status::Truncated("chunk is shorter than 65536 bytes"), 0, chunk_.size());
+    }
+    auto header = ParseChunkHeader(chunk_);
+    size_t limit = chunk_.size();
+    bool trusted_header = false;
+    if (!header) {
+      // Bad signature: the tables may still be right, so records are
+      // recovered by scanning the whole chunk.
+      Report(header.error(), 0, 0);
+    } else {
+      const ChunkHeader& h = header.value();
+      trusted_header = true;
+      if (!h.header_checksum_ok()) {
+        if (!Checksum(fmt::format("chunk header CRC32 mismatch (stored {:08x}, computed {:08x})",
+                                  h.header_checksum, h.computed_header_checksum))) {
+          return;
+        }
+      }
+      if ((h.flags & kChunkFlagNoCrc) == 0 && !h.data_checksum_ok()) {
+        if (!Checksum(fmt::format("chunk records CRC32 mismatch (stored {:08x}, computed {:08x})",
+                                  h.data_checksum, h.computed_data_checksum))) {
+          return;
+        }
+      }
+      if (h.free_space_offset >= kChunkHeaderSize && h.free_space_offset <= chunk_.size()) {
+        limit = h.free_space_offset;
+      } else {
+        Report(Status::Corruption(fmt::format("free space offset {} outside the chunk; scanning "
+                                              "the whole chunk",
+                                              h.free_space_offset)),
+               48, 0);
+        trusted_header = false;
+      }
+    }
+    Records(kChunkHeaderSize, limit, trusted_header);
+    if (options_.carve && limit < chunk_.size()) Carve(limit, chunk_.size());
+  }
+
+ private:
+  // Strict mode turns a checksum mismatch into a fatal error for the file.
+  bool Checksum(std::string message) {
+    Status s = Status::Corruption(std::move(message));
+    Report(s, 0, 0);
+    if (options_.strict) {
+      out_->fatal = Status::Corruption(fmt::format("chunk {}: {} (--strict)", index_, s.message()))
+                        .At(std::string(file_name_), file_offset_);
+      return false;
+    }
+    return true;
+  }
+
+  void Report(const Status& s, size_t chunk_offset, uint64_t dropped) {
+    Status located = Status(s);
+    std::string msg = fmt::format("chunk {} offset 0x{:x}: {}", index_, chunk_offset, s.message());
+    switch (s.code()) {
+      case StatusCode::kTruncated: located = Status::Truncated(std::move(msg)); break;
+      case StatusCode::kResourceExhausted: located = Status::ResourceExhausted(std::move(msg)); break;
+      default: located = Status::Corruption(std::move(msg)); break;
+    }
+    located.At(std::string(file_name_), file_offset_ + chunk_offset);
+    out_->reports.push_back(ChunkOutput::Report{std::move(located), dropped});
+    out_->bytes_dropped += dropped;
+  }
+
+  // Next offset in [from, limit) where a valid record starts, or limit.
+  size_t ScanForRecord(size_t from, size_t limit) {
+    for (size_t pos = from; pos + kRecordHeaderSize <= limit; ++pos) {
+      const void* hit = std::memchr(chunk_.data() + pos, 0x2a, limit - pos);
+      if (hit == nullptr) break;
+      pos = static_cast<const uint8_t*>(hit) - chunk_.data();
+      RecordHeader h;
+      if (ReadRecordHeader(chunk_, pos, &h) && pos + h.size <= limit &&
+          LooksLikeRecordBody(chunk_, pos) && !seen_.contains(h.record_id)) {
+        return pos;
+      }
+    }
+    return limit;
+  }
+
+  static bool AllZero(std::span<const uint8_t> b) {
+    return std::all_of(b.begin(), b.end(), [](uint8_t c) { return c == 0; });
+  }
+
+  void Records(size_t pos, size_t limit, bool trusted) {
+    if (!trusted) pos = ScanForRecord(pos, limit);
+    while (pos + kRecordHeaderSize <= limit) {
+      RecordHeader h;
+      if (!ReadRecordHeader(chunk_, pos, &h) || pos + h.size > limit) {
+        if (AllZero(chunk_.subspan(pos, limit - pos))) return;  // unused tail
+        const size_t next = ScanForRecord(pos + 1, limit);
+        Report(Status::Corruption(next < limit ? "bad record header; resynchronised at the next "
+                                                 "record signature"
+                                               : "bad record header; no valid record after it"),
+               pos, next - pos);
+        pos = next;
+        continue;
+      }
+      Record(pos, h);
+      pos += h.size;
+    }
+  }
+
+  // Records in the slack space after the free-space offset (stale copies
+  // Windows left behind), skipping ids already decoded from this chunk.
+  void Carve(size_t from, size_t to) {
+    size_t pos = ScanForRecord(from, to);
+    while (pos < to) {
+      RecordHeader h;
+      ReadRecordHeader(chunk_, pos, &h);
+      Record(pos, h);
+      pos = ScanForRecord(pos + h.size, to);
+    }
+  }
+
+  void Record(size_t pos, const RecordHeader& h) {
+    seen_.insert(h.record_id);
+    event_.Reset();
+    event_.record_id = h.record_id;
+    event_.time = h.written;
+    event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
+    const uint32_t begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
+    const uint32_t end = static_cast<uint32_t>(pos + h.size - 4);
+    const size_t xml_begin = out_->xml.size();
+    const size_t fields_begin = out_->fields.size();
+    builder_.Begin(&event_);
+    Status s = walker_.WalkFragment(begin, end, builder_);
+    if (s.ok() && options_.render_xml) {
+      XmlRenderer xml(&out_->xml);
+      xml.BeginDocument();
+      s = walker_.WalkFragment(begin, end, xml);
+      xml.EndDocument();
+    }
+    if (!s.ok()) {
+      const Where* w = s.where();
+      const size_t at = w != nullptr && w->offset != Where::kNone ? w->offset : pos;
+      Report(Status::Corruption(fmt::format("record {} at chunk offset 0x{:x}: {}", h.record_id,
+                                            pos, s.message())),
+             at, h.size);
+      out_->xml.resize(xml_begin);
+      return;
+    }
+    if (builder_.payload_skipped()) ++out_->records_skipped_payload;
+    // Keep the fields in the shared vector and store the event without its
+    // vector, so storing an event allocates nothing.
+    out_->fields.insert(out_->fields.end(), event_.data.begin(), event_.data.end());
+    std::vector<DataField> keep;
+    keep.swap(event_.data);
+    out_->events.push_back(event_);
+    keep.swap(event_.data);
+    out_->ranges.emplace_back(static_cast<uint32_t>(fields_begin),
+                              static_cast<uint32_t>(out_->fields.size()));
+    if (options_.render_xml) {
+      out_->xml_ranges.emplace_back(static_cast<uint32_t>(xml_begin),
+                                    static_cast<uint32_t>(out_->xml.size()));
+    }
+  }
+
+  std::span<const uint8_t> chunk_;
+  uint32_t index_;
+  uint64_t file_offset_;
+  std::string_view file_name_;
+  const ChunkDecodeOptions& options_;
+  ChunkOutput* out_;
+  ChunkContext ctx_;
+  Walker walker_;
+  EventBuilder builder_;
+  Event event_;
+  std::unordered_set<uint64_t> seen_;
+};
+
+}  // namespace
+
+void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
+                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out) {
+  out->Clear();
+  ChunkRun(chunk, index, file_offset, file_name, options, out).Run();
+}
+
+}  // namespace eventsift::evtx

@@ -1,0 +1,89 @@
+#pragma once
+// Decodes one 64 KiB chunk into events (and optionally their XML), with the
+// recovery rules of docs/evtx-format.md: a bad record is reported and the
+// rest of the chunk is scanned for the next valid record; --carve also scans
+// the slack space after the free-space offset.
+//
+// Chunks are independent (names and templates are chunk-local), so any number
+// of ChunkDecoders may run in parallel on different chunks of one file, and a
+// tailer can decode a chunk as soon as it has been written.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "parsers/evtx/file_header.h"
+#include "src/core/arena.h"
+#include "src/core/status.h"
+#include "src/event/event.h"
+
+namespace eventsift::evtx {
+
+inline constexpr uint32_t kRecordSignature = 0x00002a2a;
+inline constexpr size_t kRecordHeaderSize = 24;
+
+struct RecordHeader {
+  uint32_t size = 0;
+  uint64_t record_id = 0;
+  FileTime written = 0;
+};
+
+// Reads and validates the record header at `offset` in `chunk`: signature,
+// size within the chunk and equal to its trailing copy. Returns false if any
+// check fails.
+bool ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out);
+
+// Events of one chunk, in record order. Event::data is left empty in
+// `events`; the fields of event i are fields[ranges[i].first, ranges[i].second).
+// Every string_view points into `arena` or into the input file image, so the
+// output lives as long as both (and until Clear()).
+struct ChunkOutput {
+  struct Report {
+    Status status;
+    uint64_t bytes_dropped = 0;
+  };
+  Arena arena{256 * 1024};
+  std::vector<Event> events;
+  std::vector<DataField> fields;
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  std::string xml;  // records' XML back to back when rendering XML
+  std::vector<std::pair<uint32_t, uint32_t>> xml_ranges;
+  std::vector<Report> reports;  // corruption found, in file order
+  Status fatal;                 // non-OK: --strict stops the file here
+  uint64_t bytes_dropped = 0;
+  uint64_t records_skipped_payload = 0;
+
+  void Clear() {
+    arena.Reset();
+    events.clear();
+    fields.clear();
+    ranges.clear();
+    xml.clear();
+    xml_ranges.clear();
+    reports.clear();
+    fatal = Status::OK();
+    bytes_dropped = 0;
+    records_skipped_payload = 0;
+  }
+};
+
+struct ChunkDecodeOptions {
+  bool strict = false;      // CRC mismatch fatal
+  bool carve = false;       // recover records from slack space
+  bool render_xml = false;  // also fill ChunkOutput::xml
+  // Asked per record once System is filled; false skips EventData. Called
+  // from the decoding thread; null means always decode.
+  bool (*want_payload)(void* ctx, const Event& header) = nullptr;
+  void* want_payload_ctx = nullptr;
+};
+
+// Decodes chunk `index` (its 64 KiB image, at `file_offset` in `file_name`)
+// into `out` (cleared first). Never fails: problems become reports, or
+// out->fatal under strict. `file_name` and `chunk` must outlive `out`'s use.
+void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
+                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out);
+
+}  // namespace eventsift::evtx

@@ -1,0 +1,289 @@
+#include "parsers/evtx/event_builder.h"
+
+#include <charconv>
+
+#include "src/core/time_util.h"
+#include "src/core/utf16.h"
+
+namespace eventsift::evtx {
+
+namespace {
+
+// "123", "0x1f" (Keywords, forwarded events store numbers as text).
+uint64_t ParseNumber(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  uint64_t v = 0;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    std::from_chars(s.data() + 2, s.data() + s.size(), v, 16);
+  } else {
+    std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  }
+  return v;
+}
+
+void AppendCodePoint(std::string* out, uint32_t cp) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+void EventBuilder::Begin(Event* event) {
+  event_ = event;
+  depth_ = 0;
+  section_ = Section::kNone;
+  elem_target_ = attr_target_ = Target::kNone;
+  in_attribute_ = false;
+  gate_asked_ = payload_skipped_ = false;
+  pending_name_ = {};
+  system_element_ = {};
+  elem_text_.clear();
+  attr_text_.clear();
+  parts_ = 0;
+  pending_value_ = false;
+}
+
+bool EventBuilder::StartElement(std::string_view name) {
+  ++depth_;
+  const int d = depth_;
+  if (d < kMaxTrackedDepth) has_child_[d] = false;
+  if (d - 1 >= 0 && d - 1 < kMaxTrackedDepth) has_child_[d - 1] = true;
+  elem_target_ = Target::kNone;
+  in_attribute_ = false;
+  ResetParts();
+  if (d == 2) {
+    if (name == "System") {
+      section_ = Section::kSystem;
+    } else if (name == "EventData" || name == "UserData") {
+      section_ = name == "EventData" ? Section::kEventData : Section::kUserData;
+      if (!gate_asked_ && gate_ != nullptr) {
+        gate_asked_ = true;
+        if (!gate_(gate_ctx_, *event_)) {
+          payload_skipped_ = true;
+          return false;
+        }
+      }
+      if (payload_skipped_) return false;
+    } else {
+      section_ = Section::kOther;
+    }
+    return true;
+  }
+  if (section_ == Section::kSystem && d == 3) {
+    system_element_ = name;
+    if (name == "EventID") {
+      elem_target_ = Target::kEventId;
+    } else if (name == "Version") {
+      elem_target_ = Target::kVersion;
+    } else if (name == "Level") {
+      elem_target_ = Target::kLevel;
+    } else if (name == "Task") {
+      elem_target_ = Target::kTask;
+    } else if (name == "Opcode") {
+      elem_target_ = Target::kOpcode;
+    } else if (name == "Keywords") {
+      elem_target_ = Target::kKeywords;
+    } else if (name == "Channel") {
+      elem_target_ = Target::kChannel;
+    } else if (name == "Computer") {
+      elem_target_ = Target::kComputer;
+    }
+  } else if (section_ == Section::kEventData && d == 3) {
+    // <Data Name="x">; other children (<Binary>) are named after themselves.
+    pending_name_ = name == "Data" ? std::string_view() : name;
+    elem_target_ = Target::kDataValue;
+  } else if (section_ == Section::kUserData && d >= 4) {
+    pending_name_ = name;
+    elem_target_ = Target::kDataValue;
+  }
+  return true;
+}
+
+void EventBuilder::Attribute(std::string_view name) {
+  in_attribute_ = true;
+  attr_target_ = Target::kNone;
+  ResetParts();
+  if (section_ == Section::kSystem && depth_ == 3) {
+    const std::string_view e = system_element_;
+    if (e == "Provider") {
+      if (name == "Name") {
+        attr_target_ = Target::kProviderName;
+      } else if (name == "Guid") {
+        attr_target_ = Target::kProviderGuid;
+      } else if (name == "EventSourceName") {
+        attr_target_ = Target::kEventSourceName;
+      }
+    } else if (e == "EventID" && name == "Qualifiers") {
+      attr_target_ = Target::kQualifiers;
+    } else if (e == "TimeCreated" && name == "SystemTime") {
+      attr_target_ = Target::kSystemTime;
+    } else if (e == "Execution") {
+      if (name == "ProcessID") {
+        attr_target_ = Target::kProcessId;
+      } else if (name == "ThreadID") {
+        attr_target_ = Target::kThreadId;
+      }
+    } else if (e == "Security" && name == "UserID") {
+      attr_target_ = Target::kUserId;
+    }
+  } else if (section_ == Section::kEventData && depth_ == 3 && name == "Name") {
+    attr_target_ = Target::kDataName;
+  }
+}
+
+void EventBuilder::AttributeEnd() {
+  Assign(attr_target_);
+  attr_target_ = Target::kNone;
+  in_attribute_ = false;
+  ResetParts();
+}
+
+void EventBuilder::EndElement(std::string_view name, bool skipped) {
+  const int d = depth_;
+  if (!skipped) {
+    if (section_ == Section::kSystem && d == 3) {
+      Assign(elem_target_);
+    } else if ((section_ == Section::kEventData && d == 3) ||
+               (section_ == Section::kUserData && d >= 4 &&
+                !(d < kMaxTrackedDepth && has_child_[d]))) {
+      if (elem_target_ == Target::kDataValue) {
+        const std::string_view field_name = pending_name_;
+        event_->data.push_back(DataField{field_name, TakeString()});
+      }
+    }
+  }
+  elem_target_ = Target::kNone;
+  ResetParts();
+  if (d == 2) section_ = Section::kNone;
+  if (depth_ > 0) --depth_;
+}
+
+void EventBuilder::FlushPending() {
+  if (pending_value_) {
+    AppendValueText(single_value_, &Buffer());
+    pending_value_ = false;
+  }
+}
+
+void EventBuilder::Text(std::string_view utf8) {
+  if (!Collecting()) return;
+  FlushPending();
+  Buffer().append(utf8);
+  ++parts_;
+}
+
+void EventBuilder::Value(const ValueRef& v) {
+  if (!Collecting()) return;
+  if (parts_ == 0) {
+    single_value_ = v;
+    pending_value_ = true;
+  } else {
+    FlushPending();
+    AppendValueText(v, &Buffer());
+  }
+  ++parts_;
+}
+
+void EventBuilder::CharRef(uint16_t unit) {
+  if (!Collecting()) return;
+  FlushPending();
+  AppendCodePoint(&Buffer(), unit);
+  ++parts_;
+}
+
+void EventBuilder::EntityRef(std::string_view name) {
+  if (!Collecting()) return;
+  FlushPending();
+  std::string& b = Buffer();
+  if (name == "lt") {
+    b.push_back('<');
+  } else if (name == "gt") {
+    b.push_back('>');
+  } else if (name == "amp") {
+    b.push_back('&');
+  } else if (name == "quot") {
+    b.push_back('"');
+  } else if (name == "apos") {
+    b.push_back('\'');
+  } else {
+    b.push_back('&');
+    b.append(name);
+    b.push_back(';');
+  }
+  ++parts_;
+}
+
+std::string_view EventBuilder::TakeString() {
+  if (pending_value_ && single_value_.type == kString) {
+    // One UTF-16 value: convert straight into the arena, without its NULs.
+    auto b = single_value_.bytes;
+    size_t n = b.size() & ~size_t{1};
+    while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
+    pending_value_ = false;
+    return Utf16LeToUtf8(b.first(n), arena_);
+  }
+  FlushPending();
+  return arena_->Copy(Buffer());
+}
+
+uint64_t EventBuilder::TakeNumber() {
+  uint64_t v = 0;
+  if (pending_value_ && ValueAsUInt64(single_value_, &v)) {
+    pending_value_ = false;
+    return v;
+  }
+  FlushPending();
+  return ParseNumber(Buffer());
+}
+
+void EventBuilder::Assign(Target target) {
+  Event& e = *event_;
+  switch (target) {
+    case Target::kNone:
+    case Target::kDataValue: return;
+    case Target::kProviderName: e.provider = TakeString(); return;
+    case Target::kEventSourceName:
+      if (e.provider.empty()) e.provider = TakeString();
+      return;
+    case Target::kProviderGuid: e.provider_guid = TakeString(); return;
+    case Target::kEventId: e.event_id = static_cast<uint32_t>(TakeNumber()); return;
+    case Target::kQualifiers:
+      e.qualifiers = static_cast<uint16_t>(TakeNumber());
+      e.has_qualifiers = true;
+      return;
+    case Target::kVersion: e.version = static_cast<uint8_t>(TakeNumber()); return;
+    case Target::kLevel: e.level = static_cast<uint8_t>(TakeNumber()); return;
+    case Target::kTask: e.task = static_cast<uint16_t>(TakeNumber()); return;
+    case Target::kOpcode: e.opcode = static_cast<uint8_t>(TakeNumber()); return;
+    case Target::kKeywords: e.keywords = TakeNumber(); return;
+    case Target::kSystemTime:
+      if (pending_value_ && single_value_.type == kFileTime) {
+        uint64_t t = 0;
+        ValueAsUInt64(single_value_, &t);
+        e.time = static_cast<FileTime>(t);
+        pending_value_ = false;
+      } else {
+        FlushPending();
+        if (auto t = ParseEventTime(Buffer())) e.time = *t;
+      }
+      return;
+    case Target::kProcessId: e.process_id = static_cast<uint32_t>(TakeNumber()); return;
+    case Target::kThreadId: e.thread_id = static_cast<uint32_t>(TakeNumber()); return;
+    case Target::kChannel: e.channel = TakeString(); return;
+    case Target::kComputer: e.computer = TakeString(); return;
+    case Target::kUserId: e.user_sid = TakeString(); return;
+    case Target::kDataName: pending_name_ = TakeString(); return;
+  }
+}
+
+}  // namespace eventsift::evtx

@@ -1,0 +1,92 @@
+#pragma once
+// Fills an Event from a walked record: <System> fields, then EventData /
+// UserData as ordered name -> value pairs (docs/dump-format.md). Strings are
+// copied into the caller's arena, so the Event lives as long as that arena.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "parsers/evtx/binxml.h"
+#include "src/core/arena.h"
+#include "src/event/event.h"
+
+namespace eventsift::evtx {
+
+class EventBuilder : public BinXmlVisitor {
+ public:
+  // Asked once, when the payload (EventData/UserData) starts, with the System
+  // fields filled; false skips the payload. May be null (always decode).
+  using PayloadGate = bool (*)(void* ctx, const Event& header);
+
+  // `arena` must outlive every Event built with it.
+  explicit EventBuilder(Arena* arena, PayloadGate gate = nullptr, void* gate_ctx = nullptr)
+      : arena_(arena), gate_(gate), gate_ctx_(gate_ctx) {}
+
+  // Starts a record; `event` must stay valid until the walk ends.
+  void Begin(Event* event);
+
+  bool StartElement(std::string_view name) override;
+  void Attribute(std::string_view name) override;
+  void AttributeEnd() override;
+  void StartContent() override {}
+  void EndElement(std::string_view name, bool skipped) override;
+  void Text(std::string_view utf8) override;
+  void Value(const ValueRef& v) override;
+  void CharRef(uint16_t unit) override;
+  void EntityRef(std::string_view name) override;
+  void CData(std::string_view utf8) override { Text(utf8); }
+  void Pi(std::string_view, std::string_view) override {}
+
+  // Whether the gate was asked and said no (the payload was skipped).
+  bool payload_skipped() const { return payload_skipped_; }
+
+ private:
+  enum class Section : uint8_t { kNone, kSystem, kEventData, kUserData, kOther };
+  // What the text being collected belongs to.
+  enum class Target : uint8_t {
+    kNone, kProviderName, kProviderGuid, kEventSourceName, kEventId, kQualifiers, kVersion,
+    kLevel, kTask, kOpcode, kKeywords, kSystemTime, kProcessId, kThreadId, kChannel, kComputer,
+    kUserId, kDataName, kDataValue,
+  };
+  static constexpr int kMaxTrackedDepth = 64;
+
+  void Assign(Target target);
+  bool Collecting() const {
+    return in_attribute_ ? attr_target_ != Target::kNone : elem_target_ != Target::kNone;
+  }
+  std::string& Buffer() { return in_attribute_ ? attr_text_ : elem_text_; }
+  void ResetParts() {
+    Buffer().clear();
+    parts_ = 0;
+    pending_value_ = false;
+  }
+  void FlushPending();
+  std::string_view TakeString();  // the collected text, in the arena
+  uint64_t TakeNumber();
+
+  Arena* arena_;
+  PayloadGate gate_;
+  void* gate_ctx_;
+  Event* event_ = nullptr;
+  int depth_ = 0;
+  Section section_ = Section::kNone;
+  Target elem_target_ = Target::kNone;
+  Target attr_target_ = Target::kNone;
+  bool in_attribute_ = false;
+  bool gate_asked_ = false;
+  bool payload_skipped_ = false;
+  bool has_pending_name_ = false;
+  std::string_view pending_name_;
+  // The current content or attribute was exactly one typed value (no text):
+  // numbers and times are then read from it directly, without text.
+  int parts_ = 0;
+  bool pending_value_ = false;  // single_value_ not yet rendered into Buffer()
+  ValueRef single_value_;
+  std::string_view system_element_;  // current element under <System>
+  std::string elem_text_;
+  std::string attr_text_;
+  bool has_child_[kMaxTrackedDepth] = {};
+};
+
+}  // namespace eventsift::evtx

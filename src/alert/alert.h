@@ -14,6 +14,9 @@
 namespace eventsift {
 
 inline constexpr char kAlertSchemaVersion[] = "eventsift.alert/v1";
+// The major part of kAlertSchemaVersion; it feeds alert_id (docs/alerts.md).
+inline constexpr int kAlertSchemaMajor = 1;
+inline constexpr char kProducerName[] = "eventsift";
 
 // Whether a host's Exchange build predates the March 2023 SU, which EEMS needs
 // to trust the Office Config Service's new certificate.
@@ -22,13 +25,20 @@ enum class BuildStatus : uint8_t {
   kOutdated,    // older than March 2023: EEMS cannot fetch mitigations
   kBorderline,  // exactly the March 2023 SU (see docs/alerts.md)
   kCurrent,     // newer than March 2023
-  kNoEems,      // build predates EEMS altogether (E2016 < CU22, E2019 < CU11)
+  kNoEems,      // build predates EEMS altogether (E2016 < CU22, E2019 < CU11, E2013)
+  // The CU is known but not the SU on top of it (Get-ExchangeServer's
+  // "Version 15.1 (Build 2507.6)"), and that CU's newest SU is the March 2023
+  // one or later: only the ExSetup.exe file version can decide.
+  kIndeterminate,
 };
 
 struct ExchangeBuildInfo {
   std::string version;  // normalized "15.2.1118.20"
   std::string product;  // "Exchange Server 2019 CU12"
   BuildStatus status = BuildStatus::kUnknown;
+  // Whether the build predates the March 2023 SU; empty when that cannot be
+  // told (kUnknown, kIndeterminate, Exchange 2013 and older).
+  std::optional<bool> older_than_march_2023;
   std::string source;   // where the build came from: "event 4999 @file:line", "inventory"
 };
 
@@ -39,17 +49,23 @@ struct AlertRule {
 
 struct Alert {
   std::string alert_id;  // deterministic: same input, same id
+  // The eventsift version that produced the alert; empty means this build
+  // (RenderAlertJson fills it in). ParseAlertJson keeps what it read.
+  std::string producer_version;
   AlertRule rule;
   std::string host;                     // normalized host key
-  std::vector<std::string> host_names;  // raw names seen for this host, sorted
+  std::vector<std::string> host_names;  // raw computer names of this alert's events, sorted
   std::optional<ExchangeBuildInfo> exchange;
+  // All times are 0 for the window of events that carry no time.
   FileTime first_seen = 0;
   FileTime last_seen = 0;
   FileTime window_start = 0;
   FileTime window_end = 0;
   uint64_t count = 0;       // matching events in this window
-  uint64_t suppressed = 0;  // matching events folded into this alert by suppression
-  std::vector<OwnedEvent> samples;  // up to the rule's sample limit, in time order
+  // Matching events of later windows folded into this alert by suppression
+  // (CorrelationSpec::suppress_seconds); not in count, first/last_seen or samples.
+  uint64_t suppressed = 0;
+  std::vector<OwnedEvent> samples;  // up to the rule's sample limit, earliest first
 };
 
 }  // namespace eventsift

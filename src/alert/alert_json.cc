@@ -1,0 +1,359 @@
+#include "src/alert/alert_json.h"
+
+#include <charconv>
+#include <limits>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "src/core/json_writer.h"
+#include "src/event/event_json.h"
+
+#ifndef ES_PRODUCER_VERSION
+#error "ES_PRODUCER_VERSION must be defined by src/alert/CMakeLists.txt"
+#endif
+
+namespace eventsift {
+
+namespace ondemand = simdjson::ondemand;
+
+namespace {
+
+constexpr std::string_view kStatusNames[] = {"unknown", "outdated",       "borderline",
+                                             "current", "no_eems", "indeterminate"};
+
+void TimeOrNull(JsonWriter* w, std::string_view key, FileTime t) {
+  w->Key(key);
+  if (t == 0) {
+    w->Null();
+  } else {
+    w->String(FormatRfc3339(t));
+  }
+}
+
+void WriteExchange(const std::optional<ExchangeBuildInfo>& exchange, JsonWriter* w) {
+  w->Key("exchange");
+  if (!exchange) {
+    w->Null();
+    return;
+  }
+  w->BeginObject();
+  w->KV("version", exchange->version);
+  w->KV("product", exchange->product);
+  w->KV("status", BuildStatusJsonName(exchange->status));
+  w->Key("older_than_march_2023");
+  if (exchange->older_than_march_2023) {
+    w->Bool(*exchange->older_than_march_2023);
+  } else {
+    w->Null();
+  }
+  w->KV("source", exchange->source);
+  w->EndObject();
+}
+
+// --- Parsing -----------------------------------------------------------------
+
+Status JsonError(std::string_view what, simdjson::error_code ec) {
+  return Status::Corruption(fmt::format("alert JSON: {}: {}", what, simdjson::error_message(ec)));
+}
+
+bool IsNull(ondemand::value& v) {
+  ondemand::json_type type;
+  return !v.type().get(type) && type == ondemand::json_type::null;
+}
+
+// Calls fn(key, value) for every member of the object `v`; stops at the first
+// error.
+template <typename Fn>
+Status ForEachField(ondemand::value& v, std::string_view what, Fn&& fn) {
+  ondemand::object object;
+  if (auto ec = v.get_object().get(object)) return JsonError(what, ec);
+  for (auto member : object) {
+    ondemand::field field;
+    if (auto ec = std::move(member).get(field)) return JsonError(what, ec);
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return JsonError(what, ec);
+    ES_RETURN_IF_ERROR(fn(key, field.value()));
+  }
+  return Status::OK();
+}
+
+template <typename Fn>
+Status ForEachElement(ondemand::value& v, std::string_view what, Fn&& fn) {
+  ondemand::array array;
+  if (auto ec = v.get_array().get(array)) return JsonError(what, ec);
+  for (auto element : array) {
+    ondemand::value item;
+    if (auto ec = std::move(element).get(item)) return JsonError(what, ec);
+    ES_RETURN_IF_ERROR(fn(item));
+  }
+  return Status::OK();
+}
+
+Status ReadString(ondemand::value& v, std::string_view what, std::string* out) {
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return JsonError(what, ec);
+  out->assign(s);
+  return Status::OK();
+}
+
+template <typename T>
+Status ReadUInt(ondemand::value& v, std::string_view what, T* out) {
+  uint64_t n = 0;
+  if (auto ec = v.get_uint64().get(n)) return JsonError(what, ec);
+  if (n > std::numeric_limits<T>::max()) {
+    return Status::Corruption(fmt::format("alert JSON: {}: {} out of range", what, n));
+  }
+  *out = static_cast<T>(n);
+  return Status::OK();
+}
+
+// An RFC 3339 string, or null for "no time" (0).
+Status ReadTime(ondemand::value& v, std::string_view what, FileTime* out) {
+  if (IsNull(v)) {
+    *out = 0;
+    return Status::OK();
+  }
+  std::string_view s;
+  if (auto ec = v.get_string().get(s)) return JsonError(what, ec);
+  auto t = ParseEventTime(s);
+  if (!t) return Status::Corruption(fmt::format("alert JSON: {}: bad time \"{}\"", what, s));
+  *out = *t;
+  return Status::OK();
+}
+
+Status ReadStringArray(ondemand::value& v, std::string_view what, std::vector<std::string>* out) {
+  return ForEachElement(v, what, [&](ondemand::value& item) {
+    return ReadString(item, what, &out->emplace_back());
+  });
+}
+
+Status ReadRule(ondemand::value& v, AlertRule* rule) {
+  return ForEachField(v, "rule", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "id") return ReadString(f, "rule.id", &rule->id);
+    if (key == "title") return ReadString(f, "rule.title", &rule->title);
+    if (key == "severity") return ReadString(f, "rule.severity", &rule->severity);
+    if (key == "description") return ReadString(f, "rule.description", &rule->description);
+    if (key == "remediation") return ReadString(f, "rule.remediation", &rule->remediation);
+    if (key == "references") return ReadStringArray(f, "rule.references", &rule->references);
+    return Status::OK();
+  });
+}
+
+Status ReadExchange(ondemand::value& v, std::optional<ExchangeBuildInfo>* out) {
+  if (IsNull(v)) {
+    out->reset();
+    return Status::OK();
+  }
+  ExchangeBuildInfo& info = out->emplace();
+  return ForEachField(v, "exchange", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "version") return ReadString(f, "exchange.version", &info.version);
+    if (key == "product") return ReadString(f, "exchange.product", &info.product);
+    if (key == "source") return ReadString(f, "exchange.source", &info.source);
+    if (key == "status") {
+      std::string name;
+      ES_RETURN_IF_ERROR(ReadString(f, "exchange.status", &name));
+      auto status = ParseBuildStatusJsonName(name);
+      if (!status) return Status::Corruption("alert JSON: exchange.status: unknown \"" + name + "\"");
+      info.status = *status;
+      return Status::OK();
+    }
+    if (key == "older_than_march_2023") {
+      if (IsNull(f)) {
+        info.older_than_march_2023.reset();
+        return Status::OK();
+      }
+      bool b = false;
+      if (auto ec = f.get_bool().get(b)) return JsonError("exchange.older_than_march_2023", ec);
+      info.older_than_march_2023 = b;
+    }
+    return Status::OK();
+  });
+}
+
+Status ReadWindow(ondemand::value& v, Alert* alert) {
+  return ForEachField(v, "window", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "start") return ReadTime(f, "window.start", &alert->window_start);
+    if (key == "end") return ReadTime(f, "window.end", &alert->window_end);
+    return Status::OK();
+  });
+}
+
+Status ReadSampleSource(ondemand::value& v, OwnedEvent* e) {
+  return ForEachField(v, "sample.source", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "file") return ReadString(f, "sample.source.file", &e->file);
+    if (key == "offset") return ReadUInt(f, "sample.source.offset", &e->offset);
+    if (key == "line") return ReadUInt(f, "sample.source.line", &e->line);
+    if (key == "chunk") return ReadUInt(f, "sample.source.chunk", &e->chunk);
+    return Status::OK();
+  });
+}
+
+// The inverse of WriteEventJson (src/event/event_json.h).
+Status ReadSample(ondemand::value& v, OwnedEvent* e) {
+  return ForEachField(v, "sample", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "record_id") return ReadUInt(f, "sample.record_id", &e->record_id);
+    if (key == "time") return ReadTime(f, "sample.time", &e->time);
+    if (key == "provider") return ReadString(f, "sample.provider", &e->provider);
+    if (key == "provider_guid") return ReadString(f, "sample.provider_guid", &e->provider_guid);
+    if (key == "event_id") return ReadUInt(f, "sample.event_id", &e->event_id);
+    if (key == "qualifiers") {
+      e->has_qualifiers = true;
+      return ReadUInt(f, "sample.qualifiers", &e->qualifiers);
+    }
+    if (key == "version") return ReadUInt(f, "sample.version", &e->version);
+    if (key == "level") return ReadUInt(f, "sample.level", &e->level);
+    if (key == "task") return ReadUInt(f, "sample.task", &e->task);
+    if (key == "opcode") return ReadUInt(f, "sample.opcode", &e->opcode);
+    if (key == "keywords") {
+      std::string_view s;
+      if (auto ec = f.get_string().get(s)) return JsonError("sample.keywords", ec);
+      if (s.starts_with("0x")) s.remove_prefix(2);
+      auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), e->keywords, 16);
+      if (err != std::errc() || end != s.data() + s.size()) {
+        return Status::Corruption("alert JSON: sample.keywords: not a hex number");
+      }
+      return Status::OK();
+    }
+    if (key == "channel") return ReadString(f, "sample.channel", &e->channel);
+    if (key == "computer") return ReadString(f, "sample.computer", &e->computer);
+    if (key == "user_sid") return ReadString(f, "sample.user_sid", &e->user_sid);
+    if (key == "process_id") return ReadUInt(f, "sample.process_id", &e->process_id);
+    if (key == "thread_id") return ReadUInt(f, "sample.thread_id", &e->thread_id);
+    if (key == "message") return ReadString(f, "sample.message", &e->message);
+    if (key == "source") return ReadSampleSource(f, e);
+    if (key == "data") {
+      return ForEachField(f, "sample.data", [&](std::string_view name, ondemand::value& dv) {
+        return ReadString(dv, "sample.data value",
+                          &e->data.emplace_back(std::string(name), std::string()).second);
+      });
+    }
+    return Status::OK();
+  });
+}
+
+Status ReadAlert(ondemand::value& v, Alert* alert) {
+  bool saw_schema = false;
+  ES_RETURN_IF_ERROR(ForEachField(v, "alert", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "schema") {
+      std::string schema;
+      ES_RETURN_IF_ERROR(ReadString(f, "schema", &schema));
+      if (schema != kAlertSchemaVersion) {
+        return Status::Unsupported(fmt::format("alert JSON: schema \"{}\", this build reads \"{}\"",
+                                               schema, kAlertSchemaVersion));
+      }
+      saw_schema = true;
+      return Status::OK();
+    }
+    if (key == "alert_id") return ReadString(f, "alert_id", &alert->alert_id);
+    if (key == "producer") {
+      return ForEachField(f, "producer", [&](std::string_view pkey, ondemand::value& pf) {
+        return pkey == "version" ? ReadString(pf, "producer.version", &alert->producer_version)
+                                 : Status::OK();
+      });
+    }
+    if (key == "rule") return ReadRule(f, &alert->rule);
+    if (key == "host") return ReadString(f, "host", &alert->host);
+    if (key == "host_names") return ReadStringArray(f, "host_names", &alert->host_names);
+    if (key == "exchange") return ReadExchange(f, &alert->exchange);
+    if (key == "window") return ReadWindow(f, alert);
+    if (key == "first_seen") return ReadTime(f, "first_seen", &alert->first_seen);
+    if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
+    if (key == "count") return ReadUInt(f, "count", &alert->count);
+    if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
+    if (key == "samples") {
+      return ForEachElement(f, "samples", [&](ondemand::value& item) {
+        return ReadSample(item, &alert->samples.emplace_back());
+      });
+    }
+    return Status::OK();
+  }));
+  if (!saw_schema) return Status::Corruption("alert JSON: no \"schema\" field");
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string_view BuildStatusJsonName(BuildStatus status) {
+  const auto i = static_cast<size_t>(status);
+  return i < std::size(kStatusNames) ? kStatusNames[i] : "unknown";
+}
+
+std::optional<BuildStatus> ParseBuildStatusJsonName(std::string_view name) {
+  for (size_t i = 0; i < std::size(kStatusNames); ++i) {
+    if (kStatusNames[i] == name) return static_cast<BuildStatus>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view ProducerVersion() { return ES_PRODUCER_VERSION; }
+
+std::string RenderAlertJson(const Alert& alert) {
+  std::string out;
+  out.reserve(1024 + 1024 * alert.samples.size());
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.KV("schema", kAlertSchemaVersion);
+  w.KV("alert_id", alert.alert_id);
+  w.Key("producer");
+  w.BeginObject();
+  w.KV("name", kProducerName);
+  w.KV("version", alert.producer_version.empty() ? ProducerVersion()
+                                                 : std::string_view(alert.producer_version));
+  w.EndObject();
+  w.Key("rule");
+  w.BeginObject();
+  w.KV("id", alert.rule.id);
+  w.KV("title", alert.rule.title);
+  w.KV("severity", alert.rule.severity);
+  w.KV("description", alert.rule.description);
+  w.Key("references");
+  w.BeginArray();
+  for (const auto& ref : alert.rule.references) w.String(ref);
+  w.EndArray();
+  w.KV("remediation", alert.rule.remediation);
+  w.EndObject();
+  w.KV("host", alert.host);
+  w.Key("host_names");
+  w.BeginArray();
+  for (const auto& name : alert.host_names) w.String(name);
+  w.EndArray();
+  WriteExchange(alert.exchange, &w);
+  w.Key("window");
+  w.BeginObject();
+  TimeOrNull(&w, "start", alert.window_start);
+  TimeOrNull(&w, "end", alert.window_end);
+  w.EndObject();
+  TimeOrNull(&w, "first_seen", alert.first_seen);
+  TimeOrNull(&w, "last_seen", alert.last_seen);
+  w.KVUInt("count", alert.count);
+  w.KVUInt("suppressed", alert.suppressed);
+  w.Key("samples");
+  w.BeginArray();
+  for (const OwnedEvent& sample : alert.samples) WriteEventJson(sample.View(), &w);
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+Result<Alert> ParseAlertJson(std::string_view json) {
+  // One parser per thread: it keeps its buffers between calls, and the
+  // consumer tool and the spool parse from several threads.
+  thread_local ondemand::parser parser;
+  const simdjson::padded_string padded(json);
+  ondemand::document doc;
+  if (auto ec = parser.iterate(padded).get(doc)) return JsonError("document", ec);
+  ondemand::value root;
+  if (auto ec = doc.get_value().get(root)) return JsonError("document", ec);
+  Alert alert;
+  ES_RETURN_IF_ERROR(ReadAlert(root, &alert));
+  // On-Demand reads lazily: a token left after the object means trailing
+  // content (at the end, current_location() reports OUT_OF_BOUNDS).
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) {
+    return Status::Corruption("alert JSON: trailing content after the object");
+  }
+  return alert;
+}
+
+}  // namespace eventsift

@@ -1,0 +1,294 @@
+#include "src/correlate/correlator.h"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "src/alert/alert_id.h"
+
+namespace eventsift::correlate {
+
+namespace {
+
+constexpr FileTime kMaxTime = std::numeric_limits<FileTime>::max();
+
+// A total order on hits that depends on nothing but their content: time
+// first, then where they were read, then what they say.
+bool EventLess(const OwnedEvent& a, const OwnedEvent& b) {
+  return std::tie(a.time, a.file, a.offset, a.line, a.chunk, a.record_id, a.computer, a.provider,
+                  a.event_id, a.channel, a.message, a.data) <
+         std::tie(b.time, b.file, b.offset, b.line, b.chunk, b.record_id, b.computer, b.provider,
+                  b.event_id, b.channel, b.message, b.data);
+}
+
+FileTime SaturatingAdd(FileTime a, int64_t b) { return a > kMaxTime - b ? kMaxTime : a + b; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// One CSV record (RFC 4180 quoting, no embedded newlines: Export-Csv output).
+std::vector<std::string> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') {
+        fields.back().push_back(c);
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back().push_back('"');
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back().push_back(c);
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+Correlator::Correlator(std::vector<CorrelatedRule> rules, CorrelatorOptions options)
+    : rules_(std::move(rules)),
+      options_(options),
+      hosts_(options.merge_short_names),
+      pending_(rules_.size()) {}
+
+void Correlator::AddHit(uint32_t rule_index, OwnedEvent event) {
+  stats_.hits_received.Add();
+  if (rule_index >= rules_.size()) {
+    stats_.hits_rejected.Add();
+    return;
+  }
+  std::string name = NormalizeHostName(event.computer);
+  std::lock_guard lock(mu_);
+  hosts_.See(name);
+  pending_[rule_index].push_back(Hit{std::move(name), std::move(event)});
+}
+
+void Correlator::AddBuild(std::string_view raw_host, const ExchangeVersion& v, std::string source) {
+  std::string name = NormalizeHostName(raw_host);
+  std::lock_guard lock(mu_);
+  AddBuildLocked(name, v, std::move(source));
+}
+
+void Correlator::AddBuildLocked(const std::string& name, const ExchangeVersion& v,
+                                std::string source) {
+  hosts_.See(name);
+  auto [it, inserted] = builds_.try_emplace(name, BuildSeen{v, source});
+  if (inserted) return;
+  const BuildSeen& old = it->second;
+  if (NewerExchangeVersion(v, old.version) ||
+      (v == old.version && source < old.source)) {
+    it->second = BuildSeen{v, std::move(source)};
+  }
+}
+
+Status Correlator::LoadInventory(const std::string& csv_path) {
+  std::ifstream in(csv_path, std::ios::binary);
+  if (!in) return Status::IOError("cannot open inventory").At(csv_path);
+  struct Row {
+    std::string name;
+    ExchangeVersion version;
+    uint64_t line;
+  };
+  std::vector<Row> rows;  // applied only when the whole file parsed
+  std::string line;
+  uint64_t line_no = 0;
+  bool header_allowed = true;
+  while (std::getline(in, line)) {
+    ++line_no;
+    std::string_view text = line;
+    if (line_no == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+    text = Trim(text);
+    if (text.empty() || text.front() == '#') continue;  // Export-Csv's "#TYPE ..." line
+    std::vector<std::string> fields = SplitCsvLine(text);
+    const std::string_view host = fields.size() >= 2 ? Trim(fields[0]) : std::string_view();
+    auto version = fields.size() >= 2 ? ParseExchangeVersion(fields[1]) : std::nullopt;
+    if (!version && header_allowed) {
+      header_allowed = false;
+      continue;
+    }
+    header_allowed = false;
+    if (host.empty() || !version) {
+      return Status::InvalidArgument(
+                 fmt::format("inventory: expected \"host,build\", got \"{}\"", text))
+          .At(csv_path, Where::kNone, line_no);
+    }
+    rows.push_back(Row{NormalizeHostName(host), *version, line_no});
+  }
+  std::lock_guard lock(mu_);
+  for (Row& row : rows) {
+    AddBuildLocked(row.name, row.version, fmt::format("inventory {}:{}", csv_path, row.line));
+  }
+  return Status::OK();
+}
+
+std::vector<Alert> Correlator::Finish() {
+  std::lock_guard lock(mu_);
+  return CloseWindows(kMaxTime, /*final=*/true);
+}
+
+std::vector<Alert> Correlator::Drain(FileTime watermark) {
+  std::lock_guard lock(mu_);
+  return CloseWindows(watermark, /*final=*/false);
+}
+
+std::optional<ExchangeBuildInfo> Correlator::BuildFor(const std::string& host_key) const {
+  std::lock_guard lock(mu_);
+  return BuildForLocked(host_key);
+}
+
+std::optional<ExchangeBuildInfo> Correlator::BuildForLocked(const std::string& host_key) const {
+  const BuildSeen* best = nullptr;
+  for (const auto& [name, seen] : builds_) {
+    if (hosts_.Resolve(name) != host_key) continue;
+    if (best == nullptr || NewerExchangeVersion(seen.version, best->version) ||
+        (seen.version == best->version && seen.source < best->source)) {
+      best = &seen;
+    }
+  }
+  if (best == nullptr) return std::nullopt;
+  ExchangeBuildInfo info = ClassifyExchangeBuild(best->version);
+  info.source = best->source;
+  return info;
+}
+
+std::vector<Alert> Correlator::CloseWindows(FileTime limit, bool final) {
+  std::vector<Alert> out;
+  for (uint32_t r = 0; r < rules_.size(); ++r) {
+    std::vector<Hit> hits = std::move(pending_[r]);
+    pending_[r].clear();
+    std::map<std::string, std::vector<Hit>> by_key;
+    for (Hit& hit : hits) by_key[hosts_.Resolve(hit.name)].push_back(std::move(hit));
+    for (auto& [key, series_hits] : by_key) {
+      CloseSeries(r, key, std::move(series_hits), limit, final, &pending_[r], &out);
+    }
+  }
+  // Rule indexes are visited in order, so equal (host, rule id, start)
+  // triples (two rules sharing an id) keep a fixed order too.
+  std::stable_sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
+    return std::tie(a.host, a.rule.id, a.window_start) < std::tie(b.host, b.rule.id, b.window_start);
+  });
+  return out;
+}
+
+void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::vector<Hit> hits,
+                             FileTime limit, bool final, std::vector<Hit>* keep,
+                             std::vector<Alert>* out) {
+  std::sort(hits.begin(), hits.end(),
+            [](const Hit& a, const Hit& b) { return EventLess(a.event, b.event); });
+  // Untimed hits first, in the same content order.
+  auto timed = std::stable_partition(hits.begin(), hits.end(),
+                                     [](const Hit& h) { return h.event.time == 0; });
+  SeriesState& state = series_[{rule_index, key}];
+  if (state.anchored) {
+    auto on_time = std::partition_point(
+        timed, hits.end(), [&](const Hit& h) { return h.event.time < state.closed_until; });
+    stats_.hits_late.Add(static_cast<uint64_t>(on_time - timed));
+    timed = hits.erase(timed, on_time);
+  }
+  const int64_t window_seconds = rules_[rule_index].spec.window_seconds;
+  const int64_t width = window_seconds > 0 && window_seconds < kMaxTime / kTicksPerSecond
+                            ? window_seconds * kTicksPerSecond
+                            : 0;  // 0: one window for the whole run
+  const FileTime t0 = state.anchored ? state.t0 : (timed != hits.end() ? timed->event.time : 0);
+  size_t last = SIZE_MAX;
+  auto it = timed;
+  bool closed_any = false;
+  while (it != hits.end()) {
+    FileTime start = t0;
+    FileTime end = kMaxTime;
+    if (width > 0) {
+      start = t0 + (it->event.time - t0) / width * width;
+      end = SaturatingAdd(start, width);
+    }
+    if (!final && (width == 0 || end > limit)) break;
+    auto window_end = std::partition_point(it, hits.end(),
+                                           [&](const Hit& h) { return h.event.time < end; });
+    state.anchored = true;
+    state.t0 = t0;
+    state.closed_until = end;
+    closed_any = true;
+    // An unbounded window ends at its last hit.
+    const FileTime reported_end = width > 0 ? end : std::prev(window_end)->event.time;
+    EmitWindow(rule_index, key, &state, it, window_end, start, reported_end, /*untimed=*/false,
+               &last, out);
+    it = window_end;
+  }
+  if (final && timed != hits.begin()) {
+    EmitWindow(rule_index, key, &state, hits.begin(), timed, 0, 0, /*untimed=*/true, &last, out);
+    closed_any = true;
+  }
+  if (closed_any) {
+    // This key now owns state; later FQDNs must not move these names away.
+    for (const Hit& h : hits) hosts_.Freeze(h.name);
+  }
+  if (final) return;
+  std::move(hits.begin(), timed, std::back_inserter(*keep));
+  std::move(it, hits.end(), std::back_inserter(*keep));
+}
+
+void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
+                            std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
+                            FileTime window_start, FileTime window_end, bool untimed,
+                            size_t* last, std::vector<Alert>* out) {
+  const CorrelatedRule& rule = rules_[rule_index];
+  const auto count = static_cast<uint64_t>(end - begin);
+  if (count < std::max<uint64_t>(rule.spec.threshold, 1)) {
+    stats_.hits_below_threshold.Add(count);
+    return;
+  }
+  const int64_t suppress_ticks =
+      rule.spec.suppress_seconds > 0 && rule.spec.suppress_seconds < kMaxTime / kTicksPerSecond
+          ? rule.spec.suppress_seconds * kTicksPerSecond
+          : 0;
+  if (!untimed && suppress_ticks > 0 && state->has_alert &&
+      window_start < SaturatingAdd(state->alert_end, suppress_ticks)) {
+    stats_.hits_suppressed.Add(count);
+    if (*last != SIZE_MAX) (*out)[*last].suppressed += count;
+    return;
+  }
+  Alert alert;
+  alert.rule = rule.meta;
+  alert.host = key;
+  alert.window_start = window_start;
+  alert.window_end = window_end;
+  alert.first_seen = begin->event.time;
+  alert.last_seen = std::prev(end)->event.time;
+  alert.count = count;
+  std::set<std::string> names;
+  for (auto it = begin; it != end; ++it) {
+    if (!it->event.computer.empty()) names.insert(it->event.computer);
+  }
+  alert.host_names.assign(names.begin(), names.end());
+  const uint64_t kept = std::min<uint64_t>(count, rule.spec.max_samples);
+  for (auto it = begin; it != begin + static_cast<ptrdiff_t>(kept); ++it) {
+    alert.samples.push_back(std::move(it->event));
+  }
+  stats_.samples_dropped.Add(count - kept);
+  alert.exchange = BuildForLocked(key);
+  alert.alert_id = ComputeAlertId(alert.rule.id, key, window_start);
+  if (!untimed) {
+    state->has_alert = true;
+    state->alert_end = window_end;
+  }
+  stats_.alerts_emitted.Add();
+  *last = out->size();
+  out->push_back(std::move(alert));
+}
+
+}  // namespace eventsift::correlate

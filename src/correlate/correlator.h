@@ -1,0 +1,134 @@
+#pragma once
+// Correlator: turns rule hits into alerts per rule and host (docs/alerts.md,
+// "How hits become alerts").
+//
+// Hits of one rule on one host key are sorted by time (so input order and
+// thread scheduling do not matter), cut into tumbling windows of
+// CorrelationSpec::window_seconds starting at the series' first hit, held to
+// the threshold, and windows that start within suppress_seconds of an
+// alert's window end are folded into that alert. Events without a time form
+// one extra window per rule and host, emitted by Finish().
+//
+// Exchange builds (from events or an inventory) attach to every alert of the
+// host: the highest version seen wins, because servers are only ever
+// upgraded and the highest number does not depend on which file was read
+// first. For equal numbers an exact revision beats a CU-only one, then the
+// smaller source string, so the choice is deterministic.
+//
+// Thread-safe: every public method takes one lock. AddHit copies nothing
+// (the event is moved in), and hits are rare next to events.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "src/alert/alert.h"
+#include "src/core/stats.h"
+#include "src/core/status.h"
+#include "src/core/time_util.h"
+#include "src/correlate/correlation_spec.h"
+#include "src/correlate/exchange_build.h"
+#include "src/correlate/host_key.h"
+#include "src/event/owned_event.h"
+
+namespace eventsift::correlate {
+
+struct CorrelatedRule {
+  AlertRule meta;
+  CorrelationSpec spec;
+};
+
+struct CorrelatorOptions {
+  // "ex01" and "ex01.contoso.com" are one host when both appear in the run
+  // and no other FQDN starts with "ex01." (see HostResolver).
+  bool merge_short_names = true;
+};
+
+struct CorrelatorStats {
+  Counter hits_received;         // AddHit calls
+  Counter hits_rejected;         // dropped: rule index out of range
+  Counter hits_late;             // dropped (Drain): older than a window already closed
+  Counter hits_below_threshold;  // dropped: their window stayed under the threshold
+  Counter hits_suppressed;       // folded into an earlier alert of the same rule and host
+  Counter alerts_emitted;
+  Counter samples_dropped;       // hits of emitted alerts beyond max_samples (counted, not kept)
+};
+
+class Correlator {
+ public:
+  explicit Correlator(std::vector<CorrelatedRule> rules, CorrelatorOptions options = {});
+  Correlator(const Correlator&) = delete;  // holds a mutex and per-run state
+  Correlator& operator=(const Correlator&) = delete;
+
+  // A rule matched this event; its host is event.computer.
+  void AddHit(uint32_t rule_index, OwnedEvent event);
+  // An Exchange build seen for a host; `source` says where (it ends up in
+  // Alert::exchange->source). The highest version per host wins (see above).
+  void AddBuild(std::string_view raw_host, const ExchangeVersion& v, std::string source);
+  // Optional "host,build" CSV (Get-ExchangeServer | Select Name,AdminDisplayVersion
+  // | Export-Csv works): a header line, "#TYPE" lines, quotes, a BOM and CRLF
+  // are accepted; extra columns are ignored. A bad line fails the whole load
+  // with its line number.
+  Status LoadInventory(const std::string& csv_path);
+
+  // Batch: closes every window, including the untimed one. Alerts are sorted
+  // by (host, rule id, window start).
+  std::vector<Alert> Finish();
+  // Streaming: emits the windows that end at or before `watermark` and keeps
+  // the open ones. Suppressed windows are counted in stats (the alert they
+  // fold into is already out, so its `suppressed` stays as sent). Untimed hits
+  // and window_seconds <= 0 wait for Finish(). Short names are merged with
+  // the FQDNs seen so far; a name's key is fixed once it had a window closed.
+  std::vector<Alert> Drain(FileTime watermark);
+
+  // The build attached to alerts of `host_key`, if any.
+  std::optional<ExchangeBuildInfo> BuildFor(const std::string& host_key) const;
+
+  const CorrelatorStats& stats() const { return stats_; }
+
+ private:
+  struct Hit {
+    std::string name;  // normalized host name (not yet the key)
+    OwnedEvent event;
+  };
+  // Per rule and host key, what must survive between Drain() calls.
+  struct SeriesState {
+    bool anchored = false;        // t0 fixed: a window has closed
+    FileTime t0 = 0;              // start of the first window
+    FileTime closed_until = 0;    // end of the last closed window
+    bool has_alert = false;
+    FileTime alert_end = 0;       // window end of the last alert (suppression)
+  };
+  struct BuildSeen {
+    ExchangeVersion version;
+    std::string source;
+  };
+
+  std::vector<Alert> CloseWindows(FileTime limit, bool final);
+  void CloseSeries(uint32_t rule_index, const std::string& key, std::vector<Hit> hits,
+                   FileTime limit, bool final, std::vector<Hit>* keep, std::vector<Alert>* out);
+  // Turns one window's hits into an alert, or folds or drops them. `last`
+  // is the index in `out` of this series' previous alert from this call.
+  void EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
+                  std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
+                  FileTime window_start, FileTime window_end, bool untimed, size_t* last,
+                  std::vector<Alert>* out);
+  void AddBuildLocked(const std::string& name, const ExchangeVersion& v, std::string source);
+  std::optional<ExchangeBuildInfo> BuildForLocked(const std::string& host_key) const;
+
+  const std::vector<CorrelatedRule> rules_;
+  const CorrelatorOptions options_;
+  mutable std::mutex mu_;
+  HostResolver hosts_;                                              // guarded by mu_
+  std::vector<std::vector<Hit>> pending_;                           // per rule; mu_
+  std::map<std::pair<uint32_t, std::string>, SeriesState> series_;  // mu_
+  std::map<std::string, BuildSeen> builds_;  // by normalized name; mu_
+  CorrelatorStats stats_;
+};
+
+}  // namespace eventsift::correlate

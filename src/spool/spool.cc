@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -163,7 +164,9 @@ void Spool::CloseActive() {
 
 Status Spool::Load() {
   const std::string& dir = options_.dir;
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("create spool directory", dir);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create spool directory: {}", ec.message())).At(dir);
   std::string lock_path = dir + "/LOCK";
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd_ < 0) return Errno("open", lock_path);

@@ -2,11 +2,22 @@
 // KafkaSink: alerts to an Apache Kafka topic through librdkafka, at least
 // once: an alert is delivered only when its delivery report says so; what the
 // broker refuses or what times out goes to the durable spool (src/spool/).
+//
+// Messages: key = Alert::host (the normalized host, so one host's alerts stay
+// in one partition, in order), value = the alert JSON, headers
+// kSchemaHeader = kAlertSchemaVersion and kRuleHeader = the rule id.
+//
+// Order: while the spool holds anything, new alerts are appended to it rather
+// than produced, and a background thread replays the spool in order whenever
+// the brokers answer; once it is empty, alerts go straight to the producer
+// again. docs/kafka.md has the guarantees and the at-least-once bound.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +25,9 @@
 #include "src/sink/alert_sink.h"
 
 namespace eventsift {
+
+inline constexpr char kSchemaHeader[] = "eventsift.schema";
+inline constexpr char kRuleHeader[] = "eventsift.rule_id";
 
 struct KafkaSinkOptions {
   std::string brokers;  // bootstrap.servers
@@ -25,8 +39,61 @@ struct KafkaSinkOptions {
   uint64_t spool_max_bytes = 1ULL << 30;
   // Bound on the final flush; what is still undelivered then is spooled.
   std::chrono::milliseconds flush_timeout{30000};
+  // How long Open waits for the brokers to answer a metadata request for the
+  // topic. When they do not (or the topic is missing), alerts go to the spool
+  // at once instead of each waiting for message.timeout.ms.
+  std::chrono::milliseconds connect_timeout{5000};
+  // Delay between replay attempts while the brokers are unreachable.
+  std::chrono::milliseconds replay_backoff{1000};
+  // Replay the spool in the background (start, and whenever the brokers come
+  // back). Off only for `eventsift spool status`-like tools and tests.
+  bool replay = true;
+  // Also retry alerts parked as rejected (e.g. over the broker's size limit),
+  // after the limit was raised: `eventsift spool replay --rejected`.
+  bool replay_rejected = false;
+  // Where operational messages go (one line each, no trailing newline).
+  // Default: stderr with an "eventsift: kafka: " prefix. Never gets secrets.
+  std::function<void(std::string_view)> log;
+};
+
+// Counters beyond SinkStats, for logs, `spool replay` and the daemon.
+struct KafkaSinkCounters {
+  uint64_t replayed = 0;         // spool records (of earlier runs) delivered
+  uint64_t spool_pending = 0;    // records in the spool, not yet acknowledged
+  uint64_t rejected_pending = 0; // records parked as rejected (size limit...)
+  std::string last_error;        // last broker/transport error, "" if none
+};
+
+class KafkaSink : public AlertSink {
+ public:
+  static Result<std::unique_ptr<KafkaSink>> Open(const KafkaSinkOptions& options);
+  // Flushes with flush_timeout unless Flush was called, then stops.
+  ~KafkaSink() override;
+  KafkaSink(const KafkaSink&) = delete;  // owns the producer and its thread
+  KafkaSink& operator=(const KafkaSink&) = delete;
+
+  std::string_view name() const override { return "kafka"; }
+  // Counts in stats(): delivered once the broker acknowledged it, spooled
+  // while it waits in the spool, failed when it could be neither.
+  Status Send(const Alert& alert, std::string_view json) override;
+  // The same with the message fields given directly (tools and tests).
+  Status SendMessage(std::string_view key, std::string_view rule_id, std::string_view json);
+  Status Flush(std::chrono::milliseconds timeout) override;
+  // Waits until the spool is empty (replayed) or `timeout` passes.
+  Status DrainSpool(std::chrono::milliseconds timeout);
+  KafkaSinkCounters counters() const;
+
+  class Impl;
+
+ private:
+  explicit KafkaSink(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 Result<std::unique_ptr<AlertSink>> NewKafkaSink(const KafkaSinkOptions& options);
+
+// True for librdkafka property names whose values must never be printed
+// (passwords, secrets, private keys, tokens).
+bool IsSecretKafkaProperty(std::string_view key);
 
 }  // namespace eventsift

@@ -1,0 +1,284 @@
+// KafkaSink's delivery, spooling and replay paths against librdkafka's mock
+// cluster (rdkafka_mock.h): no JVM, milliseconds per case. The same paths run
+// against a real broker in tests/integration/kafka_test.cc.
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/sink/kafka/kafka_sink.h"
+#include "src/spool/spool.h"
+
+namespace eventsift {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// The Kafka protocol's ApiKey of Produce (rdkafka_mock.h takes raw keys).
+constexpr int16_t kProduceApiKey = 0;
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct MockDeleter {
+  void operator()(rd_kafka_mock_cluster_t* m) const { rd_kafka_mock_cluster_destroy(m); }
+};
+
+struct Consumed {
+  std::string key, value, schema, rule;
+};
+
+class KafkaSinkMockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char errstr[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+    host_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr));
+    ASSERT_TRUE(host_) << errstr;
+    mock_.reset(rd_kafka_mock_cluster_new(host_.get(), 1));
+    ASSERT_TRUE(mock_);
+    bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_.get());
+    ASSERT_EQ(rd_kafka_mock_topic_create(mock_.get(), kTopic, 2, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+    spool_dir_ = fs::temp_directory_path() /
+                 ("es_kafka_mock_" + std::to_string(::getpid()) + "_" +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(spool_dir_);
+  }
+  void TearDown() override {
+    mock_.reset();
+    host_.reset();
+    fs::remove_all(spool_dir_);
+  }
+
+  KafkaSinkOptions Options() {
+    KafkaSinkOptions o;
+    o.brokers = bootstrap_;
+    o.topic = kTopic;
+    o.spool_dir = spool_dir_.string();
+    o.flush_timeout = milliseconds(5000);
+    o.connect_timeout = milliseconds(1500);
+    o.replay_backoff = milliseconds(100);
+    o.properties = {{"message.timeout.ms", "2000"}, {"retry.backoff.ms", "50"}};
+    o.log = [this](std::string_view line) { log_.append(line).append("\n"); };
+    return o;
+  }
+
+  std::unique_ptr<KafkaSink> OpenSink(const KafkaSinkOptions& o) {
+    auto r = KafkaSink::Open(o);
+    EXPECT_TRUE(r.has_value()) << (r.has_value() ? "" : r.error().ToString());
+    return r.has_value() ? std::move(r).value() : nullptr;
+  }
+
+  static std::string Json(int i) { return R"({"schema":"eventsift.alert/v1","alert_id":"id-)" + std::to_string(i) + "\"}"; }
+
+  // Reads every message of the topic from the beginning until `want` arrived
+  // or the time is up.
+  std::vector<Consumed> ConsumeAll(size_t want, milliseconds timeout = milliseconds(10000)) {
+    char errstr[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", ("g-" + std::to_string(group_++)).c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+    std::unique_ptr<rd_kafka_t, KafkaDeleter> consumer(
+        rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr));
+    EXPECT_TRUE(consumer) << errstr;
+    rd_kafka_poll_set_consumer(consumer.get());
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, kTopic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(consumer.get(), topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    std::vector<Consumed> out;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100);
+      if (m == nullptr) continue;
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Consumed c;
+        c.key.assign(static_cast<const char*>(m->key), m->key_len);
+        c.value.assign(static_cast<const char*>(m->payload), m->len);
+        rd_kafka_headers_t* h = nullptr;
+        if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const void* v;
+          size_t n;
+          if (rd_kafka_header_get_last(h, kSchemaHeader, &v, &n) == 0) c.schema.assign(static_cast<const char*>(v), n);
+          if (rd_kafka_header_get_last(h, kRuleHeader, &v, &n) == 0) c.rule.assign(static_cast<const char*>(v), n);
+        }
+        out.push_back(std::move(c));
+      }
+      rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(consumer.get());
+    return out;
+  }
+
+  static constexpr char kTopic[] = "alerts";
+  std::unique_ptr<rd_kafka_t, KafkaDeleter> host_;
+  std::unique_ptr<rd_kafka_mock_cluster_t, MockDeleter> mock_;
+  std::string bootstrap_;
+  fs::path spool_dir_;
+  std::string log_;
+  int group_ = 0;
+};
+
+TEST_F(KafkaSinkMockTest, DeliversKeyHeadersAndValue) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(sink->SendMessage("ex" + std::to_string(i % 3) + ".contoso.com", "eems-1008", Json(i)).ok());
+  }
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().received.Get(), 20u);
+  EXPECT_EQ(sink->stats().delivered.Get(), 20u);
+  EXPECT_EQ(sink->stats().spooled.Get(), 0u);
+  auto got = ConsumeAll(20);
+  ASSERT_EQ(got.size(), 20u);
+  std::map<std::string, std::vector<std::string>> per_key;
+  for (const auto& c : got) {
+    EXPECT_EQ(c.schema, "eventsift.alert/v1");
+    EXPECT_EQ(c.rule, "eems-1008");
+    per_key[c.key].push_back(c.value);
+  }
+  ASSERT_EQ(per_key.size(), 3u);
+  // One host's alerts keep their order (same key, same partition).
+  std::vector<std::string> host0;
+  for (int i = 0; i < 20; i += 3) host0.push_back(Json(i));
+  EXPECT_EQ(per_key["ex0.contoso.com"], host0);
+}
+
+TEST_F(KafkaSinkMockTest, BrokerDownSpoolsThenReplaysInOrderAtNextStart) {
+  rd_kafka_mock_broker_set_down(mock_.get(), 1);
+  {
+    auto sink = OpenSink(Options());
+    ASSERT_TRUE(sink);
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(sink->SendMessage("host", "r", Json(i)).ok());
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(sink->Flush(milliseconds(3000)).ok()) << log_;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(3500));
+    EXPECT_EQ(sink->stats().delivered.Get(), 0u);
+    EXPECT_EQ(sink->stats().spooled.Get(), 100u);
+    EXPECT_EQ(sink->stats().failed.Get(), 0u);
+  }
+  EXPECT_NE(log_.find("spooled"), std::string::npos) << log_;
+  rd_kafka_mock_broker_set_up(mock_.get(), 1);
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  // New alerts wait behind the spooled ones.
+  ASSERT_TRUE(sink->SendMessage("host", "r", Json(100)).ok());
+  ASSERT_TRUE(sink->DrainSpool(milliseconds(10000)).ok()) << log_;
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok());
+  EXPECT_EQ(sink->counters().replayed, 100u);
+  EXPECT_EQ(sink->stats().delivered.Get(), 1u);
+  EXPECT_EQ(sink->stats().spooled.Get(), 0u);
+  EXPECT_EQ(sink->counters().spool_pending, 0u);
+  auto got = ConsumeAll(101);
+  ASSERT_EQ(got.size(), 101u);
+  for (int i = 0; i <= 100; ++i) EXPECT_EQ(got[i].value, Json(i)) << i;
+}
+
+TEST_F(KafkaSinkMockTest, RefusedProduceGoesToSpoolAndIsReplayedWhenBrokerRecovers) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  // Not retriable: each of these produce requests fails its messages.
+  rd_kafka_mock_push_request_errors(mock_.get(), kProduceApiKey, 3,
+                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
+  // Once the errors are used up, the background replay delivers the spool.
+  ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().failed.Get(), 0u);
+  EXPECT_EQ(sink->stats().delivered.Get() + sink->stats().spooled.Get(), 10u);
+  ASSERT_TRUE(sink->DrainSpool(milliseconds(10000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().delivered.Get(), 10u) << log_;
+  EXPECT_NE(log_.find("authorization failed"), std::string::npos) << log_;
+  auto got = ConsumeAll(10);
+  std::set<std::string> ids;
+  for (const auto& c : got) ids.insert(c.value);
+  EXPECT_EQ(ids.size(), 10u);
+}
+
+TEST_F(KafkaSinkMockTest, OversizedAlertIsReportedAndParkedNotDropped) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("message.max.bytes", "1000");
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  std::string big = R"({"alert_id":"big","pad":")" + std::string(5000, 'x') + "\"}";
+  ASSERT_TRUE(sink->SendMessage("h", "r", big).ok());
+  ASSERT_TRUE(sink->SendMessage("h", "r", Json(1)).ok());
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().spooled.Get(), 1u);
+  EXPECT_EQ(sink->stats().delivered.Get(), 1u);
+  EXPECT_EQ(sink->counters().rejected_pending, 1u);
+  EXPECT_NE(log_.find("message.max.bytes"), std::string::npos) << log_;
+}
+
+TEST_F(KafkaSinkMockTest, SpoolFullIsCountedAsFailedWithClearError) {
+  rd_kafka_mock_broker_set_down(mock_.get(), 1);
+  KafkaSinkOptions o = Options();
+  o.spool_max_bytes = 1000;
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
+  Status st = sink->Flush(milliseconds(1000));
+  EXPECT_FALSE(st.ok());
+  EXPECT_GT(sink->stats().failed.Get(), 0u);
+  EXPECT_EQ(sink->stats().spooled.Get() + sink->stats().failed.Get(), 50u);
+  EXPECT_NE(log_.find("spool full"), std::string::npos) << log_;
+}
+
+TEST_F(KafkaSinkMockTest, MissingTopicIsReportedAndSpooled) {
+  KafkaSinkOptions o = Options();
+  o.topic = "no-such-topic";
+  // The mock cluster auto-creates topics unless told the topic is unknown.
+  rd_kafka_mock_topic_set_error(mock_.get(), "no-such-topic", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE(sink->SendMessage("h", "r", Json(1)).ok());
+  ASSERT_TRUE(sink->Flush(milliseconds(2000)).ok());
+  EXPECT_EQ(sink->stats().spooled.Get(), 1u);
+  EXPECT_NE(log_.find("no-such-topic"), std::string::npos) << log_;
+}
+
+TEST_F(KafkaSinkMockTest, GuaranteesCannotBeWeakenedAndSecretsAreNotEchoed) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("enable.idempotence", "false");
+  auto r = KafkaSink::Open(o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+
+  o = Options();
+  o.properties.emplace_back("acks", "1");
+  EXPECT_FALSE(KafkaSink::Open(o).has_value());
+
+  o = Options();
+  // The producer cannot start (no key file); the error names the problem,
+  // never the key's password.
+  o.properties.emplace_back("security.protocol", "ssl");
+  o.properties.emplace_back("ssl.key.location", "/nonexistent/eventsift-key.pem");
+  o.properties.emplace_back("ssl.certificate.location", "/nonexistent/eventsift-cert.pem");
+  o.properties.emplace_back("ssl.key.password", "hunter2");
+  auto bad = KafkaSink::Open(o);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().ToString().find("hunter2"), std::string::npos) << bad.error().ToString();
+  EXPECT_TRUE(IsSecretKafkaProperty("sasl.password"));
+  EXPECT_TRUE(IsSecretKafkaProperty("ssl.key.password"));
+  EXPECT_TRUE(IsSecretKafkaProperty("sasl.oauthbearer.client.secret"));
+  EXPECT_FALSE(IsSecretKafkaProperty("sasl.username"));
+}
+
+}  // namespace
+}  // namespace eventsift

@@ -1,13 +1,63 @@
 #pragma once
 // JSON export decoder (NDJSON and arrays; Winlogbeat/ECS, NXLog, PowerShell,
 // evtx_dump shapes): see docs/json-exports.md.
+//
+// Three entry points share one per-document parser (parsers/json/event_parser.h):
+//   - NewJsonDecoder: the Decoder for files, .gz files and stdin ("-");
+//   - DecodeJsonBuffer: a whole export already in memory (fuzzer, benchmarks);
+//   - JsonLineDecoder: one NDJSON line at a time (the daemon's tailer and TCP
+//     listener, which frame lines themselves).
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "src/pipeline/decoder.h"
 
 namespace eventsift::json {
 
+class EventParser;
+
+// Longest NDJSON line or array element we parse. Longer ones are reported
+// (kResourceExhausted) and skipped, so one runaway line cannot make us
+// allocate without bound.
+inline constexpr size_t kMaxDocumentBytes = 16u << 20;
+
 std::unique_ptr<Decoder> NewJsonDecoder(const DecoderOptions& options);
+
+// Decodes an in-memory JSON export (NDJSON, a top-level array, or pretty-printed
+// objects one after another), gzip-compressed or not, UTF-8 (BOM optional) or
+// UTF-16 with a BOM. Events carry `name` as their file; `name` must outlive the
+// call. Bad lines/elements go to `reporter` and decoding goes on; the return
+// value is non-OK only when the buffer as a whole cannot be read (broken gzip
+// stream). `stats` may be null.
+Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHandler& handler,
+                        CorruptionReporter& reporter, DecoderStats* stats);
+
+// Decodes one NDJSON line (the daemon's tailer and TCP listener). Reuses its
+// parser, arena and Event between calls, so steady state allocates nothing.
+// Not thread-safe: one per connection or tailed file.
+class JsonLineDecoder {
+ public:
+  JsonLineDecoder();
+  ~JsonLineDecoder();
+  JsonLineDecoder(const JsonLineDecoder&) = delete;  // events borrow our buffers
+  JsonLineDecoder& operator=(const JsonLineDecoder&) = delete;
+
+  // `line` may end in "\n" or "\r\n". A blank line is skipped (OK, no event).
+  // On success the event went to handler.OnEvent; on error nothing was
+  // delivered and the Status names file:line and what was wrong (the caller
+  // reports it). `line_no` is 1-based. `file` must outlive the call.
+  Status DecodeLine(std::string_view line, uint64_t line_no, std::string_view file,
+                    EventHandler& handler);
+
+  const DecoderStats& stats() const { return stats_; }
+
+ private:
+  std::unique_ptr<EventParser> parser_;
+  std::string padded_;  // the line plus simdjson's padding; capacity reused
+  DecoderStats stats_;
+};
 
 }  // namespace eventsift::json

@@ -1,0 +1,245 @@
+#include "parsers/json/event_parser.h"
+
+#include <fmt/format.h>
+
+#include "parsers/json/input_buffer.h"
+
+namespace eventsift::json {
+
+using simdjson::SUCCESS;
+using simdjson::ondemand::json_type;
+
+std::string_view ShapeName(Shape shape) {
+  switch (shape) {
+    case Shape::kUnknown: return "unknown";
+    case Shape::kEvtxDump: return "evtx_dump";
+    case Shape::kEcs: return "winlogbeat";
+    case Shape::kNxlog: return "nxlog";
+    case Shape::kPowerShell: return "powershell";
+  }
+  return "unknown";
+}
+
+EventParser::EventParser() : arena_(4096) {}
+
+Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
+  arena_.Reset();
+  event_.Reset();
+  pending_.clear();
+  c_ = Candidates{};
+  shape_ = Shape::kUnknown;
+  handler_ = &handler;
+  payload_asked_ = false;
+  want_payload_ = true;
+  error_key_ = {};
+
+  simdjson::ondemand::document d;
+  JsonError err = parser_.iterate(doc.data(), doc.size(), doc.size() + kPadding).get(d);
+  if (err == SUCCESS) {
+    JsonObject root;
+    err = d.get_object().get(root);
+    if (err == simdjson::INCORRECT_TYPE) {
+      return Status::Corruption("not a JSON object (each event must be an object)");
+    }
+    if (err == SUCCESS) err = ParseRoot(root);
+  }
+  if (err == SUCCESS) {
+    // iterate() accepts "{...} junk"; the iterator is still in bounds then.
+    const char* rest = nullptr;
+    if (d.current_location().get(rest) == SUCCESS) {
+      return Status::Corruption("unexpected content after the JSON object");
+    }
+  }
+  if (err != SUCCESS) {
+    if (error_key_.empty()) {
+      return Status::Corruption(fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+    }
+    return Status::Corruption(fmt::format("malformed JSON in \"{}\": {}", error_key_,
+                                          simdjson::error_message(err)));
+  }
+  return Finish();
+}
+
+JsonError EventParser::ParseRoot(JsonObject root) {
+  for (auto field_result : root) {
+    simdjson::ondemand::field field;
+    if (auto err = std::move(field_result).get(field)) return err;
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    error_key_ = key;
+    if (auto err = RootField(key, field.value())) return err;
+  }
+  error_key_ = {};
+  return SUCCESS;
+}
+
+JsonError EventParser::PushData(std::vector<DataField>* out, std::string_view name, JsonValue v) {
+  std::string_view text;
+  if (auto err = RenderValue(v, &text)) return err;
+  out->push_back(DataField{name, text});
+  return SUCCESS;
+}
+
+// One root key. System keys of the flat shapes (NXLog, PowerShell) are read
+// here; nested shapes hand their subtree to their dialect. PowerShell-only
+// keys are also kept as NXLog data, since the shape is not known yet and
+// names like ProcessId are real EventData fields in Sysmon events.
+JsonError EventParser::RootField(std::string_view key, JsonValue v) {
+  bool present = false;
+  switch (KeyHash(key)) {
+    // Nested shapes.
+    ES_JSON_KEY("Event") {
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      if (t != json_type::object) break;
+      c_.has_evtx_event = true;
+      return EvtxEvent(v);
+    }
+    ES_JSON_KEY("winlog") {
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      if (t != json_type::object) break;
+      c_.has_winlog = true;
+      return EcsWinlog(v);
+    }
+    ES_JSON_KEY("event") { return EcsObject(key, v); }
+    ES_JSON_KEY("log") { return EcsObject(key, v); }
+    ES_JSON_KEY("host") { return EcsObject(key, v); }  // a string here is Logstash's collector
+    ES_JSON_KEY("message") { return RenderValue(v, &c_.ecs_message); }
+    ES_JSON_KEY("@timestamp") { return RenderValue(v, &c_.at_timestamp); }
+
+    // NXLog (and the OTRF/Logstash variant); several are shared with PowerShell.
+    ES_JSON_KEY("EventID") {
+      c_.has_event_id = true;
+      if (auto err = ReadInto(v, &event_.event_id, &present)) return err;
+      c_.bad_event_id = !present;
+      return SUCCESS;
+    }
+    ES_JSON_KEY("SourceName") { return RenderValue(v, &event_.provider); }
+    ES_JSON_KEY("ProviderGuid") { return ReadGuid(v); }
+    ES_JSON_KEY("Hostname") { return RenderValue(v, &event_.computer); }
+    ES_JSON_KEY("Channel") { return RenderValue(v, &event_.channel); }
+    ES_JSON_KEY("Message") { return RenderValue(v, &event_.message); }
+    ES_JSON_KEY("RecordNumber") { return ReadInto(v, &event_.record_id); }
+    ES_JSON_KEY("ExecutionProcessID") { return ReadInto(v, &event_.process_id); }
+    ES_JSON_KEY("ExecutionThreadID") { return ReadInto(v, &event_.thread_id); }
+    ES_JSON_KEY("ThreadID") { return ReadInto(v, &event_.thread_id); }
+    ES_JSON_KEY("Keywords") { return ReadInto(v, &event_.keywords); }
+    // NXLog's Task is a number; its display name is in Category.
+    ES_JSON_KEY("Task") { return ReadInto(v, &event_.task); }
+    ES_JSON_KEY("TaskValue") { return ReadInto(v, &event_.task); }
+    ES_JSON_KEY("Opcode") {
+      // A number in PowerShell; a display name ("Info") in NXLog, whose number
+      // is OpcodeValue.
+      return c_.opcode_value_seen ? SUCCESS : ReadInto(v, &event_.opcode);
+    }
+    ES_JSON_KEY("OpcodeValue") { return ReadInto(v, &event_.opcode, &c_.opcode_value_seen); }
+    ES_JSON_KEY("UserID") { return RenderValue(v, &event_.user_sid); }
+    ES_JSON_KEY("Version") { return ReadInto(v, &event_.version); }
+    ES_JSON_KEY("Level") { return ReadInto(v, &c_.level); }
+    ES_JSON_KEY("SeverityValue") { return ReadInto(v, &c_.severity_value); }
+    ES_JSON_KEY("Severity") { return RenderValue(v, &c_.severity); }
+    ES_JSON_KEY("EventType") { return RenderValue(v, &c_.event_type); }
+    ES_JSON_KEY("EventTime") { return RenderValue(v, &c_.event_time); }
+    ES_JSON_KEY("EventReceivedTime") { return RenderValue(v, &c_.event_received_time); }
+    ES_JSON_KEY("TimeCreated") { return RenderValue(v, &c_.time_created); }
+    ES_JSON_KEY("Data") { return NxlogUnnamedData(v); }
+    // Collector metadata and display names: not event data.
+    ES_JSON_KEY("SourceModuleName") return SUCCESS;
+    ES_JSON_KEY("SourceModuleType") return SUCCESS;
+    ES_JSON_KEY("@version") return SUCCESS;
+    ES_JSON_KEY("tags") return SUCCESS;
+    ES_JSON_KEY("port") return SUCCESS;
+    ES_JSON_KEY("Category") return SUCCESS;
+    ES_JSON_KEY("AccountName") return SUCCESS;
+    ES_JSON_KEY("AccountType") return SUCCESS;
+    ES_JSON_KEY("Domain") return SUCCESS;
+    ES_JSON_KEY("ActivityID") return SUCCESS;
+    ES_JSON_KEY("RelatedActivityID") return SUCCESS;
+    ES_JSON_KEY("ERROR_EVT_UNRESOLVED") return SUCCESS;
+    ES_JSON_KEY("LevelDisplayName") return SUCCESS;
+    ES_JSON_KEY("OpcodeDisplayName") return SUCCESS;
+    ES_JSON_KEY("TaskDisplayName") return SUCCESS;
+    ES_JSON_KEY("KeywordsDisplayNames") return SUCCESS;
+    ES_JSON_KEY("ContainerLog") return SUCCESS;
+    ES_JSON_KEY("MatchedQueryIds") return SUCCESS;
+    ES_JSON_KEY("Bookmark") return SUCCESS;
+    ES_JSON_KEY("ActivityId") return SUCCESS;
+    ES_JSON_KEY("RelatedActivityId") return SUCCESS;
+
+    // PowerShell Get-WinEvent | ConvertTo-Json.
+    ES_JSON_KEY("Properties") { return PowerShellProperties(v); }
+    ES_JSON_KEY("UserId") { return PowerShellUserId(v); }
+    ES_JSON_KEY("Id") { return QueueData(key, v, &c_.ps_id); }
+    ES_JSON_KEY("Qualifiers") { return QueueData(key, v, &c_.ps_qualifiers); }
+    ES_JSON_KEY("RecordId") { return QueueData(key, v, &c_.ps_record_id); }
+    ES_JSON_KEY("ProcessId") { return QueueData(key, v, &c_.ps_pid); }
+    ES_JSON_KEY("ThreadId") { return QueueData(key, v, &c_.ps_tid); }
+    ES_JSON_KEY("ProviderName") { return QueueData(key, v, &c_.ps_provider); }
+    ES_JSON_KEY("ProviderId") { return QueueData(key, v, &c_.ps_guid); }
+    ES_JSON_KEY("LogName") { return QueueData(key, v, &c_.ps_log); }
+    ES_JSON_KEY("MachineName") { return QueueData(key, v, &c_.ps_machine); }
+    default:
+      break;
+  }
+  // Not a system key: NXLog named data (dropped for the other shapes).
+  return PushData(&pending_, key, v);
+}
+
+JsonError EventParser::QueueData(std::string_view key, JsonValue v, std::string_view* text) {
+  if (auto err = PushData(&pending_, key, v)) return err;
+  *text = pending_.back().value;
+  return SUCCESS;
+}
+
+JsonError EventParser::ReadGuid(JsonValue v) {
+  std::string_view guid;
+  if (auto err = RenderValue(v, &guid)) return err;
+  event_.provider_guid = BracedGuid(guid, &arena_);
+  return SUCCESS;
+}
+
+bool EventParser::WantPayload() {
+  if (!payload_asked_) {
+    payload_asked_ = true;
+    want_payload_ = handler_->WantPayload(event_);
+  }
+  return want_payload_;
+}
+
+Status EventParser::Finish() {
+  if (c_.has_evtx_event) {
+    shape_ = Shape::kEvtxDump;
+    if (!c_.evtx_has_event_id) {
+      return Status::Corruption("evtx_dump event without Event.System.EventID");
+    }
+  } else if (c_.has_winlog) {
+    ES_RETURN_IF_ERROR(FinishEcs());
+  } else if (c_.has_event_id) {
+    if (c_.bad_event_id) return Status::Corruption("EventID is not a number");
+    FinishNxlog();
+  } else if (!c_.ps_id.empty()) {
+    ES_RETURN_IF_ERROR(FinishPowerShell());
+  } else {
+    return Status::Corruption("unknown event shape: no EventID/Id/winlog/Event key");
+  }
+  if (!payload_asked_) {
+    // The flat shapes interleave system keys and data, so the handler is asked
+    // only now; hide the payload meanwhile, as the contract promises. Swaps
+    // move no elements and allocate nothing.
+    std::vector<DataField> hidden;
+    hidden.swap(event_.data);
+    std::string_view message = event_.message;
+    event_.message = {};
+    WantPayload();
+    event_.data.swap(hidden);
+    event_.message = message;
+  }
+  if (!want_payload_) {
+    event_.data.clear();
+    event_.message = {};
+  }
+  return Status::OK();
+}
+
+}  // namespace eventsift::json

@@ -1,0 +1,120 @@
+#pragma once
+// EventParser: one JSON document -> one Event, whichever export shape it has.
+//
+// One pass over the root object with simdjson On-Demand: every key is
+// dispatched by name, and keys that mean different things in different shapes
+// are held as candidates until the shape is known at the end of the object
+// (detection order: evtx_dump "Event", Winlogbeat "winlog", NXLog "EventID",
+// PowerShell "Id"). docs/json-exports.md has the field mapping per shape.
+//
+// Lifetime: the Event and every view in it borrow from the document's bytes,
+// the simdjson parser's string buffer and our Arena. All stay valid until the
+// next Parse() call.
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "parsers/json/json_value.h"
+#include "src/core/arena.h"
+#include "src/core/status.h"
+#include "src/event/event.h"
+#include "src/pipeline/event_handler.h"
+
+namespace eventsift::json {
+
+enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell };
+std::string_view ShapeName(Shape shape);
+
+class EventParser {
+ public:
+  EventParser();
+  EventParser(const EventParser&) = delete;  // the Event borrows our buffers
+  EventParser& operator=(const EventParser&) = delete;
+
+  // Parses `doc`, which must have kPadding readable bytes after it. On OK,
+  // event() holds the event (all but `where`). WantPayload is asked once, as
+  // soon as the System fields are known (evtx_dump) or at the end (flat
+  // shapes); when it says no, data and message are left empty. An error
+  // Status says what was wrong but not where; the caller adds file:line.
+  Status Parse(std::string_view doc, EventHandler& handler);
+
+  Event& event() { return event_; }
+  Shape shape() const { return shape_; }
+
+ private:
+  // Values whose meaning depends on the shape, or which need more than one
+  // key to resolve (NXLog time and level). Views live as long as the document.
+  struct Candidates {
+    bool has_event_id = false;  // NXLog "EventID" seen
+    bool has_winlog = false;
+    bool has_evtx_event = false;
+    bool bad_event_id = false;       // NXLog EventID present but not a number
+    bool evtx_has_event_id = false;  // Event.System.EventID seen
+    // NXLog / PowerShell shared
+    int64_t level = -1;           // "Level" (a number, or a number in a string)
+    int64_t severity_value = -1;  // NXLog SeverityValue
+    std::string_view severity, event_type;
+    std::string_view time_created, event_time, event_received_time, at_timestamp;
+    bool opcode_value_seen = false;
+    // PowerShell only, as text (numbers are parsed once the shape is known)
+    std::string_view ps_id, ps_qualifiers, ps_record_id, ps_pid, ps_tid;
+    std::string_view ps_provider, ps_guid, ps_log, ps_machine, ps_user;
+    // Winlogbeat / ECS
+    uint64_t ecs_code = 0;
+    bool ecs_has_code = false, winlog_has_event_id = false;
+    std::string_view ecs_provider, ecs_host, ecs_message, ecs_log_level, winlog_time;
+  };
+
+  JsonError ParseRoot(JsonObject root);
+  JsonError RootField(std::string_view key, JsonValue v);
+  Status Finish();
+  // Asks the handler once; false means drop data and message.
+  bool WantPayload();
+
+  // dialect_nxlog.cc
+  JsonError NxlogUnnamedData(JsonValue v);
+  void FinishNxlog();
+  // dialect_powershell.cc
+  JsonError PowerShellProperties(JsonValue v);
+  JsonError PowerShellUserId(JsonValue v);
+  Status FinishPowerShell();
+  // dialect_ecs.cc
+  JsonError EcsWinlog(JsonValue v);
+  JsonError EcsObject(std::string_view key, JsonValue v);
+  JsonError EcsData(JsonValue v);
+  Status FinishEcs();
+  // dialect_evtx_dump.cc
+  JsonError EvtxEvent(JsonValue v);
+  JsonError EvtxSystem(JsonValue v);
+  JsonError EvtxSystemText(std::string_view element, JsonValue v);
+  JsonError EvtxSystemAttributes(std::string_view element, JsonValue v);
+  JsonError EvtxEventData(JsonValue v);
+  JsonError EvtxDataElement(JsonValue v);
+  JsonError EvtxUserData(JsonValue v);
+
+  // Queues a root key as NXLog data and keeps its text as a PowerShell
+  // candidate in *text.
+  JsonError QueueData(std::string_view key, JsonValue v, std::string_view* text);
+  // Sets event_.provider_guid, braced.
+  JsonError ReadGuid(JsonValue v);
+  // Appends a data field whose value is `v` rendered (see RenderValue).
+  JsonError PushData(std::vector<DataField>* out, std::string_view name, JsonValue v);
+
+  simdjson::ondemand::parser parser_;
+  Arena arena_;  // braced GUIDs; reset per document
+  Event event_;
+  // NXLog named data: root keys that are not system keys, in document order.
+  // Swapped into event_.data when the shape turns out to be NXLog.
+  std::vector<DataField> pending_;
+  Candidates c_;
+  Shape shape_ = Shape::kUnknown;
+  EventHandler* handler_ = nullptr;  // set for the duration of Parse()
+  bool payload_asked_ = false;
+  bool want_payload_ = true;
+  std::string_view error_key_;  // root key being read when an error hit
+};
+
+}  // namespace eventsift::json

@@ -1,0 +1,114 @@
+#pragma once
+// Small readers over simdjson On-Demand values shared by the dialects. None
+// throws; each returns simdjson's error_code. Returned views borrow from the
+// parser's string buffer (unescaped strings) or from the input (raw tokens),
+// so they live until the parser iterates the next document.
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "src/core/arena.h"
+#include "src/core/time_util.h"
+
+namespace eventsift::json {
+
+using JsonValue = simdjson::ondemand::value;
+using JsonObject = simdjson::ondemand::object;
+using JsonError = simdjson::error_code;
+
+// FNV-1a of a key, so dialects can `switch` on key names. Every case label
+// re-checks the string (ES_JSON_KEY), so a collision only costs a compare.
+constexpr uint64_t KeyHash(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+// Inside `switch (KeyHash(key))`: a case for `name` that falls out of the
+// switch when only the hash matched.
+#define ES_JSON_KEY(name) \
+  case ::eventsift::json::KeyHash(name):  \
+    if (key != (name)) break;
+
+// The text an Event::data value gets: strings unescaped, numbers and booleans
+// as their JSON token ("4624", "true"), null as "" (evtx_dump writes an empty
+// <Data/> as null), objects and arrays as their JSON text.
+JsonError RenderValue(JsonValue v, std::string_view* out);
+
+// An unsigned integer from a JSON number or a decimal / "0x" hex string.
+// Negative integers are taken as two's complement (NXLog prints Keywords
+// 0x8000000000000000 as -9223372036854775808). *present is false for null,
+// booleans, containers and strings that are not numbers.
+JsonError ReadUint(JsonValue v, uint64_t* out, bool* present);
+
+// ReadUint into a narrower field, left unchanged when the value is absent;
+// *present (optional) says which.
+template <typename T>
+JsonError ReadInto(JsonValue v, T* out, bool* present = nullptr) {
+  uint64_t u = 0;
+  bool found = false;
+  if (auto err = ReadUint(v, &u, &found)) return err;
+  if (found) *out = static_cast<T>(u);
+  if (present != nullptr) *present = found;
+  return simdjson::SUCCESS;
+}
+
+// Calls fn(key, value) for each member of an object, in document order; keys
+// are unescaped. Anything but an object is skipped (absent), not an error.
+template <typename Fn>
+JsonError ForEachField(JsonValue v, Fn&& fn) {
+  simdjson::ondemand::json_type t;
+  if (auto err = v.type().get(t)) return err;
+  if (t != simdjson::ondemand::json_type::object) return simdjson::SUCCESS;
+  JsonObject obj;
+  if (auto err = v.get_object().get(obj)) return err;
+  for (auto field_result : obj) {
+    simdjson::ondemand::field field;
+    if (auto err = std::move(field_result).get(field)) return err;
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (auto err = fn(key, field.value())) return err;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Calls fn(element) for each element of an array, in order. Anything but an
+// array is skipped (absent), not an error.
+template <typename Fn>
+JsonError ForEachElement(JsonValue v, Fn&& fn) {
+  simdjson::ondemand::json_type t;
+  if (auto err = v.type().get(t)) return err;
+  if (t != simdjson::ondemand::json_type::array) return simdjson::SUCCESS;
+  simdjson::ondemand::array arr;
+  if (auto err = v.get_array().get(arr)) return err;
+  for (auto item : arr) {
+    JsonValue element;
+    if (auto err = std::move(item).get(element)) return err;
+    if (auto err = fn(element)) return err;
+  }
+  return simdjson::SUCCESS;
+}
+
+// Parses "1008", " 42 ", "0x8020000000000000". False if not a whole number.
+bool ParseUintText(std::string_view s, uint64_t* out);
+
+std::string_view TrimSpace(std::string_view s);
+
+// Windows level from a level or severity name, case-insensitive: critical 1,
+// error 2, warning 3, information/info 4, verbose/debug 5. -1 if unknown.
+int LevelFromName(std::string_view name);
+
+// "{...}" form of a GUID; adds the braces (in arena storage) when missing.
+std::string_view BracedGuid(std::string_view guid, Arena* arena);
+
+// True when a time string says which zone it is in (Z, +hh:mm, -hh:mm, or a
+// .NET /Date(ms)/ which is UTC by definition).
+bool HasZone(std::string_view time_text);
+
+}  // namespace eventsift::json

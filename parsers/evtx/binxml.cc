@@ -1,5 +1,6 @@
 #include "parsers/evtx/binxml.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -143,6 +144,11 @@ class Compiler {
   void Close(OpKind kind) {
     const size_t start = open_.back();
     open_.pop_back();
+    const size_t n = ops_->size();
+    if (kind == OpKind::kEndElement && n >= start + 3 && (*ops_)[n - 1].kind == OpKind::kSubstitution &&
+        (*ops_)[n - 2].kind == OpKind::kCloseStart) {
+      (*ops_)[start].single_subst = static_cast<uint32_t>(n - 1 - start + 1);  // relative, +1
+    }
     ops_->push_back(MakeOp(kind, (*ops_)[start].text));
     (*ops_)[start].end = static_cast<uint32_t>(ops_->size());
   }
@@ -345,6 +351,41 @@ Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset, std::vect
   return Status::OK();
 }
 
+void SplitArray(const ValueRef& v, std::vector<ValueRef>* items) {
+  items->clear();
+  const uint8_t base = v.type & ~kArrayFlag;
+  std::span<const uint8_t> b = v.bytes;
+  auto add = [&](size_t pos, size_t len) {
+    items->push_back(ValueRef{base, b.subspan(pos, len), v.chunk_offset + static_cast<uint32_t>(pos)});
+  };
+  if (base == kString) {
+    size_t n = b.size() & ~size_t{1};
+    // The last item's terminator ends the array, it does not start an item.
+    if (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
+    size_t start = 0;
+    for (size_t pos = 0; pos + 1 < n; pos += 2) {
+      if (b[pos] == 0 && b[pos + 1] == 0) {
+        add(start, pos - start);
+        start = pos + 2;
+      }
+    }
+    add(start, n >= start ? n - start : 0);
+  } else if (base == kSid) {
+    size_t pos = 0;
+    while (pos + 8 <= b.size()) {
+      const size_t len = 8 + 4 * size_t{b[pos + 1]};
+      if (pos + len > b.size()) break;
+      add(pos, len);
+      pos += len;
+    }
+  } else {
+    size_t size = base == kSizeT ? 8 : FixedSizeOf(base);
+    if (size == 0 || b.size() % size != 0) size = b.size();  // unsplittable: one item
+    for (size_t pos = 0; size != 0 && pos < b.size(); pos += size) add(pos, size);
+  }
+  if (items->empty()) add(0, 0);
+}
+
 std::vector<Op>& Walker::OpScratch(int depth) {
   if (op_scratch_.size() <= static_cast<size_t>(depth)) op_scratch_.resize(depth + 1);
   return op_scratch_[depth];
@@ -383,6 +424,10 @@ Status Walker::Instance(const Op& op, int depth) {
 }
 
 Status Walker::Substitute(const Op& op, std::span<const ValueRef> values, int depth) {
+  if (&op == override_op_) {
+    visitor_->Value(override_value_);
+    return Status::OK();
+  }
   if (op.index >= values.size()) {
     ++missing_values_;
     return Status::OK();
@@ -396,10 +441,57 @@ Status Walker::Substitute(const Op& op, std::span<const ValueRef> values, int de
   return Status::OK();
 }
 
+Status Walker::Element(std::span<const Op> ops, size_t i, std::span<const ValueRef> values,
+                       int depth, size_t* next) {
+  const Op& op = ops[i];
+  const size_t end = std::min<size_t>(std::max<size_t>(op.end, i + 1), ops.size());
+  if (op.single_subst != 0 && i + op.single_subst - 1 < end) {
+    const Op& sub = ops[i + op.single_subst - 1];
+    if (&sub != override_op_) {
+      const bool missing = sub.index >= values.size();
+      const ValueRef* v = missing ? nullptr : &values[sub.index];
+      if ((missing || v->is_null()) && sub.optional) {
+        *next = end;  // an optional NULL drops the whole element
+        return Status::OK();
+      }
+      if (v != nullptr && v->is_array() && (v->type & ~kArrayFlag) != kBinXml) {
+        // The element repeats once per array item.
+        std::vector<ValueRef> items;
+        SplitArray(*v, &items);
+        const Op* saved_op = override_op_;
+        const ValueRef saved_value = override_value_;
+        Status s;
+        for (const ValueRef& item : items) {
+          override_op_ = &sub;
+          override_value_ = item;
+          s = Ops(ops.subspan(i, end - i), values, depth);
+          if (!s.ok()) break;
+        }
+        override_op_ = saved_op;
+        override_value_ = saved_value;
+        *next = end;
+        return s;
+      }
+    }
+  }
+  if (!visitor_->StartElement(op.text)) {
+    visitor_->EndElement(op.text, true);
+    *next = end;
+  }
+  return Status::OK();
+}
+
 Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, int depth) {
   if (depth > kMaxNesting) return Status::ResourceExhausted("templates nested too deeply");
+  // NULL, zero-length or an all-NUL string: an attribute made only of these
+  // renders empty, and evtx_dump leaves such attributes out.
   auto is_null_part = [&](const Op& p) {
-    return p.kind == OpKind::kSubstitution && (p.index >= values.size() || values[p.index].is_null());
+    if (p.kind != OpKind::kSubstitution) return false;
+    if (p.index >= values.size()) return true;
+    const ValueRef& v = values[p.index];
+    if (v.is_null() || v.bytes.empty()) return true;
+    return v.type == kString &&
+           std::all_of(v.bytes.begin(), v.bytes.end(), [](uint8_t c) { return c == 0; });
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     if (++ops_walked_ > kMaxOpsPerRecord) {
@@ -407,12 +499,12 @@ Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, in
     }
     const Op& op = ops[i];
     switch (op.kind) {
-      case OpKind::kStartElement:
-        if (!visitor_->StartElement(op.text)) {
-          visitor_->EndElement(op.text, true);
-          if (op.end > i) i = op.end - 1;
-        }
+      case OpKind::kStartElement: {
+        size_t next = i + 1;
+        ES_RETURN_IF_ERROR(Element(ops, i, values, depth, &next));
+        i = next - 1;
         break;
+      }
       case OpKind::kAttribute: {
         size_t j = i + 1;
         bool all_null = true;
@@ -422,9 +514,9 @@ Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, in
           all_null = all_null && is_null_part(ops[j]);
           ++j;
         }
-        // An attribute whose value is only NULL substitutions is left out,
+        // An attribute with no value, or only NULL substitutions, is left out,
         // as Event Viewer does (<Security UserID=...> with no user).
-        if (j > i + 1 && all_null) {
+        if (all_null) {
           i = j - 1;
           break;
         }

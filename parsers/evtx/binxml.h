@@ -52,6 +52,10 @@ struct Op {
   uint16_t index = 0;
   uint32_t offset = 0;
   uint32_t end = 0;
+  // kStartElement: 1 + index of its only content op when that op is a
+  // substitution (0 otherwise). Such an element is dropped when an optional
+  // value is NULL and repeated per item for an array value.
+  uint32_t single_subst = 0;
   std::string_view text;  // lives in the ChunkContext arena
   const Template* tmpl = nullptr;  // owned by the ChunkContext cache
 };
@@ -134,18 +138,28 @@ class Walker {
   Status Ops(std::span<const Op> ops, std::span<const ValueRef> values, int depth);
   Status Instance(const Op& op, int depth);
   Status Substitute(const Op& op, std::span<const ValueRef> values, int depth);
+  Status Element(std::span<const Op> ops, size_t i, std::span<const ValueRef> values, int depth,
+                 size_t* next);
   std::vector<Op>& OpScratch(int depth);
   std::vector<ValueRef>& ValueScratch(int depth);
 
   ChunkContext& ctx_;
   BinXmlVisitor* visitor_ = nullptr;
   size_t ops_walked_ = 0;
+  // While an array value is expanded, its substitution op renders this item.
+  const Op* override_op_ = nullptr;
+  ValueRef override_value_;
   uint64_t missing_values_ = 0;
   // Scratch per nesting level, reused across records so steady-state walking
   // does not allocate.
   std::vector<std::vector<Op>> op_scratch_;
   std::vector<std::vector<ValueRef>> value_scratch_;
 };
+
+// Splits an array value (type | 0x80) into items of the base type: strings
+// at their NUL terminators, fixed-size types by size, SIDs by their own
+// length. An empty array yields one empty item.
+void SplitArray(const ValueRef& v, std::vector<ValueRef>* items);
 
 // Reads the substitution array at `offset` (u32 count, count x {u16 size,
 // u8 type, u8 pad}, then the data) into `values`; `*end` is the offset just

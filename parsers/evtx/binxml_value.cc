@@ -89,7 +89,17 @@ void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
     case kUInt64: AppendNumber(out, Load<uint64_t>(b)); return;
     case kReal32: AppendNumber(out, Load<float>(b)); return;
     case kReal64: AppendNumber(out, Load<double>(b)); return;
-    case kBool: out->append(Load<uint32_t>(b) != 0 ? "true" : "false"); return;
+    case kBool: {
+      // Writers sometimes store other non-zero values; evtx_dump prints them
+      // as numbers, and so do we so both sides agree.
+      const uint32_t v = Load<uint32_t>(b);
+      if (v <= 1) {
+        out->append(v == 1 ? "true" : "false");
+      } else {
+        AppendNumber(out, v);
+      }
+      return;
+    }
     case kGuid: AppendGuid(b, out); return;
     case kFileTime: AppendRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b))); return;
     case kSysTime:

@@ -13,19 +13,21 @@
 
 namespace eventsift::evtx {
 
-bool ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out) {
+RecordCheck ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out) {
   uint32_t magic = 0, size = 0, size_copy = 0;
   uint64_t id = 0, written = 0;
-  if (!ByteReader::LoadAt(chunk, offset, &magic) || magic != kRecordSignature) return false;
-  if (!ByteReader::LoadAt(chunk, offset + 4, &size)) return false;
-  if (size < kRecordHeaderSize + 4 || size > chunk.size() - offset) return false;
-  if (!ByteReader::LoadAt(chunk, offset + size - 4, &size_copy) || size_copy != size) return false;
+  if (!ByteReader::LoadAt(chunk, offset, &magic) || magic != kRecordSignature) return RecordCheck::kBad;
+  if (!ByteReader::LoadAt(chunk, offset + 4, &size)) return RecordCheck::kBad;
+  if (size < kRecordHeaderSize + 4 || size > chunk.size() - offset) return RecordCheck::kBad;
   ByteReader::LoadAt(chunk, offset + 8, &id);
   ByteReader::LoadAt(chunk, offset + 16, &written);
   out->size = size;
   out->record_id = id;
   out->written = static_cast<FileTime>(written);
-  return true;
+  if (!ByteReader::LoadAt(chunk, offset + size - 4, &size_copy) || size_copy != size) {
+    return RecordCheck::kCopyMismatch;
+  }
+  return RecordCheck::kValid;
 }
 
 namespace {
@@ -125,7 +127,7 @@ class ChunkRun {
       if (hit == nullptr) break;
       pos = static_cast<const uint8_t*>(hit) - chunk_.data();
       RecordHeader h;
-      if (ReadRecordHeader(chunk_, pos, &h) && pos + h.size <= limit &&
+      if (ReadRecordHeader(chunk_, pos, &h) == RecordCheck::kValid && pos + h.size <= limit &&
           LooksLikeRecordBody(chunk_, pos) && !seen_.contains(h.record_id)) {
         return pos;
       }
@@ -141,7 +143,8 @@ class ChunkRun {
     if (!trusted) pos = ScanForRecord(pos, limit);
     while (pos + kRecordHeaderSize <= limit) {
       RecordHeader h;
-      if (!ReadRecordHeader(chunk_, pos, &h) || pos + h.size > limit) {
+      const RecordCheck check = ReadRecordHeader(chunk_, pos, &h);
+      if (check == RecordCheck::kBad || pos + h.size > limit) {
         if (AllZero(chunk_.subspan(pos, limit - pos))) return;  // unused tail
         const size_t next = ScanForRecord(pos + 1, limit);
         Report(Status::Corruption(next < limit ? "bad record header; resynchronised at the next "
@@ -150,6 +153,13 @@ class ChunkRun {
                pos, next - pos);
         pos = next;
         continue;
+      }
+      if (check == RecordCheck::kCopyMismatch) {
+        // Seen in records Windows was writing when the log was copied: the
+        // header is whole, the tail is not. Decode what is there.
+        Report(Status::Corruption(fmt::format("record {}: trailing size copy differs from size {}",
+                                              h.record_id, h.size)),
+               pos, 0);
       }
       Record(pos, h);
       pos += h.size;

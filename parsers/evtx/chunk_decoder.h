@@ -31,10 +31,14 @@ struct RecordHeader {
   FileTime written = 0;
 };
 
-// Reads and validates the record header at `offset` in `chunk`: signature,
-// size within the chunk and equal to its trailing copy. Returns false if any
-// check fails.
-bool ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out);
+enum class RecordCheck : uint8_t {
+  kBad,           // no signature, or a size that cannot be right
+  kValid,         // signature, size within the chunk, equal trailing copy
+  kCopyMismatch,  // as kValid but the trailing size copy differs
+};
+
+// Reads and checks the record header at `offset` in `chunk`.
+RecordCheck ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out);
 
 // Events of one chunk, in record order. Event::data is left empty in
 // `events`; the fields of event i are fields[ranges[i].first, ranges[i].second).

@@ -23,7 +23,9 @@ class XmlRenderer : public BinXmlVisitor {
   bool StartElement(std::string_view name) override;
   void Attribute(std::string_view name) override;
   void AttributeEnd() override;
-  void StartContent() override {}
+  // An element written with a separate end tag renders as <X></X> even when
+  // empty; only CloseEmpty renders <X/> (as evtx_dump does).
+  void StartContent() override { CloseTag(); }
   void EndElement(std::string_view name, bool skipped) override;
   void Text(std::string_view utf8) override;
   void Value(const ValueRef& v) override;

@@ -1,0 +1,98 @@
+#include "src/detect/compiled_rules.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace eventsift::detect {
+
+namespace {
+
+Status RuleError(const Rule& rule, int line, const std::string& reason) {
+  return Status::InvalidArgument(fmt::format("rule '{}': {}", rule.id, reason))
+      .At(rule.file, Where::kNone, static_cast<uint64_t>(line > 0 ? line : rule.line));
+}
+
+}  // namespace
+
+std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule>& rules,
+                                                          std::vector<Status>* errors) {
+  auto out = std::make_unique<CompiledRules>();
+  // The first condition naming a slot's field, for errors when its set fails.
+  std::vector<std::pair<uint32_t, int>> slot_origin;  // rule index, line
+
+  for (uint32_t r = 0; r < rules.size(); ++r) {
+    const Rule& rule = rules[r];
+    RuleEntry entry;
+    entry.first_condition = static_cast<uint32_t>(out->conditions_.size());
+    for (const FieldCondition& cond : rule.match.fields) {
+      uint32_t slot_index = 0;
+      while (slot_index < out->slots_.size() && !(out->slots_[slot_index].field == cond.field)) {
+        ++slot_index;
+      }
+      if (slot_index == out->slots_.size()) {
+        out->slots_.push_back(Slot{cond.field, std::make_unique<FieldMatcher>(), {}, {}});
+        slot_origin.emplace_back(r, cond.line);
+      }
+      Slot& slot = out->slots_[slot_index];
+      std::string error;
+      int pattern = slot.matcher->Add(cond.regex, cond.case_insensitive, &error);
+      if (pattern < 0) {
+        errors->push_back(RuleError(rule, cond.line,
+                                    fmt::format("field '{}': invalid regex '{}': {}",
+                                                cond.field.ToString(), cond.regex, error)));
+        continue;
+      }
+      auto condition_id = static_cast<uint32_t>(out->conditions_.size());
+      if (slot.pattern_conditions.size() <= static_cast<size_t>(pattern)) {
+        slot.pattern_conditions.resize(pattern + 1);
+      }
+      slot.pattern_conditions[pattern].push_back(condition_id);
+      slot.conditions.push_back(condition_id);
+      out->conditions_.push_back(Condition{slot_index, r, cond.negate});
+      if (std::find(entry.slots.begin(), entry.slots.end(), slot_index) == entry.slots.end()) {
+        entry.slots.push_back(slot_index);
+      }
+    }
+    entry.condition_count = static_cast<uint32_t>(out->conditions_.size()) - entry.first_condition;
+    out->entries_.push_back(std::move(entry));
+
+    if (!rule.match.event_ids.empty()) {
+      for (uint32_t id : rule.match.event_ids) {
+        auto& bucket = out->by_event_id_[id];
+        if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
+      }
+    } else if (!rule.match.providers.empty()) {
+      for (const std::string& p : rule.match.providers) {
+        auto& bucket = out->by_provider_[p];
+        if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
+      }
+    } else {
+      out->unindexed_.push_back(r);
+    }
+  }
+
+  for (size_t s = 0; s < out->slots_.size(); ++s) {
+    if (!out->slots_[s].matcher->Compile()) {
+      const auto& [rule_index, line] = slot_origin[s];
+      errors->push_back(RuleError(
+          rules[rule_index], line,
+          fmt::format("the {} regexes on field '{}' do not compile into one set within {} MiB",
+                      out->slots_[s].matcher->size(), out->slots_[s].field.ToString(),
+                      FieldMatcher::kSetMaxMem >> 20)));
+    }
+  }
+  return out;
+}
+
+const std::vector<uint32_t>& CompiledRules::ByEventId(uint32_t event_id) const {
+  auto it = by_event_id_.find(event_id);
+  return it == by_event_id_.end() ? empty_ : it->second;
+}
+
+const std::vector<uint32_t>& CompiledRules::ByProvider(const std::string& lowered_provider) const {
+  auto it = by_provider_.find(lowered_provider);
+  return it == by_provider_.end() ? empty_ : it->second;
+}
+
+}  // namespace eventsift::detect

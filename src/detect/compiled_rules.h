@@ -1,0 +1,68 @@
+#pragma once
+// CompiledRules: what RuleSet builds from its rules for the Matcher. Internal
+// to detect/; the layout is the matching algorithm's (matcher.cc):
+//   1. exact filters through indexes: an event only looks at the rules filed
+//      under its event id or its provider, plus the few rules with neither;
+//   2. one FieldMatcher (RE2::Set) pass per value of each field that a
+//      candidate reads; on a hit, which patterns matched (see matcher.cc);
+//   3. negation and all/any per rule from the per-condition hit bits.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/detect/field_matcher.h"
+#include "src/detect/rule.h"
+
+namespace eventsift::detect {
+
+class CompiledRules {
+ public:
+  // A field as matchers see it; conditions on the same FieldRef share a slot.
+  struct Slot {
+    FieldRef field;
+    std::unique_ptr<FieldMatcher> matcher;
+    std::vector<std::vector<uint32_t>> pattern_conditions;  // pattern -> condition ids (>= 1)
+    std::vector<uint32_t> conditions;                       // every condition on this slot
+  };
+  struct Condition {
+    uint32_t slot;
+    uint32_t rule;
+    bool negate;
+  };
+  struct RuleEntry {
+    uint32_t first_condition = 0;  // conditions [first, first + count) in rule order
+    uint32_t condition_count = 0;
+    std::vector<uint32_t> slots;  // distinct slots the rule reads
+  };
+
+  // Compiles `rules`, referring to them by index only. Regex errors name the rule's
+  // file, the condition's line and the rule id; every error is appended.
+  static std::unique_ptr<const CompiledRules> Build(const std::vector<Rule>& rules,
+                                                    std::vector<Status>* errors);
+
+  // Rule indexes for an event id / lower-cased provider, ascending; empty
+  // when none. Rules with event ids are filed by id only; rules with
+  // providers but no ids by provider only; the rest are `unindexed`.
+  const std::vector<uint32_t>& ByEventId(uint32_t event_id) const;
+  const std::vector<uint32_t>& ByProvider(const std::string& lowered_provider) const;
+  const std::vector<uint32_t>& unindexed() const { return unindexed_; }
+
+  const std::vector<Slot>& slots() const { return slots_; }
+  const std::vector<Condition>& conditions() const { return conditions_; }
+  const std::vector<RuleEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Slot> slots_;
+  std::vector<Condition> conditions_;
+  std::vector<RuleEntry> entries_;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> by_event_id_;
+  std::unordered_map<std::string, std::vector<uint32_t>> by_provider_;
+  std::vector<uint32_t> unindexed_;
+  std::vector<uint32_t> empty_;
+};
+
+}  // namespace eventsift::detect

@@ -1,0 +1,67 @@
+#include "src/detect/field_matcher.h"
+
+#include <algorithm>
+
+namespace eventsift::detect {
+
+RE2::Options FieldMatcher::MakeOptions() {
+  RE2::Options options;
+  options.set_max_mem(kSetMaxMem);
+  // Errors are returned to the loader with the rule's file and id; RE2's own
+  // logging would only duplicate them on stderr.
+  options.set_log_errors(false);
+  return options;
+}
+
+FieldMatcher::FieldMatcher()
+    : options_(MakeOptions()), set_(std::make_unique<RE2::Set>(options_, RE2::UNANCHORED)) {}
+
+FieldMatcher::~FieldMatcher() = default;
+
+int FieldMatcher::Add(std::string_view regex, bool case_insensitive, std::string* error) {
+  // One set shares one Options, so case-insensitivity is a per-pattern flag.
+  std::string pattern = case_insensitive ? "(?i)" + std::string(regex) : std::string(regex);
+  auto it = std::find(patterns_.begin(), patterns_.end(), pattern);
+  if (it != patterns_.end()) return static_cast<int>(it - patterns_.begin());
+
+  auto single = std::make_unique<RE2>(pattern, options_);
+  if (!single->ok()) {
+    *error = single->error();
+    return -1;
+  }
+  int index = set_->Add(pattern, error);
+  if (index < 0) return -1;
+  patterns_.push_back(std::move(pattern));
+  fallback_.push_back(std::move(single));
+  return index;
+}
+
+bool FieldMatcher::Compile() { return set_->Compile(); }
+
+bool FieldMatcher::MatchesAny(std::string_view text) const {
+  if (patterns_.empty()) return false;
+  RE2::Set::ErrorInfo info{};
+  if (set_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &info)) return true;
+  return info.kind != RE2::Set::kNoError;
+}
+
+bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
+  return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *fallback_[index]);
+}
+
+bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const {
+  hits->clear();
+  if (patterns_.empty()) return false;
+  RE2::Set::ErrorInfo info{};
+  re2::StringPiece piece(text.data(), text.size());
+  if (set_->Match(piece, hits, &info) || info.kind == RE2::Set::kNoError) return false;
+  // The DFA ran out of memory: ask each pattern on its own, where RE2 falls
+  // back to its linear-time NFA, rather than miss a hit.
+  hits->clear();
+  for (size_t i = 0; i < fallback_.size(); ++i) {
+    if (MatchesPattern(static_cast<int>(i), text)) hits->push_back(static_cast<int>(i));
+  }
+  return true;
+}
+
+}  // namespace eventsift::detect

@@ -1,0 +1,62 @@
+#pragma once
+// FieldMatcher: every regex that rules apply to one field, compiled into one
+// RE2::Set, so a value is scanned once however many rules look at it. RE2
+// runs in time linear in the input, so hostile values cannot stall matching.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+namespace eventsift::detect {
+
+class FieldMatcher {
+ public:
+  // Memory for one set's program and DFA cache (RE2::Options::max_mem). RE2's
+  // default (8 MiB) is sized for one regex; a set holds all rules' regexes on
+  // a field. RE2::Set::Compile already fails when the DFA has too little
+  // memory to run; should a match still run out, Match falls back to one RE2
+  // per pattern (NFA, still linear) rather than miss.
+  static constexpr int64_t kSetMaxMem = 64 << 20;
+
+  FieldMatcher();
+  ~FieldMatcher();
+  FieldMatcher(const FieldMatcher&) = delete;  // owns compiled RE2 programs
+  FieldMatcher& operator=(const FieldMatcher&) = delete;
+
+  // Adds a pattern (identical patterns share one index). Returns its index,
+  // or -1 with *error set when RE2 refuses it. Only before Compile().
+  int Add(std::string_view regex, bool case_insensitive, std::string* error);
+  // False when RE2 cannot build the set within kSetMaxMem.
+  bool Compile();
+
+  size_t size() const { return patterns_.size(); }
+
+  // True when any pattern is found in `text`. Allocates nothing, so it is the
+  // first test on every value; most values hit no pattern at all. A DFA that
+  // ran out of memory answers true, so the caller asks per pattern.
+  bool MatchesAny(std::string_view text) const;
+
+  // Whether pattern `index` alone is found in `text` (RE2::PartialMatch:
+  // DFA, NFA when that fails; no allocation once warm).
+  bool MatchesPattern(int index, std::string_view text) const;
+
+  // Replaces *hits with the indexes of the patterns found in `text`, in no
+  // particular order, in one set pass. RE2 allocates its result set here,
+  // so the matcher uses this only when many patterns are in play. Returns
+  // true when the DFA ran out of memory and the per-pattern path was used.
+  bool MatchAll(std::string_view text, std::vector<int>* hits) const;
+
+ private:
+  static RE2::Options MakeOptions();
+
+  RE2::Options options_;
+  std::unique_ptr<RE2::Set> set_;
+  std::vector<std::string> patterns_;
+  std::vector<std::unique_ptr<RE2>> fallback_;  // same patterns, one RE2 each
+};
+
+}  // namespace eventsift::detect

@@ -1,0 +1,255 @@
+#include "src/detect/matcher.h"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "src/detect/compiled_rules.h"
+
+namespace eventsift::detect {
+
+// Per-thread working memory. Vectors only grow, and every entry set during a
+// Match is reset before it returns, so a thread can alternate between
+// matchers of different sizes and steady state allocates nothing.
+struct Matcher::Scratch {
+  std::vector<uint32_t> candidates;
+  std::vector<uint32_t> needed_slots;
+  std::vector<uint8_t> slot_needed;     // by slot index
+  std::vector<uint8_t> rule_candidate;  // by rule index
+  std::vector<uint8_t> cond_hit;        // by condition id
+  std::vector<int> relevant_patterns;   // of the slot being scanned
+  std::vector<int> pattern_hits;
+  std::string lowered_provider;
+};
+
+namespace {
+
+// Up to this many candidate patterns on a field, a value that hit the set is
+// asked pattern by pattern (no allocation, each pass short); beyond it, one
+// more set pass that lists the matching patterns is cheaper.
+constexpr size_t kMaxPatternsAskedOneByOne = 32;
+
+template <typename T>
+void GrowTo(std::vector<T>* v, size_t n) {
+  if (v->size() < n) v->resize(n);
+}
+
+// Decimal text of a numeric header field, as rules see it.
+std::string_view FormatDecimal(uint64_t value, char (&buf)[24]) {
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  return {buf, static_cast<size_t>(end - buf)};
+}
+
+// Keywords as EVTX XML prints them: 0x and 16 hex digits.
+std::string_view FormatKeywords(uint64_t value, char (&buf)[24]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  buf[0] = '0';
+  buf[1] = 'x';
+  for (int i = 0; i < 16; ++i) buf[2 + i] = kHex[(value >> (60 - 4 * i)) & 0xf];
+  return {buf, 18};
+}
+
+}  // namespace
+
+Matcher::Matcher(std::shared_ptr<const RuleSet> rules)
+    : rules_(std::move(rules)), compiled_(rules_->compiled()) {}
+
+Matcher::Scratch& Matcher::ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+bool Matcher::PassesHeader(const Rule& rule, const Event& event) const {
+  const MatchSpec& m = rule.match;
+  if (!m.event_ids.empty() &&
+      std::find(m.event_ids.begin(), m.event_ids.end(), event.event_id) == m.event_ids.end()) {
+    return false;
+  }
+  if (!m.levels.empty() &&
+      std::find(m.levels.begin(), m.levels.end(), event.level) == m.levels.end()) {
+    return false;
+  }
+  if (!m.providers.empty() &&
+      std::none_of(m.providers.begin(), m.providers.end(),
+                   [&](const std::string& p) { return EqualsLowered(event.provider, p); })) {
+    return false;
+  }
+  if (!m.channels.empty() &&
+      std::none_of(m.channels.begin(), m.channels.end(),
+                   [&](const std::string& c) { return EqualsLowered(event.channel, c); })) {
+    return false;
+  }
+  return true;
+}
+
+void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const {
+  out->clear();
+  scratch->lowered_provider.assign(event.provider);
+  for (char& c : scratch->lowered_provider) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  // The three lists are disjoint (each rule is filed once), so concatenating
+  // and sorting gives the ascending union.
+  for (const auto* list :
+       {&compiled_.ByEventId(event.event_id), &compiled_.ByProvider(scratch->lowered_provider),
+        &compiled_.unindexed()}) {
+    for (uint32_t r : *list) {
+      if (PassesHeader(rules_->rules()[r], event)) out->push_back(r);
+    }
+  }
+  std::sort(out->begin(), out->end());
+}
+
+bool Matcher::MayMatch(const Event& header) const {
+  stats_.header_checks.Add();
+  Scratch& scratch = ThreadScratch();
+  Candidates(header, &scratch, &scratch.candidates);
+  bool any = !scratch.candidates.empty();
+  if (!any) stats_.header_skips.Add();
+  return any;
+}
+
+void Matcher::ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const {
+  const CompiledRules::Slot& slot = compiled_.slots()[slot_index];
+  const auto& conditions = compiled_.conditions();
+  // The slot's patterns that some candidate rule uses; the others' answers
+  // would be thrown away.
+  scratch->relevant_patterns.clear();
+  for (size_t p = 0; p < slot.pattern_conditions.size(); ++p) {
+    for (uint32_t c : slot.pattern_conditions[p]) {
+      if (scratch->rule_candidate[conditions[c].rule]) {
+        scratch->relevant_patterns.push_back(static_cast<int>(p));
+        break;
+      }
+    }
+  }
+  auto mark = [&](int p) {
+    for (uint32_t c : slot.pattern_conditions[p]) scratch->cond_hit[c] = 1;
+  };
+  auto scan = [&](std::string_view value) {
+    // One set pass decides whether anything matched; that pass allocates
+    // nothing, and it is all most values need.
+    if (!slot.matcher->MatchesAny(value)) return;
+    if (scratch->relevant_patterns.size() <= kMaxPatternsAskedOneByOne) {
+      // Few candidates: ask each pattern alone. Also allocation-free, where
+      // RE2::Set would allocate the list of matching patterns.
+      for (int p : scratch->relevant_patterns) {
+        if (!scratch->cond_hit[slot.pattern_conditions[p].front()] &&
+            slot.matcher->MatchesPattern(p, value)) {
+          mark(p);
+        }
+      }
+      return;
+    }
+    if (slot.matcher->MatchAll(value, &scratch->pattern_hits)) stats_.regex_fallbacks.Add();
+    for (int p : scratch->pattern_hits) mark(p);
+  };
+  char buf[24];
+  switch (slot.field.kind) {
+    case FieldKind::kProvider:
+      scan(event.provider);
+      break;
+    case FieldKind::kProviderGuid:
+      scan(event.provider_guid);
+      break;
+    case FieldKind::kChannel:
+      scan(event.channel);
+      break;
+    case FieldKind::kComputer:
+      scan(event.computer);
+      break;
+    case FieldKind::kUserSid:
+      scan(event.user_sid);
+      break;
+    case FieldKind::kMessage:
+      scan(event.message);
+      break;
+    case FieldKind::kEventId:
+      scan(FormatDecimal(event.event_id, buf));
+      break;
+    case FieldKind::kLevel:
+      scan(FormatDecimal(event.level, buf));
+      break;
+    case FieldKind::kTask:
+      scan(FormatDecimal(event.task, buf));
+      break;
+    case FieldKind::kOpcode:
+      scan(FormatDecimal(event.opcode, buf));
+      break;
+    case FieldKind::kKeywords:
+      scan(FormatKeywords(event.keywords, buf));
+      break;
+    case FieldKind::kRecordId:
+      scan(FormatDecimal(event.record_id, buf));
+      break;
+    case FieldKind::kDataNamed:
+      for (const DataField& f : event.data) {
+        if (f.name == slot.field.data_name) scan(f.value);
+      }
+      break;
+    case FieldKind::kMessageOrDataAny:
+      scan(event.message);
+      [[fallthrough]];
+    case FieldKind::kDataAny:
+      for (const DataField& f : event.data) scan(f.value);
+      break;
+  }
+}
+
+void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) const {
+  stats_.received.Add();
+  Scratch& scratch = ThreadScratch();
+  Candidates(event, &scratch, &scratch.candidates);
+  if (scratch.candidates.empty()) return;
+
+  const auto& entries = compiled_.entries();
+  GrowTo(&scratch.slot_needed, compiled_.slots().size());
+  GrowTo(&scratch.cond_hit, compiled_.conditions().size());
+  GrowTo(&scratch.rule_candidate, entries.size());
+  scratch.needed_slots.clear();
+  for (uint32_t r : scratch.candidates) {
+    scratch.rule_candidate[r] = 1;
+    for (uint32_t s : entries[r].slots) {
+      if (!scratch.slot_needed[s]) {
+        scratch.slot_needed[s] = 1;
+        scratch.needed_slots.push_back(s);
+      }
+    }
+  }
+  for (uint32_t s : scratch.needed_slots) ScanSlot(s, event, &scratch);
+
+  const auto& conditions = compiled_.conditions();
+  size_t before = rule_indices->size();
+  for (uint32_t r : scratch.candidates) {
+    const CompiledRules::RuleEntry& entry = entries[r];
+    bool all = rules_->rules()[r].match.mode == CombineMode::kAll;
+    // No field conditions: the exact filters alone decide.
+    bool result = entry.condition_count == 0 || all;
+    for (uint32_t c = entry.first_condition; c < entry.first_condition + entry.condition_count;
+         ++c) {
+      bool holds = (scratch.cond_hit[c] != 0) != conditions[c].negate;
+      if (all && !holds) {
+        result = false;
+        break;
+      }
+      if (!all && holds) {
+        result = true;
+        break;
+      }
+    }
+    if (result) rule_indices->push_back(r);
+  }
+
+  for (uint32_t r : scratch.candidates) scratch.rule_candidate[r] = 0;
+  for (uint32_t s : scratch.needed_slots) {
+    scratch.slot_needed[s] = 0;
+    for (uint32_t c : compiled_.slots()[s].conditions) scratch.cond_hit[c] = 0;
+  }
+  size_t hits = rule_indices->size() - before;
+  if (hits > 0) {
+    stats_.matched.Add();
+    stats_.rule_hits.Add(hits);
+  }
+}
+
+}  // namespace eventsift::detect

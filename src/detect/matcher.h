@@ -1,0 +1,67 @@
+#pragma once
+// Matcher: which rules an event matches. Immutable after construction; Match
+// and MayMatch are const and thread-safe (per-thread scratch, atomic stats),
+// so one Matcher serves every pipeline thread.
+//
+// Per event: the exact filters (event id, provider, channel, level) pick the
+// candidate rules through indexes; each value of each field those candidates
+// read goes through its field's RE2::Set once; only on a set hit are the
+// candidates' patterns asked which matched; negation and all/any come last.
+// In steady state nothing is allocated per event, unless more than 32
+// candidate patterns share a field and a value hits (RE2::Set then allocates
+// its result list; see kMaxPatternsAskedOneByOne in matcher.cc).
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "src/core/stats.h"
+#include "src/detect/rule_set.h"
+#include "src/event/event.h"
+
+namespace eventsift::detect {
+
+struct MatcherStats {
+  Counter received;         // events given to Match
+  Counter matched;          // events that matched at least one rule
+  Counter rule_hits;        // (event, rule) matches
+  Counter header_checks;    // MayMatch calls
+  Counter header_skips;     // MayMatch said no: the payload need not be decoded
+  Counter regex_fallbacks;  // values a set's DFA gave up on (matched per pattern instead)
+};
+
+class Matcher {
+ public:
+  explicit Matcher(std::shared_ptr<const RuleSet> rules);
+  Matcher(const Matcher&) = delete;  // stats are per matcher; share it by reference
+  Matcher& operator=(const Matcher&) = delete;
+
+  // Cheap exact filters only (provider, channel, event id, level): could any
+  // rule match an event with this header? For EventHandler::WantPayload.
+  bool MayMatch(const Event& header) const;
+
+  // Appends the indices (into rules()) of every rule the event matches,
+  // ascending. *rule_indices is not cleared.
+  void Match(const Event& event, std::vector<uint32_t>* rule_indices) const;
+
+  const RuleSet& rule_set() const { return *rules_; }
+  const std::vector<Rule>& rules() const { return rules_->rules(); }
+  const MatcherStats& stats() const { return stats_; }
+
+ private:
+  struct Scratch;
+  static Scratch& ThreadScratch();
+
+  // Candidate rules passing the exact filters, ascending, into *out.
+  void Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const;
+  bool PassesHeader(const Rule& rule, const Event& event) const;
+  // Runs the slot's set over each of the event's values for that field and
+  // marks the conditions whose pattern was found.
+  void ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const;
+
+  std::shared_ptr<const RuleSet> rules_;
+  const CompiledRules& compiled_;  // owned by *rules_
+  mutable MatcherStats stats_;
+};
+
+}  // namespace eventsift::detect

@@ -1,0 +1,22 @@
+#pragma once
+// Turns one rule file's text (YAML, or JSON, which yaml-cpp reads as YAML)
+// into Rules. Syntax and types are checked here, with the offending node's
+// line; cross-rule checks (duplicate ids) and regex compilation happen in
+// RuleSet. yaml-cpp throws: every exception is caught here and becomes a
+// Status naming the file, line and rule id.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+#include "src/detect/rule.h"
+
+namespace eventsift::detect {
+
+// Appends the file's good rules to *rules and one error per bad rule (or per
+// file, when the file itself is not valid YAML) to *errors.
+void ParseRuleFile(std::string_view text, const std::string& file, std::vector<Rule>* rules,
+                   std::vector<Status>* errors);
+
+}  // namespace eventsift::detect

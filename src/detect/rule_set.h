@@ -1,0 +1,66 @@
+#pragma once
+// RuleSet: the loaded, validated and compiled detection rules. Immutable once
+// built and shared (shared_ptr<const RuleSet>) between the matcher threads,
+// so reloading rules means building a new set and swapping the pointer.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/result.h"
+#include "src/core/status.h"
+#include "src/detect/rule.h"
+
+namespace eventsift::detect {
+
+class CompiledRules;  // field_matcher.h: RE2::Set per field and rule indexes
+
+class RuleSet {
+  struct BuildKey {
+    explicit BuildKey() = default;
+  };
+
+ public:
+  // Loads rule files (.yaml/.yml/.json) and directories of them (recursive,
+  // sorted by path). Any bad rule fails the load with a Status naming file,
+  // line, rule id and reason; when there are several, the first, with a
+  // count of the others.
+  static Result<std::shared_ptr<const RuleSet>> Load(const std::vector<std::string>& paths);
+
+  // As Load, but goes on after an error and appends every error to *errors
+  // (`rules check` prints them all). Returns a set only when there was none.
+  static Result<std::shared_ptr<const RuleSet>> Load(const std::vector<std::string>& paths,
+                                                     std::vector<Status>* errors);
+
+  // Parses one file's content; `file` only names it in errors and in Rule::file.
+  static Result<std::shared_ptr<const RuleSet>> Parse(std::string_view text, std::string file);
+
+  // Validates and compiles rules built in code (tests, embedders).
+  static Result<std::shared_ptr<const RuleSet>> FromRules(std::vector<Rule> rules);
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  const CompiledRules& compiled() const { return *compiled_; }
+
+  // Only Build can make a key, so every RuleSet is validated and compiled.
+  explicit RuleSet(const BuildKey&);
+  ~RuleSet();
+  RuleSet(const RuleSet&) = delete;  // shared by pointer; the compiled sets are large
+  RuleSet& operator=(const RuleSet&) = delete;
+
+ private:
+  // Checks ids, regexes and compiles; appends errors.
+  static Result<std::shared_ptr<const RuleSet>> Build(std::vector<Rule> rules,
+                                                      std::vector<Status>* errors);
+
+  std::vector<Rule> rules_;
+  std::unique_ptr<const CompiledRules> compiled_;
+};
+
+// Where rules are looked for when no path is given, in order: $EVENTSIFT_RULES,
+// <dir of the running binary>/../share/eventsift/rules, then the source tree's
+// rules/ (ES_RULES_DIR). Returns the first that exists as a one-element list,
+// or ES_RULES_DIR when none does (so the error names a path).
+std::vector<std::string> DefaultRulePaths();
+
+}  // namespace eventsift::detect

@@ -1,0 +1,72 @@
+// Steady-state matching allocates nothing per event. A replaced global
+// operator new counts allocations, so this test has a binary of its own.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/detect/matcher.h"
+#include "tests/unit/detect/test_events.h"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace eventsift::detect {
+namespace {
+
+TEST(MatcherAllocTest, SteadyStateMatchDoesNotAllocate) {
+  auto set = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+  ASSERT_TRUE(set) << set.error().ToString();
+  Matcher m(set.value());
+
+  OwnedEvent near_miss = testing::EemsError();
+  near_miss.message = "An unexpected exception occurred. Disk full.";
+  near_miss.data = {{"", "System.IO.IOException"}};
+  OwnedEvent cmdlet = testing::CmdletEvent(1, "Get-Mailbox", "-Identity \"admin\"", true);
+  OwnedEvent unrelated = testing::MakeEvent("Service Control Manager", "System", 7036, 4, "x");
+  OwnedEvent hit = testing::EemsError();
+  std::vector<Event> events = {near_miss.View(), cmdlet.View(), unrelated.View(), hit.View()};
+  std::vector<uint32_t> out;
+  out.reserve(64);
+
+  // Warm-up: thread-local scratch and RE2's DFA caches grow to their size.
+  for (int i = 0; i < 3; ++i) {
+    for (const Event& e : events) {
+      out.clear();
+      m.Match(e, &out);
+      (void)m.MayMatch(e);
+    }
+  }
+  ASSERT_EQ(out, std::vector<uint32_t>{0});  // the EEMS event matched rule 0
+
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < 1000; ++i) {
+    for (const Event& e : events) {  // misses, a near miss with regex hits, and a rule hit
+      out.clear();
+      m.Match(e, &out);
+      (void)m.MayMatch(e);
+    }
+  }
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0u);
+  EXPECT_EQ(out, std::vector<uint32_t>{0});
+  EXPECT_EQ(m.stats().received.Get(), 12u + 4000u);
+  EXPECT_EQ(m.stats().matched.Get(), 3u + 1000u);
+}
+
+}  // namespace
+}  // namespace eventsift::detect

@@ -1,0 +1,241 @@
+// Matcher semantics: exact filters, regex fields, case, all/any, negation,
+// data.Name / data.* / message|data.*, ordering and MayMatch.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/detect/matcher.h"
+#include "tests/unit/detect/test_events.h"
+
+namespace eventsift::detect {
+namespace {
+
+using testing::MakeEvent;
+
+std::shared_ptr<const RuleSet> Rules(const std::string& yaml) {
+  auto set = RuleSet::Parse(yaml, "test.yaml");
+  EXPECT_TRUE(set) << set.error().ToString();
+  return set ? set.value() : nullptr;
+}
+
+// Ids of the rules `event` matches, in the order Match returns them.
+std::vector<std::string> Hits(const Matcher& m, const OwnedEvent& owned) {
+  Event event = owned.View();
+  std::vector<uint32_t> idx;
+  m.Match(event, &idx);
+  std::vector<std::string> ids;
+  for (uint32_t i : idx) ids.push_back(m.rules()[i].id);
+  return ids;
+}
+
+using Ids = std::vector<std::string>;
+
+TEST(MatcherTest, ExactFiltersAreCaseInsensitiveForNames) {
+  Matcher m(Rules(R"(rules:
+  - id: by_all
+    match:
+      providers: [MSExchange Mitigation Service]
+      channels: [Application]
+      event_ids: [1008]
+      levels: [error]
+  - id: by_provider
+    match: {providers: [msexchange mitigation service, Other]}
+  - id: by_level
+    match: {levels: [warning, 2]}
+  - id: by_channel
+    match: {channels: [APPLICATION]}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("MSEXCHANGE Mitigation SERVICE", "application", 1008, 2)),
+            (Ids{"by_all", "by_provider", "by_level", "by_channel"}));
+  EXPECT_EQ(Hits(m, MakeEvent("MSExchange Mitigation Service", "Application", 1006, 4)),
+            (Ids{"by_provider", "by_channel"}));
+  EXPECT_EQ(Hits(m, MakeEvent("Other", "System", 1008, 3)), (Ids{"by_provider", "by_level"}));
+  EXPECT_EQ(Hits(m, MakeEvent("Nope", "System", 1008, 4)), Ids{});
+  // Exact means exact: no substring or prefix matches on names.
+  EXPECT_EQ(Hits(m, MakeEvent("MSExchange Mitigation Service2", "Application2", 1, 4)), Ids{});
+}
+
+TEST(MatcherTest, MayMatchUsesOnlyTheHeader) {
+  Matcher m(Rules(R"(rules:
+  - id: eems
+    match:
+      providers: [MSExchange Mitigation Service]
+      event_ids: [1008]
+      fields: [{field: message, regex: certificate}]
+)"));
+  OwnedEvent hit = MakeEvent("MSExchange Mitigation Service", "Application", 1008, 2);
+  OwnedEvent other_id = MakeEvent("MSExchange Mitigation Service", "Application", 1005, 4);
+  OwnedEvent other_provider = MakeEvent("Service Control Manager", "System", 1008, 2);
+  EXPECT_TRUE(m.MayMatch(hit.View()));  // no payload yet: still worth decoding
+  EXPECT_FALSE(m.MayMatch(other_id.View()));
+  EXPECT_FALSE(m.MayMatch(other_provider.View()));
+  EXPECT_EQ(m.stats().header_checks.Get(), 3u);
+  EXPECT_EQ(m.stats().header_skips.Get(), 2u);
+}
+
+TEST(MatcherTest, CaseSensitivityFollowsTheCondition) {
+  Matcher m(Rules(R"(rules:
+  - id: exact_case
+    match: {fields: [{field: message, regex: Certificate}]}
+  - id: any_case
+    match: {fields: [{field: message, regex: Certificate, case_insensitive: true}]}
+  - id: inline_flag
+    match: {fields: [{field: message, regex: '(?i)certificate'}]}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 2, "bad Certificate")),
+            (Ids{"exact_case", "any_case", "inline_flag"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 2, "bad CERTIFICATE")),
+            (Ids{"any_case", "inline_flag"}));
+}
+
+TEST(MatcherTest, AllAndAnyCombineFieldConditions) {
+  Matcher m(Rules(R"(rules:
+  - id: all
+    match:
+      event_ids: [1]
+      mode: all
+      fields:
+        - {field: data.*, regex: alpha}
+        - {field: data.*, regex: beta}
+  - id: any
+    match:
+      event_ids: [1]
+      mode: any
+      fields:
+        - {field: data.*, regex: alpha}
+        - {field: data.*, regex: beta}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"", "alpha"}, {"", "beta"}})),
+            (Ids{"all", "any"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"", "alpha beta"}})), (Ids{"all", "any"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"", "beta"}})), (Ids{"any"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"", "gamma"}})), Ids{});
+  // The exact filters still apply in "any" mode.
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 2, 4, "", {{"", "alpha beta"}})), Ids{});
+}
+
+TEST(MatcherTest, NegateHoldsWhenNoValueMatches) {
+  Matcher m(Rules(R"(rules:
+  - id: not_test_host
+    match:
+      event_ids: [4625]
+      fields:
+        - {field: data.TargetUserName, regex: '^admin'}
+        - {field: computer, regex: '(?i)^test-', negate: true}
+  - id: no_value_says_ok
+    match:
+      event_ids: [4625]
+      fields: [{field: data.*, regex: '^ok$', negate: true}]
+)"));
+  OwnedEvent prod = MakeEvent("Security", "Security", 4625, 0, "", {{"TargetUserName", "admin1"}});
+  prod.computer = "EX01";
+  EXPECT_EQ(Hits(m, prod), (Ids{"not_test_host", "no_value_says_ok"}));
+  OwnedEvent test = prod;
+  test.computer = "TEST-EX01";
+  EXPECT_EQ(Hits(m, test), (Ids{"no_value_says_ok"}));
+  OwnedEvent ok = prod;
+  ok.data.emplace_back("Status", "ok");
+  EXPECT_EQ(Hits(m, ok), (Ids{"not_test_host"}));
+}
+
+TEST(MatcherTest, DataFieldKinds) {
+  Matcher m(Rules(R"(rules:
+  - id: named
+    match: {fields: [{field: data.SubjectUserName, regex: '^svc_'}]}
+  - id: any_data
+    match: {fields: [{field: data.*, regex: '^svc_'}]}
+  - id: message_or_data
+    match: {fields: [{field: message|data.*, regex: 'svc_'}]}
+  - id: any_alias
+    match: {fields: [{field: any, regex: 'svc_'}]}
+  - id: message_only
+    match: {fields: [{field: message, regex: 'svc_'}]}
+)"));
+  // Named value: all of data.Name, data.*, message|data.*.
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"SubjectUserName", "svc_x"}})),
+            (Ids{"named", "any_data", "message_or_data", "any_alias"}));
+  // Another name: data.Name does not look at it; names are case-sensitive.
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"TargetUserName", "svc_x"}})),
+            (Ids{"any_data", "message_or_data", "any_alias"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"subjectusername", "svc_x"}})),
+            (Ids{"any_data", "message_or_data", "any_alias"}));
+  // Unnamed (positional) values are data.* values too; later values count.
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "", {{"", "a"}, {"", "b"}, {"", "svc_y"}})),
+            (Ids{"any_data", "message_or_data", "any_alias"}));
+  // Only the message.
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "logon by svc_z")),
+            (Ids{"message_or_data", "any_alias", "message_only"}));
+}
+
+TEST(MatcherTest, HeaderFieldsAsText) {
+  Matcher m(Rules(R"(rules:
+  - id: event_id_text
+    match: {fields: [{field: event_id, regex: '^10\d\d$'}]}
+  - id: keywords_hex
+    match: {fields: [{field: keywords, regex: '^0x80'}]}
+  - id: computer
+    match: {fields: [{field: computer, regex: '(?i)\.contoso\.com$'}]}
+  - id: record
+    match: {fields: [{field: record_id, regex: '^4711$'}]}
+)"));
+  OwnedEvent e = MakeEvent("p", "c", 1008, 4);
+  e.keywords = 0x8080000000000000ULL;
+  e.record_id = 4711;
+  EXPECT_EQ(Hits(m, e), (Ids{"event_id_text", "keywords_hex", "computer", "record"}));
+  e.event_id = 108;
+  e.keywords = 0x0080000000000000ULL;
+  e.record_id = 47110;
+  EXPECT_EQ(Hits(m, e), (Ids{"computer"}));
+}
+
+TEST(MatcherTest, IndicesAscendAcrossIndexes) {
+  // Rules filed under event id, under provider and unindexed interleave.
+  Matcher m(Rules(R"(rules:
+  - {id: r0, match: {levels: [2]}}
+  - {id: r1, match: {event_ids: [7]}}
+  - {id: r2, match: {providers: [P]}}
+  - {id: r3, match: {event_ids: [7, 8], providers: [P]}}
+  - {id: r4, match: {channels: [C]}}
+  - {id: r5, match: {providers: [Q, P]}}
+)"));
+  Event event = MakeEvent("P", "C", 7, 2).View();
+  std::vector<uint32_t> idx = {99};  // Match appends
+  m.Match(event, &idx);
+  EXPECT_EQ(idx, (std::vector<uint32_t>{99, 0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(m.stats().received.Get(), 1u);
+  EXPECT_EQ(m.stats().matched.Get(), 1u);
+  EXPECT_EQ(m.stats().rule_hits.Get(), 6u);
+}
+
+TEST(MatcherTest, SharedPatternsFeedEveryRule) {
+  // The same regex in two rules is one set entry that marks both conditions.
+  Matcher m(Rules(R"(rules:
+  - id: a
+    match: {fields: [{field: message, regex: 'shared'}, {field: message, regex: 'x'}]}
+  - id: b
+    match: {fields: [{field: message, regex: 'shared'}]}
+  - id: c
+    match: {fields: [{field: message, regex: 'shared', negate: true}]}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "shared")), (Ids{"b"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "shared x")), (Ids{"a", "b"}));
+  EXPECT_EQ(Hits(m, MakeEvent("p", "c", 1, 4, "nothing")), (Ids{"c"}));
+}
+
+TEST(MatcherTest, ScratchIsCleanBetweenEventsAndMatchers) {
+  auto big = Rules(R"(rules:
+  - {id: big_a, match: {fields: [{field: data.*, regex: one}]}}
+  - {id: big_b, match: {fields: [{field: message, regex: two}, {field: data.X, regex: three}]}}
+)");
+  auto small = Rules("id: small\nmatch: {fields: [{field: message, regex: one}]}\n");
+  Matcher mb(big), ms(small);
+  EXPECT_EQ(Hits(mb, MakeEvent("p", "c", 1, 4, "two", {{"X", "three one"}})),
+            (Ids{"big_a", "big_b"}));
+  // Hits of the previous event must not leak into this one, on either matcher.
+  EXPECT_EQ(Hits(ms, MakeEvent("p", "c", 1, 4, "zero")), Ids{});
+  EXPECT_EQ(Hits(mb, MakeEvent("p", "c", 1, 4, "two", {{"X", "four"}})), Ids{});
+}
+
+}  // namespace
+}  // namespace eventsift::detect

@@ -33,6 +33,17 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
   want_payload_ = true;
   error_key_ = {};
 
+  // Cheap checks first, for clearer messages than simdjson's on the two most
+  // common kinds of bad line. Framing trimmed whitespace, so doc is not empty.
+  if (doc.empty() || doc.front() != '{') {
+    if (!doc.empty() && doc.front() == '[') {
+      return Status::Corruption("a JSON array where an event object was expected");
+    }
+    return Status::Corruption("not a JSON object: an event must start with '{'");
+  }
+  if (doc.back() != '}') {
+    return Status::Corruption("JSON object is cut off or followed by other text (does not end with '}')");
+  }
   simdjson::ondemand::document d;
   JsonError err = parser_.iterate(doc.data(), doc.size(), doc.size() + kPadding).get(d);
   if (err == SUCCESS) {

@@ -35,6 +35,8 @@ struct SourceConfig {
   uint32_t max_connections = 64;
   // directory, stdin, tcp
   uint64_t max_line_bytes = 1 << 20;
+
+  bool operator==(const SourceConfig&) const = default;
 };
 
 struct SinkConfig {
@@ -46,6 +48,8 @@ struct SinkConfig {
   std::vector<std::pair<std::string, std::string>> properties;
   std::string spool_dir;  // default: <state_dir>/spool
   uint64_t spool_max_bytes = 1ULL << 30;
+
+  bool operator==(const SinkConfig&) const = default;
 };
 
 struct DaemonConfig {

@@ -164,6 +164,20 @@ std::string SerializeState(const DaemonState& s) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("builds");
+  w.BeginArray();
+  for (const auto& b : s.builds) {
+    w.BeginObject();
+    w.KV("host", b.host);
+    w.KVUInt("major", b.major);
+    w.KVUInt("minor", b.minor);
+    w.KVUInt("build", b.build);
+    w.KVUInt("revision", b.revision);
+    w.KVBool("revision_known", b.revision_known);
+    w.KV("source", b.source);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   out.push_back('\n');
   return out;
@@ -214,6 +228,21 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
       simdjson::dom::object o;
       if (el.get(o)) return Status::Corruption("bad emitted entry").At(origin);
       s.emitted.push_back(EmittedAlert{r.Str(o, "alert_id"), r.I(o, "window_end")});
+    }
+  }
+  if (!root["builds"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o;
+      if (el.get(o)) return Status::Corruption("bad builds entry").At(origin);
+      SavedBuild b;
+      b.host = r.Str(o, "host");
+      b.major = static_cast<uint32_t>(r.U(o, "major"));
+      b.minor = static_cast<uint32_t>(r.U(o, "minor"));
+      b.build = static_cast<uint32_t>(r.U(o, "build"));
+      b.revision = static_cast<uint32_t>(r.U(o, "revision"));
+      b.revision_known = r.Get<bool>(o, "revision_known", true);
+      b.source = r.Str(o, "source");
+      s.builds.push_back(std::move(b));
     }
   }
   if (!r.status.ok()) return r.status;

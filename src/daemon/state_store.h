@@ -34,6 +34,15 @@ struct EmittedAlert {
   FileTime window_end = 0;
 };
 
+// The highest Exchange build seen for a host (correlate::ExchangeVersion's
+// fields, kept plain so the state format does not depend on correlate/).
+struct SavedBuild {
+  std::string host;  // raw computer name as seen
+  uint32_t major = 0, minor = 0, build = 0, revision = 0;
+  bool revision_known = true;
+  std::string source;
+};
+
 struct DaemonState {
   static constexpr int kVersion = 1;
   int64_t saved_at_unix_ms = 0;
@@ -41,6 +50,7 @@ struct DaemonState {
   std::vector<source::FileCheckpoint> files;
   std::vector<PendingHit> hits;
   std::vector<EmittedAlert> emitted;
+  std::vector<SavedBuild> builds;
 };
 
 class StateStore {

@@ -39,6 +39,7 @@ TEST(StateStoreTest, RoundTripsThroughDisk) {
   e.data = {{"", "param"}, {"Name", "v"}};
   s.hits.push_back(PendingHit{"eems-mitigation-error", e});
   s.emitted.push_back(EmittedAlert{"0123456789abcdef0123456789abcdef", s.max_event_time});
+  s.builds.push_back(SavedBuild{"EX01", 15, 2, 1118, 20, true, "event 4999"});
   ASSERT_TRUE(store.Save(s).ok());
   EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
 

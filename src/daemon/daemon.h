@@ -1,0 +1,99 @@
+#pragma once
+// Daemon: `eventsift daemon`. One loop thread reads the sources, runs the
+// EventPipeline synchronously, emits alerts to the sinks and checkpoints;
+// the metrics endpoint runs in its own thread and only reads counters.
+//
+//   SIGTERM/SIGINT  stop reading, emit closed windows, flush the sinks,
+//                   write the state, exit 0, all within shutdown_timeout_ms
+//                   (a watchdog exits non-zero if a sink hangs past it).
+//   SIGHUP          reload the config file and the rules; when either is
+//                   invalid the reason is logged and the old ones keep
+//                   running. state_dir and metrics.address need a restart.
+//
+// Signals are taken through a signalfd, so the caller must have blocked
+// them in every thread first (BlockDaemonSignals, before any thread starts).
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "src/core/result.h"
+#include "src/daemon/config.h"
+#include "src/daemon/event_pipeline.h"
+#include "src/daemon/hit_journal.h"
+#include "src/daemon/metrics_server.h"
+#include "src/daemon/state_store.h"
+#include "src/sink/alert_sink.h"
+#include "src/source/source.h"
+
+namespace eventsift {
+class KafkaSink;
+}
+
+namespace eventsift::daemon {
+
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and the threads it
+// starts later) and ignores SIGPIPE. Call first thing in main's thread.
+void BlockDaemonSignals();
+
+// Loads the config's rules (for --check-config).
+Status CheckRules(const DaemonConfig& config);
+
+class Daemon {
+ public:
+  // Loads rules, opens the state directory and restores it, opens sinks and
+  // sources. Errors name what failed (startup is an edge: the caller prints
+  // them and exits 2).
+  static Result<std::unique_ptr<Daemon>> Create(DaemonConfig config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;  // owns threads and descriptors
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Runs until a stop signal or the end of every source; returns the exit code.
+  int Run();
+
+ private:
+  struct SinkEntry {
+    SinkConfig config;
+    std::unique_ptr<AlertSink> sink;
+    KafkaSink* kafka = nullptr;  // borrowed from `sink` when it is Kafka
+  };
+  struct SourceEntry {
+    SourceConfig config;
+    std::unique_ptr<source::Source> source;
+  };
+
+  explicit Daemon(DaemonConfig config);
+  Status Init();
+  static Result<std::vector<SourceEntry>> MakeSources(const DaemonConfig& config);
+  static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);
+  void Reload();
+  void EmitAlerts(bool finish);
+  Status Checkpoint(std::chrono::milliseconds flush_timeout);
+  std::string RenderMetrics() const;
+  std::string Health() const;
+
+  DaemonConfig config_;
+  StateStore store_;
+  HitJournal journal_;
+  std::unique_ptr<EventPipeline> pipeline_;
+  // Guards the vectors (not the counters) against a reload while /metrics
+  // renders them.
+  mutable std::mutex objects_mu_;
+  std::vector<SourceEntry> sources_;
+  std::vector<SinkEntry> sinks_;
+  MetricsServer metrics_;
+  std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
+  std::atomic<int64_t> heartbeat_ms_{0};       // loop's last tick (steady clock)
+  std::atomic<int64_t> last_checkpoint_ms_{0};  // wall clock of the last good checkpoint
+  Counter checkpoints_written_;
+  Counter checkpoint_failures_;
+  Counter reloads_ok_;
+  Counter reloads_failed_;
+  Counter sink_errors_;
+};
+
+}  // namespace eventsift::daemon

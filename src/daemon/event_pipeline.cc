@@ -1,0 +1,172 @@
+#include "src/daemon/event_pipeline.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "parsers/evtx/evtx_decoder.h"
+#include "src/correlate/exchange_build.h"
+#include "src/daemon/log.h"
+
+namespace eventsift::daemon {
+
+namespace {
+
+// Exchange builds come from Exchange's own providers and the installer, so
+// other events' payloads stay undecoded when no rule needs them (as scan).
+bool MayCarryBuild(const Event& header) {
+  return header.provider.starts_with("MSExchange") || header.provider == "MsiInstaller";
+}
+
+// The correlator's view of the rules: alert metadata and window spec.
+std::vector<correlate::CorrelatedRule> CorrelatedRulesOf(const detect::RuleSet& rules) {
+  std::vector<correlate::CorrelatedRule> out;
+  for (const auto& r : rules.rules()) {
+    out.push_back(correlate::CorrelatedRule{
+        AlertRule{r.id, r.title, r.description, r.severity, r.remediation, r.references}, r.correlation});
+  }
+  return out;
+}
+
+}  // namespace
+
+// Decoder reports: counted on the source and logged, rate-limited per source.
+class EventPipeline::Reporter : public CorruptionReporter {
+ public:
+  explicit Reporter(EventPipeline* p) : p_(p) {}
+  void Report(const Status& status, uint64_t bytes_dropped) override {
+    p_->stats_.parse_errors.Add();
+    std::string source = p_->source_ ? p_->source_->name() : std::string("?");
+    if (p_->source_) p_->source_->stats().parse_errors.Add();
+    std::string text = status.ToString();
+    std::string dropped = std::to_string(bytes_dropped);
+    Logger::Get().LogLimited(LogLevel::kWarn, source + ":corruption", "input error",
+                             {{"source", source}, {"error", text}, {"bytes_dropped", dropped}});
+  }
+
+ private:
+  EventPipeline* p_;
+};
+
+EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
+                             correlate::CorrelatorOptions options, int64_t allowed_lateness_seconds,
+                             HitJournal* journal)
+    : correlator_options_(options),
+      allowed_lateness_seconds_(allowed_lateness_seconds),
+      journal_(journal),
+      reporter_(std::make_unique<Reporter>(this)) {
+  Rebuild(std::move(rules));
+}
+
+EventPipeline::~EventPipeline() = default;
+
+void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
+  rules_ = std::move(rules);
+  matcher_ = std::make_unique<detect::Matcher>(rules_);
+  correlator_ = std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
+  horizons_.clear();
+  max_window_seconds_ = 0;
+  std::map<std::string, uint32_t> index;
+  for (uint32_t i = 0; i < rules_->rules().size(); ++i) {
+    const auto& r = rules_->rules()[i];
+    index[r.id] = i;
+    horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds};
+    max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
+    if (!hits_by_rule_.count(r.id)) hits_by_rule_[r.id] = std::make_unique<Counter>();
+  }
+  for (const auto& b : journal_->builds()) {
+    correlate::ExchangeVersion v{b.major, b.minor, b.build, b.revision, b.revision_known};
+    correlator_->AddBuild(b.host, v, b.source);
+  }
+  for (const auto& h : journal_->hits()) {
+    auto it = index.find(h.rule_id);
+    if (it != index.end()) correlator_->AddHit(it->second, h.event);
+  }
+}
+
+void EventPipeline::OnLine(const source::LineRecord& record) {
+  evtx_mode_ = false;
+  Status s = line_decoder_.DecodeLine(record.line, record.line_no, record.origin, *this);
+  if (!s.ok()) reporter_->Report(s, record.line.size());
+}
+
+uint64_t EventPipeline::OnEvtx(const source::EvtxRecord& record) {
+  evtx_mode_ = true;
+  evtx_after_ = record.after_record_id;
+  evtx_max_ = record.after_record_id;
+  evtx_first_chunk_ = record.first_chunk;
+  // Chunk offsets in the buffer are relative to its first chunk.
+  evtx_base_offset_ = static_cast<uint64_t>(record.first_chunk) * 65536;
+  origin_.assign(record.origin);
+  DecoderOptions options;
+  Status s = evtx::DecodeEvtxBuffer(record.bytes, origin_, options, *this, *reporter_, nullptr);
+  if (!s.ok()) reporter_->Report(s, record.bytes.size());
+  evtx_mode_ = false;
+  return evtx_max_;
+}
+
+bool EventPipeline::WantPayload(const Event& header) {
+  if (evtx_mode_ && header.record_id <= evtx_after_) return false;
+  return matcher_->MayMatch(header) || MayCarryBuild(header);
+}
+
+void EventPipeline::OnEvent(const Event& event) {
+  if (evtx_mode_) {
+    if (event.record_id <= evtx_after_) {
+      stats_.evtx_records_skipped.Add();
+      return;
+    }
+    evtx_max_ = std::max(evtx_max_, event.record_id);
+  }
+  stats_.events.Add();
+  if (source_) source_->stats().events.Add();
+  if (event.time > max_event_time_) max_event_time_ = event.time;
+  if (MayCarryBuild(event)) {
+    if (auto v = correlate::ExtractExchangeBuild(event)) {
+      stats_.builds.Add();
+      std::string where = event.where.line != 0 ? fmt::format("{}:{}", event.where.file, event.where.line)
+                                                : std::string(event.where.file);
+      std::string src = fmt::format("event {} {} at {}", event.provider, event.event_id, where);
+      journal_->NoteBuild(SavedBuild{std::string(event.computer), v->major, v->minor, v->build,
+                                     v->revision, v->revision_known, src});
+      correlator_->AddBuild(event.computer, *v, std::move(src));
+    }
+  }
+  matched_.clear();
+  matcher_->Match(event, &matched_);
+  if (matched_.empty()) return;
+  for (uint32_t idx : matched_) {
+    stats_.rule_hits.Add();
+    const std::string& id = rules_->rules()[idx].id;
+    hits_by_rule_[id]->Add();
+    OwnedEvent owned = OwnedEvent::From(event);
+    if (evtx_mode_ && owned.chunk != UINT32_MAX) owned.chunk += evtx_first_chunk_;
+    if (evtx_mode_ && owned.offset != UINT64_MAX) owned.offset += evtx_base_offset_;
+    journal_->Add(id, owned);
+    correlator_->AddHit(idx, std::move(owned));
+  }
+}
+
+FileTime EventPipeline::watermark() const {
+  if (max_event_time_ == 0) return 0;
+  return max_event_time_ - (max_window_seconds_ + allowed_lateness_seconds_) * kTicksPerSecond;
+}
+
+std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
+  FileTime wm = watermark();
+  std::vector<Alert> alerts = finish ? correlator_->Finish() : correlator_->Drain(wm);
+  std::vector<Alert> fresh;
+  for (auto& a : alerts) {
+    if (journal_->WasEmitted(a.alert_id)) {
+      stats_.alerts_deduplicated.Add();
+      continue;
+    }
+    journal_->NoteEmitted(a.alert_id, a.window_end);
+    stats_.alerts.Add();
+    fresh.push_back(std::move(a));
+  }
+  journal_->Prune(wm, horizons_);
+  return fresh;
+}
+
+}  // namespace eventsift::daemon

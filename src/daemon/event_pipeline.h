@@ -1,0 +1,104 @@
+#pragma once
+// EventPipeline: what the daemon does with each record a source delivers:
+//   decode (JsonLineDecoder per line, DecodeEvtxBuffer per chunk range)
+//   -> detect::Matcher -> correlate::Correlator (and the HitJournal)
+//   -> Drain(watermark) -> alerts.
+// It runs on the daemon's loop thread, synchronously inside Source::Poll,
+// which is what gives sources their backpressure.
+//
+// Streaming watermark: event time, not wall time (archived files are read
+// long after the fact). watermark = newest event time seen - (longest rule
+// window + allowed lateness); Drain(watermark) emits the windows that end
+// before it. The extra window of delay lets files from other hosts, read
+// later, still land in their windows.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parsers/json/json_decoder.h"
+#include "src/alert/alert.h"
+#include "src/core/stats.h"
+#include "src/correlate/correlator.h"
+#include "src/daemon/hit_journal.h"
+#include "src/detect/matcher.h"
+#include "src/detect/rule_set.h"
+#include "src/pipeline/corruption_reporter.h"
+#include "src/pipeline/event_handler.h"
+#include "src/source/source.h"
+
+namespace eventsift::daemon {
+
+struct PipelineStats {
+  Counter events;
+  Counter parse_errors;
+  Counter rule_hits;
+  Counter alerts;               // produced by the correlator and sent to sinks
+  Counter alerts_deduplicated;  // re-produced by a replay, already sent before
+  Counter builds;               // Exchange builds seen in events
+  Counter evtx_records_skipped; // re-read EVTX records already delivered
+};
+
+class EventPipeline : public source::RecordConsumer, public EventHandler {
+ public:
+  EventPipeline(std::shared_ptr<const detect::RuleSet> rules, correlate::CorrelatorOptions options,
+                int64_t allowed_lateness_seconds, HitJournal* journal);
+  ~EventPipeline() override;
+
+  // The source whose records follow (its stats count events and errors).
+  // `source` must outlive the records it delivers.
+  void set_source(source::Source* source) { source_ = source; }
+
+  void OnLine(const source::LineRecord& record) override;
+  uint64_t OnEvtx(const source::EvtxRecord& record) override;
+  bool WantPayload(const Event& header) override;
+  void OnEvent(const Event& event) override;
+
+  // New rules: a new matcher and correlator, with the journal replayed into
+  // it. Alerts the replay re-produces come out of the next DrainAlerts and
+  // are de-duplicated against the journal's emitted ids.
+  void Rebuild(std::shared_ptr<const detect::RuleSet> rules);
+
+  // Closed windows as alerts, without those already emitted (journal), which
+  // are noted as emitted. `finish` closes every window (end of input).
+  std::vector<Alert> DrainAlerts(bool finish);
+
+  FileTime max_event_time() const { return max_event_time_; }
+  void set_max_event_time(FileTime t) { max_event_time_ = t; }
+  FileTime watermark() const;
+  const detect::RuleSet& rules() const { return *rules_; }
+  // Hits per rule id; entries are never removed, so pointers stay valid.
+  const std::map<std::string, std::unique_ptr<Counter>>& hits_by_rule() const { return hits_by_rule_; }
+  const PipelineStats& stats() const { return stats_; }
+  const correlate::Correlator& correlator() const { return *correlator_; }
+
+ private:
+  class Reporter;
+
+  std::shared_ptr<const detect::RuleSet> rules_;
+  std::unique_ptr<detect::Matcher> matcher_;
+  std::unique_ptr<correlate::Correlator> correlator_;
+  correlate::CorrelatorOptions correlator_options_;
+  std::map<std::string, RuleHorizon> horizons_;
+  int64_t max_window_seconds_ = 0;
+  int64_t allowed_lateness_seconds_;
+  HitJournal* journal_;  // owned by the daemon, outlives us
+  json::JsonLineDecoder line_decoder_;
+  std::unique_ptr<Reporter> reporter_;
+  source::Source* source_ = nullptr;
+  std::string origin_;  // names the EVTX input being decoded (must outlive the call)
+  // EVTX re-reads: only records above this id are new.
+  bool evtx_mode_ = false;
+  uint64_t evtx_after_ = 0;
+  uint64_t evtx_max_ = 0;
+  uint64_t evtx_base_offset_ = 0;
+  uint32_t evtx_first_chunk_ = 0;
+  FileTime max_event_time_ = 0;
+  std::vector<uint32_t> matched_;
+  std::map<std::string, std::unique_ptr<Counter>> hits_by_rule_;
+  PipelineStats stats_;
+};
+
+}  // namespace eventsift::daemon

@@ -250,9 +250,8 @@ class Compiler {
       ES_RETURN_IF_ERROR(r_.Skip(24 + size_t{tmpl->data_size}, "inline template definition"));
     }
     const uint32_t values_offset = static_cast<uint32_t>(r_.pos());
-    std::vector<ValueRef> values;
     uint32_t values_end = 0;
-    ES_RETURN_IF_ERROR(ReadValueArray(r_.data(), values_offset, &values, &values_end));
+    ES_RETURN_IF_ERROR(ReadValueArray(r_.data(), values_offset, nullptr, &values_end));
     ES_RETURN_IF_ERROR(r_.Seek(values_end, "template values"));
     Op op = MakeOp(OpKind::kTemplateInstance);
     op.offset = values_offset;
@@ -326,28 +325,37 @@ Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int dept
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset, std::vector<ValueRef>* values,
                       uint32_t* end) {
   ByteReader r(chunk);
-  values->clear();
+  if (values != nullptr) values->clear();
   uint32_t count = 0;
   ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
   ES_RETURN_IF_ERROR(r.ReadU32("substitution count", &count));
   if (count > kMaxValues || size_t{count} * 4 > r.remaining()) {
     return Status::Corruption(fmt::format("substitution count {} too large", count)).AtOffset(offset);
   }
-  ByteReader descriptors = r;
-  ES_RETURN_IF_ERROR(r.Skip(size_t{count} * 4, "substitution descriptors"));
-  values->resize(count);
+  // Descriptors are read with bounded loads (the count check above keeps them
+  // inside the chunk); each value's bytes are then bounds-checked in turn.
+  const size_t descriptors = r.pos();
+  size_t pos = descriptors + size_t{count} * 4;
+  if (values != nullptr) values->resize(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t size = 0;
-    uint8_t type = 0, pad = 0;
-    ES_RETURN_IF_ERROR(descriptors.ReadU16("substitution size", &size));
-    ES_RETURN_IF_ERROR(descriptors.ReadU8("substitution type", &type));
-    ES_RETURN_IF_ERROR(descriptors.ReadU8("substitution padding", &pad));
-    ValueRef& v = (*values)[i];
-    v.type = type;
-    v.chunk_offset = static_cast<uint32_t>(r.pos());
-    ES_RETURN_IF_ERROR(r.ReadBytes(size, "substitution value", &v.bytes));
+    uint8_t type = 0;
+    ByteReader::LoadAt(chunk, descriptors + 4 * size_t{i}, &size);
+    ByteReader::LoadAt(chunk, descriptors + 4 * size_t{i} + 2, &type);
+    if (size > chunk.size() - pos) {
+      return Status::Truncated(fmt::format("substitution value {}: need {} bytes, have {}", i, size,
+                                           chunk.size() - pos))
+          .AtOffset(pos);
+    }
+    if (values != nullptr) {
+      ValueRef& v = (*values)[i];
+      v.type = type;
+      v.chunk_offset = static_cast<uint32_t>(pos);
+      v.bytes = chunk.subspan(pos, size);
+    }
+    pos += size;
   }
-  *end = static_cast<uint32_t>(r.pos());
+  *end = static_cast<uint32_t>(pos);
   return Status::OK();
 }
 

@@ -47,7 +47,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
   };
   auto decode = [&](uint64_t i, ChunkOutput* out) {
     std::span<const uint8_t> chunk = chunk_at(i);
-    if (chunk.size() == kChunkSize && IsZeroChunk(chunk)) {
+    if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
       return;
     }

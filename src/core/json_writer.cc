@@ -1,5 +1,8 @@
 #include "src/core/json_writer.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace eventsift {
 
 namespace {
@@ -38,6 +41,19 @@ void AppendJsonString(std::string* out, std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
+    // 8 bytes at a time while none needs a look: no control byte, quote,
+    // backslash or non-ASCII byte (SWAR "has byte less than / equal to").
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+      const uint64_t quote = w ^ (kOnes * '"'), slash = w ^ (kOnes * '\\');
+      const uint64_t flags = (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                              ((slash - kOnes) & ~slash)) & kHigh;
+      if (flags != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CommandResult {
   int exit_code = -1;
   std::string out, err;
 };
@@ -39,12 +39,12 @@ class RulesCliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs `eventsift <args>` from the repository root with `env` prepended.
-  Run Eventsift(const std::string& args, const std::string& env = "") {
+  CommandResult Eventsift(const std::string& args, const std::string& env = "") {
     fs::path out = dir_ / "stdout", err = dir_ / "stderr";
     std::string cmd = "cd " + std::string(ES_SOURCE_DIR) + " && " + env + " " + ES_BINARY + " " +
                       args + " >" + out.string() + " 2>" + err.string();
     int status = std::system(cmd.c_str());
-    Run r;
+    CommandResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = Slurp(out);
     r.err = Slurp(err);
@@ -61,14 +61,14 @@ class RulesCliTest : public ::testing::Test {
 };
 
 TEST_F(RulesCliTest, CheckShippedRules) {
-  Run r = Eventsift("rules check rules/");
+  CommandResult r = Eventsift("rules check rules/");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "9 rules OK\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST_F(RulesCliTest, CheckDefaultsToTheRulesDirectory) {
-  Run r = Eventsift("rules check", "env -u EVENTSIFT_RULES");
+  CommandResult r = Eventsift("rules check", "env -u EVENTSIFT_RULES");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "9 rules OK\n");
   // $EVENTSIFT_RULES wins over the built-in default.
@@ -86,12 +86,12 @@ TEST_F(RulesCliTest, CheckReportsEveryError) {
             "  - id: dup\n    match: {event_ids: [2]}\n"
             "  - id: bad_regex\n    match:\n      fields: [{field: message, regex: '(x'}]\n"
             "  - id: bad_field\n    match:\n      fields: [{field: host, regex: x}]\n");
-  Run r = Eventsift("rules check " + dir_.string());
+  CommandResult r = Eventsift("rules check " + dir_.string());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
             b +
-                ":8: rule 'bad_field': match.fields[0]: unknown field 'host' (expected provider, "
+                ":9: rule 'bad_field': match.fields[0]: unknown field 'host' (expected provider, "
                 "provider_guid, channel, computer, user_sid, message, event_id, level, task, "
                 "opcode, keywords, record_id, data.<Name>, data.*, message|data.* or any)\n" +
                 b + ":2: rule 'dup': duplicate id (first defined at " + a + ":1)\n" + b +
@@ -100,13 +100,13 @@ TEST_F(RulesCliTest, CheckReportsEveryError) {
 }
 
 TEST_F(RulesCliTest, CheckMissingPath) {
-  Run r = Eventsift("rules check " + (dir_ / "nope").string());
+  CommandResult r = Eventsift("rules check " + (dir_ / "nope").string());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, (dir_ / "nope").string() + ": no such file or directory\n1 error\n");
 }
 
 TEST_F(RulesCliTest, ListTable) {
-  Run r = Eventsift("rules list rules/");
+  CommandResult r = Eventsift("rules list rules/");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string header, first;
@@ -123,7 +123,7 @@ TEST_F(RulesCliTest, ListTable) {
 }
 
 TEST_F(RulesCliTest, ListJson) {
-  Run r = Eventsift("rules list --format json rules/eems_mitigation_error.yaml");
+  CommandResult r = Eventsift("rules list --format json rules/eems_mitigation_error.yaml");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // One JSON document; python checks it parses and has the fields scripts use.
   std::string json = Write("list.json", r.out);
@@ -138,7 +138,7 @@ TEST_F(RulesCliTest, ListJson) {
 }
 
 TEST_F(RulesCliTest, HelpAndUsageErrors) {
-  Run r = Eventsift("rules --help");
+  CommandResult r = Eventsift("rules --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("eventsift rules check"), std::string::npos);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);

@@ -1,0 +1,323 @@
+// `eventsift daemon` as a process: files dropped and appended, SIGKILL and
+// restart, rotation and truncation, SIGHUP reloads, /metrics, SIGTERM, stdin
+// and TCP. Alerts go to an NDJSON file sink; expected alert ids are computed
+// from the correlation rules (24 h tumbling windows from a host's first hit,
+// 24 h suppression) with the same recipe as the correlator.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tests/daemon/daemon_harness.h"
+
+namespace eventsift::daemon_test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int64_t kT0 = 1714557600;  // 2024-05-01T10:00:00Z
+constexpr int64_t kDay = 86400;
+const std::string kRule = std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml";
+
+struct DaemonSetup {
+  std::string sources;  // YAML list items
+  std::string rules = kRule;
+  int64_t checkpoint_ms = 200;
+  std::string extra;
+};
+
+// Writes <dir>/eventsift.yaml and returns its path; metrics on `port`.
+std::string WriteConfig(const ScratchDir& dir, int port, const DaemonSetup& s) {
+  std::string path = dir / "eventsift.yaml";
+  WriteFile(path, fmt::format(R"(state_dir: {}
+checkpoint_interval_ms: {}
+shutdown_timeout_ms: 5000
+rules:
+  paths: [{}]
+sources:
+{}
+sinks:
+  - type: file
+    path: {}
+metrics:
+  address: 127.0.0.1:{}
+log:
+  format: json
+{})",
+                              dir / "state", s.checkpoint_ms, s.rules, s.sources, dir / "alerts.ndjson",
+                              port, s.extra));
+  return path;
+}
+
+std::string DirSourceYaml(const std::string& path, const std::string& include = "[\"*.ndjson\"]") {
+  return fmt::format("  - name: drop\n    type: directory\n    path: {}\n    include: {}\n    rotate_wait_ms: 300\n",
+                     path, include);
+}
+
+double Metric(int port, const std::string& sample) { return MetricValue(HttpGet(port, "/metrics"), sample); }
+
+const char kDropLines[] = "eventsift_source_lines_total{source=\"drop\",type=\"directory\"}";
+const char kDropEvents[] = "eventsift_source_events_total{source=\"drop\",type=\"directory\"}";
+
+TEST(DaemonProcessTest, DroppedAndAppendedFilesProduceAlertsAndMetrics) {
+  ScratchDir dir("drop");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in")});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+
+  // A file dropped whole (written elsewhere, renamed in), one appended to.
+  std::string a = EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + EemsEvent("EX01.contoso.com", kT0 + 3600, 2) +
+                  "\n" + EemsEvent("EX02.contoso.com", kT0 + 7200, 3) + "\n";
+  WriteFile(dir / "a.tmp", a);
+  std::filesystem::rename(dir / "a.tmp", dir / "in/a.ndjson");
+  AppendFile(dir / "in/b.ndjson", EemsEvent("ex03.contoso.com", kT0 + 10000, 1) + "\n");
+  AppendFile(dir / "in/b.ndjson", EemsEvent("EX01.contoso.com", kT0 + 7200, 2) + "\n");
+  // Event time moves past the windows' end + one window: they close.
+  AppendFile(dir / "in/b.ndjson", TickEvent("EX09.contoso.com", kT0 + 3 * kDay, 3) + "\n");
+
+  std::set<std::string> expected = {ExpectedAlertId("EX01.contoso.com", kT0),
+                                    ExpectedAlertId("EX02.contoso.com", kT0 + 7200),
+                                    ExpectedAlertId("ex03.contoso.com", kT0 + 10000)};
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 3; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), expected);
+  EXPECT_EQ(ids.size(), 3u);
+
+  std::string m = HttpGet(port, "/metrics");
+  EXPECT_EQ(MetricValue(m, kDropLines), 6);
+  EXPECT_EQ(MetricValue(m, kDropEvents), 6);
+  EXPECT_EQ(MetricValue(m, "eventsift_source_bytes_total{source=\"drop\",type=\"directory\"}"),
+            static_cast<double>(ReadFile(dir / "in/a.ndjson").size() + ReadFile(dir / "in/b.ndjson").size()));
+  EXPECT_EQ(MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
+  EXPECT_EQ(MetricValue(m, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}"), 5);
+  EXPECT_EQ(MetricValue(m, "eventsift_alerts_total"), 3);
+  EXPECT_EQ(MetricValue(m, "eventsift_sink_delivered_total{sink=\"file\"}"), 3);
+  EXPECT_GE(MetricValue(m, "eventsift_checkpoint_age_seconds"), 0);
+  EXPECT_EQ(HttpGet(port, "/healthz"), "ok\n");
+
+  // SIGTERM: drain, checkpoint, exit 0 within the configured bound (5 s).
+  auto start = std::chrono::steady_clock::now();
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0) << ReadFile(dir / "daemon.log");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
+  EXPECT_TRUE(std::filesystem::exists(dir / "state/state.json"));
+  EXPECT_NE(ReadFile(dir / "daemon.log").find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST(DaemonProcessTest, SigkillMidStreamThenRestartDeliversEveryAlert) {
+  ScratchDir dir("kill");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in")});
+  constexpr int kHosts = 40;
+  constexpr int kRounds = 6;  // one window per host every 3 days (no suppression)
+  std::set<std::string> expected;
+  std::vector<std::string> batches;
+  uint64_t record = 0;
+  for (int r = 0; r < kRounds; ++r) {
+    std::string batch;
+    for (int h = 0; h < kHosts; ++h) {
+      std::string host = fmt::format("EX{:02}.contoso.com", h);
+      int64_t t = kT0 + r * 3 * kDay + h * 60;
+      expected.insert(ExpectedAlertId(host, t));
+      batch += EemsEvent(host, t, ++record) + "\n" + EemsEvent(host, t + 600, ++record) + "\n";
+    }
+    batches.push_back(batch);
+  }
+  auto file_of = [&](int r) { return dir / fmt::format("in/host-{}.ndjson", r % 3); };
+
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  // Round r's alerts come out once round r+1's events move time on.
+  for (int r = 0; r < 3; ++r) AppendFile(file_of(r), batches[r]);
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2 * kHosts; }, seconds(15)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(file_of(3), batches[3]);
+  d.Signal(SIGKILL);  // mid-stream: round 3 may be partly read
+  EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+  size_t before_restart = ReadAlertIds(dir / "alerts.ndjson").size();
+
+  // While it is down, more arrives.
+  AppendFile(file_of(4), batches[4]);
+  AppendFile(file_of(5), batches[5]);
+  AppendFile(file_of(0), TickEvent("EX99.contoso.com", kT0 + (kRounds * 3 + 2) * kDay, ++record) + "\n");
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto ids = ReadAlertIds(dir / "alerts.ndjson");
+        return std::set<std::string>(ids.begin(), ids.end()).size() >= expected.size();
+      },
+      seconds(20)))
+      << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(6)), 0);
+
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  std::set<std::string> got(ids.begin(), ids.end());
+  EXPECT_EQ(got, expected);
+  // Duplicates are bounded by what was emitted after the last checkpoint
+  // before the kill: at most the alerts of the batch in flight.
+  size_t duplicates = ids.size() - got.size();
+  EXPECT_LE(duplicates, static_cast<size_t>(kHosts)) << "before restart: " << before_restart;
+  RecordProperty("duplicates", static_cast<int>(duplicates));
+}
+
+TEST(DaemonProcessTest, RotationAndTruncationLoseAndRepeatNoLine) {
+  ScratchDir dir("rotate");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"app.ndjson\"]")});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  uint64_t record = 0;
+  auto lines = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += TickEvent("EX01.contoso.com", kT0 + static_cast<int64_t>(record), ++record) + "\n";
+    return s;
+  };
+  std::string app = dir / "in/app.ndjson";
+  AppendFile(app, lines(100));
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 100; }, seconds(10))) << ReadFile(dir / "daemon.log");
+
+  // Rename rotation: the old file gets late writes, the new one starts.
+  AppendFile(app, lines(10));
+  std::filesystem::rename(app, app + ".1");
+  AppendFile(app, lines(50));
+  AppendFile(app + ".1", lines(5));
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 165; }, seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_source_rotations_total{source=\"drop\",type=\"directory\"}") == 1; },
+                      seconds(10)));
+
+  // copytruncate: the file shrinks to 0 and is written again.
+  std::filesystem::resize_file(app, 0);
+  AppendFile(app, lines(20));
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 185; }, seconds(10)));
+  EXPECT_EQ(Metric(port, "eventsift_source_truncations_total{source=\"drop\",type=\"directory\"}"), 1);
+  // Nothing is read twice later either.
+  std::this_thread::sleep_for(milliseconds(1500));
+  std::string m = HttpGet(port, "/metrics");
+  EXPECT_EQ(MetricValue(m, kDropLines), 185);
+  EXPECT_EQ(MetricValue(m, kDropEvents), 185);
+  EXPECT_EQ(MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+TEST(DaemonProcessTest, SighupReloadsValidRulesAndRefusesInvalidOnes) {
+  ScratchDir dir("hup");
+  std::filesystem::create_directories(dir / "in");
+  std::filesystem::create_directories(dir / "rules");
+  std::string rule_text = ReadFile(kRule);
+  WriteFile(dir / "rules/eems.yaml", rule_text);
+  int port = FreePort();
+  DaemonSetup setup{DirSourceYaml(dir / "in"), dir / "rules"};
+  std::string config = WriteConfig(dir, port, setup);
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)));
+
+  // An invalid rule file: refused, the old rules keep running.
+  WriteFile(dir / "rules/bad.yaml", "id: broken\nmatch: {event_ids: [\"not a number\"]}\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 1; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  EXPECT_NE(ReadFile(dir / "daemon.log").find("reload refused"), std::string::npos);
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n");
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}") == 1; },
+                      seconds(10)));
+
+  // An invalid config file: refused too.
+  std::string good_config = ReadFile(config);
+  WriteFile(config, good_config + "unknown_key: 1\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 2; }, seconds(10)));
+  EXPECT_NE(ReadFile(dir / "daemon.log").find("unknown_key: unknown key"), std::string::npos);
+  WriteFile(config, good_config);
+
+  // A valid new rule: loaded, and it sees the next events.
+  std::filesystem::remove(dir / "rules/bad.yaml");
+  std::string copy = rule_text;
+  copy.replace(copy.find("id: eems_mitigation_error"), 25, "id: eems_copy");
+  WriteFile(dir / "rules/copy.yaml", copy);
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"ok\"}") == 1; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 60, 2) + "\n");
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_rule_hits_total{rule=\"eems_copy\"}") == 1; },
+                      seconds(10)))
+      << HttpGet(port, "/metrics");
+  EXPECT_EQ(Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}"), 2);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+TEST(DaemonProcessTest, StdinPipelineClosesWindowsAtEof) {
+  ScratchDir dir("stdin");
+  int port = FreePort();
+  std::string config = WriteConfig(dir, port, DaemonSetup{"  - name: in\n    type: stdin\n"});
+  WriteFile(dir / "input.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + "not json\n" +
+                                      EemsEvent("EX02", kT0 + 60, 2) + "\n");
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log", dir / "input.ndjson");
+  ASSERT_EQ(d.Wait(seconds(10)), 0) << ReadFile(dir / "daemon.log");
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  std::set<std::string> expected = {ExpectedAlertId("EX01.contoso.com", kT0), ExpectedAlertId("EX02", kT0 + 60)};
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), expected);
+  EXPECT_NE(ReadFile(dir / "daemon.log").find("input error"), std::string::npos);
+}
+
+TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
+  ScratchDir dir("tcp");
+  int port = FreePort();
+  int tcp_port = FreePort();
+  std::string config = WriteConfig(
+      dir, port,
+      DaemonSetup{fmt::format("  - name: net\n    type: tcp\n    address: 127.0.0.1\n    port: {}\n", tcp_port)});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  int fd = -1;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(tcp_port));
+        ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return true;
+        ::close(fd);
+        return false;
+      },
+      seconds(10)));
+  std::string data = EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + TickEvent("EX01", kT0 + 3 * kDay, 2) + "\n";
+  ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() == 1; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  EXPECT_EQ(ReadAlertIds(dir / "alerts.ndjson")[0], ExpectedAlertId("EX01.contoso.com", kT0));
+  EXPECT_EQ(Metric(port, "eventsift_source_lines_total{source=\"net\",type=\"tcp\"}"), 2);
+  ::close(fd);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+}  // namespace
+}  // namespace eventsift::daemon_test

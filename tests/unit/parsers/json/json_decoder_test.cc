@@ -1,0 +1,356 @@
+// The decoder's entry points (Decoder, DecodeJsonBuffer, JsonLineDecoder),
+// framing of NDJSON vs arrays, encodings, and error reporting.
+
+#include "parsers/json/json_decoder.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <string>
+
+#include "tests/unit/parsers/json/json_test_util.h"
+
+namespace eventsift::json::testing {
+namespace {
+
+// Two small NXLog events, by hand.
+constexpr std::string_view kEventA =
+    R"({"EventID":1008,"SourceName":"MSExchange Mitigation Service","Hostname":"ex01","SeverityValue":4,"Message":"a"})";
+constexpr std::string_view kEventB =
+    R"({"EventID":7036,"SourceName":"Service Control Manager","Hostname":"ex02","SeverityValue":2,"param1":"x"})";
+
+std::string Gzip(std::string_view in) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+void ExpectAB(const Decoded& d) {
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  ASSERT_TRUE(d.reports.empty()) << d.reports[0].ToString();
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].event_id, 1008u);
+  EXPECT_EQ(d.events[0].computer, "ex01");
+  EXPECT_EQ(d.events[0].level, 2);
+  EXPECT_EQ(d.events[0].message, "a");
+  EXPECT_EQ(d.events[1].event_id, 7036u);
+  EXPECT_EQ(d.events[1].level, 4);
+  ASSERT_EQ(d.events[1].data.size(), 1u);
+  EXPECT_EQ(d.events[1].data[0].first, "param1");
+  EXPECT_EQ(d.events[1].data[0].second, "x");
+}
+
+TEST(JsonDecodeBuffer, NdjsonLinesAndOffsets) {
+  std::string text = std::string(kEventA) + "\n\n" + std::string(kEventB) + "\n";
+  Decoded d = DecodeBytes(text);
+  ExpectAB(d);
+  EXPECT_EQ(d.events[0].line, 1u);
+  EXPECT_EQ(d.events[0].offset, 0u);
+  EXPECT_EQ(d.events[1].line, 3u);  // the blank line 2 is skipped silently
+  EXPECT_EQ(d.events[1].offset, kEventA.size() + 2);
+  EXPECT_EQ(d.events[0].file, "buf");
+}
+
+TEST(JsonDecodeBuffer, ArrayGivesTheSameEvents) {
+  std::string compact = "[" + std::string(kEventA) + "," + std::string(kEventB) + "]";
+  ExpectAB(DecodeBytes(compact));
+  std::string pretty = "[\n  " + std::string(kEventA) + ",\n  " + std::string(kEventB) + "\n]\n";
+  Decoded d = DecodeBytes(pretty);
+  ExpectAB(d);
+  EXPECT_EQ(d.events[0].line, 2u);
+  EXPECT_EQ(d.events[0].offset, 4u);
+  EXPECT_EQ(d.events[1].line, 3u);
+}
+
+TEST(JsonDecodeBuffer, PrettyPrintedObjectsOneAfterAnother) {
+  // ConvertTo-Json of a single event prints one indented object, no array.
+  std::string text =
+      "{\n  \"Id\": 1008,\n  \"ProviderName\": \"MSExchange Mitigation Service\",\n"
+      "  \"Level\": 2,\n  \"MachineName\": \"ex01\"\n}\n{\n  \"Id\": 1005,\n  \"Level\": 4\n}\n";
+  Decoded d = DecodeBytes(text);
+  ASSERT_TRUE(d.reports.empty()) << d.reports[0].ToString();
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].event_id, 1008u);
+  EXPECT_EQ(d.events[0].provider, "MSExchange Mitigation Service");
+  EXPECT_EQ(d.events[0].line, 1u);
+  EXPECT_EQ(d.events[1].event_id, 1005u);
+  EXPECT_EQ(d.events[1].line, 7u);
+}
+
+TEST(JsonDecodeBuffer, GzipDetectedByMagic) {
+  std::string text = std::string(kEventA) + "\n" + std::string(kEventB) + "\n";
+  ExpectAB(DecodeBytes(Gzip(text)));
+  // Two concatenated gzip members (cat a.gz b.gz).
+  std::string two = Gzip(std::string(kEventA) + "\n") + Gzip(std::string(kEventB) + "\n");
+  ExpectAB(DecodeBytes(two));
+}
+
+TEST(JsonDecodeBuffer, TruncatedGzipKeepsEventsBeforeTheCut) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += std::string(kEventA) + "\n";
+  std::string gz = Gzip(text);
+  Decoded d = DecodeBytes(std::string_view(gz).substr(0, gz.size() - 12));
+  EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+  ASSERT_FALSE(d.reports.empty());
+  EXPECT_EQ(d.reports[0].code(), StatusCode::kTruncated);
+  EXPECT_GT(d.events.size(), 100u);
+}
+
+TEST(JsonDecodeBuffer, Utf8BomIsSkippedButCounted) {
+  std::string text = "\xEF\xBB\xBF" + std::string(kEventA) + "\n" + std::string(kEventB) + "\n";
+  Decoded d = DecodeBytes(text);
+  ExpectAB(d);
+  EXPECT_EQ(d.events[0].offset, 3u);
+}
+
+std::string ToUtf16(std::string_view ascii, bool big_endian) {
+  std::string out = big_endian ? std::string("\xFE\xFF") : std::string("\xFF\xFE");
+  for (char c : ascii) {
+    if (big_endian) out.push_back('\0');
+    out.push_back(c);
+    if (!big_endian) out.push_back('\0');
+  }
+  return out;
+}
+
+TEST(JsonDecodeBuffer, Utf16WithBom) {
+  std::string text = "[" + std::string(kEventA) + ",\r\n" + std::string(kEventB) + "]\r\n";
+  ExpectAB(DecodeBytes(ToUtf16(text, false)));
+  ExpectAB(DecodeBytes(ToUtf16(text, true)));
+  // Non-ASCII survives: "é" (U+00E9) as UTF-16LE E9 00.
+  std::string le = ToUtf16(R"({"EventID":1,"SourceName":"S","Message":"caf)", false) +
+                   std::string("\xE9\x00", 2) + ToUtf16(R"("})", false).substr(2);
+  Decoded d = DecodeBytes(le);
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_EQ(d.events[0].message, "caf\xC3\xA9");
+}
+
+TEST(JsonDecodeBuffer, MalformedLinesReportedAndDecodingGoesOn) {
+  std::string text = std::string(kEventA) + "\n" + R"({"EventID":1008,"SourceName":)" + "\n" +
+                     R"({"foo":1})" + "\n" + std::string(kEventB) + "\n";
+  KeepingHandler handler;
+  CollectingReporter reporter;
+  DecoderStats stats;
+  ASSERT_TRUE(DecodeJsonBuffer(text, "mem.ndjson", handler, reporter, &stats).ok());
+  ASSERT_EQ(handler.events.size(), 2u);
+  EXPECT_EQ(handler.events[1].line, 4u);
+  auto reports = reporter.reports();
+  ASSERT_EQ(reports.size(), 2u);
+  ASSERT_NE(reports[0].where(), nullptr);
+  EXPECT_EQ(reports[0].where()->file, "mem.ndjson");
+  EXPECT_EQ(reports[0].where()->line, 2u);
+  EXPECT_EQ(reports[0].code(), StatusCode::kCorruption);
+  EXPECT_EQ(reports[1].where()->line, 3u);
+  EXPECT_NE(reports[1].message().find("unknown event shape"), std::string_view::npos);
+  EXPECT_EQ(stats.events.Get(), 2u);
+  EXPECT_EQ(stats.errors.Get(), 2u);
+  EXPECT_EQ(stats.bytes.Get(), text.size());
+  EXPECT_EQ(stats.bytes_dropped.Get(), 29u + 9u);  // the two bad lines
+}
+
+TEST(JsonDecodeBuffer, OverlongLineIsReportedAndSkipped) {
+  std::string huge = R"({"EventID":1,"SourceName":"S","Message":")";
+  huge.append(kMaxDocumentBytes, 'x');
+  huge += "\"}";
+  std::string text = std::string(kEventA) + "\n" + huge + "\n" + std::string(kEventB) + "\n";
+  Decoded d = DecodeBytes(text);
+  ASSERT_EQ(d.reports.size(), 1u);
+  EXPECT_EQ(d.reports[0].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(d.reports[0].where()->line, 2u);
+  // The events around it still decode.
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].event_id, 1008u);
+  EXPECT_EQ(d.events[1].event_id, 7036u);
+  EXPECT_EQ(d.events[1].line, 3u);
+}
+
+TEST(JsonDecodeBuffer, EmptyAndWhitespaceInputsHaveNoEvents) {
+  for (std::string_view text : {std::string_view(""), std::string_view("\n\n  \r\n"),
+                                std::string_view("[]"), std::string_view("\xEF\xBB\xBF")}) {
+    Decoded d = DecodeBytes(text);
+    EXPECT_TRUE(d.status.ok());
+    EXPECT_TRUE(d.events.empty());
+    EXPECT_TRUE(d.reports.empty()) << d.reports[0].ToString();
+  }
+}
+
+TEST(JsonDecoderFile, MalformedFileLineNumbers) {
+  Decoded d = DecodeFile("malformed.ndjson");
+  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
+  // Good lines: 1 NXLog, 4 Winlogbeat, 9 PowerShell, 11 evtx_dump, 14 NXLog+CRLF.
+  ASSERT_EQ(d.events.size(), 5u);
+  const uint64_t good[] = {1, 4, 9, 11, 14};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(d.events[i].line, good[i]);
+    EXPECT_EQ(d.events[i].event_id, 1008u);
+    EXPECT_EQ(d.events[i].file, "malformed.ndjson");
+  }
+  ASSERT_EQ(d.reports.size(), 7u);
+  struct Want {
+    uint64_t line;
+    std::string_view says;
+  };
+  const Want want[] = {
+      {3, "cut off"},           {5, "must start with '{'"},  {6, "unknown event shape"},
+      {7, "JSON array"},        {8, "EventID is not a number"}, {10, "followed by other text"},
+      {12, "without Event.System.EventID"},
+  };
+  for (size_t i = 0; i < 7; ++i) {
+    const Status& r = d.reports[i];
+    ASSERT_NE(r.where(), nullptr);
+    EXPECT_EQ(r.where()->line, want[i].line);
+    EXPECT_EQ(r.where()->file, "malformed.ndjson");
+    EXPECT_NE(r.message().find(want[i].says), std::string_view::npos) << r.ToString();
+  }
+}
+
+TEST(JsonDecoderFile, TruncatedArrayElement) {
+  Decoded d = DecodeFile("truncated_array.json");
+  ASSERT_TRUE(d.status.ok());
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[0].line, 2u);
+  EXPECT_EQ(d.events[1].line, 37u);
+  EXPECT_EQ(d.events[1].event_id, 1005u);
+  ASSERT_EQ(d.reports.size(), 1u);
+  EXPECT_EQ(d.reports[0].code(), StatusCode::kTruncated);
+  EXPECT_EQ(d.reports[0].where()->line, 72u);
+  EXPECT_NE(d.reports[0].message().find("truncated array element"), std::string_view::npos);
+}
+
+TEST(JsonDecoderFile, StrictTurnsReportsIntoFailure) {
+  DecoderOptions strict;
+  strict.strict = true;
+  Decoded d = DecodeFile("malformed.ndjson", strict);
+  EXPECT_FALSE(d.status.ok());
+  EXPECT_EQ(d.status.code(), StatusCode::kCorruption);
+  Decoded clean = DecodeFile("nxlog.ndjson", strict);
+  EXPECT_TRUE(clean.status.ok());
+}
+
+TEST(JsonDecoderFile, MissingFileIsAnIoError) {
+  Decoded d = DecodeFile("no_such_file.json");
+  EXPECT_EQ(d.status.code(), StatusCode::kIOError);
+}
+
+TEST(JsonDecoderFile, StatsCountInputsEventsAndErrors) {
+  auto decoder = NewJsonDecoder({});
+  KeepingHandler handler;
+  CollectingReporter reporter;
+  ASSERT_TRUE(decoder->Decode(InputSpec{DataPath("malformed.ndjson"), ""}, handler, reporter).ok());
+  ASSERT_TRUE(decoder->Decode(InputSpec{DataPath("nxlog.ndjson"), ""}, handler, reporter).ok());
+  EXPECT_EQ(decoder->stats().inputs.Get(), 2u);
+  EXPECT_EQ(decoder->stats().events.Get(), 5u + 57u);
+  EXPECT_EQ(decoder->stats().errors.Get(), 7u);
+  EXPECT_EQ(decoder->name(), "json");
+  // display_name empty: events name the path.
+  EXPECT_EQ(handler.events.back().file, DataPath("nxlog.ndjson"));
+}
+
+// WantPayload sees the header without payload; saying no empties data and
+// message but still delivers the event.
+class PickyHandler : public EventHandler {
+ public:
+  bool WantPayload(const Event& header) override {
+    ++asked;
+    EXPECT_TRUE(header.data.empty());
+    EXPECT_TRUE(header.message.empty());
+    EXPECT_NE(header.event_id, 0u);
+    return header.event_id == 1008;
+  }
+  void OnEvent(const Event& e) override { events.push_back(OwnedEvent::From(e)); }
+  int asked = 0;
+  std::vector<OwnedEvent> events;
+};
+
+TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
+  for (const char* file : {"nxlog.ndjson", "evtx_dump.jsonl", "winlogbeat.ndjson",
+                           "powershell_array.json"}) {
+    PickyHandler handler;
+    CollectingReporter reporter;
+    auto decoder = NewJsonDecoder({});
+    ASSERT_TRUE(decoder->Decode(InputSpec{DataPath(file), file}, handler, reporter).ok());
+    EXPECT_EQ(static_cast<size_t>(handler.asked), handler.events.size()) << file;
+    for (const auto& e : handler.events) {
+      if (e.event_id == 1008) {
+        EXPECT_FALSE(e.data.empty() && e.message.empty()) << file;
+      } else {
+        EXPECT_TRUE(e.data.empty()) << file << " " << e.event_id;
+        EXPECT_TRUE(e.message.empty()) << file;
+      }
+    }
+  }
+}
+
+TEST(JsonLineDecoder, DecodesOneLine) {
+  JsonLineDecoder decoder;
+  KeepingHandler handler;
+  std::string line = std::string(kEventA) + "\r\n";
+  ASSERT_TRUE(decoder.DecodeLine(line, 42, "tcp:10.0.0.5", handler).ok());
+  ASSERT_EQ(handler.events.size(), 1u);
+  EXPECT_EQ(handler.events[0].event_id, 1008u);
+  EXPECT_EQ(handler.events[0].line, 42u);
+  EXPECT_EQ(handler.events[0].file, "tcp:10.0.0.5");
+  EXPECT_EQ(handler.events[0].offset, UINT64_MAX);
+  EXPECT_EQ(handler.events[0].message, "a");
+  // Reuse: a second, different shape on the same decoder.
+  ASSERT_TRUE(decoder.DecodeLine(kEventB, 43, "tcp:10.0.0.5", handler).ok());
+  ASSERT_EQ(handler.events.size(), 2u);
+  EXPECT_EQ(handler.events[1].event_id, 7036u);
+  EXPECT_EQ(decoder.stats().events.Get(), 2u);
+}
+
+TEST(JsonLineDecoder, BlankLineIsSkipped) {
+  JsonLineDecoder decoder;
+  KeepingHandler handler;
+  EXPECT_TRUE(decoder.DecodeLine("  \r\n", 7, "f", handler).ok());
+  EXPECT_TRUE(handler.events.empty());
+  EXPECT_EQ(decoder.stats().errors.Get(), 0u);
+}
+
+TEST(JsonLineDecoder, BadLineNamesFileAndLine) {
+  JsonLineDecoder decoder;
+  KeepingHandler handler;
+  Status s = decoder.DecodeLine(R"({"EventID":1,"SourceName":"S")", 9, "app.ndjson", handler);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->file, "app.ndjson");
+  EXPECT_EQ(s.where()->line, 9u);
+  EXPECT_EQ(s.ToString().find("corruption: app.ndjson:9: "), 0u) << s.ToString();
+  EXPECT_TRUE(handler.events.empty());
+  EXPECT_EQ(decoder.stats().errors.Get(), 1u);
+  // And the decoder still works afterwards.
+  EXPECT_TRUE(decoder.DecodeLine(kEventA, 10, "app.ndjson", handler).ok());
+  EXPECT_EQ(handler.events.size(), 1u);
+}
+
+TEST(JsonLineDecoder, ValuesRenderedAsText) {
+  JsonLineDecoder decoder;
+  KeepingHandler handler;
+  std::string line =
+      R"({"EventID":"4688","SourceName":"S","Count":12,"Ratio":-1.5,"On":true,"Nothing":null,)"
+      R"("List":[1,"a"],"Obj":{"k":"v"},"Esc":"tab\there \"q\" \u00e9"})";
+  ASSERT_TRUE(decoder.DecodeLine(line, 1, "f", handler).ok());
+  ASSERT_EQ(handler.events.size(), 1u);
+  const OwnedEvent& e = handler.events[0];
+  EXPECT_EQ(e.event_id, 4688u);  // a string EventID
+  ASSERT_EQ(e.data.size(), 7u);
+  EXPECT_EQ(e.data[0], (std::pair<std::string, std::string>{"Count", "12"}));
+  EXPECT_EQ(e.data[1].second, "-1.5");
+  EXPECT_EQ(e.data[2].second, "true");
+  EXPECT_EQ(e.data[3].second, "");  // null: an empty <Data/>
+  EXPECT_EQ(e.data[4].second, R"([1,"a"])");
+  EXPECT_EQ(e.data[5].second, R"({"k":"v"})");
+  EXPECT_EQ(e.data[6].second, "tab\there \"q\" \xC3\xA9");
+}
+
+}  // namespace
+}  // namespace eventsift::json::testing

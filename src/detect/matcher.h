@@ -7,9 +7,10 @@
 // candidate rules through indexes; each value of each field those candidates
 // read goes through its field's RE2::Set once; only on a set hit are the
 // candidates' patterns asked which matched; negation and all/any come last.
-// In steady state nothing is allocated per event, unless more than 32
-// candidate patterns share a field and a value hits (RE2::Set then allocates
-// its result list; see kMaxPatternsAskedOneByOne in matcher.cc).
+// In steady state nothing is allocated per event, except when a value hits
+// a field whose set holds more than 4 candidate patterns: RE2::Set then
+// allocates the list of matches (see kMaxPatternsAskedOneByOne in
+// matcher.cc). Values that hit nothing, the vast majority, never allocate.
 
 #include <cstdint>
 #include <memory>

@@ -25,6 +25,25 @@ std::string Time(const OwnedEvent& e, int digits = 3) { return FormatRfc3339(e.t
 
 bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
+// Decodes a file that must decode without a single report.
+Decoded DecodeClean(const std::string& name) {
+  Decoded d = DecodeFile(name);
+  EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_TRUE(d.reports.empty()) << d.reports.front().ToString();
+  return d;
+}
+
+// What every shape says about line 1: EX01's first EEMS 1008.
+void ExpectFirstEems(const OwnedEvent& e) {
+  EXPECT_EQ(e.provider, kEems);
+  EXPECT_EQ(e.event_id, 1008u);
+  EXPECT_EQ(e.level, 2);
+  EXPECT_EQ(e.channel, "Application");
+  EXPECT_EQ(e.record_id, 81001u);
+  EXPECT_EQ(e.process_id, 4312u);
+  EXPECT_EQ(e.thread_id, 5120u);
+}
+
 // The first event decoded from `line`.
 const OwnedEvent* AtLine(const std::vector<OwnedEvent>& events, uint64_t line) {
   for (const auto& e : events) {
@@ -34,9 +53,7 @@ const OwnedEvent* AtLine(const std::vector<OwnedEvent>& events, uint64_t line) {
 }
 
 TEST(JsonShapes, WinlogbeatFields) {
-  Decoded d = DecodeFile("winlogbeat.ndjson");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("winlogbeat.ndjson");
   ASSERT_EQ(d.events.size(), 57u);
 
   // Line 1: EX01, event_id as a string, param1.
@@ -44,15 +61,9 @@ TEST(JsonShapes, WinlogbeatFields) {
   EXPECT_EQ(e.line, 1u);
   EXPECT_EQ(e.offset, 0u);
   EXPECT_EQ(e.file, "winlogbeat.ndjson");
-  EXPECT_EQ(e.provider, kEems);
-  EXPECT_EQ(e.event_id, 1008u);
+  ExpectFirstEems(e);  // level from log.level "error"
   EXPECT_FALSE(e.has_qualifiers);
-  EXPECT_EQ(e.level, 2);  // log.level "error"
-  EXPECT_EQ(e.channel, "Application");
   EXPECT_EQ(e.computer, "EX01.contoso.com");  // winlog.computer_name, not host.name "ex01"
-  EXPECT_EQ(e.record_id, 81001u);
-  EXPECT_EQ(e.process_id, 4312u);
-  EXPECT_EQ(e.thread_id, 5120u);
   EXPECT_EQ(Time(e), "2026-11-20T23:05:12.345Z");
   EXPECT_TRUE(StartsWith(e.message, kMessagePrefix));
   EXPECT_NE(e.message.find(kTlsCause), std::string::npos);
@@ -99,24 +110,16 @@ TEST(JsonShapes, WinlogbeatFields) {
 }
 
 TEST(JsonShapes, NxlogFields) {
-  Decoded d = DecodeFile("nxlog.ndjson");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("nxlog.ndjson");
   ASSERT_EQ(d.events.size(), 57u);
 
   // Line 1: EX01, zone-less EventTime (taken as UTC), no Data.
   const OwnedEvent& e = d.events[0];
-  EXPECT_EQ(e.provider, kEems);
-  EXPECT_EQ(e.event_id, 1008u);
-  EXPECT_EQ(e.level, 2);  // SeverityValue 4 (ERROR)
-  EXPECT_EQ(e.task, 1);   // TaskValue
+  ExpectFirstEems(e);  // level from SeverityValue 4 (ERROR); pid/tid from Execution*ID
+  EXPECT_EQ(e.task, 1);  // TaskValue
   EXPECT_EQ(e.opcode, 0);
   EXPECT_EQ(e.keywords, 0x80000000000000u);  // 36028797018963968
-  EXPECT_EQ(e.channel, "Application");
   EXPECT_EQ(e.computer, "ex01");
-  EXPECT_EQ(e.record_id, 81001u);
-  EXPECT_EQ(e.process_id, 4312u);  // ExecutionProcessID
-  EXPECT_EQ(e.thread_id, 5120u);   // ExecutionThreadID
   EXPECT_EQ(Time(e), "2026-11-20T23:05:12.000Z");
   EXPECT_TRUE(StartsWith(e.message, kMessagePrefix));
   // EventReceivedTime, SourceModuleName/Type and Opcode's name are not data.
@@ -149,27 +152,19 @@ TEST(JsonShapes, NxlogFields) {
 }
 
 TEST(JsonShapes, PowerShellArrayFields) {
-  Decoded d = DecodeFile("powershell_array.json");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("powershell_array.json");
   ASSERT_EQ(d.events.size(), 57u);
 
   // The first element's '{' is on line 2, after the '[' line.
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.line, 2u);
   EXPECT_EQ(e.offset, 7u);  // "[\r\n" and four spaces of indent
-  EXPECT_EQ(e.provider, kEems);
-  EXPECT_EQ(e.event_id, 1008u);
+  ExpectFirstEems(e);  // channel from LogName
   EXPECT_TRUE(e.has_qualifiers);
   EXPECT_EQ(e.qualifiers, 49152);
-  EXPECT_EQ(e.level, 2);
   EXPECT_EQ(e.task, 1);
   EXPECT_EQ(e.keywords, 0x80000000000000u);
-  EXPECT_EQ(e.record_id, 81001u);
-  EXPECT_EQ(e.channel, "Application");  // LogName
   EXPECT_EQ(e.computer, "EX01.contoso.com");  // MachineName
-  EXPECT_EQ(e.process_id, 4312u);
-  EXPECT_EQ(e.thread_id, 5120u);
   EXPECT_EQ(e.provider_guid, "");  // ProviderId null
   EXPECT_EQ(Time(e), "2026-11-20T23:05:12.345Z");  // \/Date(1795215912345)\/
   EXPECT_TRUE(StartsWith(e.message, kMessagePrefix));
@@ -224,24 +219,16 @@ TEST(JsonShapes, PowerShellUtf16LeMatchesUtf8) {
 }
 
 TEST(JsonShapes, EvtxDumpFields) {
-  Decoded d = DecodeFile("evtx_dump.jsonl");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("evtx_dump.jsonl");
   ASSERT_EQ(d.events.size(), 58u);
 
   // Line 1: native numbers, EventID with Qualifiers, one unnamed Data.
   const OwnedEvent& e = d.events[0];
-  EXPECT_EQ(e.provider, kEems);
-  EXPECT_EQ(e.event_id, 1008u);
+  ExpectFirstEems(e);
   EXPECT_TRUE(e.has_qualifiers);
   EXPECT_EQ(e.qualifiers, 49152);
-  EXPECT_EQ(e.level, 2);
   EXPECT_EQ(e.task, 1);
   EXPECT_EQ(e.keywords, 0x80000000000000u);
-  EXPECT_EQ(e.record_id, 81001u);
-  EXPECT_EQ(e.process_id, 4312u);
-  EXPECT_EQ(e.thread_id, 5120u);
-  EXPECT_EQ(e.channel, "Application");
   EXPECT_EQ(e.computer, "Ex01.Contoso.Com");
   EXPECT_EQ(Time(e, 7), "2026-11-20T23:05:12.3450000Z");
   EXPECT_EQ(e.message, "");  // evtx_dump has no rendered message
@@ -323,9 +310,7 @@ TEST(JsonShapes, EemsEventsAgreeAcrossShapes) {
 }
 
 TEST(JsonShapes, MixedShapesInOneGzipFile) {
-  Decoded d = DecodeFile("mixed_shapes.ndjson.gz");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("mixed_shapes.ndjson.gz");
   ASSERT_EQ(d.events.size(), 4u);
   const char* computers[] = {"EX01.contoso.com", "ex01", "EX01.contoso.com", "Ex01.Contoso.Com"};
   for (size_t i = 0; i < 4; ++i) {
@@ -343,9 +328,7 @@ TEST(JsonShapes, MixedShapesInOneGzipFile) {
 }
 
 TEST(JsonShapes, OtrfNxlogSubsetDecodesCleanly) {
-  Decoded d = DecodeFile("otrf_smbexec_head200.json.gz");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("otrf_smbexec_head200.json.gz");
   ASSERT_EQ(d.events.size(), 200u);
 
   // Line 1, read off the file: a Sysmon 10 from WORKSTATION5.
@@ -380,9 +363,7 @@ TEST(JsonShapes, OtrfNxlogSubsetDecodesCleanly) {
 }
 
 TEST(JsonShapes, OtrfTimeCreatedVariantWithCrlf) {
-  Decoded d = DecodeFile("otrf_netprofm_head100.json.gz");
-  ASSERT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty());
+  Decoded d = DecodeClean("otrf_netprofm_head100.json.gz");
   ASSERT_EQ(d.events.size(), 100u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.event_id, 4624u);

@@ -319,5 +319,48 @@ TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
   EXPECT_EQ(d.Wait(seconds(6)), 0);
 }
 
+// Counts the events `eventsift dump` decodes from a whole file.
+size_t DumpEventCount(const std::string& path) {
+  std::string cmd = fmt::format("{} dump --format jsonl '{}' 2>/dev/null", ES_BINARY, path);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  size_t lines = 0;
+  for (int c; (c = std::fgetc(p)) != EOF;) lines += c == '\n';
+  ::pclose(p);
+  return lines;
+}
+
+TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
+  const std::string corpus = std::string(ES_SOURCE_DIR) + "/../shared/corpus/evtx/security.evtx";
+  if (!std::filesystem::exists(corpus)) GTEST_SKIP() << "corpus file not present: " << corpus;
+  ScratchDir dir("evtx");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"*.evtx\"]")});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)));
+  std::string bytes = ReadFile(corpus);
+  size_t expected = DumpEventCount(corpus);
+  ASSERT_GT(expected, 0u);
+  // Written the way a slow copy does: uneven pieces, chunks completed later.
+  std::string target = dir / "in/security.evtx";
+  size_t piece = 4096 + 65536 + 30000;
+  for (size_t at = 0; at < bytes.size(); at += piece, piece = piece * 3 / 2) {
+    AppendFile(target, bytes.substr(at, piece));
+    std::this_thread::sleep_for(milliseconds(150));
+  }
+  const std::string events = "eventsift_source_events_total{source=\"drop\",type=\"directory\"}";
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, events) == static_cast<double>(expected); }, seconds(20)))
+      << "events " << Metric(port, events) << " of " << expected << "\n" << ReadFile(dir / "daemon.log");
+  std::this_thread::sleep_for(milliseconds(600));
+  std::string m = HttpGet(port, "/metrics");
+  EXPECT_EQ(MetricValue(m, events), static_cast<double>(expected));  // nothing twice
+  // Chunks completed while being written were read again (and deduplicated).
+  EXPECT_GT(MetricValue(m, "eventsift_source_evtx_chunks_total{source=\"drop\",type=\"directory\"}"),
+            static_cast<double>((bytes.size() - 4096) / 65536));
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
 }  // namespace
 }  // namespace eventsift::daemon_test

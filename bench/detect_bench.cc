@@ -9,7 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include "src/detect/matcher.h"
-#include "src/event/owned_event.h"
+#include "tests/unit/detect/test_events.h"
 
 namespace eventsift::detect {
 namespace {
@@ -23,51 +23,23 @@ std::shared_ptr<const RuleSet> ShippedRules() {
   return set;
 }
 
-OwnedEvent Make(std::string provider, std::string channel, uint32_t id, uint8_t level,
-                std::string message, std::vector<std::pair<std::string, std::string>> data) {
-  OwnedEvent e;
-  e.provider = std::move(provider);
-  e.channel = std::move(channel);
-  e.event_id = id;
-  e.level = level;
-  e.message = std::move(message);
-  e.data = std::move(data);
-  e.computer = "EX01.contoso.com";
-  return e;
-}
-
-// The EEMS 1008 with its TLS trust failure: matches eems_mitigation_error.
-OwnedEvent EemsHit() {
-  return Make("MSExchange Mitigation Service", "Application", 1008, 2,
-              "An unexpected exception occurred.\r\nDiagnostic information: Exception "
-              "encountered while fetching mitigations : System.AggregateException: One or more "
-              "errors occurred. ---> System.Net.WebException: Could not establish trust "
-              "relationship for the SSL/TLS secure channel. ---> The remote certificate is "
-              "invalid according to the validation procedure.",
-              {{"", "Exception encountered while fetching mitigations"}});
-}
+using testing::CmdletEvent;
+using testing::EemsError;
+using testing::MakeEvent;
 
 // Passes the EEMS rule's exact filters, fails its regex.
 OwnedEvent EemsNearMiss() {
-  return Make("MSExchange Mitigation Service", "Application", 1008, 2,
-              "An unexpected exception occurred.\r\nDiagnostic information: System.IO."
-              "IOException: There is not enough space on the disk.",
-              {{"", "System.IO.IOException: There is not enough space on the disk."}});
+  return MakeEvent("MSExchange Mitigation Service", "Application", 1008, 2,
+                   "An unexpected exception occurred.\r\nDiagnostic information: System.IO."
+                   "IOException: There is not enough space on the disk.",
+                   {{"", "System.IO.IOException: There is not enough space on the disk."}});
 }
 
 // An ordinary Exchange cmdlet: passes the ProxyShell rules' filters and hits
 // some of their patterns (-Identity), but matches no rule.
 OwnedEvent CmdletNearMiss() {
-  return Make("MSExchange CmdletLogs", "MSExchange Management", 1, 4,
-              "Cmdlet succeeded. Cmdlet Set-Mailbox, parameters -Identity \"Administrateur\" "
-              "-ProhibitSendQuota \"Unlimited\".",
-              {{"", "Set-Mailbox"},
-               {"", "-Identity \"Administrateur\" -ProhibitSendQuota \"Unlimited\""},
-               {"", "ave.local/Users/Administrateur"},
-               {"", "S-1-5-21-1-2-3-500"},
-               {"", "S-1-5-21-1-2-3-500"},
-               {"", "Remote-ManagementShell-Unknown"},
-               {"", "5668 w3wp#MSExchangePowerShellAppPool"}});
+  return CmdletEvent(1, "Set-Mailbox",
+                     "-Identity \"Administrateur\" -ProhibitSendQuota \"Unlimited\"", true);
 }
 
 // A Security 4624 logon: no rule's provider or event id.
@@ -79,7 +51,7 @@ OwnedEvent Unrelated() {
         "AuthenticationPackageName", "WorkstationName", "LogonGuid", "IpAddress", "IpPort"}) {
     data.emplace_back(name, std::string("value-of-") + name);
   }
-  return Make("Microsoft-Windows-Security-Auditing", "Security", 4624, 0, "", std::move(data));
+  return MakeEvent("Microsoft-Windows-Security-Auditing", "Security", 4624, 0, "", std::move(data));
 }
 
 // An EEMS header with a 1 MiB message and data value that almost match:
@@ -87,7 +59,7 @@ OwnedEvent Unrelated() {
 OwnedEvent HostileMegabyte() {
   std::string big;
   while (big.size() < (1u << 20)) big += "fetching mitigatio certificat trust relationshi ";
-  return Make("MSExchange Mitigation Service", "Application", 1008, 2, big, {{"", big}});
+  return MakeEvent("MSExchange Mitigation Service", "Application", 1008, 2, big, {{"", big}});
 }
 
 void RunMatch(benchmark::State& state, const Matcher& matcher, const OwnedEvent& owned,
@@ -108,7 +80,7 @@ void BM_MatchShipped(benchmark::State& state, OwnedEvent (*make)(), size_t expec
   Matcher matcher(ShippedRules());
   RunMatch(state, matcher, make(), expected_hits);
 }
-BENCHMARK_CAPTURE(BM_MatchShipped, eems_hit, EemsHit, 1);
+BENCHMARK_CAPTURE(BM_MatchShipped, eems_hit, EemsError, 1);
 BENCHMARK_CAPTURE(BM_MatchShipped, eems_near_miss, EemsNearMiss, 0);
 BENCHMARK_CAPTURE(BM_MatchShipped, cmdlet_near_miss, CmdletNearMiss, 0);
 BENCHMARK_CAPTURE(BM_MatchShipped, unrelated, Unrelated, 0);

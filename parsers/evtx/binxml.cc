@@ -491,15 +491,9 @@ Status Walker::Element(std::span<const Op> ops, size_t i, std::span<const ValueR
 
 Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, int depth) {
   if (depth > kMaxNesting) return Status::ResourceExhausted("templates nested too deeply");
-  // NULL, zero-length or an all-NUL string: an attribute made only of these
-  // renders empty, and evtx_dump leaves such attributes out.
   auto is_null_part = [&](const Op& p) {
-    if (p.kind != OpKind::kSubstitution) return false;
-    if (p.index >= values.size()) return true;
-    const ValueRef& v = values[p.index];
-    if (v.is_null() || v.bytes.empty()) return true;
-    return v.type == kString &&
-           std::all_of(v.bytes.begin(), v.bytes.end(), [](uint8_t c) { return c == 0; });
+    return p.kind == OpKind::kSubstitution &&
+           (p.index >= values.size() || RendersEmpty(values[p.index]));
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     if (++ops_walked_ > kMaxOpsPerRecord) {

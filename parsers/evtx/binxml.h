@@ -69,11 +69,13 @@ struct Template {
 };
 
 // Per-chunk state: the chunk image, decoded names and compiled templates.
-// Everything handed out (names, template ops) lives until the context dies.
+// Names and literal text are allocated in `arena`, so events may point at
+// them for as long as that arena lives (the chunk's output arena); template
+// ops live until the context dies.
 class ChunkContext {
  public:
-  // `chunk` must outlive the context.
-  explicit ChunkContext(std::span<const uint8_t> chunk) : chunk_(chunk), arena_(16 * 1024) {}
+  // `chunk` and `arena` must outlive the context.
+  ChunkContext(std::span<const uint8_t> chunk, Arena* arena) : chunk_(chunk), arena_(*arena) {}
   ChunkContext(const ChunkContext&) = delete;  // templates point at our arena
   ChunkContext& operator=(const ChunkContext&) = delete;
 
@@ -89,7 +91,7 @@ class ChunkContext {
 
  private:
   std::span<const uint8_t> chunk_;
-  Arena arena_;
+  Arena& arena_;
   std::unordered_map<uint32_t, std::string_view> names_;
   std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
 };

@@ -1,5 +1,6 @@
 #include "parsers/evtx/binxml_value.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -112,6 +113,12 @@ void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
 }
 
 }  // namespace
+
+bool RendersEmpty(const ValueRef& v) {
+  if (v.is_null() || v.bytes.empty()) return true;
+  return v.type == kString &&
+         std::all_of(v.bytes.begin(), v.bytes.end(), [](uint8_t c) { return c == 0; });
+}
 
 size_t FixedSizeOf(uint8_t base_type) {
   switch (base_type) {

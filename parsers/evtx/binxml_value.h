@@ -53,6 +53,10 @@ struct ValueRef {
   bool is_array() const { return (type & kArrayFlag) != 0; }
 };
 
+// NULL, zero-length or an all-NUL string: renders as nothing. An attribute
+// whose value parts are all like this is left out (as evtx_dump does).
+bool RendersEmpty(const ValueRef& v);
+
 // Appends the text form of a scalar or array value (not BinXml: the walker
 // expands those). Arrays are rendered item by item joined with `separator`
 // ("," as evtx_dump's XML does). Never fails: bytes that do not fit the type
@@ -66,8 +70,8 @@ void AppendHexUpper(std::span<const uint8_t> b, std::string* out);
 // SYSTEMTIME (8 x u16) as RFC 3339 with 7 fractional digits; false if invalid.
 bool AppendSystemTime(std::span<const uint8_t> b16, std::string* out);
 
-// Integer value of a numeric value (ints, hex ints, bool, size_t, FILETIME),
-// or of a decimal/0x-hex string; false if it has none.
+// Integer value of a numeric value (ints, hex ints, bool, size_t, FILETIME);
+// false for other types.
 bool ValueAsUInt64(const ValueRef& v, uint64_t* out);
 
 // Size in bytes of one item of a fixed-size type, or 0 for variable-size types.

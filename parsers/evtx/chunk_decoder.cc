@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/event_builder.h"
+#include "parsers/evtx/event_plan.h"
 #include "parsers/evtx/xml_renderer.h"
 #include "src/core/byte_reader.h"
 
@@ -50,7 +52,7 @@ class ChunkRun {
         file_name_(file_name),
         options_(options),
         out_(out),
-        ctx_(chunk),
+        ctx_(chunk, &out->arena),
         walker_(ctx_),
         builder_(&out->arena, options.want_payload, options.want_payload_ctx) {}
 
@@ -189,7 +191,7 @@ class ChunkRun {
     const size_t xml_begin = out_->xml.size();
     const size_t fields_begin = out_->fields.size();
     builder_.Begin(&event_);
-    Status s = walker_.WalkFragment(begin, end, builder_);
+    Status s = FillFromPlan(begin, end) ? Status::OK() : walker_.WalkFragment(begin, end, builder_);
     if (s.ok() && options_.render_xml) {
       XmlRenderer xml(&out_->xml);
       xml.BeginDocument();
@@ -221,6 +223,80 @@ class ChunkRun {
     }
   }
 
+  // The fast path: a record that is one template instance whose values fit
+  // the template's plan. False (nothing filled) means: walk it instead.
+  bool FillFromPlan(uint32_t begin, uint32_t end) {
+    if (!options_.use_plans) return false;
+    const EventPlan* plan = nullptr;
+    if (!InstancePlan(begin, end, 1, &plan, &values_)) return false;
+    // Resolve nested instances (Security's EventData) before filling anything,
+    // so a record that does not fit is walked from a clean start.
+    nested_.clear();
+    for (const PlanItem& item : plan->items) {
+      if (item.kind != PlanItem::kNested || static_cast<size_t>(item.subst) >= values_.size()) continue;
+      const ValueRef& v = values_[item.subst];
+      if (v.is_null()) continue;
+      if (v.type != kBinXml) return false;
+      Nested n;
+      n.subst = static_cast<uint16_t>(item.subst);
+      const uint32_t vb = v.chunk_offset;
+      if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan, &n.values)) {
+        return false;
+      }
+      for (const PlanItem& inner : n.frame.plan->items) {
+        if (inner.kind == PlanItem::kNested) return false;  // one level is all we plan
+      }
+      nested_.push_back(std::move(n));
+    }
+    for (Nested& n : nested_) n.frame.values = n.values;
+    builder_.ApplyPlan(*plan, values_, &ChunkRun::LookupNested, this);
+    return true;
+  }
+
+  // The plan and values of the single template instance in [begin, end), if
+  // that is what the fragment holds and its values fit the plan.
+  bool InstancePlan(uint32_t begin, uint32_t end, int depth, const EventPlan** plan,
+                    std::vector<ValueRef>* values) {
+    record_ops_.clear();
+    if (!CompileFragment(ctx_, begin, end, 0, &record_ops_).ok() || record_ops_.size() != 1 ||
+        record_ops_[0].kind != OpKind::kTemplateInstance) {
+      return false;
+    }
+    const Op& instance = record_ops_[0];
+    auto [it, inserted] = plans_.try_emplace(PlanKey{instance.tmpl, depth});
+    if (inserted) it->second = BuildEventPlan(instance.tmpl->ops, depth);
+    uint32_t values_end = 0;
+    if (!ReadValueArray(chunk_, instance.offset, values, &values_end).ok() ||
+        !PlanFits(it->second, *values)) {
+      return false;
+    }
+    *plan = &it->second;
+    return true;
+  }
+
+  static const EventBuilder::NestedFrame* LookupNested(void* ctx, uint16_t subst) {
+    for (const Nested& n : static_cast<ChunkRun*>(ctx)->nested_) {
+      if (n.subst == subst) return &n.frame;
+    }
+    return nullptr;
+  }
+
+  struct PlanKey {
+    const Template* tmpl;
+    int depth;
+    bool operator==(const PlanKey&) const = default;
+  };
+  struct PlanKeyHash {
+    size_t operator()(const PlanKey& k) const {
+      return std::hash<const void*>()(k.tmpl) ^ static_cast<size_t>(k.depth);
+    }
+  };
+  struct Nested {
+    uint16_t subst = 0;
+    EventBuilder::NestedFrame frame{};
+    std::vector<ValueRef> values;
+  };
+
   std::span<const uint8_t> chunk_;
   uint32_t index_;
   uint64_t file_offset_;
@@ -232,6 +308,11 @@ class ChunkRun {
   EventBuilder builder_;
   Event event_;
   std::unordered_set<uint64_t> seen_;
+  // Plans of this chunk's templates; templates live as long as ctx_.
+  std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
+  std::vector<Nested> nested_;
+  std::vector<Op> record_ops_;
+  std::vector<ValueRef> values_;
 };
 
 }  // namespace

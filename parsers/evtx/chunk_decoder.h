@@ -78,6 +78,9 @@ struct ChunkDecodeOptions {
   bool strict = false;      // CRC mismatch fatal
   bool carve = false;       // recover records from slack space
   bool render_xml = false;  // also fill ChunkOutput::xml
+  // Fill events from compiled template plans where a record allows it (the
+  // fast path); false always walks (tests compare both).
+  bool use_plans = true;
   // Asked per record once System is filled; false skips EventData. Called
   // from the decoding thread; null means always decode.
   bool (*want_payload)(void* ctx, const Event& header) = nullptr;

@@ -81,23 +81,7 @@ bool EventBuilder::StartElement(std::string_view name) {
   }
   if (section_ == Section::kSystem && d == 3) {
     system_element_ = name;
-    if (name == "EventID") {
-      elem_target_ = Target::kEventId;
-    } else if (name == "Version") {
-      elem_target_ = Target::kVersion;
-    } else if (name == "Level") {
-      elem_target_ = Target::kLevel;
-    } else if (name == "Task") {
-      elem_target_ = Target::kTask;
-    } else if (name == "Opcode") {
-      elem_target_ = Target::kOpcode;
-    } else if (name == "Keywords") {
-      elem_target_ = Target::kKeywords;
-    } else if (name == "Channel") {
-      elem_target_ = Target::kChannel;
-    } else if (name == "Computer") {
-      elem_target_ = Target::kComputer;
-    }
+    elem_target_ = SystemElementTarget(name);
   } else if (section_ == Section::kEventData && d == 3) {
     // <Data Name="x">; other children (<Binary>) are named after themselves.
     pending_name_ = name == "Data" ? std::string_view() : name;
@@ -114,28 +98,7 @@ void EventBuilder::Attribute(std::string_view name) {
   attr_target_ = Target::kNone;
   ResetParts();
   if (section_ == Section::kSystem && depth_ == 3) {
-    const std::string_view e = system_element_;
-    if (e == "Provider") {
-      if (name == "Name") {
-        attr_target_ = Target::kProviderName;
-      } else if (name == "Guid") {
-        attr_target_ = Target::kProviderGuid;
-      } else if (name == "EventSourceName") {
-        attr_target_ = Target::kEventSourceName;
-      }
-    } else if (e == "EventID" && name == "Qualifiers") {
-      attr_target_ = Target::kQualifiers;
-    } else if (e == "TimeCreated" && name == "SystemTime") {
-      attr_target_ = Target::kSystemTime;
-    } else if (e == "Execution") {
-      if (name == "ProcessID") {
-        attr_target_ = Target::kProcessId;
-      } else if (name == "ThreadID") {
-        attr_target_ = Target::kThreadId;
-      }
-    } else if (e == "Security" && name == "UserID") {
-      attr_target_ = Target::kUserId;
-    }
+    attr_target_ = SystemAttributeTarget(system_element_, name);
   } else if (section_ == Section::kEventData && depth_ == 3 && name == "Name") {
     attr_target_ = Target::kDataName;
   }
@@ -221,6 +184,52 @@ void EventBuilder::EntityRef(std::string_view name) {
     b.push_back(';');
   }
   ++parts_;
+}
+
+void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
+                             NestedLookup nested, void* nested_ctx) {
+  for (const PlanItem& item : plan.items) {
+    if (item.kind == PlanItem::kNested) {
+      const NestedFrame* frame =
+          nested != nullptr ? nested(nested_ctx, static_cast<uint16_t>(item.subst)) : nullptr;
+      if (frame != nullptr) ApplyPlan(*frame->plan, frame->values);
+      if (payload_skipped_) return;
+      continue;
+    }
+    if (item.kind == PlanItem::kPayloadStart) {
+      if (!gate_asked_ && gate_ != nullptr) {
+        gate_asked_ = true;
+        if (!gate_(gate_ctx_, *event_)) {
+          payload_skipped_ = true;
+          return;
+        }
+      }
+      continue;
+    }
+    if (item.drop_if_null >= 0 && (static_cast<size_t>(item.drop_if_null) >= values.size() ||
+                                   values[item.drop_if_null].is_null())) {
+      continue;  // the walker drops the whole element
+    }
+    const ValueRef* v = nullptr;
+    if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
+    if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) continue;
+    in_attribute_ = item.attribute;
+    (item.attribute ? attr_target_ : elem_target_) = item.target;
+    ResetParts();
+    if (v != nullptr) {
+      if (!v->is_null()) Value(*v);
+    } else if (item.subst < 0 && !item.literal.empty()) {
+      Text(item.literal);
+    }
+    if (item.target == Target::kDataValue) {
+      event_->data.push_back(DataField{item.name, TakeString()});
+    } else {
+      Assign(item.target);
+    }
+    ResetParts();
+    in_attribute_ = false;
+    attr_target_ = elem_target_ = Target::kNone;
+  }
 }
 
 std::string_view EventBuilder::TakeString() {

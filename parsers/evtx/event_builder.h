@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "parsers/evtx/binxml.h"
+#include "parsers/evtx/event_plan.h"
 #include "src/core/arena.h"
 #include "src/event/event.h"
 
@@ -38,17 +39,23 @@ class EventBuilder : public BinXmlVisitor {
   void CData(std::string_view utf8) override { Text(utf8); }
   void Pi(std::string_view, std::string_view) override {}
 
+  // Fills the started event from a template's plan and the record's values
+  // instead of a walk (PlanFits(plan, values) must hold).
+  // `nested` resolves a kNested item's substitution index to the nested
+  // instance's plan and values (null: the value is NULL or not BinXml).
+  struct NestedFrame {
+    const EventPlan* plan;
+    std::span<const ValueRef> values;
+  };
+  using NestedLookup = const NestedFrame* (*)(void* ctx, uint16_t subst);
+  void ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
+                 NestedLookup nested = nullptr, void* nested_ctx = nullptr);
+
   // Whether the gate was asked and said no (the payload was skipped).
   bool payload_skipped() const { return payload_skipped_; }
 
  private:
   enum class Section : uint8_t { kNone, kSystem, kEventData, kUserData, kOther };
-  // What the text being collected belongs to.
-  enum class Target : uint8_t {
-    kNone, kProviderName, kProviderGuid, kEventSourceName, kEventId, kQualifiers, kVersion,
-    kLevel, kTask, kOpcode, kKeywords, kSystemTime, kProcessId, kThreadId, kChannel, kComputer,
-    kUserId, kDataName, kDataValue,
-  };
   static constexpr int kMaxTrackedDepth = 64;
 
   void Assign(Target target);

@@ -1,0 +1,222 @@
+#include "parsers/evtx/event_plan.h"
+
+namespace eventsift::evtx {
+
+Target SystemElementTarget(std::string_view e) {
+  if (e == "EventID") return Target::kEventId;
+  if (e == "Version") return Target::kVersion;
+  if (e == "Level") return Target::kLevel;
+  if (e == "Task") return Target::kTask;
+  if (e == "Opcode") return Target::kOpcode;
+  if (e == "Keywords") return Target::kKeywords;
+  if (e == "Channel") return Target::kChannel;
+  if (e == "Computer") return Target::kComputer;
+  return Target::kNone;
+}
+
+Target SystemAttributeTarget(std::string_view e, std::string_view a) {
+  if (e == "Provider") {
+    if (a == "Name") return Target::kProviderName;
+    if (a == "Guid") return Target::kProviderGuid;
+    if (a == "EventSourceName") return Target::kEventSourceName;
+  } else if (e == "EventID") {
+    if (a == "Qualifiers") return Target::kQualifiers;
+  } else if (e == "TimeCreated") {
+    if (a == "SystemTime") return Target::kSystemTime;
+  } else if (e == "Execution") {
+    if (a == "ProcessID") return Target::kProcessId;
+    if (a == "ThreadID") return Target::kThreadId;
+  } else if (e == "Security") {
+    if (a == "UserID") return Target::kUserId;
+  }
+  return Target::kNone;
+}
+
+namespace {
+
+enum class Section : uint8_t { kNone, kSystem, kEventData, kUserData, kOther };
+
+bool IsPart(OpKind k) {
+  return k == OpKind::kText || k == OpKind::kSubstitution || k == OpKind::kCharRef ||
+         k == OpKind::kEntityRef;
+}
+
+// Walks the template's element tree once, mirroring EventBuilder.
+class PlanBuilder {
+ public:
+  explicit PlanBuilder(std::span<const Op> ops) : ops_(ops) {}
+
+  EventPlan Build(int depth) {
+    plan_.usable = true;
+    size_t i = 0;
+    while (i < ops_.size() && plan_.usable) {
+      const Op& op = ops_[i];
+      if (op.kind == OpKind::kStartElement) {
+        i = Element(i, depth, Section::kNone);
+      } else {
+        if (op.kind == OpKind::kTemplateInstance) plan_.usable = false;
+        if (op.kind == OpKind::kSubstitution) plan_.fallback_if_set.push_back(op.index);
+        ++i;
+      }
+    }
+    return std::move(plan_);
+  }
+
+ private:
+  // A single literal or substitution (or nothing) as an item source; false if
+  // the parts are anything else (mixed text, character references).
+  bool Source(size_t begin, size_t end, PlanItem* item) {
+    if (begin == end) {
+      item->subst = -1;
+      item->literal = {};
+      return true;
+    }
+    if (end - begin != 1) return false;
+    const Op& p = ops_[begin];
+    if (p.kind == OpKind::kText) {
+      item->subst = -1;
+      item->literal = p.text;
+      return true;
+    }
+    if (p.kind == OpKind::kSubstitution) {
+      item->subst = p.index;
+      return true;
+    }
+    return false;
+  }
+
+  void Fail() { plan_.usable = false; }
+
+  // Element at ops_[i] at `depth` inside `section`; returns the index after it.
+  size_t Element(size_t i, int depth, Section section) {
+    const Op& start = ops_[i];
+    const size_t end = start.end;
+    if (end <= i || end > ops_.size()) {
+      Fail();
+      return ops_.size();
+    }
+    const std::string_view name = start.text;
+    int32_t drop = -1;
+    if (start.single_subst != 0) {
+      const Op& sub = ops_[i + start.single_subst - 1];
+      if (sub.optional) drop = sub.index;
+    }
+    // Attributes.
+    struct Attr {
+      std::string_view name;
+      size_t begin, end;
+    };
+    std::vector<Attr> attrs;
+    size_t j = i + 1;
+    while (j < end && ops_[j].kind == OpKind::kAttribute) {
+      size_t k = j + 1;
+      while (k < end && IsPart(ops_[k].kind)) ++k;
+      attrs.push_back(Attr{ops_[j].text, j + 1, k});
+      j = k;
+    }
+    const bool has_content = j < end && ops_[j].kind == OpKind::kCloseStart;
+    const size_t content_begin = has_content ? j + 1 : end;
+    const size_t content_end = has_content ? end - 1 : end;  // before kEndElement
+    bool has_children = false;
+    for (size_t k = content_begin; k < content_end; ++k) {
+      if (ops_[k].kind == OpKind::kStartElement) has_children = true;
+    }
+
+    if (depth == 2) {
+      if (name == "System") {
+        section = Section::kSystem;
+      } else if (name == "EventData" || name == "UserData") {
+        section = name == "EventData" ? Section::kEventData : Section::kUserData;
+        PlanItem gate;
+        gate.kind = PlanItem::kPayloadStart;
+        plan_.items.push_back(gate);
+      } else {
+        section = Section::kOther;
+      }
+    }
+    auto field = [&](Target target, bool attribute, size_t b, size_t e, std::string_view field_name) {
+      PlanItem item;
+      item.target = target;
+      item.attribute = attribute;
+      item.drop_if_null = drop;
+      item.name = field_name;
+      if (!Source(b, e, &item)) return Fail();
+      // Attributes with no parts are left out entirely by the walker.
+      if (attribute && b == e) return;
+      plan_.items.push_back(item);
+    };
+
+    bool captured_content = false;
+    if (section == Section::kSystem && depth == 3) {
+      for (const Attr& a : attrs) {
+        const Target t = SystemAttributeTarget(name, a.name);
+        if (t != Target::kNone) field(t, true, a.begin, a.end, {});
+      }
+      const Target t = SystemElementTarget(name);
+      if (t != Target::kNone) {
+        if (has_children) Fail();
+        field(t, false, content_begin, content_end, {});
+        captured_content = true;
+      }
+    } else if (section == Section::kEventData && depth == 3) {
+      std::string_view field_name = name == "Data" ? std::string_view() : name;
+      for (const Attr& a : attrs) {
+        if (a.name != "Name") continue;
+        // The name must be literal text (it always is in practice).
+        if (a.end - a.begin != 1 || ops_[a.begin].kind != OpKind::kText) Fail();
+        field_name = ops_[a.begin].text;
+      }
+      if (has_children) Fail();
+      field(Target::kDataValue, false, content_begin, content_end, field_name);
+      captured_content = true;
+    } else if (section == Section::kUserData && depth >= 4 && !has_children) {
+      field(Target::kDataValue, false, content_begin, content_end, name);
+      captured_content = true;
+    }
+    if (!plan_.usable) return ops_.size();
+
+    // Children, and substitutions the walker could expand into elements.
+    size_t k = content_begin;
+    while (k < content_end && plan_.usable) {
+      const Op& op = ops_[k];
+      if (op.kind == OpKind::kStartElement) {
+        k = Element(k, depth + 1, section);
+        continue;
+      }
+      if (op.kind == OpKind::kTemplateInstance) Fail();
+      if (op.kind == OpKind::kSubstitution && !captured_content && depth == 1) {
+        PlanItem nested;
+        nested.kind = PlanItem::kNested;
+        nested.subst = op.index;
+        plan_.items.push_back(nested);
+      } else if (op.kind == OpKind::kSubstitution && !captured_content &&
+                 (depth <= 2 || section == Section::kEventData || section == Section::kUserData)) {
+        plan_.fallback_if_set.push_back(op.index);
+      }
+      ++k;
+    }
+    return end;
+  }
+
+  std::span<const Op> ops_;
+  EventPlan plan_;
+};
+
+}  // namespace
+
+EventPlan BuildEventPlan(std::span<const Op> ops, int depth) { return PlanBuilder(ops).Build(depth); }
+
+bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
+  if (!plan.usable) return false;
+  for (const PlanItem& item : plan.items) {
+    if (item.kind != PlanItem::kField || item.subst < 0 || static_cast<size_t>(item.subst) >= values.size()) continue;
+    const uint8_t type = values[item.subst].type;
+    if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
+  }
+  for (uint16_t index : plan.fallback_if_set) {
+    if (index < values.size() && !values[index].is_null()) return false;
+  }
+  return true;
+}
+
+}  // namespace eventsift::evtx

@@ -199,7 +199,8 @@ TEST(MatcherTest, IndicesAscendAcrossIndexes) {
   - {id: r4, match: {channels: [C]}}
   - {id: r5, match: {providers: [Q, P]}}
 )"));
-  Event event = MakeEvent("P", "C", 7, 2).View();
+  OwnedEvent owned = MakeEvent("P", "C", 7, 2);  // must outlive `event`
+  Event event = owned.View();
   std::vector<uint32_t> idx = {99};  // Match appends
   m.Match(event, &idx);
   EXPECT_EQ(idx, (std::vector<uint32_t>{99, 0, 1, 2, 3, 4, 5}));

@@ -322,6 +322,37 @@ Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int dept
   return Compiler(ctx, begin, end, depth, ops).Run();
 }
 
+bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const Template** tmpl,
+                         uint32_t* values_offset) {
+  auto chunk = ctx.chunk();
+  if (end > chunk.size()) return false;
+  uint32_t head = 0, template_id = 0, def_offset = 0;
+  uint8_t token = 0;
+  // [0F 01 01 00] | 0C | u8 | u32 template id | u32 definition offset. Nested
+  // BinXml values may omit the fragment header.
+  if (ByteReader::LoadAt(chunk, begin, &head) && head == 0x0001010F) begin += 4;
+  if (!ByteReader::LoadAt(chunk, begin, &token) || token != kTemplateInstanceTok) return false;
+  if (!ByteReader::LoadAt(chunk, size_t{begin} + 2, &template_id) ||
+      !ByteReader::LoadAt(chunk, size_t{begin} + 6, &def_offset) || begin + 10 > end) {
+    return false;
+  }
+  if (!ctx.GetTemplate(def_offset, 1, tmpl).ok()) return false;
+  uint32_t id_in_def = 0;
+  std::memcpy(&id_in_def, (*tmpl)->guid, 4);
+  if (id_in_def != template_id) return false;
+  uint64_t pos = begin + 10;
+  if (def_offset == pos) pos += 24 + uint64_t{(*tmpl)->data_size};
+  if (pos > end) return false;
+  uint32_t values_end = 0;
+  if (!ReadValueArray(chunk.first(end), static_cast<uint32_t>(pos), nullptr, &values_end).ok()) {
+    return false;
+  }
+  uint8_t next = 0;
+  if (values_end < end && (!ByteReader::LoadAt(chunk, values_end, &next) || next != kEof)) return false;
+  *values_offset = static_cast<uint32_t>(pos);
+  return true;
+}
+
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset, std::vector<ValueRef>* values,
                       uint32_t* end) {
   ByteReader r(chunk);

@@ -102,6 +102,12 @@ class ChunkContext {
 Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int depth,
                        std::vector<Op>* ops);
 
+// The common record layout, checked without compiling: a fragment header,
+// one template instance, then EOF or the end. On success `*tmpl` is its
+// (compiled) template and `*values_offset` the chunk offset of its values.
+bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const Template** tmpl,
+                         uint32_t* values_offset);
+
 // Receives a walked record in document order. Attribute value parts arrive
 // between Attribute() and AttributeEnd(); content parts after StartContent().
 class BinXmlVisitor {

@@ -12,6 +12,7 @@
 #include "parsers/evtx/event_plan.h"
 #include "parsers/evtx/xml_renderer.h"
 #include "src/core/byte_reader.h"
+#include "src/event/event_json.h"
 
 namespace eventsift::evtx {
 
@@ -188,12 +189,12 @@ class ChunkRun {
     event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
     const uint32_t begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
     const uint32_t end = static_cast<uint32_t>(pos + h.size - 4);
-    const size_t xml_begin = out_->xml.size();
+    const size_t text_begin = out_->text.size();
     const size_t fields_begin = out_->fields.size();
     builder_.Begin(&event_);
     Status s = FillFromPlan(begin, end) ? Status::OK() : walker_.WalkFragment(begin, end, builder_);
-    if (s.ok() && options_.render_xml) {
-      XmlRenderer xml(&out_->xml);
+    if (s.ok() && options_.render == ChunkDecodeOptions::Render::kXml) {
+      XmlRenderer xml(&out_->text);
       xml.BeginDocument();
       s = walker_.WalkFragment(begin, end, xml);
       xml.EndDocument();
@@ -204,9 +205,10 @@ class ChunkRun {
       Report(Status::Corruption(fmt::format("record {} at chunk offset 0x{:x}: {}", h.record_id,
                                             pos, s.message())),
              at, h.size);
-      out_->xml.resize(xml_begin);
+      out_->text.resize(text_begin);
       return;
     }
+    if (options_.render == ChunkDecodeOptions::Render::kJson) AppendEventJson(event_, &out_->text);
     if (builder_.payload_skipped()) ++out_->records_skipped_payload;
     // Keep the fields in the shared vector and store the event without its
     // vector, so storing an event allocates nothing.
@@ -217,9 +219,9 @@ class ChunkRun {
     keep.swap(event_.data);
     out_->ranges.emplace_back(static_cast<uint32_t>(fields_begin),
                               static_cast<uint32_t>(out_->fields.size()));
-    if (options_.render_xml) {
-      out_->xml_ranges.emplace_back(static_cast<uint32_t>(xml_begin),
-                                    static_cast<uint32_t>(out_->xml.size()));
+    if (options_.render != ChunkDecodeOptions::Render::kNone) {
+      out_->text_ranges.emplace_back(static_cast<uint32_t>(text_begin),
+                                     static_cast<uint32_t>(out_->text.size()));
     }
   }
 
@@ -257,16 +259,13 @@ class ChunkRun {
   // that is what the fragment holds and its values fit the plan.
   bool InstancePlan(uint32_t begin, uint32_t end, int depth, const EventPlan** plan,
                     std::vector<ValueRef>* values) {
-    record_ops_.clear();
-    if (!CompileFragment(ctx_, begin, end, 0, &record_ops_).ok() || record_ops_.size() != 1 ||
-        record_ops_[0].kind != OpKind::kTemplateInstance) {
-      return false;
-    }
-    const Op& instance = record_ops_[0];
-    auto [it, inserted] = plans_.try_emplace(PlanKey{instance.tmpl, depth});
-    if (inserted) it->second = BuildEventPlan(instance.tmpl->ops, depth);
+    const Template* tmpl = nullptr;
+    uint32_t values_offset = 0;
+    if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset)) return false;
+    auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, depth});
+    if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
     uint32_t values_end = 0;
-    if (!ReadValueArray(chunk_, instance.offset, values, &values_end).ok() ||
+    if (!ReadValueArray(chunk_, values_offset, values, &values_end).ok() ||
         !PlanFits(it->second, *values)) {
       return false;
     }
@@ -311,7 +310,6 @@ class ChunkRun {
   // Plans of this chunk's templates; templates live as long as ctx_.
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
   std::vector<Nested> nested_;
-  std::vector<Op> record_ops_;
   std::vector<ValueRef> values_;
 };
 

@@ -53,8 +53,8 @@ struct ChunkOutput {
   std::vector<Event> events;
   std::vector<DataField> fields;
   std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  std::string xml;  // records' XML back to back when rendering XML
-  std::vector<std::pair<uint32_t, uint32_t>> xml_ranges;
+  std::string text;  // rendered records back to back (XML or JSON)
+  std::vector<std::pair<uint32_t, uint32_t>> text_ranges;
   std::vector<Report> reports;  // corruption found, in file order
   Status fatal;                 // non-OK: --strict stops the file here
   uint64_t bytes_dropped = 0;
@@ -65,8 +65,8 @@ struct ChunkOutput {
     events.clear();
     fields.clear();
     ranges.clear();
-    xml.clear();
-    xml_ranges.clear();
+    text.clear();
+    text_ranges.clear();
     reports.clear();
     fatal = Status::OK();
     bytes_dropped = 0;
@@ -77,7 +77,10 @@ struct ChunkOutput {
 struct ChunkDecodeOptions {
   bool strict = false;      // CRC mismatch fatal
   bool carve = false;       // recover records from slack space
-  bool render_xml = false;  // also fill ChunkOutput::xml
+  // Also render each record into ChunkOutput::text: on the decoding thread,
+  // so `dump` renders in parallel too.
+  enum class Render : uint8_t { kNone, kXml, kJson };
+  Render render = Render::kNone;
   // Fill events from compiled template plans where a record allows it (the
   // fast path); false always walks (tests compare both).
   bool use_plans = true;

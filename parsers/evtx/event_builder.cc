@@ -1,5 +1,6 @@
 #include "parsers/evtx/event_builder.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "src/core/time_util.h"
@@ -264,7 +265,22 @@ void EventBuilder::Assign(Target target) {
     case Target::kEventSourceName:
       if (e.provider.empty()) e.provider = TakeString();
       return;
-    case Target::kProviderGuid: e.provider_guid = TakeString(); return;
+    case Target::kProviderGuid:
+      // Every record of a provider carries the same GUID: format it once.
+      if (pending_value_ && single_value_.type == kGuid && single_value_.bytes.size() == 16 &&
+          !last_guid_text_.empty() &&
+          std::equal(single_value_.bytes.begin(), single_value_.bytes.end(), last_guid_)) {
+        pending_value_ = false;
+        e.provider_guid = last_guid_text_;
+        return;
+      }
+      if (pending_value_ && single_value_.type == kGuid && single_value_.bytes.size() == 16) {
+        std::copy(single_value_.bytes.begin(), single_value_.bytes.end(), last_guid_);
+        e.provider_guid = last_guid_text_ = TakeString();
+        return;
+      }
+      e.provider_guid = TakeString();
+      return;
     case Target::kEventId: e.event_id = static_cast<uint32_t>(TakeNumber()); return;
     case Target::kQualifiers:
       e.qualifiers = static_cast<uint16_t>(TakeNumber());

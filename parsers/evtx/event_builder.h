@@ -91,6 +91,8 @@ class EventBuilder : public BinXmlVisitor {
   bool pending_value_ = false;  // single_value_ not yet rendered into Buffer()
   ValueRef single_value_;
   std::string_view system_element_;  // current element under <System>
+  uint8_t last_guid_[16] = {};
+  std::string_view last_guid_text_;  // in *arena_
   std::string elem_text_;
   std::string attr_text_;
   bool has_child_[kMaxTrackedDepth] = {};

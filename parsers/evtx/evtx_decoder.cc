@@ -197,14 +197,14 @@ struct EventEmitter : EmitBase {
   }
 };
 
-struct XmlEmitter : EmitBase {
-  RecordXmlHandler* handler = nullptr;
+struct TextEmitter : EmitBase {
+  RecordTextHandler* handler = nullptr;
   EventHandler* handler_for_gate() { return nullptr; }
   Status Emit(const ChunkOutput& out) {
     Reports(out);
     for (size_t i = 0; i < out.events.size(); ++i) {
-      const auto [b, e] = out.xml_ranges[i];
-      handler->OnRecordXml(Fill(out, i), std::string_view(out.xml).substr(b, e - b));
+      const auto [b, e] = out.text_ranges[i];
+      handler->OnRecordText(Fill(out, i), std::string_view(out.text).substr(b, e - b));
     }
     return out.fatal;
   }
@@ -251,15 +251,23 @@ Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
   return DecodeImage(bytes, name, options, ChunkOptionsFrom(options), &emitter, reporter, stats);
 }
 
-Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
-                           const DecoderOptions& options, RecordXmlHandler& handler,
-                           CorruptionReporter& reporter, DecoderStats* stats) {
-  XmlEmitter emitter;
+Status DecodeEvtxBufferText(std::span<const uint8_t> bytes, const std::string& name,
+                            const DecoderOptions& options, RecordFormat format,
+                            RecordTextHandler& handler, CorruptionReporter& reporter,
+                            DecoderStats* stats) {
+  TextEmitter emitter;
   emitter.handler = &handler;
   emitter.stats = stats;
   ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
-  chunk_options.render_xml = true;
+  chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
+                                                      : ChunkDecodeOptions::Render::kJson;
   return DecodeImage(bytes, name, options, chunk_options, &emitter, reporter, stats);
+}
+
+Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
+                           const DecoderOptions& options, RecordXmlHandler& handler,
+                           CorruptionReporter& reporter, DecoderStats* stats) {
+  return DecodeEvtxBufferText(bytes, name, options, RecordFormat::kXml, handler, reporter, stats);
 }
 
 Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {

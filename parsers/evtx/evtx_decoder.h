@@ -30,15 +30,34 @@ Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
                         const DecoderOptions& options, EventHandler& handler,
                         CorruptionReporter& reporter, DecoderStats* stats);
 
-// Receives each record as an Event plus its rendered XML (dump --format xml).
-class RecordXmlHandler {
+// Receives each record as an Event plus its rendered text (dump).
+class RecordTextHandler {
  public:
-  virtual ~RecordXmlHandler() = default;
+  virtual ~RecordTextHandler() = default;
   // Both arguments are valid only during the call.
-  virtual void OnRecordXml(const Event& event, std::string_view xml) = 0;
+  virtual void OnRecordText(const Event& event, std::string_view text) = 0;
 };
 
-// As DecodeEvtxBuffer, rendering every record as XML too.
+// The XML form of the above (dump --format xml, the fuzzer).
+class RecordXmlHandler : public RecordTextHandler {
+ public:
+  virtual void OnRecordXml(const Event& event, std::string_view xml) = 0;
+  void OnRecordText(const Event& event, std::string_view text) final { OnRecordXml(event, text); }
+};
+
+enum class RecordFormat : uint8_t {
+  kXml,   // as evtx_dump prints a record (docs/dump-format.md)
+  kJson,  // AppendEventJson's object
+};
+
+// As DecodeEvtxBuffer, rendering every record as `format` too, on the
+// decoding threads.
+Status DecodeEvtxBufferText(std::span<const uint8_t> bytes, const std::string& name,
+                            const DecoderOptions& options, RecordFormat format,
+                            RecordTextHandler& handler, CorruptionReporter& reporter,
+                            DecoderStats* stats);
+
+// DecodeEvtxBufferText with RecordFormat::kXml.
 Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
                            const DecoderOptions& options, RecordXmlHandler& handler,
                            CorruptionReporter& reporter, DecoderStats* stats);

@@ -76,40 +76,39 @@ class StderrReporter : public CorruptionReporter {
   uint64_t count_ = 0;
 };
 
-class JsonPrinter : public EventHandler {
+// Prints records in the chosen format. EVTX records arrive already rendered
+// by the decoding threads (OnRecordText); JSON inputs arrive as Events.
+class Printer : public EventHandler, public evtx::RecordTextHandler {
  public:
-  JsonPrinter(Output* out, bool array) : out_(out), array_(array) {}
+  Printer(Output* out, std::string_view format) : out_(out), format_(format) {}
+
   void OnEvent(const Event& event) override {
     std::string& b = out_->buffer();
-    if (array_) b.append(records_ == 0 ? "\n" : ",\n");
+    Separator(b);
     AppendEventJson(event, &b);
-    if (!array_) b.push_back('\n');
-    ++records_;
-    out_->MaybeFlush();
+    Finish(b);
   }
-  uint64_t records() const { return records_; }
-
- private:
-  Output* out_;
-  bool array_;
-  uint64_t records_ = 0;
-};
-
-class XmlPrinter : public evtx::RecordXmlHandler {
- public:
-  explicit XmlPrinter(Output* out) : out_(out) {}
-  void OnRecordXml(const Event& event, std::string_view xml) override {
+  void OnRecordText(const Event& event, std::string_view text) override {
     std::string& b = out_->buffer();
-    fmt::format_to(std::back_inserter(b), "Record {}\n", event.record_id);
-    b.append(xml);
-    b.push_back('\n');
-    ++records_;
-    out_->MaybeFlush();
+    if (format_ == "xml") fmt::format_to(std::back_inserter(b), "Record {}\n", event.record_id);
+    Separator(b);
+    b.append(text);
+    Finish(b);
   }
   uint64_t records() const { return records_; }
 
  private:
+  void Separator(std::string& b) {
+    if (format_ == "json") b.append(records_ == 0 ? "\n" : ",\n");
+  }
+  void Finish(std::string& b) {
+    if (format_ != "json") b.push_back('\n');
+    ++records_;
+    out_->MaybeFlush();
+  }
+
   Output* out_;
+  std::string_view format_;
   uint64_t records_ = 0;
 };
 
@@ -160,9 +159,8 @@ int RunDump(const std::vector<std::string>& args) {
 
   Output out;
   StderrReporter reporter;
-  JsonPrinter json(&out, format == "json");
-  XmlPrinter xml(&out);
-  DecoderStats xml_stats;
+  Printer printer(&out, format);
+  DecoderStats evtx_stats;
   int exit_code = kExitOk;
   if (format == "json") out.buffer().push_back('[');
 
@@ -174,22 +172,24 @@ int RunDump(const std::vector<std::string>& args) {
       continue;
     }
     Status s;
-    if (format == "xml") {
-      if (sniffed.value() != InputFormat::kEvtx) {
-        fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
-        exit_code = std::max(exit_code, kExitInputError);
-        continue;
-      }
+    if (sniffed.value() == InputFormat::kEvtx && path != "-") {
+      // EVTX: records are rendered on the decoding threads.
       auto file = evtx::MappedFile::Open(path);
       if (!file) {
         s = file.error();
       } else {
-        s = evtx::DecodeEvtxBufferXml(file.value()->bytes(), path, options, xml, reporter,
-                                      &xml_stats);
+        s = evtx::DecodeEvtxBufferText(
+            file.value()->bytes(), path, options,
+            format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer,
+            reporter, &evtx_stats);
       }
+    } else if (format == "xml") {
+      fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
+      exit_code = std::max(exit_code, kExitInputError);
+      continue;
     } else {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
-      s = decoder->Decode(InputSpec{path, ""}, json, reporter);
+      s = decoder->Decode(InputSpec{path, ""}, printer, reporter);
     }
     if (!s.ok()) {
       fmt::print(stderr, "eventsift dump: {}\n", s.ToString());
@@ -197,10 +197,10 @@ int RunDump(const std::vector<std::string>& args) {
       exit_code = std::max(exit_code, strict && corrupt ? kExitCorruption : kExitInputError);
     }
   }
-  if (format == "json") out.buffer().append(json.records() == 0 ? "]\n" : "\n]\n");
+  if (format == "json") out.buffer().append(printer.records() == 0 ? "]\n" : "\n]\n");
   out.Flush();
   std::fflush(stdout);
-  const uint64_t records = format == "xml" ? xml.records() : json.records();
+  const uint64_t records = printer.records();
   fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors\n", records,
              inputs.size(), reporter.count());
   return exit_code;

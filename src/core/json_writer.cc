@@ -35,24 +35,50 @@ constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
 
+namespace {
+
+// Length of the prefix of `s` that needs no escaping, 8 bytes at a time
+// while none needs a look: no control byte, quote, backslash or non-ASCII
+// byte (SWAR "has byte less than / equal to").
+size_t SafePrefix(std::string_view s, size_t i) {
+  const size_t n = s.size();
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    const uint64_t quote = w ^ (kOnes * '"'), slash = w ^ (kOnes * '\\');
+    const uint64_t flags = (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                            ((slash - kOnes) & ~slash)) & kHigh;
+    if (flags != 0) break;
+    i += 8;
+  }
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string* out, std::string_view s) {
+  // Common case: nothing to escape, one append.
+  if (SafePrefix(s, 0) == s.size()) {
+    const size_t old = out->size();
+    out->resize(old + s.size() + 2);
+    char* p = out->data() + old;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
   out->push_back('"');
   size_t run_start = 0;
   size_t i = 0;
   const size_t n = s.size();
   while (i < n) {
-    // 8 bytes at a time while none needs a look: no control byte, quote,
-    // backslash or non-ASCII byte (SWAR "has byte less than / equal to").
-    while (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-      const uint64_t quote = w ^ (kOnes * '"'), slash = w ^ (kOnes * '\\');
-      const uint64_t flags = (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
-                              ((slash - kOnes) & ~slash)) & kHigh;
-      if (flags != 0) break;
-      i += 8;
-    }
+    i = SafePrefix(s, i);
     if (i >= n) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {

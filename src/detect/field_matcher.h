@@ -38,11 +38,11 @@ class FieldMatcher {
   // True when any pattern is found in `text`. Allocates nothing, so it is the
   // first test on every value; most values hit no pattern at all. A DFA that
   // ran out of memory answers true, so the caller asks per pattern.
-  bool MatchesAny(std::string_view text) const;
+  [[nodiscard]] bool MatchesAny(std::string_view text) const;
 
   // Whether pattern `index` alone is found in `text` (RE2::PartialMatch:
   // DFA, NFA when that fails; no allocation once warm).
-  bool MatchesPattern(int index, std::string_view text) const;
+  [[nodiscard]] bool MatchesPattern(int index, std::string_view text) const;
 
   // Replaces *hits with the indexes of the patterns found in `text`, in no
   // particular order, in one set pass. RE2 allocates its result set here,

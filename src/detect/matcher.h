@@ -39,7 +39,7 @@ class Matcher {
 
   // Cheap exact filters only (provider, channel, event id, level): could any
   // rule match an event with this header? For EventHandler::WantPayload.
-  bool MayMatch(const Event& header) const;
+  [[nodiscard]] bool MayMatch(const Event& header) const;
 
   // Appends the indices (into rules()) of every rule the event matches,
   // ascending. *rule_indices is not cleared.

@@ -159,7 +159,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
   return set;
 }
 
-Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text, std::string file) {
+Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
+                                                      const std::string& file) {
   std::vector<Status> errors;
   std::vector<Rule> rules;
   ParseRuleFile(text, file, &rules, &errors);

@@ -34,7 +34,8 @@ class RuleSet {
                                                      std::vector<Status>* errors);
 
   // Parses one file's content; `file` only names it in errors and in Rule::file.
-  static Result<std::shared_ptr<const RuleSet>> Parse(std::string_view text, std::string file);
+  static Result<std::shared_ptr<const RuleSet>> Parse(std::string_view text,
+                                                      const std::string& file);
 
   // Validates and compiles rules built in code (tests, embedders).
   static Result<std::shared_ptr<const RuleSet>> FromRules(std::vector<Rule> rules);

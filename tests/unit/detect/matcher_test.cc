@@ -1,6 +1,7 @@
 // Matcher semantics: exact filters, regex fields, case, all/any, negation,
 // data.Name / data.* / message|data.*, ordering and MayMatch.
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -236,6 +237,35 @@ TEST(MatcherTest, ScratchIsCleanBetweenEventsAndMatchers) {
   // Hits of the previous event must not leak into this one, on either matcher.
   EXPECT_EQ(Hits(ms, MakeEvent("p", "c", 1, 4, "zero")), Ids{});
   EXPECT_EQ(Hits(mb, MakeEvent("p", "c", 1, 4, "two", {{"X", "four"}})), Ids{});
+}
+
+TEST(MatcherTest, OneMatcherServesManyThreads) {
+  Matcher m(Rules(R"(rules:
+  - {id: a, match: {event_ids: [1], fields: [{field: data.*, regex: 'x\d+'}]}}
+  - {id: b, match: {providers: [P], mode: any, fields: [{field: message, regex: y}, {field: data.*, regex: z}]}}
+)"));
+  constexpr int kThreads = 4, kEvents = 2000;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEvents; ++i) {
+        // Each thread alternates shapes, so scratch state would leak if shared.
+        bool a = (i + t) % 2 == 0, b = (i + t) % 3 == 0;
+        OwnedEvent owned =
+            MakeEvent("P", "C", 1, 4, b ? "y" : "n", {{"", a ? "x" + std::to_string(i) : "q"}});
+        std::vector<uint32_t> got;
+        m.Match(owned.View(), &got);
+        std::vector<uint32_t> want;
+        if (a) want.push_back(0);
+        if (b) want.push_back(1);
+        if (got != want) ++wrong[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(kThreads, 0));
+  EXPECT_EQ(m.stats().received.Get(), uint64_t{kThreads} * kEvents);
 }
 
 }  // namespace

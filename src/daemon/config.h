@@ -64,7 +64,7 @@ struct DaemonConfig {
   std::vector<std::string> rule_paths;
   // Streaming watermark = newest event time seen - (longest rule window +
   // allowed_lateness): windows ending before it are emitted.
-  int64_t allowed_lateness_seconds = 300;
+  int64_t allowed_lateness_seconds = 0;
   bool merge_short_host_names = true;
   std::vector<SourceConfig> sources;
   std::vector<SinkConfig> sinks;

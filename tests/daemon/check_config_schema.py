@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""schemas/config.schema.json accepts deploy/eventsift.yaml and rejects
+configs the daemon rejects. Exit 77 (skipped) without python3-jsonschema."""
+import copy
+import json
+import os
+import sys
+
+try:
+    import jsonschema
+    import yaml
+except ImportError:
+    print("python3-jsonschema or python3-yaml missing: skipped")
+    sys.exit(77)
+
+root = sys.argv[1] if len(sys.argv) > 1 else "."
+schema = json.load(open(os.path.join(root, "schemas/config.schema.json")))
+example = yaml.safe_load(open(os.path.join(root, "deploy/eventsift.yaml")))
+jsonschema.validate(example, schema)
+
+bad_cases = {
+    "unknown top-level key": {"checkpoint_interval": 5},
+    "tcp port out of range": {"sources": [{"name": "n", "type": "tcp", "port": 70000}]},
+    "directory without path": {"sources": [{"name": "d", "type": "directory"}]},
+    "key of another source type": {"sources": [{"name": "s", "type": "stdin", "port": 1}]},
+    "kafka sink without topic": {"sinks": [{"type": "kafka", "brokers": "b:9092"}]},
+    "bad log format": {"log": {"format": "xml"}},
+}
+failures = 0
+for name, patch in bad_cases.items():
+    doc = copy.deepcopy(example)
+    doc.update(patch)
+    try:
+        jsonschema.validate(doc, schema)
+        print(f"FAIL: accepted {name}")
+        failures += 1
+    except jsonschema.ValidationError:
+        pass
+print(f"example valid; {len(bad_cases) - failures}/{len(bad_cases)} bad configs rejected")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Measures `eventsift daemon` throughput per source type, in events per
+CPU-second of the daemon process (user + sys from /proc/<pid>/stat), so the
+numbers do not depend on what else the machine is running. Used for
+docs/scaling.md. Run from the repository root after a Release build:
+
+  tests/daemon/measure_throughput.py --binary build/release/bin/eventsift \
+      --ndjson /tmp/perf/events.ndjson --evtx-dir /tmp/perf/evtx
+
+--ndjson: Winlogbeat NDJSON (one event per line); --evtx-dir: .evtx files.
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def metric(port, name):
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return -1
+    for line in body.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return -1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def config(work, port, source_yaml, rules):
+    path = os.path.join(work, "eventsift.yaml")
+    with open(path, "w") as f:
+        f.write(f"""state_dir: {work}/state
+rules: {{paths: [{rules}]}}
+sources:
+{source_yaml}
+sinks: [{{type: file, path: {work}/alerts.ndjson}}]
+metrics: {{address: "127.0.0.1:{port}"}}
+log: {{level: warn}}
+""")
+    return path
+
+
+def run(binary, rules, source_yaml, feed, expected, label):
+    work = tempfile.mkdtemp(prefix="es_measure_")
+    port = free_port()
+    cfg = config(work, port, source_yaml.replace("@WORK@", work), rules)
+    os.makedirs(os.path.join(work, "in"), exist_ok=True)
+    proc = subprocess.Popen([binary, "daemon", "--config", cfg], stdin=subprocess.DEVNULL)
+    while metric(port, "eventsift_events_total") < 0:
+        time.sleep(0.05)
+    start_cpu = cpu_seconds(proc.pid)
+    start = time.time()
+    feed(work)
+    while metric(port, "eventsift_events_total") < expected:
+        time.sleep(0.05)
+    cpu = cpu_seconds(proc.pid) - start_cpu
+    wall = time.time() - start
+    events = metric(port, "eventsift_events_total")
+    proc.terminate()
+    proc.wait()
+    shutil.rmtree(work)
+    print(f"{label}: {events:.0f} events, {cpu:.2f} CPU-s, {events / cpu:,.0f} events/CPU-s "
+          f"(wall {wall:.2f} s)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--rules", default="rules/eems_mitigation_error.yaml")
+    ap.add_argument("--ndjson")
+    ap.add_argument("--evtx-dir")
+    ap.add_argument("--evtx-events", type=int, help="events in --evtx-dir (eventsift dump count)")
+    a = ap.parse_args()
+    if a.ndjson:
+        n = sum(1 for _ in open(a.ndjson, "rb"))
+        run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in}",
+            lambda w: shutil.copy(a.ndjson, os.path.join(w, "in", "events.ndjson")), n,
+            "directory/ndjson")
+        tcp_port = free_port()
+
+        def send(_):
+            with socket.create_connection(("127.0.0.1", tcp_port)) as s, open(a.ndjson, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    s.sendall(chunk)
+
+        run(a.binary, a.rules, f"  - {{name: net, type: tcp, port: {tcp_port}}}", send, n, "tcp/ndjson")
+    if a.evtx_dir:
+        def copy(w):
+            for name in sorted(os.listdir(a.evtx_dir)):
+                shutil.copy(os.path.join(a.evtx_dir, name), os.path.join(w, "in", name))
+        run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in, include: ['*.evtx']}",
+            copy, a.evtx_events, "directory/evtx")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,8 +19,8 @@ namespace eventsift {
 
 namespace {
 
-constexpr size_t kFrameHeader = 8;                  // u32 length + u32 crc
-constexpr uint32_t kMaxBody = 64U << 20;            // a sane bound on one alert
+constexpr size_t kFrameHeader = 8;        // u32 length + u32 crc
+constexpr uint32_t kMaxBody = 64U << 20;  // a sane bound on one alert
 constexpr char kCursorMagic[] = "eventsift-spool-cursor/1";
 
 uint32_t Crc(std::string_view bytes) {
@@ -164,18 +164,26 @@ void Spool::CloseActive() {
 
 Status Spool::Load() {
   const std::string& dir = options_.dir;
+  if (options_.read_only) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return Status::NotFound("no spool here").At(dir);
+  }
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IOError(fmt::format("cannot create spool directory: {}", ec.message())).At(dir);
+  if (!options_.read_only) std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return Status::IOError(fmt::format("cannot create spool directory: {}", ec.message())).At(dir);
   std::string lock_path = dir + "/LOCK";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) return Errno("open", lock_path);
-  // Two writers interleaving appends and cursor updates would corrupt the
-  // order guarantee; a second process gets a clear error instead.
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return Status::Unavailable(
-               "spool is in use by another eventsift process (stop it, or use another --spool-dir)")
-        .At(dir);
+  if (!options_.read_only) {
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0) return Errno("open", lock_path);
+    // Two writers interleaving appends and cursor updates would corrupt the
+    // order guarantee; a second process gets a clear error instead.
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Status::Unavailable(
+                 "spool is in use by another eventsift process (stop it, or use another "
+                 "--spool-dir)")
+          .At(dir);
+    }
   }
 
   std::string cursor;
@@ -199,7 +207,8 @@ Status Spool::Load() {
     if (name.size() != 28 || !name.starts_with("seg-") || !name.ends_with(".log")) continue;
     uint64_t first = 0;
     auto digits = name.substr(4, 20);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), first).ec != std::errc()) continue;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), first).ec != std::errc())
+      continue;
     segments_.push_back(Segment{first, 0, 0, 0, dir + "/" + std::string(name)});
   }
   ::closedir(d);
@@ -211,7 +220,7 @@ Status Spool::Load() {
   for (Segment& s : segments_) {
     ES_RETURN_IF_ERROR(ScanSegment(&s));
     if (s.records == 0) {
-      ::unlink(s.path.c_str());
+      if (!options_.read_only) ::unlink(s.path.c_str());
       continue;
     }
     max_seq = std::max(max_seq, s.last_seq);
@@ -226,7 +235,7 @@ Status Spool::Load() {
   next_seq_ = max_seq + 1;
   live_bytes_ = 0;
   for (const Segment& s : segments_) live_bytes_ += s.bytes;
-  ES_RETURN_IF_ERROR(DeleteAckedSegments());
+  if (!options_.read_only) ES_RETURN_IF_ERROR(DeleteAckedSegments());
   read_segment_ = 0;
   read_offset_ = 0;
   return Status::OK();
@@ -248,7 +257,8 @@ Status Spool::ScanSegment(Segment* s) {
   if (off < data.size()) {
     // A torn tail from a crash mid-append, or damage: keep the valid prefix.
     truncated_bytes_ += data.size() - off;
-    if (::truncate(s->path.c_str(), static_cast<off_t>(off)) != 0) return Errno("truncate", s->path);
+    if (!options_.read_only && ::truncate(s->path.c_str(), static_cast<off_t>(off)) != 0)
+      return Errno("truncate", s->path);
   }
   s->bytes = off;
   return Status::OK();
@@ -277,6 +287,7 @@ Status Spool::StartSegment() {
 
 Status Spool::Append(SpoolRecord* record) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.read_only) return Status::InvalidArgument("spool opened read-only");
   if (record->key.size() > 0xffff || record->rule_id.size() > 0xffff) {
     return Status::InvalidArgument("spool record key or rule id longer than 65535 bytes");
   }
@@ -284,12 +295,14 @@ Status Spool::Append(SpoolRecord* record) {
     return Status::ResourceExhausted(
         fmt::format("alert of {} bytes exceeds the spool's record limit", record->payload.size()));
   }
-  uint64_t size = kFrameHeader + 12 + record->key.size() + record->rule_id.size() + record->payload.size();
+  uint64_t size =
+      kFrameHeader + 12 + record->key.size() + record->rule_id.size() + record->payload.size();
   if (live_bytes_ + size > options_.max_bytes) {
     return Status::ResourceExhausted(
-               fmt::format("spool full: {} bytes of undelivered alerts, cap {} bytes; deliver them "
-                           "(eventsift spool replay), raise the cap, or drop them (eventsift spool drop)",
-                           live_bytes_, options_.max_bytes))
+               fmt::format(
+                   "spool full: {} bytes of undelivered alerts, cap {} bytes; deliver them "
+                   "(eventsift spool replay), raise the cap, or drop them (eventsift spool drop)",
+                   live_bytes_, options_.max_bytes))
         .At(options_.dir);
   }
   if (active_fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
@@ -321,6 +334,7 @@ Status Spool::Append(SpoolRecord* record) {
 
 Status Spool::Commit() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.read_only) return Status::OK();
   if (dirty_ && active_fd_ >= 0) {
     if (::fdatasync(active_fd_) != 0) return Errno("fsync", segments_.back().path);
     dirty_ = false;
@@ -392,7 +406,8 @@ Status Spool::Read(size_t max_records, std::vector<SpoolRecord>* out) {
       SpoolRecord r;
       size_t n = DecodeRecord(data, read_offset_, &r);
       if (n == 0) {
-        return Status::Corruption("spool record failed its CRC check after open").At(s.path, read_offset_);
+        return Status::Corruption("spool record failed its CRC check after open")
+            .At(s.path, read_offset_);
       }
       read_offset_ += n;
       if (r.seq <= acked_seq_ || acked_ahead_.count(r.seq) != 0) continue;
@@ -414,6 +429,7 @@ void Spool::Rewind() {
 
 Status Spool::Ack(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.read_only) return Status::InvalidArgument("spool opened read-only");
   if (seq <= acked_seq_ || seq >= next_seq_) return Status::OK();
   acked_ahead_.insert(seq);
   // Advance over the contiguous acknowledged prefix. Persisting waits for
@@ -428,6 +444,7 @@ Status Spool::Ack(uint64_t seq) {
 
 Status Spool::Drop() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (options_.read_only) return Status::InvalidArgument("spool opened read-only");
   CloseActive();
   dirty_ = false;
   for (const Segment& s : segments_) {

@@ -38,20 +38,24 @@ struct SpoolOptions {
   // A new segment starts once the active one is this large, so acknowledged
   // data can be deleted a segment at a time.
   uint64_t segment_bytes = 16ULL << 20;
+  // Inspect only (eventsift spool status): no lock is taken, so it works
+  // while another process uses the spool, and nothing is written, truncated
+  // or deleted. Append, Ack and Drop then fail.
+  bool read_only = false;
 };
 
 struct SpoolRecord {
-  uint64_t seq = 0;      // assigned by Append; increasing, never reused
-  std::string key;       // Kafka message key (normalized host)
-  std::string rule_id;   // for the Kafka header
-  std::string payload;   // the alert JSON
+  uint64_t seq = 0;     // assigned by Append; increasing, never reused
+  std::string key;      // Kafka message key (normalized host)
+  std::string rule_id;  // for the Kafka header
+  std::string payload;  // the alert JSON
 };
 
 struct SpoolStatus {
   uint64_t pending_records = 0;  // appended and not acknowledged
   uint64_t pending_bytes = 0;    // bytes of live segments (framing included)
   uint64_t segments = 0;
-  uint64_t acked_seq = 0;        // cursor: everything <= this is acknowledged
+  uint64_t acked_seq = 0;  // cursor: everything <= this is acknowledged
   uint64_t next_seq = 1;
   uint64_t truncated_bytes = 0;  // torn or corrupt tail dropped at Open
   uint64_t max_bytes = 0;
@@ -109,8 +113,8 @@ class Spool {
   const SpoolOptions options_;
   mutable std::mutex mu_;
   int lock_fd_ = -1;
-  int active_fd_ = -1;  // last segment, open for append; -1 until first Append
-  bool dirty_ = false;  // appended since the last fsync
+  int active_fd_ = -1;             // last segment, open for append; -1 until first Append
+  bool dirty_ = false;             // appended since the last fsync
   std::vector<Segment> segments_;  // in seq order
   uint64_t acked_seq_ = 0;
   uint64_t persisted_seq_ = 0;  // what the cursor file says

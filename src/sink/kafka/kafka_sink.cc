@@ -51,7 +51,8 @@ constexpr milliseconds kPurgeWait{5000};
 // does not block the replay of the records behind it.
 bool IsPermanent(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
-         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE;
+         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+         err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE;
 }
 
 bool IsPurge(rd_kafka_resp_err_t err) {
@@ -63,7 +64,8 @@ std::string_view HeaderValue(const rd_kafka_message_t* m, const char* name) {
   if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   const void* value = nullptr;
   size_t size = 0;
-  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return {};
   return {static_cast<const char*>(value), size};
 }
 
@@ -91,7 +93,9 @@ class KafkaSink::Impl {
  public:
   Impl(const KafkaSinkOptions& options, SinkStats* stats) : options_(options), stats_(stats) {
     if (!options_.log) {
-      options_.log = [](std::string_view line) { fmt::print(stderr, "eventsift: kafka: {}\n", line); };
+      options_.log = [](std::string_view line) {
+        fmt::print(stderr, "eventsift: kafka: {}\n", line);
+      };
     }
   }
   ~Impl() { Stop(); }
@@ -115,7 +119,8 @@ class KafkaSink::Impl {
   void LogError(const std::string& message);
   // Appends to the spool (or the rejected spool) and counts it.
   void SpoolLocked(SpoolRecord record, bool rejected, bool this_run);
-  Status Produce(std::string_view key, std::string_view rule_id, std::string_view json, uint64_t seq);
+  Status Produce(std::string_view key, std::string_view rule_id, std::string_view json,
+                 uint64_t seq);
   bool Probe(milliseconds timeout, std::string* why);
   void PollLoop();
   void TryReplay();
@@ -155,11 +160,13 @@ class KafkaSink::Impl {
 Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
   char errstr[512];
   auto set = [&](const std::string& key, const std::string& value, bool user) -> Status {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) == RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) ==
+        RD_KAFKA_CONF_OK) {
       return Status::OK();
     }
     // librdkafka may echo the value in errstr; a secret's value is never shown.
-    std::string why = IsSecretKafkaProperty(key) ? std::string("invalid value (not shown: secret)") : errstr;
+    std::string why =
+        IsSecretKafkaProperty(key) ? std::string("invalid value (not shown: secret)") : errstr;
     return Status::InvalidArgument(fmt::format("{}{}: {}", user ? "-X " : "", key, why));
   };
   // Our defaults first, so -X can tune them; the delivery guarantees below
@@ -186,11 +193,13 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
   for (const auto& [key, value] : options_.properties) {
     if (key == "enable.idempotence" && value != "true") {
       return Status::InvalidArgument(
-          "-X enable.idempotence must stay true: alerts are delivered at least once, in order per host");
+          "-X enable.idempotence must stay true: alerts are delivered at least once, in order per "
+          "host");
     }
     if ((key == "acks" || key == "request.required.acks") && value != "all" && value != "-1") {
-      return Status::InvalidArgument("-X acks must stay 'all': an alert counts as delivered only once "
-                                     "all in-sync replicas have it");
+      return Status::InvalidArgument(
+          "-X acks must stay 'all': an alert counts as delivered only once "
+          "all in-sync replicas have it");
     }
     ES_RETURN_IF_ERROR(set(key, value, true));
   }
@@ -224,7 +233,8 @@ Status KafkaSink::Impl::Init() {
   char errstr[512];
   // rd_kafka_new takes ownership of conf only on success.
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr);
-  if (rk == nullptr) return Status::InvalidArgument(fmt::format("cannot create Kafka producer: {}", errstr));
+  if (rk == nullptr)
+    return Status::InvalidArgument(fmt::format("cannot create Kafka producer: {}", errstr));
   (void)conf.release();
   rk_.reset(rk);
   topic_.reset(rd_kafka_topic_new(rk_.get(), options_.topic.c_str(), nullptr));
@@ -266,7 +276,8 @@ Status KafkaSink::Impl::MoveRejectedBack() {
   }
   ES_RETURN_IF_ERROR(spool_->Commit());
   ES_RETURN_IF_ERROR(rejected_->Commit());
-  if (!records.empty()) options_.log(fmt::format("{} rejected alerts queued for replay", records.size()));
+  if (!records.empty())
+    options_.log(fmt::format("{} rejected alerts queued for replay", records.size()));
   return Status::OK();
 }
 
@@ -275,19 +286,24 @@ Status KafkaSink::Impl::MoveRejectedBack() {
 bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
   auto deadline = Clock::now() + timeout;
   int unknown_topic = 0;
-  *why = fmt::format("Kafka brokers {} did not answer within {} ms", options_.brokers, timeout.count());
+  *why = fmt::format("Kafka brokers {} did not answer within {} ms", options_.brokers,
+                     timeout.count());
   while (Clock::now() < deadline && !stop_) {
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     const rd_kafka_metadata_t* raw = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, topic_.get(), &raw,
-                                                static_cast<int>(std::clamp<int64_t>(left.count(), 1, 500)));
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_.get(), 0, topic_.get(), &raw,
+                          static_cast<int>(std::clamp<int64_t>(left.count(), 1, 500)));
     MetadataPtr md(raw);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md && md->topic_cnt == 1) {
       const rd_kafka_metadata_topic_t& t = md->topics[0];
       if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0) return true;
-      if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
-        *why = fmt::format("topic '{}' does not exist on {} (and the broker does not create topics "
-                           "automatically)", options_.topic, options_.brokers);
+      if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+          t.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+        *why = fmt::format(
+            "topic '{}' does not exist on {} (and the broker does not create topics "
+            "automatically)",
+            options_.topic, options_.brokers);
         // Auto-creation, where enabled, answers within a few requests.
         if (++unknown_topic >= 4) return false;
       } else {
@@ -305,30 +321,35 @@ bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
   return false;
 }
 
-Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id, std::string_view json,
-                                uint64_t seq) {
+Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
+                                std::string_view json, uint64_t seq) {
   // The spool sequence (0 for a direct send) rides as the message opaque.
   void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
   rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
-      RD_KAFKA_V_HEADER(kSchemaHeader, kAlertSchemaVersion, static_cast<ssize_t>(sizeof kAlertSchemaVersion - 1)),
+      RD_KAFKA_V_KEY(key.data(), key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
+      RD_KAFKA_V_HEADER(kSchemaHeader, kAlertSchemaVersion,
+                        static_cast<ssize_t>(sizeof kAlertSchemaVersion - 1)),
       RD_KAFKA_V_HEADER(kRuleHeader, rule_id.data(), static_cast<ssize_t>(rule_id.size())),
       RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
   if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-    return Status::ResourceExhausted(fmt::format("{} bytes is over message.max.bytes", json.size()));
+    return Status::ResourceExhausted(
+        fmt::format("{} bytes is over message.max.bytes", json.size()));
   }
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Status::Unavailable("producer queue full");
   return Status::Unavailable(rd_kafka_err2str(err));
 }
 
-Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std::string_view json) {
+Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id,
+                             std::string_view json) {
   stats_->received.Add();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (spool_mode_) {
-      SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)}, false, true);
+      SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)}, false,
+                  true);
       return Status::OK();
     }
   }
@@ -346,13 +367,15 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
     }
     inflight_direct_.fetch_sub(1);
     bool too_large = st.code() == StatusCode::kResourceExhausted;
-    LogError(fmt::format("alert for host '{}' (rule {}) not sent: {}; {}", key, rule_id, st.message(),
-                         too_large ? "spooled as rejected (raise the broker's message.max.bytes, then "
-                                     "eventsift spool replay --rejected)"
-                                   : "spooled"));
+    LogError(
+        fmt::format("alert for host '{}' (rule {}) not sent: {}; {}", key, rule_id, st.message(),
+                    too_large ? "spooled as rejected (raise the broker's message.max.bytes, then "
+                                "eventsift spool replay --rejected)"
+                              : "spooled"));
     std::lock_guard<std::mutex> lock(mu_);
     if (!too_large) spool_mode_ = true;
-    SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)}, too_large, true);
+    SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)},
+                too_large, true);
     return Status::OK();
   }
 }
@@ -364,7 +387,8 @@ void KafkaSink::Impl::SpoolLocked(SpoolRecord record, bool rejected, bool this_r
     return;
   }
   if (this_run) stats_->failed.Add();
-  LogError(fmt::format("alert for host '{}' LOST: could not be spooled: {}", record.key, st.ToString()));
+  LogError(
+      fmt::format("alert for host '{}' LOST: could not be spooled: {}", record.key, st.ToString()));
 }
 
 void KafkaSink::Impl::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -380,8 +404,9 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     } else {
       bool permanent = IsPermanent(err);
       if (!IsPurge(err)) {
-        LogError(fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
-                             permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
+        LogError(
+            fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
+                        permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
       }
       std::lock_guard<std::mutex> lock(mu_);
       if (!permanent) {
@@ -404,7 +429,8 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
       replayed_.fetch_add(1);
     }
   } else if (IsPermanent(err)) {
-    LogError(fmt::format("spooled alert refused by the broker: {}; parked as rejected", rd_kafka_err2str(err)));
+    LogError(fmt::format("spooled alert refused by the broker: {}; parked as rejected",
+                         rd_kafka_err2str(err)));
     std::lock_guard<std::mutex> lock(mu_);
     SpoolRecord r = RecordFromMessage(m);
     Status st = rejected_->Append(&r);
@@ -498,7 +524,9 @@ void KafkaSink::Impl::TryReplay() {
       next_replay_ = Clock::now() + options_.replay_backoff;
       return;
     }
-    if (broker_down_) options_.log(fmt::format("brokers {} reachable again; replaying the spool", options_.brokers));
+    if (broker_down_)
+      options_.log(
+          fmt::format("brokers {} reachable again; replaying the spool", options_.brokers));
     broker_down_ = false;
     auth_failed_ = false;
     need_probe_ = false;
@@ -517,7 +545,8 @@ void KafkaSink::Impl::TryReplay() {
       spool_mode_ = false;
       (void)spool_->Commit();
       uint64_t replayed = replayed_.load();
-      if (replayed > 0) options_.log(fmt::format("spool replayed ({} alerts of earlier runs)", replayed));
+      if (replayed > 0)
+        options_.log(fmt::format("spool replayed ({} alerts of earlier runs)", replayed));
     }
     return;
   }
@@ -531,7 +560,8 @@ void KafkaSink::Impl::TryReplay() {
       SpoolRecord copy = r;
       if (rejected_->Append(&copy).ok()) {
         (void)spool_->Ack(r.seq);
-        LogError(fmt::format("spooled alert for host '{}' is over message.max.bytes; parked as rejected", r.key));
+        LogError(fmt::format(
+            "spooled alert for host '{}' is over message.max.bytes; parked as rejected", r.key));
         continue;
       }
     }
@@ -551,7 +581,8 @@ Status KafkaSink::Impl::Flush(milliseconds timeout) {
       std::lock_guard<std::mutex> lock(mu_);
       spooling = spool_mode_;
     }
-    if (inflight_direct_ == 0 && inflight_replay_ == 0 && (!spooling || broker_down_ || !options_.replay)) {
+    if (inflight_direct_ == 0 && inflight_replay_ == 0 &&
+        (!spooling || broker_down_ || !options_.replay)) {
       break;
     }
     std::this_thread::sleep_for(milliseconds(10));
@@ -646,7 +677,8 @@ Status KafkaSink::Send(const Alert& alert, std::string_view json) {
   return impl_->Send(alert.host, alert.rule.id, json);
 }
 
-Status KafkaSink::SendMessage(std::string_view key, std::string_view rule_id, std::string_view json) {
+Status KafkaSink::SendMessage(std::string_view key, std::string_view rule_id,
+                              std::string_view json) {
   return impl_->Send(key, rule_id, json);
 }
 

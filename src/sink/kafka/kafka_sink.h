@@ -58,10 +58,10 @@ struct KafkaSinkOptions {
 
 // Counters beyond SinkStats, for logs, `spool replay` and the daemon.
 struct KafkaSinkCounters {
-  uint64_t replayed = 0;         // spool records (of earlier runs) delivered
-  uint64_t spool_pending = 0;    // records in the spool, not yet acknowledged
-  uint64_t rejected_pending = 0; // records parked as rejected (size limit...)
-  std::string last_error;        // last broker/transport error, "" if none
+  uint64_t replayed = 0;          // spool records (of earlier runs) delivered
+  uint64_t spool_pending = 0;     // records in the spool, not yet acknowledged
+  uint64_t rejected_pending = 0;  // records parked as rejected (size limit...)
+  std::string last_error;         // last broker/transport error, "" if none
 };
 
 class KafkaSink : public AlertSink {

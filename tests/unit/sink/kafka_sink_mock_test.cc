@@ -9,8 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,7 +82,9 @@ class KafkaSinkMockTest : public ::testing::Test {
     return r.has_value() ? std::move(r).value() : nullptr;
   }
 
-  static std::string Json(int i) { return R"({"schema":"eventsift.alert/v1","alert_id":"id-)" + std::to_string(i) + "\"}"; }
+  static std::string Json(int i) {
+    return R"({"schema":"eventsift.alert/v1","alert_id":"id-)" + std::to_string(i) + "\"}";
+  }
 
   // Reads every message of the topic from the beginning until `want` arrived
   // or the time is up.
@@ -90,7 +92,8 @@ class KafkaSinkMockTest : public ::testing::Test {
     char errstr[256];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", ("g-" + std::to_string(group_++)).c_str(), errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", ("g-" + std::to_string(group_++)).c_str(), errstr,
+                      sizeof errstr);
     rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
     std::unique_ptr<rd_kafka_t, KafkaDeleter> consumer(
@@ -114,8 +117,10 @@ class KafkaSinkMockTest : public ::testing::Test {
         if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
           const void* v;
           size_t n;
-          if (rd_kafka_header_get_last(h, kSchemaHeader, &v, &n) == 0) c.schema.assign(static_cast<const char*>(v), n);
-          if (rd_kafka_header_get_last(h, kRuleHeader, &v, &n) == 0) c.rule.assign(static_cast<const char*>(v), n);
+          if (rd_kafka_header_get_last(h, kSchemaHeader, &v, &n) == 0)
+            c.schema.assign(static_cast<const char*>(v), n);
+          if (rd_kafka_header_get_last(h, kRuleHeader, &v, &n) == 0)
+            c.rule.assign(static_cast<const char*>(v), n);
         }
         out.push_back(std::move(c));
       }
@@ -138,7 +143,9 @@ TEST_F(KafkaSinkMockTest, DeliversKeyHeadersAndValue) {
   auto sink = OpenSink(Options());
   ASSERT_TRUE(sink);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(sink->SendMessage("ex" + std::to_string(i % 3) + ".contoso.com", "eems-1008", Json(i)).ok());
+    ASSERT_TRUE(
+        sink->SendMessage("ex" + std::to_string(i % 3) + ".contoso.com", "eems-1008", Json(i))
+            .ok());
   }
   ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
   EXPECT_EQ(sink->stats().received.Get(), 20u);
@@ -193,10 +200,9 @@ TEST_F(KafkaSinkMockTest, RefusedProduceGoesToSpoolAndIsReplayedWhenBrokerRecove
   auto sink = OpenSink(Options());
   ASSERT_TRUE(sink);
   // Not retriable: each of these produce requests fails its messages.
-  rd_kafka_mock_push_request_errors(mock_.get(), kProduceApiKey, 3,
-                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors(
+      mock_.get(), kProduceApiKey, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
   // Once the errors are used up, the background replay delivers the spool.
   ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;
@@ -244,7 +250,8 @@ TEST_F(KafkaSinkMockTest, MissingTopicIsReportedAndSpooled) {
   KafkaSinkOptions o = Options();
   o.topic = "no-such-topic";
   // The mock cluster auto-creates topics unless told the topic is unknown.
-  rd_kafka_mock_topic_set_error(mock_.get(), "no-such-topic", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  rd_kafka_mock_topic_set_error(mock_.get(), "no-such-topic",
+                                RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
   auto sink = OpenSink(o);
   ASSERT_TRUE(sink);
   ASSERT_TRUE(sink->SendMessage("h", "r", Json(1)).ok());

@@ -235,5 +235,25 @@ TEST_F(SpoolTest, DropDeletesEverything) {
   EXPECT_EQ(r.seq, 6u);
 }
 
+TEST_F(SpoolTest, ReadOnlyInspectsWhileLockedAndChangesNothing) {
+  auto writer = OpenSpool();
+  for (int i = 0; i < 4; ++i) {
+    SpoolRecord r = Rec(i);
+    ASSERT_TRUE(writer->Append(&r).ok());
+  }
+  ASSERT_TRUE(writer->Ack(1).ok());
+  ASSERT_TRUE(writer->Commit().ok());
+  SpoolOptions o;
+  o.dir = dir_.string();
+  o.read_only = true;
+  auto reader = Spool::Open(o);
+  ASSERT_TRUE(reader.has_value()) << reader.error().ToString();
+  EXPECT_EQ(reader.value()->GetStatus().pending_records, 3u);
+  SpoolRecord r = Rec(9);
+  EXPECT_FALSE(reader.value()->Append(&r).ok());
+  o.dir = (dir_ / "absent").string();
+  EXPECT_EQ(Spool::Open(o).error().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace eventsift

@@ -86,6 +86,20 @@ BENCHMARK_CAPTURE(BM_MatchShipped, cmdlet_near_miss, CmdletNearMiss, 0);
 BENCHMARK_CAPTURE(BM_MatchShipped, unrelated, Unrelated, 0);
 BENCHMARK_CAPTURE(BM_MatchShipped, hostile_1mb, HostileMegabyte, 0)->Unit(benchmark::kMillisecond);
 
+// The EEMS rule alone: what the other rules' patterns on the same field
+// cost an EEMS event.
+void BM_MatchEemsOnly(benchmark::State& state, OwnedEvent (*make)(), size_t expected_hits) {
+  auto set = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml"});
+  if (!set) {
+    state.SkipWithError(set.error().ToString().c_str());
+    return;
+  }
+  Matcher matcher(set.value());
+  RunMatch(state, matcher, make(), expected_hits);
+}
+BENCHMARK_CAPTURE(BM_MatchEemsOnly, eems_hit, EemsError, 1);
+BENCHMARK_CAPTURE(BM_MatchEemsOnly, eems_near_miss, EemsNearMiss, 0);
+
 // The header-only pre-check scan uses to skip payload decoding.
 void BM_MayMatchUnrelated(benchmark::State& state) {
   Matcher matcher(ShippedRules());

@@ -5,7 +5,7 @@
 #
 #   deploy/kafka/kafka.sh fetch                        # resolve the jars once
 #   deploy/kafka/kafka.sh start [--port P] [--dir D]   # prints host:port
-#   deploy/kafka/kafka.sh status [--dir D]             # prints host:port, exit 1 if down
+#   deploy/kafka/kafka.sh status [--sasl] [--dir D]    # prints host:port, exit 1 if down
 #   deploy/kafka/kafka.sh stop [--dir D]               # stops it, no process left
 #   deploy/kafka/kafka.sh topic NAME [--partitions N] [--dir D]  # creates a topic
 #
@@ -16,6 +16,11 @@
 #   ES_KAFKA_HEAP     JVM heap (default -Xmx512m -Xms256m)
 #   ES_KAFKA_AUTO_CREATE  auto.create.topics.enable (default false: topics are
 #                     created explicitly, so a wrong topic name is an error)
+#   ES_KAFKA_TOPICS   topics created by start (default "eventsift.alerts")
+#
+# Besides PLAINTEXT the broker has a SASL_PLAINTEXT (PLAIN) listener whose
+# address `status --sasl` prints; its one user is eventsift / eventsift-secret.
+# Demo credentials for tests on 127.0.0.1 only: never expose this broker.
 set -euo pipefail
 
 version="${ES_KAFKA_VERSION:-4.1.1}"
@@ -24,6 +29,7 @@ dir="${ES_KAFKA_DIR:-${TMPDIR:-/tmp}/eventsift-kafka-$(id -un)}"
 heap="${ES_KAFKA_HEAP:--Xmx512m -Xms256m}"
 auto_create="${ES_KAFKA_AUTO_CREATE:-false}"
 port=""
+sasl=0
 partitions=1
 topic_name=""
 libs="$cache/$version/libs"
@@ -31,7 +37,7 @@ libs="$cache/$version/libs"
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Resolves kafka_2.13 and its runtime dependencies plus a log4j2 backend into
@@ -75,16 +81,18 @@ free_port() {
 }
 
 write_config() {
-  local cport="$1"
+  local cport="$1" sport="$2"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_eventsift="eventsift-secret";
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=$auto_create
@@ -133,10 +141,11 @@ start() {
   fi
   [ -n "$port" ] || port=$(free_port)
   port_open "$port" && die "port $port is already in use"
-  local cport
+  local cport sport
   cport=$(free_port)
+  sport=$(free_port)
   rm -rf "$dir/data"
-  write_config "$cport"
+  write_config "$cport" "$sport"
   local cluster_id
   cluster_id=$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
   [ -n "$cluster_id" ] || die "could not generate a cluster id"
@@ -151,6 +160,7 @@ start() {
       >"$dir/kafka.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"
   echo "$port" >"$dir/port"
+  echo "$sport" >"$dir/sasl_port"
   local deadline=$((SECONDS + 90))
   until port_open "$port"; do
     if ! pid_alive; then
@@ -168,12 +178,16 @@ start() {
       sleep 0.3
     done
   fi
+  local t
+  for t in ${ES_KAFKA_TOPICS-eventsift.alerts}; do
+    topic_name="$t" partitions=3 topic >/dev/null
+  done
   echo "127.0.0.1:$port"
 }
 
 status() {
   if pid_alive && [ -f "$dir/port" ] && port_open "$(cat "$dir/port")"; then
-    echo "127.0.0.1:$(cat "$dir/port")"
+    if [ "$sasl" = 1 ]; then echo "127.0.0.1:$(cat "$dir/sasl_port")"; else echo "127.0.0.1:$(cat "$dir/port")"; fi
     return 0
   fi
   echo "kafka.sh: not running (state dir $dir)" >&2
@@ -228,6 +242,7 @@ while [ $# -gt 0 ]; do
     --port) port="$2"; shift ;;
     --dir) dir="$2"; shift ;;
     --partitions) partitions="$2"; shift ;;
+    --sasl) sasl=1 ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) topic_name="$1" ;;

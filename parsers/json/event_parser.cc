@@ -76,7 +76,7 @@ JsonError EventParser::ParseRoot(JsonObject root) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return err;
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key)) return err;
+    if (auto err = FieldKey(field, &key)) return err;
     error_key_ = key;
     if (auto err = RootField(key, field.value())) return err;
   }

@@ -145,6 +145,20 @@ Status ReadWholeInput(const std::string& path, PaddedBuffer* out) {
   return s;
 }
 
+bool NeedsConversion(std::string_view b) {
+  if (IsGzip(b)) return true;
+  if (b.size() < 2) return false;
+  auto b0 = static_cast<uint8_t>(b[0]), b1 = static_cast<uint8_t>(b[1]);
+  return (b0 == 0xFF && b1 == 0xFE) || (b0 == 0xFE && b1 == 0xFF);
+}
+
+size_t Utf8BomLength(std::string_view b) {
+  return b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xEF && static_cast<uint8_t>(b[1]) == 0xBB &&
+                 static_cast<uint8_t>(b[2]) == 0xBF
+             ? 3
+             : 0;
+}
+
 Status PrepareText(const std::string& name, PaddedBuffer* buf, PaddedBuffer* scratch,
                    size_t* text_start) {
   *text_start = 0;
@@ -157,13 +171,12 @@ Status PrepareText(const std::string& name, PaddedBuffer* buf, PaddedBuffer* scr
     if (!gz_status.ok() && gz_status.code() != StatusCode::kTruncated) return gz_status;
   }
   std::string_view v = buf->view();
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(v[i]); };
-  if (v.size() >= 2 && ((byte(0) == 0xFF && byte(1) == 0xFE) || (byte(0) == 0xFE && byte(1) == 0xFF))) {
+  if (NeedsConversion(v)) {  // gzip is gone by now: UTF-16
     std::string utf8;
-    Utf16ToUtf8(v, byte(0) == 0xFE, scratch, &utf8);
+    Utf16ToUtf8(v, static_cast<uint8_t>(v[0]) == 0xFE, scratch, &utf8);
     buf->Assign(utf8);
-  } else if (v.size() >= 3 && byte(0) == 0xEF && byte(1) == 0xBB && byte(2) == 0xBF) {
-    *text_start = 3;
+  } else {
+    *text_start = Utf8BomLength(v);
   }
   return gz_status;
 }

@@ -52,6 +52,13 @@ class PaddedBuffer {
 // Reads a whole file, or standard input for "-". Errors are kIOError naming path.
 Status ReadWholeInput(const std::string& path, PaddedBuffer* out);
 
+// True when bytes are gzip or UTF-16 (with a BOM), i.e. PrepareText would
+// have to rewrite them; false means they can be parsed where they are.
+bool NeedsConversion(std::string_view bytes);
+
+// Length of a UTF-8 BOM at the start of bytes (0 or 3).
+size_t Utf8BomLength(std::string_view bytes);
+
 // Turns raw input into parseable UTF-8 in place: gzip (by magic 1f 8b, any
 // number of members) is inflated, and UTF-16LE/BE with a BOM is converted. A
 // UTF-8 BOM stays in the buffer so offsets match the decompressed file;

@@ -24,11 +24,23 @@ struct Counts {
 class DocumentDecoder final : public DocumentSink {
  public:
   // All references must outlive this object; `name` is what events borrow.
-  DocumentDecoder(EventParser* parser, std::string_view name, EventHandler& handler,
-                  CorruptionReporter& reporter, Counts* counts)
-      : parser_(parser), name_(name), handler_(handler), reporter_(reporter), counts_(counts) {}
+  // Bytes up to `readable_end` may be read; a document ending less than
+  // kPadding before it is copied into a padded scratch buffer first.
+  DocumentDecoder(EventParser* parser, std::string_view name, const char* readable_end,
+                  EventHandler& handler, CorruptionReporter& reporter, Counts* counts)
+      : parser_(parser),
+        name_(name),
+        readable_end_(readable_end),
+        handler_(handler),
+        reporter_(reporter),
+        counts_(counts) {}
 
   void OnDocument(std::string_view doc, uint64_t offset, uint64_t line) override {
+    if (static_cast<size_t>(readable_end_ - (doc.data() + doc.size())) < kPadding) {
+      tail_.assign(doc.data(), doc.size());
+      tail_.resize(doc.size() + kPadding);
+      doc = std::string_view(tail_.data(), doc.size());
+    }
     Status s = parser_->Parse(doc, handler_);
     if (!s.ok()) {
       Report(std::move(s), offset, line, doc.size());
@@ -57,10 +69,28 @@ class DocumentDecoder final : public DocumentSink {
 
   EventParser* parser_;
   std::string_view name_;
+  const char* readable_end_;
+  std::string tail_;  // the last document of an unpadded input, padded
   EventHandler& handler_;
   CorruptionReporter& reporter_;
   Counts* counts_;
 };
+
+// Frames and decodes UTF-8 text[start..]; bytes up to readable_end may be read.
+void DecodeText(EventParser* parser, std::string_view text, size_t start,
+                const char* readable_end, const std::string& name, EventHandler& handler,
+                CorruptionReporter& reporter, Counts* counts) {
+  DocumentDecoder sink(parser, name, readable_end, handler, reporter, counts);
+  SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
+}
+
+void AddCounts(const Counts& counts, uint64_t bytes, DecoderStats* stats) {
+  if (stats == nullptr) return;
+  stats->bytes.Add(bytes);
+  stats->events.Add(counts.events);
+  stats->errors.Add(counts.errors);
+  stats->bytes_dropped.Add(counts.bytes_dropped);
+}
 
 // Decodes raw input bytes already in `buf` (any compression or encoding).
 Status DecodeLoaded(EventParser* parser, PaddedBuffer* buf, PaddedBuffer* scratch,
@@ -76,14 +106,9 @@ Status DecodeLoaded(EventParser* parser, PaddedBuffer* buf, PaddedBuffer* scratc
     ++counts.errors;
   }
   std::string_view text = buf->view();
-  DocumentDecoder sink(parser, name, handler, reporter, &counts);
-  SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
-  if (stats != nullptr) {
-    stats->bytes.Add(text.size());
-    stats->events.Add(counts.events);
-    stats->errors.Add(counts.errors);
-    stats->bytes_dropped.Add(counts.bytes_dropped);
-  }
+  DecodeText(parser, text, start, text.data() + text.size() + kPadding, name, handler, reporter,
+             &counts);
+  AddCounts(counts, text.size(), stats);
   return Status::OK();
 }
 
@@ -125,12 +150,19 @@ std::unique_ptr<Decoder> NewJsonDecoder(const DecoderOptions& options) {
 
 Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHandler& handler,
                         CorruptionReporter& reporter, DecoderStats* stats) {
-  // simdjson needs padding after the bytes, which a caller's view need not
-  // have: one copy.
-  PaddedBuffer buf, scratch;
-  buf.Assign(bytes);
   EventParser parser;
   if (stats != nullptr) stats->inputs.Add();
+  if (!NeedsConversion(bytes)) {
+    // Plain UTF-8 is parsed where it lies: every document but one ending in
+    // the last kPadding bytes has the rest of the input after it as padding.
+    Counts counts;
+    DecodeText(&parser, bytes, Utf8BomLength(bytes), bytes.data() + bytes.size(), name, handler,
+               reporter, &counts);
+    AddCounts(counts, bytes.size(), stats);
+    return Status::OK();
+  }
+  PaddedBuffer buf, scratch;
+  buf.Assign(bytes);
   return DecodeLoaded(&parser, &buf, &scratch, name, handler, reporter, stats);
 }
 

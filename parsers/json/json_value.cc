@@ -15,12 +15,37 @@ std::string_view TrimSpace(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* key) {
+  // raw() points just past the opening quote; stage 1 has validated that a
+  // closing quote follows inside the document.
+  const char* raw = field.key().raw();
+  const char* q = raw;
+  for (;;) {
+    char c = *q;
+    if (c == '"') {
+      *key = std::string_view(raw, static_cast<size_t>(q - raw));
+      return SUCCESS;
+    }
+    if (c == '\\') return field.unescaped_key().get(*key);
+    ++q;
+  }
+}
+
 JsonError RenderValue(JsonValue v, std::string_view* out) {
   json_type type;
   if (auto err = v.type().get(type)) return err;
   switch (type) {
-    case json_type::string:
+    case json_type::string: {
+      // Most values have no escapes: borrow them from the input instead of
+      // unescaping (copying) into the parser's string buffer.
+      std::string_view token = TrimSpace(v.raw_json_token());
+      if (token.size() >= 2 && token.back() == '"' &&
+          std::memchr(token.data() + 1, '\\', token.size() - 2) == nullptr) {
+        *out = token.substr(1, token.size() - 2);
+        return SUCCESS;
+      }
       return v.get_string().get(*out);
+    }
     case json_type::number:
     case json_type::boolean:
       *out = TrimSpace(v.raw_json_token());

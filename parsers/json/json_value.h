@@ -59,6 +59,11 @@ JsonError ReadInto(JsonValue v, T* out, bool* present = nullptr) {
   return simdjson::SUCCESS;
 }
 
+// A member's key, unescaped. Keys almost never hold escapes, so the key is
+// borrowed from the input when it has none (no copy into the parser's string
+// buffer); otherwise simdjson unescapes it.
+JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* key);
+
 // Calls fn(key, value) for each member of an object, in document order; keys
 // are unescaped. Anything but an object is skipped (absent), not an error.
 template <typename Fn>
@@ -72,7 +77,7 @@ JsonError ForEachField(JsonValue v, Fn&& fn) {
     simdjson::ondemand::field field;
     if (auto err = std::move(field_result).get(field)) return err;
     std::string_view key;
-    if (auto err = field.unescaped_key().get(key)) return err;
+    if (auto err = FieldKey(field, &key)) return err;
     if (auto err = fn(key, field.value())) return err;
   }
   return simdjson::SUCCESS;

@@ -66,6 +66,12 @@ class Parser {
 
  private:
   void ParseDocument(const YAML::Node& doc) {
+    if (doc.IsMap() && doc.size() > 1 && doc["rules"] && !doc["id"]) {
+      errors_->push_back(
+          Status::InvalidArgument("a file with a 'rules:' list holds no other top-level key")
+              .At(file_, Where::kNone, LineOf(doc)));
+      return;
+    }
     if (doc.IsMap() && doc.size() == 1 && doc["rules"]) {
       const YAML::Node list = doc["rules"];
       if (!list.IsSequence()) {

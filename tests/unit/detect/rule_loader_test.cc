@@ -223,6 +223,9 @@ TEST(RuleLoaderTest, RefusesBrokenFiles) {
             "list)");
   EXPECT_EQ(ParseError("rules: {id: x}\n"),
             "invalid argument: bad.yaml:1: 'rules' must be a list of rules");
+  EXPECT_EQ(ParseError("version: 2\nrules:\n  - {id: x, match: {levels: [2]}}\n"),
+            "invalid argument: bad.yaml:1: a file with a 'rules:' list holds no other top-level "
+            "key");
 }
 
 TEST(RuleLoaderTest, RefusesDuplicateIdsNamingBothPlaces) {

@@ -231,11 +231,24 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
       return st;
     }
   }
+  pipeline_->PruneJournal();
+  // An idle daemon does not rewrite an unchanged state (it can be large).
+  uint64_t mark = journal_.generation() + static_cast<uint64_t>(pipeline_->max_event_time());
+  for (const auto& e : sources_) {
+    const source::SourceStats& s = e.source->stats();
+    mark += s.bytes.Get() + s.files_opened.Get() + s.rotations.Get() + s.truncations.Get();
+  }
+  if (mark == last_saved_mark_ && checkpoints_written_.Get() > 0) {
+    last_checkpoint_ms_ = WallMs();  // the state on disk is current
+    return Status::OK();
+  }
   DaemonState state;
   state.saved_at_unix_ms = WallMs();
   state.max_event_time = pipeline_->max_event_time();
   for (const auto& e : sources_) e.source->SaveCheckpoints(&state.files);
   journal_.SaveTo(&state);
+  journal_hits_ = state.hits.size();
+  journal_dropped_ = journal_.dropped();
   Status st = store_.Save(state);
   if (!st.ok()) {
     checkpoint_failures_.Add();
@@ -244,6 +257,7 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   }
   checkpoints_written_.Add();
   last_checkpoint_ms_ = state.saved_at_unix_ms;
+  last_saved_mark_ = mark;
   return Status::OK();
 }
 
@@ -498,7 +512,8 @@ std::string Daemon::RenderMetrics() const {
     if (s.kafka) p.Sample("eventsift_spool_pending", {{"sink", "kafka"}}, s.kafka->counters().spool_pending);
   }
   int64_t last = last_checkpoint_ms_.load();
-  p.Family("eventsift_checkpoint_age_seconds", "gauge", "Seconds since the last checkpoint was written.");
+  p.Family("eventsift_checkpoint_age_seconds", "gauge",
+           "Seconds since the state on disk was last known current (written, or unchanged).");
   p.Sample("eventsift_checkpoint_age_seconds", {}, last == 0 ? -1.0 : (WallMs() - last) / 1000.0);
   p.Family("eventsift_checkpoints_total", "counter", "Checkpoints written.");
   p.Sample("eventsift_checkpoints_total", {}, checkpoints_written_.Get());
@@ -507,6 +522,10 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
   p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
   p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
+  p.Family("eventsift_journal_hits", "gauge", "Rule hits kept in the correlation journal (state.json).");
+  p.Sample("eventsift_journal_hits", {}, journal_hits_.load());
+  p.Family("eventsift_journal_hits_dropped_total", "counter", "Journal hits dropped over its bound.");
+  p.Sample("eventsift_journal_hits_dropped_total", {}, journal_dropped_.load());
   p.Family("eventsift_log_lines_suppressed_total", "counter", "Repeated log lines held back by rate limiting.");
   p.Sample("eventsift_log_lines_suppressed_total", {}, Logger::Get().suppressed_total());
   p.Family("eventsift_uptime_seconds", "gauge", "Seconds since start.");

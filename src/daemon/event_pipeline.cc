@@ -70,7 +70,8 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
   for (uint32_t i = 0; i < rules_->rules().size(); ++i) {
     const auto& r = rules_->rules()[i];
     index[r.id] = i;
-    horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds};
+    horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds,
+                                   r.correlation.threshold};
     max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
     if (!hits_by_rule_.count(r.id)) hits_by_rule_[r.id] = std::make_unique<Counter>();
   }
@@ -161,12 +162,13 @@ std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
       stats_.alerts_deduplicated.Add();
       continue;
     }
-    journal_->NoteEmitted(a.alert_id, a.window_end);
+    journal_->NoteEmitted(a);
     stats_.alerts.Add();
     fresh.push_back(std::move(a));
   }
-  journal_->Prune(wm, horizons_);
   return fresh;
 }
+
+void EventPipeline::PruneJournal() { journal_->Prune(watermark(), horizons_); }
 
 }  // namespace eventsift::daemon

@@ -64,6 +64,8 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // Closed windows as alerts, without those already emitted (journal), which
   // are noted as emitted. `finish` closes every window (end of input).
   std::vector<Alert> DrainAlerts(bool finish);
+  // Drops journal entries no replay needs any more (before a checkpoint).
+  void PruneJournal();
 
   FileTime max_event_time() const { return max_event_time_; }
   void set_max_event_time(FileTime t) { max_event_time_ = t; }

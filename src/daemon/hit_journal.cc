@@ -1,20 +1,30 @@
 #include "src/daemon/hit_journal.h"
 
 #include <algorithm>
-#include <limits>
+#include <set>
+#include <string_view>
+#include <utility>
 
 namespace eventsift::daemon {
 
 namespace {
 constexpr size_t kMaxBuilds = 10000;
-}
+using SeriesKey = std::pair<std::string_view, std::string_view>;  // rule id, computer
+}  // namespace
 
 void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
   hits_.push_back(PendingHit{rule_id, event});
+  ++generation_;
 }
 
-void HitJournal::NoteEmitted(const std::string& alert_id, FileTime window_end) {
-  emitted_[alert_id] = window_end;
+void HitJournal::NoteEmitted(const Alert& a) {
+  emitted_.push_back(EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
+  ++generation_;
+}
+
+bool HitJournal::WasEmitted(const std::string& alert_id) const {
+  return std::any_of(emitted_.begin(), emitted_.end(),
+                     [&](const EmittedAlert& e) { return e.alert_id == alert_id; });
 }
 
 void HitJournal::NoteBuild(SavedBuild b) {
@@ -26,36 +36,60 @@ void HitJournal::NoteBuild(SavedBuild b) {
   }
   if (builds_.size() >= kMaxBuilds) return;
   builds_.push_back(std::move(b));
+  ++generation_;
 }
 
 void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHorizon>& rules) {
   if (watermark <= 0) return;
-  // The earliest timed hit of each series anchors its window grid.
-  std::map<std::pair<std::string_view, std::string_view>, size_t> earliest;
+  // Timed hits of each series, earliest first; the first one anchors the grid.
+  std::map<SeriesKey, std::vector<size_t>> series;
   for (size_t i = 0; i < hits_.size(); ++i) {
-    if (hits_[i].event.time == 0) continue;
-    auto key = std::make_pair(std::string_view(hits_[i].rule_id), std::string_view(hits_[i].event.computer));
-    auto it = earliest.find(key);
-    if (it == earliest.end() || hits_[i].event.time < hits_[it->second].event.time) earliest[key] = i;
+    if (hits_[i].event.time != 0) series[{hits_[i].rule_id, hits_[i].event.computer}].push_back(i);
   }
-  std::vector<bool> anchor(hits_.size(), false);
-  for (const auto& [key, i] : earliest) anchor[i] = true;
-
-  FileTime min_horizon = std::numeric_limits<FileTime>::max();
+  for (auto& [key, idx] : series) {
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](size_t a, size_t b) { return hits_[a].event.time < hits_[b].event.time; });
+  }
   std::vector<bool> keep(hits_.size(), false);
+  std::vector<bool> anchor(hits_.size(), false);
+  for (const auto& [key, idx] : series) anchor[idx.front()] = true;
   for (size_t i = 0; i < hits_.size(); ++i) {
     auto rule = rules.find(hits_[i].rule_id);
     if (rule == rules.end()) continue;  // the rule is gone: its hits cannot alert
     const RuleHorizon& h = rule->second;
-    if (h.window_seconds <= 0 || hits_[i].event.time == 0 || anchor[i]) {
-      keep[i] = true;
-      continue;
-    }
-    FileTime horizon = watermark - (3 * h.window_seconds + 2 * h.suppress_seconds) * kTicksPerSecond;
-    min_horizon = std::min(min_horizon, horizon);
-    keep[i] = hits_[i].event.time >= horizon;
+    keep[i] = anchor[i] || hits_[i].event.time == 0 || h.window_seconds <= 0 ||
+              hits_[i].event.time > watermark - h.window_seconds * kTicksPerSecond;
   }
-  // Over the bound: the oldest prunable hits go first.
+  // Alerts that can still fold a later window into themselves keep the hits
+  // that raise them again; alerts starting at an anchor stay known, since the
+  // anchor's replay raises them again too.
+  std::vector<EmittedAlert> emitted;
+  for (auto& e : emitted_) {
+    auto rule = rules.find(e.rule_id);
+    if (rule == rules.end()) continue;
+    const RuleHorizon& h = rule->second;
+    bool can_suppress =
+        e.window_end >= watermark - (h.window_seconds + h.suppress_seconds) * kTicksPerSecond;
+    bool at_anchor = false;
+    std::vector<size_t> in_window;
+    for (const auto& name : e.host_names) {
+      auto it = series.find({e.rule_id, name});
+      if (it == series.end()) continue;
+      at_anchor = at_anchor || hits_[it->second.front()].event.time == e.window_start;
+      for (size_t i : it->second) {
+        FileTime t = hits_[i].event.time;
+        if (t >= e.window_start && t < e.window_end) in_window.push_back(i);
+      }
+    }
+    if (can_suppress) {
+      std::sort(in_window.begin(), in_window.end(),
+                [&](size_t a, size_t b) { return hits_[a].event.time < hits_[b].event.time; });
+      for (size_t k = 0; k < in_window.size() && k < h.threshold; ++k) keep[in_window[k]] = true;
+    }
+    if (can_suppress || at_anchor || e.window_end == 0) emitted.push_back(std::move(e));
+  }
+  emitted_ = std::move(emitted);
+  // Over the bound: the oldest hits that are not anchors go first.
   size_t kept = static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
   if (kept > max_hits_) {
     std::vector<size_t> order;
@@ -73,24 +107,21 @@ void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHoriz
   for (size_t i = 0; i < hits_.size(); ++i) {
     if (keep[i]) hits.push_back(std::move(hits_[i]));
   }
+  if (hits.size() != hits_.size()) ++generation_;
   hits_ = std::move(hits);
-  if (min_horizon != std::numeric_limits<FileTime>::max()) {
-    std::erase_if(emitted_, [&](const auto& kv) { return kv.second != 0 && kv.second < min_horizon; });
-  }
 }
 
 void HitJournal::SaveTo(DaemonState* state) const {
   state->hits = hits_;
-  state->emitted.clear();
-  for (const auto& [id, end] : emitted_) state->emitted.push_back(EmittedAlert{id, end});
+  state->emitted = emitted_;
   state->builds = builds_;
 }
 
 void HitJournal::LoadFrom(const DaemonState& state) {
   hits_ = state.hits;
-  emitted_.clear();
-  for (const auto& e : state.emitted) emitted_[e.alert_id] = e.window_end;
+  emitted_ = state.emitted;
   builds_ = state.builds;
+  ++generation_;
 }
 
 }  // namespace eventsift::daemon

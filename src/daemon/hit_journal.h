@@ -2,30 +2,31 @@
 // HitJournal: the daemon's copy of the correlation state, kept so it can be
 // persisted with the checkpoints and replayed into a new Correlator after a
 // restart or a rule reload. The Correlator does not expose its internals, so
-// instead of serialising them we keep the hits that could still influence an
-// alert and replay them:
-//   * the earliest hit of every (rule, computer name) series, forever: it anchors the
-//     series' window grid, so replayed windows start where they started;
-//   * every hit newer than the rule's horizon,
-//       watermark - 3 * window - 2 * suppress,
-//     which covers every open window, every closed window an open one could
-//     be folded into (suppression), and the windows before those;
-//   * untimed hits (they close only at Finish);
-//   * the ids of alerts already emitted whose window ends after the horizon.
-// Replaying rebuilds windows with the same start, so an alert it re-emits has
-// the same alert_id and is dropped as already sent; an alert that was only
-// partly replayed (older than the horizon) was sent already, so it is dropped
-// the same way. docs/operations.md "Restart semantics" states the bounds.
+// instead of serialising them we keep just the hits that rebuild the same
+// state when replayed, for each rule and computer name (a series):
+//   * the earliest hit, forever: it anchors the series' window grid, so a
+//     replayed window starts where the original started and its alert gets
+//     the same alert_id;
+//   * every hit of a window still open: time > watermark - window (windows
+//     ending after the watermark started after that);
+//   * for each alert already sent that could still fold a later window into
+//     itself (window_end >= watermark - window - suppress), its `threshold`
+//     earliest hits, which are enough for the replay to raise it again and so
+//     restore the suppression; the replayed alert itself is not re-sent;
+//   * untimed hits, and all hits of rules without a window (they close only
+//     at Finish).
+// Closed windows that raised no alert leave nothing behind, and the ids of
+// alerts sent are kept while a replay could produce them again (they can
+// still suppress, or they start at an anchor).
+// docs/operations.md "Restart semantics" states the bounds.
 // Not thread-safe: the daemon's loop owns it.
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "src/core/stats.h"
+#include "src/alert/alert.h"
 #include "src/core/time_util.h"
 #include "src/daemon/state_store.h"
 
@@ -34,6 +35,7 @@ namespace eventsift::daemon {
 struct RuleHorizon {
   int64_t window_seconds = 0;
   int64_t suppress_seconds = 0;
+  uint64_t threshold = 1;
 };
 
 class HitJournal {
@@ -43,8 +45,8 @@ class HitJournal {
   explicit HitJournal(size_t max_hits = 200000) : max_hits_(max_hits) {}
 
   void Add(const std::string& rule_id, const OwnedEvent& event);
-  void NoteEmitted(const std::string& alert_id, FileTime window_end);
-  bool WasEmitted(const std::string& alert_id) const { return emitted_.count(alert_id) != 0; }
+  void NoteEmitted(const Alert& alert);
+  bool WasEmitted(const std::string& alert_id) const;
   void NoteBuild(SavedBuild build);
 
   // Drops what no replay needs any more, given the current watermark.
@@ -52,7 +54,10 @@ class HitJournal {
 
   const std::vector<PendingHit>& hits() const { return hits_; }
   const std::vector<SavedBuild>& builds() const { return builds_; }
+  size_t emitted_count() const { return emitted_.size(); }
   uint64_t dropped() const { return dropped_; }
+  // Changes since construction; the daemon skips writing an unchanged state.
+  uint64_t generation() const { return generation_; }
 
   void SaveTo(DaemonState* state) const;
   void LoadFrom(const DaemonState& state);
@@ -60,9 +65,10 @@ class HitJournal {
  private:
   size_t max_hits_;
   std::vector<PendingHit> hits_;
-  std::map<std::string, FileTime> emitted_;
+  std::vector<EmittedAlert> emitted_;
   std::vector<SavedBuild> builds_;
   uint64_t dropped_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace eventsift::daemon

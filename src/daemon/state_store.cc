@@ -160,6 +160,12 @@ std::string SerializeState(const DaemonState& s) {
   for (const auto& a : s.emitted) {
     w.BeginObject();
     w.KV("alert_id", a.alert_id);
+    w.KV("rule_id", a.rule_id);
+    w.Key("host_names");
+    w.BeginArray();
+    for (const auto& h : a.host_names) w.String(h);
+    w.EndArray();
+    w.KVInt("window_start", a.window_start);
     w.KVInt("window_end", a.window_end);
     w.EndObject();
   }
@@ -227,7 +233,19 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
     for (simdjson::dom::element el : arr) {
       simdjson::dom::object o;
       if (el.get(o)) return Status::Corruption("bad emitted entry").At(origin);
-      s.emitted.push_back(EmittedAlert{r.Str(o, "alert_id"), r.I(o, "window_end")});
+      EmittedAlert a;
+      a.alert_id = r.Str(o, "alert_id");
+      a.rule_id = r.Str(o, "rule_id");
+      a.window_start = r.I(o, "window_start");
+      a.window_end = r.I(o, "window_end");
+      simdjson::dom::array names;
+      if (!o["host_names"].get(names)) {
+        for (simdjson::dom::element n : names) {
+          std::string_view v;
+          if (!n.get(v)) a.host_names.emplace_back(v);
+        }
+      }
+      s.emitted.push_back(std::move(a));
     }
   }
   if (!root["builds"].get(arr)) {

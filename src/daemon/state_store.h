@@ -29,8 +29,12 @@ struct PendingHit {
   OwnedEvent event;
 };
 
+// An alert already sent: enough to find the hits that would raise it again.
 struct EmittedAlert {
   std::string alert_id;
+  std::string rule_id;
+  std::vector<std::string> host_names;  // raw computer names of its events
+  FileTime window_start = 0;
   FileTime window_end = 0;
 };
 

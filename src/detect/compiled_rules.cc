@@ -25,6 +25,9 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
     const Rule& rule = rules[r];
     RuleEntry entry;
     entry.first_condition = static_cast<uint32_t>(out->conditions_.size());
+    entry.has_exact_filters = !rule.match.providers.empty() || !rule.match.channels.empty() ||
+                              !rule.match.event_ids.empty() || !rule.match.levels.empty();
+    entry.all = rule.match.mode == CombineMode::kAll;
     for (const FieldCondition& cond : rule.match.fields) {
       uint32_t slot_index = 0;
       while (slot_index < out->slots_.size() && !(out->slots_[slot_index].field == cond.field)) {

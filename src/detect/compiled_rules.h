@@ -33,10 +33,14 @@ class CompiledRules {
     uint32_t rule;
     bool negate;
   };
+  // What the matcher needs of a rule per event, packed so that scanning
+  // many candidates does not touch each (large) Rule.
   struct RuleEntry {
     uint32_t first_condition = 0;  // conditions [first, first + count) in rule order
     uint32_t condition_count = 0;
-    std::vector<uint32_t> slots;  // distinct slots the rule reads
+    bool has_exact_filters = false;  // any of providers, channels, event_ids, levels
+    bool all = true;                 // mode: all (else any)
+    std::vector<uint32_t> slots;     // distinct slots the rule reads
   };
 
   // Compiles `rules`, referring to them by index only. Regex errors name the rule's

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
 #include <string>
 
 #include "src/detect/compiled_rules.h"
@@ -29,8 +30,8 @@ namespace {
 // pass over the value. Beyond it, one more set pass that lists the matches is
 // faster, though RE2::Set allocates that list. Measured (bench/
 // detect_bench.cc, 2 cores): the 17 ProxyShell patterns on a cmdlet event
-// cost 7.5 us one by one and 1.6 us as a set pass; one EEMS pattern, 0.84 us
-// alone and 1.56 us as a set pass.
+// cost 7.5 us one by one and 1.6 us with a set pass; the EEMS event, 0.84 us
+// asking its one pattern and 1.56 us with a set pass.
 constexpr size_t kMaxPatternsAskedOneByOne = 4;
 
 template <typename T>
@@ -92,16 +93,22 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
   for (char& c : scratch->lowered_provider) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  // The three lists are disjoint (each rule is filed once), so concatenating
-  // and sorting gives the ascending union.
+  const auto& entries = compiled_.entries();
+  // The three lists are ascending and disjoint (each rule is filed once), so
+  // merging them in place gives the ascending union in linear time.
   for (const auto* list :
        {&compiled_.ByEventId(event.event_id), &compiled_.ByProvider(scratch->lowered_provider),
         &compiled_.unindexed()}) {
+    const auto middle = static_cast<std::ptrdiff_t>(out->size());
     for (uint32_t r : *list) {
-      if (PassesHeader(rules_->rules()[r], event)) out->push_back(r);
+      if (!entries[r].has_exact_filters || PassesHeader(rules_->rules()[r], event)) {
+        out->push_back(r);
+      }
+    }
+    if (middle != 0 && middle != static_cast<std::ptrdiff_t>(out->size())) {
+      std::inplace_merge(out->begin(), out->begin() + middle, out->end());
     }
   }
-  std::sort(out->begin(), out->end());
 }
 
 bool Matcher::MayMatch(const Event& header) const {
@@ -116,17 +123,22 @@ bool Matcher::MayMatch(const Event& header) const {
 void Matcher::ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const {
   const CompiledRules::Slot& slot = compiled_.slots()[slot_index];
   const auto& conditions = compiled_.conditions();
-  // The slot's patterns that some candidate rule uses; the others' answers
-  // would be thrown away.
-  scratch->relevant_patterns.clear();
-  for (size_t p = 0; p < slot.pattern_conditions.size(); ++p) {
-    for (uint32_t c : slot.pattern_conditions[p]) {
-      if (scratch->rule_candidate[conditions[c].rule]) {
-        scratch->relevant_patterns.push_back(static_cast<int>(p));
-        break;
+  // The slot's patterns that some candidate rule uses (the others' answers
+  // would be thrown away); worked out on the first value that hits the set,
+  // since most events have none.
+  bool relevant_known = false;
+  auto find_relevant = [&] {
+    scratch->relevant_patterns.clear();
+    for (size_t p = 0; p < slot.pattern_conditions.size(); ++p) {
+      for (uint32_t c : slot.pattern_conditions[p]) {
+        if (scratch->rule_candidate[conditions[c].rule]) {
+          scratch->relevant_patterns.push_back(static_cast<int>(p));
+          break;
+        }
       }
     }
-  }
+    relevant_known = true;
+  };
   auto mark = [&](int p) {
     for (uint32_t c : slot.pattern_conditions[p]) scratch->cond_hit[c] = 1;
   };
@@ -134,6 +146,7 @@ void Matcher::ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch
     // One set pass decides whether anything matched; that pass allocates
     // nothing, and it is all most values need.
     if (!slot.matcher->MatchesAny(value)) return;
+    if (!relevant_known) find_relevant();
     if (scratch->relevant_patterns.size() <= kMaxPatternsAskedOneByOne) {
       // Few candidates: ask each pattern alone. Also allocation-free, where
       // RE2::Set would allocate the list of matching patterns.
@@ -226,7 +239,7 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
   size_t before = rule_indices->size();
   for (uint32_t r : scratch.candidates) {
     const CompiledRules::RuleEntry& entry = entries[r];
-    bool all = rules_->rules()[r].match.mode == CombineMode::kAll;
+    const bool all = entry.all;
     // No field conditions: the exact filters alone decide.
     bool result = entry.condition_count == 0 || all;
     for (uint32_t c = entry.first_condition; c < entry.first_condition + entry.condition_count;

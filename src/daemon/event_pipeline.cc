@@ -62,6 +62,7 @@ EventPipeline::~EventPipeline() = default;
 
 void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
   rules_ = std::move(rules);
+  last_drained_ = -1;
   matcher_ = std::make_unique<detect::Matcher>(rules_);
   correlator_ = std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
   horizons_.clear();
@@ -71,7 +72,7 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
     const auto& r = rules_->rules()[i];
     index[r.id] = i;
     horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds,
-                                   r.correlation.threshold};
+                                   r.correlation.threshold, r.correlation.max_samples};
     max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
     if (!hits_by_rule_.count(r.id)) hits_by_rule_[r.id] = std::make_unique<Counter>();
   }
@@ -155,6 +156,9 @@ FileTime EventPipeline::watermark() const {
 
 std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   FileTime wm = watermark();
+  // Nothing new can close while the watermark stands still (Rebuild resets it).
+  if (!finish && wm == last_drained_) return {};
+  last_drained_ = wm;
   std::vector<Alert> alerts = finish ? correlator_->Finish() : correlator_->Drain(wm);
   std::vector<Alert> fresh;
   for (auto& a : alerts) {

@@ -98,6 +98,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   uint64_t evtx_base_offset_ = 0;
   uint32_t evtx_first_chunk_ = 0;
   FileTime max_event_time_ = 0;
+  FileTime last_drained_ = -1;  // watermark of the last Drain
   std::vector<uint32_t> matched_;
   std::map<std::string, std::unique_ptr<Counter>> hits_by_rule_;
   PipelineStats stats_;

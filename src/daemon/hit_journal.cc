@@ -10,6 +10,17 @@ namespace eventsift::daemon {
 namespace {
 constexpr size_t kMaxBuilds = 10000;
 using SeriesKey = std::pair<std::string_view, std::string_view>;  // rule id, computer
+// Keeps what counting and host names need; drops the payload.
+void Thin(OwnedEvent* e) {
+  e->message.clear();
+  e->message.shrink_to_fit();
+  e->data.clear();
+  e->data.shrink_to_fit();
+  e->user_sid.clear();
+  e->provider_guid.clear();
+  e->file.clear();
+}
+
 }  // namespace
 
 void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
@@ -89,6 +100,29 @@ void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHoriz
     if (can_suppress || at_anchor || e.window_end == 0) emitted.push_back(std::move(e));
   }
   emitted_ = std::move(emitted);
+  // Past the samples of its window, a hit only counts.
+  for (const auto& [key, idx] : series) {
+    auto rule = rules.find(std::string(key.first));
+    if (rule == rules.end() || rule->second.window_seconds <= 0) continue;
+    FileTime window = rule->second.window_seconds * kTicksPerSecond;
+    FileTime t0 = hits_[idx.front()].event.time;
+    int64_t current = -1;
+    uint32_t full = 0;
+    for (size_t i : idx) {  // earliest first
+      int64_t k = (hits_[i].event.time - t0) / window;
+      if (k != current) {
+        current = k;
+        full = 0;
+      }
+      if (!keep[i]) continue;
+      if (full < rule->second.max_samples) {
+        ++full;
+      } else if (!hits_[i].event.message.empty() || !hits_[i].event.data.empty()) {
+        Thin(&hits_[i].event);
+        ++generation_;
+      }
+    }
+  }
   // Over the bound: the oldest hits that are not anchors go first.
   size_t kept = static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
   if (kept > max_hits_) {

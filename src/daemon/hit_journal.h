@@ -15,6 +15,9 @@
 //     restore the suppression; the replayed alert itself is not re-sent;
 //   * untimed hits, and all hits of rules without a window (they close only
 //     at Finish).
+// Only the earliest max_samples hits of a window (the alert's samples) keep
+// their whole event; the others keep what counting needs (time, computer,
+// ids), which bounds memory and the state file for noisy rules.
 // Closed windows that raised no alert leave nothing behind, and the ids of
 // alerts sent are kept while a replay could produce them again (they can
 // still suppress, or they start at an anchor).
@@ -36,6 +39,7 @@ struct RuleHorizon {
   int64_t window_seconds = 0;
   int64_t suppress_seconds = 0;
   uint64_t threshold = 1;
+  uint32_t max_samples = 3;
 };
 
 class HitJournal {

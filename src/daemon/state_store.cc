@@ -19,39 +19,49 @@ namespace eventsift::daemon {
 
 namespace {
 
+// Empty and zero fields are left out (thinned journal hits are mostly
+// empty); the reader's defaults are the same values.
 void WriteOwnedEvent(const OwnedEvent& e, JsonWriter* w) {
   w->BeginObject();
-  w->KV("provider", e.provider);
-  w->KV("provider_guid", e.provider_guid);
-  w->KV("channel", e.channel);
-  w->KV("computer", e.computer);
-  w->KV("user_sid", e.user_sid);
-  w->KV("message", e.message);
-  w->KV("file", e.file);
-  w->KVUInt("event_id", e.event_id);
-  w->KVUInt("qualifiers", e.qualifiers);
-  w->KVBool("has_qualifiers", e.has_qualifiers);
-  w->KVUInt("version", e.version);
-  w->KVUInt("level", e.level);
-  w->KVUInt("opcode", e.opcode);
-  w->KVUInt("task", e.task);
-  w->KVUInt("keywords", e.keywords);
-  w->KVInt("time", e.time);
-  w->KVUInt("record_id", e.record_id);
-  w->KVUInt("process_id", e.process_id);
-  w->KVUInt("thread_id", e.thread_id);
-  w->KVUInt("offset", e.offset);
-  w->KVUInt("line", e.line);
-  w->KVUInt("chunk", e.chunk);
-  w->Key("data");
-  w->BeginArray();
-  for (const auto& [name, value] : e.data) {
+  auto str = [&](const char* k, const std::string& v) {
+    if (!v.empty()) w->KV(k, v);
+  };
+  auto num = [&](const char* k, uint64_t v) {
+    if (v != 0) w->KVUInt(k, v);
+  };
+  str("provider", e.provider);
+  str("provider_guid", e.provider_guid);
+  str("channel", e.channel);
+  str("computer", e.computer);
+  str("user_sid", e.user_sid);
+  str("message", e.message);
+  str("file", e.file);
+  num("event_id", e.event_id);
+  num("qualifiers", e.qualifiers);
+  if (e.has_qualifiers) w->KVBool("has_qualifiers", true);
+  num("version", e.version);
+  num("level", e.level);
+  num("opcode", e.opcode);
+  num("task", e.task);
+  num("keywords", e.keywords);
+  if (e.time != 0) w->KVInt("time", e.time);
+  num("record_id", e.record_id);
+  num("process_id", e.process_id);
+  num("thread_id", e.thread_id);
+  if (e.offset != UINT64_MAX) w->KVUInt("offset", e.offset);
+  num("line", e.line);
+  if (e.chunk != UINT32_MAX) w->KVUInt("chunk", e.chunk);
+  if (!e.data.empty()) {
+    w->Key("data");
     w->BeginArray();
-    w->String(name);
-    w->String(value);
+    for (const auto& [name, value] : e.data) {
+      w->BeginArray();
+      w->String(name);
+      w->String(value);
+      w->EndArray();
+    }
     w->EndArray();
   }
-  w->EndArray();
   w->EndObject();
 }
 
@@ -96,9 +106,9 @@ OwnedEvent ReadOwnedEvent(simdjson::dom::object o, Reader* r) {
   e.record_id = r->U(o, "record_id");
   e.process_id = static_cast<uint32_t>(r->U(o, "process_id"));
   e.thread_id = static_cast<uint32_t>(r->U(o, "thread_id"));
-  e.offset = r->U(o, "offset");
+  e.offset = r->Get<uint64_t>(o, "offset", UINT64_MAX);
   e.line = r->U(o, "line");
-  e.chunk = static_cast<uint32_t>(r->U(o, "chunk"));
+  e.chunk = static_cast<uint32_t>(r->Get<uint64_t>(o, "chunk", UINT32_MAX));
   simdjson::dom::array data;
   if (!o["data"].get(data)) {
     for (simdjson::dom::element pair : data) {

@@ -69,6 +69,24 @@ TEST(HitJournalTest, BoundDropsOldestNonAnchorHits) {
   EXPECT_EQ(j.dropped(), 3u);
 }
 
+TEST(HitJournalTest, OnlySamplesKeepTheirPayload) {
+  HitJournal j;
+  for (int i = 4; i >= 0; --i) {  // out of order: samples are the earliest
+    OwnedEvent e = Hit("EX01", kT0 + i * kHour);
+    e.message = "fetching mitigations";
+    e.data = {{"", "x"}};
+    j.Add("r", e);
+  }
+  j.Prune(kT0 + kHour, {{"r", RuleHorizon{86400, 0, 1, 2}}});
+  ASSERT_EQ(j.hits().size(), 5u);
+  for (const auto& h : j.hits()) {
+    bool sample = h.event.time < kT0 + 2 * kHour;
+    EXPECT_EQ(h.event.message.empty(), !sample) << h.event.time;
+    EXPECT_EQ(h.event.data.empty(), !sample);
+    EXPECT_EQ(h.event.computer, "EX01");
+  }
+}
+
 TEST(HitJournalTest, RoundTripsThroughState) {
   HitJournal j;
   j.Add("r", Hit("EX01", kT0));

@@ -153,4 +153,40 @@ TEST_F(RulesCliTest, HelpAndUsageErrors) {
   EXPECT_NE(r.err.find("--format must be table or json"), std::string::npos);
 }
 
+// The shipped rules through the whole scan pipeline (JSON decoder, matcher,
+// correlator): one alert per rule on its own host, none for the near misses
+// (testdata/make_exchange_winlogbeat.py writes the input).
+TEST_F(RulesCliTest, ScanRaisesEachShippedRuleOnItsHost) {
+  CommandResult r =
+      Eventsift("scan --rules rules/ tests/unit/detect/testdata/exchange_winlogbeat.ndjson");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string alerts = Write("alerts.ndjson", r.out);
+  std::string pairs = (dir_ / "pairs").string();
+  std::string extract =
+      "python3 -c \"import json; print('\\n'.join(sorted(d['rule']['id'] + ' ' + "
+      "d['host'] + ' ' + str(d['count']) for d in map(json.loads, open('" +
+      alerts + "')))))\" > " + pairs;
+  ASSERT_EQ(std::system(extract.c_str()), 0) << r.out;
+  EXPECT_EQ(Slurp(pairs),
+            "eems_mitigation_error eems.contoso.com 1\n"
+            "exchange_cve_2021_42321_get_app_exception getappexc.contoso.com 1\n"
+            "exchange_cve_2021_42321_get_app_failed getapp.contoso.com 1\n"
+            "proxylogon_cve_2021_26857_unified_messaging um.contoso.com 1\n"
+            "proxylogon_oab_virtual_directory oab.contoso.com 1\n"
+            "proxyshell_certificate_generation cert.contoso.com 1\n"
+            "proxyshell_mailbox_export export.contoso.com 1\n"
+            "proxyshell_mailbox_import_export_role role.contoso.com 1\n"
+            "proxyshell_remove_mailbox_export remove.contoso.com 1\n");
+}
+
+// A real MSExchange CmdletLogs record (Set-Mailbox -Identity ..., from
+// omerbenamram/evtx's samples; tests/data/SOURCES.md) is a near miss for the
+// ProxyShell rules: it hits their -Identity pattern but no rule.
+TEST_F(RulesCliTest, ScanRealCmdletRecordRaisesNothing) {
+  CommandResult r = Eventsift("scan --rules rules/ tests/data/evtx/MSExchange_Management_wec.evtx");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(" 0 alerts"), std::string::npos) << r.err;
+}
+
 }  // namespace

@@ -39,7 +39,7 @@ struct ExchangeBuildInfo {
   // Whether the build predates the March 2023 SU; empty when that cannot be
   // told (kUnknown, kIndeterminate, Exchange 2013 and older).
   std::optional<bool> older_than_march_2023;
-  std::string source;   // where the build came from: "event 4999 @file:line", "inventory"
+  std::string source;  // where the build came from: "event 4999 @file:line", "inventory"
 };
 
 struct AlertRule {
@@ -61,7 +61,7 @@ struct Alert {
   FileTime last_seen = 0;
   FileTime window_start = 0;
   FileTime window_end = 0;
-  uint64_t count = 0;       // matching events in this window
+  uint64_t count = 0;  // matching events in this window
   // Matching events of later windows folded into this alert by suppression
   // (CorrelationSpec::suppress_seconds); not in count, first/last_seen or samples.
   uint64_t suppressed = 0;

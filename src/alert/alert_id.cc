@@ -8,8 +8,7 @@
 
 namespace eventsift {
 
-std::string ComputeAlertId(std::string_view rule_id, std::string_view host,
-                           FileTime window_start) {
+std::string ComputeAlertId(std::string_view rule_id, std::string_view host, FileTime window_start) {
   // A control character as separator: rule ids and host names do not carry
   // one, so ("a", "b_c") and ("a_b", "c") hash different inputs.
   const std::string input =

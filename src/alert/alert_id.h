@@ -14,7 +14,6 @@ namespace eventsift {
 // Lowercase hex (32 digits) of XXH3-128, canonical (big-endian) byte order,
 // over "<schema major>\x1f<rule id>\x1f<host key>\x1f<window start>", the
 // window start as decimal FILETIME ticks (0 for the untimed window).
-std::string ComputeAlertId(std::string_view rule_id, std::string_view host,
-                           FileTime window_start);
+std::string ComputeAlertId(std::string_view rule_id, std::string_view host, FileTime window_start);
 
 }  // namespace eventsift

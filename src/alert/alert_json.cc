@@ -19,8 +19,8 @@ namespace ondemand = simdjson::ondemand;
 
 namespace {
 
-constexpr std::string_view kStatusNames[] = {"unknown", "outdated",       "borderline",
-                                             "current", "no_eems", "indeterminate"};
+constexpr std::string_view kStatusNames[] = {"unknown", "outdated", "borderline",
+                                             "current", "no_eems",  "indeterminate"};
 
 void TimeOrNull(JsonWriter* w, std::string_view key, FileTime t) {
   w->Key(key);
@@ -84,7 +84,7 @@ Status ForEachElement(ondemand::value& v, std::string_view what, Fn&& fn) {
   if (auto ec = v.get_array().get(array)) return JsonError(what, ec);
   for (auto element : array) {
     ondemand::value item;
-    if (auto ec = std::move(element).get(item)) return JsonError(what, ec);
+    if (auto ec = element.get(item)) return JsonError(what, ec);
     ES_RETURN_IF_ERROR(fn(item));
   }
   return Status::OK();
@@ -123,9 +123,8 @@ Status ReadTime(ondemand::value& v, std::string_view what, FileTime* out) {
 }
 
 Status ReadStringArray(ondemand::value& v, std::string_view what, std::vector<std::string>* out) {
-  return ForEachElement(v, what, [&](ondemand::value& item) {
-    return ReadString(item, what, &out->emplace_back());
-  });
+  return ForEachElement(
+      v, what, [&](ondemand::value& item) { return ReadString(item, what, &out->emplace_back()); });
 }
 
 Status ReadRule(ondemand::value& v, AlertRule* rule) {
@@ -154,7 +153,8 @@ Status ReadExchange(ondemand::value& v, std::optional<ExchangeBuildInfo>* out) {
       std::string name;
       ES_RETURN_IF_ERROR(ReadString(f, "exchange.status", &name));
       auto status = ParseBuildStatusJsonName(name);
-      if (!status) return Status::Corruption("alert JSON: exchange.status: unknown \"" + name + "\"");
+      if (!status)
+        return Status::Corruption("alert JSON: exchange.status: unknown \"" + name + "\"");
       info.status = *status;
       return Status::OK();
     }
@@ -234,40 +234,41 @@ Status ReadSample(ondemand::value& v, OwnedEvent* e) {
 
 Status ReadAlert(ondemand::value& v, Alert* alert) {
   bool saw_schema = false;
-  ES_RETURN_IF_ERROR(ForEachField(v, "alert", [&](std::string_view key, ondemand::value& f) -> Status {
-    if (key == "schema") {
-      std::string schema;
-      ES_RETURN_IF_ERROR(ReadString(f, "schema", &schema));
-      if (schema != kAlertSchemaVersion) {
-        return Status::Unsupported(fmt::format("alert JSON: schema \"{}\", this build reads \"{}\"",
-                                               schema, kAlertSchemaVersion));
-      }
-      saw_schema = true;
-      return Status::OK();
-    }
-    if (key == "alert_id") return ReadString(f, "alert_id", &alert->alert_id);
-    if (key == "producer") {
-      return ForEachField(f, "producer", [&](std::string_view pkey, ondemand::value& pf) {
-        return pkey == "version" ? ReadString(pf, "producer.version", &alert->producer_version)
-                                 : Status::OK();
-      });
-    }
-    if (key == "rule") return ReadRule(f, &alert->rule);
-    if (key == "host") return ReadString(f, "host", &alert->host);
-    if (key == "host_names") return ReadStringArray(f, "host_names", &alert->host_names);
-    if (key == "exchange") return ReadExchange(f, &alert->exchange);
-    if (key == "window") return ReadWindow(f, alert);
-    if (key == "first_seen") return ReadTime(f, "first_seen", &alert->first_seen);
-    if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
-    if (key == "count") return ReadUInt(f, "count", &alert->count);
-    if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
-    if (key == "samples") {
-      return ForEachElement(f, "samples", [&](ondemand::value& item) {
-        return ReadSample(item, &alert->samples.emplace_back());
-      });
-    }
-    return Status::OK();
-  }));
+  ES_RETURN_IF_ERROR(
+      ForEachField(v, "alert", [&](std::string_view key, ondemand::value& f) -> Status {
+        if (key == "schema") {
+          std::string schema;
+          ES_RETURN_IF_ERROR(ReadString(f, "schema", &schema));
+          if (schema != kAlertSchemaVersion) {
+            return Status::Unsupported(fmt::format(
+                "alert JSON: schema \"{}\", this build reads \"{}\"", schema, kAlertSchemaVersion));
+          }
+          saw_schema = true;
+          return Status::OK();
+        }
+        if (key == "alert_id") return ReadString(f, "alert_id", &alert->alert_id);
+        if (key == "producer") {
+          return ForEachField(f, "producer", [&](std::string_view pkey, ondemand::value& pf) {
+            return pkey == "version" ? ReadString(pf, "producer.version", &alert->producer_version)
+                                     : Status::OK();
+          });
+        }
+        if (key == "rule") return ReadRule(f, &alert->rule);
+        if (key == "host") return ReadString(f, "host", &alert->host);
+        if (key == "host_names") return ReadStringArray(f, "host_names", &alert->host_names);
+        if (key == "exchange") return ReadExchange(f, &alert->exchange);
+        if (key == "window") return ReadWindow(f, alert);
+        if (key == "first_seen") return ReadTime(f, "first_seen", &alert->first_seen);
+        if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
+        if (key == "count") return ReadUInt(f, "count", &alert->count);
+        if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
+        if (key == "samples") {
+          return ForEachElement(f, "samples", [&](ondemand::value& item) {
+            return ReadSample(item, &alert->samples.emplace_back());
+          });
+        }
+        return Status::OK();
+      }));
   if (!saw_schema) return Status::Corruption("alert JSON: no \"schema\" field");
   return Status::OK();
 }

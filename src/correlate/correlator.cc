@@ -29,7 +29,8 @@ FileTime SaturatingAdd(FileTime a, int64_t b) { return a > kMaxTime - b ? kMaxTi
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -91,8 +92,7 @@ void Correlator::AddBuildLocked(const std::string& name, const ExchangeVersion& 
   auto [it, inserted] = builds_.try_emplace(name, BuildSeen{v, source});
   if (inserted) return;
   const BuildSeen& old = it->second;
-  if (NewerExchangeVersion(v, old.version) ||
-      (v == old.version && source < old.source)) {
+  if (NewerExchangeVersion(v, old.version) || (v == old.version && source < old.source)) {
     it->second = BuildSeen{v, std::move(source)};
   }
 }
@@ -181,7 +181,8 @@ std::vector<Alert> Correlator::CloseWindows(FileTime limit, bool final) {
   // Rule indexes are visited in order, so equal (host, rule id, start)
   // triples (two rules sharing an id) keep a fixed order too.
   std::stable_sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) {
-    return std::tie(a.host, a.rule.id, a.window_start) < std::tie(b.host, b.rule.id, b.window_start);
+    return std::tie(a.host, a.rule.id, a.window_start) <
+           std::tie(b.host, b.rule.id, b.window_start);
   });
   return out;
 }
@@ -217,8 +218,8 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
       end = SaturatingAdd(start, width);
     }
     if (!final && (width == 0 || end > limit)) break;
-    auto window_end = std::partition_point(it, hits.end(),
-                                           [&](const Hit& h) { return h.event.time < end; });
+    auto window_end =
+        std::partition_point(it, hits.end(), [&](const Hit& h) { return h.event.time < end; });
     state.anchored = true;
     state.t0 = t0;
     state.closed_until = end;
@@ -244,8 +245,8 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
 
 void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
                             std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
-                            FileTime window_start, FileTime window_end, bool untimed,
-                            size_t* last, std::vector<Alert>* out) {
+                            FileTime window_start, FileTime window_end, bool untimed, size_t* last,
+                            std::vector<Alert>* out) {
   const CorrelatedRule& rule = rules_[rule_index];
   const auto count = static_cast<uint64_t>(end - begin);
   if (count < std::max<uint64_t>(rule.spec.threshold, 1)) {

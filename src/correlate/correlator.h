@@ -56,7 +56,7 @@ struct CorrelatorStats {
   Counter hits_below_threshold;  // dropped: their window stayed under the threshold
   Counter hits_suppressed;       // folded into an earlier alert of the same rule and host
   Counter alerts_emitted;
-  Counter samples_dropped;       // hits of emitted alerts beyond max_samples (counted, not kept)
+  Counter samples_dropped;  // hits of emitted alerts beyond max_samples (counted, not kept)
 };
 
 class Correlator {
@@ -98,11 +98,11 @@ class Correlator {
   };
   // Per rule and host key, what must survive between Drain() calls.
   struct SeriesState {
-    bool anchored = false;        // t0 fixed: a window has closed
-    FileTime t0 = 0;              // start of the first window
-    FileTime closed_until = 0;    // end of the last closed window
+    bool anchored = false;      // t0 fixed: a window has closed
+    FileTime t0 = 0;            // start of the first window
+    FileTime closed_until = 0;  // end of the last closed window
     bool has_alert = false;
-    FileTime alert_end = 0;       // window end of the last alert (suppression)
+    FileTime alert_end = 0;  // window end of the last alert (suppression)
   };
   struct BuildSeen {
     ExchangeVersion version;
@@ -127,7 +127,7 @@ class Correlator {
   HostResolver hosts_;                                              // guarded by mu_
   std::vector<std::vector<Hit>> pending_;                           // per rule; mu_
   std::map<std::pair<uint32_t, std::string>, SeriesState> series_;  // mu_
-  std::map<std::string, BuildSeen> builds_;  // by normalized name; mu_
+  std::map<std::string, BuildSeen> builds_;                         // by normalized name; mu_
   CorrelatorStats stats_;
 };
 

@@ -31,43 +31,41 @@ struct CuInfo {
 
 // domain.md section 2, the table of CUs and their SU revisions; the first
 // entry of each row is the CU's own release.
-constexpr SuRevision kE16Cu22[] = {{7, ""},       {12, "Oct21 SU"}, {17, "Nov21 SU"},
+constexpr SuRevision kE16Cu22[] = {{7, ""},          {12, "Oct21 SU"}, {17, "Nov21 SU"},
                                    {18, "Jan22 SU"}, {24, "Mar22 SU"}, {28, "May22 SU"},
                                    {31, "Aug22 SU"}, {32, "Oct22 SU"}, {37, "Nov22 SU"}};
-constexpr SuRevision kE16Cu23[] = {
-    {6, ""},           {9, "May22 SU"},     {12, "Aug22 SU"},    {13, "Oct22 SU"},
-    {16, "Nov22 SU"},  {17, "Jan23 SU"},    {21, "Feb23 SU"},    {23, "Mar23 SU"},
-    {27, "Jun23 SU"},  {31, "Aug23 SU"},    {32, "Aug23v2 SU"},  {34, "Oct23 SU"},
-    {35, "Nov23 SU"},  {37, "Mar24 SU"},    {39, "Apr24 HU"},    {43, "Nov24 SU"},
-    {44, "Nov24v2 SU"}, {55, "Apr25 HU"},   {57, "May25 HU"},    {58, "Aug25 SU"},
-    {59, "Sep25 HU"},  {61, "Oct25 SU"},    {63, "Dec25 SU"},    {66, "Feb26 SU"},
-    {69, "Jun26 SU"},  {71, "Jul26 SU"},    {72, "Aug26 SU"}};
-constexpr SuRevision kE19Cu11[] = {{5, ""},        {9, "Oct21 SU"},  {14, "Nov21 SU"},
+constexpr SuRevision kE16Cu23[] = {{6, ""},          {9, "May22 SU"},    {12, "Aug22 SU"},
+                                   {13, "Oct22 SU"}, {16, "Nov22 SU"},   {17, "Jan23 SU"},
+                                   {21, "Feb23 SU"}, {23, "Mar23 SU"},   {27, "Jun23 SU"},
+                                   {31, "Aug23 SU"}, {32, "Aug23v2 SU"}, {34, "Oct23 SU"},
+                                   {35, "Nov23 SU"}, {37, "Mar24 SU"},   {39, "Apr24 HU"},
+                                   {43, "Nov24 SU"}, {44, "Nov24v2 SU"}, {55, "Apr25 HU"},
+                                   {57, "May25 HU"}, {58, "Aug25 SU"},   {59, "Sep25 HU"},
+                                   {61, "Oct25 SU"}, {63, "Dec25 SU"},   {66, "Feb26 SU"},
+                                   {69, "Jun26 SU"}, {71, "Jul26 SU"},   {72, "Aug26 SU"}};
+constexpr SuRevision kE19Cu11[] = {{5, ""},          {9, "Oct21 SU"},  {14, "Nov21 SU"},
                                    {15, "Jan22 SU"}, {22, "Mar22 SU"}, {26, "May22 SU"},
                                    {29, "Aug22 SU"}, {30, "Oct22 SU"}, {36, "Nov22 SU"},
                                    {37, "Jan23 SU"}, {41, "Feb23 SU"}, {42, "Mar23 SU"}};
-constexpr SuRevision kE19Cu12[] = {{7, ""},        {9, "May22 SU"},    {12, "Aug22 SU"},
+constexpr SuRevision kE19Cu12[] = {{7, ""},          {9, "May22 SU"},    {12, "Aug22 SU"},
                                    {15, "Oct22 SU"}, {20, "Nov22 SU"},   {21, "Jan23 SU"},
                                    {25, "Feb23 SU"}, {26, "Mar23 SU"},   {30, "Jun23 SU"},
                                    {36, "Aug23 SU"}, {37, "Aug23v2 SU"}, {39, "Oct23 SU"},
                                    {40, "Nov23 SU"}};
-constexpr SuRevision kE19Cu13[] = {{12, ""},         {16, "Jun23 SU"}, {23, "Aug23 SU"},
-                                   {25, "Aug23v2 SU"}, {27, "Oct23 SU"}, {28, "Nov23 SU"},
-                                   {32, "Mar24 SU"},   {34, "Apr24 HU"}, {38, "Nov24 SU"},
-                                   {39, "Nov24v2 SU"}};
-constexpr SuRevision kE19Cu14[] = {{4, ""},          {9, "Mar24 SU"},  {11, "Apr24 HU"},
-                                   {13, "Nov24 SU"},   {14, "Nov24v2 SU"}, {25, "Apr25 HU"},
-                                   {27, "May25 HU"},   {33, "Aug25 SU"}, {34, "Sep25 HU"},
-                                   {36, "Oct25 SU"},   {37, "Dec25 SU"}, {39, "Feb26 SU"},
-                                   {41, "Jun26 SU"},   {43, "Jul26 SU"}, {44, "Aug26 SU"}};
-constexpr SuRevision kE19Cu15[] = {{10, ""},       {24, "Apr25 HU"}, {26, "May25 HU"},
+constexpr SuRevision kE19Cu13[] = {
+    {12, ""},         {16, "Jun23 SU"}, {23, "Aug23 SU"}, {25, "Aug23v2 SU"}, {27, "Oct23 SU"},
+    {28, "Nov23 SU"}, {32, "Mar24 SU"}, {34, "Apr24 HU"}, {38, "Nov24 SU"},   {39, "Nov24v2 SU"}};
+constexpr SuRevision kE19Cu14[] = {
+    {4, ""},          {9, "Mar24 SU"},  {11, "Apr24 HU"}, {13, "Nov24 SU"}, {14, "Nov24v2 SU"},
+    {25, "Apr25 HU"}, {27, "May25 HU"}, {33, "Aug25 SU"}, {34, "Sep25 HU"}, {36, "Oct25 SU"},
+    {37, "Dec25 SU"}, {39, "Feb26 SU"}, {41, "Jun26 SU"}, {43, "Jul26 SU"}, {44, "Aug26 SU"}};
+constexpr SuRevision kE19Cu15[] = {{10, ""},         {24, "Apr25 HU"}, {26, "May25 HU"},
                                    {36, "Aug25 SU"}, {37, "Sep25 HU"}, {39, "Oct25 SU"},
                                    {42, "Dec25 SU"}, {43, "Feb26 SU"}, {46, "Jun26 SU"},
                                    {48, "Jul26 SU"}, {49, "Aug26 SU"}};
-constexpr SuRevision kSeRtm[] = {{17, ""},       {20, "Aug25 SU"}, {27, "Sep25 HU"},
-                                 {29, "Oct25 SU"}, {35, "Dec25 SU"}, {37, "Feb26 SU"},
-                                 {41, "May26 HU"}, {43, "Jun26 SU"}, {45, "Jul26 SU"},
-                                 {46, "Aug26 SU"}};
+constexpr SuRevision kSeRtm[] = {
+    {17, ""},         {20, "Aug25 SU"}, {27, "Sep25 HU"}, {29, "Oct25 SU"}, {35, "Dec25 SU"},
+    {37, "Feb26 SU"}, {41, "May26 HU"}, {43, "Jun26 SU"}, {45, "Jul26 SU"}, {46, "Aug26 SU"}};
 
 template <size_t N>
 constexpr CuInfo Cu(uint32_t minor, uint32_t build, const char* product,
@@ -101,8 +99,10 @@ std::string ProductName(const ExchangeVersion& v) {
     return name;
   }
   switch (v.major) {
-    case 8: return "Exchange Server 2007";
-    case 14: return "Exchange Server 2010";
+    case 8:
+      return "Exchange Server 2007";
+    case 14:
+      return "Exchange Server 2010";
     case 15:
       if (v.minor == 0) return "Exchange Server 2013";
       if (v.minor == 1) return fmt::format("Exchange Server 2016 (build {})", v.build);
@@ -111,7 +111,8 @@ std::string ProductName(const ExchangeVersion& v) {
                            v.build);
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return fmt::format("unknown Exchange version {}.{}", v.major, v.minor);
 }
@@ -151,9 +152,11 @@ BuildStatus Status(const ExchangeVersion& v) {
 
 std::optional<bool> OlderThanMarch2023(const ExchangeVersion& v, BuildStatus status) {
   switch (status) {
-    case BuildStatus::kOutdated: return true;
+    case BuildStatus::kOutdated:
+      return true;
     case BuildStatus::kBorderline:
-    case BuildStatus::kCurrent: return false;
+    case BuildStatus::kCurrent:
+      return false;
     // Pre-EEMS 2016/2019 builds shipped before September 2021. Exchange 2013
     // and older had their own SUs (2013 got a Mar23 one): domain.md does not
     // cover them, so no claim.
@@ -161,7 +164,8 @@ std::optional<bool> OlderThanMarch2023(const ExchangeVersion& v, BuildStatus sta
       if (v.major == 15 && v.minor >= 1) return true;
       return std::nullopt;
     case BuildStatus::kIndeterminate:
-    case BuildStatus::kUnknown: return std::nullopt;
+    case BuildStatus::kUnknown:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -214,8 +218,8 @@ bool ParseAdminDisplay(std::string_view s, size_t* pos, ExchangeVersion* v) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -308,8 +312,8 @@ std::optional<ExchangeVersion> ExtractExchangeBuild(const Event& e) {
   if (e.event_id == 1036 && e.provider == "MsiInstaller") {
     // Data: product name, product version, language, update name, ...
     // MsiInstaller logs every product, so the name must say Exchange.
-    const bool is_exchange = (!e.data.empty() && ContainsExchange(e.data[0].value)) ||
-                             ContainsExchange(e.message);
+    const bool is_exchange =
+        (!e.data.empty() && ContainsExchange(e.data[0].value)) || ContainsExchange(e.message);
     if (is_exchange && e.data.size() >= 2) {
       if (auto v = ParseExchangeVersion(e.data[1].value); v && v->major == 15) return v;
     }

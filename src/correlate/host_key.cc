@@ -4,7 +4,9 @@ namespace eventsift::correlate {
 
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 // An IPv4 literal has dots but no host label worth merging on ("10" is not a
 // short name of "10.0.0.1").

@@ -24,8 +24,12 @@ TEST(AlertIdTest, FollowsTheDocumentedRecipe) {
   // 2025-01-24T00:00:00Z = 1737676800 s after 1970 = 133821504000000000 ticks.
   const FileTime start = 133821504000000000LL;
   EXPECT_EQ(ComputeAlertId("eems-mitigation-error", "ex01.contoso.com", start),
-            Recipe("1\x1f" "eems-mitigation-error\x1f" "ex01.contoso.com\x1f" "133821504000000000"));
-  EXPECT_EQ(ComputeAlertId("r", "", 0), Recipe("1\x1fr\x1f\x1f" "0"));
+            Recipe("1\x1f"
+                   "eems-mitigation-error\x1f"
+                   "ex01.contoso.com\x1f"
+                   "133821504000000000"));
+  EXPECT_EQ(ComputeAlertId("r", "", 0), Recipe("1\x1fr\x1f\x1f"
+                                               "0"));
 }
 
 TEST(AlertIdTest, IsLowercaseHexOf128Bits) {

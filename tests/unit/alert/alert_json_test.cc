@@ -16,12 +16,15 @@ TEST(RenderAlertJsonTest, FixedKeyOrderOnOneLine) {
   const std::string prefix = std::string(R"({"schema":"eventsift.alert/v1",)") +
                              R"("alert_id":"0123456789abcdef0123456789abcdef",)" +
                              R"("producer":{"name":"eventsift","version":")" +
-                             std::string(ProducerVersion()) + R"("},"rule":{"id":"eems-mitigation-error",)";
+                             std::string(ProducerVersion()) +
+                             R"("},"rule":{"id":"eems-mitigation-error",)";
   EXPECT_EQ(json.substr(0, prefix.size()), prefix);
-  EXPECT_NE(json.find(R"("host":"ex01.contoso.com","host_names":["EX01","EX01.contoso.com"],)"
-                      R"("exchange":{"version":"15.1.2507.21","product":"Exchange Server 2016 CU23 Feb23 SU",)"
-                      R"("status":"outdated","older_than_march_2023":true,)"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("host":"ex01.contoso.com","host_names":["EX01","EX01.contoso.com"],)"
+          R"("exchange":{"version":"15.1.2507.21","product":"Exchange Server 2016 CU23 Feb23 SU",)"
+          R"("status":"outdated","older_than_march_2023":true,)"),
+      std::string::npos)
       << json;
   EXPECT_NE(json.find(R"("window":{"start":"2025-01-24T10:00:00.0000000Z",)"
                       R"("end":"2025-01-25T10:00:00.0000000Z"},)"
@@ -124,7 +127,7 @@ TEST(ParseAlertJsonTest, RejectsMalformedInput) {
   EXPECT_FALSE(ParseAlertJson("").has_value());
   EXPECT_FALSE(ParseAlertJson("not json").has_value());
   EXPECT_FALSE(ParseAlertJson(R"({"alert_id":"x"})").has_value());  // no schema
-  EXPECT_FALSE(ParseAlertJson(good + " {}").has_value());            // trailing object
+  EXPECT_FALSE(ParseAlertJson(good + " {}").has_value());           // trailing object
   EXPECT_FALSE(ParseAlertJson(good.substr(0, good.size() - 5)).has_value());
   std::string bad_count = good;
   bad_count.replace(bad_count.find(R"("count":1)"), 9, R"("count":"1")");

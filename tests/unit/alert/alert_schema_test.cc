@@ -1,7 +1,6 @@
 // Renders alerts and validates them for real with tools/validate_alerts.py
 // against schemas/alert.schema.json (python3-jsonschema, formats checked).
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,27 +12,13 @@
 
 #include "src/alert/alert_json.h"
 #include "tests/unit/alert/alert_test_util.h"
+#include "tests/unit/alert/validate_alerts_util.h"
 
 namespace eventsift {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs `command` through the shell, capturing stdout and stderr.
-RunResult RunCommand(const std::string& command) {
-  RunResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::RunCommand;
+using RunResult = testing::CommandResult;
 
 class AlertSchemaTest : public ::testing::Test {
  protected:
@@ -41,7 +26,7 @@ class AlertSchemaTest : public ::testing::Test {
     path_ = (std::filesystem::temp_directory_path() /
              ("eventsift_alerts_" + std::to_string(::getpid()) + ".ndjson"))
                 .string();
-    tool_ = std::string("python3 ") + ES_SOURCE_DIR + "/tools/validate_alerts.py";
+    tool_ = testing::ValidateAlertsCommand();
   }
   void TearDown() override { std::remove(path_.c_str()); }
   void WriteLines(const std::vector<std::string>& lines) {
@@ -56,9 +41,9 @@ std::vector<std::string> RenderedAlerts() {
   Alert indeterminate = testing::SparseAlert();
   indeterminate.host = "ex02";
   indeterminate.host_names = {"EX02"};
-  indeterminate.exchange = ExchangeBuildInfo{"15.1.2507.6", "Exchange Server 2016 CU23",
-                                             BuildStatus::kIndeterminate, std::nullopt,
-                                             "inventory servers.csv:2"};
+  indeterminate.exchange =
+      ExchangeBuildInfo{"15.1.2507.6", "Exchange Server 2016 CU23", BuildStatus::kIndeterminate,
+                        std::nullopt, "inventory servers.csv:2"};
   indeterminate.window_start = *ParseEventTime("2026-07-14T00:00:00Z");
   indeterminate.window_end = *ParseEventTime("2026-07-15T00:00:00Z");
   indeterminate.first_seen = indeterminate.last_seen = *ParseEventTime("2026-07-14T08:00:00Z");
@@ -99,7 +84,8 @@ TEST_F(AlertSchemaTest, ReportsBadLinesByNumber) {
 
 TEST_F(AlertSchemaTest, ChecksTimeFormatAndUnknownKeys) {
   std::string bad_time = RenderAlertJson(testing::FullAlert());
-  bad_time.replace(bad_time.find("2025-01-24T10:00:00.0000000Z"), 28, "2025-13-24T10:00:00.0000000Z");
+  bad_time.replace(bad_time.find("2025-01-24T10:00:00.0000000Z"), 28,
+                   "2025-13-24T10:00:00.0000000Z");
   std::string extra = RenderAlertJson(testing::SparseAlert());
   extra.insert(1, R"("undocumented":1,)");
   WriteLines({bad_time, extra});

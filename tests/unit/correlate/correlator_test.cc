@@ -1,16 +1,20 @@
 #include "src/correlate/correlator.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "src/alert/alert_id.h"
 #include "src/alert/alert_json.h"
+#include "tests/unit/alert/validate_alerts_util.h"
 
 namespace eventsift::correlate {
 namespace {
@@ -63,7 +67,7 @@ TEST(CorrelatorTest, TumblingWindowsStartAtFirstHit) {
   EXPECT_EQ(alerts[0].first_seen, kBase + 5 * kMinute);
   EXPECT_EQ(alerts[0].last_seen, kBase + 64 * kMinute);
   EXPECT_EQ(alerts[1].window_start, t0 + kHour);
-  EXPECT_EQ(alerts[1].count, 1u);  // 66 min
+  EXPECT_EQ(alerts[1].count, 1u);                     // 66 min
   EXPECT_EQ(alerts[2].window_start, t0 + 3 * kHour);  // 185 min; [2h,3h) is empty
   EXPECT_EQ(alerts[2].count, 1u);
   for (const Alert& a : alerts) {
@@ -321,8 +325,31 @@ TEST(CorrelatorTest, AlertsSortedByHostRuleAndWindow) {
   for (auto& [rule, event] : MixedHits()) c.AddHit(rule, std::move(event));
   std::vector<Alert> alerts = c.Finish();
   EXPECT_TRUE(std::is_sorted(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
-    return std::tie(a.host, a.rule.id, a.window_start) < std::tie(b.host, b.rule.id, b.window_start);
+    return std::tie(a.host, a.rule.id, a.window_start) <
+           std::tie(b.host, b.rule.id, b.window_start);
   }));
+}
+
+TEST(CorrelatorTest, EmittedAlertsValidateAgainstTheSchema) {
+  Correlator c(TwoRules());
+  c.AddBuild("EX01", ExchangeVersion{15, 1, 2507, 21}, "event MSExchange Common 4999 at a.evtx");
+  c.AddBuild("ex02.contoso.com", ExchangeVersion{15, 2, 1118, 7, false}, "inventory s.csv:2");
+  for (auto& [rule, event] : MixedHits()) c.AddHit(rule, std::move(event));
+  std::vector<Alert> alerts = c.Finish();
+  ASSERT_GT(alerts.size(), 3u);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("eventsift_correlated_" + std::to_string(::getpid()) + ".ndjson"))
+                               .string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << RenderAll(alerts);
+  }
+  const auto result = testing::RunCommand(testing::ValidateAlertsCommand() + " " + path);
+  std::remove(path.c_str());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find(std::to_string(alerts.size()) + " alert(s) checked, 0 invalid"),
+            std::string::npos)
+      << result.output;
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ TEST_P(ClassifyExchangeBuildTest, MatchesDomainTable) {
   const ClassifyCase& c = GetParam();
   ExchangeBuildInfo info = ClassifyExchangeBuild(c.version);
   EXPECT_EQ(info.status, c.status) << FormatExchangeVersion(c.version);
-  EXPECT_EQ(info.older_than_march_2023, c.older_than_march_2023) << FormatExchangeVersion(c.version);
+  EXPECT_EQ(info.older_than_march_2023, c.older_than_march_2023)
+      << FormatExchangeVersion(c.version);
   EXPECT_EQ(info.product, c.product);
   EXPECT_EQ(info.version, FormatExchangeVersion(c.version));
   EXPECT_TRUE(info.source.empty());
@@ -96,8 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
                      "Exchange Server 2019 (build 922)"},
         // Exchange 2013 (the Watson example) has no EEMS; domain.md says
         // nothing about its SUs, so no claim about March 2023.
-        ClassifyCase{V(15, 0, 1104, 5), BuildStatus::kNoEems, std::nullopt,
-                     "Exchange Server 2013"},
+        ClassifyCase{V(15, 0, 1104, 5), BuildStatus::kNoEems, std::nullopt, "Exchange Server 2013"},
         // Get-ExchangeServer names the CU only: .6 is CU23's own revision.
         ClassifyCase{V(15, 1, 2507, 6, false), BuildStatus::kIndeterminate, std::nullopt,
                      "Exchange Server 2016 CU23"},
@@ -168,7 +168,9 @@ TEST_F(ExtractExchangeBuildTest, OtherProviderOrIdIgnoresWatsonText) {
 
 TEST_F(ExtractExchangeBuildTest, MsiInstaller1036ForExchangeOnly) {
   Event e = MakeEvent("MsiInstaller", 1036);
-  e.data = {{"", "Microsoft Exchange Server"}, {"", "15.2.1118.7"}, {"", "1033"},
+  e.data = {{"", "Microsoft Exchange Server"},
+            {"", "15.2.1118.7"},
+            {"", "1033"},
             {"", "Security Update for Exchange Server 2019 CU12 (KB5024296)"}};
   EXPECT_EQ(ExtractExchangeBuild(e), V(15, 2, 1118, 7));
   Event office = MakeEvent("MsiInstaller", 1036);
@@ -189,8 +191,9 @@ TEST_F(ExtractExchangeBuildTest, AdminDisplayVersionAnywhere) {
 
 TEST_F(ExtractExchangeBuildTest, NothingToFind) {
   Event e = MakeEvent("MSExchange Mitigation Service", 1008);
-  e.message = "An unexpected exception occurred. Diagnostic information: Exception encountered "
-              "while fetching mitigations.";
+  e.message =
+      "An unexpected exception occurred. Diagnostic information: Exception encountered "
+      "while fetching mitigations.";
   e.data.push_back({"", "(Build something else)"});
   EXPECT_FALSE(ExtractExchangeBuild(e));
   Event none;

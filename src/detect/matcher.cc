@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <iterator>
 #include <string>
 
 #include "src/detect/compiled_rules.h"
@@ -14,6 +15,7 @@ namespace eventsift::detect {
 // matchers of different sizes and steady state allocates nothing.
 struct Matcher::Scratch {
   std::vector<uint32_t> candidates;
+  std::vector<uint32_t> merged;  // spare buffer for merging candidate lists
   std::vector<uint32_t> needed_slots;
   std::vector<uint8_t> slot_needed;     // by slot index
   std::vector<uint8_t> rule_candidate;  // by rule index
@@ -95,7 +97,8 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
   }
   const auto& entries = compiled_.entries();
   // The three lists are ascending and disjoint (each rule is filed once), so
-  // merging them in place gives the ascending union in linear time.
+  // merging them gives the ascending union in linear time. std::merge into
+  // a spare scratch vector, not std::inplace_merge, which allocates.
   for (const auto* list :
        {&compiled_.ByEventId(event.event_id), &compiled_.ByProvider(scratch->lowered_provider),
         &compiled_.unindexed()}) {
@@ -106,7 +109,10 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
       }
     }
     if (middle != 0 && middle != static_cast<std::ptrdiff_t>(out->size())) {
-      std::inplace_merge(out->begin(), out->begin() + middle, out->end());
+      scratch->merged.clear();
+      std::merge(out->begin(), out->begin() + middle, out->begin() + middle, out->end(),
+                 std::back_inserter(scratch->merged));
+      out->swap(scratch->merged);
     }
   }
 }

@@ -39,9 +39,13 @@ TEST(MatcherAllocTest, SteadyStateMatchDoesNotAllocate) {
   near_miss.data = {{"", "System.IO.IOException"}};
   // Passes the ProxyShell rules' filters, hits none of their patterns.
   OwnedEvent cmdlet = testing::CmdletEvent(1, "Get-Mailbox", "-ResultSize \"10\"", true);
+  // Event 6 is a candidate both by id (the CVE-2021-42321 rule) and by
+  // provider (the ProxyShell rules): two candidate lists to merge.
+  OwnedEvent failed = testing::CmdletEvent(6, "Get-Mailbox", "-ResultSize \"10\"", true);
   OwnedEvent unrelated = testing::MakeEvent("Service Control Manager", "System", 7036, 4, "x");
   OwnedEvent hit = testing::EemsError();
-  std::vector<Event> events = {near_miss.View(), cmdlet.View(), unrelated.View(), hit.View()};
+  std::vector<Event> events = {near_miss.View(), cmdlet.View(), failed.View(), unrelated.View(),
+                               hit.View()};
   std::vector<uint32_t> out;
   out.reserve(64);
 
@@ -67,7 +71,7 @@ TEST(MatcherAllocTest, SteadyStateMatchDoesNotAllocate) {
   g_counting = false;
   EXPECT_EQ(g_allocations.load(), 0u);
   EXPECT_EQ(out, std::vector<uint32_t>{0});
-  EXPECT_EQ(m.stats().received.Get(), 12u + 4000u);
+  EXPECT_EQ(m.stats().received.Get(), 15u + 5000u);
   EXPECT_EQ(m.stats().matched.Get(), 3u + 1000u);
 }
 

@@ -159,7 +159,7 @@ class Compiler {
   // records, nested values), so both layouts are tried: the one whose name
   // offset is inline, else the one whose name offset holds a valid name.
   Status OpenStart(uint8_t token, uint32_t token_pos) {
-    if (open_.size() >= static_cast<size_t>(kMaxNesting) * 4) {
+    if (open_.size() >= kMaxElementDepth) {
       return Status::ResourceExhausted("elements nested too deeply").AtOffset(token_pos);
     }
     auto chunk = ctx_.chunk();

@@ -23,7 +23,8 @@
 namespace eventsift::evtx {
 
 // Bounds that keep hostile input from using unbounded stack, time or memory.
-inline constexpr int kMaxNesting = 24;            // template/BinXml/element nesting
+inline constexpr int kMaxNesting = 24;            // template/BinXml nesting
+inline constexpr size_t kMaxElementDepth = 64;    // elements open in one fragment
 inline constexpr size_t kMaxOpsPerRecord = 1 << 20;  // walked ops per record
 inline constexpr size_t kMaxValues = 4096;        // substitutions per instance
 

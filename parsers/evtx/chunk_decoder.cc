@@ -35,6 +35,16 @@ RecordCheck ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, Reco
 
 namespace {
 
+// A status with `like`'s code and a new message (reports keep the code:
+// truncation and exhausted bounds stay distinguishable from corruption).
+Status Recode(const Status& like, std::string msg) {
+  switch (like.code()) {
+    case StatusCode::kTruncated: return Status::Truncated(std::move(msg));
+    case StatusCode::kResourceExhausted: return Status::ResourceExhausted(std::move(msg));
+    default: return Status::Corruption(std::move(msg));
+  }
+}
+
 // BinXml of a record starts with a fragment header (0F 01 01 00) in every
 // writer we know; a candidate found by scanning must too.
 bool LooksLikeRecordBody(std::span<const uint8_t> chunk, size_t offset) {
@@ -71,13 +81,14 @@ class ChunkRun {
     } else {
       const ChunkHeader& h = header.value();
       trusted_header = true;
-      if (!h.header_checksum_ok()) {
+      const bool check_crc = (h.flags & kChunkFlagNoCrc) == 0;
+      if (check_crc && !h.header_checksum_ok()) {
         if (!Checksum(fmt::format("chunk header CRC32 mismatch (stored {:08x}, computed {:08x})",
                                   h.header_checksum, h.computed_header_checksum))) {
           return;
         }
       }
-      if ((h.flags & kChunkFlagNoCrc) == 0 && !h.data_checksum_ok()) {
+      if (check_crc && !h.data_checksum_ok()) {
         if (!Checksum(fmt::format("chunk records CRC32 mismatch (stored {:08x}, computed {:08x})",
                                   h.data_checksum, h.computed_data_checksum))) {
           return;
@@ -111,13 +122,8 @@ class ChunkRun {
   }
 
   void Report(const Status& s, size_t chunk_offset, uint64_t dropped) {
-    Status located = Status(s);
-    std::string msg = fmt::format("chunk {} offset 0x{:x}: {}", index_, chunk_offset, s.message());
-    switch (s.code()) {
-      case StatusCode::kTruncated: located = Status::Truncated(std::move(msg)); break;
-      case StatusCode::kResourceExhausted: located = Status::ResourceExhausted(std::move(msg)); break;
-      default: located = Status::Corruption(std::move(msg)); break;
-    }
+    Status located =
+        Recode(s, fmt::format("chunk {} offset 0x{:x}: {}", index_, chunk_offset, s.message()));
     located.At(std::string(file_name_), file_offset_ + chunk_offset);
     out_->reports.push_back(ChunkOutput::Report{std::move(located), dropped});
     out_->bytes_dropped += dropped;
@@ -202,8 +208,8 @@ class ChunkRun {
     if (!s.ok()) {
       const Where* w = s.where();
       const size_t at = w != nullptr && w->offset != Where::kNone ? w->offset : pos;
-      Report(Status::Corruption(fmt::format("record {} at chunk offset 0x{:x}: {}", h.record_id,
-                                            pos, s.message())),
+      Report(Recode(s, fmt::format("record {} at chunk offset 0x{:x}: {}", h.record_id, pos,
+                                   s.message())),
              at, h.size);
       out_->text.resize(text_begin);
       return;

@@ -131,7 +131,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   auto header = ParseFileHeader(bytes);
   if (!header) return Status(header.error()).At(name, 0);
   const FileHeader& h = header.value();
-  if (!h.checksum_ok()) {
+  if ((h.flags & kFlagNoCrc) == 0 && !h.checksum_ok()) {
     Status s = Status::Corruption(fmt::format("file header CRC32 mismatch (stored {:08x}, computed {:08x})",
                                               h.checksum, h.computed_checksum))
                    .At(name, 124);

@@ -16,6 +16,10 @@ inline constexpr size_t kChunkSize = 65536;
 inline constexpr size_t kChunkHeaderSize = 512;
 inline constexpr uint32_t kFlagDirty = 0x1;
 inline constexpr uint32_t kFlagFull = 0x2;
+// Set by writers that do not maintain checksums (Application_no_crc32.evtx
+// has it on the file and on its chunk, with zero checksums): CRCs are then
+// not checked.
+inline constexpr uint32_t kFlagNoCrc = 0x4;
 inline constexpr uint32_t kChunkFlagNoCrc = 0x4;
 
 struct FileHeader {

@@ -16,7 +16,8 @@
 #   ES_KAFKA_HEAP     JVM heap (default -Xmx512m -Xms256m)
 #   ES_KAFKA_AUTO_CREATE  auto.create.topics.enable (default false: topics are
 #                     created explicitly, so a wrong topic name is an error)
-#   ES_KAFKA_TOPICS   topics created by start (default "eventsift.alerts")
+#   ES_KAFKA_TOPICS   topics created by start (default "eventsift.alerts"),
+#                     with ES_KAFKA_PARTITIONS partitions (default 3)
 #
 # Besides PLAINTEXT the broker has a SASL_PLAINTEXT (PLAIN) listener whose
 # address `status --sasl` prints; its one user is eventsift / eventsift-secret.
@@ -37,7 +38,7 @@ libs="$cache/$version/libs"
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Resolves kafka_2.13 and its runtime dependencies plus a log4j2 backend into
@@ -180,7 +181,7 @@ start() {
   fi
   local t
   for t in ${ES_KAFKA_TOPICS-eventsift.alerts}; do
-    topic_name="$t" partitions=3 topic >/dev/null
+    topic_name="$t" partitions="${ES_KAFKA_PARTITIONS:-3}" topic >/dev/null
   done
   echo "127.0.0.1:$port"
 }

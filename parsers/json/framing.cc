@@ -52,34 +52,6 @@ const char* FindValueEnd(const char* p, const char* end) {
   return nullptr;
 }
 
-void SplitLines(std::string_view text, size_t start, size_t max_bytes, DocumentSink& sink) {
-  const char* base = text.data();
-  const char* p = base + start;
-  const char* end = base + text.size();
-  uint64_t line = 1;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* le = nl != nullptr ? nl : end;
-    const char* b = p;
-    while (b < le && IsSpace(*b)) ++b;
-    const char* e = le;
-    while (e > b && IsSpace(e[-1])) --e;
-    if (b < e) {
-      auto size = static_cast<size_t>(e - b);
-      if (size > max_bytes) {
-        sink.OnFramingError(Status::ResourceExhausted(fmt::format(
-                                "line is {} bytes, longer than the {} byte limit; skipped", size,
-                                max_bytes)),
-                            static_cast<uint64_t>(b - base), line, size);
-      } else {
-        sink.OnDocument({b, size}, static_cast<uint64_t>(b - base), line);
-      }
-    }
-    ++line;
-    p = le + 1;
-  }
-}
-
 void SplitStructured(std::string_view text, size_t start, size_t max_bytes, DocumentSink& sink) {
   const char* base = text.data();
   const char* p = base + start;
@@ -149,6 +121,37 @@ void SplitStructured(std::string_view text, size_t start, size_t max_bytes, Docu
 
 }  // namespace
 
+size_t SplitLineBlock(std::string_view text, size_t start, uint64_t base_offset, uint64_t* line,
+                      bool final, size_t max_bytes, DocumentSink& sink) {
+  const char* base = text.data();
+  const char* p = base + start;
+  const char* end = base + text.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr && !final) break;  // the rest of this line is in the next block
+    const char* le = nl != nullptr ? nl : end;
+    const char* b = p;
+    while (b < le && IsSpace(*b)) ++b;
+    const char* e = le;
+    while (e > b && IsSpace(e[-1])) --e;
+    if (b < e) {
+      auto size = static_cast<size_t>(e - b);
+      uint64_t offset = base_offset + static_cast<uint64_t>(b - base);
+      if (size > max_bytes) {
+        sink.OnFramingError(Status::ResourceExhausted(fmt::format(
+                                "line is {} bytes, longer than the {} byte limit; skipped", size,
+                                max_bytes)),
+                            offset, *line, size);
+      } else {
+        sink.OnDocument({b, size}, offset, *line);
+      }
+    }
+    ++*line;
+    p = le + 1;
+  }
+  return static_cast<size_t>(std::min(p, end) - base);
+}
+
 Framing DetectFraming(std::string_view text) {
   size_t i = 0;
   while (i < text.size() && IsSpace(text[i])) ++i;
@@ -166,7 +169,8 @@ Framing DetectFraming(std::string_view text) {
 void SplitDocuments(std::string_view text, size_t start, Framing framing,
                     size_t max_document_bytes, DocumentSink& sink) {
   if (framing == Framing::kLines) {
-    SplitLines(text, start, max_document_bytes, sink);
+    uint64_t line = 1;
+    SplitLineBlock(text, start, 0, &line, true, max_document_bytes, sink);
   } else {
     SplitStructured(text, start, max_document_bytes, sink);
   }

@@ -36,6 +36,14 @@ class DocumentSink {
                               uint64_t bytes_dropped) = 0;
 };
 
+// NDJSON over a block of a stream that may end inside a line: delivers every
+// complete line of text[start, size), and with `final` the rest as well.
+// Offsets are base_offset + position in text; lines are numbered from *line,
+// which is advanced past the lines consumed. Returns the bytes consumed
+// (through the last '\n', or everything when final).
+size_t SplitLineBlock(std::string_view text, size_t start, uint64_t base_offset, uint64_t* line,
+                      bool final, size_t max_document_bytes, DocumentSink& sink);
+
 // Splits text[start, size) into documents. `text` must be the view of a
 // PaddedBuffer. Documents longer than max_document_bytes are reported
 // (kResourceExhausted) and skipped.

@@ -41,112 +41,11 @@ void PaddedBuffer::Append(const char* p, size_t n) {
 
 void PaddedBuffer::SetSize(size_t n) { size_ = std::min(n, capacity_); }
 
-namespace {
-
-// Reads everything from an open stdio stream.
-Status ReadStream(std::FILE* f, const std::string& path, PaddedBuffer* out) {
-  constexpr size_t kChunk = 1 << 20;
-  for (;;) {
-    out->Reserve(out->size() + kChunk);
-    size_t n = std::fread(out->data() + out->size(), 1, kChunk, f);
-    out->SetSize(out->size() + n);
-    if (n < kChunk) {
-      if (std::ferror(f)) return Status::IOError(fmt::format("read failed: {}", std::strerror(errno))).At(path);
-      return Status::OK();
-    }
-  }
-}
-
 bool IsGzip(std::string_view b) {
   return b.size() >= 2 && static_cast<uint8_t>(b[0]) == 0x1f && static_cast<uint8_t>(b[1]) == 0x8b;
 }
 
-// Inflates every gzip member of `in` into `out` (files made with `cat a.gz b.gz`
-// and pigz output have several).
-Status Gunzip(const std::string& name, std::string_view in, PaddedBuffer* out) {
-  out->Clear();
-  out->Reserve(in.size() * 4 + 4096);
-  z_stream zs{};
-  // 15 + 32: largest window, and accept a gzip or zlib header.
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("inflateInit2 failed").At(name);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = 0;
-  size_t consumed = 0;
-  Status status;
-  for (;;) {
-    if (zs.avail_in == 0 && consumed < in.size()) {
-      // avail_in is 32-bit; feed at most 1 GiB at a time.
-      size_t n = std::min<size_t>(in.size() - consumed, 1u << 30);
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + consumed));
-      zs.avail_in = static_cast<uInt>(n);
-      consumed += n;
-    }
-    if (out->capacity() - out->size() < 65536) out->Reserve(out->capacity() * 2);
-    size_t room = std::min<size_t>(out->capacity() - out->size(), 1u << 30);
-    zs.next_out = reinterpret_cast<Bytef*>(out->data() + out->size());
-    zs.avail_out = static_cast<uInt>(room);
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    out->SetSize(out->size() + (room - zs.avail_out));
-    if (rc == Z_STREAM_END) {
-      // Another member follows only if more bytes remain and they look like gzip.
-      size_t left = zs.avail_in + (in.size() - consumed);
-      if (left == 0) break;
-      std::string_view rest(reinterpret_cast<const char*>(zs.next_in), zs.avail_in);
-      if (!IsGzip(rest) && zs.avail_in >= 2) break;  // trailing garbage after the stream: ignore
-      inflateReset(&zs);
-      continue;
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && consumed == in.size()) {
-      status = Status::Truncated(fmt::format("gzip stream ends early after {} decompressed bytes",
-                                             out->size()))
-                   .At(name);
-      break;
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      status = Status::Corruption(fmt::format("gzip: {}", zs.msg ? zs.msg : "inflate failed"))
-                   .At(name, zs.total_in);
-      break;
-    }
-  }
-  inflateEnd(&zs);
-  return status;
-}
-
-// UTF-16 with a BOM -> UTF-8 (Windows PowerShell 5's `Out-File` and `>` write
-// UTF-16LE). The BOM itself is dropped; an odd trailing byte is ignored.
-void Utf16ToUtf8(std::string_view in, bool big_endian, PaddedBuffer* scratch, std::string* out) {
-  std::string_view units = in.substr(2);
-  if (big_endian) {
-    // Our converter reads little-endian; swap into scratch first.
-    scratch->Assign(units);
-    char* p = scratch->data();
-    for (size_t i = 0; i + 1 < scratch->size(); i += 2) std::swap(p[i], p[i + 1]);
-    units = scratch->view();
-  }
-  AppendUtf16LeAsUtf8(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(units.data()), units.size()), out);
-}
-
-}  // namespace
-
-Status ReadWholeInput(const std::string& path, PaddedBuffer* out) {
-  out->Clear();
-  if (path == "-") return ReadStream(stdin, "<stdin>", out);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
-  // Size the buffer once for regular files; pipes and FIFOs just grow.
-  if (std::fseek(f, 0, SEEK_END) == 0) {
-    long size = std::ftell(f);
-    if (size > 0) out->Reserve(static_cast<size_t>(size) + 1);
-    std::rewind(f);
-  }
-  Status s = ReadStream(f, path, out);
-  std::fclose(f);
-  return s;
-}
-
-bool NeedsConversion(std::string_view b) {
-  if (IsGzip(b)) return true;
+bool IsUtf16(std::string_view b) {
   if (b.size() < 2) return false;
   auto b0 = static_cast<uint8_t>(b[0]), b1 = static_cast<uint8_t>(b[1]);
   return (b0 == 0xFF && b1 == 0xFE) || (b0 == 0xFE && b1 == 0xFF);
@@ -159,26 +58,156 @@ size_t Utf8BomLength(std::string_view b) {
              : 0;
 }
 
-Status PrepareText(const std::string& name, PaddedBuffer* buf, PaddedBuffer* scratch,
-                   size_t* text_start) {
-  *text_start = 0;
-  Status gz_status;
-  if (IsGzip(buf->view())) {
-    gz_status = Gunzip(name, buf->view(), scratch);
-    std::swap(*buf, *scratch);
-    // A truncated gzip stream still yields the events before the cut: the
-    // caller reports the status and decodes what we have.
-    if (!gz_status.ok() && gz_status.code() != StatusCode::kTruncated) return gz_status;
+void ConvertUtf16ToUtf8(PaddedBuffer* buf, PaddedBuffer* scratch) {
+  std::string_view units = buf->view().substr(2);
+  if (static_cast<uint8_t>(buf->view()[0]) == 0xFE) {
+    // Our converter reads little-endian; swap big-endian into scratch first.
+    scratch->Assign(units);
+    char* p = scratch->data();
+    for (size_t i = 0; i + 1 < scratch->size(); i += 2) std::swap(p[i], p[i + 1]);
+    units = scratch->view();
   }
-  std::string_view v = buf->view();
-  if (NeedsConversion(v)) {  // gzip is gone by now: UTF-16
-    std::string utf8;
-    Utf16ToUtf8(v, static_cast<uint8_t>(v[0]) == 0xFE, scratch, &utf8);
-    buf->Assign(utf8);
+  std::string utf8;
+  AppendUtf16LeAsUtf8(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(units.data()), units.size()), &utf8);
+  buf->Assign(utf8);
+}
+
+// ---- InputReader -----------------------------------------------------------
+
+namespace {
+constexpr size_t kRawChunk = 1 << 20;  // compressed bytes read per fread
+}  // namespace
+
+struct InputReader::ZState {
+  z_stream zs{};
+  bool init = false;
+};
+
+InputReader::InputReader()
+    : raw_(std::make_unique_for_overwrite<char[]>(kRawChunk)), z_(std::make_unique<ZState>()) {}
+
+InputReader::~InputReader() { Close(); }
+
+void InputReader::Close() {
+  if (z_->init) {
+    inflateEnd(&z_->zs);
+    z_->init = false;
+  }
+  if (file_ != nullptr && owns_file_) std::fclose(file_);
+  file_ = nullptr;
+  owns_file_ = false;
+  memory_ = {};
+  raw_pos_ = raw_end_ = 0;
+  source_eof_ = gzip_ = done_ = false;
+}
+
+Status InputReader::OpenFile(const std::string& path) {
+  Close();
+  if (path == "-") {
+    name_ = "<stdin>";
+    file_ = stdin;
   } else {
-    *text_start = Utf8BomLength(v);
+    name_ = path;
+    file_ = std::fopen(path.c_str(), "rb");
+    if (file_ == nullptr) {
+      return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
+    }
+    owns_file_ = true;
   }
-  return gz_status;
+  ES_RETURN_IF_ERROR(Fill());
+  gzip_ = IsGzip(std::string_view(raw_.get(), raw_end_));
+  return Status::OK();
+}
+
+void InputReader::OpenMemory(std::string_view bytes) {
+  Close();
+  name_ = "<memory>";
+  memory_ = bytes;
+  (void)Fill();  // cannot fail for memory
+  gzip_ = IsGzip(std::string_view(raw_.get(), raw_end_));
+}
+
+Status InputReader::Fill() {
+  raw_pos_ = raw_end_ = 0;
+  if (source_eof_) return Status::OK();
+  if (file_ != nullptr) {
+    size_t n = std::fread(raw_.get(), 1, kRawChunk, file_);
+    if (n < kRawChunk) {
+      if (std::ferror(file_)) {
+        return Status::IOError(fmt::format("read failed: {}", std::strerror(errno))).At(name_);
+      }
+      source_eof_ = true;
+    }
+    raw_end_ = n;
+  } else {
+    size_t n = std::min(kRawChunk, memory_.size());
+    std::memcpy(raw_.get(), memory_.data(), n);
+    memory_.remove_prefix(n);
+    source_eof_ = memory_.empty();
+    raw_end_ = n;
+  }
+  return Status::OK();
+}
+
+Status InputReader::Read(char* dst, size_t n, size_t* got) {
+  *got = 0;
+  if (done_ || n == 0) return Status::OK();
+  if (gzip_) return Inflate(dst, n, got);
+  if (raw_pos_ == raw_end_) ES_RETURN_IF_ERROR(Fill());
+  if (raw_pos_ == raw_end_) {
+    done_ = true;
+    return Status::OK();
+  }
+  *got = std::min(n, raw_end_ - raw_pos_);
+  std::memcpy(dst, raw_.get() + raw_pos_, *got);
+  raw_pos_ += *got;
+  return Status::OK();
+}
+
+Status InputReader::Inflate(char* dst, size_t n, size_t* got) {
+  z_stream& zs = z_->zs;
+  if (!z_->init) {
+    // 15 + 32: largest window, and accept a gzip or zlib header.
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("inflateInit2 failed").At(name_);
+    z_->init = true;
+  }
+  n = std::min<size_t>(n, 1u << 30);  // avail_out is 32-bit
+  for (;;) {
+    if (raw_pos_ == raw_end_) ES_RETURN_IF_ERROR(Fill());
+    size_t avail = raw_end_ - raw_pos_;
+    zs.next_in = reinterpret_cast<Bytef*>(raw_.get() + raw_pos_);
+    zs.avail_in = static_cast<uInt>(avail);
+    zs.next_out = reinterpret_cast<Bytef*>(dst + *got);
+    zs.avail_out = static_cast<uInt>(n - *got);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    raw_pos_ += avail - zs.avail_in;
+    *got = n - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      // Another member follows only if the next bytes are gzip too (files
+      // made with `cat a.gz b.gz`, pigz); anything else is ignored.
+      if (raw_pos_ == raw_end_) ES_RETURN_IF_ERROR(Fill());
+      if (!IsGzip(std::string_view(raw_.get() + raw_pos_, raw_end_ - raw_pos_))) {
+        done_ = true;
+        return Status::OK();
+      }
+      inflateReset(&zs);
+    } else if (rc == Z_OK || (rc == Z_BUF_ERROR && (zs.avail_in > 0 || !source_eof_))) {
+      // progress, or more input to come
+    } else if (rc == Z_BUF_ERROR) {
+      // No more input and the stream is not finished: cut off.
+      if (*got > 0) return Status::OK();  // hand out what we have first
+      done_ = true;
+      return Status::Truncated(fmt::format("gzip stream ends early after {} decompressed bytes",
+                                           zs.total_out))
+          .At(name_);
+    } else {
+      done_ = true;
+      return Status::Corruption(fmt::format("gzip: {}", zs.msg != nullptr ? zs.msg : "inflate failed"))
+          .At(name_, zs.total_in);
+    }
+    if (*got == n) return Status::OK();
+  }
 }
 
 }  // namespace eventsift::json

@@ -1,9 +1,9 @@
 #pragma once
 // Getting an export's bytes into memory as UTF-8 that simdjson can parse in
-// place: whole-file reads (or stdin), gzip by magic, BOM handling and UTF-16
-// conversion. Everything lands in a PaddedBuffer, whose bytes are followed by
-// simdjson's SIMDJSON_PADDING slack so any document inside it can be handed
-// to ondemand::parser::iterate without a copy.
+// place: streaming reads of files, stdin or buffers with gzip inflated by
+// magic, BOM handling and UTF-16 conversion. Bytes land in a PaddedBuffer,
+// whose contents are followed by simdjson's SIMDJSON_PADDING slack so any
+// document inside it can be handed to ondemand::parser::iterate without a copy.
 
 #include <cstddef>
 #include <memory>
@@ -49,22 +49,56 @@ class PaddedBuffer {
   size_t capacity_ = 0;  // usable bytes, padding not counted
 };
 
-// Reads a whole file, or standard input for "-". Errors are kIOError naming path.
-Status ReadWholeInput(const std::string& path, PaddedBuffer* out);
+// Streams the bytes of an input, inflating gzip (by magic; any number of
+// members) as it goes, so a large export never has to fit in memory. The
+// source is a file, stdin ("-"), or a caller's buffer that must outlive us.
+class InputReader {
+ public:
+  InputReader();
+  ~InputReader();
+  InputReader(const InputReader&) = delete;  // owns a FILE* and a z_stream
+  InputReader& operator=(const InputReader&) = delete;
 
-// True when bytes are gzip or UTF-16 (with a BOM), i.e. PrepareText would
-// have to rewrite them; false means they can be parsed where they are.
-bool NeedsConversion(std::string_view bytes);
+  Status OpenFile(const std::string& path);
+  void OpenMemory(std::string_view bytes);
+
+  // Reads up to n decompressed bytes into dst; *got == 0 means end of input.
+  // A gzip stream that ends early gives kTruncated once, then end of input.
+  Status Read(char* dst, size_t n, size_t* got);
+
+  bool gzip() const { return gzip_; }
+
+ private:
+  // Raw (possibly compressed) bytes from the source into raw_.
+  Status Fill();
+  Status Inflate(char* dst, size_t n, size_t* got);
+  void Close();
+
+  std::string name_;
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = false;
+  std::string_view memory_;  // OpenMemory source, consumed from the front
+  std::unique_ptr<char[]> raw_;
+  size_t raw_pos_ = 0, raw_end_ = 0;
+  bool source_eof_ = false;
+  bool gzip_ = false;
+  bool done_ = false;
+  struct ZState;
+  std::unique_ptr<ZState> z_;
+};
+
+// True when bytes start with the gzip magic (1f 8b).
+bool IsGzip(std::string_view bytes);
+
+// True when bytes start with a UTF-16 BOM (FF FE or FE FF).
+bool IsUtf16(std::string_view bytes);
 
 // Length of a UTF-8 BOM at the start of bytes (0 or 3).
 size_t Utf8BomLength(std::string_view bytes);
 
-// Turns raw input into parseable UTF-8 in place: gzip (by magic 1f 8b, any
-// number of members) is inflated, and UTF-16LE/BE with a BOM is converted. A
-// UTF-8 BOM stays in the buffer so offsets match the decompressed file;
-// *text_start is set past it. `name` is for error messages. `scratch` is a
-// second buffer the caller may reuse across inputs.
-Status PrepareText(const std::string& name, PaddedBuffer* buf, PaddedBuffer* scratch,
-                   size_t* text_start);
+// Replaces UTF-16 text (with its BOM) in *buf by UTF-8 without the BOM.
+// Unpaired surrogates become U+FFFD; an odd trailing byte is dropped.
+// `scratch` is reused for the byte swap of big-endian input.
+void ConvertUtf16ToUtf8(PaddedBuffer* buf, PaddedBuffer* scratch);
 
 }  // namespace eventsift::json

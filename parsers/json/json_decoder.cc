@@ -1,5 +1,7 @@
 #include "parsers/json/json_decoder.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "parsers/json/event_parser.h"
@@ -92,23 +94,110 @@ void AddCounts(const Counts& counts, uint64_t bytes, DecoderStats* stats) {
   stats->bytes_dropped.Add(counts.bytes_dropped);
 }
 
-// Decodes raw input bytes already in `buf` (any compression or encoding).
-Status DecodeLoaded(EventParser* parser, PaddedBuffer* buf, PaddedBuffer* scratch,
-                    const std::string& name, EventHandler& handler, CorruptionReporter& reporter,
-                    DecoderStats* stats) {
-  size_t start = 0;
-  Status prepared = PrepareText(name, buf, scratch, &start);
-  Counts counts;
-  if (!prepared.ok()) {
-    if (prepared.code() != StatusCode::kTruncated) return prepared;
-    // A cut-off .gz still holds good events before the cut: report and go on.
-    reporter.Report(prepared, 0);
-    ++counts.errors;
+// Bytes read per step when streaming. NDJSON is decoded block by block, so
+// memory stays near this plus the longest line, whatever the input size.
+constexpr size_t kBlockBytes = 8u << 20;
+
+// Reads from `reader` until `buf` grew by `want` bytes or the input ended.
+// A gzip stream cut short is reported (and ends the input), not returned.
+Status ReadBlock(InputReader& reader, PaddedBuffer* buf, size_t want, bool* eof,
+                 CorruptionReporter& reporter, Counts* counts) {
+  size_t target = buf->size() + want;
+  buf->Reserve(target);
+  while (buf->size() < target) {
+    size_t got = 0;
+    Status s = reader.Read(buf->data() + buf->size(), target - buf->size(), &got);
+    if (!s.ok()) {
+      if (s.code() != StatusCode::kTruncated) return s;
+      // The events before the cut are still good: report and go on.
+      reporter.Report(s, 0);
+      ++counts->errors;
+      *eof = true;
+      return Status::OK();
+    }
+    if (got == 0) {
+      *eof = true;
+      return Status::OK();
+    }
+    buf->SetSize(buf->size() + got);
   }
-  std::string_view text = buf->view();
-  DecodeText(parser, text, start, text.data() + text.size() + kPadding, name, handler, reporter,
-             &counts);
-  AddCounts(counts, text.size(), stats);
+  return Status::OK();
+}
+
+// Decodes everything `reader` yields. NDJSON is streamed block by block;
+// arrays, pretty-printed objects and UTF-16 text are read whole first (their
+// framing needs the whole text; PowerShell exports are rarely large).
+Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
+                    PaddedBuffer* scratch, const std::string& name, EventHandler& handler,
+                    CorruptionReporter& reporter, DecoderStats* stats) {
+  Counts counts;
+  uint64_t total = 0;
+  bool eof = false;
+  buf->Clear();
+  ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
+  std::string_view head = buf->view();
+  size_t start = Utf8BomLength(head);
+  if (IsUtf16(head) || DetectFraming(head.substr(start)) == Framing::kStructured) {
+    while (!eof) ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
+    if (IsUtf16(buf->view())) {
+      ConvertUtf16ToUtf8(buf, scratch);
+      start = 0;
+    }
+    std::string_view text = buf->view();
+    DocumentDecoder sink(parser, name, text.data() + text.size() + kPadding, handler, reporter,
+                         &counts);
+    SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
+    AddCounts(counts, text.size(), stats);
+    return Status::OK();
+  }
+  uint64_t base_offset = 0;  // input offset of buf's first byte
+  uint64_t line = 1;
+  bool skipping = false;  // inside an overlong line, dropping bytes until '\n'
+  for (;;) {
+    std::string_view window = buf->view();
+    size_t consumed = 0;
+    if (skipping) {
+      const void* nl = std::memchr(window.data(), '\n', window.size());
+      size_t line_rest = nl != nullptr
+                             ? static_cast<size_t>(static_cast<const char*>(nl) - window.data())
+                             : window.size();
+      counts.bytes_dropped += line_rest;  // the line's bytes, not its '\n'
+      consumed = nl != nullptr ? line_rest + 1 : line_rest;
+      if (nl != nullptr) {
+        skipping = false;
+        ++line;
+      }
+    }
+    if (!skipping) {
+      DocumentDecoder sink(parser, name, window.data() + window.size() + kPadding, handler,
+                           reporter, &counts);
+      // SplitLineBlock returns a position in window: everything before it is done.
+      consumed = SplitLineBlock(window, consumed + start, base_offset, &line, eof,
+                                kMaxDocumentBytes, sink);
+      start = 0;
+    }
+    total += consumed;
+    if (eof) break;
+    size_t rest = window.size() - consumed;
+    if (!skipping && rest > kMaxDocumentBytes) {
+      // No newline within the limit: report the line once and drop the rest
+      // of it as it streams past.
+      Status s = Status::ResourceExhausted(fmt::format(
+          "line is longer than the {} byte limit; skipped", kMaxDocumentBytes));
+      reporter.Report(s.At(name, base_offset + consumed, line), rest);
+      ++counts.errors;
+      counts.bytes_dropped += rest;
+      skipping = true;
+      total += rest;
+      consumed += rest;
+      rest = 0;
+    }
+    std::memmove(buf->data(), buf->data() + consumed, rest);
+    buf->SetSize(rest);
+    base_offset += consumed;
+    ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
+  }
+  AddCounts(counts, total, stats);
   return Status::OK();
 }
 
@@ -122,9 +211,11 @@ class JsonDecoder final : public Decoder {
                 CorruptionReporter& reporter) override {
     stats_.inputs.Add();
     const std::string& name = input.name();
-    ES_RETURN_IF_ERROR(ReadWholeInput(input.path, &buf_));
+    InputReader reader;
+    ES_RETURN_IF_ERROR(reader.OpenFile(input.path));
     uint64_t errors_before = stats_.errors.Get();
-    ES_RETURN_IF_ERROR(DecodeLoaded(&parser_, &buf_, &scratch_, name, handler, reporter, &stats_));
+    ES_RETURN_IF_ERROR(
+        DecodeStream(reader, &parser_, &buf_, &scratch_, name, handler, reporter, &stats_));
     uint64_t errors = stats_.errors.Get() - errors_before;
     if (options_.strict && errors > 0) {
       return Status::Corruption(fmt::format("{} malformed or unrecognised document(s) (--strict)",
@@ -137,7 +228,8 @@ class JsonDecoder final : public Decoder {
  private:
   DecoderOptions options_;
   EventParser parser_;
-  // Reused across inputs so a directory of exports does not reallocate.
+  // Reused across inputs so a directory of exports does not reallocate; the
+  // block buffer holds at most kBlockBytes plus one line for NDJSON.
   PaddedBuffer buf_;
   PaddedBuffer scratch_;
 };
@@ -152,7 +244,7 @@ Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHa
                         CorruptionReporter& reporter, DecoderStats* stats) {
   EventParser parser;
   if (stats != nullptr) stats->inputs.Add();
-  if (!NeedsConversion(bytes)) {
+  if (!IsGzip(bytes) && !IsUtf16(bytes)) {
     // Plain UTF-8 is parsed where it lies: every document but one ending in
     // the last kPadding bytes has the rest of the input after it as padding.
     Counts counts;
@@ -161,9 +253,10 @@ Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHa
     AddCounts(counts, bytes.size(), stats);
     return Status::OK();
   }
+  InputReader reader;
+  reader.OpenMemory(bytes);
   PaddedBuffer buf, scratch;
-  buf.Assign(bytes);
-  return DecodeLoaded(&parser, &buf, &scratch, name, handler, reporter, stats);
+  return DecodeStream(reader, &parser, &buf, &scratch, name, handler, reporter, stats);
 }
 
 JsonLineDecoder::JsonLineDecoder() : parser_(std::make_unique<EventParser>()) {}

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <string>
 
 #include "tests/unit/parsers/json/json_test_util.h"
@@ -181,6 +182,80 @@ TEST(JsonDecodeBuffer, EmptyAndWhitespaceInputsHaveNoEvents) {
     EXPECT_TRUE(d.reports.empty()) << d.reports[0].ToString();
   }
 }
+
+// Writes `bytes` to a fresh file under the test temp dir; returns its path.
+std::string WriteTemp(const std::string& name, std::string_view bytes) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  EXPECT_NE(f, nullptr);
+  EXPECT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+  std::fclose(f);
+  return path;
+}
+
+// Files bigger than the decoder's 8 MiB block: lines cut by block edges must
+// keep their numbers and offsets, plain and gzip.
+TEST(JsonDecoderFile, StreamsLargeNdjsonAcrossBlocks) {
+  std::string text;
+  const size_t line_bytes = kEventA.size() + 1;
+  const size_t lines = (20u << 20) / line_bytes;  // about 20 MiB
+  text.reserve(lines * line_bytes);
+  for (size_t i = 0; i < lines; ++i) text.append(kEventA).push_back('\n');
+  for (bool gz : {false, true}) {
+    std::string path = WriteTemp(gz ? "big.ndjson.gz" : "big.ndjson", gz ? Gzip(text) : text);
+    auto decoder = NewJsonDecoder({});
+    CollectingReporter reporter;
+    struct LastHandler : EventHandler {
+      void OnEvent(const Event& e) override {
+        ++count;
+        ok = ok && e.event_id == 1008 && e.message == "a" && e.where.line == count &&
+             e.where.offset == (count - 1) * line_bytes;
+      }
+      size_t line_bytes = 0;
+      uint64_t count = 0;
+      bool ok = true;
+    } handler;
+    handler.line_bytes = line_bytes;
+    ASSERT_TRUE(decoder->Decode(InputSpec{path, "big"}, handler, reporter).ok());
+    EXPECT_EQ(reporter.count(), 0u);
+    EXPECT_EQ(handler.count, lines) << gz;
+    EXPECT_TRUE(handler.ok) << "a line number or offset drifted, gzip=" << gz;
+    EXPECT_EQ(decoder->stats().bytes.Get(), text.size());
+  }
+}
+
+// Two sizes: one whose end arrives in the same 8 MiB block that shows it is
+// too long, and one that has to be dropped block by block as it streams past.
+class OverlongStreamedLine : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(OverlongStreamedLine, IsReportedOnceAndSkipped) {
+  std::string huge = R"({"EventID":1,"SourceName":"S","Message":")";
+  huge.append(GetParam(), 'x');
+  huge += "\"}";
+  std::string text = std::string(kEventA) + "\n" + huge + "\n" + std::string(kEventB) + "\n";
+  Decoded d;
+  {
+    KeepingHandler handler;
+    CollectingReporter reporter;
+    auto decoder = NewJsonDecoder({});
+    d.status = decoder->Decode(InputSpec{WriteTemp("huge.ndjson", text), "huge"}, handler, reporter);
+    d.events = std::move(handler.events);
+    d.reports = reporter.reports();
+    EXPECT_EQ(decoder->stats().bytes_dropped.Get(), huge.size());
+  }
+  ASSERT_TRUE(d.status.ok());
+  ASSERT_EQ(d.reports.size(), 1u);
+  EXPECT_EQ(d.reports[0].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(d.reports[0].where()->line, 2u);
+  EXPECT_EQ(d.reports[0].where()->offset, kEventA.size() + 1);
+  ASSERT_EQ(d.events.size(), 2u);
+  EXPECT_EQ(d.events[1].event_id, 7036u);
+  EXPECT_EQ(d.events[1].line, 3u);
+  EXPECT_EQ(d.events[1].offset, kEventA.size() + 1 + huge.size() + 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(JsonDecoderFile, OverlongStreamedLine,
+                         ::testing::Values(kMaxDocumentBytes + 100, kMaxDocumentBytes + (12u << 20)));
 
 TEST(JsonDecoderFile, MalformedFileLineNumbers) {
   Decoded d = DecodeFile("malformed.ndjson");

@@ -68,6 +68,20 @@ void ReadStrings(const YAML::Node& map, const std::string& where, const char* ke
   }
 }
 
+// librdkafka properties: a mapping of scalars, passed through as strings.
+void ReadProperties(const YAML::Node& n, const std::string& where,
+                    std::vector<std::pair<std::string, std::string>>* out) {
+  YAML::Node props = n["properties"];
+  if (!props) return;
+  if (!props.IsMap()) Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
+  for (const auto& kv : props) {
+    if (!kv.second.IsScalar()) {
+      Fail(Join(where, "properties." + kv.first.as<std::string>()), "expected a string value");
+    }
+    out->emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+  }
+}
+
 void RequirePositive(int64_t v, const std::string& key) {
   if (v <= 0) Fail(key, "must be greater than 0");
 }
@@ -87,8 +101,18 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   } else if (type == "tcp") {
     s.type = SourceType::kTcp;
     CheckKeys(n, where, {"name", "type", "address", "port", "max_connections", "max_line_bytes"});
+  } else if (type == "kafka") {
+    s.type = SourceType::kKafka;
+    CheckKeys(n, where, {"name", "type", "brokers", "topic", "group_id", "properties", "max_line_bytes"});
+    Read(n, where, "brokers", &s.brokers);
+    Read(n, where, "topic", &s.topic);
+    Read(n, where, "group_id", &s.group_id);
+    if (s.brokers.empty()) Fail(Join(where, "brokers"), "required");
+    if (s.topic.empty()) Fail(Join(where, "topic"), "required");
+    if (s.group_id.empty()) Fail(Join(where, "group_id"), "must not be empty");
+    ReadProperties(n, where, &s.properties);
   } else {
-    Fail(Join(where, "type"), fmt::format("'{}' is not one of directory, stdin, tcp", type));
+    Fail(Join(where, "type"), fmt::format("'{}' is not one of directory, stdin, tcp, kafka", type));
   }
   Read(n, where, "name", &s.name);
   if (s.name.empty()) Fail(Join(where, "name"), "required");
@@ -143,15 +167,7 @@ SinkConfig ReadSink(const YAML::Node& n, const std::string& where) {
     if (s.topic.empty()) Fail(Join(where, "topic"), "required");
     Read(n, where, "spool_dir", &s.spool_dir);
     Read(n, where, "spool_max_bytes", &s.spool_max_bytes);
-    if (YAML::Node props = n["properties"]) {
-      if (!props.IsMap()) Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
-      for (const auto& kv : props) {
-        if (!kv.second.IsScalar()) {
-          Fail(Join(where, "properties." + kv.first.as<std::string>()), "expected a string value");
-        }
-        s.properties.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
-      }
-    }
+    ReadProperties(n, where, &s.properties);
   } else {
     Fail(Join(where, "type"), fmt::format("'{}' is not one of stdout, file, kafka", type));
   }
@@ -234,6 +250,7 @@ std::string_view SourceTypeName(SourceType t) {
     case SourceType::kDirectory: return "directory";
     case SourceType::kStdin: return "stdin";
     case SourceType::kTcp: return "tcp";
+    case SourceType::kKafka: return "kafka";
   }
   return "unknown";
 }

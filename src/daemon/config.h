@@ -16,7 +16,7 @@
 
 namespace eventsift::daemon {
 
-enum class SourceType : uint8_t { kDirectory, kStdin, kTcp };
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
 
@@ -33,7 +33,12 @@ struct SourceConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   uint32_t max_connections = 64;
-  // directory, stdin, tcp
+  // kafka (raw events in a consumer group)
+  std::string brokers;
+  std::string topic;
+  std::string group_id = "eventsift";
+  std::vector<std::pair<std::string, std::string>> properties;
+  // all
   uint64_t max_line_bytes = 1 << 20;
 
   bool operator==(const SourceConfig&) const = default;

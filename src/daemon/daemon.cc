@@ -17,6 +17,7 @@
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
 #include "src/source/dir_source.h"
+#include "src/source/kafka_source.h"
 #include "src/source/stream_source.h"
 #include "src/source/tcp_source.h"
 #include "src/source/unique_fd.h"
@@ -111,6 +112,16 @@ Result<std::vector<Daemon::SourceEntry>> Daemon::MakeSources(const DaemonConfig&
         e.source = std::make_unique<source::TcpSource>(sc.name, o);
         break;
       }
+      case SourceType::kKafka: {
+        source::KafkaSourceOptions o;
+        o.brokers = sc.brokers;
+        o.topic = sc.topic;
+        o.group_id = sc.group_id;
+        o.properties = sc.properties;
+        o.max_line_bytes = sc.max_line_bytes;
+        e.source = std::make_unique<source::KafkaSource>(sc.name, o);
+        break;
+      }
     }
     out.push_back(std::move(e));
   }
@@ -184,6 +195,7 @@ Status Daemon::Init() {
       if (f.source == e.config.name) mine.push_back(f);
     }
     e.source->RestoreCheckpoints(std::move(mine));
+    WireSource(e);
     Status s = e.source->Start();
     if (!s.ok()) return Status::InvalidArgument(fmt::format("source '{}': {}", e.config.name, s.ToString()));
   }
@@ -203,6 +215,15 @@ Status Daemon::Init() {
            {"restored_hits", std::to_string(state.hits.size())},
            {"metrics", config_.metrics_address}});
   return Status::OK();
+}
+
+void Daemon::WireSource(SourceEntry& e) {
+  if (e.config.type != SourceType::kKafka) return;
+  // Before a rebalance takes partitions away: make what was read from them
+  // safe (sinks flushed, state written) so their offsets can be committed.
+  static_cast<source::KafkaSource*>(e.source.get())->set_before_revoke([this] {
+    (void)Checkpoint(milliseconds(config_.shutdown_timeout_ms / 2));
+  });
 }
 
 void Daemon::EmitAlerts(bool finish) {
@@ -258,6 +279,15 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   checkpoints_written_.Add();
   last_checkpoint_ms_ = state.saved_at_unix_ms;
   last_saved_mark_ = mark;
+  // Sinks are flushed and the state is written: external positions (Kafka
+  // offsets) may now move past the events read so far.
+  for (auto& e : sources_) {
+    Status c = e.source->Commit();
+    if (!c.ok()) {
+      Logger::Get().LogLimited(LogLevel::kWarn, e.config.name + ":commit", "offset commit failed",
+                               {{"source", e.config.name}, {"error", c.ToString()}});
+    }
+  }
   return Status::OK();
 }
 
@@ -303,6 +333,7 @@ void Daemon::Reload() {
       if (old.source && old.config.name == c.config.name) old.source->Stop();
     }
     c.source->RestoreCheckpoints(std::move(cps));
+    WireSource(c);
     Status s = c.source->Start();
     if (!s.ok()) {
       // Put back what was moved out, then refuse.

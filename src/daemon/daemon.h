@@ -71,6 +71,7 @@ class Daemon {
   static Result<std::vector<SourceEntry>> MakeSources(const DaemonConfig& config);
   static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);
   void Reload();
+  void WireSource(SourceEntry& e);
   void EmitAlerts(bool finish);
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
   std::string RenderMetrics() const;

@@ -91,6 +91,9 @@ class Source {
   virtual void Stop() {}
   // True once the input has ended for good (stdin at EOF).
   virtual bool finished() const { return false; }
+  // Everything delivered so far is now safe downstream (sinks flushed, state
+  // written): sources with an external position (Kafka offsets) record it.
+  virtual Status Commit() { return Status::OK(); }
 
   // Positions of everything delivered so far (files only; streams have none).
   virtual void SaveCheckpoints(std::vector<FileCheckpoint>* out) const {}

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -115,6 +117,75 @@ metrics: {{address: "127.0.0.1:{}"}}
   std::set<std::string> got(ids.begin(), ids.end());
   EXPECT_EQ(got, expected);
   EXPECT_LE(ids.size() - got.size(), static_cast<size_t>(kHosts));  // the batch in flight at the kill
+}
+
+TEST(DaemonKafkaTest, RawEventSourceCommitsOffsetsAfterAlertsAreSafe) {
+  if (KafkaDir().empty()) GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
+  std::string script = std::string(ES_SOURCE_DIR) + "/deploy/kafka/kafka.sh";
+  std::string broker = Capture(fmt::format("{} status --dir {}", script, KafkaDir()));
+  while (!broker.empty() && broker.back() == '\n') broker.pop_back();
+  ASSERT_FALSE(broker.empty()) << "broker not running";
+  std::string topic = fmt::format("eventsift.raw.{}", ::getpid());
+  Capture(fmt::format("{} topic {} --partitions 3 --dir {}", script, topic, KafkaDir()));
+
+  ScratchDir dir("kafkasrc");
+  int port = FreePort();
+  std::string config = dir / "eventsift.yaml";
+  WriteFile(config, fmt::format(R"(state_dir: {}
+checkpoint_interval_ms: 200
+rules: {{paths: [{}/rules/eems_mitigation_error.yaml]}}
+sources:
+  - {{name: raw, type: kafka, brokers: "{}", topic: {}, group_id: daemon-test-{}}}
+sinks:
+  - {{type: file, path: {}}}
+metrics: {{address: "127.0.0.1:{}"}}
+)",
+                                dir / "state", ES_SOURCE_DIR, broker, topic, ::getpid(),
+                                dir / "alerts.ndjson", port));
+  // Keyed by host, as producers should, so a host stays in one partition.
+  auto produce = [&](const std::vector<std::pair<std::string, std::string>>& msgs) {
+    std::string file = dir / "produce.txt";
+    std::string text;
+    for (const auto& [key, value] : msgs) text += key + "\t" + value + "\n";
+    WriteFile(file, text);
+    Capture(fmt::format("kcat -b {} -t {} -P -K '\t' -l {} 2>&1", broker, topic, file));
+  };
+  std::set<std::string> expected;
+  std::vector<std::pair<std::string, std::string>> batch;
+  for (int h = 0; h < 6; ++h) {
+    std::string host = fmt::format("EX{:02}.contoso.com", h);
+    expected.insert(ExpectedAlertId(host, kT0 + h));
+    batch.emplace_back(host, EemsEvent(host, kT0 + h, static_cast<uint64_t>(h + 1)));
+  }
+  batch.emplace_back("EX99", TickEvent("EX99", kT0 + 3 * kDay, 100));
+  produce(batch);
+  const std::string events = "eventsift_source_events_total{source=\"raw\",type=\"kafka\"}";
+  {
+    DaemonProcess d;
+    d.Start(config, dir / "daemon.log");
+    ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= expected.size(); },
+                        seconds(60)))
+        << ReadFile(dir / "daemon.log");
+    EXPECT_EQ(MetricValue(HttpGet(port, "/metrics"), events), 7);
+    d.Signal(SIGTERM);
+    ASSERT_EQ(d.Wait(seconds(12)), 0) << ReadFile(dir / "daemon.log");
+  }
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), expected);
+
+  // Restarted, the group resumes after the committed offsets: nothing read
+  // twice; new messages are read.
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 0; }, seconds(10)));
+  produce({{"EX50", TickEvent("EX50", kT0 + 4 * kDay, 200)}});
+  ASSERT_TRUE(WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 1; }, seconds(60)))
+      << ReadFile(dir / "daemon.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(MetricValue(HttpGet(port, "/metrics"), events), 1);
+  EXPECT_EQ(ReadAlertIds(dir / "alerts.ndjson").size(), expected.size());
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(12)), 0);
 }
 
 }  // namespace

@@ -68,6 +68,20 @@ sinks: [{type: stdout}]
   ExpectError("state_dir: /x\n", "sources: required");
 }
 
+TEST(ConfigTest, KafkaSource) {
+  auto c = ParseConfig(R"(
+sources: [{name: raw, type: kafka, brokers: "b:9092", topic: t, properties: {fetch.min.bytes: 1}}]
+sinks: [{type: stdout}]
+)",
+                       "k.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c.value().sources[0].type, SourceType::kKafka);
+  EXPECT_EQ(c.value().sources[0].group_id, "eventsift");
+  ASSERT_EQ(c.value().sources[0].properties.size(), 1u);
+  ExpectError("sources: [{name: raw, type: kafka, brokers: b}]\nsinks: [{type: stdout}]\n",
+              "sources[0].topic: required");
+}
+
 TEST(ConfigTest, KafkaPropertiesAndSpoolDefault) {
   auto c = ParseConfig(R"(
 state_dir: /s

@@ -53,14 +53,20 @@ std::vector<std::string> TopicAlertIds(const std::string& broker, const std::str
   return ids;
 }
 
+// The fixture's broker address and a fresh 3-partition topic.
+bool BrokerAndTopic(const std::string& prefix, std::string* broker, std::string* topic) {
+  std::string script = std::string(ES_SOURCE_DIR) + "/deploy/kafka/kafka.sh";
+  *broker = Capture(fmt::format("{} status --dir {}", script, KafkaDir()));
+  while (!broker->empty() && broker->back() == '\n') broker->pop_back();
+  *topic = fmt::format("{}.{}", prefix, ::getpid());
+  Capture(fmt::format("{} topic {} --partitions 3 --dir {}", script, *topic, KafkaDir()));
+  return !broker->empty();
+}
+
 TEST(DaemonKafkaTest, AlertsReachTheTopicAcrossSigkill) {
   if (KafkaDir().empty()) GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
-  std::string script = std::string(ES_SOURCE_DIR) + "/deploy/kafka/kafka.sh";
-  std::string broker = Capture(fmt::format("{} status --dir {}", script, KafkaDir()));
-  while (!broker.empty() && broker.back() == '\n') broker.pop_back();
-  ASSERT_FALSE(broker.empty()) << "broker not running";
-  std::string topic = fmt::format("eventsift.daemon.{}", ::getpid());
-  Capture(fmt::format("{} topic {} --partitions 3 --dir {}", script, topic, KafkaDir()));
+  std::string broker, topic;
+  ASSERT_TRUE(BrokerAndTopic("eventsift.daemon", &broker, &topic)) << "broker not running";
 
   ScratchDir dir("kafka");
   std::filesystem::create_directories(dir / "in");
@@ -121,12 +127,8 @@ metrics: {{address: "127.0.0.1:{}"}}
 
 TEST(DaemonKafkaTest, RawEventSourceCommitsOffsetsAfterAlertsAreSafe) {
   if (KafkaDir().empty()) GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
-  std::string script = std::string(ES_SOURCE_DIR) + "/deploy/kafka/kafka.sh";
-  std::string broker = Capture(fmt::format("{} status --dir {}", script, KafkaDir()));
-  while (!broker.empty() && broker.back() == '\n') broker.pop_back();
-  ASSERT_FALSE(broker.empty()) << "broker not running";
-  std::string topic = fmt::format("eventsift.raw.{}", ::getpid());
-  Capture(fmt::format("{} topic {} --partitions 3 --dir {}", script, topic, KafkaDir()));
+  std::string broker, topic;
+  ASSERT_TRUE(BrokerAndTopic("eventsift.raw", &broker, &topic)) << "broker not running";
 
   ScratchDir dir("kafkasrc");
   int port = FreePort();

@@ -69,7 +69,9 @@ void AppendJsonString(std::string* out, std::string_view s) {
     out->resize(old + s.size() + 2);
     char* p = out->data() + old;
     p[0] = '"';
-    std::memcpy(p + 1, s.data(), s.size());
+    // An empty view may have a null data(); memcpy(dst, nullptr, 0) is UB
+    // (UBSan reports it; found by json_fuzzer).
+    if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
     p[s.size() + 1] = '"';
     return;
   }

@@ -8,7 +8,8 @@ one chunk) and chunk-sized slices of the larger corpus files (the 4 KiB file
 header followed by one 64 KiB chunk), each prefixed with evtx_fuzzer's flag
 byte (bit 0 carve, bit 1 XML rendering, bit 2 strict), cycled so every option
 is seeded. Slices are taken from the first chunk, the last chunk with a valid
-signature, and any chunk whose signature is wrong (bad-chunk-magic sample).
+signature, and any chunk whose signature is wrong (bad-chunk-magic sample),
+plus one two-chunk slice per file (the header and its first two chunks).
 
 DIR/json/: the first lines of each NDJSON export in the corpus (plain, as a
 JSON array, and gzip-compressed) for json_fuzzer.
@@ -58,6 +59,11 @@ def evtx_seeds(paths, out_dir):
             picks += bad[:1]
             pieces = [header + image[HEADER + i * CHUNK:HEADER + (i + 1) * CHUNK]
                       for i in picks[:MAX_SLICES_PER_FILE]]
+            # Two consecutive chunks: events and names must survive the
+            # hand-over from one chunk to the next.
+            if len(valid) >= 2:
+                a = valid[0]
+                pieces.append(header + image[HEADER + a * CHUNK:HEADER + (a + 2) * CHUNK])
         for piece in pieces:
             write_seed(out_dir, bytes([flags & 7]) + piece)
             flags += 1

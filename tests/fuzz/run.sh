@@ -6,6 +6,8 @@
 #   tests/fuzz/run.sh --seconds 30               # what scripts/test.sh runs
 #   tests/fuzz/run.sh --seconds 600 --parallel   # both targets at once
 #   tests/fuzz/run.sh --seconds 60 --only evtx_fuzzer
+#   tests/fuzz/run.sh --seconds 600 --keep-going # fork mode: go on after a
+#       crash (each crash input is kept) and count them; for long runs
 # New interesting inputs accumulate in build/fuzz/fuzz-run/corpus/<target>
 # between runs; crash inputs land in build/fuzz/fuzz-run/artifacts/.
 set -euo pipefail
@@ -13,12 +15,14 @@ cd "$(dirname "$0")/../.."
 
 seconds=30
 parallel=0
+keep_going=0
 only=""
 rss_mb=2048
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift ;;
     --parallel) parallel=1 ;;
+    --keep-going) keep_going=1 ;;
     --only) only="$2"; shift ;;
     --rss-limit-mb) rss_mb="$2"; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -52,10 +56,12 @@ run_one() {
   local t="$1" fmt="${1%_fuzzer}"
   local dict=()
   [ -f "tests/fuzz/$fmt.dict" ] && dict=(-dict="tests/fuzz/$fmt.dict")
+  local mode=()
+  [ "$keep_going" -eq 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   mkdir -p "$work/corpus/$t"
   # -timeout: one input taking over 10 s is a hang worth reporting.
   "$build/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout=10 \
-      -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${dict[@]}" \
+      -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${dict[@]}" "${mode[@]}" \
       "$work/corpus/$t" "$work/seeds/$fmt" >"$work/logs/$t.log" 2>&1
 }
 
@@ -76,10 +82,20 @@ failed=0
 printf '\n%-14s %8s %14s %10s %8s %8s  %s\n' target seconds executions exec/s corpus crashes status
 for t in "${targets[@]}"; do
   log="$work/logs/$t.log"
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  if [ "$keep_going" -eq 1 ]; then
+    # Fork mode prints "#N: cov: .. exec/s S oom/timeout/crash: a/b/c time: ..".
+    last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1)
+    execs=$(echo "$last" | sed -E 's/^#([0-9]+):.*/\1/')
+    speed=$(echo "$last" | sed -nE 's/.*exec\/s ([0-9]+).*/\1/p')
+    crashes=$(echo "$last" | sed -nE 's/.*oom\/timeout\/crash: ([0-9]+)\/([0-9]+)\/([0-9]+).*/\1 \2 \3/p' \
+              | awk '{print $1+$2+$3}')
+    crashes=${crashes:-0}
+  else
+    execs=$(awk '/stat::number_of_executed_units:/{v=$2} END{print v}' "$log")
+    speed=$(awk '/stat::average_exec_per_sec:/{v=$2} END{print v}' "$log")
+    crashes=$(grep -cE '^==[0-9]+==ERROR|^SUMMARY: (Address|Undefined|Leak)|ERROR: libFuzzer' "$log" || true)
+  fi
   corpus=$(ls "$work/corpus/$t" | wc -l)
-  crashes=$(grep -cE '^==[0-9]+==ERROR|^SUMMARY: (Address|Undefined|Leak)|runtime error:|ERROR: libFuzzer' "$log" || true)
   status=ok
   if [ "${rc[$t]}" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     status="FAILED (exit ${rc[$t]}; see $log and $work/artifacts/)"

@@ -40,7 +40,11 @@ struct PayloadGate {
 // them in order on the calling thread. At most 2 x threads chunk outputs
 // exist at once, so memory does not grow with the file.
 Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name,
-                 int threads, const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx) {
+                 int threads, const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx,
+                 const MappedFile* mapping) {
+  auto release = [&](uint64_t i) {
+    if (mapping != nullptr) mapping->Release(kFileHeaderSize + i * kChunkSize, kChunkSize);
+  };
   auto chunk_at = [&](uint64_t i) {
     const uint64_t offset = kFileHeaderSize + i * kChunkSize;
     return image.subspan(offset, std::min<uint64_t>(kChunkSize, image.size() - offset));
@@ -59,6 +63,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
     for (uint64_t i = 0; i < count; ++i) {
       decode(i, &out);
       ES_RETURN_IF_ERROR(emit(emit_ctx, out));
+      release(i);
     }
     return Status::OK();
   }
@@ -100,6 +105,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
       cv.wait(lock, [&] { return slot.ready; });
     }
     result = emit(emit_ctx, slot.out);
+    release(i);
     {
       std::lock_guard<std::mutex> lock(mu);
       slot.ready = false;
@@ -116,7 +122,8 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
 template <typename EmitCtx>
 Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
                    const DecoderOptions& options, ChunkDecodeOptions chunk_options,
-                   EmitCtx* emit_ctx, CorruptionReporter& reporter, DecoderStats* stats) {
+                   EmitCtx* emit_ctx, CorruptionReporter& reporter, DecoderStats* stats,
+                   const MappedFile* mapping = nullptr) {
   if (stats != nullptr) {
     stats->inputs.Add();
     stats->bytes.Add(bytes.size());
@@ -165,7 +172,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   return RunChunks(
       bytes, count, name, threads, chunk_options,
       [](void* ctx, const ChunkOutput& out) { return static_cast<EmitCtx*>(ctx)->Emit(out); },
-      emit_ctx);
+      emit_ctx, mapping);
 }
 
 // Shared by both emitters: reports, then the fatal status.
@@ -233,7 +240,11 @@ class EvtxDecoder : public Decoder {
     }
     auto file = MappedFile::Open(input.path);
     if (!file) return file.error();
-    return DecodeEvtxBuffer(file.value()->bytes(), input.name(), options_, handler, reporter, &stats_);
+    EventEmitter emitter;
+    emitter.handler = &handler;
+    emitter.stats = &stats_;
+    return DecodeImage(file.value()->bytes(), input.name(), options_, ChunkOptionsFrom(options_),
+                       &emitter, reporter, &stats_, file.value().get());
   }
 
  private:
@@ -262,6 +273,22 @@ Status DecodeEvtxBufferText(std::span<const uint8_t> bytes, const std::string& n
   chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
                                                       : ChunkDecodeOptions::Render::kJson;
   return DecodeImage(bytes, name, options, chunk_options, &emitter, reporter, stats);
+}
+
+Status DecodeEvtxFileText(const std::string& path, const std::string& name,
+                          const DecoderOptions& options, RecordFormat format,
+                          RecordTextHandler& handler, CorruptionReporter& reporter,
+                          DecoderStats* stats) {
+  auto file = MappedFile::Open(path);
+  if (!file) return file.error();
+  TextEmitter emitter;
+  emitter.handler = &handler;
+  emitter.stats = stats;
+  ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
+  chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
+                                                      : ChunkDecodeOptions::Render::kJson;
+  return DecodeImage(file.value()->bytes(), name, options, chunk_options, &emitter, reporter, stats,
+                     file.value().get());
 }
 
 Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
@@ -293,6 +320,16 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   }
   ::close(fd);  // the mapping keeps the file open
   return std::unique_ptr<MappedFile>(new MappedFile(data, size));  // private constructor
+}
+
+void MappedFile::Release(uint64_t offset, uint64_t length) const {
+  // Chunk offsets are multiples of 4096; round inward to whole pages anyway.
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = (offset + page - 1) / page * page;
+  const uint64_t end = std::min<uint64_t>(offset + length, size_) / page * page;
+  if (begin >= end) return;
+  // A private read-only file mapping: dropped pages are re-read from the file.
+  ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

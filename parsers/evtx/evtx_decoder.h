@@ -62,6 +62,13 @@ Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& na
                            const DecoderOptions& options, RecordXmlHandler& handler,
                            CorruptionReporter& reporter, DecoderStats* stats);
 
+// Maps `path` and decodes it as DecodeEvtxBufferText does, releasing each
+// chunk's pages once delivered: memory stays bounded whatever the file size.
+Status DecodeEvtxFileText(const std::string& path, const std::string& name,
+                          const DecoderOptions& options, RecordFormat format,
+                          RecordTextHandler& handler, CorruptionReporter& reporter,
+                          DecoderStats* stats);
+
 // Number of whole 64 KiB chunks in an image of `file_size` bytes. Taken from
 // the size, not from the header's 16-bit count, which dirty files and files
 // with more than 65535 chunks get wrong.
@@ -85,6 +92,10 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;  // owns the mapping
   MappedFile& operator=(const MappedFile&) = delete;
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Drops the pages of [offset, offset + length) from memory once decoded
+  // (they are re-read from the file if touched again), so a whole-file decode
+  // keeps a bounded resident set.
+  void Release(uint64_t offset, uint64_t length) const;
 
  private:
   MappedFile(const uint8_t* data, size_t size) : data_(data), size_(size) {}

@@ -174,15 +174,9 @@ int RunDump(const std::vector<std::string>& args) {
     Status s;
     if (sniffed.value() == InputFormat::kEvtx && path != "-") {
       // EVTX: records are rendered on the decoding threads.
-      auto file = evtx::MappedFile::Open(path);
-      if (!file) {
-        s = file.error();
-      } else {
-        s = evtx::DecodeEvtxBufferText(
-            file.value()->bytes(), path, options,
-            format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer,
-            reporter, &evtx_stats);
-      }
+      s = evtx::DecodeEvtxFileText(
+          path, path, options, format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson,
+          printer, reporter, &evtx_stats);
     } else if (format == "xml") {
       fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
       exit_code = std::max(exit_code, kExitInputError);

@@ -306,15 +306,34 @@ void Daemon::Reload() {
   auto rules = LoadRules(next);
   if (!rules.has_value()) return refuse(rules.error().ToString());
 
-  // Sources whose config is unchanged keep running; others are replaced and
-  // resume from the old source's positions.
-  std::vector<SourceEntry> keep;
-  std::vector<SourceEntry> fresh;
+  std::vector<SinkEntry> next_sinks;
+  if (next.sinks != config_.sinks) {
+    auto sinks = MakeSinks(next);
+    if (!sinks.has_value()) return refuse(sinks.error().ToString());
+    next_sinks = std::move(sinks).value();
+  }
   auto made = MakeSources(next);
   if (!made.has_value()) return refuse(made.error().ToString());
-  std::vector<SourceEntry> candidates = std::move(made).value();
+
+  // Everything read so far becomes safe first (sinks flushed, state written,
+  // Kafka offsets committed), so replaced sources can go without loss.
+  (void)Checkpoint(milliseconds(next.shutdown_timeout_ms / 2));
+  // Sources whose config is unchanged keep running; others are replaced and
+  // resume from the old source's positions.
   std::vector<SourceEntry> next_sources;
-  for (auto& c : candidates) {
+  std::vector<source::Source*> stopped;  // old listeners stopped to free their port
+  auto put_back = [&] {
+    for (auto& n : next_sources) {
+      for (auto& old : sources_) {
+        if (!old.source && old.config == n.config) {
+          old = std::move(n);
+          break;
+        }
+      }
+    }
+    for (auto* s : stopped) (void)s->Start();
+  };
+  for (auto& c : made.value()) {
     bool reused = false;
     for (auto& old : sources_) {
       if (old.source && old.config == c.config) {
@@ -326,42 +345,43 @@ void Daemon::Reload() {
     if (reused) continue;
     std::vector<source::FileCheckpoint> cps;
     for (auto& old : sources_) {
-      if (old.source && old.config.name == c.config.name) old.source->SaveCheckpoints(&cps);
-    }
-    // A replaced listener must free its port before the new one binds.
-    for (auto& old : sources_) {
-      if (old.source && old.config.name == c.config.name) old.source->Stop();
+      if (!old.source || old.config.name != c.config.name) continue;
+      old.source->SaveCheckpoints(&cps);
+      if (old.config.type == SourceType::kTcp) {
+        old.source->Stop();
+        stopped.push_back(old.source.get());
+      }
     }
     c.source->RestoreCheckpoints(std::move(cps));
     WireSource(c);
     Status s = c.source->Start();
     if (!s.ok()) {
-      // Put back what was moved out, then refuse.
-      for (auto& n : next_sources) {
-        for (auto& old : sources_) {
-          if (!old.source && old.config == n.config) {
-            old = std::move(n);
-            break;
-          }
-        }
-      }
+      put_back();
       return refuse(fmt::format("source '{}': {}", c.config.name, s.ToString()));
     }
     next_sources.push_back(std::move(c));
   }
-  std::vector<SinkEntry> next_sinks;
-  if (next.sinks != config_.sinks) {
-    auto sinks = MakeSinks(next);
-    if (!sinks.has_value()) return refuse(sinks.error().ToString());
-    for (auto& s : sinks_) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
-    next_sinks = std::move(sinks).value();
+  // Retired objects are destroyed outside the lock and after the swap: a
+  // Kafka consumer leaving its group calls back into the source on close.
+  std::vector<SourceEntry> retired;
+  for (auto& old : sources_) {
+    if (!old.source) continue;
+    old.source->Stop();
+    retired.push_back(std::move(old));
   }
+  std::vector<SinkEntry> retired_sinks;
   {
     std::lock_guard<std::mutex> lock(objects_mu_);
     sources_ = std::move(next_sources);
-    if (!next_sinks.empty()) sinks_ = std::move(next_sinks);
+    if (!next_sinks.empty()) {
+      retired_sinks = std::move(sinks_);
+      sinks_ = std::move(next_sinks);
+    }
     pipeline_->Rebuild(std::move(rules).value());
   }
+  for (auto& s : retired_sinks) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
+  retired_sinks.clear();
+  retired.clear();
   config_ = std::move(next);
   ApplyLogConfig(config_);
   EmitAlerts(false);

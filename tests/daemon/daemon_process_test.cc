@@ -254,7 +254,12 @@ TEST(DaemonProcessTest, SighupReloadsValidRulesAndRefusesInvalidOnes) {
   EXPECT_NE(ReadFile(dir / "daemon.log").find("unknown_key: unknown key"), std::string::npos);
   WriteFile(config, good_config);
 
-  // A valid new rule: loaded, and it sees the next events.
+  // A valid new rule: loaded, and it sees the next events. The directory
+  // source's settings change too: it is replaced and resumes where the old
+  // one stopped (its counters start again at 0).
+  std::string changed = good_config;
+  changed.replace(changed.find("rotate_wait_ms: 300"), 19, "rotate_wait_ms: 400");
+  WriteFile(config, changed);
   std::filesystem::remove(dir / "rules/bad.yaml");
   std::string copy = rule_text;
   copy.replace(copy.find("id: eems_mitigation_error"), 25, "id: eems_copy");
@@ -267,6 +272,7 @@ TEST(DaemonProcessTest, SighupReloadsValidRulesAndRefusesInvalidOnes) {
                       seconds(10)))
       << HttpGet(port, "/metrics");
   EXPECT_EQ(Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}"), 2);
+  EXPECT_EQ(Metric(port, kDropLines), 1);  // the first line was not read again
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
 }

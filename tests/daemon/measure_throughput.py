@@ -90,6 +90,9 @@ def main():
     ap.add_argument("--ndjson")
     ap.add_argument("--evtx-dir")
     ap.add_argument("--evtx-events", type=int, help="events in --evtx-dir (eventsift dump count)")
+    ap.add_argument("--kafka-brokers", help="with --kafka-topic: consume raw events already in the topic")
+    ap.add_argument("--kafka-topic")
+    ap.add_argument("--kafka-events", type=int, help="messages in --kafka-topic")
     a = ap.parse_args()
     if a.ndjson:
         n = sum(1 for _ in open(a.ndjson, "rb"))
@@ -110,6 +113,12 @@ def main():
                 shutil.copy(os.path.join(a.evtx_dir, name), os.path.join(w, "in", name))
         run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in, include: ['*.evtx']}",
             copy, a.evtx_events, "directory/evtx")
+
+    if a.kafka_topic:
+        group = f"measure-{os.getpid()}"
+        run(a.binary, a.rules,
+            f"  - {{name: raw, type: kafka, brokers: '{a.kafka_brokers}', topic: {a.kafka_topic}, "
+            f"group_id: {group}}}", lambda _: None, a.kafka_events, "kafka/ndjson")
 
 
 if __name__ == "__main__":

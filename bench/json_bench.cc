@@ -31,8 +31,8 @@ namespace {
 using eventsift::Event;
 
 const char* const kFiles[] = {
-    "cmd_psh_stop_netprofm_eventlog_after_reboot.json.gz",  // 28.6 MB, 12704 events, CRLF
-    "empire_mimikatz_logonpasswords_2020-08-07103224.json.gz",  // 43.5 MB, 6026 events
+    "cmd_psh_stop_netprofm_eventlog_after_reboot.json.gz",        // 28.6 MB, 12704 events, CRLF
+    "empire_mimikatz_logonpasswords_2020-08-07103224.json.gz",    // 43.5 MB, 6026 events
     "empire_smbexec_dcerpc_smb_svcctl_2020-09-20025716.json.gz",  // 20.7 MB, 7504 events
 };
 
@@ -105,7 +105,8 @@ void RunBuffer(benchmark::State& state, const std::string& bytes, size_t plain_s
   for (auto _ : state) {
     CountingHandler handler(want_payload);
     CountingReporter reporter;
-    eventsift::Status s = eventsift::json::DecodeJsonBuffer(bytes, kName, handler, reporter, nullptr);
+    eventsift::Status s =
+        eventsift::json::DecodeJsonBuffer(bytes, kName, handler, reporter, nullptr);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(handler.fields());
     events += handler.events();
@@ -113,7 +114,8 @@ void RunBuffer(benchmark::State& state, const std::string& bytes, size_t plain_s
   }
   state.SetBytesProcessed(static_cast<int64_t>(plain_size) * state.iterations());
   state.SetItemsProcessed(static_cast<int64_t>(events));
-  state.counters["reports"] = static_cast<double>(reports) / static_cast<double>(state.iterations());
+  state.counters["reports"] =
+      static_cast<double>(reports) / static_cast<double>(state.iterations());
 }
 
 void BM_DecodeBuffer(benchmark::State& state, const char* name) {
@@ -159,14 +161,17 @@ void BM_LineDecoder(benchmark::State& state, const char* name) {
 
 void RegisterAll() {
   for (const char* file : kFiles) {
-    benchmark::RegisterBenchmark(("BM_DecodeBuffer/" + std::string(file)).c_str(), BM_DecodeBuffer, file)
+    benchmark::RegisterBenchmark(("BM_DecodeBuffer/" + std::string(file)).c_str(), BM_DecodeBuffer,
+                                 file)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("BM_DecodeHeadersOnly/" + std::string(file)).c_str(),
                                  BM_DecodeHeadersOnly, file)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("BM_DecodeGzip/" + std::string(file)).c_str(), BM_DecodeGzip, file)
+    benchmark::RegisterBenchmark(("BM_DecodeGzip/" + std::string(file)).c_str(), BM_DecodeGzip,
+                                 file)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("BM_LineDecoder/" + std::string(file)).c_str(), BM_LineDecoder, file)
+    benchmark::RegisterBenchmark(("BM_LineDecoder/" + std::string(file)).c_str(), BM_LineDecoder,
+                                 file)
         ->Unit(benchmark::kMillisecond);
   }
 }

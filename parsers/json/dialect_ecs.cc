@@ -56,9 +56,7 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
   return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
     switch (KeyHash(key)) {
       ES_JSON_KEY("channel") { return RenderValue(value, &event_.channel); }
-      ES_JSON_KEY("event_id") {
-        return ReadInto(value, &event_.event_id, &c_.winlog_has_event_id);
-      }
+      ES_JSON_KEY("event_id") { return ReadInto(value, &event_.event_id, &c_.winlog_has_event_id); }
       ES_JSON_KEY("provider_name") { return RenderValue(value, &event_.provider); }
       ES_JSON_KEY("provider_guid") { return ReadGuid(value); }
       ES_JSON_KEY("computer_name") { return RenderValue(value, &event_.computer); }

@@ -18,12 +18,18 @@ namespace {
 // 5 CRITICAL.
 int LevelFromSeverityValue(int64_t v) {
   switch (v) {
-    case 1: return 5;
-    case 2: return 4;
-    case 3: return 3;
-    case 4: return 2;
-    case 5: return 1;
-    default: return -1;
+    case 1:
+      return 5;
+    case 2:
+      return 4;
+    case 3:
+      return 3;
+    case 4:
+      return 2;
+    case 5:
+      return 1;
+    default:
+      return -1;
   }
 }
 
@@ -49,7 +55,8 @@ std::optional<FileTime> ResolveTime(std::string_view time_created, std::string_v
       if (r && a) {
         constexpr int64_t kQuarterHour = 15 * 60 * kTicksPerSecond;
         int64_t diff = *a - *r;
-        int64_t quarters = (diff + (diff >= 0 ? kQuarterHour / 2 : -kQuarterHour / 2)) / kQuarterHour;
+        int64_t quarters =
+            (diff + (diff >= 0 ? kQuarterHour / 2 : -kQuarterHour / 2)) / kQuarterHour;
         if (std::llabs(quarters) <= 14 * 4) return *local + quarters * kQuarterHour;
       }
     }
@@ -83,8 +90,8 @@ void EventParser::FinishNxlog() {
   if (level < 0) level = LevelFromName(c_.severity);
   if (level < 0) level = LevelFromName(c_.event_type);
   if (level >= 0) event_.level = static_cast<uint8_t>(level);
-  if (auto t = ResolveTime(c_.time_created, c_.event_time, c_.event_received_time,
-                           c_.at_timestamp)) {
+  if (auto t =
+          ResolveTime(c_.time_created, c_.event_time, c_.event_received_time, c_.at_timestamp)) {
     event_.time = *t;
   }
   event_.data.swap(pending_);

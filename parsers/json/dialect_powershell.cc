@@ -37,13 +37,13 @@ JsonError EventParser::PowerShellProperties(JsonValue v) {
     json_type t;
     if (auto err = element.type().get(t)) return err;
     std::string_view text;  // a missing Value keeps its position with ""
-    JsonError err = t == json_type::object
-                        ? ForEachField(element,
-                                       [&](std::string_view key, JsonValue value) -> JsonError {
-                                         return key == "Value" ? RenderPropertyValue(value, &text)
-                                                               : SUCCESS;
-                                       })
-                        : RenderValue(element, &text);
+    JsonError err =
+        t == json_type::object
+            ? ForEachField(element,
+                           [&](std::string_view key, JsonValue value) -> JsonError {
+                             return key == "Value" ? RenderPropertyValue(value, &text) : SUCCESS;
+                           })
+            : RenderValue(element, &text);
     if (err) return err;
     event_.data.push_back(DataField{{}, text});
     return SUCCESS;
@@ -51,14 +51,13 @@ JsonError EventParser::PowerShellProperties(JsonValue v) {
 }
 
 // "UserId": a SID string, or the SecurityIdentifier object.
-JsonError EventParser::PowerShellUserId(JsonValue v) {
-  return RenderPropertyValue(v, &c_.ps_user);
-}
+JsonError EventParser::PowerShellUserId(JsonValue v) { return RenderPropertyValue(v, &c_.ps_user); }
 
 Status EventParser::FinishPowerShell() {
   shape_ = Shape::kPowerShell;
   uint64_t n = 0;
-  if (!ParseUintText(c_.ps_id, &n)) return Status::Corruption("PowerShell event: Id is not a number");
+  if (!ParseUintText(c_.ps_id, &n))
+    return Status::Corruption("PowerShell event: Id is not a number");
   event_.event_id = static_cast<uint32_t>(n);
   if (ParseUintText(c_.ps_qualifiers, &n)) {  // null when the provider has none
     event_.qualifiers = static_cast<uint16_t>(n);

@@ -11,11 +11,16 @@ using simdjson::ondemand::json_type;
 
 std::string_view ShapeName(Shape shape) {
   switch (shape) {
-    case Shape::kUnknown: return "unknown";
-    case Shape::kEvtxDump: return "evtx_dump";
-    case Shape::kEcs: return "winlogbeat";
-    case Shape::kNxlog: return "nxlog";
-    case Shape::kPowerShell: return "powershell";
+    case Shape::kUnknown:
+      return "unknown";
+    case Shape::kEvtxDump:
+      return "evtx_dump";
+    case Shape::kEcs:
+      return "winlogbeat";
+    case Shape::kNxlog:
+      return "nxlog";
+    case Shape::kPowerShell:
+      return "powershell";
   }
   return "unknown";
 }
@@ -42,7 +47,8 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
     return Status::Corruption("not a JSON object: an event must start with '{'");
   }
   if (doc.back() != '}') {
-    return Status::Corruption("JSON object is cut off or followed by other text (does not end with '}')");
+    return Status::Corruption(
+        "JSON object is cut off or followed by other text (does not end with '}')");
   }
   simdjson::ondemand::document d;
   JsonError err = parser_.iterate(doc.data(), doc.size(), doc.size() + kPadding).get(d);
@@ -65,8 +71,8 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
     if (error_key_.empty()) {
       return Status::Corruption(fmt::format("malformed JSON: {}", simdjson::error_message(err)));
     }
-    return Status::Corruption(fmt::format("malformed JSON in \"{}\": {}", error_key_,
-                                          simdjson::error_message(err)));
+    return Status::Corruption(
+        fmt::format("malformed JSON in \"{}\": {}", error_key_, simdjson::error_message(err)));
   }
   return Finish();
 }

@@ -94,10 +94,10 @@ void SplitStructured(std::string_view text, size_t start, size_t max_bytes, Docu
       }
       auto size = static_cast<size_t>(e - p);
       if (size > max_bytes) {
-        sink.OnFramingError(Status::ResourceExhausted(fmt::format(
-                                "element is {} bytes, longer than the {} byte limit; skipped",
-                                size, max_bytes)),
-                            offset, at_line, size);
+        sink.OnFramingError(
+            Status::ResourceExhausted(fmt::format(
+                "element is {} bytes, longer than the {} byte limit; skipped", size, max_bytes)),
+            offset, at_line, size);
       } else {
         // Arrays as elements are not events; the parser says so.
         sink.OnDocument({p, size}, offset, at_line);
@@ -108,8 +108,9 @@ void SplitStructured(std::string_view text, size_t start, size_t max_bytes, Docu
     // Not a document: skip to the next place one could start.
     const char* q = p + 1;
     while (q < end && *q != '{' && *q != '[' && *q != ']') ++q;
-    sink.OnFramingError(Status::Corruption(fmt::format("expected an object, found '{}'",
-                                                       std::string_view(p, std::min<size_t>(static_cast<size_t>(q - p), 32)))),
+    sink.OnFramingError(Status::Corruption(fmt::format(
+                            "expected an object, found '{}'",
+                            std::string_view(p, std::min<size_t>(static_cast<size_t>(q - p), 32)))),
                         static_cast<uint64_t>(p - base), line_at(p), static_cast<uint64_t>(q - p));
     p = q;
   }
@@ -138,10 +139,10 @@ size_t SplitLineBlock(std::string_view text, size_t start, uint64_t base_offset,
       auto size = static_cast<size_t>(e - b);
       uint64_t offset = base_offset + static_cast<uint64_t>(b - base);
       if (size > max_bytes) {
-        sink.OnFramingError(Status::ResourceExhausted(fmt::format(
-                                "line is {} bytes, longer than the {} byte limit; skipped", size,
-                                max_bytes)),
-                            offset, *line, size);
+        sink.OnFramingError(
+            Status::ResourceExhausted(fmt::format(
+                "line is {} bytes, longer than the {} byte limit; skipped", size, max_bytes)),
+            offset, *line, size);
       } else {
         sink.OnDocument({b, size}, offset, *line);
       }
@@ -166,8 +167,8 @@ Framing DetectFraming(std::string_view text) {
   return Framing::kLines;
 }
 
-void SplitDocuments(std::string_view text, size_t start, Framing framing,
-                    size_t max_document_bytes, DocumentSink& sink) {
+void SplitDocuments(std::string_view text, size_t start, Framing framing, size_t max_document_bytes,
+                    DocumentSink& sink) {
   if (framing == Framing::kLines) {
     uint64_t line = 1;
     SplitLineBlock(text, start, 0, &line, true, max_document_bytes, sink);

@@ -47,7 +47,7 @@ size_t SplitLineBlock(std::string_view text, size_t start, uint64_t base_offset,
 // Splits text[start, size) into documents. `text` must be the view of a
 // PaddedBuffer. Documents longer than max_document_bytes are reported
 // (kResourceExhausted) and skipped.
-void SplitDocuments(std::string_view text, size_t start, Framing framing,
-                    size_t max_document_bytes, DocumentSink& sink);
+void SplitDocuments(std::string_view text, size_t start, Framing framing, size_t max_document_bytes,
+                    DocumentSink& sink);
 
 }  // namespace eventsift::json

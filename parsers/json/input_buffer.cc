@@ -52,8 +52,8 @@ bool IsUtf16(std::string_view b) {
 }
 
 size_t Utf8BomLength(std::string_view b) {
-  return b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xEF && static_cast<uint8_t>(b[1]) == 0xBB &&
-                 static_cast<uint8_t>(b[2]) == 0xBF
+  return b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xEF &&
+                 static_cast<uint8_t>(b[1]) == 0xBB && static_cast<uint8_t>(b[2]) == 0xBF
              ? 3
              : 0;
 }
@@ -69,7 +69,8 @@ void ConvertUtf16ToUtf8(PaddedBuffer* buf, PaddedBuffer* scratch) {
   }
   std::string utf8;
   AppendUtf16LeAsUtf8(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(units.data()), units.size()), &utf8);
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(units.data()), units.size()),
+      &utf8);
   buf->Assign(utf8);
 }
 
@@ -169,7 +170,8 @@ Status InputReader::Inflate(char* dst, size_t n, size_t* got) {
   z_stream& zs = z_->zs;
   if (!z_->init) {
     // 15 + 32: largest window, and accept a gzip or zlib header.
-    if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("inflateInit2 failed").At(name_);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK)
+      return Status::Internal("inflateInit2 failed").At(name_);
     z_->init = true;
   }
   n = std::min<size_t>(n, 1u << 30);  // avail_out is 32-bit
@@ -198,12 +200,13 @@ Status InputReader::Inflate(char* dst, size_t n, size_t* got) {
       // No more input and the stream is not finished: cut off.
       if (*got > 0) return Status::OK();  // hand out what we have first
       done_ = true;
-      return Status::Truncated(fmt::format("gzip stream ends early after {} decompressed bytes",
-                                           zs.total_out))
+      return Status::Truncated(
+                 fmt::format("gzip stream ends early after {} decompressed bytes", zs.total_out))
           .At(name_);
     } else {
       done_ = true;
-      return Status::Corruption(fmt::format("gzip: {}", zs.msg != nullptr ? zs.msg : "inflate failed"))
+      return Status::Corruption(
+                 fmt::format("gzip: {}", zs.msg != nullptr ? zs.msg : "inflate failed"))
           .At(name_, zs.total_in);
     }
     if (*got == n) return Status::OK();

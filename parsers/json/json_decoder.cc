@@ -79,9 +79,9 @@ class DocumentDecoder final : public DocumentSink {
 };
 
 // Frames and decodes UTF-8 text[start..]; bytes up to readable_end may be read.
-void DecodeText(EventParser* parser, std::string_view text, size_t start,
-                const char* readable_end, const std::string& name, EventHandler& handler,
-                CorruptionReporter& reporter, Counts* counts) {
+void DecodeText(EventParser* parser, std::string_view text, size_t start, const char* readable_end,
+                const std::string& name, EventHandler& handler, CorruptionReporter& reporter,
+                Counts* counts) {
   DocumentDecoder sink(parser, name, readable_end, handler, reporter, counts);
   SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
 }
@@ -182,8 +182,8 @@ Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
     if (!skipping && rest > kMaxDocumentBytes) {
       // No newline within the limit: report the line once and drop the rest
       // of it as it streams past.
-      Status s = Status::ResourceExhausted(fmt::format(
-          "line is longer than the {} byte limit; skipped", kMaxDocumentBytes));
+      Status s = Status::ResourceExhausted(
+          fmt::format("line is longer than the {} byte limit; skipped", kMaxDocumentBytes));
       reporter.Report(s.At(name, base_offset + consumed, line), rest);
       ++counts.errors;
       counts.bytes_dropped += rest;
@@ -218,8 +218,8 @@ class JsonDecoder final : public Decoder {
         DecodeStream(reader, &parser_, &buf_, &scratch_, name, handler, reporter, &stats_));
     uint64_t errors = stats_.errors.Get() - errors_before;
     if (options_.strict && errors > 0) {
-      return Status::Corruption(fmt::format("{} malformed or unrecognised document(s) (--strict)",
-                                            errors))
+      return Status::Corruption(
+                 fmt::format("{} malformed or unrecognised document(s) (--strict)", errors))
           .At(name);
     }
     return Status::OK();

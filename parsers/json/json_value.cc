@@ -11,7 +11,8 @@ using simdjson::ondemand::json_type;
 std::string_view TrimSpace(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n'))
+    --e;
   return s.substr(b, e - b);
 }
 
@@ -144,7 +145,7 @@ std::string_view BracedGuid(std::string_view guid, Arena* arena) {
 bool HasZone(std::string_view s) {
   s = TrimSpace(s);
   if (s.find("Date(") != std::string_view::npos) return true;
-  if (s.size() <= 11) return false;  // a date alone
+  if (s.size() <= 11) return false;      // a date alone
   std::string_view rest = s.substr(11);  // after "YYYY-MM-DDT"
   return rest.find_first_of("Zz+-") != std::string_view::npos;
 }

@@ -32,8 +32,8 @@ constexpr uint64_t KeyHash(std::string_view s) {
 }
 // Inside `switch (KeyHash(key))`: a case for `name` that falls out of the
 // switch when only the hash matched.
-#define ES_JSON_KEY(name) \
-  case ::eventsift::json::KeyHash(name):  \
+#define ES_JSON_KEY(name)                \
+  case ::eventsift::json::KeyHash(name): \
     if (key != (name)) break;
 
 // The text an Event::data value gets: strings unescaped, numbers and booleans

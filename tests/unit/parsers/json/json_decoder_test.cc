@@ -238,7 +238,8 @@ TEST_P(OverlongStreamedLine, IsReportedOnceAndSkipped) {
     KeepingHandler handler;
     CollectingReporter reporter;
     auto decoder = NewJsonDecoder({});
-    d.status = decoder->Decode(InputSpec{WriteTemp("huge.ndjson", text), "huge"}, handler, reporter);
+    d.status =
+        decoder->Decode(InputSpec{WriteTemp("huge.ndjson", text), "huge"}, handler, reporter);
     d.events = std::move(handler.events);
     d.reports = reporter.reports();
     EXPECT_EQ(decoder->stats().bytes_dropped.Get(), huge.size());
@@ -255,7 +256,8 @@ TEST_P(OverlongStreamedLine, IsReportedOnceAndSkipped) {
 }
 
 INSTANTIATE_TEST_SUITE_P(JsonDecoderFile, OverlongStreamedLine,
-                         ::testing::Values(kMaxDocumentBytes + 100, kMaxDocumentBytes + (12u << 20)));
+                         ::testing::Values(kMaxDocumentBytes + 100,
+                                           kMaxDocumentBytes + (12u << 20)));
 
 TEST(JsonDecoderFile, MalformedFileLineNumbers) {
   Decoded d = DecodeFile("malformed.ndjson");
@@ -274,8 +276,12 @@ TEST(JsonDecoderFile, MalformedFileLineNumbers) {
     std::string_view says;
   };
   const Want want[] = {
-      {3, "cut off"},           {5, "must start with '{'"},  {6, "unknown event shape"},
-      {7, "JSON array"},        {8, "EventID is not a number"}, {10, "followed by other text"},
+      {3, "cut off"},
+      {5, "must start with '{'"},
+      {6, "unknown event shape"},
+      {7, "JSON array"},
+      {8, "EventID is not a number"},
+      {10, "followed by other text"},
       {12, "without Event.System.EventID"},
   };
   for (size_t i = 0; i < 7; ++i) {
@@ -346,8 +352,8 @@ class PickyHandler : public EventHandler {
 };
 
 TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
-  for (const char* file : {"nxlog.ndjson", "evtx_dump.jsonl", "winlogbeat.ndjson",
-                           "powershell_array.json"}) {
+  for (const char* file :
+       {"nxlog.ndjson", "evtx_dump.jsonl", "winlogbeat.ndjson", "powershell_array.json"}) {
     PickyHandler handler;
     CollectingReporter reporter;
     auto decoder = NewJsonDecoder({});

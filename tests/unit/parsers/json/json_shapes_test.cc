@@ -115,7 +115,7 @@ TEST(JsonShapes, NxlogFields) {
 
   // Line 1: EX01, zone-less EventTime (taken as UTC), no Data.
   const OwnedEvent& e = d.events[0];
-  ExpectFirstEems(e);  // level from SeverityValue 4 (ERROR); pid/tid from Execution*ID
+  ExpectFirstEems(e);    // level from SeverityValue 4 (ERROR); pid/tid from Execution*ID
   EXPECT_EQ(e.task, 1);  // TaskValue
   EXPECT_EQ(e.opcode, 0);
   EXPECT_EQ(e.keywords, 0x80000000000000u);  // 36028797018963968
@@ -159,13 +159,13 @@ TEST(JsonShapes, PowerShellArrayFields) {
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.line, 2u);
   EXPECT_EQ(e.offset, 7u);  // "[\r\n" and four spaces of indent
-  ExpectFirstEems(e);  // channel from LogName
+  ExpectFirstEems(e);       // channel from LogName
   EXPECT_TRUE(e.has_qualifiers);
   EXPECT_EQ(e.qualifiers, 49152);
   EXPECT_EQ(e.task, 1);
   EXPECT_EQ(e.keywords, 0x80000000000000u);
-  EXPECT_EQ(e.computer, "EX01.contoso.com");  // MachineName
-  EXPECT_EQ(e.provider_guid, "");  // ProviderId null
+  EXPECT_EQ(e.computer, "EX01.contoso.com");       // MachineName
+  EXPECT_EQ(e.provider_guid, "");                  // ProviderId null
   EXPECT_EQ(Time(e), "2026-11-20T23:05:12.345Z");  // \/Date(1795215912345)\/
   EXPECT_TRUE(StartsWith(e.message, kMessagePrefix));
   ASSERT_EQ(e.data.size(), 1u);
@@ -184,7 +184,7 @@ TEST(JsonShapes, PowerShellArrayFields) {
   EXPECT_EQ(logon->user_sid, "S-1-5-18");
   EXPECT_EQ(logon->computer, "ex02.contoso.com");
   EXPECT_EQ(Time(*logon), "2026-11-21T01:25:12.345Z");  // 1795224312345 ms
-  ASSERT_EQ(logon->data.size(), 4u);  // Properties are positional
+  ASSERT_EQ(logon->data.size(), 4u);                    // Properties are positional
   EXPECT_EQ(DataAt(*logon, 0), "S-1-5-18");
   EXPECT_EQ(DataAt(*logon, 1), "HealthMailbox01");
   EXPECT_EQ(DataAt(*logon, 2), "3");
@@ -298,7 +298,8 @@ TEST(JsonShapes, EemsEventsAgreeAcrossShapes) {
       }
       if (e.provider == "MSExchange Common" && e.event_id == 4999) {
         ++watson;
-        bool in_data = !e.data.empty() && e.data[0].second.find("15.01.2507.016") != std::string::npos;
+        bool in_data =
+            !e.data.empty() && e.data[0].second.find("15.01.2507.016") != std::string::npos;
         bool in_message = e.message.find("15.01.2507.016") != std::string::npos;
         EXPECT_TRUE(in_data || in_message) << file;
       }
@@ -367,8 +368,8 @@ TEST(JsonShapes, OtrfTimeCreatedVariantWithCrlf) {
   ASSERT_EQ(d.events.size(), 100u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.event_id, 4624u);
-  EXPECT_EQ(e.level, 0);      // "Level":"0"
-  EXPECT_EQ(e.task, 12544);   // "Task":"12544"
+  EXPECT_EQ(e.level, 0);                       // "Level":"0"
+  EXPECT_EQ(e.task, 12544);                    // "Task":"12544"
   EXPECT_EQ(e.keywords, 0x8020000000000000u);  // "0x8020000000000000"
   EXPECT_EQ(e.computer, "Pedro01");
   EXPECT_EQ(e.provider_guid, "{54849625-5478-4994-a5ba-3e3b0328c30d}");

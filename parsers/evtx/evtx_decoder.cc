@@ -319,7 +319,7 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     data = static_cast<const uint8_t*>(p);
   }
   ::close(fd);  // the mapping keeps the file open
-  return std::unique_ptr<MappedFile>(new MappedFile(data, size));  // private constructor
+  return std::make_unique<MappedFile>(PrivateTag{}, data, size);
 }
 
 void MappedFile::Release(uint64_t offset, uint64_t length) const {

@@ -86,8 +86,11 @@ inline std::span<const uint8_t> ChunkBytes(std::span<const uint8_t> image, uint6
 // A read-only memory map of a whole file (the decoder's input); empty files
 // map to an empty span.
 class MappedFile {
+  struct PrivateTag {};  // only Open() constructs: it owns the mapping's setup
+
  public:
   static Result<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  MappedFile(PrivateTag, const uint8_t* data, size_t size) : data_(data), size_(size) {}
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;  // owns the mapping
   MappedFile& operator=(const MappedFile&) = delete;
@@ -98,7 +101,6 @@ class MappedFile {
   void Release(uint64_t offset, uint64_t length) const;
 
  private:
-  MappedFile(const uint8_t* data, size_t size) : data_(data), size_(size) {}
   const uint8_t* data_;
   size_t size_;
 };

@@ -9,17 +9,7 @@
 namespace eventsift::testing {
 namespace {
 
-class KafkaE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    broker_ = Broker();
-    ASSERT_FALSE(broker_.empty()) << "the kafka_broker fixture is not running";
-    work_ = ScratchDir();
-  }
-  void TearDown() override { fs::remove_all(work_); }
-  std::string broker_;
-  fs::path work_;
-};
+using KafkaE2eTest = BrokerTest;
 
 std::string HostOf(const std::string& json) {
   const std::string key = "\"host\":\"";

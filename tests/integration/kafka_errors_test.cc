@@ -11,14 +11,8 @@ namespace {
 constexpr int kAlerts = 25;
 constexpr double kBoundSeconds = 30;  // connect probe (5 s) + flush (5 s) + slack
 
-class KafkaErrorsTest : public ::testing::Test {
+class KafkaErrorsTest : public BrokerTest {
  protected:
-  void SetUp() override {
-    broker_ = Broker();
-    ASSERT_FALSE(broker_.empty()) << "the kafka_broker fixture is not running";
-    work_ = ScratchDir();
-  }
-  void TearDown() override { fs::remove_all(work_); }
 
   CommandResult Produce(const std::string& flags) {
     return Shell(ProduceCommand(
@@ -26,8 +20,6 @@ class KafkaErrorsTest : public ::testing::Test {
         flags + " --spool-dir '" + (work_ / "spool").string() + "' --flush-timeout 5",
         work_ / "alerts.ndjson"));
   }
-  std::string broker_;
-  fs::path work_;
 };
 
 TEST_F(KafkaErrorsTest, WrongBootstrapAddress) {

@@ -197,4 +197,17 @@ inline std::map<std::string, std::string> AlertsById(const std::vector<std::stri
   return out;
 }
 
+// A test on the fixture broker, with a scratch directory of its own.
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = Broker();
+    ASSERT_FALSE(broker_.empty()) << "the kafka_broker fixture is not running";
+    work_ = ScratchDir();
+  }
+  void TearDown() override { fs::remove_all(work_); }
+  std::string broker_;
+  fs::path work_;
+};
+
 }  // namespace eventsift::testing

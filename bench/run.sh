@@ -65,7 +65,7 @@ echo
 echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores online)"
 echo "- RAM: $(free -g | awk '/^Mem:/{print $2}') GiB; kernel $(uname -r); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- eventsift $(git rev-parse --short HEAD) (release preset, RelWithDebInfo -O2), evtx_dump $("${evtx_dump_bin:-true}" --version 2>/dev/null | awk '{print $NF}'), $(evtxexport -V 2>/dev/null | head -1), python3-evtx $(dpkg-query -W -f='${Version}' python3-evtx 2>/dev/null)"
+echo "- eventsift $(git rev-parse --short HEAD 2>/dev/null || echo "(not a git checkout)") (release preset, RelWithDebInfo -O2), evtx_dump $("${evtx_dump_bin:-true}" --version 2>/dev/null | awk '{print $NF}'), $(evtxexport -V 2>/dev/null | head -1), python3-evtx $(dpkg-query -W -f='${Version}' python3-evtx 2>/dev/null)"
 echo
 echo "## Whole-process comparison (median of $runs runs; python-evtx 1 run)"
 echo

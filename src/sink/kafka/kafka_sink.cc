@@ -150,6 +150,9 @@ class KafkaSink::Impl {
   std::atomic<bool> need_probe_{true};
   std::atomic<bool> broker_down_{false};
   std::atomic<bool> auth_failed_{false};
+  // Set by the error callback when every broker failed to connect; a probe
+  // clears it first, so only a failure seen during that probe ends it early.
+  std::atomic<bool> all_down_event_{false};
   std::atomic<uint64_t> replayed_{0};
   Clock::time_point next_replay_{};
   Clock::time_point last_commit_{};
@@ -286,6 +289,7 @@ Status KafkaSink::Impl::MoveRejectedBack() {
 bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
   auto deadline = Clock::now() + timeout;
   int unknown_topic = 0;
+  all_down_event_ = false;
   *why = fmt::format("Kafka brokers {} did not answer within {} ms", options_.brokers,
                      timeout.count());
   while (Clock::now() < deadline && !stop_) {
@@ -314,7 +318,7 @@ bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
       if (!last_error_.empty()) {
         *why = fmt::format("cannot reach Kafka brokers {}: {}", options_.brokers, last_error_);
       }
-      if (auth_failed_) return false;
+      if (auth_failed_ || all_down_event_) return false;
     }
     std::this_thread::sleep_for(milliseconds(100));
   }
@@ -460,7 +464,10 @@ void KafkaSink::Impl::HandleError(rd_kafka_resp_err_t err, const char* reason) {
     text = fmt::format("fatal producer error: {}; alerts are spooled, restart eventsift", fatal);
   }
   if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) auth_failed_ = true;
-  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) broker_down_ = true;
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    broker_down_ = true;
+    all_down_event_ = true;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_error_ = text;

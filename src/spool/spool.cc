@@ -19,8 +19,9 @@ namespace eventsift {
 
 namespace {
 
-constexpr size_t kFrameHeader = 8;        // u32 length + u32 crc
-constexpr uint32_t kMaxBody = 64U << 20;  // a sane bound on one alert
+constexpr size_t kFrameHeader = 8;          // u32 length + u32 crc
+constexpr uint32_t kMaxBody = 64U << 20;    // a sane bound on one alert
+constexpr uint64_t kReadWindow = 1U << 20;  // bytes per Read() round
 constexpr char kCursorMagic[] = "eventsift-spool-cursor/1";
 
 uint32_t Crc(std::string_view bytes) {
@@ -77,6 +78,27 @@ Status ReadFile(const std::string& path, std::string* out) {
     out->append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return Status::OK();
+}
+
+// Reads `size` bytes at `offset` (fewer at the end of the file).
+Status ReadRange(const std::string& path, uint64_t offset, uint64_t size, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  out->resize(size);
+  uint64_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(fd, out->data() + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return Errno("read", path);
+    }
+    if (n == 0) break;
+    got += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  out->resize(got);
   return Status::OK();
 }
 
@@ -399,16 +421,29 @@ Status Spool::Read(size_t max_records, std::vector<SpoolRecord>* out) {
       read_offset_ = 0;
       continue;
     }
+    // Read a window from the read position, not the whole segment: replay
+    // calls Read once per batch, and segments are many batches long.
     std::string data;
-    ES_RETURN_IF_ERROR(ReadFile(s.path, &data));
-    data.resize(std::min<uint64_t>(data.size(), s.bytes));
-    while (taken < max_records && read_offset_ < data.size()) {
+    uint64_t want = std::min<uint64_t>(s.bytes - read_offset_, kReadWindow);
+    ES_RETURN_IF_ERROR(ReadRange(s.path, read_offset_, want, &data));
+    if (data.size() >= kFrameHeader) {
+      // A record longer than the window: read exactly that record.
+      uint64_t frame = kFrameHeader + GetLe(data, 4);
+      if (frame > data.size() && frame <= s.bytes - read_offset_) {
+        ES_RETURN_IF_ERROR(ReadRange(s.path, read_offset_, frame, &data));
+      }
+    }
+    uint64_t pos = 0;
+    while (taken < max_records && pos < data.size()) {
       SpoolRecord r;
-      size_t n = DecodeRecord(data, read_offset_, &r);
+      size_t n = DecodeRecord(data, pos, &r);
       if (n == 0) {
+        // The window ends inside a frame: the next round reads from here.
+        if (pos > 0) break;
         return Status::Corruption("spool record failed its CRC check after open")
             .At(s.path, read_offset_);
       }
+      pos += n;
       read_offset_ += n;
       if (r.seq <= acked_seq_ || acked_ahead_.count(r.seq) != 0) continue;
       out->push_back(std::move(r));

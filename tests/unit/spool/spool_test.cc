@@ -235,6 +235,22 @@ TEST_F(SpoolTest, DropDeletesEverything) {
   EXPECT_EQ(r.seq, 6u);
 }
 
+TEST_F(SpoolTest, RecordsLargerThanTheReadWindowComeBackWhole) {
+  auto spool = OpenSpool(64 << 20, 64 << 20);
+  std::vector<std::string> payloads;
+  for (int i = 0; i < 5; ++i) {
+    // Around and above the 1 MiB read window, and small ones between.
+    SpoolRecord r = Rec(i);
+    r.payload = std::string(i % 2 == 0 ? (1 << 20) + 1000 * i : 100, static_cast<char>('a' + i));
+    payloads.push_back(r.payload);
+    ASSERT_TRUE(spool->Append(&r).ok());
+  }
+  std::vector<SpoolRecord> got;
+  for (int round = 0; round < 10 && got.size() < 5; ++round) ASSERT_TRUE(spool->Read(2, &got).ok());
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[i].payload, payloads[i]) << i;
+}
+
 TEST_F(SpoolTest, ReadOnlyInspectsWhileLockedAndChangesNothing) {
   auto writer = OpenSpool();
   for (int i = 0; i < 4; ++i) {

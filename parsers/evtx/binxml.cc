@@ -82,8 +82,10 @@ class Compiler {
  private:
   Status Token(uint8_t token, uint32_t token_pos) {
     switch (token & 0xBF) {
-      case kOpenStart: return OpenStart(token, token_pos);
-      case kCloseStartTok: return Push(MakeOp(OpKind::kCloseStart));
+      case kOpenStart:
+        return OpenStart(token, token_pos);
+      case kCloseStartTok:
+        return Push(MakeOp(OpKind::kCloseStart));
       case kCloseEmptyTok:
       case kEndTok:
         if (open_.empty()) {
@@ -91,7 +93,8 @@ class Compiler {
         }
         Close((token & 0xBF) == kEndTok ? OpKind::kEndElement : OpKind::kCloseEmpty);
         return Status::OK();
-      case kValueTok: return ValueText(token_pos);
+      case kValueTok:
+        return ValueText(token_pos);
       case kAttributeTok: {
         std::string_view name;
         ES_RETURN_IF_ERROR(NameField("attribute name", &name));
@@ -117,7 +120,8 @@ class Compiler {
         return Push(
             MakeOp((token & 0xBF) == kEntityRefTok ? OpKind::kEntityRef : OpKind::kPiTarget, name));
       }
-      case kTemplateInstanceTok: return TemplateInstance();
+      case kTemplateInstanceTok:
+        return TemplateInstance();
       case kNormalSubstTok:
       case kOptionalSubstTok: {
         Op op = MakeOp(OpKind::kSubstitution);
@@ -126,7 +130,8 @@ class Compiler {
         ES_RETURN_IF_ERROR(r_.ReadU8("substitution type", &op.value_type));
         return Push(op);
       }
-      case kFragmentHeaderTok: return r_.Skip(3, "fragment header");
+      case kFragmentHeaderTok:
+        return r_.Skip(3, "fragment header");
       default:
         return Status::Corruption(fmt::format("unknown BinXml token 0x{:02x}", token))
             .AtOffset(token_pos);
@@ -145,7 +150,8 @@ class Compiler {
     const size_t start = open_.back();
     open_.pop_back();
     const size_t n = ops_->size();
-    if (kind == OpKind::kEndElement && n >= start + 3 && (*ops_)[n - 1].kind == OpKind::kSubstitution &&
+    if (kind == OpKind::kEndElement && n >= start + 3 &&
+        (*ops_)[n - 1].kind == OpKind::kSubstitution &&
         (*ops_)[n - 2].kind == OpKind::kCloseStart) {
       (*ops_)[start].single_subst = static_cast<uint32_t>(n - 1 - start + 1);  // relative, +1
     }
@@ -194,7 +200,8 @@ class Compiler {
     ES_RETURN_IF_ERROR(ctx_.Name(offset, out));
     if (offset == r_.pos()) {
       const size_t size = NameSizeAt(ctx_.chunk(), offset);
-      if (size == 0) return Status::Corruption(fmt::format("{}: bad inline name", what)).AtOffset(offset);
+      if (size == 0)
+        return Status::Corruption(fmt::format("{}: bad inline name", what)).AtOffset(offset);
       ES_RETURN_IF_ERROR(r_.Skip(size, what));
     }
     return Status::OK();
@@ -225,7 +232,8 @@ class Compiler {
       AppendValueText(ValueRef{type, bytes, 0}, &rendered);
       text = ctx_.arena().Copy(rendered);
     } else {
-      return Status::Corruption(fmt::format("value token of type 0x{:02x}", type)).AtOffset(token_pos);
+      return Status::Corruption(fmt::format("value token of type 0x{:02x}", type))
+          .AtOffset(token_pos);
     }
     return Push(MakeOp(OpKind::kText, text));
   }
@@ -244,7 +252,8 @@ class Compiler {
     uint32_t id_in_def = 0;
     std::memcpy(&id_in_def, tmpl->guid, 4);
     if (id_in_def != template_id) {
-      return Status::Corruption("template id does not match its definition").AtOffset(def_field_pos);
+      return Status::Corruption("template id does not match its definition")
+          .AtOffset(def_field_pos);
     }
     if (def_offset == r_.pos()) {
       ES_RETURN_IF_ERROR(r_.Skip(24 + size_t{tmpl->data_size}, "inline template definition"));
@@ -348,20 +357,22 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
     return false;
   }
   uint8_t next = 0;
-  if (values_end < end && (!ByteReader::LoadAt(chunk, values_end, &next) || next != kEof)) return false;
+  if (values_end < end && (!ByteReader::LoadAt(chunk, values_end, &next) || next != kEof))
+    return false;
   *values_offset = static_cast<uint32_t>(pos);
   return true;
 }
 
-Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset, std::vector<ValueRef>* values,
-                      uint32_t* end) {
+Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
+                      std::vector<ValueRef>* values, uint32_t* end) {
   ByteReader r(chunk);
   if (values != nullptr) values->clear();
   uint32_t count = 0;
   ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
   ES_RETURN_IF_ERROR(r.ReadU32("substitution count", &count));
   if (count > kMaxValues || size_t{count} * 4 > r.remaining()) {
-    return Status::Corruption(fmt::format("substitution count {} too large", count)).AtOffset(offset);
+    return Status::Corruption(fmt::format("substitution count {} too large", count))
+        .AtOffset(offset);
   }
   // Descriptors are read with bounded loads (the count check above keeps them
   // inside the chunk); each value's bytes are then bounds-checked in turn.
@@ -395,7 +406,8 @@ void SplitArray(const ValueRef& v, std::vector<ValueRef>* items) {
   const uint8_t base = v.type & ~kArrayFlag;
   std::span<const uint8_t> b = v.bytes;
   auto add = [&](size_t pos, size_t len) {
-    items->push_back(ValueRef{base, b.subspan(pos, len), v.chunk_offset + static_cast<uint32_t>(pos)});
+    items->push_back(
+        ValueRef{base, b.subspan(pos, len), v.chunk_offset + static_cast<uint32_t>(pos)});
   };
   if (base == kString) {
     size_t n = b.size() & ~size_t{1};
@@ -442,7 +454,8 @@ Status Walker::WalkFragment(uint32_t begin, uint32_t end, BinXmlVisitor& visitor
 }
 
 Status Walker::Fragment(uint32_t begin, uint32_t end, int depth) {
-  if (depth > kMaxNesting) return Status::ResourceExhausted("BinXml nested too deeply").AtOffset(begin);
+  if (depth > kMaxNesting)
+    return Status::ResourceExhausted("BinXml nested too deeply").AtOffset(begin);
   // Take the buffer out while it is in use: deeper levels may grow
   // op_scratch_, which would move the vector we iterate.
   std::vector<Op> ops = std::move(OpScratch(depth));
@@ -474,7 +487,8 @@ Status Walker::Substitute(const Op& op, std::span<const ValueRef> values, int de
   const ValueRef& v = values[op.index];
   if (v.is_null()) return Status::OK();
   if (v.type == kBinXml) {
-    return Fragment(v.chunk_offset, v.chunk_offset + static_cast<uint32_t>(v.bytes.size()), depth + 1);
+    return Fragment(v.chunk_offset, v.chunk_offset + static_cast<uint32_t>(v.bytes.size()),
+                    depth + 1);
   }
   visitor_->Value(v);
   return Status::OK();
@@ -557,32 +571,58 @@ Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, in
         for (size_t k = i + 1; k < j; ++k) {
           const Op& part = ops[k];
           switch (part.kind) {
-            case OpKind::kText: visitor_->Text(part.text); break;
-            case OpKind::kCharRef: visitor_->CharRef(part.index); break;
-            case OpKind::kEntityRef: visitor_->EntityRef(part.text); break;
-            default: ES_RETURN_IF_ERROR(Substitute(part, values, depth)); break;
+            case OpKind::kText:
+              visitor_->Text(part.text);
+              break;
+            case OpKind::kCharRef:
+              visitor_->CharRef(part.index);
+              break;
+            case OpKind::kEntityRef:
+              visitor_->EntityRef(part.text);
+              break;
+            default:
+              ES_RETURN_IF_ERROR(Substitute(part, values, depth));
+              break;
           }
         }
         visitor_->AttributeEnd();
         i = j - 1;
         break;
       }
-      case OpKind::kCloseStart: visitor_->StartContent(); break;
+      case OpKind::kCloseStart:
+        visitor_->StartContent();
+        break;
       case OpKind::kCloseEmpty:
-      case OpKind::kEndElement: visitor_->EndElement(op.text, false); break;
-      case OpKind::kText: visitor_->Text(op.text); break;
-      case OpKind::kCData: visitor_->CData(op.text); break;
-      case OpKind::kCharRef: visitor_->CharRef(op.index); break;
-      case OpKind::kEntityRef: visitor_->EntityRef(op.text); break;
+      case OpKind::kEndElement:
+        visitor_->EndElement(op.text, false);
+        break;
+      case OpKind::kText:
+        visitor_->Text(op.text);
+        break;
+      case OpKind::kCData:
+        visitor_->CData(op.text);
+        break;
+      case OpKind::kCharRef:
+        visitor_->CharRef(op.index);
+        break;
+      case OpKind::kEntityRef:
+        visitor_->EntityRef(op.text);
+        break;
       case OpKind::kPiTarget: {
         std::string_view data;
         if (i + 1 < ops.size() && ops[i + 1].kind == OpKind::kPiData) data = ops[++i].text;
         visitor_->Pi(op.text, data);
         break;
       }
-      case OpKind::kPiData: visitor_->Pi({}, op.text); break;
-      case OpKind::kSubstitution: ES_RETURN_IF_ERROR(Substitute(op, values, depth)); break;
-      case OpKind::kTemplateInstance: ES_RETURN_IF_ERROR(Instance(op, depth)); break;
+      case OpKind::kPiData:
+        visitor_->Pi({}, op.text);
+        break;
+      case OpKind::kSubstitution:
+        ES_RETURN_IF_ERROR(Substitute(op, values, depth));
+        break;
+      case OpKind::kTemplateInstance:
+        ES_RETURN_IF_ERROR(Instance(op, depth));
+        break;
     }
   }
   return Status::OK();

@@ -23,24 +23,24 @@
 namespace eventsift::evtx {
 
 // Bounds that keep hostile input from using unbounded stack, time or memory.
-inline constexpr int kMaxNesting = 24;            // template/BinXml nesting
-inline constexpr size_t kMaxElementDepth = 64;    // elements open in one fragment
+inline constexpr int kMaxNesting = 24;               // template/BinXml nesting
+inline constexpr size_t kMaxElementDepth = 64;       // elements open in one fragment
 inline constexpr size_t kMaxOpsPerRecord = 1 << 20;  // walked ops per record
-inline constexpr size_t kMaxValues = 4096;        // substitutions per instance
+inline constexpr size_t kMaxValues = 4096;           // substitutions per instance
 
 enum class OpKind : uint8_t {
-  kStartElement,  // text = name; end = index just past the element's last op
-  kAttribute,     // text = name; value parts follow
-  kCloseStart,    // '>' : content follows
-  kCloseEmpty,    // '/>': element ends
-  kEndElement,    // '</name>'
-  kText,          // text = UTF-8 literal (unescaped)
-  kCData,         // text = UTF-8
-  kCharRef,       // index = code unit
-  kEntityRef,     // text = entity name
-  kPiTarget,      // text = target name
-  kPiData,        // text = UTF-8
-  kSubstitution,  // index = value index, value_type, optional
+  kStartElement,      // text = name; end = index just past the element's last op
+  kAttribute,         // text = name; value parts follow
+  kCloseStart,        // '>' : content follows
+  kCloseEmpty,        // '/>': element ends
+  kEndElement,        // '</name>'
+  kText,              // text = UTF-8 literal (unescaped)
+  kCData,             // text = UTF-8
+  kCharRef,           // index = code unit
+  kEntityRef,         // text = entity name
+  kPiTarget,          // text = target name
+  kPiData,            // text = UTF-8
+  kSubstitution,      // index = value index, value_type, optional
   kTemplateInstance,  // tmpl, offset = chunk offset of its value array
 };
 
@@ -57,7 +57,7 @@ struct Op {
   // substitution (0 otherwise). Such an element is dropped when an optional
   // value is NULL and repeated per item for an array value.
   uint32_t single_subst = 0;
-  std::string_view text;  // lives in the ChunkContext arena
+  std::string_view text;           // lives in the ChunkContext arena
   const Template* tmpl = nullptr;  // owned by the ChunkContext cache
 };
 
@@ -173,7 +173,7 @@ void SplitArray(const ValueRef& v, std::vector<ValueRef>* items);
 // Reads the substitution array at `offset` (u32 count, count x {u16 size,
 // u8 type, u8 pad}, then the data) into `values` (may be null to only find
 // the end); `*end` is the offset just past the data.
-Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset, std::vector<ValueRef>* values,
-                      uint32_t* end);
+Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
+                      std::vector<ValueRef>* values, uint32_t* end);
 
 }  // namespace eventsift::evtx

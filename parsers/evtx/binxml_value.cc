@@ -80,16 +80,36 @@ void AppendAnsi(std::span<const uint8_t> b, std::string* out) {
 // One item of a fixed-size type; `b` has exactly FixedSizeOf(type) bytes.
 void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
   switch (type) {
-    case kInt8: AppendNumber(out, static_cast<int>(Load<int8_t>(b))); return;
-    case kUInt8: AppendNumber(out, static_cast<unsigned>(Load<uint8_t>(b))); return;
-    case kInt16: AppendNumber(out, Load<int16_t>(b)); return;
-    case kUInt16: AppendNumber(out, Load<uint16_t>(b)); return;
-    case kInt32: AppendNumber(out, Load<int32_t>(b)); return;
-    case kUInt32: AppendNumber(out, Load<uint32_t>(b)); return;
-    case kInt64: AppendNumber(out, Load<int64_t>(b)); return;
-    case kUInt64: AppendNumber(out, Load<uint64_t>(b)); return;
-    case kReal32: AppendNumber(out, Load<float>(b)); return;
-    case kReal64: AppendNumber(out, Load<double>(b)); return;
+    case kInt8:
+      AppendNumber(out, static_cast<int>(Load<int8_t>(b)));
+      return;
+    case kUInt8:
+      AppendNumber(out, static_cast<unsigned>(Load<uint8_t>(b)));
+      return;
+    case kInt16:
+      AppendNumber(out, Load<int16_t>(b));
+      return;
+    case kUInt16:
+      AppendNumber(out, Load<uint16_t>(b));
+      return;
+    case kInt32:
+      AppendNumber(out, Load<int32_t>(b));
+      return;
+    case kUInt32:
+      AppendNumber(out, Load<uint32_t>(b));
+      return;
+    case kInt64:
+      AppendNumber(out, Load<int64_t>(b));
+      return;
+    case kUInt64:
+      AppendNumber(out, Load<uint64_t>(b));
+      return;
+    case kReal32:
+      AppendNumber(out, Load<float>(b));
+      return;
+    case kReal64:
+      AppendNumber(out, Load<double>(b));
+      return;
     case kBool: {
       // Writers sometimes store other non-zero values; evtx_dump prints them
       // as numbers, and so do we so both sides agree.
@@ -101,14 +121,24 @@ void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
       }
       return;
     }
-    case kGuid: AppendGuid(b, out); return;
-    case kFileTime: AppendRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b))); return;
+    case kGuid:
+      AppendGuid(b, out);
+      return;
+    case kFileTime:
+      AppendRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b)));
+      return;
     case kSysTime:
       if (!AppendSystemTime(b, out)) AppendHexUpper(b, out);
       return;
-    case kHexInt32: AppendHexLower(out, Load<uint32_t>(b)); return;
-    case kHexInt64: AppendHexLower(out, Load<uint64_t>(b)); return;
-    default: AppendHexUpper(b, out); return;
+    case kHexInt32:
+      AppendHexLower(out, Load<uint32_t>(b));
+      return;
+    case kHexInt64:
+      AppendHexLower(out, Load<uint64_t>(b));
+      return;
+    default:
+      AppendHexUpper(b, out);
+      return;
   }
 }
 
@@ -123,22 +153,28 @@ bool RendersEmpty(const ValueRef& v) {
 size_t FixedSizeOf(uint8_t base_type) {
   switch (base_type) {
     case kInt8:
-    case kUInt8: return 1;
+    case kUInt8:
+      return 1;
     case kInt16:
-    case kUInt16: return 2;
+    case kUInt16:
+      return 2;
     case kInt32:
     case kUInt32:
     case kReal32:
     case kBool:
-    case kHexInt32: return 4;
+    case kHexInt32:
+      return 4;
     case kInt64:
     case kUInt64:
     case kReal64:
     case kFileTime:
-    case kHexInt64: return 8;
+    case kHexInt64:
+      return 8;
     case kGuid:
-    case kSysTime: return 16;
-    default: return 0;
+    case kSysTime:
+      return 16;
+    default:
+      return 0;
   }
 }
 
@@ -202,8 +238,8 @@ bool AppendSystemTime(std::span<const uint8_t> b, std::string* out) {
                  day = Load<uint16_t>(b, 6), hour = Load<uint16_t>(b, 8),
                  minute = Load<uint16_t>(b, 10), second = Load<uint16_t>(b, 12),
                  millis = Load<uint16_t>(b, 14);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 59 || millis > 999) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59 ||
+      millis > 999) {
     return false;
   }
   const int64_t days = DaysFromCivil(year, month, day);
@@ -217,11 +253,20 @@ void AppendValueText(const ValueRef& v, std::string* out, std::string_view separ
   std::span<const uint8_t> b = v.bytes;
   if (!v.is_array()) {
     switch (base) {
-      case kNull: return;
-      case kString: AppendUtf16LeAsUtf8(TrimUtf16Nuls(b), out); return;
-      case kAnsiString: AppendAnsi(b, out); return;
-      case kBinary: AppendHexUpper(b, out); return;
-      case kSid: AppendSid(b, out); return;
+      case kNull:
+        return;
+      case kString:
+        AppendUtf16LeAsUtf8(TrimUtf16Nuls(b), out);
+        return;
+      case kAnsiString:
+        AppendAnsi(b, out);
+        return;
+      case kBinary:
+        AppendHexUpper(b, out);
+        return;
+      case kSid:
+        AppendSid(b, out);
+        return;
       case kSizeT:
         if (b.size() == 4) {
           AppendHexLower(out, Load<uint32_t>(b));
@@ -231,7 +276,8 @@ void AppendValueText(const ValueRef& v, std::string* out, std::string_view separ
           AppendHexUpper(b, out);
         }
         return;
-      default: break;
+      default:
+        break;
     }
     const size_t size = FixedSizeOf(base);
     if (size == 0 || b.size() != size) {
@@ -290,21 +336,30 @@ bool ValueAsUInt64(const ValueRef& v, uint64_t* out) {
   std::span<const uint8_t> b = v.bytes;
   switch (v.type) {
     case kInt8:
-    case kUInt8: *out = b.size() >= 1 ? static_cast<uint64_t>(Load<uint8_t>(b)) : 0; return b.size() >= 1;
+    case kUInt8:
+      *out = b.size() >= 1 ? static_cast<uint64_t>(Load<uint8_t>(b)) : 0;
+      return b.size() >= 1;
     case kInt16:
-    case kUInt16: *out = Load<uint16_t>(b); return b.size() >= 2;
+    case kUInt16:
+      *out = Load<uint16_t>(b);
+      return b.size() >= 2;
     case kInt32:
     case kUInt32:
     case kHexInt32:
-    case kBool: *out = Load<uint32_t>(b); return b.size() >= 4;
+    case kBool:
+      *out = Load<uint32_t>(b);
+      return b.size() >= 4;
     case kInt64:
     case kUInt64:
     case kHexInt64:
-    case kFileTime: *out = Load<uint64_t>(b); return b.size() >= 8;
+    case kFileTime:
+      *out = Load<uint64_t>(b);
+      return b.size() >= 8;
     case kSizeT:
       *out = b.size() == 4 ? Load<uint32_t>(b) : Load<uint64_t>(b);
       return b.size() == 4 || b.size() == 8;
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -19,7 +19,8 @@ namespace eventsift::evtx {
 RecordCheck ReadRecordHeader(std::span<const uint8_t> chunk, size_t offset, RecordHeader* out) {
   uint32_t magic = 0, size = 0, size_copy = 0;
   uint64_t id = 0, written = 0;
-  if (!ByteReader::LoadAt(chunk, offset, &magic) || magic != kRecordSignature) return RecordCheck::kBad;
+  if (!ByteReader::LoadAt(chunk, offset, &magic) || magic != kRecordSignature)
+    return RecordCheck::kBad;
   if (!ByteReader::LoadAt(chunk, offset + 4, &size)) return RecordCheck::kBad;
   if (size < kRecordHeaderSize + 4 || size > chunk.size() - offset) return RecordCheck::kBad;
   ByteReader::LoadAt(chunk, offset + 8, &id);
@@ -39,9 +40,12 @@ namespace {
 // truncation and exhausted bounds stay distinguishable from corruption).
 Status Recode(const Status& like, std::string msg) {
   switch (like.code()) {
-    case StatusCode::kTruncated: return Status::Truncated(std::move(msg));
-    case StatusCode::kResourceExhausted: return Status::ResourceExhausted(std::move(msg));
-    default: return Status::Corruption(std::move(msg));
+    case StatusCode::kTruncated:
+      return Status::Truncated(std::move(msg));
+    case StatusCode::kResourceExhausted:
+      return Status::ResourceExhausted(std::move(msg));
+    default:
+      return Status::Corruption(std::move(msg));
   }
 }
 
@@ -241,14 +245,16 @@ class ChunkRun {
     // so a record that does not fit is walked from a clean start.
     nested_.clear();
     for (const PlanItem& item : plan->items) {
-      if (item.kind != PlanItem::kNested || static_cast<size_t>(item.subst) >= values_.size()) continue;
+      if (item.kind != PlanItem::kNested || static_cast<size_t>(item.subst) >= values_.size())
+        continue;
       const ValueRef& v = values_[item.subst];
       if (v.is_null()) continue;
       if (v.type != kBinXml) return false;
       Nested n;
       n.subst = static_cast<uint16_t>(item.subst);
       const uint32_t vb = v.chunk_offset;
-      if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan, &n.values)) {
+      if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan,
+                        &n.values)) {
         return false;
       }
       for (const PlanItem& inner : n.frame.plan->items) {

@@ -75,8 +75,8 @@ struct ChunkOutput {
 };
 
 struct ChunkDecodeOptions {
-  bool strict = false;      // CRC mismatch fatal
-  bool carve = false;       // recover records from slack space
+  bool strict = false;  // CRC mismatch fatal
+  bool carve = false;   // recover records from slack space
   // Also render each record into ChunkOutput::text: on the decoding thread,
   // so `dump` renders in parallel too.
   enum class Render : uint8_t { kNone, kXml, kJson };

@@ -260,8 +260,11 @@ void EventBuilder::Assign(Target target) {
   Event& e = *event_;
   switch (target) {
     case Target::kNone:
-    case Target::kDataValue: return;
-    case Target::kProviderName: e.provider = TakeString(); return;
+    case Target::kDataValue:
+      return;
+    case Target::kProviderName:
+      e.provider = TakeString();
+      return;
     case Target::kEventSourceName:
       if (e.provider.empty()) e.provider = TakeString();
       return;
@@ -281,16 +284,28 @@ void EventBuilder::Assign(Target target) {
       }
       e.provider_guid = TakeString();
       return;
-    case Target::kEventId: e.event_id = static_cast<uint32_t>(TakeNumber()); return;
+    case Target::kEventId:
+      e.event_id = static_cast<uint32_t>(TakeNumber());
+      return;
     case Target::kQualifiers:
       e.qualifiers = static_cast<uint16_t>(TakeNumber());
       e.has_qualifiers = true;
       return;
-    case Target::kVersion: e.version = static_cast<uint8_t>(TakeNumber()); return;
-    case Target::kLevel: e.level = static_cast<uint8_t>(TakeNumber()); return;
-    case Target::kTask: e.task = static_cast<uint16_t>(TakeNumber()); return;
-    case Target::kOpcode: e.opcode = static_cast<uint8_t>(TakeNumber()); return;
-    case Target::kKeywords: e.keywords = TakeNumber(); return;
+    case Target::kVersion:
+      e.version = static_cast<uint8_t>(TakeNumber());
+      return;
+    case Target::kLevel:
+      e.level = static_cast<uint8_t>(TakeNumber());
+      return;
+    case Target::kTask:
+      e.task = static_cast<uint16_t>(TakeNumber());
+      return;
+    case Target::kOpcode:
+      e.opcode = static_cast<uint8_t>(TakeNumber());
+      return;
+    case Target::kKeywords:
+      e.keywords = TakeNumber();
+      return;
     case Target::kSystemTime:
       if (pending_value_ && single_value_.type == kFileTime) {
         uint64_t t = 0;
@@ -302,12 +317,24 @@ void EventBuilder::Assign(Target target) {
         if (auto t = ParseEventTime(Buffer())) e.time = *t;
       }
       return;
-    case Target::kProcessId: e.process_id = static_cast<uint32_t>(TakeNumber()); return;
-    case Target::kThreadId: e.thread_id = static_cast<uint32_t>(TakeNumber()); return;
-    case Target::kChannel: e.channel = TakeString(); return;
-    case Target::kComputer: e.computer = TakeString(); return;
-    case Target::kUserId: e.user_sid = TakeString(); return;
-    case Target::kDataName: pending_name_ = TakeString(); return;
+    case Target::kProcessId:
+      e.process_id = static_cast<uint32_t>(TakeNumber());
+      return;
+    case Target::kThreadId:
+      e.thread_id = static_cast<uint32_t>(TakeNumber());
+      return;
+    case Target::kChannel:
+      e.channel = TakeString();
+      return;
+    case Target::kComputer:
+      e.computer = TakeString();
+      return;
+    case Target::kUserId:
+      e.user_sid = TakeString();
+      return;
+    case Target::kDataName:
+      pending_name_ = TakeString();
+      return;
   }
 }
 

@@ -134,7 +134,8 @@ class PlanBuilder {
         section = Section::kOther;
       }
     }
-    auto field = [&](Target target, bool attribute, size_t b, size_t e, std::string_view field_name) {
+    auto field = [&](Target target, bool attribute, size_t b, size_t e,
+                     std::string_view field_name) {
       PlanItem item;
       item.target = target;
       item.attribute = attribute;
@@ -204,12 +205,16 @@ class PlanBuilder {
 
 }  // namespace
 
-EventPlan BuildEventPlan(std::span<const Op> ops, int depth) { return PlanBuilder(ops).Build(depth); }
+EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
+  return PlanBuilder(ops).Build(depth);
+}
 
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
   if (!plan.usable) return false;
   for (const PlanItem& item : plan.items) {
-    if (item.kind != PlanItem::kField || item.subst < 0 || static_cast<size_t>(item.subst) >= values.size()) continue;
+    if (item.kind != PlanItem::kField || item.subst < 0 ||
+        static_cast<size_t>(item.subst) >= values.size())
+      continue;
     const uint8_t type = values[item.subst].type;
     if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
   }

@@ -17,9 +17,25 @@ namespace eventsift::evtx {
 
 // What a piece of text belongs to, for EventBuilder and plans alike.
 enum class Target : uint8_t {
-  kNone, kProviderName, kProviderGuid, kEventSourceName, kEventId, kQualifiers, kVersion,
-  kLevel, kTask, kOpcode, kKeywords, kSystemTime, kProcessId, kThreadId, kChannel, kComputer,
-  kUserId, kDataName, kDataValue,
+  kNone,
+  kProviderName,
+  kProviderGuid,
+  kEventSourceName,
+  kEventId,
+  kQualifiers,
+  kVersion,
+  kLevel,
+  kTask,
+  kOpcode,
+  kKeywords,
+  kSystemTime,
+  kProcessId,
+  kThreadId,
+  kChannel,
+  kComputer,
+  kUserId,
+  kDataName,
+  kDataValue,
 };
 
 // <System> child element -> its content's target (kNone if not captured).
@@ -36,11 +52,11 @@ struct PlanItem {
   };
   Kind kind = kField;
   Target target = Target::kNone;
-  bool attribute = false;   // an attribute: left out when its value renders empty
-  int32_t subst = -1;       // substitution index, or -1: `literal`
+  bool attribute = false;     // an attribute: left out when its value renders empty
+  int32_t subst = -1;         // substitution index, or -1: `literal`
   int32_t drop_if_null = -1;  // the element is dropped when this optional value is NULL
-  std::string_view name;     // data field name
-  std::string_view literal;  // text when subst < 0 (lives in the ChunkContext arena)
+  std::string_view name;      // data field name
+  std::string_view literal;   // text when subst < 0 (lives in the ChunkContext arena)
 };
 
 struct EventPlan {

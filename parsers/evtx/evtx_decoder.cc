@@ -7,9 +7,9 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <functional>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -39,8 +39,8 @@ struct PayloadGate {
 // Decodes chunks [0, count) of `image` with `threads` workers; `emit` sees
 // them in order on the calling thread. At most 2 x threads chunk outputs
 // exist at once, so memory does not grow with the file.
-Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name,
-                 int threads, const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx,
+Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name, int threads,
+                 const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx,
                  const MappedFile* mapping) {
   auto release = [&](uint64_t i) {
     if (mapping != nullptr) mapping->Release(kFileHeaderSize + i * kChunkSize, kChunkSize);
@@ -83,7 +83,8 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
       uint64_t i;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return stop || next_claim >= count || next_claim < next_emit + window; });
+        cv.wait(lock,
+                [&] { return stop || next_claim >= count || next_claim < next_emit + window; });
         if (stop || next_claim >= count) return;
         i = next_claim++;
       }
@@ -139,16 +140,18 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   if (!header) return Status(header.error()).At(name, 0);
   const FileHeader& h = header.value();
   if ((h.flags & kFlagNoCrc) == 0 && !h.checksum_ok()) {
-    Status s = Status::Corruption(fmt::format("file header CRC32 mismatch (stored {:08x}, computed {:08x})",
-                                              h.checksum, h.computed_checksum))
+    Status s = Status::Corruption(
+                   fmt::format("file header CRC32 mismatch (stored {:08x}, computed {:08x})",
+                               h.checksum, h.computed_checksum))
                    .At(name, 124);
     report(s, 0);
     if (options.strict) return s;
   }
   if (h.major_version != 3) {
-    report(Status::Corruption(fmt::format("file header: unexpected major version {}", h.major_version))
-               .At(name, 38),
-           0);
+    report(
+        Status::Corruption(fmt::format("file header: unexpected major version {}", h.major_version))
+            .At(name, 38),
+        0);
   }
   uint64_t count = ChunkCountForSize(bytes.size());
   if (bytes.size() > kFileHeaderSize) {
@@ -187,7 +190,8 @@ struct EmitBase {
   const Event& Fill(const ChunkOutput& out, size_t i) {
     std::vector<DataField> data = std::move(event.data);
     event = out.events[i];
-    data.assign(out.fields.begin() + out.ranges[i].first, out.fields.begin() + out.ranges[i].second);
+    data.assign(out.fields.begin() + out.ranges[i].first,
+                out.fields.begin() + out.ranges[i].second);
     event.data = std::move(data);
     if (stats != nullptr) stats->events.Add();
     return event;
@@ -229,13 +233,15 @@ class EvtxDecoder : public Decoder {
   explicit EvtxDecoder(const DecoderOptions& options) : options_(options) {}
   std::string_view name() const override { return "evtx"; }
 
-  Status Decode(const InputSpec& input, EventHandler& handler, CorruptionReporter& reporter) override {
+  Status Decode(const InputSpec& input, EventHandler& handler,
+                CorruptionReporter& reporter) override {
     if (input.path == "-") {
       // Standard input cannot be mapped: read it whole.
       std::vector<uint8_t> buffer;
       uint8_t block[1 << 16];
       size_t n;
-      while ((n = std::fread(block, 1, sizeof(block), stdin)) > 0) buffer.insert(buffer.end(), block, block + n);
+      while ((n = std::fread(block, 1, sizeof(block), stdin)) > 0)
+        buffer.insert(buffer.end(), block, block + n);
       return DecodeEvtxBuffer(buffer, input.name(), options_, handler, reporter, &stats_);
     }
     auto file = MappedFile::Open(input.path);

@@ -11,8 +11,7 @@ namespace eventsift::evtx {
 
 uint32_t Crc32(std::span<const uint8_t> bytes, uint32_t crc) {
   // zlib takes a uInt length; chunks and headers are far below 4 GiB.
-  return static_cast<uint32_t>(
-      crc32(crc, bytes.data(), static_cast<uInt>(bytes.size())));
+  return static_cast<uint32_t>(crc32(crc, bytes.data(), static_cast<uInt>(bytes.size())));
 }
 
 Result<FileHeader> ParseFileHeader(std::span<const uint8_t> file) {
@@ -65,7 +64,8 @@ Result<ChunkHeader> ParseChunkHeader(std::span<const uint8_t> chunk) {
   ES_RETURN_IF_ERROR(r.ReadU32("chunk header checksum", &h.header_checksum));
   // The header CRC covers bytes 0..119 and the string/template tables at
   // 128..511, skipping the flags and the checksum itself.
-  h.computed_header_checksum = Crc32(chunk.subspan(128, kChunkHeaderSize - 128), Crc32(chunk.first(120)));
+  h.computed_header_checksum =
+      Crc32(chunk.subspan(128, kChunkHeaderSize - 128), Crc32(chunk.first(120)));
   if (h.free_space_offset >= kChunkHeaderSize && h.free_space_offset <= chunk.size()) {
     h.computed_data_checksum =
         Crc32(chunk.subspan(kChunkHeaderSize, h.free_space_offset - kChunkHeaderSize));

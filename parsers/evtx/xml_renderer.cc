@@ -12,21 +12,53 @@ void AppendXmlEscaped(std::string* out, std::string_view s, bool attribute) {
     switch (c) {
       case '\t':
       case '\n':
-      case '\r': break;
-      case '\0': case '\x01': case '\x02': case '\x03': case '\x04': case '\x05': case '\x06':
-      case '\x07': case '\x08': case '\x0b': case '\x0c': case '\x0e': case '\x0f':
-      case '\x10': case '\x11': case '\x12': case '\x13': case '\x14': case '\x15':
-      case '\x16': case '\x17': case '\x18': case '\x19': case '\x1a': case '\x1b':
-      case '\x1c': case '\x1d': case '\x1e': case '\x1f':
+      case '\r':
+        break;
+      case '\0':
+      case '\x01':
+      case '\x02':
+      case '\x03':
+      case '\x04':
+      case '\x05':
+      case '\x06':
+      case '\x07':
+      case '\x08':
+      case '\x0b':
+      case '\x0c':
+      case '\x0e':
+      case '\x0f':
+      case '\x10':
+      case '\x11':
+      case '\x12':
+      case '\x13':
+      case '\x14':
+      case '\x15':
+      case '\x16':
+      case '\x17':
+      case '\x18':
+      case '\x19':
+      case '\x1a':
+      case '\x1b':
+      case '\x1c':
+      case '\x1d':
+      case '\x1e':
+      case '\x1f':
         rep = "_";  // not allowed in XML 1.0; evtx_dump prints '_'
         break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '&': rep = "&amp;"; break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '&':
+        rep = "&amp;";
+        break;
       case '"':
         if (attribute) rep = "&quot;";
         break;
-      default: break;
+      default:
+        break;
     }
     if (rep == nullptr) continue;
     out->append(s.data() + run, i - run);

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "parsers/evtx/evtx_decoder.h"
 #include "src/app/command.h"
@@ -65,7 +65,8 @@ class StderrReporter : public CorruptionReporter {
   void Report(const Status& status, uint64_t bytes_dropped) override {
     ++count_;
     if (bytes_dropped != 0) {
-      fmt::print(stderr, "eventsift dump: {} ({} bytes dropped)\n", status.ToString(), bytes_dropped);
+      fmt::print(stderr, "eventsift dump: {} ({} bytes dropped)\n", status.ToString(),
+                 bytes_dropped);
     } else {
       fmt::print(stderr, "eventsift dump: {}\n", status.ToString());
     }
@@ -120,13 +121,12 @@ int RunDump(const std::vector<std::string>& args) {
   int threads = 0;
   bool strict = false, carve = false;
   po::options_description opts(kDumpHelp);
-  opts.add_options()
-      ("help,h", "show this help")
-      ("format,f", po::value(&format)->default_value("jsonl"), "xml, json or jsonl")
-      ("threads,j", po::value(&threads)->default_value(0),
-       "threads decoding EVTX chunks (0: all cores); output stays in file order")
-      ("strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")
-      ("carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space");
+  opts.add_options()("help,h", "show this help")(
+      "format,f", po::value(&format)->default_value("jsonl"), "xml, json or jsonl")(
+      "threads,j", po::value(&threads)->default_value(0),
+      "threads decoding EVTX chunks (0: all cores); output stays in file order")(
+      "strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")(
+      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space");
   po::options_description hidden;
   hidden.add_options()("input", po::value(&inputs));
   po::options_description all;
@@ -175,8 +175,9 @@ int RunDump(const std::vector<std::string>& args) {
     if (sniffed.value() == InputFormat::kEvtx && path != "-") {
       // EVTX: records are rendered on the decoding threads.
       s = evtx::DecodeEvtxFileText(
-          path, path, options, format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson,
-          printer, reporter, &evtx_stats);
+          path, path, options,
+          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer, reporter,
+          &evtx_stats);
     } else if (format == "xml") {
       fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
       exit_code = std::max(exit_code, kExitInputError);
@@ -187,7 +188,8 @@ int RunDump(const std::vector<std::string>& args) {
     }
     if (!s.ok()) {
       fmt::print(stderr, "eventsift dump: {}\n", s.ToString());
-      const bool corrupt = s.code() == StatusCode::kCorruption || s.code() == StatusCode::kTruncated;
+      const bool corrupt =
+          s.code() == StatusCode::kCorruption || s.code() == StatusCode::kTruncated;
       exit_code = std::max(exit_code, strict && corrupt ? kExitCorruption : kExitInputError);
     }
   }

@@ -50,7 +50,9 @@ TEST(BinXmlValueTest, SidWithAnyNumberOfSubAuthorities) {
   // No sub-authority, and the 48-bit big-endian authority.
   EXPECT_EQ(Render(kSid, Bytes({1, 0, 0, 0, 0, 0, 0x01, 0x00})), "S-1-256");
   // A count that runs past the bytes is not a SID: hex, never a crash.
-  EXPECT_EQ(Render(kSid, Bytes({1, 3, 0, 0, 0, 0, 0, 5, 1, 0})), "010300000000000501" "00");
+  EXPECT_EQ(Render(kSid, Bytes({1, 3, 0, 0, 0, 0, 0, 5, 1, 0})),
+            "010300000000000501"
+            "00");
 }
 
 TEST(BinXmlValueTest, GuidIsMixedEndianLowercaseInBraces) {
@@ -110,7 +112,9 @@ TEST(BinXmlValueTest, StringsAnsiAndInvalidUtf16) {
   EXPECT_EQ(Render(kString, Utf16(u"WORKGROUP")), "WORKGROUP");
   EXPECT_EQ(Render(kString, Utf16(u"for\u00eat")), "for\xC3\xAAt");
   // A lone high surrogate becomes U+FFFD.
-  EXPECT_EQ(Render(kString, Bytes({'a', 0, 0x00, 0xD8, 'b', 0})), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(Render(kString, Bytes({'a', 0, 0x00, 0xD8, 'b', 0})),
+            "a\xEF\xBF\xBD"
+            "b");
   // Windows-1252: 0x80 is the euro sign.
   EXPECT_EQ(Render(kAnsiString, Bytes({'x', 0x80, 0})), "x\xE2\x82\xAC");
 }

@@ -40,7 +40,8 @@ std::vector<std::pair<size_t, size_t>> RecordSpans(const std::vector<uint8_t>& i
   for (const auto& e : Decode(image).events) {
     RecordHeader h;
     const size_t chunk_start = 4096 + size_t{e.chunk} * kChunkSize;
-    const RecordCheck check = ReadRecordHeader(ChunkBytes(image, e.chunk), e.offset - chunk_start, &h);
+    const RecordCheck check =
+        ReadRecordHeader(ChunkBytes(image, e.chunk), e.offset - chunk_start, &h);
     EXPECT_EQ(check, RecordCheck::kValid);
     spans.emplace_back(e.offset, h.size);
   }

@@ -30,9 +30,10 @@ class DumpCliTest : public ::testing::Test {
 
 TEST_F(DumpCliTest, JsonlOneObjectPerRecord) {
   int status = -1;
-  const std::string out =
-      RunCommand(std::string(ES_BINARY) + " dump --format jsonl tests/data/evtx/Security_short_selected.evtx 2>/dev/null",
-          &status);
+  const std::string out = RunCommand(
+      std::string(ES_BINARY) +
+          " dump --format jsonl tests/data/evtx/Security_short_selected.evtx 2>/dev/null",
+      &status);
   EXPECT_EQ(status, 0);
   size_t lines = 0;
   for (char c : out) lines += c == '\n';
@@ -42,9 +43,10 @@ TEST_F(DumpCliTest, JsonlOneObjectPerRecord) {
 
 TEST_F(DumpCliTest, XmlMatchesEvtxDumpAndJsonIsAnArray) {
   int status = -1;
-  const std::string xml = RunCommand(std::string(ES_BINARY) +
-                                  " dump --format xml -j 2 tests/data/evtx/MSExchange_Management_wec.evtx 2>/dev/null",
-                              &status);
+  const std::string xml = RunCommand(
+      std::string(ES_BINARY) +
+          " dump --format xml -j 2 tests/data/evtx/MSExchange_Management_wec.evtx 2>/dev/null",
+      &status);
   EXPECT_EQ(status, 0);
   FILE* f = fopen("tests/data/evtx/MSExchange_Management_wec.evtx.evtx_dump.xml", "rb");
   ASSERT_NE(f, nullptr);
@@ -54,21 +56,26 @@ TEST_F(DumpCliTest, XmlMatchesEvtxDumpAndJsonIsAnArray) {
   while ((n = fread(buf, 1, sizeof(buf), f)) > 0) want.append(buf, n);
   fclose(f);
   EXPECT_EQ(xml, want);
-  const std::string json = RunCommand(
-      std::string(ES_BINARY) + " dump --format json tests/data/evtx/new-user-security.evtx 2>/dev/null",
-      &status);
+  const std::string json =
+      RunCommand(std::string(ES_BINARY) +
+                     " dump --format json tests/data/evtx/new-user-security.evtx 2>/dev/null",
+                 &status);
   EXPECT_EQ(json.front(), '[');
   EXPECT_EQ(json.substr(json.size() - 3), "\n]\n");
 }
 
 TEST_F(DumpCliTest, SummaryAndExitCodes) {
   int status = -1;
-  const std::string err = RunCommand(std::string(ES_BINARY) +
-                                  " dump tests/data/evtx/new-user-security.evtx no-such-file 2>&1 >/dev/null",
-                              &status);
+  const std::string err =
+      RunCommand(std::string(ES_BINARY) +
+                     " dump tests/data/evtx/new-user-security.evtx no-such-file 2>&1 >/dev/null",
+                 &status);
   EXPECT_EQ(status, 3);  // kExitInputError: one input could not be read
   EXPECT_NE(err.find("4 records from 2 inputs"), std::string::npos);
-  RunCommand(std::string(ES_BINARY) + " dump --strict tests/data/evtx/Microsoft-Windows-HelloForBusiness%4Operational.evtx >/dev/null 2>&1",
+  RunCommand(
+      std::string(ES_BINARY) +
+          " dump --strict tests/data/evtx/Microsoft-Windows-HelloForBusiness%4Operational.evtx "
+          ">/dev/null 2>&1",
       &status);
   EXPECT_EQ(status, 5);  // kExitCorruption
   RunCommand(std::string(ES_BINARY) + " dump --format bogus x 2>/dev/null", &status);

@@ -84,10 +84,12 @@ TEST(EvtxDecoderTest, SecurityRecordFields) {
   EXPECT_EQ(e.computer, "temporal");
   EXPECT_EQ(e.user_sid, "");
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"ProcessId", "0"},         {"Application", "-"},        {"Direction", "%%14592"},
-      {"SourceAddress", "23.94.153.202"}, {"SourcePort", "59639"}, {"DestAddress", "169.46.6.101"},
-      {"DestPort", "3389"},       {"Protocol", "6"},           {"FilterRTID", "67607"},
-      {"LayerName", "%%14597"},   {"LayerRTID", "13"}};
+      {"ProcessId", "0"},       {"Application", "-"},
+      {"Direction", "%%14592"}, {"SourceAddress", "23.94.153.202"},
+      {"SourcePort", "59639"},  {"DestAddress", "169.46.6.101"},
+      {"DestPort", "3389"},     {"Protocol", "6"},
+      {"FilterRTID", "67607"},  {"LayerName", "%%14597"},
+      {"LayerRTID", "13"}};
   EXPECT_EQ(e.data, want);
   const OwnedEvent& e2 = d.events[1];
   EXPECT_EQ(e2.event_id, 4611u);
@@ -98,9 +100,9 @@ TEST(EvtxDecoderTest, SecurityRecordFields) {
 }
 
 TEST(EvtxDecoderTest, XmlMatchesEvtxDump) {
-  for (const char* name : {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx",
-                           "new-user-security.evtx", "Application_no_crc32.evtx",
-                           "system_chunk3.evtx"}) {
+  for (const char* name :
+       {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx", "new-user-security.evtx",
+        "Application_no_crc32.evtx", "system_chunk3.evtx"}) {
     SCOPED_TRACE(name);
     EXPECT_EQ(DumpXml(ReadFile(DataPath(name))),
               Slurp(DataPath(std::string(name) + ".evtx_dump.xml")));
@@ -127,10 +129,10 @@ TEST(EvtxDecoderTest, UserDataLeavesBecomeFields) {
 }
 
 TEST(EvtxDecoderTest, PlansAndWalkerAgree) {
-  for (const char* name : {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx",
-                           "new-user-security.evtx", "Application_no_crc32.evtx",
-                           "Microsoft-Windows-HelloForBusiness%4Operational.evtx",
-                           "system_chunk3.evtx"}) {
+  for (const char* name :
+       {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx", "new-user-security.evtx",
+        "Application_no_crc32.evtx", "Microsoft-Windows-HelloForBusiness%4Operational.evtx",
+        "system_chunk3.evtx"}) {
     SCOPED_TRACE(name);
     const auto image = ReadFile(DataPath(name));
     std::string with, without;
@@ -182,8 +184,8 @@ TEST(EvtxDecoderTest, WantPayloadSkipsEventData) {
 TEST(EvtxDecoderTest, ThreadsKeepFileOrder) {
   // Eight chunks from three files, decoded with 1 and 4 threads.
   std::vector<uint8_t> image = ReadFile(DataPath("Security_short_selected.evtx"));
-  for (const char* name : {"new-user-security.evtx", "MSExchange_Management_wec.evtx",
-                           "Application_no_crc32.evtx"}) {
+  for (const char* name :
+       {"new-user-security.evtx", "MSExchange_Management_wec.evtx", "Application_no_crc32.evtx"}) {
     const auto other = ReadFile(DataPath(name));
     for (int i = 0; i < 2; ++i) image.insert(image.end(), other.begin() + 4096, other.end());
   }

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
@@ -42,8 +42,8 @@ int RunDaemon(const std::vector<std::string>& args) {
   std::string config_path = "/etc/eventsift/eventsift.yaml";
   po::options_description desc(kDaemonHelp);
   desc.add_options()("help,h", "show this help")(
-      "config,c", po::value<std::string>(&config_path)->default_value(config_path), "config file (YAML)")(
-      "check-config", "validate the config and the rules, then exit");
+      "config,c", po::value<std::string>(&config_path)->default_value(config_path),
+      "config file (YAML)")("check-config", "validate the config and the rules, then exit");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   po::notify(vm);

@@ -27,7 +27,8 @@ std::string Join(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
-void CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
+void CheckKeys(const YAML::Node& map, const std::string& where,
+               const std::set<std::string>& allowed) {
   if (!map.IsMap()) Fail(where.empty() ? "(top level)" : where, "expected a mapping");
   for (const auto& kv : map) {
     std::string key = kv.first.as<std::string>();
@@ -47,8 +48,8 @@ void Read(const YAML::Node& map, const std::string& where, const char* key, T* o
     *out = n.as<T>();
   } catch (const YAML::Exception&) {
     Fail(Join(where, key), fmt::format("expected {}", std::is_same_v<T, std::string> ? "a string"
-                                                      : std::is_same_v<T, bool>      ? "true or false"
-                                                                                     : "a number"));
+                                                      : std::is_same_v<T, bool> ? "true or false"
+                                                                                : "a number"));
   }
 }
 
@@ -73,7 +74,8 @@ void ReadProperties(const YAML::Node& n, const std::string& where,
                     std::vector<std::pair<std::string, std::string>>* out) {
   YAML::Node props = n["properties"];
   if (!props) return;
-  if (!props.IsMap()) Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
+  if (!props.IsMap())
+    Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
   for (const auto& kv : props) {
     if (!kv.second.IsScalar()) {
       Fail(Join(where, "properties." + kv.first.as<std::string>()), "expected a string value");
@@ -93,8 +95,9 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   Read(n, where, "type", &type);
   if (type == "directory") {
     s.type = SourceType::kDirectory;
-    CheckKeys(n, where, {"name", "type", "path", "include", "exclude", "start_at", "rotate_wait_ms",
-                         "max_line_bytes"});
+    CheckKeys(n, where,
+              {"name", "type", "path", "include", "exclude", "start_at", "rotate_wait_ms",
+               "max_line_bytes"});
   } else if (type == "stdin") {
     s.type = SourceType::kStdin;
     CheckKeys(n, where, {"name", "type", "max_line_bytes"});
@@ -103,7 +106,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     CheckKeys(n, where, {"name", "type", "address", "port", "max_connections", "max_line_bytes"});
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
-    CheckKeys(n, where, {"name", "type", "brokers", "topic", "group_id", "properties", "max_line_bytes"});
+    CheckKeys(n, where,
+              {"name", "type", "brokers", "topic", "group_id", "properties", "max_line_bytes"});
     Read(n, where, "brokers", &s.brokers);
     Read(n, where, "topic", &s.topic);
     Read(n, where, "group_id", &s.group_id);
@@ -176,8 +180,9 @@ SinkConfig ReadSink(const YAML::Node& n, const std::string& where) {
 
 DaemonConfig ReadConfig(const YAML::Node& root) {
   DaemonConfig c;
-  CheckKeys(root, "", {"state_dir", "checkpoint_interval_ms", "shutdown_timeout_ms", "rules",
-                       "correlation", "sources", "sinks", "metrics", "log", "exit_when_sources_end"});
+  CheckKeys(root, "",
+            {"state_dir", "checkpoint_interval_ms", "shutdown_timeout_ms", "rules", "correlation",
+             "sources", "sinks", "metrics", "log", "exit_when_sources_end"});
   Read(root, "", "state_dir", &c.state_dir);
   if (c.state_dir.empty()) Fail("state_dir", "must not be empty");
   Read(root, "", "checkpoint_interval_ms", &c.checkpoint_interval_ms);
@@ -192,7 +197,8 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   if (YAML::Node corr = root["correlation"]) {
     CheckKeys(corr, "correlation", {"allowed_lateness_seconds", "merge_short_host_names"});
     Read(corr, "correlation", "allowed_lateness_seconds", &c.allowed_lateness_seconds);
-    if (c.allowed_lateness_seconds < 0) Fail("correlation.allowed_lateness_seconds", "must be 0 or more");
+    if (c.allowed_lateness_seconds < 0)
+      Fail("correlation.allowed_lateness_seconds", "must be 0 or more");
     Read(corr, "correlation", "merge_short_host_names", &c.merge_short_host_names);
   }
   YAML::Node sources = root["sources"];
@@ -204,7 +210,8 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
     std::string where = fmt::format("sources[{}]", i);
     c.sources.push_back(ReadSource(sources[i], where));
     if (!names.insert(c.sources.back().name).second) {
-      Fail(where + ".name", fmt::format("'{}' is used by an earlier source", c.sources.back().name));
+      Fail(where + ".name",
+           fmt::format("'{}' is used by an earlier source", c.sources.back().name));
     }
   }
   YAML::Node sinks = root["sinks"];
@@ -237,7 +244,8 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
     }
     Read(l, "log", "level", &c.log_level);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
-    if (!kLevels.count(c.log_level)) Fail("log.level", "must be one of trace, debug, info, warn, error, off");
+    if (!kLevels.count(c.log_level))
+      Fail("log.level", "must be one of trace, debug, info, warn, error, off");
     Read(l, "log", "max_repeats_per_minute", &c.log_max_repeats_per_minute);
   }
   return c;
@@ -247,19 +255,26 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
 
 std::string_view SourceTypeName(SourceType t) {
   switch (t) {
-    case SourceType::kDirectory: return "directory";
-    case SourceType::kStdin: return "stdin";
-    case SourceType::kTcp: return "tcp";
-    case SourceType::kKafka: return "kafka";
+    case SourceType::kDirectory:
+      return "directory";
+    case SourceType::kStdin:
+      return "stdin";
+    case SourceType::kTcp:
+      return "tcp";
+    case SourceType::kKafka:
+      return "kafka";
   }
   return "unknown";
 }
 
 std::string_view SinkTypeName(SinkType t) {
   switch (t) {
-    case SinkType::kStdout: return "stdout";
-    case SinkType::kFile: return "file";
-    case SinkType::kKafka: return "kafka";
+    case SinkType::kStdout:
+      return "stdout";
+    case SinkType::kFile:
+      return "file";
+    case SinkType::kKafka:
+      return "kafka";
   }
   return "unknown";
 }

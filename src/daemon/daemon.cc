@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -41,7 +41,8 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
 }
 int64_t WallMs() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -174,8 +175,8 @@ Status Daemon::Init() {
     last_checkpoint_ms_ = state.saved_at_unix_ms;
   } else if (loaded.error().code() != StatusCode::kNotFound) {
     // Starting without it would read every file again and re-alert: refuse.
-    return Status::Corruption(fmt::format("{} (move the file away to start from scratch)",
-                                          loaded.error().ToString()));
+    return Status::Corruption(
+        fmt::format("{} (move the file away to start from scratch)", loaded.error().ToString()));
   }
   auto loaded_rules = LoadRules(config_);
   if (!loaded_rules.has_value()) return loaded_rules.error();
@@ -197,7 +198,8 @@ Status Daemon::Init() {
     e.source->RestoreCheckpoints(std::move(mine));
     WireSource(e);
     Status s = e.source->Start();
-    if (!s.ok()) return Status::InvalidArgument(fmt::format("source '{}': {}", e.config.name, s.ToString()));
+    if (!s.ok())
+      return Status::InvalidArgument(fmt::format("source '{}': {}", e.config.name, s.ToString()));
   }
   sources_ = std::move(sources);
   auto sinks = MakeSinks(config_);
@@ -207,13 +209,12 @@ Status Daemon::Init() {
     ES_RETURN_IF_ERROR(metrics_.Start(
         config_.metrics_address, [this] { return RenderMetrics(); }, [this] { return Health(); }));
   }
-  LogInfo("daemon started",
-          {{"config", config_.path},
-           {"rules", std::to_string(rules->rules().size())},
-           {"sources", std::to_string(sources_.size())},
-           {"restored_files", std::to_string(state.files.size())},
-           {"restored_hits", std::to_string(state.hits.size())},
-           {"metrics", config_.metrics_address}});
+  LogInfo("daemon started", {{"config", config_.path},
+                             {"rules", std::to_string(rules->rules().size())},
+                             {"sources", std::to_string(sources_.size())},
+                             {"restored_files", std::to_string(state.files.size())},
+                             {"restored_hits", std::to_string(state.hits.size())},
+                             {"metrics", config_.metrics_address}});
   return Status::OK();
 }
 
@@ -234,8 +235,9 @@ void Daemon::EmitAlerts(bool finish) {
       Status st = s.sink->Send(a, json);
       if (!st.ok()) {
         sink_errors_.Add();
-        Logger::Get().LogLimited(LogLevel::kError, "sink:send", "alert not delivered",
-                                 {{"sink", s.sink->name()}, {"alert_id", a.alert_id}, {"error", st.ToString()}});
+        Logger::Get().LogLimited(
+            LogLevel::kError, "sink:send", "alert not delivered",
+            {{"sink", s.sink->name()}, {"alert_id", a.alert_id}, {"error", st.ToString()}});
       }
     }
   }
@@ -248,7 +250,8 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
     Status st = s.sink->Flush(flush_timeout);
     if (!st.ok()) {
       checkpoint_failures_.Add();
-      LogError("checkpoint skipped: sink flush failed", {{"sink", s.sink->name()}, {"error", st.ToString()}});
+      LogError("checkpoint skipped: sink flush failed",
+               {{"sink", s.sink->name()}, {"error", st.ToString()}});
       return st;
     }
   }
@@ -488,7 +491,8 @@ int Daemon::Run() {
 
 std::string Daemon::Health() const {
   int64_t age = SteadyMs() - heartbeat_ms_.load();
-  if (heartbeat_ms_.load() != 0 && age > kStallMs) return fmt::format("event loop stalled for {} ms", age);
+  if (heartbeat_ms_.load() != 0 && age > kStallMs)
+    return fmt::format("event loop stalled for {} ms", age);
   return {};
 }
 
@@ -560,7 +564,8 @@ std::string Daemon::RenderMetrics() const {
   }
   p.Family("eventsift_spool_pending", "gauge", "Alerts waiting in the Kafka spool.");
   for (const auto& s : sinks_) {
-    if (s.kafka) p.Sample("eventsift_spool_pending", {{"sink", "kafka"}}, s.kafka->counters().spool_pending);
+    if (s.kafka)
+      p.Sample("eventsift_spool_pending", {{"sink", "kafka"}}, s.kafka->counters().spool_pending);
   }
   int64_t last = last_checkpoint_ms_.load();
   p.Family("eventsift_checkpoint_age_seconds", "gauge",
@@ -568,16 +573,20 @@ std::string Daemon::RenderMetrics() const {
   p.Sample("eventsift_checkpoint_age_seconds", {}, last == 0 ? -1.0 : (WallMs() - last) / 1000.0);
   p.Family("eventsift_checkpoints_total", "counter", "Checkpoints written.");
   p.Sample("eventsift_checkpoints_total", {}, checkpoints_written_.Get());
-  p.Family("eventsift_checkpoint_failures_total", "counter", "Checkpoints not written (flush or disk error).");
+  p.Family("eventsift_checkpoint_failures_total", "counter",
+           "Checkpoints not written (flush or disk error).");
   p.Sample("eventsift_checkpoint_failures_total", {}, checkpoint_failures_.Get());
   p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
   p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
   p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
-  p.Family("eventsift_journal_hits", "gauge", "Rule hits kept in the correlation journal (state.json).");
+  p.Family("eventsift_journal_hits", "gauge",
+           "Rule hits kept in the correlation journal (state.json).");
   p.Sample("eventsift_journal_hits", {}, journal_hits_.load());
-  p.Family("eventsift_journal_hits_dropped_total", "counter", "Journal hits dropped over its bound.");
+  p.Family("eventsift_journal_hits_dropped_total", "counter",
+           "Journal hits dropped over its bound.");
   p.Sample("eventsift_journal_hits_dropped_total", {}, journal_dropped_.load());
-  p.Family("eventsift_log_lines_suppressed_total", "counter", "Repeated log lines held back by rate limiting.");
+  p.Family("eventsift_log_lines_suppressed_total", "counter",
+           "Repeated log lines held back by rate limiting.");
   p.Sample("eventsift_log_lines_suppressed_total", {}, Logger::Get().suppressed_total());
   p.Family("eventsift_uptime_seconds", "gauge", "Seconds since start.");
   p.Sample("eventsift_uptime_seconds", {},

@@ -88,7 +88,7 @@ class Daemon {
   std::vector<SinkEntry> sinks_;
   MetricsServer metrics_;
   std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
-  std::atomic<int64_t> heartbeat_ms_{0};       // loop's last tick (steady clock)
+  std::atomic<int64_t> heartbeat_ms_{0};        // loop's last tick (steady clock)
   std::atomic<int64_t> last_checkpoint_ms_{0};  // wall clock of the last good checkpoint
   uint64_t last_saved_mark_ = 0;                // progress when the state was last written
   std::atomic<uint64_t> journal_hits_{0};       // for /metrics

@@ -23,7 +23,8 @@ std::vector<correlate::CorrelatedRule> CorrelatedRulesOf(const detect::RuleSet& 
   std::vector<correlate::CorrelatedRule> out;
   for (const auto& r : rules.rules()) {
     out.push_back(correlate::CorrelatedRule{
-        AlertRule{r.id, r.title, r.description, r.severity, r.remediation, r.references}, r.correlation});
+        AlertRule{r.id, r.title, r.description, r.severity, r.remediation, r.references},
+        r.correlation});
   }
   return out;
 }
@@ -64,7 +65,8 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
   rules_ = std::move(rules);
   last_drained_ = -1;
   matcher_ = std::make_unique<detect::Matcher>(rules_);
-  correlator_ = std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
+  correlator_ =
+      std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
   horizons_.clear();
   max_window_seconds_ = 0;
   std::map<std::string, uint32_t> index;
@@ -72,7 +74,7 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
     const auto& r = rules_->rules()[i];
     index[r.id] = i;
     horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds,
-                                   r.correlation.threshold, r.correlation.max_samples};
+                                  r.correlation.threshold, r.correlation.max_samples};
     max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
     if (!hits_by_rule_.count(r.id)) hits_by_rule_[r.id] = std::make_unique<Counter>();
   }
@@ -126,8 +128,9 @@ void EventPipeline::OnEvent(const Event& event) {
   if (MayCarryBuild(event)) {
     if (auto v = correlate::ExtractExchangeBuild(event)) {
       stats_.builds.Add();
-      std::string where = event.where.line != 0 ? fmt::format("{}:{}", event.where.file, event.where.line)
-                                                : std::string(event.where.file);
+      std::string where = event.where.line != 0
+                              ? fmt::format("{}:{}", event.where.file, event.where.line)
+                              : std::string(event.where.file);
       std::string src = fmt::format("event {} {} at {}", event.provider, event.event_id, where);
       journal_->NoteBuild(SavedBuild{std::string(event.computer), v->major, v->minor, v->build,
                                      v->revision, v->revision_known, src});

@@ -35,10 +35,10 @@ struct PipelineStats {
   Counter events;
   Counter parse_errors;
   Counter rule_hits;
-  Counter alerts;               // produced by the correlator and sent to sinks
-  Counter alerts_deduplicated;  // re-produced by a replay, already sent before
-  Counter builds;               // Exchange builds seen in events
-  Counter evtx_records_skipped; // re-read EVTX records already delivered
+  Counter alerts;                // produced by the correlator and sent to sinks
+  Counter alerts_deduplicated;   // re-produced by a replay, already sent before
+  Counter builds;                // Exchange builds seen in events
+  Counter evtx_records_skipped;  // re-read EVTX records already delivered
 };
 
 class EventPipeline : public source::RecordConsumer, public EventHandler {
@@ -72,7 +72,9 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   FileTime watermark() const;
   const detect::RuleSet& rules() const { return *rules_; }
   // Hits per rule id; entries are never removed, so pointers stay valid.
-  const std::map<std::string, std::unique_ptr<Counter>>& hits_by_rule() const { return hits_by_rule_; }
+  const std::map<std::string, std::unique_ptr<Counter>>& hits_by_rule() const {
+    return hits_by_rule_;
+  }
   const PipelineStats& stats() const { return stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
 

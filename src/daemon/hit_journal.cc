@@ -29,7 +29,8 @@ void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
 }
 
 void HitJournal::NoteEmitted(const Alert& a) {
-  emitted_.push_back(EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
+  emitted_.push_back(
+      EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
   ++generation_;
 }
 
@@ -40,8 +41,9 @@ bool HitJournal::WasEmitted(const std::string& alert_id) const {
 
 void HitJournal::NoteBuild(SavedBuild b) {
   for (const auto& have : builds_) {
-    if (have.host == b.host && have.major == b.major && have.minor == b.minor && have.build == b.build &&
-        have.revision == b.revision && have.revision_known == b.revision_known) {
+    if (have.host == b.host && have.major == b.major && have.minor == b.minor &&
+        have.build == b.build && have.revision == b.revision &&
+        have.revision_known == b.revision_known) {
       return;  // the first source of a build is as good as a later one
     }
   }

@@ -12,12 +12,18 @@ namespace {
 
 std::string_view LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
   }
   return "info";
 }
@@ -47,8 +53,8 @@ void AppendLogfmtValue(std::string* out, std::string_view v) {
 }  // namespace
 
 LogLevel ParseLogLevel(std::string_view name) {
-  for (auto l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError,
-                 LogLevel::kOff}) {
+  for (auto l : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn,
+                 LogLevel::kError, LogLevel::kOff}) {
     if (LevelName(l) == name) return l;
   }
   return LogLevel::kInfo;
@@ -72,7 +78,8 @@ void Logger::Log(LogLevel level, std::string_view msg, LogFields fields) {
   Write(level, msg, fields, 0);
 }
 
-void Logger::LogLimited(LogLevel level, std::string_view key, std::string_view msg, LogFields fields) {
+void Logger::LogLimited(LogLevel level, std::string_view key, std::string_view msg,
+                        LogFields fields) {
   std::lock_guard<std::mutex> lock(mu_);
   if (level < level_) return;
   auto now = std::chrono::steady_clock::now();

@@ -35,7 +35,8 @@ class Logger {
   void Configure(LogFormat format, LogLevel level, uint32_t max_repeats_per_minute);
   void Log(LogLevel level, std::string_view msg, LogFields fields = {});
   // As Log, but at most max_repeats_per_minute lines per `key` a minute.
-  void LogLimited(LogLevel level, std::string_view key, std::string_view msg, LogFields fields = {});
+  void LogLimited(LogLevel level, std::string_view key, std::string_view msg,
+                  LogFields fields = {});
   // Lines held back so far by LogLimited.
   uint64_t suppressed_total() const;
 
@@ -56,8 +57,14 @@ class Logger {
 };
 
 // Shorthands.
-inline void LogInfo(std::string_view msg, LogFields f = {}) { Logger::Get().Log(LogLevel::kInfo, msg, f); }
-inline void LogWarn(std::string_view msg, LogFields f = {}) { Logger::Get().Log(LogLevel::kWarn, msg, f); }
-inline void LogError(std::string_view msg, LogFields f = {}) { Logger::Get().Log(LogLevel::kError, msg, f); }
+inline void LogInfo(std::string_view msg, LogFields f = {}) {
+  Logger::Get().Log(LogLevel::kInfo, msg, f);
+}
+inline void LogWarn(std::string_view msg, LogFields f = {}) {
+  Logger::Get().Log(LogLevel::kWarn, msg, f);
+}
+inline void LogError(std::string_view msg, LogFields f = {}) {
+  Logger::Get().Log(LogLevel::kError, msg, f);
+}
 
 }  // namespace eventsift::daemon

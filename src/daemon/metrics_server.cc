@@ -11,7 +11,8 @@ MetricsServer::~MetricsServer() { Stop(); }
 
 Status MetricsServer::Start(const std::string& address, RenderFn render, HealthFn health) {
   size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("metrics address: expected host:port");
+  if (colon == std::string::npos)
+    return Status::InvalidArgument("metrics address: expected host:port");
   std::string host = address.substr(0, colon);
   int port = 0;
   try {
@@ -32,7 +33,8 @@ Status MetricsServer::Start(const std::string& address, RenderFn render, HealthF
     port_ = server_->bind_to_any_port(host);
     if (port_ < 0) return Status::IOError("cannot bind metrics endpoint").At(address);
   } else {
-    if (!server_->bind_to_port(host, port)) return Status::IOError("cannot bind metrics endpoint").At(address);
+    if (!server_->bind_to_port(host, port))
+      return Status::IOError("cannot bind metrics endpoint").At(address);
     port_ = port;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });

@@ -75,7 +75,8 @@ struct Reader {
     T v{};
     auto err = o[key].get(v);
     if (err == simdjson::NO_SUCH_FIELD) return fallback;
-    if (err && status.ok()) status = Status::Corruption(fmt::format("bad field '{}'", key)).At(origin);
+    if (err && status.ok())
+      status = Status::Corruption(fmt::format("bad field '{}'", key)).At(origin);
     return err ? fallback : v;
   }
   std::string Str(simdjson::dom::object o, const char* key) {
@@ -280,7 +281,8 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
 Status StateStore::Open() {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return Status::IOError(fmt::format("cannot create state directory: {}", ec.message())).At(dir_);
+  if (ec)
+    return Status::IOError(fmt::format("cannot create state directory: {}", ec.message())).At(dir_);
   if (::access(dir_.c_str(), W_OK) != 0) return ErrnoStatus("state directory not writable", dir_);
   return Status::OK();
 }

@@ -25,7 +25,8 @@ constexpr size_t kReadBlock = 64 * 1024;
 bool EndsWithEvtx(const std::string& name) {
   if (name.size() < 5) return false;
   std::string ext = name.substr(name.size() - 5);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".evtx";
 }
 
@@ -221,7 +222,8 @@ size_t DirSource::ReadNdjson(Tracked& f, RecordConsumer& consumer, size_t budget
   std::array<char, kReadBlock> buf{};
   size_t used = 0;
   while (f.read_offset < size && used < budget) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>({buf.size(), size - f.read_offset, budget - used}));
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>({buf.size(), size - f.read_offset, budget - used}));
     ssize_t n = ::pread(f.fd.get(), buf.data(), want, static_cast<off_t>(f.read_offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -259,7 +261,8 @@ size_t DirSource::ReadEvtx(Tracked& f, RecordConsumer& consumer, bool* more) {
     f.last_mtime = st.st_mtim;
     return 0;
   }
-  uint32_t complete = static_cast<uint32_t>((static_cast<uint64_t>(size) - kEvtxHeaderBytes) / kEvtxChunkBytes);
+  uint32_t complete =
+      static_cast<uint32_t>((static_cast<uint64_t>(size) - kEvtxHeaderBytes) / kEvtxChunkBytes);
   // The last chunk already read may have gained records since.
   uint32_t from = f.next_chunk > 0 ? std::min(f.next_chunk - 1, complete - 1) : 0;
   uint32_t to = std::min(complete, from + options_.max_evtx_chunks_per_poll);

@@ -23,8 +23,8 @@ class KafkaSource::Impl {
     }
   }
 
-  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                        void* opaque) {
+  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       rd_kafka_assign(rk, parts);
@@ -86,7 +86,8 @@ Status KafkaSource::Start() {
   rd_kafka_resp_err_t e = rd_kafka_subscribe(impl_->rk, topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable(fmt::format("kafka subscribe: {}", rd_kafka_err2str(e))).At(options_.topic);
+    return Status::Unavailable(fmt::format("kafka subscribe: {}", rd_kafka_err2str(e)))
+        .At(options_.topic);
   }
   return Status::OK();
 }
@@ -135,7 +136,8 @@ Status KafkaSource::Commit() {
   rd_kafka_resp_err_t e = rd_kafka_commit(impl_->rk, list, /*async=*/0);
   rd_kafka_topic_partition_list_destroy(list);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    return Status::Unavailable(fmt::format("kafka commit: {}", rd_kafka_err2str(e))).At(options_.topic);
+    return Status::Unavailable(fmt::format("kafka commit: {}", rd_kafka_err2str(e)))
+        .At(options_.topic);
   }
   return Status::OK();
 }

@@ -59,8 +59,8 @@ struct SourceStats {
   Counter parse_errors;   // lines/records the pipeline could not decode
   Counter lines_dropped;  // lines over max_line_bytes, skipped
   Counter files_opened;
-  Counter rotations;      // a tracked file renamed away or deleted, then closed
-  Counter truncations;    // a tracked file shrank: read again from offset 0
+  Counter rotations;    // a tracked file renamed away or deleted, then closed
+  Counter truncations;  // a tracked file shrank: read again from offset 0
   Counter connections_accepted;
   Counter connections_rejected;  // over max_connections
 };

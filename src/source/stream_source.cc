@@ -16,7 +16,8 @@ StreamSource::StreamSource(std::string name, StreamSourceOptions options)
 
 Status StreamSource::Start() {
   int flags = ::fcntl(options_.fd, F_GETFL);
-  if (flags < 0) return Status::IOError(fmt::format("fcntl: {}", std::strerror(errno))).At(options_.origin);
+  if (flags < 0)
+    return Status::IOError(fmt::format("fcntl: {}", std::strerror(errno))).At(options_.origin);
   // Non-blocking so a quiet pipe never stalls the loop (and a shutdown).
   if (::fcntl(options_.fd, F_SETFL, flags | O_NONBLOCK) != 0) {
     return Status::IOError(fmt::format("fcntl: {}", std::strerror(errno))).At(options_.origin);

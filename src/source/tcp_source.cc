@@ -35,7 +35,8 @@ Status TcpSource::Start() {
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return Status::IOError(fmt::format("bind: {}", std::strerror(errno))).At(where);
   }
-  if (::listen(fd, 64) != 0) return Status::IOError(fmt::format("listen: {}", std::strerror(errno))).At(where);
+  if (::listen(fd, 64) != 0)
+    return Status::IOError(fmt::format("listen: {}", std::strerror(errno))).At(where);
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   bound_port_ = ntohs(addr.sin_port);

@@ -61,7 +61,8 @@ void DaemonProcess::Start(const std::string& config, const std::string& log_path
     int err = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(in, 0);
     ::dup2(err, 2);
-    ::execl(ES_BINARY, ES_BINARY, "daemon", "--config", config.c_str(), static_cast<char*>(nullptr));
+    ::execl(ES_BINARY, ES_BINARY, "daemon", "--config", config.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   pid_ = pid;

@@ -34,13 +34,14 @@ int FreePort();
 class DaemonProcess {
  public:
   DaemonProcess() = default;
-  ~DaemonProcess();  // SIGKILLs a daemon still running
+  ~DaemonProcess();                              // SIGKILLs a daemon still running
   DaemonProcess(const DaemonProcess&) = delete;  // owns a child process
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   // Starts `eventsift daemon --config config`; stderr goes to `log_path`,
   // stdin comes from `stdin_path` (or /dev/null).
-  void Start(const std::string& config, const std::string& log_path, const std::string& stdin_path = "");
+  void Start(const std::string& config, const std::string& log_path,
+             const std::string& stdin_path = "");
   void Signal(int sig);
   // Waits up to `timeout` for exit; returns the exit code, or -1 on timeout,
   // or 128 + signal when killed.

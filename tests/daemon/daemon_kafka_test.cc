@@ -43,7 +43,8 @@ std::string KafkaDir() {
 }
 
 std::vector<std::string> TopicAlertIds(const std::string& broker, const std::string& topic) {
-  std::string text = Capture(fmt::format("kcat -b {} -t {} -C -e -q -f '%s\\n' 2>/dev/null", broker, topic));
+  std::string text =
+      Capture(fmt::format("kcat -b {} -t {} -C -e -q -f '%s\\n' 2>/dev/null", broker, topic));
   std::vector<std::string> ids;
   const std::string key = "\"alert_id\":\"";
   for (size_t p = text.find(key); p != std::string::npos; p = text.find(key, p)) {
@@ -64,7 +65,8 @@ bool BrokerAndTopic(const std::string& prefix, std::string* broker, std::string*
 }
 
 TEST(DaemonKafkaTest, AlertsReachTheTopicAcrossSigkill) {
-  if (KafkaDir().empty()) GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
+  if (KafkaDir().empty())
+    GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
   std::string broker, topic;
   ASSERT_TRUE(BrokerAndTopic("eventsift.daemon", &broker, &topic)) << "broker not running";
 
@@ -122,11 +124,13 @@ metrics: {{address: "127.0.0.1:{}"}}
   auto ids = TopicAlertIds(broker, topic);
   std::set<std::string> got(ids.begin(), ids.end());
   EXPECT_EQ(got, expected);
-  EXPECT_LE(ids.size() - got.size(), static_cast<size_t>(kHosts));  // the batch in flight at the kill
+  EXPECT_LE(ids.size() - got.size(),
+            static_cast<size_t>(kHosts));  // the batch in flight at the kill
 }
 
 TEST(DaemonKafkaTest, RawEventSourceCommitsOffsetsAfterAlertsAreSafe) {
-  if (KafkaDir().empty()) GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
+  if (KafkaDir().empty())
+    GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
   std::string broker, topic;
   ASSERT_TRUE(BrokerAndTopic("eventsift.raw", &broker, &topic)) << "broker not running";
 
@@ -165,8 +169,8 @@ metrics: {{address: "127.0.0.1:{}"}}
   {
     DaemonProcess d;
     d.Start(config, dir / "daemon.log");
-    ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= expected.size(); },
-                        seconds(60)))
+    ASSERT_TRUE(WaitFor(
+        [&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= expected.size(); }, seconds(60)))
         << ReadFile(dir / "daemon.log");
     EXPECT_EQ(MetricValue(HttpGet(port, "/metrics"), events), 7);
     d.Signal(SIGTERM);
@@ -179,9 +183,11 @@ metrics: {{address: "127.0.0.1:{}"}}
   // twice; new messages are read.
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
-  ASSERT_TRUE(WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 0; }, seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 0; }, seconds(10)));
   produce({{"EX50", TickEvent("EX50", kT0 + 4 * kDay, 200)}});
-  ASSERT_TRUE(WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 1; }, seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return MetricValue(HttpGet(port, "/metrics"), events) == 1; }, seconds(60)))
       << ReadFile(dir / "daemon.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(MetricValue(HttpGet(port, "/metrics"), events), 1);

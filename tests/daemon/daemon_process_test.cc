@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <thread>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -58,17 +58,21 @@ metrics:
 log:
   format: json
 {})",
-                              dir / "state", s.checkpoint_ms, s.rules, s.sources, dir / "alerts.ndjson",
-                              port, s.extra));
+                              dir / "state", s.checkpoint_ms, s.rules, s.sources,
+                              dir / "alerts.ndjson", port, s.extra));
   return path;
 }
 
 std::string DirSourceYaml(const std::string& path, const std::string& include = "[\"*.ndjson\"]") {
-  return fmt::format("  - name: drop\n    type: directory\n    path: {}\n    include: {}\n    rotate_wait_ms: 300\n",
-                     path, include);
+  return fmt::format(
+      "  - name: drop\n    type: directory\n    path: {}\n    include: {}\n    rotate_wait_ms: "
+      "300\n",
+      path, include);
 }
 
-double Metric(int port, const std::string& sample) { return MetricValue(HttpGet(port, "/metrics"), sample); }
+double Metric(int port, const std::string& sample) {
+  return MetricValue(HttpGet(port, "/metrics"), sample);
+}
 
 const char kDropLines[] = "eventsift_source_lines_total{source=\"drop\",type=\"directory\"}";
 const char kDropEvents[] = "eventsift_source_events_total{source=\"drop\",type=\"directory\"}";
@@ -84,8 +88,9 @@ TEST(DaemonProcessTest, DroppedAndAppendedFilesProduceAlertsAndMetrics) {
       << ReadFile(dir / "daemon.log");
 
   // A file dropped whole (written elsewhere, renamed in), one appended to.
-  std::string a = EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + EemsEvent("EX01.contoso.com", kT0 + 3600, 2) +
-                  "\n" + EemsEvent("EX02.contoso.com", kT0 + 7200, 3) + "\n";
+  std::string a = EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
+                  EemsEvent("EX01.contoso.com", kT0 + 3600, 2) + "\n" +
+                  EemsEvent("EX02.contoso.com", kT0 + 7200, 3) + "\n";
   WriteFile(dir / "a.tmp", a);
   std::filesystem::rename(dir / "a.tmp", dir / "in/a.ndjson");
   AppendFile(dir / "in/b.ndjson", EemsEvent("ex03.contoso.com", kT0 + 10000, 1) + "\n");
@@ -106,8 +111,10 @@ TEST(DaemonProcessTest, DroppedAndAppendedFilesProduceAlertsAndMetrics) {
   EXPECT_EQ(MetricValue(m, kDropLines), 6);
   EXPECT_EQ(MetricValue(m, kDropEvents), 6);
   EXPECT_EQ(MetricValue(m, "eventsift_source_bytes_total{source=\"drop\",type=\"directory\"}"),
-            static_cast<double>(ReadFile(dir / "in/a.ndjson").size() + ReadFile(dir / "in/b.ndjson").size()));
-  EXPECT_EQ(MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
+            static_cast<double>(ReadFile(dir / "in/a.ndjson").size() +
+                                ReadFile(dir / "in/b.ndjson").size()));
+  EXPECT_EQ(
+      MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
   EXPECT_EQ(MetricValue(m, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}"), 5);
   EXPECT_EQ(MetricValue(m, "eventsift_alerts_total"), 3);
   EXPECT_EQ(MetricValue(m, "eventsift_sink_delivered_total{sink=\"file\"}"), 3);
@@ -149,7 +156,8 @@ TEST(DaemonProcessTest, SigkillMidStreamThenRestartDeliversEveryAlert) {
   d.Start(config, dir / "daemon.log");
   // Round r's alerts come out once round r+1's events move time on.
   for (int r = 0; r < 3; ++r) AppendFile(file_of(r), batches[r]);
-  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2 * kHosts; }, seconds(15)))
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2 * kHosts; },
+                      seconds(15)))
       << ReadFile(dir / "daemon.log");
   AppendFile(file_of(3), batches[3]);
   d.Signal(SIGKILL);  // mid-stream: round 3 may be partly read
@@ -159,7 +167,8 @@ TEST(DaemonProcessTest, SigkillMidStreamThenRestartDeliversEveryAlert) {
   // While it is down, more arrives.
   AppendFile(file_of(4), batches[4]);
   AppendFile(file_of(5), batches[5]);
-  AppendFile(file_of(0), TickEvent("EX99.contoso.com", kT0 + (kRounds * 3 + 2) * kDay, ++record) + "\n");
+  AppendFile(file_of(0),
+             TickEvent("EX99.contoso.com", kT0 + (kRounds * 3 + 2) * kDay, ++record) + "\n");
   DaemonProcess again;
   again.Start(config, dir / "daemon.log");
   ASSERT_TRUE(WaitFor(
@@ -186,18 +195,21 @@ TEST(DaemonProcessTest, RotationAndTruncationLoseAndRepeatNoLine) {
   ScratchDir dir("rotate");
   std::filesystem::create_directories(dir / "in");
   int port = FreePort();
-  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"app.ndjson\"]")});
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"app.ndjson\"]")});
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
   uint64_t record = 0;
   auto lines = [&](int n) {
     std::string s;
-    for (int i = 0; i < n; ++i) s += TickEvent("EX01.contoso.com", kT0 + static_cast<int64_t>(record), ++record) + "\n";
+    for (int i = 0; i < n; ++i)
+      s += TickEvent("EX01.contoso.com", kT0 + static_cast<int64_t>(record), ++record) + "\n";
     return s;
   };
   std::string app = dir / "in/app.ndjson";
   AppendFile(app, lines(100));
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 100; }, seconds(10))) << ReadFile(dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 100; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
 
   // Rename rotation: the old file gets late writes, the new one starts.
   AppendFile(app, lines(10));
@@ -205,20 +217,26 @@ TEST(DaemonProcessTest, RotationAndTruncationLoseAndRepeatNoLine) {
   AppendFile(app, lines(50));
   AppendFile(app + ".1", lines(5));
   ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 165; }, seconds(10)));
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_source_rotations_total{source=\"drop\",type=\"directory\"}") == 1; },
-                      seconds(10)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric(port,
+                      "eventsift_source_rotations_total{source=\"drop\",type=\"directory\"}") == 1;
+      },
+      seconds(10)));
 
   // copytruncate: the file shrinks to 0 and is written again.
   std::filesystem::resize_file(app, 0);
   AppendFile(app, lines(20));
   ASSERT_TRUE(WaitFor([&] { return Metric(port, kDropLines) == 185; }, seconds(10)));
-  EXPECT_EQ(Metric(port, "eventsift_source_truncations_total{source=\"drop\",type=\"directory\"}"), 1);
+  EXPECT_EQ(Metric(port, "eventsift_source_truncations_total{source=\"drop\",type=\"directory\"}"),
+            1);
   // Nothing is read twice later either.
   std::this_thread::sleep_for(milliseconds(1500));
   std::string m = HttpGet(port, "/metrics");
   EXPECT_EQ(MetricValue(m, kDropLines), 185);
   EXPECT_EQ(MetricValue(m, kDropEvents), 185);
-  EXPECT_EQ(MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
+  EXPECT_EQ(
+      MetricValue(m, "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}"), 0);
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
 }
@@ -239,18 +257,25 @@ TEST(DaemonProcessTest, SighupReloadsValidRulesAndRefusesInvalidOnes) {
   // An invalid rule file: refused, the old rules keep running.
   WriteFile(dir / "rules/bad.yaml", "id: broken\nmatch: {event_ids: [\"not a number\"]}\n");
   d.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 1; }, seconds(10)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 1; },
+              seconds(10)))
       << ReadFile(dir / "daemon.log");
   EXPECT_NE(ReadFile(dir / "daemon.log").find("reload refused"), std::string::npos);
   AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n");
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}") == 1; },
-                      seconds(10)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}") == 1;
+      },
+      seconds(10)));
 
   // An invalid config file: refused too.
   std::string good_config = ReadFile(config);
   WriteFile(config, good_config + "unknown_key: 1\n");
   d.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 2; }, seconds(10)));
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"refused\"}") == 2; },
+              seconds(10)));
   EXPECT_NE(ReadFile(dir / "daemon.log").find("unknown_key: unknown key"), std::string::npos);
   WriteFile(config, good_config);
 
@@ -265,11 +290,13 @@ TEST(DaemonProcessTest, SighupReloadsValidRulesAndRefusesInvalidOnes) {
   copy.replace(copy.find("id: eems_mitigation_error"), 25, "id: eems_copy");
   WriteFile(dir / "rules/copy.yaml", copy);
   d.Signal(SIGHUP);
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"ok\"}") == 1; }, seconds(10)))
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_reloads_total{result=\"ok\"}") == 1; },
+                      seconds(10)))
       << ReadFile(dir / "daemon.log");
   AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 60, 2) + "\n");
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_rule_hits_total{rule=\"eems_copy\"}") == 1; },
-                      seconds(10)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, "eventsift_rule_hits_total{rule=\"eems_copy\"}") == 1; },
+              seconds(10)))
       << HttpGet(port, "/metrics");
   EXPECT_EQ(Metric(port, "eventsift_rule_hits_total{rule=\"eems_mitigation_error\"}"), 2);
   EXPECT_EQ(Metric(port, kDropLines), 1);  // the first line was not read again
@@ -287,7 +314,8 @@ TEST(DaemonProcessTest, StdinPipelineClosesWindowsAtEof) {
   d.Start(config, dir / "daemon.log", dir / "input.ndjson");
   ASSERT_EQ(d.Wait(seconds(10)), 0) << ReadFile(dir / "daemon.log");
   auto ids = ReadAlertIds(dir / "alerts.ndjson");
-  std::set<std::string> expected = {ExpectedAlertId("EX01.contoso.com", kT0), ExpectedAlertId("EX02", kT0 + 60)};
+  std::set<std::string> expected = {ExpectedAlertId("EX01.contoso.com", kT0),
+                                    ExpectedAlertId("EX02", kT0 + 60)};
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), expected);
   EXPECT_NE(ReadFile(dir / "daemon.log").find("input error"), std::string::npos);
 }
@@ -298,7 +326,8 @@ TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
   int tcp_port = FreePort();
   std::string config = WriteConfig(
       dir, port,
-      DaemonSetup{fmt::format("  - name: net\n    type: tcp\n    address: 127.0.0.1\n    port: {}\n", tcp_port)});
+      DaemonSetup{fmt::format(
+          "  - name: net\n    type: tcp\n    address: 127.0.0.1\n    port: {}\n", tcp_port)});
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
   int fd = -1;
@@ -314,7 +343,8 @@ TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
         return false;
       },
       seconds(10)));
-  std::string data = EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + TickEvent("EX01", kT0 + 3 * kDay, 2) + "\n";
+  std::string data =
+      EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + TickEvent("EX01", kT0 + 3 * kDay, 2) + "\n";
   ASSERT_EQ(::write(fd, data.data(), data.size()), static_cast<ssize_t>(data.size()));
   ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() == 1; }, seconds(10)))
       << ReadFile(dir / "daemon.log");
@@ -335,9 +365,11 @@ TEST(DaemonProcessTest, CorrelationStateSurvivesRestart) {
     DaemonProcess d;
     d.Start(config, dir / "daemon.log");
     // EX01's first window closes and alerts; EX02's window is still open.
-    AppendFile(in, EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + EemsEvent("EX02.contoso.com", kT0 + kDay, 2) +
-                       "\n" + TickEvent("EX09", kT0 + 2 * kDay + 1, 3) + "\n");
-    ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() == 1; }, seconds(10)))
+    AppendFile(in, EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
+                       EemsEvent("EX02.contoso.com", kT0 + kDay, 2) + "\n" +
+                       TickEvent("EX09", kT0 + 2 * kDay + 1, 3) + "\n");
+    ASSERT_TRUE(
+        WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() == 1; }, seconds(10)))
         << ReadFile(dir / "daemon.log");
     d.Signal(SIGTERM);
     ASSERT_EQ(d.Wait(seconds(6)), 0);
@@ -377,7 +409,8 @@ TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
   ScratchDir dir("evtx");
   std::filesystem::create_directories(dir / "in");
   int port = FreePort();
-  std::string config = WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"*.evtx\"]")});
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in", "[\"*.evtx\"]")});
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
   ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)));
@@ -392,14 +425,17 @@ TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
     std::this_thread::sleep_for(milliseconds(150));
   }
   const std::string events = "eventsift_source_events_total{source=\"drop\",type=\"directory\"}";
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, events) == static_cast<double>(expected); }, seconds(20)))
-      << "events " << Metric(port, events) << " of " << expected << "\n" << ReadFile(dir / "daemon.log");
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, events) == static_cast<double>(expected); }, seconds(20)))
+      << "events " << Metric(port, events) << " of " << expected << "\n"
+      << ReadFile(dir / "daemon.log");
   std::this_thread::sleep_for(milliseconds(600));
   std::string m = HttpGet(port, "/metrics");
   EXPECT_EQ(MetricValue(m, events), static_cast<double>(expected));  // nothing twice
   // Chunks completed while being written were read again (and deduplicated).
-  EXPECT_GT(MetricValue(m, "eventsift_source_evtx_chunks_total{source=\"drop\",type=\"directory\"}"),
-            static_cast<double>((bytes.size() - 4096) / 65536));
+  EXPECT_GT(
+      MetricValue(m, "eventsift_source_evtx_chunks_total{source=\"drop\",type=\"directory\"}"),
+      static_cast<double>((bytes.size() - 4096) / 65536));
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
 }

@@ -40,7 +40,8 @@ void ExpectError(const std::string& yaml, const std::string& needle) {
 }
 
 TEST(ConfigTest, ErrorsNameTheKey) {
-  ExpectError(std::string(kMinimal) + "checkpoint_interval: 5\n", "checkpoint_interval: unknown key");
+  ExpectError(std::string(kMinimal) + "checkpoint_interval: 5\n",
+              "checkpoint_interval: unknown key");
   ExpectError(R"(
 sources:
   - {name: a, type: tcp, port: 70000}

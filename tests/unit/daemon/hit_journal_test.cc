@@ -41,7 +41,7 @@ TEST(HitJournalTest, KeepsAnchorsOpenWindowsAndWhatRestoresSuppression) {
     j.Add("r", Hit("EX01", t));
   }
   j.Add("gone", Hit("EX01", kT0 + 5 * kDay));  // its rule was removed
-  j.Add("r", Hit("EX02", 0));                   // untimed: kept until Finish
+  j.Add("r", Hit("EX02", 0));                  // untimed: kept until Finish
   j.NoteEmitted(Sent("a1", "EX01", kT0));
   j.NoteEmitted(Sent("a2", "EX01", kT0 + 3 * kDay));
   Alert old = Sent("a-old", "EX01", kT0 + kDay);  // neither at the anchor nor able to suppress
@@ -49,7 +49,8 @@ TEST(HitJournalTest, KeepsAnchorsOpenWindowsAndWhatRestoresSuppression) {
   std::map<std::string, RuleHorizon> rules = {{"r", RuleHorizon{86400, 86400, 1}}};
   j.Prune(kT0 + 5 * kDay + 12 * kHour, rules);
 
-  EXPECT_EQ(Times(j), (std::set<FileTime>{0, kT0, kT0 + 3 * kDay, kT0 + 5 * kDay, kT0 + 5 * kDay + kHour}));
+  EXPECT_EQ(Times(j),
+            (std::set<FileTime>{0, kT0, kT0 + 3 * kDay, kT0 + 5 * kDay, kT0 + 5 * kDay + kHour}));
   EXPECT_TRUE(j.WasEmitted("a1"));  // the anchor's replay raises it again
   EXPECT_TRUE(j.WasEmitted("a2"));  // can still suppress the open window
   EXPECT_FALSE(j.WasEmitted("a-old"));

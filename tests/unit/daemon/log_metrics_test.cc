@@ -1,5 +1,5 @@
-#include <httplib.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <string>
@@ -14,7 +14,8 @@ TEST(LoggerTest, RateLimitsRepeatedKeys) {
   Logger& log = Logger::Get();
   log.Configure(LogFormat::kLogfmt, LogLevel::kInfo, 3);
   uint64_t before = log.suppressed_total();
-  for (int i = 0; i < 10; ++i) log.LogLimited(LogLevel::kWarn, "src:parse", "bad line", {{"line", "7"}});
+  for (int i = 0; i < 10; ++i)
+    log.LogLimited(LogLevel::kWarn, "src:parse", "bad line", {{"line", "7"}});
   log.LogLimited(LogLevel::kWarn, "other:parse", "bad line");
   EXPECT_EQ(log.suppressed_total() - before, 7u);
 }
@@ -33,8 +34,9 @@ TEST(MetricsServerTest, ServesMetricsAndHealth) {
   std::atomic<bool> healthy{true};
   MetricsServer server;
   ASSERT_TRUE(server
-                  .Start("127.0.0.1:0", [] { return std::string("eventsift_up 1\n"); },
-                         [&] { return healthy ? std::string() : std::string("loop stalled"); })
+                  .Start(
+                      "127.0.0.1:0", [] { return std::string("eventsift_up 1\n"); },
+                      [&] { return healthy ? std::string() : std::string("loop stalled"); })
                   .ok());
   httplib::Client client("127.0.0.1", server.port());
   auto m = client.Get("/metrics");

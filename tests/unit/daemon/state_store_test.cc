@@ -9,7 +9,8 @@ namespace eventsift::daemon {
 namespace {
 
 TEST(StateStoreTest, RoundTripsThroughDisk) {
-  std::string dir = std::filesystem::temp_directory_path() / ("es_state_" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("es_state_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   StateStore store(dir);
   ASSERT_TRUE(store.Open().ok());
@@ -38,8 +39,11 @@ TEST(StateStoreTest, RoundTripsThroughDisk) {
   e.record_id = 42;
   e.data = {{"", "param"}, {"Name", "v"}};
   s.hits.push_back(PendingHit{"eems-mitigation-error", e});
-  s.emitted.push_back(EmittedAlert{"0123456789abcdef0123456789abcdef", "eems-mitigation-error",
-                                   {"EX01", "EX01.contoso.com"}, s.max_event_time - 10, s.max_event_time});
+  s.emitted.push_back(EmittedAlert{"0123456789abcdef0123456789abcdef",
+                                   "eems-mitigation-error",
+                                   {"EX01", "EX01.contoso.com"},
+                                   s.max_event_time - 10,
+                                   s.max_event_time});
   s.builds.push_back(SavedBuild{"EX01", 15, 2, 1118, 20, true, "event 4999"});
   ASSERT_TRUE(store.Save(s).ok());
   EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));

@@ -440,6 +440,8 @@ int Daemon::Run() {
         more = more || r.value();
       }
     }
+    watermark_ = pipeline_->watermark();
+    max_event_time_ = pipeline_->max_event_time();
     auto now = Clock::now();
     if (now >= next_drain) {
       EmitAlerts(false);
@@ -579,6 +581,12 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
   p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
   p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
+  auto unix_seconds = [](FileTime t) { return t == 0 ? 0.0 : UnixMillisFromFileTime(t) / 1000.0; };
+  p.Family("eventsift_max_event_time_seconds", "gauge", "Newest event time seen (unix seconds).");
+  p.Sample("eventsift_max_event_time_seconds", {}, unix_seconds(max_event_time_.load()));
+  p.Family("eventsift_watermark_seconds", "gauge",
+           "Windows ending before this event time (unix seconds) have been emitted.");
+  p.Sample("eventsift_watermark_seconds", {}, unix_seconds(watermark_.load()));
   p.Family("eventsift_journal_hits", "gauge",
            "Rule hits kept in the correlation journal (state.json).");
   p.Sample("eventsift_journal_hits", {}, journal_hits_.load());

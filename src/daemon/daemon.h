@@ -93,6 +93,8 @@ class Daemon {
   uint64_t last_saved_mark_ = 0;                // progress when the state was last written
   std::atomic<uint64_t> journal_hits_{0};       // for /metrics
   std::atomic<uint64_t> journal_dropped_{0};
+  std::atomic<int64_t> max_event_time_{0};  // FileTime, for /metrics
+  std::atomic<int64_t> watermark_{0};
   Counter checkpoints_written_;
   Counter checkpoint_failures_;
   Counter reloads_ok_;

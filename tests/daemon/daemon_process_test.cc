@@ -119,6 +119,9 @@ TEST(DaemonProcessTest, DroppedAndAppendedFilesProduceAlertsAndMetrics) {
   EXPECT_EQ(MetricValue(m, "eventsift_alerts_total"), 3);
   EXPECT_EQ(MetricValue(m, "eventsift_sink_delivered_total{sink=\"file\"}"), 3);
   EXPECT_GE(MetricValue(m, "eventsift_checkpoint_age_seconds"), 0);
+  EXPECT_EQ(MetricValue(m, "eventsift_max_event_time_seconds"),
+            static_cast<double>(kT0 + 3 * kDay));
+  EXPECT_EQ(MetricValue(m, "eventsift_watermark_seconds"), static_cast<double>(kT0 + 2 * kDay));
   EXPECT_EQ(HttpGet(port, "/healthz"), "ok\n");
 
   // SIGTERM: drain, checkpoint, exit 0 within the configured bound (5 s).

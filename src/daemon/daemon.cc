@@ -517,6 +517,8 @@ std::string Daemon::RenderMetrics() const {
       {"eventsift_source_lines_dropped_total", "Lines over max_line_bytes, skipped.",
        &source::SourceStats::lines_dropped},
       {"eventsift_source_files_opened_total", "Files opened.", &source::SourceStats::files_opened},
+      {"eventsift_source_open_errors_total", "Matching files that could not be opened (retried).",
+       &source::SourceStats::open_errors},
       {"eventsift_source_rotations_total", "Renamed or deleted files drained and closed.",
        &source::SourceStats::rotations},
       {"eventsift_source_truncations_total", "Files that shrank and were read again from 0.",

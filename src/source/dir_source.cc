@@ -159,10 +159,7 @@ Status DirSource::Rescan() {
         break;
       }
     }
-    if (!known) {
-      Track(path, st, first_scan_);
-      seen.push_back(true);
-    }
+    if (!known && Track(path, st, first_scan_)) seen.push_back(true);
   }
   ::closedir(dir);
   for (size_t i = 0; i < seen.size() && i < files_.size(); ++i) {
@@ -179,9 +176,13 @@ Status DirSource::Rescan() {
   return Status::OK();
 }
 
-void DirSource::Track(const std::string& path, const struct stat& st, bool initial) {
+bool DirSource::Track(const std::string& path, const struct stat& st, bool initial) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;  // raced with a delete, or unreadable: the next rescan retries
+  if (fd < 0) {
+    // Raced with a delete, or unreadable (permissions): the next rescan retries.
+    stats().open_errors.Add();
+    return false;
+  }
   auto f = std::make_unique<Tracked>(options_.max_line_bytes);
   f->fd = UniqueFd(fd);
   f->id = FileIdOf(st);
@@ -208,6 +209,7 @@ void DirSource::Track(const std::string& path, const struct stat& st, bool initi
     f->read_offset = static_cast<uint64_t>(st.st_size);
   }
   files_.push_back(std::move(f));
+  return true;
 }
 
 size_t DirSource::ReadNdjson(Tracked& f, RecordConsumer& consumer, size_t budget, bool* more) {

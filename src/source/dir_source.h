@@ -76,7 +76,8 @@ class DirSource : public Source {
 
   void DrainInotify();
   Status Rescan();
-  void Track(const std::string& path, const struct stat& st, bool initial);
+  // Opens and starts tracking a file; false when it could not be opened.
+  bool Track(const std::string& path, const struct stat& st, bool initial);
   // Reads one file; returns bytes consumed, sets *more when it stopped early.
   size_t ReadNdjson(Tracked& f, RecordConsumer& consumer, size_t budget, bool* more);
   size_t ReadEvtx(Tracked& f, RecordConsumer& consumer, bool* more);

@@ -59,6 +59,7 @@ struct SourceStats {
   Counter parse_errors;   // lines/records the pipeline could not decode
   Counter lines_dropped;  // lines over max_line_bytes, skipped
   Counter files_opened;
+  Counter open_errors;  // matching files that could not be opened (retried every rescan)
   Counter rotations;    // a tracked file renamed away or deleted, then closed
   Counter truncations;  // a tracked file shrank: read again from offset 0
   Counter connections_accepted;

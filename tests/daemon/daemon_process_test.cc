@@ -34,8 +34,10 @@ constexpr int64_t kDay = 86400;
 const std::string kRule = std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml";
 
 struct DaemonSetup {
+  explicit DaemonSetup(std::string sources_yaml, std::string rules_path = kRule)
+      : sources(std::move(sources_yaml)), rules(std::move(rules_path)) {}
   std::string sources;  // YAML list items
-  std::string rules = kRule;
+  std::string rules;
   int64_t checkpoint_ms = 200;
   std::string extra;
 };
@@ -149,7 +151,8 @@ TEST(DaemonProcessTest, SigkillMidStreamThenRestartDeliversEveryAlert) {
       std::string host = fmt::format("EX{:02}.contoso.com", h);
       int64_t t = kT0 + r * 3 * kDay + h * 60;
       expected.insert(ExpectedAlertId(host, t));
-      batch += EemsEvent(host, t, ++record) + "\n" + EemsEvent(host, t + 600, ++record) + "\n";
+      record += 2;
+      batch += EemsEvent(host, t, record - 1) + "\n" + EemsEvent(host, t + 600, record) + "\n";
     }
     batches.push_back(batch);
   }
@@ -205,8 +208,10 @@ TEST(DaemonProcessTest, RotationAndTruncationLoseAndRepeatNoLine) {
   uint64_t record = 0;
   auto lines = [&](int n) {
     std::string s;
-    for (int i = 0; i < n; ++i)
-      s += TickEvent("EX01.contoso.com", kT0 + static_cast<int64_t>(record), ++record) + "\n";
+    for (int i = 0; i < n; ++i) {
+      ++record;
+      s += TickEvent("EX01.contoso.com", kT0 + static_cast<int64_t>(record), record) + "\n";
+    }
     return s;
   };
   std::string app = dir / "in/app.ndjson";

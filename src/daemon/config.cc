@@ -289,7 +289,7 @@ Result<DaemonConfig> ParseConfig(const std::string& yaml_text, const std::string
     return Status::InvalidArgument(e.what()).At(origin);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("not valid YAML: {}", e.msg))
-        .At(origin, Where::kNone, static_cast<uint64_t>(e.mark.line + 1));
+        .At(origin, Where::kNone, e.mark.line >= 0 ? static_cast<uint64_t>(e.mark.line) + 1 : 0);
   }
 }
 

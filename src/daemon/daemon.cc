@@ -1,9 +1,9 @@
 #include "src/daemon/daemon.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <condition_variable>
 #include <cstdlib>
@@ -72,12 +72,13 @@ void BlockDaemonSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-Daemon::Daemon(DaemonConfig config) : config_(std::move(config)), store_(config_.state_dir) {}
+Daemon::Daemon(CreateTag, DaemonConfig config)
+    : config_(std::move(config)), store_(config_.state_dir) {}
 
 Daemon::~Daemon() { metrics_.Stop(); }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonConfig config) {
-  std::unique_ptr<Daemon> d(new Daemon(std::move(config)));
+  auto d = std::make_unique<Daemon>(CreateTag(), std::move(config));
   ES_RETURN_IF_ERROR(d->Init());
   return d;
 }
@@ -574,7 +575,8 @@ std::string Daemon::RenderMetrics() const {
   int64_t last = last_checkpoint_ms_.load();
   p.Family("eventsift_checkpoint_age_seconds", "gauge",
            "Seconds since the state on disk was last known current (written, or unchanged).");
-  p.Sample("eventsift_checkpoint_age_seconds", {}, last == 0 ? -1.0 : (WallMs() - last) / 1000.0);
+  p.Sample("eventsift_checkpoint_age_seconds", {},
+           last == 0 ? -1.0 : static_cast<double>(WallMs() - last) / 1000.0);
   p.Family("eventsift_checkpoints_total", "counter", "Checkpoints written.");
   p.Sample("eventsift_checkpoints_total", {}, checkpoints_written_.Get());
   p.Family("eventsift_checkpoint_failures_total", "counter",
@@ -583,7 +585,9 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
   p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
   p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
-  auto unix_seconds = [](FileTime t) { return t == 0 ? 0.0 : UnixMillisFromFileTime(t) / 1000.0; };
+  auto unix_seconds = [](FileTime t) {
+    return t == 0 ? 0.0 : static_cast<double>(UnixMillisFromFileTime(t)) / 1000.0;
+  };
   p.Family("eventsift_max_event_time_seconds", "gauge", "Newest event time seen (unix seconds).");
   p.Sample("eventsift_max_event_time_seconds", {}, unix_seconds(max_event_time_.load()));
   p.Family("eventsift_watermark_seconds", "gauge",

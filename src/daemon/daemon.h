@@ -48,6 +48,11 @@ class Daemon {
   // sources. Errors name what failed (startup is an edge: the caller prints
   // them and exits 2).
   static Result<std::unique_ptr<Daemon>> Create(DaemonConfig config);
+  // Only Create can make a tag, so every Daemon went through Init.
+  struct CreateTag {
+    explicit CreateTag() = default;
+  };
+  Daemon(CreateTag, DaemonConfig config);
   ~Daemon();
   Daemon(const Daemon&) = delete;  // owns threads and descriptors
   Daemon& operator=(const Daemon&) = delete;
@@ -66,7 +71,6 @@ class Daemon {
     std::unique_ptr<source::Source> source;
   };
 
-  explicit Daemon(DaemonConfig config);
   Status Init();
   static Result<std::vector<SourceEntry>> MakeSources(const DaemonConfig& config);
   static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);

@@ -21,14 +21,16 @@ Status MetricsServer::Start(const std::string& address, RenderFn render, HealthF
     return Status::InvalidArgument("metrics address: bad port").At(address);
   }
   server_ = std::make_unique<httplib::Server>();
-  server_->Get("/metrics", [render](const httplib::Request&, httplib::Response& res) {
-    res.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server_->Get("/healthz", [health](const httplib::Request&, httplib::Response& res) {
-    std::string why = health();
-    res.status = why.empty() ? 200 : 503;
-    res.set_content(why.empty() ? "ok\n" : why + "\n", "text/plain");
-  });
+  server_->Get("/metrics",
+               [render = std::move(render)](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
+               });
+  server_->Get("/healthz",
+               [health = std::move(health)](const httplib::Request&, httplib::Response& res) {
+                 std::string why = health();
+                 res.status = why.empty() ? 200 : 503;
+                 res.set_content(why.empty() ? "ok\n" : why + "\n", "text/plain");
+               });
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
     if (port_ < 0) return Status::IOError("cannot bind metrics endpoint").At(address);

@@ -19,8 +19,8 @@ namespace eventsift::source {
 namespace {
 
 constexpr uint64_t kEvtxHeaderBytes = 4096;
-constexpr uint64_t kEvtxChunkBytes = 64 * 1024;
-constexpr size_t kReadBlock = 64 * 1024;
+constexpr uint64_t kEvtxChunkBytes = 64ULL * 1024;
+constexpr size_t kReadBlock = size_t{64} * 1024;
 
 bool EndsWithEvtx(const std::string& name) {
   if (name.size() < 5) return false;

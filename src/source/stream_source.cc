@@ -31,7 +31,7 @@ void StreamSource::AddPollFds(std::vector<pollfd>* fds) const {
 
 Result<bool> StreamSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
   if (eof_) return false;
-  std::array<char, 64 * 1024> buf{};
+  std::array<char, size_t{64} * 1024> buf{};
   size_t used = 0;
   auto deliver = [&](std::string_view line, uint64_t line_no) {
     stats().lines.Add();

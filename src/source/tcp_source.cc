@@ -74,7 +74,7 @@ void TcpSource::Accept() {
 
 Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
   Accept();
-  std::array<char, 64 * 1024> buf{};
+  std::array<char, size_t{64} * 1024> buf{};
   size_t used = 0;
   bool more = false;
   size_t n_conns = conns_.size();

@@ -1,14 +1,262 @@
-// Placeholder: `eventsift scan` lands with its work.
+// `eventsift scan`: the batch CLI. Inputs -> rules -> host correlation ->
+// alerts on stdout, a file and/or Kafka; a summary and diagnostics on stderr.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "src/alert/alert_json.h"
+#include "src/app/alert_table.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
+#include "src/app/kafka_flags.h"
+#include "src/pipeline/scan.h"
+#include "src/sink/kafka/kafka_sink.h"
+#include "src/sink/stream_sink.h"
+
+namespace po = boost::program_options;
 
 namespace eventsift::app {
 
+namespace {
+
+constexpr char kScanHelp[] =
+    "Usage: eventsift scan [options] PATH...\n\n"
+    "Decodes EVTX files and JSON exports (NDJSON, arrays, .gz; '-' is stdin;\n"
+    "directories are scanned recursively for *.evtx, *.json, *.jsonl, *.ndjson\n"
+    "and their .gz), matches the detection rules, correlates the hits per host\n"
+    "and writes one alert per rule, host and time window.\n\n"
+    "Alerts go to stdout as NDJSON (schemas/alert.schema.json) unless --out or\n"
+    "Kafka is given; diagnostics and a summary go to stderr.\n\n"
+    "Examples:\n"
+    "  eventsift scan tests/data/json\n"
+    "  eventsift scan --format table --threads 4 /var/log/winevt/\n"
+    "  eventsift scan --rules rules/eems_mitigation_error.yaml --out alerts.ndjson logs/\n"
+    "  zcat export.json.gz | eventsift scan -\n"
+    "  eventsift scan --kafka-brokers 127.0.0.1:9092 --kafka-topic eventsift.alerts \\\n"
+    "      -X compression.type=zstd logs/\n\n"
+    "Exit codes: 0 ok; 2 usage or rule error; 3 an input could not be read (the\n"
+    "others were scanned); 4 alerts could be neither delivered nor spooled;\n"
+    "5 --strict found corruption; 10 --fail-on-alert and alerts were produced.\n\n"
+    "Options";
+
+// Renders a live progress line on stderr while a terminal is watching.
+class ProgressLine {
+ public:
+  explicit ProgressLine(const Scanner& scanner) : scanner_(scanner) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressLine() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    std::fputs("\r\033[K", stderr);
+  }
+  ProgressLine(const ProgressLine&) = delete;  // owns a thread
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+      fmt::print(stderr, "\r\033[Kscanning: {}/{} inputs, {} events, {} hits",
+                 scanner_.inputs_done(), scanner_.inputs_total(), scanner_.stats().events.Get(),
+                 scanner_.stats().rule_hits.Get());
+    }
+  }
+  const Scanner& scanner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
 int RunScan(const std::vector<std::string>& args) {
-  fmt::print(stderr, "eventsift scan: not available in this build yet\n");
-  return kExitFailure;
+  std::vector<std::string> inputs, rule_paths;
+  std::string out_path, format, inventory;
+  int threads = 0;
+  bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
+  bool progress = false, no_progress = false;
+  KafkaFlags kafka;
+
+  po::options_description opts(kScanHelp);
+  opts.add_options()
+      ("help,h", "show this help")
+      ("rules,r", po::value(&rule_paths)->composing(),
+       "rule file or directory (repeatable; default: the shipped rules/)")
+      ("out,o", po::value(&out_path), "write alerts to FILE instead of stdout")
+      ("format,f", po::value(&format)->default_value("json"),
+       "json (NDJSON, one alert per line) or table (for people)")
+      ("threads,j", po::value(&threads)->default_value(0), "worker threads (0: all cores)")
+      ("strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")
+      ("carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space")
+      ("inventory", po::value(&inventory),
+       "CSV of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry no build")
+      ("no-merge-short-names", po::bool_switch(&no_merge),
+       "keep 'ex01' and 'ex01.contoso.com' as separate hosts")
+      ("fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")
+      ("progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")
+      ("no-progress", po::bool_switch(&no_progress), "never show progress")
+      ("quiet,q", po::bool_switch(&quiet), "no summary line");
+  AddKafkaOptions(&opts, &kafka);
+  po::options_description hidden;
+  hidden.add_options()("input", po::value(&inputs));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return kExitOk;
+  }
+  po::notify(vm);
+  if (inputs.empty()) {
+    fmt::print(stderr, "eventsift scan: no input given\nTry 'eventsift scan --help'.\n");
+    return kExitUsage;
+  }
+  if (format != "json" && format != "table") {
+    fmt::print(stderr, "eventsift scan: --format must be json or table, not '{}'\n", format);
+    return kExitUsage;
+  }
+  Status kafka_ok = ValidateKafkaFlags(kafka);
+  if (!kafka_ok.ok()) {
+    fmt::print(stderr, "eventsift scan: {}\n", kafka_ok.message());
+    return kExitUsage;
+  }
+
+  if (rule_paths.empty()) rule_paths = detect::DefaultRulePaths();
+  auto rules = detect::RuleSet::Load(rule_paths);
+  if (!rules) {
+    fmt::print(stderr, "eventsift scan: cannot load rules: {}\n", rules.error().ToString());
+    return kExitUsage;
+  }
+
+  ScanOptions options;
+  options.inputs = inputs;
+  options.threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.decoder.strict = strict;
+  options.decoder.carve = carve;
+  options.correlator.merge_short_names = !no_merge;
+  options.inventory_csv = inventory;
+
+  // Sinks: Kafka when asked for; the NDJSON stream when --out is given or
+  // Kafka is not (alerts are never only in memory).
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  if (kafka.enabled()) {
+    auto sink = NewKafkaSink(ToKafkaSinkOptions(kafka));
+    if (!sink) {
+      fmt::print(stderr, "eventsift scan: kafka: {}\n", sink.error().ToString());
+      return kExitUsage;
+    }
+    sinks.push_back(std::move(sink).value());
+  }
+  const bool stream_json = format == "json" && (!out_path.empty() || !kafka.enabled());
+  if (stream_json) {
+    auto sink = StreamSink::Open(out_path.empty() ? "-" : out_path);
+    if (!sink) {
+      fmt::print(stderr, "eventsift scan: {}\n", sink.error().ToString());
+      return kExitUsage;
+    }
+    sinks.push_back(std::move(sink).value());
+  }
+
+  std::mutex diag_mu;
+  // On a terminal the progress line is cleared first so the two don't mix.
+  const char* clear_line = ::isatty(STDERR_FILENO) ? "\r\033[K" : "";
+  auto diagnostic = [&diag_mu, clear_line](const Status& s) {
+    std::lock_guard<std::mutex> lock(diag_mu);
+    fmt::print(stderr, "{}eventsift: {}\n", clear_line, s.ToString());
+  };
+  Scanner scanner(rules.value(), options, diagnostic);
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::vector<Alert>> alerts = [&] {
+    const bool show = !no_progress && !quiet && (progress || ::isatty(STDERR_FILENO));
+    std::unique_ptr<ProgressLine> line;
+    if (show) line = std::make_unique<ProgressLine>(scanner);
+    return scanner.Run();
+  }();
+  if (!alerts) {
+    fmt::print(stderr, "eventsift scan: {}\n", alerts.error().ToString());
+    return kExitUsage;
+  }
+
+  int exit_code = kExitOk;
+  for (const Alert& alert : alerts.value()) {
+    const std::string json = RenderAlertJson(alert);
+    for (auto& sink : sinks) {
+      Status s = sink->Send(alert, json);
+      if (!s.ok()) {
+        diagnostic(s);
+        exit_code = kExitSinkError;
+      }
+    }
+  }
+  for (auto& sink : sinks) {
+    Status s = sink->Flush(kafka.flush_timeout());
+    if (!s.ok()) {
+      diagnostic(s);
+      exit_code = kExitSinkError;
+    }
+  }
+  if (format == "table") {
+    std::string table = RenderAlertTable(alerts.value());
+    if (out_path.empty()) {
+      std::fwrite(table.data(), 1, table.size(), stdout);
+    } else {
+      std::FILE* f = std::fopen(out_path.c_str(), "wb");
+      if (f == nullptr || std::fwrite(table.data(), 1, table.size(), f) != table.size()) {
+        diagnostic(Status::IOError("cannot write table").At(out_path));
+        exit_code = kExitSinkError;
+      }
+      if (f != nullptr) std::fclose(f);
+    }
+  }
+
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const ScanStats& st = scanner.stats();
+  if (!quiet) {
+    std::string sink_text;
+    for (const auto& sink : sinks) {
+      sink_text += fmt::format(", {}: {} delivered", sink->name(), sink->stats().delivered.Get());
+      if (sink->stats().spooled.Get() > 0 || sink->name() == "kafka") {
+        sink_text += fmt::format(" {} spooled", sink->stats().spooled.Get());
+      }
+      if (sink->stats().failed.Get() > 0) sink_text += fmt::format(" {} FAILED", sink->stats().failed.Get());
+    }
+    fmt::print(stderr,
+               "eventsift scan: {} inputs ({} unreadable), {} events, {:.1f} MB, {} hits, "
+               "{} alerts, {} errors in {:.3f}s ({:.0f} events/s){}\n",
+               st.inputs.Get(), st.inputs_failed.Get(), st.events.Get(),
+               static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), st.alerts.Get(),
+               st.errors.Get(), secs, secs > 0 ? static_cast<double>(st.events.Get()) / secs : 0.0,
+               sink_text);
+  }
+  for (const auto& sink : sinks) {
+    if (sink->stats().failed.Get() > 0) exit_code = kExitSinkError;
+  }
+  if (exit_code != kExitOk) return exit_code;
+  if (st.strict_failure.load()) return kExitCorruption;
+  if (st.inputs_failed.Get() > 0) return kExitInputError;
+  if (fail_on_alert && !alerts.value().empty()) return kExitAlertsFound;
+  return kExitOk;
 }
 
 }  // namespace eventsift::app

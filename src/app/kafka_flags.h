@@ -1,0 +1,43 @@
+#pragma once
+// The Kafka producer flags shared by `scan`, `alerts` and `daemon`: one table
+// drives parsing, --help and the sink options.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <boost/program_options/options_description.hpp>
+
+#include "src/core/status.h"
+#include "src/sink/kafka/kafka_sink.h"
+
+namespace eventsift::app {
+
+struct KafkaFlags {
+  std::string brokers;
+  std::string topic = "eventsift.alerts";
+  std::vector<std::string> properties;  // "key=value" as given to -X
+  std::string spool_dir;                // default: DefaultStateDir()/spool
+  uint64_t spool_max_mb = 1024;
+  double flush_timeout_s = 30;
+
+  bool enabled() const { return !brokers.empty(); }
+  std::chrono::milliseconds flush_timeout() const {
+    return std::chrono::milliseconds(static_cast<int64_t>(flush_timeout_s * 1000));
+  }
+};
+
+void AddKafkaOptions(boost::program_options::options_description* opts, KafkaFlags* flags);
+// Checks -X syntax and that a topic is given with brokers.
+Status ValidateKafkaFlags(const KafkaFlags& flags);
+KafkaSinkOptions ToKafkaSinkOptions(const KafkaFlags& flags);
+
+// $EVENTSIFT_STATE_DIR, else $XDG_STATE_HOME/eventsift, else
+// $HOME/.local/state/eventsift, else ./.eventsift-state.
+std::string DefaultStateDir();
+
+// True for librdkafka property names whose values must never be printed
+// (passwords, secrets, keys, tokens).
+bool IsSecretProperty(const std::string& key);
+
+}  // namespace eventsift::app

@@ -1,0 +1,242 @@
+#include "src/pipeline/scan.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "src/correlate/exchange_build.h"
+#include "src/pipeline/registry.h"
+
+namespace eventsift {
+
+namespace fs = std::filesystem;
+
+struct BuildSeen {
+  std::string host;
+  correlate::ExchangeVersion version;
+  std::string source;
+};
+
+// Everything one input contributes, kept until all workers are done so the
+// correlator sees inputs in command-line order.
+struct Scanner::FileResult {
+  std::vector<std::pair<uint32_t, OwnedEvent>> hits;
+  std::vector<BuildSeen> builds;
+};
+
+namespace {
+
+// Exchange builds are read from Exchange's own providers and the installer;
+// checking the provider first keeps the payload of every other event
+// undecoded when no rule needs it.
+bool MayCarryExchangeBuild(const Event& header) {
+  return header.provider.starts_with("MSExchange") || header.provider == "MsiInstaller";
+}
+
+std::string LocationText(const Event& e) {
+  if (e.where.line != 0) return fmt::format("{}:{}", e.where.file, e.where.line);
+  if (e.where.offset != UINT64_MAX) return fmt::format("{}@0x{:x}", e.where.file, e.where.offset);
+  return std::string(e.where.file);
+}
+
+// Per-input handler: exact filters decide whether the payload is decoded at
+// all, regexes run only on candidates, and only hits are copied.
+class ScanHandler : public EventHandler {
+ public:
+  ScanHandler(const detect::Matcher& matcher, std::vector<std::pair<uint32_t, OwnedEvent>>* hits,
+              std::vector<BuildSeen>* builds)
+      : matcher_(matcher), hits_(hits), builds_(builds) {}
+
+  bool WantPayload(const Event& header) override {
+    if (matcher_.MayMatch(header) || MayCarryExchangeBuild(header)) return true;
+    ++payload_skipped_;
+    return false;
+  }
+
+  void OnEvent(const Event& event) override {
+    ++events_;
+    if (MayCarryExchangeBuild(event)) {
+      if (auto v = correlate::ExtractExchangeBuild(event)) {
+        builds_->push_back(BuildSeen{std::string(event.computer), *v,
+                                     fmt::format("event {} {} at {}", event.provider,
+                                                 event.event_id, LocationText(event))});
+      }
+    }
+    matched_.clear();
+    matcher_.Match(event, &matched_);
+    for (uint32_t rule : matched_) hits_->emplace_back(rule, OwnedEvent::From(event));
+  }
+
+  uint64_t events() const { return events_; }
+  uint64_t payload_skipped() const { return payload_skipped_; }
+
+ private:
+  const detect::Matcher& matcher_;
+  std::vector<std::pair<uint32_t, OwnedEvent>>* hits_;
+  std::vector<BuildSeen>* builds_;
+  std::vector<uint32_t> matched_;
+  uint64_t events_ = 0;
+  uint64_t payload_skipped_ = 0;
+};
+
+// Prints the first few reports of an input and counts the rest, so a badly
+// damaged file cannot flood the terminal.
+class LimitedReporter : public CorruptionReporter {
+ public:
+  LimitedReporter(const DiagnosticFn& diagnostic, uint32_t limit, std::string input)
+      : diagnostic_(diagnostic), limit_(limit), input_(std::move(input)) {}
+  void Report(const Status& status, uint64_t bytes_dropped) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++count_;
+    if (count_ <= limit_ && diagnostic_) diagnostic_(status);
+  }
+  void Finish() {
+    if (count_ > limit_ && diagnostic_) {
+      diagnostic_(Status::Corruption(fmt::format("{} more problems not shown", count_ - limit_))
+                      .At(input_));
+    }
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  const DiagnosticFn& diagnostic_;
+  uint32_t limit_;
+  std::string input_;
+  std::mutex mu_;  // EVTX chunk workers may report concurrently
+  uint64_t count_ = 0;
+};
+
+}  // namespace
+
+std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& rules) {
+  std::vector<correlate::CorrelatedRule> out;
+  out.reserve(rules.rules().size());
+  for (const auto& r : rules.rules()) {
+    correlate::CorrelatedRule c;
+    c.meta.id = r.id;
+    c.meta.title = r.title;
+    c.meta.description = r.description;
+    c.meta.severity = r.severity;
+    c.meta.remediation = r.remediation;
+    c.meta.references = r.references;
+    c.spec = r.correlation;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Scanner::Scanner(std::shared_ptr<const detect::RuleSet> rules, ScanOptions options,
+                 DiagnosticFn diagnostic)
+    : rules_(rules), matcher_(rules), options_(std::move(options)), diagnostic_(std::move(diagnostic)) {}
+
+Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::string>& inputs,
+                                                       DiagnosticFn diagnostic, ScanStats* stats) {
+  std::vector<std::string> out;
+  for (const auto& in : inputs) {
+    if (in == "-") {
+      out.push_back(in);
+      continue;
+    }
+    std::error_code ec;
+    auto st = fs::status(in, ec);
+    if (ec || !fs::exists(st)) {
+      stats->inputs_failed.Add();
+      if (diagnostic) diagnostic(Status::IOError("no such file or directory").At(in));
+      continue;
+    }
+    if (!fs::is_directory(st)) {
+      out.push_back(in);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      const auto name = it->path().filename().string();
+      // Directory scans take the formats we know by name; a file named on
+      // the command line is sniffed whatever its name.
+      static constexpr const char* kSuffixes[] = {".evtx", ".json", ".jsonl", ".ndjson", ".json.gz",
+                                                  ".jsonl.gz", ".ndjson.gz"};
+      bool known = std::any_of(std::begin(kSuffixes), std::end(kSuffixes),
+                               [&](const char* s) { return name.ends_with(s); });
+      if (known) found.push_back(it->path().string());
+    }
+    if (ec && diagnostic) diagnostic(Status::IOError(ec.message()).At(in));
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* out) {
+  LimitedReporter reporter(diagnostic_, options_.max_reports_per_input, path);
+  auto format = SniffInputFormat(path);
+  if (!format) {
+    stats_.inputs_failed.Add();
+    if (diagnostic_) diagnostic_(format.error());
+    return;
+  }
+  DecoderOptions dopts = options_.decoder;
+  dopts.threads = decoder_threads;
+  auto decoder = CreateDecoder(format.value(), dopts);
+  ScanHandler handler(matcher_, &out->hits, &out->builds);
+  InputSpec spec{path, path == "-" ? "<stdin>" : ""};
+  Status s = decoder->Decode(spec, handler, reporter);
+  reporter.Finish();
+  stats_.inputs.Add();
+  stats_.events.Add(handler.events());
+  stats_.payload_skipped.Add(handler.payload_skipped());
+  stats_.bytes.Add(decoder->stats().bytes.Get());
+  stats_.errors.Add(reporter.count());
+  stats_.rule_hits.Add(out->hits.size());
+  if (!s.ok()) {
+    if (options_.decoder.strict && s.code() == StatusCode::kCorruption) stats_.strict_failure = true;
+    if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
+        s.code() == StatusCode::kNotFound) {
+      stats_.inputs_failed.Add();
+    }
+    if (diagnostic_) diagnostic_(s);
+  }
+}
+
+Result<std::vector<Alert>> Scanner::Run() {
+  ES_ASSIGN_OR_RETURN(paths, ExpandInputs(options_.inputs, diagnostic_, &stats_));
+  inputs_total_.store(paths.size());
+  std::vector<FileResult> results(paths.size());
+
+  const int threads = std::max(1, options_.threads);
+  const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), paths.size()));
+  // Threads left over when there are fewer files than threads go to the
+  // decoders (EVTX chunks decode in parallel).
+  const int per_file_threads = workers > 0 ? std::max(1, threads / workers) : 1;
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
+      ScanOne(paths[i], per_file_threads, &results[i]);
+      inputs_done_.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < workers; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+
+  correlate::Correlator correlator(ToCorrelatedRules(*rules_), options_.correlator);
+  if (!options_.inventory_csv.empty()) {
+    ES_RETURN_IF_ERROR(correlator.LoadInventory(options_.inventory_csv));
+  }
+  for (auto& r : results) {
+    for (auto& b : r.builds) correlator.AddBuild(b.host, b.version, std::move(b.source));
+    for (auto& [rule, event] : r.hits) correlator.AddHit(rule, std::move(event));
+    r = FileResult{};  // release as we go
+  }
+  std::vector<Alert> alerts = correlator.Finish();
+  stats_.alerts.Add(alerts.size());
+  return alerts;
+}
+
+}  // namespace eventsift

@@ -1,0 +1,86 @@
+#pragma once
+// The batch pipeline behind `eventsift scan`:
+//   inputs (files, directories, stdin) -> decoder (registry) -> detect::Matcher
+//   -> correlate::Correlator -> alerts.
+// Files are decoded in parallel, one worker per file (EVTX files also split
+// their chunks across threads when there are fewer files than threads). Rule
+// hits are copied per file and fed to the correlator in input order after the
+// workers finish, so the alerts and their ids do not depend on scheduling.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/alert/alert.h"
+#include "src/core/result.h"
+#include "src/core/stats.h"
+#include "src/correlate/correlator.h"
+#include "src/detect/matcher.h"
+#include "src/detect/rule_set.h"
+#include "src/pipeline/decoder.h"
+
+namespace eventsift {
+
+struct ScanOptions {
+  std::vector<std::string> inputs;  // files, directories (recursive) or "-"
+  int threads = 1;                  // worker threads in all
+  DecoderOptions decoder;           // strict/carve; threads is set per file
+  correlate::CorrelatorOptions correlator;
+  std::string inventory_csv;        // optional host,build inventory
+  // Maximum corruption reports printed per input; the rest are counted.
+  uint32_t max_reports_per_input = 20;
+};
+
+// What one scan saw, for the summary line and exit codes.
+struct ScanStats {
+  Counter inputs;         // inputs opened
+  Counter inputs_failed;  // inputs that could not be read at all
+  Counter bytes;
+  Counter events;
+  Counter errors;          // corruption reports (bad records, malformed lines)
+  Counter payload_skipped;  // events whose EventData no rule needed
+  Counter rule_hits;
+  Counter alerts;
+  std::atomic<bool> strict_failure{false};  // --strict stopped an input
+};
+
+// Called for every corruption report and unreadable input (stderr in the CLI).
+using DiagnosticFn = std::function<void(const Status&)>;
+
+class Scanner {
+ public:
+  Scanner(std::shared_ptr<const detect::RuleSet> rules, ScanOptions options, DiagnosticFn diagnostic);
+
+  // Expands directories (recursively, sorted) into the ordered list of inputs.
+  static Result<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs,
+                                                       DiagnosticFn diagnostic, ScanStats* stats);
+
+  // Runs the whole scan and returns the correlated alerts, sorted by host,
+  // rule id and window start.
+  Result<std::vector<Alert>> Run();
+
+  const ScanStats& stats() const { return stats_; }
+  // Inputs finished so far and total, for a progress display (any thread).
+  uint64_t inputs_done() const { return inputs_done_.load(std::memory_order_relaxed); }
+  uint64_t inputs_total() const { return inputs_total_.load(std::memory_order_relaxed); }
+
+ private:
+  struct FileResult;
+  void ScanOne(const std::string& path, int decoder_threads, FileResult* out);
+
+  std::shared_ptr<const detect::RuleSet> rules_;
+  detect::Matcher matcher_;
+  ScanOptions options_;
+  DiagnosticFn diagnostic_;
+  ScanStats stats_;
+  std::atomic<uint64_t> inputs_done_{0};
+  std::atomic<uint64_t> inputs_total_{0};
+};
+
+// Correlation rules (alert metadata + correlation spec) of a loaded rule set.
+std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& rules);
+
+}  // namespace eventsift

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "src/app/command.h"
+#include "src/app/kafka_flags.h"
 #include "src/app/exit_codes.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
@@ -31,19 +32,14 @@ constexpr char kUsage[] =
     "timed out); scan and daemon replay it in order at start and when the brokers\n"
     "come back. 'replay' does it now; 'drop' deletes the alerts for good.\n"
     "'rejected' alerts are ones the broker refused for good (over its size limit):\n"
-    "raise the limit, then 'replay --rejected'.\n\nOptions";
+    "raise the limit, then 'replay --rejected'.\n\n"
+    "Examples:\n"
+    "  eventsift spool status\n"
+    "  eventsift spool replay --kafka-brokers 127.0.0.1:9092 --kafka-topic eventsift.alerts\n"
+    "  eventsift spool drop --rejected\n\nOptions";
 
-// The same default as scan and daemon: $EVENTSIFT_STATE_DIR/spool, else
-// $XDG_STATE_HOME/eventsift/spool, else ~/.local/state/eventsift/spool.
-std::string DefaultSpoolDir() {
-  if (const char* d = std::getenv("EVENTSIFT_STATE_DIR"); d != nullptr && *d)
-    return std::string(d) + "/spool";
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x)
-    return std::string(x) + "/eventsift/spool";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h)
-    return std::string(h) + "/.local/state/eventsift/spool";
-  return ".eventsift-state/spool";
-}
+// The same default as scan and daemon (src/app/kafka_flags.h).
+std::string DefaultSpoolDir() { return DefaultStateDir() + "/spool"; }
 
 Result<SpoolStatus> Inspect(const std::string& dir) {
   SpoolOptions o;

@@ -84,6 +84,11 @@ class ProgressLine {
   std::thread thread_;
 };
 
+// SIGINT/SIGTERM stop the scan between inputs; what was read is still
+// correlated, and its alerts are delivered or spooled before exit.
+std::atomic<bool> g_cancel{false};
+extern "C" void OnStopSignal(int) { g_cancel.store(true); }
+
 }  // namespace
 
 int RunScan(const std::vector<std::string>& args) {
@@ -184,6 +189,13 @@ int RunScan(const std::vector<std::string>& args) {
     std::lock_guard<std::mutex> lock(diag_mu);
     fmt::print(stderr, "{}eventsift: {}\n", clear_line, s.ToString());
   };
+  options.cancel = &g_cancel;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // reads in progress (stdin) finish their input
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   Scanner scanner(rules.value(), options, diagnostic);
   const auto start = std::chrono::steady_clock::now();
   Result<std::vector<Alert>> alerts = [&] {
@@ -251,6 +263,11 @@ int RunScan(const std::vector<std::string>& args) {
   }
   for (const auto& sink : sinks) {
     if (sink->stats().failed.Get() > 0) exit_code = kExitSinkError;
+  }
+  if (g_cancel.load()) {
+    fmt::print(stderr, "eventsift scan: interrupted; {} inputs not scanned\n",
+               st.inputs_skipped.Get());
+    if (exit_code == kExitOk) exit_code = kExitInterrupted;
   }
   if (exit_code != kExitOk) return exit_code;
   if (st.strict_failure.load()) return kExitCorruption;

@@ -9,6 +9,7 @@ inline constexpr int kExitUsage = 2;         // bad flags, bad rule file, bad co
 inline constexpr int kExitInputError = 3;    // an input could not be read (others were)
 inline constexpr int kExitSinkError = 4;     // alerts could be neither delivered nor spooled
 inline constexpr int kExitCorruption = 5;    // --strict: corruption found in an input
-inline constexpr int kExitAlertsFound = 10;  // --fail-on-alert and alerts were produced
+inline constexpr int kExitAlertsFound = 10;
+inline constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM; alerts of what was read were sent  // --fail-on-alert and alerts were produced
 
 }  // namespace eventsift::app

@@ -216,6 +216,10 @@ Result<std::vector<Alert>> Scanner::Run() {
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
+      if (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed)) {
+        stats_.inputs_skipped.Add();
+        continue;
+      }
       ScanOne(paths[i], per_file_threads, &results[i]);
       inputs_done_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -32,6 +32,10 @@ struct ScanOptions {
   std::string inventory_csv;        // optional host,build inventory
   // Maximum corruption reports printed per input; the rest are counted.
   uint32_t max_reports_per_input = 20;
+  // When set (SIGINT/SIGTERM), workers take no new input; the inputs already
+  // read are still correlated and their alerts delivered or spooled. Must
+  // outlive Run().
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // What one scan saw, for the summary line and exit codes.
@@ -44,6 +48,7 @@ struct ScanStats {
   Counter payload_skipped;  // events whose EventData no rule needed
   Counter rule_hits;
   Counter alerts;
+  Counter inputs_skipped;  // not started because the scan was cancelled
   std::atomic<bool> strict_failure{false};  // --strict stopped an input
 };
 

@@ -216,6 +216,34 @@ class ScanE2ETest(unittest.TestCase):
         # indicator, and no other sample is an EEMS event.
         self.assertEqual(alerts_of(r.stdout), [])
 
+    def test_sigterm_stops_between_inputs_and_still_delivers(self):
+        # One worker reads stdin; SIGTERM arrives while it does. The stdin
+        # input is finished and its alerts written; the next input is skipped.
+        import signal
+        import time
+        with open(os.path.join(ROOT, DATA, "winlogbeat.ndjson"), "rb") as f:
+            lines = f.read()
+        p = subprocess.Popen([BINARY, "scan", "--threads", "1", "-",
+                              os.path.join(DATA, "nxlog.ndjson")], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdin.write(lines)
+        p.stdin.flush()
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        p.stdin.close()
+        out = p.stdout.read()
+        err = p.stderr.read()
+        p.wait(timeout=60)
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(p.returncode, 130, err.decode())
+        self.assertIn("interrupted; 1 inputs not scanned", err.decode())
+        got = alerts_of(out)
+        want = alerts_of(run("scan", "-", stdin=lines).stdout)
+        self.assertTrue(want)
+        self.assertEqual([a["alert_id"] for a in got], [a["alert_id"] for a in want])
+
     def test_help_everywhere(self):
         for cmd in ["scan", "dump", "rules", "spool", "alerts", "daemon"]:
             with self.subTest(cmd=cmd):

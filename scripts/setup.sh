@@ -26,7 +26,7 @@ packages=(
   libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
-  python3 python3-jsonschema python3-evtx libevtx-utils kcat python3-confluent-kafka
+  python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka
   clang libclang-rt-14-dev clang-format clang-tidy
   default-jre-headless maven curl procps hyperfine
 )

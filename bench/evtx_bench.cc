@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_handlers.h"
 #include "parsers/evtx/evtx_decoder.h"
 #include "src/pipeline/corruption_reporter.h"
 #include "src/pipeline/event_handler.h"
@@ -45,26 +46,8 @@ const std::vector<uint8_t>* LoadCorpusFile(const std::string& name) {
   return &cache.emplace(name, std::move(bytes)).first->second;
 }
 
-class CountingHandler : public eventsift::EventHandler {
- public:
-  explicit CountingHandler(bool want_payload) : want_payload_(want_payload) {}
-  bool WantPayload(const Event&) override { return want_payload_; }
-  void OnEvent(const Event& e) override {
-    ++events_;
-    fields_ += e.data.size();
-  }
-  uint64_t events() const { return events_; }
-
- private:
-  bool want_payload_;
-  uint64_t events_ = 0;
-  uint64_t fields_ = 0;
-};
-
-class DroppingReporter : public eventsift::CorruptionReporter {
- public:
-  void Report(const eventsift::Status&, uint64_t) override {}
-};
+using eventsift::bench::CountingHandler;
+using eventsift::bench::CountingReporter;
 
 void Decode(benchmark::State& state, const char* file, bool want_payload) {
   const std::vector<uint8_t>* bytes = LoadCorpusFile(file);
@@ -78,7 +61,7 @@ void Decode(benchmark::State& state, const char* file, bool want_payload) {
   uint64_t events = 0;
   for (auto _ : state) {
     CountingHandler handler(want_payload);
-    DroppingReporter reporter;
+    CountingReporter reporter;
     eventsift::Status s = eventsift::evtx::DecodeEvtxBuffer(
         std::span<const uint8_t>(bytes->data(), bytes->size()), name, options, handler, reporter,
         nullptr);

@@ -22,6 +22,7 @@
 #include <map>
 #include <string>
 
+#include "bench/bench_handlers.h"
 #include "parsers/json/json_decoder.h"
 #include "src/pipeline/corruption_reporter.h"
 #include "src/pipeline/event_handler.h"
@@ -71,31 +72,8 @@ const CorpusFile* Load(const std::string& name) {
   return &cache.emplace(name, std::move(f)).first->second;
 }
 
-class CountingHandler : public eventsift::EventHandler {
- public:
-  explicit CountingHandler(bool want_payload) : want_payload_(want_payload) {}
-  bool WantPayload(const Event&) override { return want_payload_; }
-  void OnEvent(const Event& e) override {
-    ++events_;
-    fields_ += e.data.size() + e.message.size();
-  }
-  uint64_t events() const { return events_; }
-  uint64_t fields() const { return fields_; }
-
- private:
-  bool want_payload_;
-  uint64_t events_ = 0;
-  uint64_t fields_ = 0;
-};
-
-class CountingReporter : public eventsift::CorruptionReporter {
- public:
-  void Report(const eventsift::Status&, uint64_t) override { ++reports_; }
-  uint64_t reports() const { return reports_; }
-
- private:
-  uint64_t reports_ = 0;
-};
+using eventsift::bench::CountingHandler;
+using eventsift::bench::CountingReporter;
 
 // Decodes `bytes` once per iteration; `plain_size` is what bytes/s counts.
 void RunBuffer(benchmark::State& state, const std::string& bytes, size_t plain_size,

@@ -63,18 +63,25 @@ size_t SafePrefix(std::string_view s, size_t i) {
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
+  AppendJsonStringAfter(out, {}, s);
+}
+
+void AppendJsonStringAfter(std::string* out, std::string_view prefix, std::string_view s) {
   // Common case: nothing to escape, one append.
   if (SafePrefix(s, 0) == s.size()) {
     const size_t old = out->size();
-    out->resize(old + s.size() + 2);
+    out->resize(old + prefix.size() + s.size() + 2);
     char* p = out->data() + old;
-    p[0] = '"';
     // An empty view may have a null data(); memcpy(dst, nullptr, 0) is UB
     // (UBSan reports it; found by json_fuzzer).
+    if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
+    p += prefix.size();
+    p[0] = '"';
     if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
     p[s.size() + 1] = '"';
     return;
   }
+  out->append(prefix);
   out->push_back('"');
   size_t run_start = 0;
   size_t i = 0;

@@ -12,6 +12,11 @@ namespace eventsift {
 // through byte for byte only if valid; otherwise replaced with U+FFFD.
 void AppendJsonString(std::string* out, std::string_view s);
 
+// Appends `prefix` verbatim (JSON punctuation or a key such as `,"time":`),
+// then `s` as AppendJsonString does. One append in the common case where `s`
+// needs no escaping: per-field appends dominated `dump --format jsonl`.
+void AppendJsonStringAfter(std::string* out, std::string_view prefix, std::string_view s);
+
 class JsonWriter {
  public:
   explicit JsonWriter(std::string* out) : out_(out) {}

@@ -1,6 +1,7 @@
 #include "src/event/event_json.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace eventsift {
 
@@ -12,21 +13,23 @@ void AppendUInt(std::string* out, uint64_t v) {
   out->append(buf, static_cast<size_t>(p - buf));
 }
 
-// ,"key": (keys are ASCII literals: no escaping needed)
-void AppendKey(std::string* out, std::string_view key) {
-  out->append(",\"");
-  out->append(key);
-  out->append("\":");
+// Each field is one append: `field` is the whole `,"key":` literal (keys are
+// ASCII literals that need no escaping), written with the value it precedes.
+// Per-character and per-piece appends were the top cost of `dump`.
+void AppendUIntField(std::string* out, std::string_view field, uint64_t v) {
+  char buf[64];
+  if (field.size() > sizeof(buf) - 24) {  // no literal here is this long
+    out->append(field);
+    AppendUInt(out, v);
+    return;
+  }
+  std::memcpy(buf, field.data(), field.size());
+  auto [p, ec] = std::to_chars(buf + field.size(), buf + sizeof(buf), v);
+  out->append(buf, static_cast<size_t>(p - buf));
 }
 
-void AppendUIntField(std::string* out, std::string_view key, uint64_t v) {
-  AppendKey(out, key);
-  AppendUInt(out, v);
-}
-
-void AppendStringField(std::string* out, std::string_view key, std::string_view v) {
-  AppendKey(out, key);
-  AppendJsonString(out, v);
+void AppendStringField(std::string* out, std::string_view field, std::string_view v) {
+  AppendJsonStringAfter(out, field, v);
 }
 
 }  // namespace
@@ -58,53 +61,49 @@ void WriteEventJson(const Event& e, JsonWriter* w, const EventJsonOptions& opts)
 // Appends straight into `out` (no per-field temporaries): this runs once per
 // record in `dump --format jsonl`.
 void AppendEventJson(const Event& e, std::string* out, const EventJsonOptions& opts) {
-  out->append("{\"record_id\":");
-  AppendUInt(out, e.record_id);
-  AppendKey(out, "time");
+  AppendUIntField(out, "{\"record_id\":", e.record_id);
   if (e.time != 0) {
-    out->push_back('"');
+    out->append(",\"time\":\"");
     AppendRfc3339(out, e.time);
     out->push_back('"');
   } else {
-    out->append("null");
+    out->append(",\"time\":null");
   }
-  AppendStringField(out, "provider", e.provider);
-  if (!e.provider_guid.empty()) AppendStringField(out, "provider_guid", e.provider_guid);
-  AppendUIntField(out, "event_id", e.event_id);
-  if (e.has_qualifiers) AppendUIntField(out, "qualifiers", e.qualifiers);
-  AppendUIntField(out, "version", e.version);
-  AppendUIntField(out, "level", e.level);
-  AppendUIntField(out, "task", e.task);
-  AppendUIntField(out, "opcode", e.opcode);
-  AppendKey(out, "keywords");
-  char hex[24];
-  auto [end, ec] = std::to_chars(hex, hex + sizeof(hex), e.keywords, 16);
-  out->append("\"0x");
-  out->append(hex, static_cast<size_t>(end - hex));
-  out->push_back('"');
-  AppendStringField(out, "channel", e.channel);
-  AppendStringField(out, "computer", e.computer);
-  if (!e.user_sid.empty()) AppendStringField(out, "user_sid", e.user_sid);
-  AppendUIntField(out, "process_id", e.process_id);
-  AppendUIntField(out, "thread_id", e.thread_id);
-  AppendKey(out, "data");
-  out->push_back('{');
+  AppendStringField(out, ",\"provider\":", e.provider);
+  if (!e.provider_guid.empty()) AppendStringField(out, ",\"provider_guid\":", e.provider_guid);
+  AppendUIntField(out, ",\"event_id\":", e.event_id);
+  if (e.has_qualifiers) AppendUIntField(out, ",\"qualifiers\":", e.qualifiers);
+  AppendUIntField(out, ",\"version\":", e.version);
+  AppendUIntField(out, ",\"level\":", e.level);
+  AppendUIntField(out, ",\"task\":", e.task);
+  AppendUIntField(out, ",\"opcode\":", e.opcode);
+  {
+    constexpr std::string_view kKeywords = ",\"keywords\":\"0x";
+    char buf[48];
+    std::memcpy(buf, kKeywords.data(), kKeywords.size());
+    auto [end, ec] = std::to_chars(buf + kKeywords.size(), buf + sizeof(buf) - 1, e.keywords, 16);
+    *end++ = '"';
+    out->append(buf, static_cast<size_t>(end - buf));
+  }
+  AppendStringField(out, ",\"channel\":", e.channel);
+  AppendStringField(out, ",\"computer\":", e.computer);
+  if (!e.user_sid.empty()) AppendStringField(out, ",\"user_sid\":", e.user_sid);
+  AppendUIntField(out, ",\"process_id\":", e.process_id);
+  AppendUIntField(out, ",\"thread_id\":", e.thread_id);
+  out->append(",\"data\":{");
   std::string scratch;
   for (size_t i = 0; i < e.data.size(); ++i) {
-    if (i != 0) out->push_back(',');
-    AppendJsonString(out, DataKey(e, i, &scratch));
-    out->push_back(':');
-    AppendJsonString(out, e.data[i].value);
+    AppendJsonStringAfter(out, i == 0 ? std::string_view() : std::string_view(","),
+                          DataKey(e, i, &scratch));
+    AppendJsonStringAfter(out, ":", e.data[i].value);
   }
   out->push_back('}');
-  if (!e.message.empty()) AppendStringField(out, "message", e.message);
+  if (!e.message.empty()) AppendStringField(out, ",\"message\":", e.message);
   if (opts.include_source) {
-    AppendKey(out, "source");
-    out->append("{\"file\":");
-    AppendJsonString(out, e.where.file);
-    if (e.where.offset != UINT64_MAX) AppendUIntField(out, "offset", e.where.offset);
-    if (e.where.line != 0) AppendUIntField(out, "line", e.where.line);
-    if (e.where.chunk != UINT32_MAX) AppendUIntField(out, "chunk", e.where.chunk);
+    AppendJsonStringAfter(out, ",\"source\":{\"file\":", e.where.file);
+    if (e.where.offset != UINT64_MAX) AppendUIntField(out, ",\"offset\":", e.where.offset);
+    if (e.where.line != 0) AppendUIntField(out, ",\"line\":", e.where.line);
+    if (e.where.chunk != UINT32_MAX) AppendUIntField(out, ",\"chunk\":", e.where.chunk);
     out->push_back('}');
   }
   out->push_back('}');

@@ -62,6 +62,15 @@ void AppendAnsi(std::span<const uint8_t> b, std::string* out) {
   size_t n = b.size();
   while (n > 0 && b[n - 1] == 0) --n;
   for (size_t i = 0; i < n; ++i) {
+    // ASCII runs (nearly all ANSI strings) go in one append: a push_back per
+    // byte here was a visible share of `dump --format jsonl`.
+    size_t run = i;
+    while (run < n && b[run] < 0x80) ++run;
+    if (run != i) {
+      out->append(reinterpret_cast<const char*>(b.data() + i), run - i);
+      i = run;
+      if (i == n) break;
+    }
     uint32_t c = b[i];
     if (c >= 0x80 && c < 0xA0) c = k1252[c - 0x80];
     if (c < 0x80) {

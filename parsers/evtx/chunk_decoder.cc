@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -141,11 +140,18 @@ class ChunkRun {
       pos = static_cast<const uint8_t*>(hit) - chunk_.data();
       RecordHeader h;
       if (ReadRecordHeader(chunk_, pos, &h) == RecordCheck::kValid && pos + h.size <= limit &&
-          LooksLikeRecordBody(chunk_, pos) && !seen_.contains(h.record_id)) {
+          LooksLikeRecordBody(chunk_, pos) && !Seen(h.record_id)) {
         return pos;
       }
     }
     return limit;
+  }
+
+  // Whether a record with this id was decoded from this chunk. A linear
+  // search: it runs only on resync and carving candidates, while a hash-set
+  // insert per record cost a heap node for every record of every chunk.
+  bool Seen(uint64_t record_id) const {
+    return std::find(seen_.begin(), seen_.end(), record_id) != seen_.end();
   }
 
   static bool AllZero(std::span<const uint8_t> b) {
@@ -192,7 +198,7 @@ class ChunkRun {
   }
 
   void Record(size_t pos, const RecordHeader& h) {
-    seen_.insert(h.record_id);
+    seen_.push_back(h.record_id);
     event_.Reset();
     event_.record_id = h.record_id;
     event_.time = h.written;
@@ -318,7 +324,8 @@ class ChunkRun {
   Walker walker_;
   EventBuilder builder_;
   Event event_;
-  std::unordered_set<uint64_t> seen_;
+  // Ids of the records decoded so far (at most a few hundred per chunk).
+  std::vector<uint64_t> seen_;
   // Plans of this chunk's templates; templates live as long as ctx_.
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
   std::vector<Nested> nested_;

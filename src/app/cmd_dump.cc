@@ -13,6 +13,7 @@
 #include <boost/program_options.hpp>
 
 #include "parsers/evtx/evtx_decoder.h"
+#include "src/app/cli_args.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/event/event_json.h"
@@ -127,15 +128,7 @@ int RunDump(const std::vector<std::string>& args) {
       "threads decoding EVTX chunks (0: all cores); output stays in file order")(
       "strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")(
       "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space");
-  po::options_description hidden;
-  hidden.add_options()("input", po::value(&inputs));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("input", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
     std::ostringstream help;
     help << opts;

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "src/app/cli_args.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/core/json_writer.h"
@@ -159,16 +160,8 @@ int RunRules(const std::vector<std::string>& args) {
                sub);
     return kExitUsage;
   }
-  po::options_description hidden;
-  hidden.add_options()("path", po::value(&paths));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("path", -1);
-  po::variables_map vm;
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  po::variables_map vm = ParseArgs(rest, opts, &paths);
   if (vm.count("help")) {
     std::ostringstream help;
     help << opts;

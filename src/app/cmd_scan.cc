@@ -17,6 +17,7 @@
 
 #include "src/alert/alert_json.h"
 #include "src/app/alert_table.h"
+#include "src/app/cli_args.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
@@ -119,19 +120,11 @@ int RunScan(const std::vector<std::string>& args) {
       ("no-progress", po::bool_switch(&no_progress), "never show progress")
       ("quiet,q", po::bool_switch(&quiet), "no summary line");
   AddKafkaOptions(&opts, &kafka);
-  po::options_description hidden;
-  hidden.add_options()("input", po::value(&inputs));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("input", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return kExitOk;
   }
-  po::notify(vm);
   if (inputs.empty()) {
     fmt::print(stderr, "eventsift scan: no input given\nTry 'eventsift scan --help'.\n");
     return kExitUsage;

@@ -1,28 +1,26 @@
-#!/usr/bin/env python3
-"""Times eventsift and the peer EVTX parsers on the same files, in one session,
-and prints a Markdown table (bench/run.sh calls it; see docs/performance.md).
+"""Measurement helpers for bench/run: one tool on one input.
 
-  peer_compare.py --eventsift build/release/bin/eventsift --rules rules \\
-      [--evtx-dump PATH] [--runs 3] [--python-evtx-max-mb 32] FILE...
+  probe(cmd, counter)  one untimed-for-the-table run under /usr/bin/time: peak
+                       RSS (%M), exit code, stderr, and the records the tool
+                       printed, counted from its stdout by `counter` (its own
+                       count: a peer that stops early is credited only with
+                       what it printed). Its wall and CPU seconds are kept
+                       for the slow peers that run only once.
+  timed(cmd, runs, warmup)
+                       hyperfine --shell=none --warmup W --runs R
+                       --output=null: median/mean/min/max wall seconds and
+                       mean user+sys CPU seconds, output to /dev/null.
 
-Each tool runs --runs times per file under /usr/bin/time (wall seconds, user+
-sys CPU seconds, peak RSS) with its output to /dev/null; the table gives the
-median wall time, the median CPU time and the largest peak RSS. One more,
-untimed run per tool counts the records it printed (its own count: a peer that
-stops early is credited only with what it printed). MB/s is input bytes over
-wall time. python-evtx is run once and only on files up to
---python-evtx-max-mb (it decodes ~300 records/s; 300 MB would take hours).
+Peak RSS comes from the probe run, not from the timed runs: hyperfine does not
+report it, and reading its children's rusage would mix the runs.
 
-Standard library only.
+Standard library only (bench/run is run by Debian's python3).
 """
 
-import argparse
+import json
 import os
 import re
-import shutil
-import statistics
 import subprocess
-import sys
 import tempfile
 
 
@@ -34,121 +32,96 @@ def count_lines(stream):
 
 
 def count_pattern(pattern):
+    """Counter of lines matching `pattern` (bytes regex, multiline)."""
     pat = re.compile(pattern, re.M)
 
     def counter(stream):
-        data_tail = b""
+        tail = b""
         n = 0
         for block in iter(lambda: stream.read(1 << 20), b""):
-            buf = data_tail + block
+            buf = tail + block
             cut = buf.rfind(b"\n") + 1
             n += len(pat.findall(buf[:cut]))
-            data_tail = buf[cut:]
-        return n + len(pat.findall(data_tail))
+            tail = buf[cut:]
+        return n + len(pat.findall(tail))
 
     return counter
 
 
-def timed(cmd, runs):
-    """Returns (wall list, cpu list, max rss KiB, exit code of the last run)."""
-    walls, cpus, rss, rc = [], [], 0, 0
-    with tempfile.NamedTemporaryFile(mode="r") as tf:
-        for _ in range(runs):
-            p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.name] + cmd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            rc = p.returncode
-            tf.seek(0)
-            fields = tf.read().strip().splitlines()[-1].split()
-            walls.append(float(fields[0]))
-            cpus.append(float(fields[1]) + float(fields[2]))
-            rss = max(rss, int(fields[3]))
-    return walls, cpus, rss, rc
+def drain(stream):
+    for _ in iter(lambda: stream.read(1 << 20), b""):
+        pass
+    return None
 
 
-def counted(cmd, counter):
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    n = counter(p.stdout)
-    return n, p.wait()
+class Probe:
+    def __init__(self, count, rc, rss_kib, wall, cpu, stderr):
+        self.count, self.rc, self.rss_kib, self.wall, self.cpu, self.stderr = (
+            count, rc, rss_kib, wall, cpu, stderr)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("--eventsift", required=True)
-    ap.add_argument("--rules", default="rules")
-    ap.add_argument("--evtx-dump", default=shutil.which("evtx_dump")
-                    or os.path.expanduser("~/.cargo/bin/evtx_dump"))
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--python-evtx-max-mb", type=float, default=32.0)
-    ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3",
-                    help="interpreter with the Evtx module (Debian python3-evtx)")
-    args = ap.parse_args()
-
-    es = os.path.abspath(args.eventsift)
-    tools = [
-        ("eventsift dump jsonl -t1", lambda f: [es, "dump", f, "--format", "jsonl", "--threads", "1"],
-         count_lines),
-        ("eventsift dump jsonl -t2", lambda f: [es, "dump", f, "--format", "jsonl", "--threads", "2"],
-         count_lines),
-        ("eventsift scan -t2", lambda f: [es, "scan", "--rules", args.rules, "--threads", "2",
-                                          "--no-progress", "-q", "--out", os.devnull, f], None),
-    ]
-    if args.evtx_dump and os.path.exists(args.evtx_dump):
-        ver = subprocess.run([args.evtx_dump, "--version"], capture_output=True, text=True).stdout.strip()
-        for t in (1, 2):
-            tools.append(("evtx_dump jsonl -t%d (%s)" % (t, ver.split()[-1] if ver else "?"),
-                          lambda f, t=t: [args.evtx_dump, "-t", str(t), "-o", "jsonl", f], count_lines))
-    else:
-        print("peer_compare: evtx_dump not found, skipped", file=sys.stderr)
-    if shutil.which("evtxexport"):
-        tools.append(("libevtx evtxexport (text)", lambda f: ["evtxexport", f],
-                      count_pattern(rb"^Event number")))
-    if shutil.which("evtx_dump.py"):
-        tools.append(("python-evtx evtx_dump.py", lambda f: [args.python, shutil.which("evtx_dump.py"), f],
-                      count_pattern(rb"^<Event ")))
-
-    rows = []
-    dump_counts = {}
-    for f in args.files:
-        size = os.path.getsize(f)
-        for name, mk, counter in tools:
-            runs = args.runs
-            if name.startswith("python-evtx"):
-                if size > args.python_evtx_max_mb * 1048576:
-                    rows.append((name, f, size, None, None, None, None,
-                                 "skipped: over %g MB" % args.python_evtx_max_mb))
-                    continue
-                runs = 1
-            cmd = mk(f)
-            if counter is None:  # scan prints alerts, not records: credit dump's count
-                n = dump_counts.get(f)
-                rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
-                if rc not in (0, 10):
-                    rows.append((name, f, size, None, None, None, None, "skipped: exit %d" % rc))
-                    continue
-            else:
-                n, rc = counted(cmd, counter)
-                if name.startswith("eventsift dump") and rc == 0:
-                    dump_counts[f] = n
-                if n == 0 and rc != 0:
-                    rows.append((name, f, size, None, None, None, None, "skipped: exit %d, no output" % rc))
-                    continue
-            print("peer_compare: %s on %s (%d runs)" % (name, os.path.basename(f), runs), file=sys.stderr)
-            walls, cpus, rss, rc2 = timed(cmd, runs)
-            rows.append((name, f, size, n, statistics.median(walls), statistics.median(cpus), rss,
-                         "" if rc2 in (0, 10) else "exit %d" % rc2))
-
-    print("| file | tool | records | wall s | CPU s | records/s | MB/s | peak RSS MB | note |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for name, f, size, n, wall, cpu, rss, note in rows:
-        if wall is None:
-            print("| %s | %s | | | | | | | %s |" % (os.path.basename(f), name, note))
-            continue
-        rps = "%.0f" % (n / wall) if n and wall > 0 else ""
-        mbs = "%.1f" % (size / 1048576.0 / wall) if wall > 0 else ""
-        print("| %s | %s | %s | %.2f | %.2f | %s | %s | %.0f | %s |" % (
-            os.path.basename(f), name, "" if n is None else n, wall, cpu, rps, mbs, rss / 1024.0, note))
+def probe(cmd, counter=None):
+    """Runs `cmd` once under /usr/bin/time; stdout goes to `counter` (or is drained)."""
+    with tempfile.NamedTemporaryFile(mode="r") as tf, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.name] + cmd,
+                             stdout=subprocess.PIPE, stderr=err)
+        count = (counter or drain)(p.stdout)
+        rc = p.wait()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+        tf.seek(0)
+        lines = tf.read().strip().splitlines()
+    fields = lines[-1].split() if lines else []
+    if len(fields) != 4:  # killed by a signal: time prints "Command terminated..." first
+        return Probe(count, rc, 0, None, None, stderr)
+    return Probe(count, rc, int(fields[3]), float(fields[0]), float(fields[1]) + float(fields[2]), stderr)
 
 
-if __name__ == "__main__":
-    main()
+def timed(cmd, runs, warmup, export_path):
+    """hyperfine over `cmd`; returns a dict of wall/CPU statistics in seconds."""
+    quoted = " ".join(_quote(c) for c in cmd)
+    hf = ["hyperfine", "--shell=none", "--style", "none", "--output=null", "--ignore-failure",
+          "--warmup", str(warmup), "--runs", str(runs), "--export-json", export_path, quoted]
+    subprocess.run(hf, check=True, stdout=subprocess.DEVNULL)
+    with open(export_path) as f:
+        r = json.load(f)["results"][0]
+    return {"median": r["median"], "mean": r["mean"], "min": r["min"], "max": r["max"],
+            "stddev": r.get("stddev"), "cpu": r["user"] + r["system"], "runs": len(r["times"]),
+            "warmup": warmup, "exit_codes": sorted(set(r.get("exit_codes", [])))}
+
+
+def _quote(arg):
+    # hyperfine --shell=none splits the command line shell-style.
+    if re.fullmatch(r"[\w@%+=:,./-]+", arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+SCAN_SUMMARY = re.compile(
+    r"eventsift scan: (\d+) inputs \((\d+) unreadable\), (\d+) events, [\d.]+ MB, (\d+) hits, "
+    r"(\d+) alerts, (\d+) errors")
+
+
+def parse_scan_summary(stderr):
+    """The counts of `eventsift scan`'s summary line, or None."""
+    m = None
+    for m in SCAN_SUMMARY.finditer(stderr):
+        pass
+    if m is None:
+        return None
+    return {"inputs": int(m.group(1)), "unreadable": int(m.group(2)), "events": int(m.group(3)),
+            "hits": int(m.group(4)), "alerts": int(m.group(5)), "errors": int(m.group(6))}
+
+
+def alerts_by_rule(path):
+    counts = {}
+    if not os.path.exists(path):
+        return counts
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            rule = json.loads(line).get("rule", {})
+            rid = rule.get("id") if isinstance(rule, dict) else str(rule)
+            counts[rid] = counts.get(rid, 0) + 1
+    return counts

@@ -61,19 +61,15 @@ std::vector<OwnedEvent> Hits(int64_t n, int hosts) {
   return hits;
 }
 
-// Hits/s, and alerts per iteration as a sanity counter: a correlator that
-// dropped every hit would otherwise look very fast.
-void Report(benchmark::State& state, int64_t n, uint64_t alerts) {
-  if (alerts == 0) state.SkipWithError("no alerts: the correlator dropped every hit");
-  state.SetItemsProcessed(state.iterations() * n);
-  state.counters["alerts_per_iter"] =
-      static_cast<double>(alerts) / static_cast<double>(state.iterations());
-}
-
-// Args: hits per iteration, hosts. Batch: AddHit all, then Finish once.
-void BM_CorrelateAddHitFinish(benchmark::State& state) {
+// Args: hits per iteration, hosts, drain_every. drain_every 0 is the batch
+// path of `scan`: AddHit all, then Finish once. Otherwise the daemon's loop:
+// Drain after every drain_every hits with the watermark at the last hit's
+// time, Finish at the end. Reports hits/s, and alerts per iteration as a
+// sanity counter: a correlator that dropped every hit would look very fast.
+void BM_Correlate(benchmark::State& state) {
   const int64_t n = state.range(0);
   const int hosts = static_cast<int>(state.range(1));
+  const int64_t drain_every = state.range(2);
   const std::vector<OwnedEvent> hits = Hits(n, hosts);
   uint64_t alerts = 0;
   for (auto _ : state) {
@@ -81,35 +77,25 @@ void BM_CorrelateAddHitFinish(benchmark::State& state) {
     std::vector<OwnedEvent> batch = hits;
     Correlator c(Rules(2));
     state.ResumeTiming();
-    for (int64_t i = 0; i < n; ++i) c.AddHit(static_cast<uint32_t>(i & 1), std::move(batch[i]));
-    alerts += c.Finish().size();
-  }
-  Report(state, n, alerts);
-}
-BENCHMARK(BM_CorrelateAddHitFinish)->Args({10000, 8})->Args({10000, 1000})->Args({100000, 100});
-
-// Streaming: AddHit in batches of 1,000, Drain after each batch with the
-// watermark at the batch's last hit, Finish at the end (the daemon's loop).
-void BM_CorrelateAddHitDrain(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  const int hosts = static_cast<int>(state.range(1));
-  const std::vector<OwnedEvent> hits = Hits(n, hosts);
-  uint64_t alerts = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    std::vector<OwnedEvent> batch = hits;
-    Correlator c(Rules(2));
-    state.ResumeTiming();
     for (int64_t i = 0; i < n; ++i) {
       const FileTime t = batch[i].time;
       c.AddHit(static_cast<uint32_t>(i & 1), std::move(batch[i]));
-      if ((i + 1) % 1000 == 0) alerts += c.Drain(t).size();
+      if (drain_every > 0 && (i + 1) % drain_every == 0) alerts += c.Drain(t).size();
     }
     alerts += c.Finish().size();
   }
-  Report(state, n, alerts);
+  if (alerts == 0) state.SkipWithError("no alerts: the correlator dropped every hit");
+  state.SetItemsProcessed(state.iterations() * n);
+  state.counters["alerts_per_iter"] =
+      static_cast<double>(alerts) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_CorrelateAddHitDrain)->Args({10000, 8})->Args({100000, 100});
+BENCHMARK(BM_Correlate)
+    ->ArgNames({"hits", "hosts", "drain_every"})
+    ->Args({10000, 8, 0})
+    ->Args({10000, 1000, 0})
+    ->Args({100000, 100, 0})
+    ->Args({10000, 8, 1000})
+    ->Args({100000, 100, 1000});
 
 }  // namespace
 }  // namespace eventsift::correlate

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/core/time_util.h"
@@ -32,6 +33,26 @@ enum class BuildStatus : uint8_t {
   kIndeterminate,
 };
 
+// Whether a host on this build can receive EEMS mitigations at all.
+enum class EemsMitigations : uint8_t {
+  kUnknown,  // the build cannot be placed (CU known but not its SU, unknown version)
+  kYes,      // March 2023 SU or newer (the SU itself is borderline, see BuildStatus)
+  kNo,       // older than the March 2023 SU, or no EEMS in that build at all
+};
+
+// "yes", "no", "unknown": the alert JSON and `eventsift builds check` spelling.
+inline std::string_view EemsMitigationsName(EemsMitigations e) {
+  switch (e) {
+    case EemsMitigations::kYes:
+      return "yes";
+    case EemsMitigations::kNo:
+      return "no";
+    case EemsMitigations::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 struct ExchangeBuildInfo {
   std::string version;  // normalized "15.2.1118.20"
   std::string product;  // "Exchange Server 2019 CU12"
@@ -40,6 +61,11 @@ struct ExchangeBuildInfo {
   // told (kUnknown, kIndeterminate, Exchange 2013 and older).
   std::optional<bool> older_than_march_2023;
   std::string source;  // where the build came from: "event 4999 @file:line", "inventory"
+  // The fields below were added in v1 after the ones above (they stay last so
+  // positional initializers of the older fields keep compiling).
+  EemsMitigations eems_mitigations = EemsMitigations::kUnknown;
+  std::string reason;        // one sentence: why this status and eems_mitigations
+  std::string release_date;  // "2023-03-14" when the build is in the build list, else ""
 };
 
 struct AlertRule {

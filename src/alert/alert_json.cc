@@ -48,6 +48,14 @@ void WriteExchange(const std::optional<ExchangeBuildInfo>& exchange, JsonWriter*
     w->Null();
   }
   w->KV("source", exchange->source);
+  w->KV("eems_mitigations", EemsMitigationsName(exchange->eems_mitigations));
+  w->KV("reason", exchange->reason);
+  w->Key("release_date");
+  if (exchange->release_date.empty()) {
+    w->Null();
+  } else {
+    w->String(exchange->release_date);
+  }
   w->EndObject();
 }
 
@@ -149,6 +157,26 @@ Status ReadExchange(ondemand::value& v, std::optional<ExchangeBuildInfo>* out) {
     if (key == "version") return ReadString(f, "exchange.version", &info.version);
     if (key == "product") return ReadString(f, "exchange.product", &info.product);
     if (key == "source") return ReadString(f, "exchange.source", &info.source);
+    if (key == "reason") return ReadString(f, "exchange.reason", &info.reason);
+    if (key == "release_date") {
+      if (IsNull(f)) {
+        info.release_date.clear();
+        return Status::OK();
+      }
+      return ReadString(f, "exchange.release_date", &info.release_date);
+    }
+    if (key == "eems_mitigations") {
+      std::string name;
+      ES_RETURN_IF_ERROR(ReadString(f, "exchange.eems_mitigations", &name));
+      for (EemsMitigations e :
+           {EemsMitigations::kUnknown, EemsMitigations::kYes, EemsMitigations::kNo}) {
+        if (EemsMitigationsName(e) == name) {
+          info.eems_mitigations = e;
+          return Status::OK();
+        }
+      }
+      return Status::Corruption("alert JSON: exchange.eems_mitigations: unknown \"" + name + "\"");
+    }
     if (key == "status") {
       std::string name;
       ES_RETURN_IF_ERROR(ReadString(f, "exchange.status", &name));

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "src/alert/alert_id.h"
+#include "src/correlate/inventory.h"
 
 namespace eventsift::correlate {
 
@@ -26,39 +27,6 @@ bool EventLess(const OwnedEvent& a, const OwnedEvent& b) {
 }
 
 FileTime SaturatingAdd(FileTime a, int64_t b) { return a > kMaxTime - b ? kMaxTime : a + b; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// One CSV record (RFC 4180 quoting, no embedded newlines: Export-Csv output).
-std::vector<std::string> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c != '"') {
-        fields.back().push_back(c);
-      } else if (i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back().push_back('"');
-        ++i;
-      } else {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back().push_back(c);
-    }
-  }
-  return fields;
-}
 
 }  // namespace
 
@@ -98,41 +66,13 @@ void Correlator::AddBuildLocked(const std::string& name, const ExchangeVersion& 
 }
 
 Status Correlator::LoadInventory(const std::string& csv_path) {
-  std::ifstream in(csv_path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open inventory").At(csv_path);
-  struct Row {
-    std::string name;
-    ExchangeVersion version;
-    uint64_t line;
-  };
-  std::vector<Row> rows;  // applied only when the whole file parsed
-  std::string line;
-  uint64_t line_no = 0;
-  bool header_allowed = true;
-  while (std::getline(in, line)) {
-    ++line_no;
-    std::string_view text = line;
-    if (line_no == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-    text = Trim(text);
-    if (text.empty() || text.front() == '#') continue;  // Export-Csv's "#TYPE ..." line
-    std::vector<std::string> fields = SplitCsvLine(text);
-    const std::string_view host = fields.size() >= 2 ? Trim(fields[0]) : std::string_view();
-    auto version = fields.size() >= 2 ? ParseExchangeVersion(fields[1]) : std::nullopt;
-    if (!version && header_allowed) {
-      header_allowed = false;
-      continue;
-    }
-    header_allowed = false;
-    if (host.empty() || !version) {
-      return Status::InvalidArgument(
-                 fmt::format("inventory: expected \"host,build\", got \"{}\"", text))
-          .At(csv_path, Where::kNone, line_no);
-    }
-    rows.push_back(Row{NormalizeHostName(host), *version, line_no});
-  }
+  // Parsing (CSV or JSON) is src/correlate/inventory.cc; nothing is applied
+  // unless the whole file parsed.
+  auto entries = LoadInventoryFile(csv_path);
+  if (!entries) return entries.error();
   std::lock_guard lock(mu_);
-  for (Row& row : rows) {
-    AddBuildLocked(row.name, row.version, fmt::format("inventory {}:{}", csv_path, row.line));
+  for (InventoryEntry& entry : entries.value()) {
+    AddBuildLocked(NormalizeHostName(entry.host), entry.version, std::move(entry.source));
   }
   return Status::OK();
 }

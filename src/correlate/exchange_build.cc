@@ -1,174 +1,15 @@
 #include "src/correlate/exchange_build.h"
 
-#include <array>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "src/correlate/build_catalog.h"
 
 namespace eventsift::correlate {
 
 namespace {
-
-// The revisions of the March 2023 SU (KB5024296) per CU that received it.
-constexpr uint32_t kE16Cu23Build = 2507, kE16Cu23Mar23 = 23;
-constexpr uint32_t kE19Cu11Build = 986, kE19Cu11Mar23 = 42;
-constexpr uint32_t kE19Cu12Build = 1118, kE19Cu12Mar23 = 26;
-// First builds with EEMS (E2016 CU22, E2019 CU11) and the first CU released
-// after March 2023 (E2019 CU13, all of whose builds are newer).
-constexpr uint32_t kE16Cu22Build = 2375, kE19Cu13Build = 1258, kSeRtmBuild = 2562;
-
-struct SuRevision {
-  uint32_t revision;
-  const char* label;
-};
-
-struct CuInfo {
-  uint32_t minor, build;
-  const char* product;  // without "Exchange Server "
-  const SuRevision* revisions;
-  size_t revision_count;
-};
-
-// domain.md section 2, the table of CUs and their SU revisions; the first
-// entry of each row is the CU's own release.
-constexpr SuRevision kE16Cu22[] = {{7, ""},          {12, "Oct21 SU"}, {17, "Nov21 SU"},
-                                   {18, "Jan22 SU"}, {24, "Mar22 SU"}, {28, "May22 SU"},
-                                   {31, "Aug22 SU"}, {32, "Oct22 SU"}, {37, "Nov22 SU"}};
-constexpr SuRevision kE16Cu23[] = {{6, ""},          {9, "May22 SU"},    {12, "Aug22 SU"},
-                                   {13, "Oct22 SU"}, {16, "Nov22 SU"},   {17, "Jan23 SU"},
-                                   {21, "Feb23 SU"}, {23, "Mar23 SU"},   {27, "Jun23 SU"},
-                                   {31, "Aug23 SU"}, {32, "Aug23v2 SU"}, {34, "Oct23 SU"},
-                                   {35, "Nov23 SU"}, {37, "Mar24 SU"},   {39, "Apr24 HU"},
-                                   {43, "Nov24 SU"}, {44, "Nov24v2 SU"}, {55, "Apr25 HU"},
-                                   {57, "May25 HU"}, {58, "Aug25 SU"},   {59, "Sep25 HU"},
-                                   {61, "Oct25 SU"}, {63, "Dec25 SU"},   {66, "Feb26 SU"},
-                                   {69, "Jun26 SU"}, {71, "Jul26 SU"},   {72, "Aug26 SU"}};
-constexpr SuRevision kE19Cu11[] = {{5, ""},          {9, "Oct21 SU"},  {14, "Nov21 SU"},
-                                   {15, "Jan22 SU"}, {22, "Mar22 SU"}, {26, "May22 SU"},
-                                   {29, "Aug22 SU"}, {30, "Oct22 SU"}, {36, "Nov22 SU"},
-                                   {37, "Jan23 SU"}, {41, "Feb23 SU"}, {42, "Mar23 SU"}};
-constexpr SuRevision kE19Cu12[] = {{7, ""},          {9, "May22 SU"},    {12, "Aug22 SU"},
-                                   {15, "Oct22 SU"}, {20, "Nov22 SU"},   {21, "Jan23 SU"},
-                                   {25, "Feb23 SU"}, {26, "Mar23 SU"},   {30, "Jun23 SU"},
-                                   {36, "Aug23 SU"}, {37, "Aug23v2 SU"}, {39, "Oct23 SU"},
-                                   {40, "Nov23 SU"}};
-constexpr SuRevision kE19Cu13[] = {
-    {12, ""},         {16, "Jun23 SU"}, {23, "Aug23 SU"}, {25, "Aug23v2 SU"}, {27, "Oct23 SU"},
-    {28, "Nov23 SU"}, {32, "Mar24 SU"}, {34, "Apr24 HU"}, {38, "Nov24 SU"},   {39, "Nov24v2 SU"}};
-constexpr SuRevision kE19Cu14[] = {
-    {4, ""},          {9, "Mar24 SU"},  {11, "Apr24 HU"}, {13, "Nov24 SU"}, {14, "Nov24v2 SU"},
-    {25, "Apr25 HU"}, {27, "May25 HU"}, {33, "Aug25 SU"}, {34, "Sep25 HU"}, {36, "Oct25 SU"},
-    {37, "Dec25 SU"}, {39, "Feb26 SU"}, {41, "Jun26 SU"}, {43, "Jul26 SU"}, {44, "Aug26 SU"}};
-constexpr SuRevision kE19Cu15[] = {{10, ""},         {24, "Apr25 HU"}, {26, "May25 HU"},
-                                   {36, "Aug25 SU"}, {37, "Sep25 HU"}, {39, "Oct25 SU"},
-                                   {42, "Dec25 SU"}, {43, "Feb26 SU"}, {46, "Jun26 SU"},
-                                   {48, "Jul26 SU"}, {49, "Aug26 SU"}};
-constexpr SuRevision kSeRtm[] = {
-    {17, ""},         {20, "Aug25 SU"}, {27, "Sep25 HU"}, {29, "Oct25 SU"}, {35, "Dec25 SU"},
-    {37, "Feb26 SU"}, {41, "May26 HU"}, {43, "Jun26 SU"}, {45, "Jul26 SU"}, {46, "Aug26 SU"}};
-
-template <size_t N>
-constexpr CuInfo Cu(uint32_t minor, uint32_t build, const char* product,
-                    const SuRevision (&revisions)[N]) {
-  return CuInfo{minor, build, product, revisions, N};
-}
-
-constexpr std::array<CuInfo, 8> kCus = {
-    Cu(1, 2375, "2016 CU22", kE16Cu22), Cu(1, 2507, "2016 CU23", kE16Cu23),
-    Cu(2, 986, "2019 CU11", kE19Cu11),  Cu(2, 1118, "2019 CU12", kE19Cu12),
-    Cu(2, 1258, "2019 CU13", kE19Cu13), Cu(2, 1544, "2019 CU14", kE19Cu14),
-    Cu(2, 1748, "2019 CU15", kE19Cu15), Cu(2, 2562, "SE RTM", kSeRtm)};
-
-const CuInfo* FindCu(const ExchangeVersion& v) {
-  if (v.major != 15) return nullptr;
-  for (const CuInfo& cu : kCus) {
-    if (cu.minor == v.minor && cu.build == v.build) return &cu;
-  }
-  return nullptr;
-}
-
-std::string ProductName(const ExchangeVersion& v) {
-  if (const CuInfo* cu = FindCu(v)) {
-    std::string name = fmt::format("Exchange Server {}", cu->product);
-    if (!v.revision_known) return name;
-    for (size_t i = 1; i < cu->revision_count; ++i) {
-      if (cu->revisions[i].revision == v.revision) {
-        return fmt::format("{} {}", name, cu->revisions[i].label);
-      }
-    }
-    return name;
-  }
-  switch (v.major) {
-    case 8:
-      return "Exchange Server 2007";
-    case 14:
-      return "Exchange Server 2010";
-    case 15:
-      if (v.minor == 0) return "Exchange Server 2013";
-      if (v.minor == 1) return fmt::format("Exchange Server 2016 (build {})", v.build);
-      if (v.minor == 2) {
-        return fmt::format("Exchange Server {} (build {})", v.build >= kSeRtmBuild ? "SE" : "2019",
-                           v.build);
-      }
-      break;
-    default:
-      break;
-  }
-  return fmt::format("unknown Exchange version {}.{}", v.major, v.minor);
-}
-
-// Status of a CU that got the Mar23 SU, from its revision.
-BuildStatus StatusAgainstMar23(const ExchangeVersion& v, uint32_t mar23_revision) {
-  if (v.revision < mar23_revision) {
-    // A CU-only revision is a lower bound: SUs on top are unknown.
-    return v.revision_known ? BuildStatus::kOutdated : BuildStatus::kIndeterminate;
-  }
-  if (v.revision == mar23_revision) {
-    return v.revision_known ? BuildStatus::kBorderline : BuildStatus::kIndeterminate;
-  }
-  return BuildStatus::kCurrent;
-}
-
-BuildStatus Status(const ExchangeVersion& v) {
-  if (v.major == 8 || v.major == 14 || (v.major == 15 && v.minor == 0)) return BuildStatus::kNoEems;
-  if (v.major != 15) return BuildStatus::kUnknown;
-  if (v.minor == 1) {
-    if (v.build < kE16Cu22Build) return BuildStatus::kNoEems;
-    if (v.build < kE16Cu23Build) return BuildStatus::kOutdated;  // CU22 never got Mar23
-    if (v.build == kE16Cu23Build) return StatusAgainstMar23(v, kE16Cu23Mar23);
-    return BuildStatus::kCurrent;
-  }
-  if (v.minor == 2) {
-    if (v.build < kE19Cu11Build) return BuildStatus::kNoEems;
-    if (v.build == kE19Cu11Build) return StatusAgainstMar23(v, kE19Cu11Mar23);
-    if (v.build == kE19Cu12Build) return StatusAgainstMar23(v, kE19Cu12Mar23);
-    // Builds between the listed CUs are not public releases; all of them
-    // predate CU13 (May 2023).
-    if (v.build < kE19Cu13Build) return BuildStatus::kOutdated;
-    return BuildStatus::kCurrent;
-  }
-  return BuildStatus::kUnknown;
-}
-
-std::optional<bool> OlderThanMarch2023(const ExchangeVersion& v, BuildStatus status) {
-  switch (status) {
-    case BuildStatus::kOutdated:
-      return true;
-    case BuildStatus::kBorderline:
-    case BuildStatus::kCurrent:
-      return false;
-    // Pre-EEMS 2016/2019 builds shipped before September 2021. Exchange 2013
-    // and older had their own SUs (2013 got a Mar23 one): domain.md does not
-    // cover them, so no claim.
-    case BuildStatus::kNoEems:
-      if (v.major == 15 && v.minor >= 1) return true;
-      return std::nullopt;
-    case BuildStatus::kIndeterminate:
-    case BuildStatus::kUnknown:
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
 
 // Parses decimal digits at s[*pos] (1-9 digits), advancing *pos.
 bool ParseNumber(std::string_view s, size_t* pos, uint32_t* out) {
@@ -288,12 +129,71 @@ std::optional<ExchangeVersion> ParseExchangeVersion(std::string_view text) {
   return std::nullopt;
 }
 
+Result<ExchangeVersion> ParseExchangeVersionText(std::string_view raw) {
+  const std::string_view text = Trim(raw);
+  const auto error = [&](std::string_view why) {
+    return Status::InvalidArgument(fmt::format("\"{}\" is not an Exchange version: {}", raw, why));
+  };
+  if (text.empty()) return error("the string is empty");
+  // A run of 10+ digits cannot be one of the four numbers (uint32, and real
+  // ones have at most 4 digits): say so rather than "no version found".
+  size_t run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run > 9) return error("a number has more than 9 digits");
+  }
+  std::vector<ExchangeVersion> found;
+  if (auto whole = ParseExchangeVersion(text)) {
+    found.push_back(*whole);
+  } else {
+    if (auto admin = FindAdminDisplay(text)) found.push_back(*admin);
+    // Dotted versions standing alone in the text: not glued to letters,
+    // digits or dots on either side ("15.1.2507.23x" and "1.15.1.2.3" are not).
+    const auto glued = [](char c) {
+      return (c >= '0' && c <= '9') || c == '.' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9' || (i > 0 && glued(text[i - 1]))) continue;
+      size_t pos = i;
+      ExchangeVersion v;
+      if (ParseDotted(text, &pos, &v) && (pos == text.size() || !glued(text[pos]))) {
+        if (found.empty() || !(found.front() == v)) found.push_back(v);
+        i = pos;
+      }
+    }
+  }
+  if (found.empty()) {
+    return error(
+        "expected four numbers like 15.2.1118.20 (zero padding such as 15.02.1118.020 is "
+        "fine) or \"Version 15.2 (Build 1118.7)\"");
+  }
+  // Windows or .NET versions may sit beside the Exchange one: keep Exchange's
+  // majors (2007 = 8, 2010 = 14, 2013/2016/2019/SE = 15).
+  std::vector<ExchangeVersion> exchange;
+  for (const ExchangeVersion& v : found) {
+    if (v.major == 8 || v.major == 14 || v.major == 15) exchange.push_back(v);
+  }
+  if (exchange.empty()) {
+    return error(fmt::format(
+        "major version {} is no Exchange Server (2007 is 8, 2010 is 14, 2013 to SE are 15)",
+        found.front().major));
+  }
+  if (exchange.size() > 1) {
+    return error(fmt::format("it holds several versions ({} and {})",
+                             FormatExchangeVersion(exchange[0]),
+                             FormatExchangeVersion(exchange[1])));
+  }
+  return exchange.front();
+}
+
 ExchangeBuildInfo ClassifyExchangeBuild(const ExchangeVersion& v) {
+  Status error;
+  if (auto catalog = DefaultBuildCatalog(&error)) return catalog->Classify(v);
   ExchangeBuildInfo info;
   info.version = FormatExchangeVersion(v);
-  info.product = ProductName(v);
-  info.status = Status(v);
-  info.older_than_march_2023 = OlderThanMarch2023(v, info.status);
+  info.product = fmt::format("Exchange version {}.{}", v.major, v.minor);
+  info.status = BuildStatus::kUnknown;
+  info.reason = fmt::format("the Exchange build list could not be loaded: {}", error.ToString());
   return info;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Exchange builds: parsing the forms they are written in, classifying them
-// against the March 2023 SU that EEMS needs (docs/domain.md section 2,
-// docs/alerts.md "Build status"), and spotting them in events.
+// against the March 2023 SU that EEMS needs (the build list in
+// data/exchange-builds.csv, src/correlate/build_catalog.h;
+// docs/exchange-builds.md), and spotting them in events.
 
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "src/alert/alert.h"
+#include "src/core/result.h"
 #include "src/event/event.h"
 
 namespace eventsift::correlate {
@@ -29,10 +31,22 @@ std::string FormatExchangeVersion(const ExchangeVersion& v);
 // Whole-text parse (surrounding whitespace ignored) of
 //   "15.1.2507.23", "15.01.2507.023" (ExSetup/Watson zero padding) and
 //   "Version 15.1 (Build 2507.6)" (revision_known = false).
+// Strict: used on event fields, where a near miss is not a version.
 std::optional<ExchangeVersion> ParseExchangeVersion(std::string_view text);
 
-// Product name ("Exchange Server 2016 CU23 Mar23 SU"), status and the
-// older-than-March-2023 flag. `source` is left empty for the caller.
+// Lenient, for what people type and inventories hold: the forms above, also
+// inside surrounding text ("ExSetup.exe 15.02.1118.026", "CU12 (15.2.1118.20)"),
+// as long as exactly one Exchange version (major 8, 14 or 15) is in it.
+// Anything else is kInvalidArgument with a message that quotes `text` and
+// says what was expected.
+Result<ExchangeVersion> ParseExchangeVersionText(std::string_view text);
+
+// Product name ("Exchange Server 2016 CU23 Mar23 SU"), status, the
+// older-than-March-2023 flag, eems_mitigations, reason and release date,
+// against the process's default build list (DefaultBuildCatalog(), loaded on
+// first use when LoadDefaultBuildCatalog was not called). `source` is left
+// empty for the caller. When the build list cannot be loaded, the status is
+// kUnknown and the reason carries the load error.
 ExchangeBuildInfo ClassifyExchangeBuild(const ExchangeVersion& v);
 
 // True when `a` is the newer observation: higher version first; for the same

@@ -1,5 +1,6 @@
 #include "src/correlate/exchange_build.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace eventsift::correlate {
@@ -37,6 +38,50 @@ TEST(ParseExchangeVersionTest, RejectsOtherText) {
   EXPECT_FALSE(ParseExchangeVersion("Exchange 2019"));
 }
 
+TEST(ParseExchangeVersionTextTest, LenientForms) {
+  const auto parse = [](std::string_view s) {
+    auto v = ParseExchangeVersionText(s);
+    EXPECT_TRUE(v) << s << ": " << v.error().ToString();
+    return v ? v.value() : ExchangeVersion{};
+  };
+  EXPECT_EQ(parse("15.2.1118.20"), V(15, 2, 1118, 20));
+  EXPECT_EQ(parse("15.01.2507.006"), V(15, 1, 2507, 6));
+  EXPECT_EQ(parse(" 15.02.1118.026 \n"), V(15, 2, 1118, 26));  // ExSetup.exe file version
+  EXPECT_EQ(parse("Version 15.1 (Build 2507.6)"), V(15, 1, 2507, 6, false));
+  EXPECT_EQ(parse("ExSetup.exe 15.02.1118.026"), V(15, 2, 1118, 26));
+  EXPECT_EQ(parse("Exchange Server 2019 CU12 Nov22 SU (15.2.1118.20)"), V(15, 2, 1118, 20));
+  EXPECT_EQ(parse("AdminDisplayVersion: Version 15.2 (Build 1118.7)"), V(15, 2, 1118, 7, false));
+  // A Windows version beside it is not an Exchange one.
+  EXPECT_EQ(parse("Windows 10.0.17763.1 Exchange 15.2.1118.20"), V(15, 2, 1118, 20));
+  EXPECT_EQ(parse("8.3.517.0"), V(8, 3, 517, 0));
+}
+
+TEST(ParseExchangeVersionTextTest, MalformedStringsAreClearErrors) {
+  const auto error = [](std::string_view s) {
+    auto v = ParseExchangeVersionText(s);
+    EXPECT_FALSE(v) << s;
+    if (v) return std::string();
+    EXPECT_EQ(v.error().code(), StatusCode::kInvalidArgument);
+    const std::string message(v.error().message());
+    // The message quotes what was given.
+    EXPECT_NE(message.find(fmt::format("\"{}\"", s)), std::string::npos) << message;
+    return message;
+  };
+  EXPECT_NE(error("").find("empty"), std::string::npos);
+  EXPECT_NE(error("   ").find("empty"), std::string::npos);
+  EXPECT_NE(error("15").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("15.1.x.2").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("15.1.2507").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("15.1.2507.23x").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("16.0.1.1").find("major version 16"), std::string::npos);
+  EXPECT_NE(error("15.1.99999999999.1").find("more than 9 digits"), std::string::npos);
+  EXPECT_NE(error("15.1.2507.4294967296000").find("more than 9 digits"), std::string::npos);
+  EXPECT_NE(error("Exchange 2019").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("\x01\xff junk").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("Version 15.1 (Build 2507)").find("four numbers"), std::string::npos);
+  EXPECT_NE(error("15.1.2507.23 or 15.2.1118.26").find("several versions"), std::string::npos);
+}
+
 struct ClassifyCase {
   ExchangeVersion version;
   BuildStatus status;
@@ -55,10 +100,20 @@ TEST_P(ClassifyExchangeBuildTest, MatchesDomainTable) {
   EXPECT_EQ(info.product, c.product);
   EXPECT_EQ(info.version, FormatExchangeVersion(c.version));
   EXPECT_TRUE(info.source.empty());
+  EXPECT_FALSE(info.reason.empty());
+  // eems_mitigations follows the status (docs/alerts.md "Build status").
+  const EemsMitigations eems =
+      c.status == BuildStatus::kOutdated || c.status == BuildStatus::kNoEems ? EemsMitigations::kNo
+      : c.status == BuildStatus::kBorderline || c.status == BuildStatus::kCurrent
+          ? EemsMitigations::kYes
+          : EemsMitigations::kUnknown;
+  EXPECT_EQ(info.eems_mitigations, eems) << FormatExchangeVersion(c.version);
 }
 
 // Every row derived from domain.md section 2: the CU table, the Mar23
-// revisions (.23, .42, .26) and the rule "older than March 2023".
+// revisions (.23, .42, .26) and the rule "older than March 2023". Classified
+// against the default build list (data/exchange-builds.csv), so these also
+// check that the data file agrees with domain.md's rule.
 INSTANTIATE_TEST_SUITE_P(
     DomainTable, ClassifyExchangeBuildTest,
     ::testing::Values(

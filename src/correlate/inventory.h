@@ -1,0 +1,40 @@
+#pragma once
+// Host inventory: which Exchange build each server runs, given by the user
+// (`scan --inventory FILE`), in CSV or JSON (docs/exchange-builds.md,
+// "Host inventory"). Parsing only; Correlator::LoadInventory applies it.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/result.h"
+#include "src/correlate/exchange_build.h"
+
+namespace eventsift::correlate {
+
+struct InventoryEntry {
+  std::string host;  // as written (not normalized)
+  ExchangeVersion version;
+  std::string source;  // "inventory FILE:LINE", for Alert::exchange->source
+};
+
+// Reads an inventory file. The format is chosen by content: JSON when the
+// first character (after a UTF-8 or UTF-16LE BOM and blanks) is '[' or '{',
+// else CSV.
+//   CSV:  "host,build" rows; a header line, "#TYPE" lines, quotes, BOM and
+//         CRLF accepted; extra columns ignored (Get-ExchangeServer | Select
+//         Name,AdminDisplayVersion | Export-Csv).
+//   JSON: an array of objects (or one object) with a host key ("host",
+//         "fqdn" or "name") and a build key ("build", "version" or
+//         "AdminDisplayVersion"); the build is a string, or an object with
+//         Major/Minor/Build/Revision numbers or a "value" string
+//         (Get-ExchangeServer | Select Name,AdminDisplayVersion | ConvertTo-Json).
+//         Key names are compared case-insensitively.
+// The whole file or nothing: the first bad entry fails the load with the
+// file and line (kInvalidArgument); an unreadable file is kIOError.
+Result<std::vector<InventoryEntry>> LoadInventoryFile(const std::string& path);
+
+// The same from text already read; `path` is used in sources and errors.
+Result<std::vector<InventoryEntry>> ParseInventory(std::string_view text, const std::string& path);
+
+}  // namespace eventsift::correlate

@@ -1,0 +1,127 @@
+// Host inventories in CSV and JSON (src/correlate/inventory.h).
+
+#include "src/correlate/inventory.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace eventsift::correlate {
+namespace {
+
+ExchangeVersion V(uint32_t major, uint32_t minor, uint32_t build, uint32_t revision,
+                  bool revision_known = true) {
+  return ExchangeVersion{major, minor, build, revision, revision_known};
+}
+
+std::vector<InventoryEntry> Parse(std::string_view text) {
+  auto entries = ParseInventory(text, "inv");
+  EXPECT_TRUE(entries) << entries.error().ToString();
+  return entries ? entries.value() : std::vector<InventoryEntry>{};
+}
+
+Status Error(std::string_view text) {
+  auto entries = ParseInventory(text, "inv");
+  EXPECT_FALSE(entries);
+  return entries ? Status::OK() : entries.error();
+}
+
+TEST(InventoryCsvTest, HostBuildRowsWithHeader) {
+  auto e = Parse("host,build\nEX01,15.1.2507.23\n\n\"EX02.contoso.com\",\"15.02.1118.026\"\n");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].host, "EX01");
+  EXPECT_EQ(e[0].version, V(15, 1, 2507, 23));
+  EXPECT_EQ(e[0].source, "inventory inv:2");
+  EXPECT_EQ(e[1].host, "EX02.contoso.com");
+  EXPECT_EQ(e[1].version, V(15, 2, 1118, 26));
+  EXPECT_EQ(e[1].source, "inventory inv:4");
+}
+
+TEST(InventoryCsvTest, BadRowNamesLineAndWhy) {
+  Status s = Error("host,build\nEX01,15.1.2507.23\nEX02,16.0.1.1\n");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->ToString(), "inv:3");
+  EXPECT_NE(std::string(s.message()).find("major version 16"), std::string::npos) << s.ToString();
+  EXPECT_EQ(Error("EX01,15.1.2507.23\n,15.1.2507.23\n").where()->line, 2u);  // empty host
+  EXPECT_EQ(Error("host,build\nEX01\n").where()->line, 2u);                  // one column
+}
+
+// Get-ExchangeServer | Select Name,AdminDisplayVersion | ConvertTo-Json, with
+// the version as a string (remote PowerShell) and as a ServerVersion object.
+TEST(InventoryJsonTest, ConvertToJsonShapes) {
+  auto e = Parse(
+      "[\n"
+      "    {\n"
+      "        \"Name\":  \"EX01\",\n"
+      "        \"AdminDisplayVersion\":  \"Version 15.1 (Build 2507.6)\"\n"
+      "    },\n"
+      "    {\n"
+      "        \"Name\":  \"EX02\",\n"
+      "        \"AdminDisplayVersion\":  {\"Major\": 15, \"Minor\": 2, \"Build\": 1118,\n"
+      "                                 \"Revision\": 7, \"FilePatchLevelDescription\": \"\"}\n"
+      "    },\n"
+      "    {\"host\": \"ex03.contoso.com\", \"build\": \"15.2.1258.16\", \"Name\": \"EX03\"},\n"
+      "    {\"Fqdn\": \"ex04.contoso.com\", \"AdminDisplayVersion\": {\"value\": \"Version 15.2 "
+      "(Build 986.5)\"}}\n"
+      "]\n");
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].host, "EX01");
+  EXPECT_EQ(e[0].version, V(15, 1, 2507, 6, false));
+  EXPECT_EQ(e[0].source, "inventory inv:2");
+  EXPECT_EQ(e[1].version, V(15, 2, 1118, 7, false));  // AdminDisplayVersion: CU only
+  EXPECT_EQ(e[1].source, "inventory inv:6");
+  EXPECT_EQ(e[2].host, "ex03.contoso.com");  // "host" beats "Name"
+  EXPECT_EQ(e[2].version, V(15, 2, 1258, 16));
+  EXPECT_EQ(e[2].source, "inventory inv:11");
+  EXPECT_EQ(e[3].host, "ex04.contoso.com");
+  EXPECT_EQ(e[3].version, V(15, 2, 986, 5, false));
+}
+
+TEST(InventoryJsonTest, SingleObjectAndUtf16Bom) {
+  auto one = Parse("{\"Name\":\"EX01\",\"AdminDisplayVersion\":\"Version 15.2 (Build 1118.7)\"}");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].source, "inventory inv:1");
+  // PowerShell 5.1 `> file` writes UTF-16LE with a BOM.
+  const std::string ascii = "[{\"host\":\"EX05\",\"build\":\"15.2.1748.10\"}]";
+  std::string utf16 = "\xFF\xFE";
+  for (char c : ascii) {
+    utf16.push_back(c);
+    utf16.push_back('\0');
+  }
+  auto e = Parse(utf16);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].host, "EX05");
+  EXPECT_EQ(e[0].version, V(15, 2, 1748, 10));
+}
+
+TEST(InventoryJsonTest, BadEntriesNameIndexAndLine) {
+  Status s = Error("[\n {\"host\":\"EX01\",\"build\":\"15.1.2507.23\"},\n {\"host\":\"EX02\"}\n]");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.where()->ToString(), "inv:3");
+  EXPECT_NE(std::string(s.message()).find("entry 1: no build"), std::string::npos) << s.ToString();
+
+  s = Error("[{\"host\":\"EX01\",\"build\":\"15.1.x.2\"}]");
+  EXPECT_NE(std::string(s.message()).find("\"15.1.x.2\" is not an Exchange version"),
+            std::string::npos)
+      << s.ToString();
+  s = Error("[{\"build\":\"15.1.2507.23\"}]");
+  EXPECT_NE(std::string(s.message()).find("no host"), std::string::npos);
+  s = Error("[\"EX01\"]");
+  EXPECT_NE(std::string(s.message()).find("entry 0 is not an object"), std::string::npos);
+  s = Error("[{\"host\":\"EX01\",\"build\":{\"Major\":15}}]");
+  EXPECT_NE(std::string(s.message()).find("Major, Minor, Build and Revision"), std::string::npos);
+  s = Error("[{\"host\":\"EX01\",\"build\":\"15.1.2507.23\"} ");  // truncated
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  s = Error("[{\"host\":\"EX01\",\"build\":\"15.1.2507.23\"}] {}");  // two documents
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+}
+
+TEST(InventoryFileTest, MissingFileIsIoError) {
+  auto e = LoadInventoryFile("/nonexistent/eventsift/inventory.json");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code(), StatusCode::kIOError);
+}
+
+}  // namespace
+}  // namespace eventsift::correlate

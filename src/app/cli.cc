@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"scan", "match rules over EVTX files and JSON exports; print host-correlated alerts", RunScan},
     {"dump", "decode EVTX/JSON inputs and print their events as XML, JSON or JSONL", RunDump},
     {"rules", "check or list detection rules", RunRules},
+    {"builds", "classify Exchange builds against the March 2023 SU that EEMS needs", RunBuilds},
     {"spool", "show, replay or drop alerts spooled while Kafka was unreachable", RunSpool},
     {"alerts", "follow the Kafka alert topic and print alerts", RunAlerts},
     {"daemon", "run as a service: watch directories, stdin, TCP or Kafka; forward alerts", RunDaemon},

@@ -18,6 +18,7 @@ struct Command {
 int RunScan(const std::vector<std::string>& args);
 int RunDump(const std::vector<std::string>& args);
 int RunRules(const std::vector<std::string>& args);
+int RunBuilds(const std::vector<std::string>& args);
 int RunSpool(const std::vector<std::string>& args);
 int RunAlerts(const std::vector<std::string>& args);
 int RunDaemon(const std::vector<std::string>& args);

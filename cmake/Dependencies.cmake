@@ -9,6 +9,8 @@ find_package(ZLIB REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# EVTX chunk CRC32s (PCLMUL-accelerated; the same CRC-32 as zlib).
+pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
 if(ES_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -105,9 +105,10 @@ Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int dept
 
 // The common record layout, checked without compiling: a fragment header,
 // one template instance, then EOF or the end. On success `*tmpl` is its
-// (compiled) template and `*values_offset` the chunk offset of its values.
+// (compiled) template and `*values_offset` the chunk offset of its values,
+// read into `*values` too unless it is null (one pass over the descriptors).
 bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const Template** tmpl,
-                         uint32_t* values_offset);
+                         uint32_t* values_offset, std::vector<ValueRef>* values = nullptr);
 
 // Receives a walked record in document order. Attribute value parts arrive
 // between Attribute() and AttributeEnd(); content parts after StartContent().

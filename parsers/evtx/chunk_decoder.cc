@@ -279,14 +279,10 @@ class ChunkRun {
                     std::vector<ValueRef>* values) {
     const Template* tmpl = nullptr;
     uint32_t values_offset = 0;
-    if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset)) return false;
+    if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset, values)) return false;
     auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, depth});
     if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
-    uint32_t values_end = 0;
-    if (!ReadValueArray(chunk_, values_offset, values, &values_end).ok() ||
-        !PlanFits(it->second, *values)) {
-      return false;
-    }
+    if (!PlanFits(it->second, *values)) return false;
     *plan = &it->second;
     return true;
   }

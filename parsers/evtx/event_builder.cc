@@ -246,6 +246,20 @@ std::string_view EventBuilder::TakeString() {
   return arena_->Copy(Buffer());
 }
 
+std::string_view EventBuilder::TakeStringMemo(Memo* memo) {
+  if (!pending_value_) return TakeString();
+  const ValueRef& v = single_value_;
+  if (memo->type == v.type && memo->raw.size() == v.bytes.size() &&
+      std::equal(v.bytes.begin(), v.bytes.end(), memo->raw.begin())) {
+    pending_value_ = false;
+    return memo->text;
+  }
+  memo->type = v.type;
+  memo->raw = v.bytes;
+  memo->text = TakeString();
+  return memo->text;
+}
+
 uint64_t EventBuilder::TakeNumber() {
   uint64_t v = 0;
   if (pending_value_ && ValueAsUInt64(single_value_, &v)) {
@@ -263,7 +277,7 @@ void EventBuilder::Assign(Target target) {
     case Target::kDataValue:
       return;
     case Target::kProviderName:
-      e.provider = TakeString();
+      e.provider = TakeStringMemo(&provider_memo_);
       return;
     case Target::kEventSourceName:
       if (e.provider.empty()) e.provider = TakeString();
@@ -324,13 +338,13 @@ void EventBuilder::Assign(Target target) {
       e.thread_id = static_cast<uint32_t>(TakeNumber());
       return;
     case Target::kChannel:
-      e.channel = TakeString();
+      e.channel = TakeStringMemo(&channel_memo_);
       return;
     case Target::kComputer:
-      e.computer = TakeString();
+      e.computer = TakeStringMemo(&computer_memo_);
       return;
     case Target::kUserId:
-      e.user_sid = TakeString();
+      e.user_sid = TakeStringMemo(&user_memo_);
       return;
     case Target::kDataName:
       pending_name_ = TakeString();

@@ -70,6 +70,15 @@ class EventBuilder : public BinXmlVisitor {
   }
   void FlushPending();
   std::string_view TakeString();  // the collected text, in the arena
+  // A header string that repeats record after record (provider, channel,
+  // computer, user SID): its text is the one converted last time when the
+  // value's type and raw bytes are the same, so steady state converts none.
+  struct Memo {
+    uint8_t type = kNull;
+    std::span<const uint8_t> raw;  // in the chunk image
+    std::string_view text;         // in *arena_
+  };
+  std::string_view TakeStringMemo(Memo* memo);
   uint64_t TakeNumber();
 
   Arena* arena_;
@@ -93,6 +102,7 @@ class EventBuilder : public BinXmlVisitor {
   std::string_view system_element_;  // current element under <System>
   uint8_t last_guid_[16] = {};
   std::string_view last_guid_text_;  // in *arena_
+  Memo provider_memo_, channel_memo_, computer_memo_, user_memo_;
   std::string elem_text_;
   std::string attr_text_;
   bool has_child_[kMaxTrackedDepth] = {};

@@ -1,5 +1,7 @@
 #include "parsers/evtx/event_plan.h"
 
+#include <algorithm>
+
 namespace eventsift::evtx {
 
 Target SystemElementTarget(std::string_view e) {
@@ -206,16 +208,23 @@ class PlanBuilder {
 }  // namespace
 
 EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
-  return PlanBuilder(ops).Build(depth);
+  EventPlan plan = PlanBuilder(ops).Build(depth);
+  for (const PlanItem& item : plan.items) {
+    if (item.kind != PlanItem::kField || item.subst < 0) continue;
+    const auto index = static_cast<uint16_t>(item.subst);
+    if (std::find(plan.read_substs.begin(), plan.read_substs.end(), index) ==
+        plan.read_substs.end()) {
+      plan.read_substs.push_back(index);
+    }
+  }
+  return plan;
 }
 
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
   if (!plan.usable) return false;
-  for (const PlanItem& item : plan.items) {
-    if (item.kind != PlanItem::kField || item.subst < 0 ||
-        static_cast<size_t>(item.subst) >= values.size())
-      continue;
-    const uint8_t type = values[item.subst].type;
+  for (uint16_t index : plan.read_substs) {
+    if (index >= values.size()) continue;
+    const uint8_t type = values[index].type;
     if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
   }
   for (uint16_t index : plan.fallback_if_set) {

@@ -66,6 +66,9 @@ struct EventPlan {
   // payload elements (a BinXml value under <UserData>): a record where one of
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
+  // Substitutions the kField items read, each once: PlanFits checks their
+  // types without walking the items.
+  std::vector<uint16_t> read_substs;
 };
 
 // Builds the plan of a template's ops whose root elements sit at `depth`

@@ -1,6 +1,6 @@
 #include "parsers/evtx/file_header.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cstring>
@@ -10,8 +10,11 @@
 namespace eventsift::evtx {
 
 uint32_t Crc32(std::span<const uint8_t> bytes, uint32_t crc) {
-  // zlib takes a uInt length; chunks and headers are far below 4 GiB.
-  return static_cast<uint32_t>(crc32(crc, bytes.data(), static_cast<uInt>(bytes.size())));
+  // libdeflate's CRC-32 is the same function as zlib's (same polynomial,
+  // initial value and continuation), computed with PCLMULQDQ/AVX where the
+  // CPU has them: every chunk's records are checksummed, so zlib's table
+  // loop was 11 % of `dump` and 17 % of `scan` (docs/perf/evtx.md).
+  return libdeflate_crc32(crc, bytes.data(), bytes.size());
 }
 
 Result<FileHeader> ParseFileHeader(std::span<const uint8_t> file) {

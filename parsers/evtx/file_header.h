@@ -69,7 +69,8 @@ bool IsZeroChunk(std::span<const uint8_t> chunk);
 // image). Fails on a short buffer or a bad "ElfChnk\0" signature.
 Result<ChunkHeader> ParseChunkHeader(std::span<const uint8_t> chunk);
 
-// CRC32 (RFC 1952, as zlib computes it) of `bytes`, continuing from `crc`.
+// CRC32 (RFC 1952, as zlib computes it) of `bytes`, continuing from `crc`
+// (libdeflate's implementation).
 uint32_t Crc32(std::span<const uint8_t> bytes, uint32_t crc = 0);
 
 }  // namespace eventsift::evtx

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Inputs and measurements for bench/kafka_bench.sh (Debian's python3 only).
+
+  kafka_events.py gen --count N --prefix P --out FILE
+      N Winlogbeat EEMS 1008 events, each from its own host P<i>.bench.local,
+      so each one makes exactly one alert (one window per host).
+  kafka_events.py topic --brokers B --topic T [--partitions N] [--log-append-time]
+      creates T (replication 1); with --log-append-time a message's
+      timestamp is the broker's append time, which is when acks=all is
+      answered on a one-node cluster, so no consumer timing is involved.
+  kafka_events.py feed --file F --rate R --seconds S --prefix P --log L [--tail T]
+      appends R events/s to F for S seconds in 10 ms slices, each event from
+      its own host with @timestamp = its append time; L gets "host<TAB>append
+      unix ms" per event, stamped right after the write() that made it visible.
+      Then T more seconds of events from hosts "pad<i>", not logged: they only
+      move event time on, so the windows of the measured events can close.
+  kafka_events.py latency --log L --timestamps K
+      joins L with K (kcat -f '%k\\t%T\\n': host and broker timestamp) and
+      prints "fed N received M missing X duplicates D p50 A p99 B max C" (ms).
+
+The event is the first line of tests/data/json/winlogbeat.ndjson (a real
+EEMS 1008 Winlogbeat export with its stack trace), so alerts carry realistic
+samples; only host, record id and time change.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = os.path.join(HERE, "..", "tests", "data", "json", "winlogbeat.ndjson")
+
+
+def load_template():
+    with open(TEMPLATE, encoding="utf-8") as f:
+        event = json.loads(f.readline())
+    assert event["winlog"]["event_id"] == "1008", "template is not the EEMS 1008 event"
+    return event
+
+
+def iso_ms(unix_ms):
+    t = datetime.datetime.fromtimestamp(unix_ms / 1000, tz=datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{unix_ms % 1000:03d}Z"
+
+
+class Renderer:
+    """Renders the template with a host, record id and time per event; the
+    constant parts are serialized once (json.dumps per event is too slow for
+    10,000 events/s beside a compiling machine)."""
+
+    def __init__(self):
+        event = load_template()
+        event["@timestamp"] = "@TS@"
+        event["host"]["name"] = "@HOST@"
+        event["winlog"]["computer_name"] = "@HOST@"
+        event["winlog"]["record_id"] = 987654321
+        del event["event"]["created"]
+        text = json.dumps(event, separators=(",", ":"))
+        text = text.replace("987654321", "@RID@")
+        self.parts = []
+        rest = text
+        while rest:
+            cut = min((rest.find(m) for m in ("@TS@", "@HOST@", "@RID@") if rest.find(m) >= 0),
+                      default=-1)
+            if cut < 0:
+                self.parts.append(rest)
+                break
+            self.parts.append(rest[:cut])
+            marker = rest[cut:rest.index("@", cut + 1) + 1]
+            self.parts.append(marker)
+            rest = rest[cut + len(marker):]
+
+    def line(self, host, record_id, ts):
+        values = {"@TS@": ts, "@HOST@": host, "@RID@": str(record_id)}
+        return "".join(values.get(p, p) for p in self.parts) + "\n"
+
+
+def cmd_gen(a):
+    r = Renderer()
+    base = int(time.time() * 1000)
+    with open(a.out, "w", encoding="utf-8") as f:
+        for i in range(a.count):
+            f.write(r.line(f"{a.prefix}{i}.bench.local", i + 1, iso_ms(base + i)))
+    return 0
+
+
+def cmd_topic(a):
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": a.brokers})
+    config = {"message.timestamp.type": "LogAppendTime"} if a.log_append_time else {}
+    topic = NewTopic(a.topic, a.partitions, 1, config=config)
+    for f in admin.create_topics([topic], request_timeout=15).values():
+        f.result()
+    return 0
+
+
+def cmd_feed(a):
+    r = Renderer()
+    per_slice = max(1, round(a.rate / 100))
+    slices = int(a.seconds * 100)
+    tail_slices = int(a.tail * 100)
+    seq = 0
+    late_slices = 0
+    fd = os.open(a.file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    start = time.monotonic()
+    with open(a.log, "w", encoding="utf-8") as log:
+        for s in range(slices + tail_slices):
+            due = start + s * 0.01
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.01:
+                late_slices += 1
+            now_ms = int(time.time() * 1000)
+            ts = iso_ms(now_ms)
+            prefix = a.prefix if s < slices else "pad"
+            hosts = [f"{prefix}{seq + i}.bench.local" for i in range(per_slice)]
+            data = "".join(r.line(h, seq + i + 1, ts) for i, h in enumerate(hosts))
+            os.write(fd, data.encode())
+            appended = int(time.time() * 1000)
+            if s < slices:
+                log.write("".join(f"{h}\t{appended}\n" for h in hosts))
+            seq += per_slice
+    os.close(fd)
+    took = time.monotonic() - start
+    print(f"fed {seq} events ({slices * per_slice} measured) in {took:.2f} s ({seq / took:.0f}/s), {late_slices} of {slices} "
+          f"10 ms slices late by more than 10 ms", file=sys.stderr)
+    return 0
+
+
+def percentile(sorted_values, p):
+    # Nearest rank: the smallest value with at least p% of values at or below it.
+    k = max(0, -(-len(sorted_values) * p // 100) - 1)
+    return sorted_values[int(k)]
+
+
+def cmd_latency(a):
+    appended = {}
+    with open(a.log, encoding="utf-8") as f:
+        for line in f:
+            host, ms = line.rstrip("\n").split("\t")
+            appended[host] = int(ms)
+    seen = {}
+    duplicates = 0
+    with open(a.timestamps, encoding="utf-8") as f:
+        for line in f:
+            if "\t" not in line:
+                continue
+            host, ts = line.rstrip("\n").split("\t")
+            host = host.lower()
+            if host in seen:
+                duplicates += 1
+                continue
+            seen[host] = int(ts)
+    # Alert keys are normalized (lower case) host names.
+    lowered = {h.lower(): t for h, t in appended.items()}
+    lat = sorted(seen[h] - t for h, t in lowered.items() if h in seen)
+    missing = len(lowered) - len(lat)
+    stray = len([h for h in seen if h not in lowered])
+    if not lat:
+        print(f"fed {len(lowered)} received 0 missing {missing} duplicates {duplicates} stray {stray}")
+        return 1
+    print(f"fed {len(lowered)} received {len(lat)} missing {missing} duplicates {duplicates} "
+          f"stray {stray} p50 {percentile(lat, 50)} p99 {percentile(lat, 99)} max {lat[-1]} "
+          f"min {lat[0]}")
+    return 0 if missing == 0 and stray == 0 else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--count", type=int, required=True)
+    g.add_argument("--prefix", default="tp")
+    g.add_argument("--out", required=True)
+    t = sub.add_parser("topic")
+    t.add_argument("--brokers", required=True)
+    t.add_argument("--topic", required=True)
+    t.add_argument("--partitions", type=int, default=3)
+    t.add_argument("--log-append-time", action="store_true")
+    f = sub.add_parser("feed")
+    f.add_argument("--file", required=True)
+    f.add_argument("--rate", type=float, default=10000)
+    f.add_argument("--seconds", type=float, default=30)
+    f.add_argument("--prefix", default="lat")
+    f.add_argument("--log", required=True)
+    f.add_argument("--tail", type=float, default=0)
+    lt = sub.add_parser("latency")
+    lt.add_argument("--log", required=True)
+    lt.add_argument("--timestamps", required=True)
+    a = p.parse_args()
+    return {"gen": cmd_gen, "topic": cmd_topic, "feed": cmd_feed, "latency": cmd_latency}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

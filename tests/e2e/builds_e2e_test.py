@@ -14,6 +14,7 @@ Usage: builds_e2e_test.py --binary build/release/bin/eventsift [unittest args]
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,28 @@ class BuildsCheckTest(unittest.TestCase):
             got = json.loads(r.stdout)[0]
             self.assertEqual(got["product"], "Exchange Server 2019 CU12 Dec23 SU")
             self.assertEqual(got["release_date"], "2023-12-12")
+
+    def test_installed_layout_is_found_next_to_the_binary(self):
+        # <prefix>/bin/eventsift reads <prefix>/share/eventsift/exchange-builds.csv
+        # (what `cmake --install` lays out) before the source tree's copy.
+        with tempfile.TemporaryDirectory() as prefix:
+            os.makedirs(os.path.join(prefix, "bin"))
+            os.makedirs(os.path.join(prefix, "share", "eventsift"))
+            exe = os.path.join(prefix, "bin", "eventsift")
+            try:
+                os.link(BINARY, exe)
+            except OSError:
+                shutil.copy(BINARY, exe)
+            installed = os.path.join(prefix, "share", "eventsift", "exchange-builds.csv")
+            with open(BUILDS) as src, open(installed, "w") as dst:
+                dst.write(src.read().replace("CU12,Nov22 SU,", "CU12,Nov22 SU installed,"))
+            r = subprocess.run([exe, "builds", "check", "--format", "json", "15.2.1118.20"],
+                               capture_output=True, timeout=60,
+                               env={k: v for k, v in os.environ.items()
+                                    if k != "EVENTSIFT_BUILDS"})
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertEqual(json.loads(r.stdout)[0]["product"],
+                             "Exchange Server 2019 CU12 Nov22 SU installed")
 
 
 class ScanInventoryTest(unittest.TestCase):

@@ -48,6 +48,16 @@ def count_pattern(pattern):
     return counter
 
 
+def last_json_line(stream):
+    """The last line of the output parsed as JSON (a dict), or {} if it is not."""
+    lines = stream.read().decode("utf-8", "replace").strip().splitlines()
+    try:
+        v = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        return {}
+    return v if isinstance(v, dict) else {}
+
+
 def drain(stream):
     for _ in iter(lambda: stream.read(1 << 20), b""):
         pass

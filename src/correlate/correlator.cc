@@ -65,10 +65,10 @@ void Correlator::AddBuildLocked(const std::string& name, const ExchangeVersion& 
   }
 }
 
-Status Correlator::LoadInventory(const std::string& csv_path) {
+Status Correlator::LoadInventory(const std::string& path) {
   // Parsing (CSV or JSON) is src/correlate/inventory.cc; nothing is applied
   // unless the whole file parsed.
-  auto entries = LoadInventoryFile(csv_path);
+  auto entries = LoadInventoryFile(path);
   if (!entries) return entries.error();
   std::lock_guard lock(mu_);
   for (InventoryEntry& entry : entries.value()) {

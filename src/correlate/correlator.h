@@ -70,11 +70,11 @@ class Correlator {
   // An Exchange build seen for a host; `source` says where (it ends up in
   // Alert::exchange->source). The highest version per host wins (see above).
   void AddBuild(std::string_view raw_host, const ExchangeVersion& v, std::string source);
-  // Optional "host,build" CSV (Get-ExchangeServer | Select Name,AdminDisplayVersion
-  // | Export-Csv works): a header line, "#TYPE" lines, quotes, a BOM and CRLF
-  // are accepted; extra columns are ignored. A bad line fails the whole load
-  // with its line number.
-  Status LoadInventory(const std::string& csv_path);
+  // Optional host inventory, CSV ("host,build", as Export-Csv writes it) or
+  // JSON (as ConvertTo-Json writes Get-ExchangeServer | Select
+  // Name,AdminDisplayVersion); formats in src/correlate/inventory.h. A bad
+  // entry fails the whole load with its file and line; nothing is applied.
+  Status LoadInventory(const std::string& path);
 
   // Batch: closes every window, including the untimed one. Alerts are sorted
   // by (host, rule id, window start).

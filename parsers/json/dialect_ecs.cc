@@ -70,8 +70,8 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
         if (c_.ecs_log_level.empty()) return RenderValue(value, &c_.ecs_log_level);
         return SUCCESS;
       }
-      ES_JSON_KEY("event_data") { return EcsData(value); }
-      ES_JSON_KEY("user_data") { return EcsData(value); }
+      ES_JSON_KEY("event_data") { return header_only_ ? SUCCESS : EcsData(value); }
+      ES_JSON_KEY("user_data") { return header_only_ ? SUCCESS : EcsData(value); }
       ES_JSON_KEY("process") {
         return ForEachField(value, [&](std::string_view k, JsonValue pv) -> JsonError {
           if (k == "pid") return ReadInto(pv, &event_.process_id);

@@ -27,16 +27,20 @@ std::string_view ShapeName(Shape shape) {
 
 EventParser::EventParser() : arena_(4096) {}
 
-Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
+void EventParser::ResetDocumentState() {
   arena_.Reset();
   event_.Reset();
   pending_.clear();
   c_ = Candidates{};
   shape_ = Shape::kUnknown;
+  error_key_ = {};
+}
+
+Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
+  ResetDocumentState();
   handler_ = &handler;
   payload_asked_ = false;
   want_payload_ = true;
-  error_key_ = {};
 
   // Cheap checks first, for clearer messages than simdjson's on the two most
   // common kinds of bad line. Framing trimmed whitespace, so doc is not empty.
@@ -52,6 +56,40 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
   }
   simdjson::ondemand::document d;
   JsonError err = parser_.iterate(doc.data(), doc.size(), doc.size() + kPadding).get(d);
+  // Pass 1 reads the header keys only and skips payload values unread (no
+  // unescaping): most events are wanted by no rule, so this is all they cost.
+  header_only_ = true;
+  ES_RETURN_IF_ERROR(ParseDocument(err, d));
+  ES_RETURN_IF_ERROR(ResolveShape());
+  if (shape_ != Shape::kEvtxDump) {
+    // The flat shapes interleave header keys and payload, so only now is the
+    // header complete. Pass 1 left data and message empty, as the contract
+    // promises the handler.
+    if (!WantPayload()) return Status::OK();
+    // Wanted: pass 2 reads the whole document from the start. rewind() also
+    // resets simdjson's string buffer, so no string is unescaped twice into
+    // it (the buffer is sized for one pass); pass 1's views die here.
+    d.rewind();
+    ResetDocumentState();
+    header_only_ = false;
+    ES_RETURN_IF_ERROR(ParseDocument(SUCCESS, d));
+    ES_RETURN_IF_ERROR(ResolveShape());
+    return Status::OK();
+  }
+  // evtx_dump: pass 1 was complete, System comes before the payload, and the
+  // handler was asked on reaching it (EvtxEvent).
+  if (!payload_asked_) {
+    // No payload key at all: ask now, with nothing to hide.
+    WantPayload();
+  }
+  if (!want_payload_) {
+    event_.data.clear();
+    event_.message = {};
+  }
+  return Status::OK();
+}
+
+Status EventParser::ParseDocument(JsonError err, simdjson::ondemand::document& d) {
   if (err == SUCCESS) {
     JsonObject root;
     err = d.get_object().get(root);
@@ -74,7 +112,7 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
     return Status::Corruption(
         fmt::format("malformed JSON in \"{}\": {}", error_key_, simdjson::error_message(err)));
   }
-  return Finish();
+  return Status::OK();
 }
 
 JsonError EventParser::ParseRoot(JsonObject root) {
@@ -122,7 +160,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("event") { return EcsObject(key, v); }
     ES_JSON_KEY("log") { return EcsObject(key, v); }
     ES_JSON_KEY("host") { return EcsObject(key, v); }  // a string here is Logstash's collector
-    ES_JSON_KEY("message") { return RenderValue(v, &c_.ecs_message); }
+    ES_JSON_KEY("message") { return header_only_ ? SUCCESS : RenderValue(v, &c_.ecs_message); }
     ES_JSON_KEY("@timestamp") { return RenderValue(v, &c_.at_timestamp); }
 
     // NXLog (and the OTRF/Logstash variant); several are shared with PowerShell.
@@ -136,7 +174,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("ProviderGuid") { return ReadGuid(v); }
     ES_JSON_KEY("Hostname") { return RenderValue(v, &event_.computer); }
     ES_JSON_KEY("Channel") { return RenderValue(v, &event_.channel); }
-    ES_JSON_KEY("Message") { return RenderValue(v, &event_.message); }
+    ES_JSON_KEY("Message") { return header_only_ ? SUCCESS : RenderValue(v, &event_.message); }
     ES_JSON_KEY("RecordNumber") { return ReadInto(v, &event_.record_id); }
     ES_JSON_KEY("ExecutionProcessID") { return ReadInto(v, &event_.process_id); }
     ES_JSON_KEY("ExecutionThreadID") { return ReadInto(v, &event_.thread_id); }
@@ -160,7 +198,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("EventTime") { return RenderValue(v, &c_.event_time); }
     ES_JSON_KEY("EventReceivedTime") { return RenderValue(v, &c_.event_received_time); }
     ES_JSON_KEY("TimeCreated") { return RenderValue(v, &c_.time_created); }
-    ES_JSON_KEY("Data") { return NxlogUnnamedData(v); }
+    ES_JSON_KEY("Data") { return header_only_ ? SUCCESS : NxlogUnnamedData(v); }
     // Collector metadata and display names: not event data.
     ES_JSON_KEY("SourceModuleName") return SUCCESS;
     ES_JSON_KEY("SourceModuleType") return SUCCESS;
@@ -185,7 +223,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("RelatedActivityId") return SUCCESS;
 
     // PowerShell Get-WinEvent | ConvertTo-Json.
-    ES_JSON_KEY("Properties") { return PowerShellProperties(v); }
+    ES_JSON_KEY("Properties") { return header_only_ ? SUCCESS : PowerShellProperties(v); }
     ES_JSON_KEY("UserId") { return PowerShellUserId(v); }
     ES_JSON_KEY("Id") { return QueueData(key, v, &c_.ps_id); }
     ES_JSON_KEY("Qualifiers") { return QueueData(key, v, &c_.ps_qualifiers); }
@@ -199,11 +237,13 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     default:
       break;
   }
-  // Not a system key: NXLog named data (dropped for the other shapes).
-  return PushData(&pending_, key, v);
+  // Not a system key: NXLog named data (dropped for the other shapes),
+  // left unread in the header pass.
+  return header_only_ ? SUCCESS : PushData(&pending_, key, v);
 }
 
 JsonError EventParser::QueueData(std::string_view key, JsonValue v, std::string_view* text) {
+  if (header_only_) return RenderValue(v, text);
   if (auto err = PushData(&pending_, key, v)) return err;
   *text = pending_.back().value;
   return SUCCESS;
@@ -224,7 +264,7 @@ bool EventParser::WantPayload() {
   return want_payload_;
 }
 
-Status EventParser::Finish() {
+Status EventParser::ResolveShape() {
   if (c_.has_evtx_event) {
     shape_ = Shape::kEvtxDump;
     if (!c_.evtx_has_event_id) {
@@ -239,22 +279,6 @@ Status EventParser::Finish() {
     ES_RETURN_IF_ERROR(FinishPowerShell());
   } else {
     return Status::Corruption("unknown event shape: no EventID/Id/winlog/Event key");
-  }
-  if (!payload_asked_) {
-    // The flat shapes interleave system keys and data, so the handler is asked
-    // only now; hide the payload meanwhile, as the contract promises. Swaps
-    // move no elements and allocate nothing.
-    std::vector<DataField> hidden;
-    hidden.swap(event_.data);
-    std::string_view message = event_.message;
-    event_.message = {};
-    WantPayload();
-    event_.data.swap(hidden);
-    event_.message = message;
-  }
-  if (!want_payload_) {
-    event_.data.clear();
-    event_.message = {};
   }
   return Status::OK();
 }

@@ -1,11 +1,13 @@
 #pragma once
 // EventParser: one JSON document -> one Event, whichever export shape it has.
 //
-// One pass over the root object with simdjson On-Demand: every key is
+// Passes over the root object with simdjson On-Demand: every key is
 // dispatched by name, and keys that mean different things in different shapes
 // are held as candidates until the shape is known at the end of the object
 // (detection order: evtx_dump "Event", Winlogbeat "winlog", NXLog "EventID",
 // PowerShell "Id"). docs/json-exports.md has the field mapping per shape.
+// The first pass reads header keys only; a second, full pass runs only for
+// flat-shape events the handler wants the payload of (see Parse).
 //
 // Lifetime: the Event and every view in it borrow from the document's bytes,
 // the simdjson parser's string buffer and our Arena. All stay valid until the
@@ -36,9 +38,12 @@ class EventParser {
 
   // Parses `doc`, which must have kPadding readable bytes after it. On OK,
   // event() holds the event (all but `where`). WantPayload is asked once, as
-  // soon as the System fields are known (evtx_dump) or at the end (flat
-  // shapes); when it says no, data and message are left empty. An error
-  // Status says what was wrong but not where; the caller adds file:line.
+  // soon as the System fields are known (evtx_dump) or at the end of a first
+  // pass that reads only the header keys (flat shapes); when it says no,
+  // data and message are left empty and payload values were never read, so
+  // a malformed payload value can go unnoticed. When it says yes, the flat
+  // shapes are read again in full. An error Status says what was wrong but
+  // not where; the caller adds file:line.
   Status Parse(std::string_view doc, EventHandler& handler);
 
   Event& event() { return event_; }
@@ -68,9 +73,14 @@ class EventParser {
     std::string_view ecs_provider, ecs_host, ecs_message, ecs_log_level, winlog_time;
   };
 
+  void ResetDocumentState();
+  // Reads the root object (the result of iterate() is `err`) in the current
+  // pass, turning simdjson errors into a Status.
+  Status ParseDocument(JsonError err, simdjson::ondemand::document& d);
   JsonError ParseRoot(JsonObject root);
   JsonError RootField(std::string_view key, JsonValue v);
-  Status Finish();
+  // Picks the shape from what the pass saw and completes the header.
+  Status ResolveShape();
   // Asks the handler once; false means drop data and message.
   bool WantPayload();
 
@@ -112,6 +122,9 @@ class EventParser {
   Candidates c_;
   Shape shape_ = Shape::kUnknown;
   EventHandler* handler_ = nullptr;  // set for the duration of Parse()
+  // Pass 1 of a flat-shape document: header keys only, payload values
+  // skipped unread (see Parse).
+  bool header_only_ = false;
   bool payload_asked_ = false;
   bool want_payload_ = true;
   std::string_view error_key_;  // root key being read when an error hit

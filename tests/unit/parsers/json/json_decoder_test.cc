@@ -344,9 +344,10 @@ class PickyHandler : public EventHandler {
     EXPECT_TRUE(header.data.empty());
     EXPECT_TRUE(header.message.empty());
     EXPECT_NE(header.event_id, 0u);
-    return header.event_id == 1008;
+    return want_all || header.event_id == 1008;
   }
   void OnEvent(const Event& e) override { events.push_back(OwnedEvent::From(e)); }
+  bool want_all = false;
   int asked = 0;
   std::vector<OwnedEvent> events;
 };
@@ -368,6 +369,77 @@ TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
       }
     }
   }
+}
+
+// Flat shapes are read twice when the payload is wanted: a header pass, then
+// a full pass after rewinding. Escaped strings on both sides of that rewind
+// (header and payload) must come out right, and the two handlers' events
+// must agree on the header.
+TEST(JsonDecoderFile, WantedFlatEventsReadInFullAfterTheHeaderPass) {
+  const std::string lines =
+      R"({"SourceName":"MSExchange\tMitigation","Hostname":"ex\u0031","EventID":1009,)"
+      R"("Message":"line1\r\nline2 \"q\"","Param":"C:\\temp","Data":["a\/b",7]})"
+      "\n"
+      R"({"winlog":{"provider_name":"P\u0041","event_id":4,"event_data":)"
+      R"({"Cmd":"x\ty","param1":"p"},"computer_name":"h"},"message":"m\u00e9"})"
+      "\n"
+      R"({"Id":7,"ProviderName":"Q\\R","Properties":[{"Value":"v\"1"}],"Message":"pm"})"
+      "\n";
+  for (bool want : {true, false}) {
+    PickyHandler picky;
+    picky.want_all = want;
+    CollectingReporter reporter;
+    ASSERT_TRUE(DecodeJsonBuffer(lines, "b", picky, reporter, nullptr).ok());
+    ASSERT_TRUE(reporter.reports().empty()) << reporter.reports()[0].ToString();
+    ASSERT_EQ(picky.events.size(), 3u);
+    EXPECT_EQ(picky.asked, 3);
+    const OwnedEvent& nx = picky.events[0];
+    EXPECT_EQ(nx.provider, "MSExchange\tMitigation");
+    EXPECT_EQ(nx.computer, "ex1");
+    EXPECT_EQ(nx.event_id, 1009u);
+    EXPECT_EQ(picky.events[1].provider, "PA");
+    EXPECT_EQ(picky.events[1].event_id, 4u);
+    EXPECT_EQ(picky.events[1].computer, "h");
+    EXPECT_EQ(picky.events[2].provider, "Q\\R");
+    EXPECT_EQ(picky.events[2].event_id, 7u);
+    if (!want) {
+      for (const auto& e : picky.events) {
+        EXPECT_TRUE(e.data.empty());
+        EXPECT_TRUE(e.message.empty());
+      }
+      continue;
+    }
+    EXPECT_EQ(nx.message, "line1\r\nline2 \"q\"");
+    ASSERT_EQ(nx.data.size(), 3u);
+    EXPECT_EQ(NameAt(nx, 0), "Param");
+    EXPECT_EQ(DataAt(nx, 0), "C:\\temp");
+    EXPECT_EQ(DataAt(nx, 1), "a/b");
+    EXPECT_EQ(DataAt(nx, 2), "7");
+    const OwnedEvent& ecs = picky.events[1];
+    EXPECT_EQ(ecs.message, "m\xc3\xa9");
+    ASSERT_EQ(ecs.data.size(), 2u);
+    EXPECT_EQ(DataAt(ecs, 0), "x\ty");
+    const OwnedEvent& ps = picky.events[2];
+    EXPECT_EQ(ps.message, "pm");
+    ASSERT_EQ(ps.data.size(), 1u);
+    EXPECT_EQ(DataAt(ps, 0), "v\"1");
+  }
+}
+
+// The header pass leaves payload values unread: an event no one wants costs
+// no unescaping, so a broken value inside its payload goes unnoticed, while
+// the same line is reported when its payload is wanted.
+TEST(JsonDecoderFile, UnwantedPayloadIsNotRead) {
+  const std::string line = R"({"EventID":4624,"SourceName":"S","X":"bad \q escape"})";
+  PickyHandler picky;  // wants only 1008
+  CollectingReporter reporter;
+  ASSERT_TRUE(DecodeJsonBuffer(line, "b", picky, reporter, nullptr).ok());
+  EXPECT_TRUE(reporter.reports().empty());
+  ASSERT_EQ(picky.events.size(), 1u);
+  EXPECT_EQ(picky.events[0].event_id, 4624u);
+  Decoded all = DecodeBytes(line);  // KeepingHandler wants every payload
+  EXPECT_TRUE(all.events.empty());
+  EXPECT_EQ(all.reports.size(), 1u);
 }
 
 TEST(JsonLineDecoder, DecodesOneLine) {

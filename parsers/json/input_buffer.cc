@@ -155,6 +155,21 @@ Status InputReader::Read(char* dst, size_t n, size_t* got) {
   *got = 0;
   if (done_ || n == 0) return Status::OK();
   if (gzip_) return Inflate(dst, n, got);
+  if (raw_pos_ == raw_end_ && file_ != nullptr && !source_eof_) {
+    // A plain file with nothing buffered: read straight into the caller's
+    // buffer rather than through raw_ and a copy (a whole pass over the
+    // input's bytes that NDJSON scanning would otherwise pay).
+    size_t read = std::fread(dst, 1, n, file_);
+    if (read < n) {
+      if (std::ferror(file_)) {
+        return Status::IOError(fmt::format("read failed: {}", std::strerror(errno))).At(name_);
+      }
+      source_eof_ = true;
+    }
+    if (read == 0) done_ = true;
+    *got = read;
+    return Status::OK();
+  }
   if (raw_pos_ == raw_end_) ES_RETURN_IF_ERROR(Fill());
   if (raw_pos_ == raw_end_) {
     done_ = true;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "parsers/evtx/template_cache.h"
 #include "src/core/byte_reader.h"
 #include "src/core/utf16.h"
 
@@ -51,15 +52,32 @@ Op MakeOp(OpKind kind, std::string_view text = {}) {
   return op;
 }
 
+}  // namespace
+
+uint8_t ElementLayout(std::span<const uint8_t> chunk, size_t p, size_t limit) {
+  uint32_t with_dep = 0, without_dep = 0;
+  const bool have_with = ByteReader::LoadAt(chunk, p + 7, &with_dep) && p + 11 <= limit;
+  const bool have_without = ByteReader::LoadAt(chunk, p + 5, &without_dep) && p + 9 <= limit;
+  if (have_with && with_dep == p + 11) return 10;
+  if (have_without && without_dep == p + 9) return 8;
+  if (have_with && with_dep < p && NameSizeAt(chunk, with_dep) != 0) return 10;
+  if (have_without && without_dep < p && NameSizeAt(chunk, without_dep) != 0) return 8;
+  return 0;
+}
+
+namespace {
+
 class Compiler {
  public:
-  Compiler(ChunkContext& ctx, uint32_t begin, uint32_t end, int depth, std::vector<Op>* ops)
+  Compiler(ChunkContext& ctx, uint32_t begin, uint32_t end, int depth, std::vector<Op>* ops,
+           CompileLog* log)
       : ctx_(ctx),
         r_(ctx.chunk().first(std::min<size_t>(end, ctx.chunk().size()))),
         begin_(begin),
         depth_(depth),
         ops_(ops),
-        first_op_(ops->size()) {}
+        first_op_(ops->size()),
+        log_(log) {}
 
   Status Run() {
     if (depth_ > kMaxNesting) {
@@ -168,22 +186,13 @@ class Compiler {
     if (open_.size() >= kMaxElementDepth) {
       return Status::ResourceExhausted("elements nested too deeply").AtOffset(token_pos);
     }
-    auto chunk = ctx_.chunk();
-    const size_t p = token_pos;
-    uint32_t with_dep = 0, without_dep = 0;
-    const bool have_with = ByteReader::LoadAt(chunk, p + 7, &with_dep) && p + 11 <= r_.size();
-    const bool have_without = ByteReader::LoadAt(chunk, p + 5, &without_dep) && p + 9 <= r_.size();
-    size_t skip;  // bytes after the token up to the name offset's end
-    if (have_with && with_dep == p + 11) {
-      skip = 10;
-    } else if (have_without && without_dep == p + 9) {
-      skip = 8;
-    } else if (have_with && with_dep < p && NameSizeAt(chunk, with_dep) != 0) {
-      skip = 10;
-    } else if (have_without && without_dep < p && NameSizeAt(chunk, without_dep) != 0) {
-      skip = 8;
-    } else {
+    // Bytes after the token up to the name offset's end.
+    const size_t skip = ElementLayout(ctx_.chunk(), token_pos, r_.size());
+    if (skip == 0) {
       return Status::Corruption("element start: no valid name offset").AtOffset(token_pos);
+    }
+    if (log_ != nullptr) {
+      log_->layouts.push_back(CompileLog::Layout{token_pos - begin_, static_cast<uint8_t>(skip)});
     }
     ES_RETURN_IF_ERROR(r_.Skip(skip - 4, "element start"));
     std::string_view name;
@@ -196,8 +205,13 @@ class Compiler {
   // u32 name offset; the name follows inline when the offset points here.
   Status NameField(const char* what, std::string_view* out) {
     uint32_t offset = 0;
+    const size_t field = r_.pos();
     ES_RETURN_IF_ERROR(r_.ReadU32(what, &offset));
     ES_RETURN_IF_ERROR(ctx_.Name(offset, out));
+    if (log_ != nullptr) {
+      log_->names.push_back(
+          CompileLog::NameRef{static_cast<uint32_t>(field - begin_), offset == r_.pos(), *out});
+    }
     if (offset == r_.pos()) {
       const size_t size = NameSizeAt(ctx_.chunk(), offset);
       if (size == 0)
@@ -241,6 +255,7 @@ class Compiler {
   // Template instance: u8 unknown | u32 template id | u32 definition offset |
   // [inline definition] | value array.
   Status TemplateInstance() {
+    if (log_ != nullptr) log_->cacheable = false;  // its values sit at chunk offsets
     uint8_t unknown = 0;
     uint32_t template_id = 0, def_offset = 0;
     ES_RETURN_IF_ERROR(r_.ReadU8("template instance", &unknown));
@@ -275,6 +290,7 @@ class Compiler {
   std::vector<Op>* ops_;
   size_t first_op_;
   std::vector<size_t> open_;  // indices of open kStartElement ops
+  CompileLog* log_;
 };
 
 }  // namespace
@@ -313,22 +329,37 @@ Status ChunkContext::GetTemplate(uint32_t offset, int depth, const Template** ou
     return Status::Corruption("template data runs past the chunk").AtOffset(offset);
   }
   Template* raw = t.get();
+  // Compiled in an earlier chunk? (Past kMaxNesting compiling fails, so the
+  // cache is not asked there.)
+  const bool use_cache = cache_ != nullptr && depth <= kMaxNesting;
+  if (use_cache) {
+    if (CachedTemplate* hit = cache_->Find(*this, offset, raw->guid, raw->data_size)) {
+      raw->ops = hit->ops;
+      raw->shared = hit;
+      templates_.emplace(offset, std::move(t));
+      *out = raw;
+      return Status::OK();
+    }
+  }
   raw->compiling = true;
   templates_.emplace(offset, std::move(t));
   const uint32_t body = offset + 24;
-  Status s = CompileFragment(*this, body, body + raw->data_size, depth, &raw->ops);
+  CompileLog log;
+  Status s = CompileFragment(*this, body, body + raw->data_size, depth, &raw->ops,
+                             use_cache ? &log : nullptr);
   raw->compiling = false;
   if (!s.ok()) {
     templates_.erase(offset);
     return s;
   }
+  if (use_cache && log.cacheable) raw->shared = cache_->Insert(*this, offset, *raw, log);
   *out = raw;
   return Status::OK();
 }
 
 Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int depth,
-                       std::vector<Op>* ops) {
-  return Compiler(ctx, begin, end, depth, ops).Run();
+                       std::vector<Op>* ops, CompileLog* log) {
+  return Compiler(ctx, begin, end, depth, ops, log).Run();
 }
 
 bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const Template** tmpl,

@@ -45,6 +45,8 @@ enum class OpKind : uint8_t {
 };
 
 struct Template;
+struct CachedTemplate;
+class TemplateCache;
 
 struct Op {
   OpKind kind = OpKind::kText;
@@ -67,7 +69,34 @@ struct Template {
   uint32_t data_size = 0;
   std::vector<Op> ops;
   bool compiling = false;  // set while its body compiles: catches self-reference
+  // The cross-chunk cache entry these ops came from or went to (null: not
+  // cached); it also holds the template's plans.
+  CachedTemplate* shared = nullptr;
 };
+
+// What compiling a template body read besides its own bytes (positions are
+// relative to the body's start), so TemplateCache can tell whether the same
+// definition in another chunk compiles to the same ops.
+struct CompileLog {
+  struct NameRef {
+    uint32_t rel = 0;          // the u32 name-offset field
+    bool inline_name = false;  // the name structure follows the field
+    std::string_view name;     // its text (checked for names elsewhere)
+  };
+  struct Layout {
+    uint32_t rel = 0;  // an element-start token
+    uint8_t skip = 0;  // ElementLayout's answer
+  };
+  std::vector<NameRef> names;  // ascending rel
+  std::vector<Layout> layouts;
+  bool cacheable = true;  // false: a template instance inside (chunk offsets)
+};
+
+// The layout of the element start token at chunk offset `p` in a fragment
+// ending at `limit`: 10 or 8 bytes from the token's next byte to the end of
+// its name-offset field (with or without the dependency id), or 0 if neither
+// layout has a valid name offset.
+uint8_t ElementLayout(std::span<const uint8_t> chunk, size_t p, size_t limit);
 
 // Per-chunk state: the chunk image, decoded names and compiled templates.
 // Names and literal text are allocated in `arena`, so events may point at
@@ -76,7 +105,9 @@ struct Template {
 class ChunkContext {
  public:
   // `chunk` and `arena` must outlive the context.
-  ChunkContext(std::span<const uint8_t> chunk, Arena* arena) : chunk_(chunk), arena_(*arena) {}
+  // `cache`, if not null, shares compiled templates with other chunks.
+  ChunkContext(std::span<const uint8_t> chunk, Arena* arena, TemplateCache* cache = nullptr)
+      : chunk_(chunk), arena_(*arena), cache_(cache) {}
   ChunkContext(const ChunkContext&) = delete;  // templates point at our arena
   ChunkContext& operator=(const ChunkContext&) = delete;
 
@@ -93,15 +124,16 @@ class ChunkContext {
  private:
   std::span<const uint8_t> chunk_;
   Arena& arena_;
+  TemplateCache* cache_;
   std::unordered_map<uint32_t, std::string_view> names_;
   std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
 };
 
 // Compiles the token stream in [begin, end) of the chunk (a fragment: record
 // body, template body or BinXml value) into `ops`, appending. Stops at EOF or
-// `end`.
+// `end`. `log`, if not null, records what was read outside [begin, end).
 Status CompileFragment(ChunkContext& ctx, uint32_t begin, uint32_t end, int depth,
-                       std::vector<Op>* ops);
+                       std::vector<Op>* ops, CompileLog* log = nullptr);
 
 // The common record layout, checked without compiling: a fragment header,
 // one template instance, then EOF or the end. On success `*tmpl` is its

@@ -9,6 +9,7 @@
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/event_builder.h"
 #include "parsers/evtx/event_plan.h"
+#include "parsers/evtx/template_cache.h"
 #include "parsers/evtx/xml_renderer.h"
 #include "src/core/byte_reader.h"
 #include "src/event/event_json.h"
@@ -59,14 +60,15 @@ bool LooksLikeRecordBody(std::span<const uint8_t> chunk, size_t offset) {
 class ChunkRun {
  public:
   ChunkRun(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
-           std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out)
+           std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
+           TemplateCache* cache)
       : chunk_(chunk),
         index_(index),
         file_offset_(file_offset),
         file_name_(file_name),
         options_(options),
         out_(out),
-        ctx_(chunk, &out->arena),
+        ctx_(chunk, &out->arena, cache),
         walker_(ctx_),
         builder_(&out->arena, options.want_payload, options.want_payload_ctx) {}
 
@@ -280,10 +282,16 @@ class ChunkRun {
     const Template* tmpl = nullptr;
     uint32_t values_offset = 0;
     if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset, values)) return false;
-    auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, depth});
-    if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
-    if (!PlanFits(it->second, *values)) return false;
-    *plan = &it->second;
+    const EventPlan* p = nullptr;
+    if (tmpl->shared != nullptr && (depth == 1 || depth == 2)) {
+      p = &tmpl->shared->Plan(depth);  // planned once per file, not per chunk
+    } else {
+      auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, depth});
+      if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
+      p = &it->second;
+    }
+    if (!PlanFits(*p, *values)) return false;
+    *plan = p;
     return true;
   }
 
@@ -331,9 +339,10 @@ class ChunkRun {
 }  // namespace
 
 void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
-                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out) {
+                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
+                 TemplateCache* cache) {
   out->Clear();
-  ChunkRun(chunk, index, file_offset, file_name, options, out).Run();
+  ChunkRun(chunk, index, file_offset, file_name, options, out, cache).Run();
 }
 
 }  // namespace eventsift::evtx

@@ -90,10 +90,15 @@ struct ChunkDecodeOptions {
   void* want_payload_ctx = nullptr;
 };
 
+class TemplateCache;
+
 // Decodes chunk `index` (its 64 KiB image, at `file_offset` in `file_name`)
 // into `out` (cleared first). Never fails: problems become reports, or
 // out->fatal under strict. `file_name` and `chunk` must outlive `out`'s use.
+// `cache`, if not null, lends templates compiled in earlier chunks (and keeps
+// this chunk's); it must outlive `out`'s use too, and serve one thread.
 void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
-                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out);
+                 std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
+                 TemplateCache* cache = nullptr);
 
 }  // namespace eventsift::evtx

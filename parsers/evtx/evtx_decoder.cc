@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "parsers/evtx/template_cache.h"
+
 namespace eventsift::evtx {
 
 namespace {
@@ -49,19 +51,22 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
     const uint64_t offset = kFileHeaderSize + i * kChunkSize;
     return image.subspan(offset, std::min<uint64_t>(kChunkSize, image.size() - offset));
   };
-  auto decode = [&](uint64_t i, ChunkOutput* out) {
+  // One template cache per decoding thread, alive until every chunk output
+  // (which may point at its text) has been delivered.
+  std::vector<TemplateCache> caches(static_cast<size_t>(std::max(1, threads)));
+  auto decode = [&](uint64_t i, ChunkOutput* out, TemplateCache* cache) {
     std::span<const uint8_t> chunk = chunk_at(i);
     if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
       return;
     }
     DecodeChunk(chunk, static_cast<uint32_t>(i), kFileHeaderSize + i * kChunkSize, name, options,
-                out);
+                out, cache);
   };
   if (threads <= 1 || count <= 1) {
     ChunkOutput out;
     for (uint64_t i = 0; i < count; ++i) {
-      decode(i, &out);
+      decode(i, &out, &caches[0]);
       ES_RETURN_IF_ERROR(emit(emit_ctx, out));
       release(i);
     }
@@ -78,7 +83,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
   std::condition_variable cv;
   uint64_t next_claim = 0, next_emit = 0;
   bool stop = false;
-  auto worker = [&] {
+  auto worker = [&](TemplateCache* cache) {
     while (true) {
       uint64_t i;
       {
@@ -88,7 +93,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
         if (stop || next_claim >= count) return;
         i = next_claim++;
       }
-      decode(i, &slots[i % window].out);
+      decode(i, &slots[i % window].out, cache);
       {
         std::lock_guard<std::mutex> lock(mu);
         slots[i % window].ready = true;
@@ -97,7 +102,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker, &caches[t]);
   Status result;
   for (uint64_t i = 0; i < count && result.ok(); ++i) {
     Slot& slot = slots[i % window];

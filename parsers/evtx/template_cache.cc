@@ -1,0 +1,89 @@
+#include "parsers/evtx/template_cache.h"
+
+#include <cstring>
+
+namespace eventsift::evtx {
+
+const EventPlan& CachedTemplate::Plan(int depth) {
+  const int i = depth == 2 ? 1 : 0;
+  if (!planned[i]) {
+    plans[i] = BuildEventPlan(ops, i + 1);
+    planned[i] = true;
+  }
+  return plans[i];
+}
+
+TemplateCache::Key TemplateCache::MakeKey(const uint8_t guid[16], uint32_t data_size) {
+  Key k;
+  std::memcpy(&k.guid_low, guid, 8);
+  std::memcpy(&k.guid_high, guid + 8, 8);
+  k.data_size = data_size;
+  return k;
+}
+
+bool TemplateCache::Matches(ChunkContext& ctx, uint32_t offset, const CachedTemplate& e) {
+  const std::span<const uint8_t> chunk = ctx.chunk();
+  const size_t base = size_t{offset} + 24;
+  if (base + e.data_size > chunk.size()) return false;
+  const uint8_t* now = chunk.data() + base;
+  const uint8_t* then = e.body.data();
+  // Body bytes equal, except the name-offset fields, which are absolute.
+  size_t done = 0;
+  for (const CompileLog::NameRef& n : e.log.names) {
+    if (std::memcmp(now + done, then + done, n.rel - done) != 0) return false;
+    uint32_t field = 0;
+    std::memcpy(&field, now + n.rel, 4);  // the compile read it inside the body
+    const bool inline_name = field == base + n.rel + 4;
+    if (inline_name != n.inline_name) return false;
+    if (!inline_name) {
+      // A name elsewhere in the chunk: only its text matters.
+      std::string_view name;
+      if (!ctx.Name(field, &name).ok() || name != n.name) return false;
+    }
+    done = size_t{n.rel} + 4;
+  }
+  if (std::memcmp(now + done, then + done, e.data_size - done) != 0) return false;
+  // Each element start guessed the same way (the guess may look at names
+  // elsewhere in the chunk).
+  for (const CompileLog::Layout& l : e.log.layouts) {
+    if (ElementLayout(chunk, base + l.rel, base + e.data_size) != l.skip) return false;
+  }
+  return true;
+}
+
+CachedTemplate* TemplateCache::Find(ChunkContext& ctx, uint32_t offset, const uint8_t guid[16],
+                                    uint32_t data_size) {
+  auto it = entries_.find(MakeKey(guid, data_size));
+  if (it == entries_.end()) return nullptr;
+  for (const auto& e : it->second) {
+    if (Matches(ctx, offset, *e)) {
+      ++hits_;
+      return e.get();
+    }
+  }
+  return nullptr;
+}
+
+CachedTemplate* TemplateCache::Insert(ChunkContext& ctx, uint32_t offset, const Template& tmpl,
+                                      const CompileLog& log) {
+  if (count_ >= kMaxEntries) return nullptr;
+  const std::span<const uint8_t> chunk = ctx.chunk();
+  const size_t base = size_t{offset} + 24;
+  if (base + tmpl.data_size > chunk.size()) return nullptr;
+  auto e = std::make_unique<CachedTemplate>();
+  std::memcpy(e->guid, tmpl.guid, 16);
+  e->data_size = tmpl.data_size;
+  e->body.assign(chunk.begin() + base, chunk.begin() + base + tmpl.data_size);
+  e->log = log;
+  // Text moves to the cache's arena: the chunk's arena is reset with its
+  // output, while the entry serves later chunks.
+  for (CompileLog::NameRef& n : e->log.names) n.name = text_.Copy(n.name);
+  e->ops = tmpl.ops;
+  for (Op& op : e->ops) op.text = text_.Copy(op.text);
+  CachedTemplate* raw = e.get();
+  entries_[MakeKey(tmpl.guid, tmpl.data_size)].push_back(std::move(e));
+  ++count_;
+  return raw;
+}
+
+}  // namespace eventsift::evtx

@@ -442,6 +442,36 @@ TEST(JsonDecoderFile, UnwantedPayloadIsNotRead) {
   EXPECT_EQ(all.reports.size(), 1u);
 }
 
+// Keys are scanned a word at a time and hashed from their first and last 8
+// bytes: escapes before, inside and after the first word, keys of 7, 8, 9
+// and 16+ bytes, and unknown keys sharing a known key's head and tail.
+TEST(JsonDecoderFile, KeysOfEveryLengthAndEscapes) {
+  Decoded d = DecodeBytes(
+      R"({"\u0045ventID":1,"SourceNam\u0065":"S","Hostname":"h","Channel":"c",)"
+      R"("Keywords":"0x10","TaskValue":3,"ExecutionProcessID":4,"ExecutionXProcessID":9,)"
+      R"("Ex":"a","ExecutionThreadID":5,"RecordNumber":6,"Opcode":2,"Level":1,"k\"ey":"q"})"
+      "\n");
+  ASSERT_EQ(d.events.size(), 1u) << (d.reports.empty() ? "" : d.reports[0].ToString());
+  const OwnedEvent& e = d.events[0];
+  EXPECT_EQ(e.event_id, 1u);
+  EXPECT_EQ(e.provider, "S");
+  EXPECT_EQ(e.computer, "h");
+  EXPECT_EQ(e.channel, "c");
+  EXPECT_EQ(e.keywords, 0x10u);
+  EXPECT_EQ(e.task, 3u);
+  EXPECT_EQ(e.process_id, 4u);
+  EXPECT_EQ(e.thread_id, 5u);
+  EXPECT_EQ(e.record_id, 6u);
+  EXPECT_EQ(e.opcode, 2u);
+  EXPECT_EQ(e.level, 1u);
+  // Unknown keys stay NXLog data, with their names unescaped.
+  ASSERT_EQ(e.data.size(), 3u);
+  EXPECT_EQ(NameAt(e, 0), "ExecutionXProcessID");
+  EXPECT_EQ(NameAt(e, 1), "Ex");
+  EXPECT_EQ(NameAt(e, 2), "k\"ey");
+  EXPECT_EQ(DataAt(e, 2), "q");
+}
+
 TEST(JsonLineDecoder, DecodesOneLine) {
   JsonLineDecoder decoder;
   KeepingHandler handler;

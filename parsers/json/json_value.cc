@@ -1,6 +1,5 @@
 #include "parsers/json/json_value.h"
 
-#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -17,39 +16,6 @@ std::string_view TrimSpace(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* key) {
-  // raw() points just past the opening quote; stage 1 has validated that a
-  // closing quote follows inside the document.
-  // The document has kPadding readable bytes after it, so whole 8-byte words
-  // can be read up to and past the closing quote: each word is tested for a
-  // '"' or '\\' byte at once (the zero-byte trick on word ^ byte pattern)
-  // instead of byte by byte.
-  const char* raw = field.key().raw();
-  if constexpr (std::endian::native != std::endian::little) {
-    const char* q = raw;
-    while (*q != '"' && *q != '\\') ++q;
-    if (*q == '\\') return field.unescaped_key().get(*key);
-    *key = std::string_view(raw, static_cast<size_t>(q - raw));
-    return SUCCESS;
-  }
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  for (const char* q = raw;; q += 8) {
-    uint64_t w;
-    std::memcpy(&w, q, 8);
-    uint64_t quote = w ^ (kOnes * '"');
-    uint64_t slash = w ^ (kOnes * '\\');
-    uint64_t hit = (((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash)) & kHighs;
-    if (hit == 0) continue;
-    // The lowest flagged byte is exact (borrows only run upwards), and on a
-    // little-endian load it is the first such byte in the text.
-    const char* at = q + (std::countr_zero(hit) >> 3);
-    if (*at == '\\') return field.unescaped_key().get(*key);
-    *key = std::string_view(raw, static_cast<size_t>(at - raw));
-    return SUCCESS;
-  }
-}
-
 JsonError RenderValue(JsonValue v, std::string_view* out) {
   json_type type;
   if (auto err = v.type().get(type)) return err;
@@ -57,7 +23,10 @@ JsonError RenderValue(JsonValue v, std::string_view* out) {
     case json_type::string: {
       // Most values have no escapes: borrow them from the input instead of
       // unescaping (copying) into the parser's string buffer.
-      std::string_view token = TrimSpace(v.raw_json_token());
+      // The token runs to the next structural character, so it may end in
+      // whitespace; it usually ends in the closing quote.
+      std::string_view token = v.raw_json_token();
+      if (token.empty() || token.back() != '"') token = TrimSpace(token);
       if (token.size() >= 2 && token.back() == '"' &&
           std::memchr(token.data() + 1, '\\', token.size() - 2) == nullptr) {
         *out = token.substr(1, token.size() - 2);

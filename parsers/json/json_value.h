@@ -13,6 +13,10 @@
 #include <string_view>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "src/core/arena.h"
 #include "src/core/time_util.h"
 
@@ -78,10 +82,40 @@ JsonError ReadInto(JsonValue v, T* out, bool* present = nullptr) {
   return simdjson::SUCCESS;
 }
 
+// The first '"' or '\\' at or after p. One must come within the readable
+// bytes, less 15: true of a key or string inside a document, which has
+// kPadding (64) readable bytes after it. x86-64 compares 16 bytes at a time
+// (SSE2 is part of the base ISA); elsewhere byte by byte.
+inline const char* FindQuoteOrBackslash(const char* p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  for (;; p += 16) {
+    __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, slash))));
+    if (mask != 0) return p + std::countr_zero(mask);
+  }
+#else
+  while (*p != '"' && *p != '\\') ++p;
+  return p;
+#endif
+}
+
 // A member's key, unescaped. Keys almost never hold escapes, so the key is
 // borrowed from the input when it has none (no copy into the parser's string
-// buffer); otherwise simdjson unescapes it.
-JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* key);
+// buffer); otherwise simdjson unescapes it. Inline: it runs for every key.
+inline JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* key) {
+  // raw() points just past the opening quote; stage 1 has validated that a
+  // closing quote follows inside the document.
+  const char* raw = field.key().raw();
+  const char* at = FindQuoteOrBackslash(raw);
+  if (*at == '\\') [[unlikely]] {
+    return field.unescaped_key().get(*key);
+  }
+  *key = std::string_view(raw, static_cast<size_t>(at - raw));
+  return simdjson::SUCCESS;
+}
 
 // Calls fn(key, value) for each member of an object, in document order; keys
 // are unescaped. Anything but an object is skipped (absent), not an error.

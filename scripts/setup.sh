@@ -23,11 +23,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev libboost-dev
   libsimdjson-dev libre2-dev librdkafka-dev libyaml-cpp-dev
-  libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev libdeflate-dev
+  libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev libdeflate-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
-  python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka
-  clang libclang-rt-14-dev clang-format clang-tidy
+  python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
+  clang libclang-rt-14-dev clang-format clang-tidy chromium
   default-jre-headless maven curl procps hyperfine
 )
 

@@ -88,6 +88,24 @@ void RequirePositive(int64_t v, const std::string& key) {
   if (v <= 0) Fail(key, "must be greater than 0");
 }
 
+TlsConfig ReadTls(const YAML::Node& n, const std::string& where) {
+  TlsConfig t;
+  CheckKeys(n, where,
+            {"cert_file", "key_file", "client_ca_file", "min_version", "handshake_timeout_ms"});
+  Read(n, where, "cert_file", &t.cert_file);
+  Read(n, where, "key_file", &t.key_file);
+  Read(n, where, "client_ca_file", &t.client_ca_file);
+  Read(n, where, "min_version", &t.min_version);
+  Read(n, where, "handshake_timeout_ms", &t.handshake_timeout_ms);
+  if (t.cert_file.empty()) Fail(Join(where, "cert_file"), "required");
+  if (t.key_file.empty()) Fail(Join(where, "key_file"), "required");
+  // TLS 1.0 and 1.1 are deprecated (RFC 8996): not offered at all.
+  if (t.min_version != "1.2" && t.min_version != "1.3")
+    Fail(Join(where, "min_version"), "must be \"1.2\" or \"1.3\"");
+  RequirePositive(t.handshake_timeout_ms, Join(where, "handshake_timeout_ms"));
+  return t;
+}
+
 SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   SourceConfig s;
   if (!n.IsMap()) Fail(where, "expected a mapping");
@@ -103,7 +121,9 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     CheckKeys(n, where, {"name", "type", "max_line_bytes"});
   } else if (type == "tcp") {
     s.type = SourceType::kTcp;
-    CheckKeys(n, where, {"name", "type", "address", "port", "max_connections", "max_line_bytes"});
+    CheckKeys(n, where,
+              {"name", "type", "address", "port", "max_connections", "max_line_bytes", "tls"});
+    if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
     CheckKeys(n, where,

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,17 @@ namespace eventsift::daemon {
 enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
+
+// TLS on a tcp source (the files are loaded and checked when it starts).
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set: mutual TLS, clients need a cert it signed
+  std::string min_version = "1.2";
+  int64_t handshake_timeout_ms = 10000;
+
+  bool operator==(const TlsConfig&) const = default;
+};
 
 struct SourceConfig {
   std::string name;  // unique; metrics label and checkpoint key
@@ -33,6 +45,7 @@ struct SourceConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   uint32_t max_connections = 64;
+  std::optional<TlsConfig> tls;
   // kafka (raw events in a consumer group)
   std::string brokers;
   std::string topic;

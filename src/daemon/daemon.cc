@@ -20,6 +20,7 @@
 #include "src/source/kafka_source.h"
 #include "src/source/stream_source.h"
 #include "src/source/tcp_source.h"
+#include "src/source/tls_server.h"
 #include "src/source/unique_fd.h"
 
 namespace eventsift::daemon {
@@ -54,11 +55,24 @@ void ApplyLogConfig(const DaemonConfig& c) {
   Logger::Get().Configure(c.log_format, ParseLogLevel(c.log_level), c.log_max_repeats_per_minute);
 }
 
+source::TlsServerOptions TlsOptionsOf(const TlsConfig& t) {
+  return source::TlsServerOptions{t.cert_file, t.key_file, t.client_ca_file, t.min_version};
+}
+
 }  // namespace
 
 Status CheckRules(const DaemonConfig& config) {
   auto rules = LoadRules(config);
-  return rules.has_value() ? Status::OK() : rules.error();
+  if (!rules.has_value()) return rules.error();
+  // TLS files are loaded as the source would (readable, PEM, key matches).
+  for (const auto& sc : config.sources) {
+    if (!sc.tls) continue;
+    auto tls = source::TlsServer::Create(TlsOptionsOf(*sc.tls));
+    if (!tls.has_value())
+      return Status::InvalidArgument(
+          fmt::format("source '{}': {}", sc.name, tls.error().ToString()));
+  }
+  return Status::OK();
 }
 
 void BlockDaemonSignals() {
@@ -111,6 +125,10 @@ Result<std::vector<Daemon::SourceEntry>> Daemon::MakeSources(const DaemonConfig&
         o.port = sc.port;
         o.max_connections = sc.max_connections;
         o.max_line_bytes = sc.max_line_bytes;
+        if (sc.tls) {
+          o.tls = TlsOptionsOf(*sc.tls);
+          o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
+        }
         e.source = std::make_unique<source::TcpSource>(sc.name, o);
         break;
       }
@@ -187,6 +205,9 @@ Status Daemon::Init() {
       rules, correlate::CorrelatorOptions{config_.merge_short_host_names},
       config_.allowed_lateness_seconds, &journal_);
   pipeline_->set_max_event_time(state.max_event_time);
+  for (const auto& sc : config_.sources) {
+    if (sc.type == SourceType::kKafka) LanesFor(sc.name)->Restore(state.partitions);
+  }
 
   auto made = MakeSources(config_);
   if (!made.has_value()) return made.error();
@@ -219,17 +240,40 @@ Status Daemon::Init() {
   return Status::OK();
 }
 
+PartitionLanes* Daemon::LanesFor(const std::string& source_name) {
+  auto& lanes = lanes_[source_name];
+  if (!lanes) {
+    lanes = std::make_unique<PartitionLanes>(
+        source_name, pipeline_->shared_rules(),
+        correlate::CorrelatorOptions{config_.merge_short_host_names},
+        config_.allowed_lateness_seconds, pipeline_.get());
+  }
+  return lanes.get();
+}
+
 void Daemon::WireSource(SourceEntry& e) {
   if (e.config.type != SourceType::kKafka) return;
+  auto* kafka = static_cast<source::KafkaSource*>(e.source.get());
+  PartitionLanes* lanes = LanesFor(e.config.name);
   // Before a rebalance takes partitions away: make what was read from them
   // safe (sinks flushed, state written) so their offsets can be committed.
-  static_cast<source::KafkaSource*>(e.source.get())->set_before_revoke([this] {
+  kafka->set_before_revoke([this] {
+    EmitAlerts(false);
     (void)Checkpoint(milliseconds(config_.shutdown_timeout_ms / 2));
   });
+  // Partitions not assigned again were committed up to their commit floors
+  // before the revoke: their next owner reads the open windows again, so
+  // their state here can go.
+  kafka->set_on_assigned([lanes](const std::vector<int32_t>& parts) { lanes->Retain(parts); });
+  kafka->set_commit_floor([lanes](int32_t p) { return lanes->CommitFloor(p); });
 }
 
 void Daemon::EmitAlerts(bool finish) {
   std::vector<Alert> alerts = pipeline_->DrainAlerts(finish);
+  for (auto& [name, lanes] : lanes_) {
+    std::vector<Alert> more = lanes->DrainAlerts(finish);
+    std::move(more.begin(), more.end(), std::back_inserter(alerts));
+  }
   for (const auto& a : alerts) {
     std::string json = RenderAlertJson(a);
     for (auto& s : sinks_) {
@@ -257,8 +301,10 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
     }
   }
   pipeline_->PruneJournal();
+  for (auto& [name, lanes] : lanes_) lanes->PruneJournals();
   // An idle daemon does not rewrite an unchanged state (it can be large).
   uint64_t mark = journal_.generation() + static_cast<uint64_t>(pipeline_->max_event_time());
+  for (const auto& [name, lanes] : lanes_) mark += lanes->Mark();
   for (const auto& e : sources_) {
     const source::SourceStats& s = e.source->stats();
     mark += s.bytes.Get() + s.files_opened.Get() + s.rotations.Get() + s.truncations.Get();
@@ -272,6 +318,7 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   state.max_event_time = pipeline_->max_event_time();
   for (const auto& e : sources_) e.source->SaveCheckpoints(&state.files);
   journal_.SaveTo(&state);
+  for (const auto& [name, lanes] : lanes_) lanes->SaveTo(&state);
   journal_hits_ = state.hits.size();
   journal_dropped_ = journal_.dropped();
   Status st = store_.Save(state);
@@ -382,6 +429,7 @@ void Daemon::Reload() {
       sinks_ = std::move(next_sinks);
     }
     pipeline_->Rebuild(std::move(rules).value());
+    for (auto& [name, lanes] : lanes_) lanes->Rebuild(pipeline_->shared_rules());
   }
   for (auto& s : retired_sinks) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
   retired_sinks.clear();
@@ -432,8 +480,15 @@ int Daemon::Run() {
     for (auto& e : sources_) {
       if (e.source->finished()) continue;
       all_ended = false;
-      pipeline_->set_source(e.source.get());
-      auto r = e.source->Poll(*pipeline_, kPollBudget);
+      source::RecordConsumer* consumer = pipeline_.get();
+      if (e.config.type == SourceType::kKafka) {
+        PartitionLanes* lanes = LanesFor(e.config.name);
+        lanes->set_source(e.source.get());
+        consumer = lanes;
+      } else {
+        pipeline_->set_source(e.source.get());
+      }
+      auto r = e.source->Poll(*consumer, kPollBudget);
       if (!r.has_value()) {
         Logger::Get().LogLimited(LogLevel::kWarn, e.config.name + ":io", "source error",
                                  {{"source", e.config.name}, {"error", r.error().ToString()}});
@@ -442,6 +497,9 @@ int Daemon::Run() {
       }
     }
     watermark_ = pipeline_->watermark();
+    uint64_t n_lanes = 0;
+    for (const auto& [name, lanes] : lanes_) n_lanes += lanes->size();
+    partition_lanes_ = n_lanes;
     max_event_time_ = pipeline_->max_event_time();
     auto now = Clock::now();
     if (now >= next_drain) {
@@ -528,6 +586,14 @@ std::string Daemon::RenderMetrics() const {
        &source::SourceStats::connections_accepted},
       {"eventsift_source_connections_rejected_total", "TCP connections over max_connections.",
        &source::SourceStats::connections_rejected},
+      {"eventsift_source_tls_handshakes_total", "TLS sessions established.",
+       &source::SourceStats::tls_handshakes},
+      {"eventsift_source_tls_handshake_failures_total",
+       "TLS peers dropped for a protocol error (plain text, missing or untrusted client cert).",
+       &source::SourceStats::tls_handshake_failures},
+      {"eventsift_source_tls_handshake_timeouts_total",
+       "TLS peers dropped for not finishing the handshake in time.",
+       &source::SourceStats::tls_handshake_timeouts},
   };
   for (const auto& c : kSourceCounters) {
     p.Family(c.name, "counter", c.help);
@@ -593,6 +659,19 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_watermark_seconds", "gauge",
            "Windows ending before this event time (unix seconds) have been emitted.");
   p.Sample("eventsift_watermark_seconds", {}, unix_seconds(watermark_.load()));
+  p.Family("eventsift_correlation_partitions", "gauge",
+           "Kafka partitions with their own correlation state here.");
+  p.Sample("eventsift_correlation_partitions", {}, partition_lanes_.load());
+  p.Family("eventsift_source_kafka_lag", "gauge",
+           "Messages between the last one read and the end of each assigned partition.");
+  for (const auto& e : sources_) {
+    if (e.config.type != SourceType::kKafka) continue;
+    for (const auto& l : static_cast<const source::KafkaSource*>(e.source.get())->Lag()) {
+      p.Sample("eventsift_source_kafka_lag",
+               {{"source", e.config.name}, {"partition", std::to_string(l.partition)}},
+               static_cast<uint64_t>(l.lag));
+    }
+  }
   p.Family("eventsift_journal_hits", "gauge",
            "Rule hits kept in the correlation journal (state.json).");
   p.Sample("eventsift_journal_hits", {}, journal_hits_.load());

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,7 @@
 #include "src/daemon/event_pipeline.h"
 #include "src/daemon/hit_journal.h"
 #include "src/daemon/metrics_server.h"
+#include "src/daemon/partition_lanes.h"
 #include "src/daemon/state_store.h"
 #include "src/sink/alert_sink.h"
 #include "src/source/source.h"
@@ -39,7 +41,7 @@ namespace eventsift::daemon {
 // starts later) and ignores SIGPIPE. Call first thing in main's thread.
 void BlockDaemonSignals();
 
-// Loads the config's rules (for --check-config).
+// Loads the config's rules and TLS files (for --check-config).
 Status CheckRules(const DaemonConfig& config);
 
 class Daemon {
@@ -76,6 +78,8 @@ class Daemon {
   static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);
   void Reload();
   void WireSource(SourceEntry& e);
+  // The per-partition correlation state of a Kafka source (made on first use).
+  PartitionLanes* LanesFor(const std::string& source_name);
   void EmitAlerts(bool finish);
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
   std::string RenderMetrics() const;
@@ -84,7 +88,12 @@ class Daemon {
   DaemonConfig config_;
   StateStore store_;
   HitJournal journal_;
+  // Shared correlation state of the file, stdin and TCP sources.
   std::unique_ptr<EventPipeline> pipeline_;
+  // Per Kafka source (by name), per partition. Declared after pipeline_
+  // (they count into it) and before sources_ (a consumer closing calls
+  // CommitFloor), so both outlive what uses them.
+  std::map<std::string, std::unique_ptr<PartitionLanes>> lanes_;
   // Guards the vectors (not the counters) against a reload while /metrics
   // renders them.
   mutable std::mutex objects_mu_;
@@ -99,6 +108,7 @@ class Daemon {
   std::atomic<uint64_t> journal_dropped_{0};
   std::atomic<int64_t> max_event_time_{0};  // FileTime, for /metrics
   std::atomic<int64_t> watermark_{0};
+  std::atomic<uint64_t> partition_lanes_{0};  // for /metrics
   Counter checkpoints_written_;
   Counter checkpoint_failures_;
   Counter reloads_ok_;

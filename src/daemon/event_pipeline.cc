@@ -36,7 +36,7 @@ class EventPipeline::Reporter : public CorruptionReporter {
  public:
   explicit Reporter(EventPipeline* p) : p_(p) {}
   void Report(const Status& status, uint64_t bytes_dropped) override {
-    p_->stats_.parse_errors.Add();
+    p_->stats_->parse_errors.Add();
     std::string source = p_->source_ ? p_->source_->name() : std::string("?");
     if (p_->source_) p_->source_->stats().parse_errors.Add();
     std::string text = status.ToString();
@@ -51,11 +51,15 @@ class EventPipeline::Reporter : public CorruptionReporter {
 
 EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
                              correlate::CorrelatorOptions options, int64_t allowed_lateness_seconds,
-                             HitJournal* journal)
+                             HitJournal* journal, const EventPipeline* counters_from)
     : correlator_options_(options),
       allowed_lateness_seconds_(allowed_lateness_seconds),
       journal_(journal),
-      reporter_(std::make_unique<Reporter>(this)) {
+      reporter_(std::make_unique<Reporter>(this)),
+      hits_by_rule_(counters_from != nullptr
+                        ? counters_from->hits_by_rule_
+                        : std::make_shared<std::map<std::string, std::unique_ptr<Counter>>>()),
+      stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()) {
   Rebuild(std::move(rules));
 }
 
@@ -76,7 +80,7 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
     horizons_[r.id] = RuleHorizon{r.correlation.window_seconds, r.correlation.suppress_seconds,
                                   r.correlation.threshold, r.correlation.max_samples};
     max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
-    if (!hits_by_rule_.count(r.id)) hits_by_rule_[r.id] = std::make_unique<Counter>();
+    if (!hits_by_rule_->count(r.id)) (*hits_by_rule_)[r.id] = std::make_unique<Counter>();
   }
   for (const auto& b : journal_->builds()) {
     correlate::ExchangeVersion v{b.major, b.minor, b.build, b.revision, b.revision_known};
@@ -117,17 +121,17 @@ bool EventPipeline::WantPayload(const Event& header) {
 void EventPipeline::OnEvent(const Event& event) {
   if (evtx_mode_) {
     if (event.record_id <= evtx_after_) {
-      stats_.evtx_records_skipped.Add();
+      stats_->evtx_records_skipped.Add();
       return;
     }
     evtx_max_ = std::max(evtx_max_, event.record_id);
   }
-  stats_.events.Add();
+  stats_->events.Add();
   if (source_) source_->stats().events.Add();
   if (event.time > max_event_time_) max_event_time_ = event.time;
   if (MayCarryBuild(event)) {
     if (auto v = correlate::ExtractExchangeBuild(event)) {
-      stats_.builds.Add();
+      stats_->builds.Add();
       std::string where = event.where.line != 0
                               ? fmt::format("{}:{}", event.where.file, event.where.line)
                               : std::string(event.where.file);
@@ -141,9 +145,9 @@ void EventPipeline::OnEvent(const Event& event) {
   matcher_->Match(event, &matched_);
   if (matched_.empty()) return;
   for (uint32_t idx : matched_) {
-    stats_.rule_hits.Add();
+    stats_->rule_hits.Add();
     const std::string& id = rules_->rules()[idx].id;
-    hits_by_rule_[id]->Add();
+    (*hits_by_rule_)[id]->Add();
     OwnedEvent owned = OwnedEvent::From(event);
     if (evtx_mode_ && owned.chunk != UINT32_MAX) owned.chunk += evtx_first_chunk_;
     if (evtx_mode_ && owned.offset != UINT64_MAX) owned.offset += evtx_base_offset_;
@@ -166,14 +170,29 @@ std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   std::vector<Alert> fresh;
   for (auto& a : alerts) {
     if (journal_->WasEmitted(a.alert_id)) {
-      stats_.alerts_deduplicated.Add();
+      stats_->alerts_deduplicated.Add();
       continue;
     }
     journal_->NoteEmitted(a);
-    stats_.alerts.Add();
+    stats_->alerts.Add();
     fresh.push_back(std::move(a));
   }
   return fresh;
+}
+
+uint64_t EventPipeline::OldestOpenLine() const {
+  const FileTime wm = watermark();
+  uint64_t oldest = 0;
+  for (const auto& h : journal_->hits()) {
+    if (h.event.time == 0 || h.event.line == 0) continue;
+    auto it = horizons_.find(h.rule_id);
+    if (it == horizons_.end() || it->second.window_seconds <= 0) continue;
+    // A window holding this hit ends by time + window: closed once that is
+    // at or before the watermark.
+    if (wm > 0 && h.event.time <= wm - it->second.window_seconds * kTicksPerSecond) continue;
+    if (oldest == 0 || h.event.line < oldest) oldest = h.event.line;
+  }
+  return oldest;
 }
 
 void EventPipeline::PruneJournal() { journal_->Prune(watermark(), horizons_); }

@@ -43,8 +43,12 @@ struct PipelineStats {
 
 class EventPipeline : public source::RecordConsumer, public EventHandler {
  public:
+  // `counters_from`: another pipeline whose counters this one adds to (a
+  // Kafka partition's pipeline counts into the daemon's totals); it must
+  // outlive this one.
   EventPipeline(std::shared_ptr<const detect::RuleSet> rules, correlate::CorrelatorOptions options,
-                int64_t allowed_lateness_seconds, HitJournal* journal);
+                int64_t allowed_lateness_seconds, HitJournal* journal,
+                const EventPipeline* counters_from = nullptr);
   ~EventPipeline() override;
 
   // The source whose records follow (its stats count events and errors).
@@ -70,12 +74,18 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   FileTime max_event_time() const { return max_event_time_; }
   void set_max_event_time(FileTime t) { max_event_time_ = t; }
   FileTime watermark() const;
+  // The smallest line number (1-based) of a journal hit that may still be in
+  // an open window, or 0 when none is. Untimed hits and rules without a
+  // window are left out (they close only at Finish, which a stream never
+  // reaches). For Kafka, line - 1 is the message offset.
+  uint64_t OldestOpenLine() const;
   const detect::RuleSet& rules() const { return *rules_; }
+  const std::shared_ptr<const detect::RuleSet>& shared_rules() const { return rules_; }
   // Hits per rule id; entries are never removed, so pointers stay valid.
   const std::map<std::string, std::unique_ptr<Counter>>& hits_by_rule() const {
-    return hits_by_rule_;
+    return *hits_by_rule_;
   }
-  const PipelineStats& stats() const { return stats_; }
+  const PipelineStats& stats() const { return *stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
 
  private:
@@ -102,8 +112,9 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   FileTime max_event_time_ = 0;
   FileTime last_drained_ = -1;  // watermark of the last Drain
   std::vector<uint32_t> matched_;
-  std::map<std::string, std::unique_ptr<Counter>> hits_by_rule_;
-  PipelineStats stats_;
+  // Shared with the pipelines of Kafka partitions (counters_from).
+  std::shared_ptr<std::map<std::string, std::unique_ptr<Counter>>> hits_by_rule_;
+  std::shared_ptr<PipelineStats> stats_;
 };
 
 }  // namespace eventsift::daemon

@@ -125,8 +125,101 @@ OwnedEvent ReadOwnedEvent(simdjson::dom::object o, Reader* r) {
   return e;
 }
 
+// The hits, emitted alerts and builds of a journal inside object `parent`.
+Status ReadJournal(simdjson::dom::object parent, Reader* r, std::vector<PendingHit>* hits,
+                   std::vector<EmittedAlert>* emitted, std::vector<SavedBuild>* builds) {
+  simdjson::dom::array arr;
+  if (!parent["hits"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o, ev;
+      if (el.get(o) || o["event"].get(ev))
+        return Status::Corruption("bad hits entry").At(r->origin);
+      hits->push_back(PendingHit{r->Str(o, "rule_id"), ReadOwnedEvent(ev, r)});
+    }
+  }
+  if (!parent["emitted"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o;
+      if (el.get(o)) return Status::Corruption("bad emitted entry").At(r->origin);
+      EmittedAlert a;
+      a.alert_id = r->Str(o, "alert_id");
+      a.rule_id = r->Str(o, "rule_id");
+      a.window_start = r->I(o, "window_start");
+      a.window_end = r->I(o, "window_end");
+      simdjson::dom::array names;
+      if (!o["host_names"].get(names)) {
+        for (simdjson::dom::element n : names) {
+          std::string_view v;
+          if (!n.get(v)) a.host_names.emplace_back(v);
+        }
+      }
+      emitted->push_back(std::move(a));
+    }
+  }
+  if (!parent["builds"].get(arr)) {
+    for (simdjson::dom::element el : arr) {
+      simdjson::dom::object o;
+      if (el.get(o)) return Status::Corruption("bad builds entry").At(r->origin);
+      SavedBuild b;
+      b.host = r->Str(o, "host");
+      b.major = static_cast<uint32_t>(r->U(o, "major"));
+      b.minor = static_cast<uint32_t>(r->U(o, "minor"));
+      b.build = static_cast<uint32_t>(r->U(o, "build"));
+      b.revision = static_cast<uint32_t>(r->U(o, "revision"));
+      b.revision_known = r->Get<bool>(o, "revision_known", true);
+      b.source = r->Str(o, "source");
+      builds->push_back(std::move(b));
+    }
+  }
+  return Status::OK();
+}
+
 Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(fmt::format("{}: {}", what, std::strerror(errno))).At(path);
+}
+
+void WriteJournal(const std::vector<PendingHit>& hits, const std::vector<EmittedAlert>& emitted,
+                  const std::vector<SavedBuild>& builds, JsonWriter* wp) {
+  JsonWriter& w = *wp;
+  w.Key("hits");
+  w.BeginArray();
+  for (const auto& h : hits) {
+    w.BeginObject();
+    w.KV("rule_id", h.rule_id);
+    w.Key("event");
+    WriteOwnedEvent(h.event, &w);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("emitted");
+  w.BeginArray();
+  for (const auto& a : emitted) {
+    w.BeginObject();
+    w.KV("alert_id", a.alert_id);
+    w.KV("rule_id", a.rule_id);
+    w.Key("host_names");
+    w.BeginArray();
+    for (const auto& h : a.host_names) w.String(h);
+    w.EndArray();
+    w.KVInt("window_start", a.window_start);
+    w.KVInt("window_end", a.window_end);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("builds");
+  w.BeginArray();
+  for (const auto& b : builds) {
+    w.BeginObject();
+    w.KV("host", b.host);
+    w.KVUInt("major", b.major);
+    w.KVUInt("minor", b.minor);
+    w.KVUInt("build", b.build);
+    w.KVUInt("revision", b.revision);
+    w.KVBool("revision_known", b.revision_known);
+    w.KV("source", b.source);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 }  // namespace
@@ -156,42 +249,15 @@ std::string SerializeState(const DaemonState& s) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("hits");
+  WriteJournal(s.hits, s.emitted, s.builds, &w);
+  w.Key("partitions");
   w.BeginArray();
-  for (const auto& h : s.hits) {
+  for (const auto& p : s.partitions) {
     w.BeginObject();
-    w.KV("rule_id", h.rule_id);
-    w.Key("event");
-    WriteOwnedEvent(h.event, &w);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("emitted");
-  w.BeginArray();
-  for (const auto& a : s.emitted) {
-    w.BeginObject();
-    w.KV("alert_id", a.alert_id);
-    w.KV("rule_id", a.rule_id);
-    w.Key("host_names");
-    w.BeginArray();
-    for (const auto& h : a.host_names) w.String(h);
-    w.EndArray();
-    w.KVInt("window_start", a.window_start);
-    w.KVInt("window_end", a.window_end);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("builds");
-  w.BeginArray();
-  for (const auto& b : s.builds) {
-    w.BeginObject();
-    w.KV("host", b.host);
-    w.KVUInt("major", b.major);
-    w.KVUInt("minor", b.minor);
-    w.KVUInt("build", b.build);
-    w.KVUInt("revision", b.revision);
-    w.KVBool("revision_known", b.revision_known);
-    w.KV("source", b.source);
+    w.KV("source", p.source);
+    w.KVInt("partition", p.partition);
+    w.KVInt("max_event_time", p.max_event_time);
+    WriteJournal(p.hits, p.emitted, p.builds, &w);
     w.EndObject();
   }
   w.EndArray();
@@ -233,45 +299,17 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
       s.files.push_back(std::move(f));
     }
   }
-  if (!root["hits"].get(arr)) {
-    for (simdjson::dom::element el : arr) {
-      simdjson::dom::object o, ev;
-      if (el.get(o) || o["event"].get(ev)) return Status::Corruption("bad hits entry").At(origin);
-      s.hits.push_back(PendingHit{r.Str(o, "rule_id"), ReadOwnedEvent(ev, &r)});
-    }
-  }
-  if (!root["emitted"].get(arr)) {
+  ES_RETURN_IF_ERROR(ReadJournal(root, &r, &s.hits, &s.emitted, &s.builds));
+  if (!root["partitions"].get(arr)) {
     for (simdjson::dom::element el : arr) {
       simdjson::dom::object o;
-      if (el.get(o)) return Status::Corruption("bad emitted entry").At(origin);
-      EmittedAlert a;
-      a.alert_id = r.Str(o, "alert_id");
-      a.rule_id = r.Str(o, "rule_id");
-      a.window_start = r.I(o, "window_start");
-      a.window_end = r.I(o, "window_end");
-      simdjson::dom::array names;
-      if (!o["host_names"].get(names)) {
-        for (simdjson::dom::element n : names) {
-          std::string_view v;
-          if (!n.get(v)) a.host_names.emplace_back(v);
-        }
-      }
-      s.emitted.push_back(std::move(a));
-    }
-  }
-  if (!root["builds"].get(arr)) {
-    for (simdjson::dom::element el : arr) {
-      simdjson::dom::object o;
-      if (el.get(o)) return Status::Corruption("bad builds entry").At(origin);
-      SavedBuild b;
-      b.host = r.Str(o, "host");
-      b.major = static_cast<uint32_t>(r.U(o, "major"));
-      b.minor = static_cast<uint32_t>(r.U(o, "minor"));
-      b.build = static_cast<uint32_t>(r.U(o, "build"));
-      b.revision = static_cast<uint32_t>(r.U(o, "revision"));
-      b.revision_known = r.Get<bool>(o, "revision_known", true);
-      b.source = r.Str(o, "source");
-      s.builds.push_back(std::move(b));
+      if (el.get(o)) return Status::Corruption("bad partitions entry").At(origin);
+      PartitionState p;
+      p.source = r.Str(o, "source");
+      p.partition = static_cast<int32_t>(r.I(o, "partition"));
+      p.max_event_time = r.I(o, "max_event_time");
+      ES_RETURN_IF_ERROR(ReadJournal(o, &r, &p.hits, &p.emitted, &p.builds));
+      s.partitions.push_back(std::move(p));
     }
   }
   if (!r.status.ok()) return r.status;

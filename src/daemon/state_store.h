@@ -47,6 +47,18 @@ struct SavedBuild {
   std::string source;
 };
 
+// The correlation state of one Kafka partition (its own watermark, windows
+// and suppression), saved with the checkpoint. Where reading resumes is in
+// DaemonState::files (path "kafka:<topic>/<partition>").
+struct PartitionState {
+  std::string source;  // the kafka source's name
+  int32_t partition = 0;
+  FileTime max_event_time = 0;
+  std::vector<PendingHit> hits;
+  std::vector<EmittedAlert> emitted;
+  std::vector<SavedBuild> builds;
+};
+
 struct DaemonState {
   static constexpr int kVersion = 1;
   int64_t saved_at_unix_ms = 0;
@@ -55,6 +67,8 @@ struct DaemonState {
   std::vector<PendingHit> hits;
   std::vector<EmittedAlert> emitted;
   std::vector<SavedBuild> builds;
+  // Kafka partitions, each correlated apart (absent in older files: none).
+  std::vector<PartitionState> partitions;
 };
 
 class StateStore {

@@ -29,6 +29,9 @@ struct LineRecord {
   std::string_view origin;  // file path, "stdin" or "tcp:<peer>"
   std::string_view line;
   uint64_t line_no = 0;  // 1-based line in this file/stream
+  // Kafka: the partition the message came from (its correlation state is
+  // kept apart); -1 for every other source.
+  int32_t partition = -1;
 };
 
 // EVTX input: the 4 KiB file header followed by whole 64 KiB chunks, the
@@ -63,7 +66,10 @@ struct SourceStats {
   Counter rotations;    // a tracked file renamed away or deleted, then closed
   Counter truncations;  // a tracked file shrank: read again from offset 0
   Counter connections_accepted;
-  Counter connections_rejected;  // over max_connections
+  Counter connections_rejected;    // over max_connections
+  Counter tls_handshakes;          // TLS sessions established
+  Counter tls_handshake_failures;  // protocol errors: plain text, no/bad client cert
+  Counter tls_handshake_timeouts;  // peers that did not finish within handshake_timeout
 };
 
 class Source {

@@ -21,6 +21,11 @@ TcpSource::~TcpSource() = default;
 
 Status TcpSource::Start() {
   std::string where = fmt::format("{}:{}", options_.address, options_.port);
+  if (options_.tls) {
+    auto tls = TlsServer::Create(*options_.tls);
+    if (!tls.has_value()) return tls.error();
+    tls_ = std::move(tls).value();
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(options_.port);
@@ -47,7 +52,10 @@ void TcpSource::Stop() { listener_.Reset(); }
 
 void TcpSource::AddPollFds(std::vector<pollfd>* fds) const {
   if (listener_.valid()) fds->push_back(pollfd{listener_.get(), POLLIN, 0});
-  for (const auto& c : conns_) fds->push_back(pollfd{c->fd.get(), POLLIN, 0});
+  for (const auto& c : conns_) {
+    auto events = static_cast<short>(c->want_write ? POLLOUT : POLLIN);
+    fds->push_back(pollfd{c->fd.get(), events, 0});
+  }
 }
 
 void TcpSource::Accept() {
@@ -66,10 +74,74 @@ void TcpSource::Accept() {
     ::inet_ntop(AF_INET, &peer.sin_addr, ip.data(), ip.size());
     auto c = std::make_unique<Conn>(options_.max_line_bytes);
     c->fd = std::move(owned);
-    c->peer = fmt::format("tcp:{}:{}", ip.data(), ntohs(peer.sin_port));
+    c->peer = fmt::format("{}:{}:{}", tls_ ? "tls" : "tcp", ip.data(), ntohs(peer.sin_port));
+    if (tls_) {
+      auto session = tls_->NewSession(c->fd.get());
+      if (!session.has_value()) {
+        stats().tls_handshake_failures.Add();
+        continue;
+      }
+      c->tls = std::move(session).value();
+      c->handshaking = true;
+      c->deadline = std::chrono::steady_clock::now() + options_.handshake_timeout;
+    }
     conns_.push_back(std::move(c));
     stats().connections_accepted.Add();
   }
+}
+
+bool TcpSource::Handshake(Conn& c) {
+  TlsIo r = c.tls->Handshake();
+  switch (r) {
+    case TlsIo::kDone:
+      c.handshaking = false;
+      c.want_write = false;
+      stats().tls_handshakes.Add();
+      return true;
+    case TlsIo::kWantRead:
+    case TlsIo::kWantWrite:
+      // Retried when poll says the socket is ready, until the deadline.
+      c.want_write = r == TlsIo::kWantWrite;
+      if (std::chrono::steady_clock::now() >= c.deadline) {
+        stats().tls_handshake_timeouts.Add();
+        c.fd.Reset();
+        return false;
+      }
+      return true;
+    case TlsIo::kClosed:
+    case TlsIo::kError:
+      stats().tls_handshake_failures.Add();
+      c.fd.Reset();
+      return false;
+  }
+  return false;
+}
+
+TcpSource::ReadResult TcpSource::ReadSome(Conn& c, char* buf, size_t cap, size_t* n) {
+  if (c.tls) {
+    switch (c.tls->Read(buf, cap, n)) {
+      case TlsIo::kDone:
+        return ReadResult::kData;
+      case TlsIo::kWantRead:
+      case TlsIo::kWantWrite:
+        return ReadResult::kNothing;
+      case TlsIo::kClosed:
+        return ReadResult::kEof;
+      case TlsIo::kError:
+        // With TLS 1.3 a client's certificate is checked after the client
+        // considers the handshake done, so a rejected client ends up here.
+        stats().tls_handshake_failures.Add();
+        return ReadResult::kError;
+    }
+  }
+  ssize_t r = ::read(c.fd.get(), buf, cap);
+  if (r > 0) {
+    *n = static_cast<size_t>(r);
+    return ReadResult::kData;
+  }
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return ReadResult::kNothing;
+  return r == 0 ? ReadResult::kEof : ReadResult::kError;
 }
 
 Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
@@ -78,8 +150,14 @@ Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
   size_t used = 0;
   bool more = false;
   size_t n_conns = conns_.size();
+  // Handshakes first and regardless of the budget: they deliver nothing, and
+  // a full pipeline must not make a peer miss its handshake deadline.
+  for (auto& c : conns_) {
+    if (c->handshaking) Handshake(*c);
+  }
   for (size_t k = 0; k < n_conns; ++k) {
     Conn& c = *conns_[(next_ + k) % n_conns];
+    if (!c.fd.valid() || c.handshaking) continue;
     if (used >= budget_bytes) {
       more = true;  // the rest wait in their kernel buffers
       break;
@@ -88,19 +166,21 @@ Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
       stats().lines.Add();
       consumer.OnLine(LineRecord{c.peer, line, line_no});
     };
-    ssize_t n = ::read(c.fd.get(), buf.data(), std::min(buf.size(), budget_bytes - used));
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    if (n <= 0) {
+    size_t n = 0;
+    ReadResult r = ReadSome(c, buf.data(), std::min(buf.size(), budget_bytes - used), &n);
+    if (r == ReadResult::kNothing) continue;
+    if (r == ReadResult::kEof || r == ReadResult::kError) {
       c.framer.Finish(deliver);
       c.fd.Reset();
       continue;
     }
-    used += static_cast<size_t>(n);
+    used += n;
     stats().bytes.Add(static_cast<uint64_t>(n));
     uint64_t dropped_before = c.framer.dropped();
-    c.framer.Feed(std::string_view(buf.data(), static_cast<size_t>(n)), deliver);
+    c.framer.Feed(std::string_view(buf.data(), n), deliver);
     stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
-    if (static_cast<size_t>(n) == buf.size()) more = true;
+    // poll() cannot see what OpenSSL already decrypted: come back for it.
+    if (n == buf.size() || (c.tls && c.tls->HasBuffered())) more = true;
   }
   if (n_conns > 0) next_ = (next_ + 1) % n_conns;
   std::erase_if(conns_, [](const auto& c) { return !c->fd.valid(); });

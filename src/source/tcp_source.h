@@ -1,21 +1,28 @@
 #pragma once
-// TcpSource: NDJSON over plain TCP (one event per line), e.g. from NXLog's
-// om_tcp or Winlogbeat's logstash-less setups. Bounded: at most
+// TcpSource: NDJSON over TCP (one event per line), e.g. from NXLog's om_tcp
+// or Logstash's tcp output, optionally inside TLS. Bounded: at most
 // max_connections peers (more are accepted and closed at once, counted), and
 // at most max_line_bytes buffered per peer (longer lines are dropped,
 // counted). Backpressure: a socket is read only when the pipeline asks for
 // more (Poll's budget), so a slow pipeline fills the kernel buffers and TCP
 // flow control slows senders down; nothing is queued here without bound.
-// Plain text only: TLS is future work (docs/operations.md: terminate TLS in
-// a local proxy meanwhile). No checkpoint: a peer must resend after a crash.
+// TLS (OpenSSL, TlsServer): handshakes are non-blocking and bounded by
+// handshake_timeout, so a peer that connects and stalls, or speaks plain
+// text to the TLS port, holds one connection slot for at most that long and
+// never blocks the loop; a connection counts against max_connections from
+// accept on, handshake included. No checkpoint: a peer must resend after a
+// crash.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "src/source/line_framer.h"
 #include "src/source/source.h"
+#include "src/source/tls_server.h"
 #include "src/source/unique_fd.h"
 
 namespace eventsift::source {
@@ -25,6 +32,9 @@ struct TcpSourceOptions {
   uint16_t port = 0;                  // 0: an ephemeral port (tests)
   size_t max_connections = 64;
   size_t max_line_bytes = 1 << 20;
+  std::optional<TlsServerOptions> tls;  // unset: plain TCP
+  // A TLS peer not done with its handshake by then is closed (counted).
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 class TcpSource : public Source {
@@ -33,6 +43,7 @@ class TcpSource : public Source {
   ~TcpSource() override;
 
   std::string_view type() const override { return "tcp"; }
+  // Loads and checks the TLS files first: a bad certificate or key fails here.
   Status Start() override;
   void AddPollFds(std::vector<pollfd>* fds) const override;
   Result<bool> Poll(RecordConsumer& consumer, size_t budget_bytes) override;
@@ -45,12 +56,22 @@ class TcpSource : public Source {
   struct Conn {
     explicit Conn(size_t max_line) : framer(max_line) {}
     UniqueFd fd;
+    // Declared after `fd`, so it is freed before the socket closes.
+    std::unique_ptr<TlsSession> tls;
+    bool handshaking = false;                        // TLS: not yet established
+    bool want_write = false;                         // the TLS handshake waits for POLLOUT
+    std::chrono::steady_clock::time_point deadline;  // of the handshake
     std::string peer;
     LineFramer framer;
   };
   void Accept();
+  // Advances a TLS handshake; false when the peer was dropped.
+  bool Handshake(Conn& c);
+  enum class ReadResult : uint8_t { kData, kNothing, kEof, kError };
+  ReadResult ReadSome(Conn& c, char* buf, size_t cap, size_t* n);
 
   TcpSourceOptions options_;
+  std::unique_ptr<TlsServer> tls_;
   UniqueFd listener_;
   uint16_t bound_port_ = 0;
   std::vector<std::unique_ptr<Conn>> conns_;

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "tests/daemon/daemon_harness.h"
+#include "tests/unit/source/tls_test_util.h"
 
 namespace eventsift::daemon_test {
 namespace {
@@ -359,6 +360,125 @@ TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
   EXPECT_EQ(ReadAlertIds(dir / "alerts.ndjson")[0], ExpectedAlertId("EX01.contoso.com", kT0));
   EXPECT_EQ(Metric(port, "eventsift_source_lines_total{source=\"net\",type=\"tcp\"}"), 2);
   ::close(fd);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+// Repeated input errors are logged at most log.max_repeats_per_minute times
+// per source and kind; the rest are counted in /metrics.
+TEST(DaemonProcessTest, RepeatedInputErrorsAreRateLimitedInTheLog) {
+  ScratchDir dir("ratelimit");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  DaemonSetup setup{DirSourceYaml(dir / "in")};
+  setup.extra = "  max_repeats_per_minute: 3\n";
+  std::string config = WriteConfig(dir, port, setup);
+  std::string bad;
+  for (int i = 0; i < 25; ++i) bad += fmt::format("not json {}\n", i);
+  WriteFile(dir / "in/a.ndjson", bad + EemsEvent("EX01", kT0, 1) + "\n");
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric(port,
+                      "eventsift_source_parse_errors_total{source=\"drop\",type=\"directory\"}") ==
+               25;
+      },
+      seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  EXPECT_EQ(Metric(port, kDropEvents), 1);
+  EXPECT_EQ(Metric(port, "eventsift_log_lines_suppressed_total"), 22);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+  std::string log = ReadFile(dir / "daemon.log");
+  size_t logged = 0;
+  for (size_t p = log.find("input error"); p != std::string::npos;
+       p = log.find("input error", p + 1))
+    ++logged;
+  EXPECT_EQ(logged, 3u) << log;
+}
+
+// TLS on the TCP listener, through the real binary: a bad key stops the
+// start with a clear error; a TLS client's lines produce alerts while a
+// plaintext client on the same port is dropped; with a client CA, a client
+// without a certificate is refused and one with a signed certificate is read.
+TEST(DaemonProcessTest, TlsListenerAlertsAndRejections) {
+  ScratchDir dir("tls");
+  tls_test::TestCerts certs;
+  std::string error;
+  ASSERT_TRUE(tls_test::MakeTestCerts(dir.path(), &certs, &error)) << error;
+  int port = FreePort();
+  int tls_port = FreePort();
+  int mtls_port = FreePort();
+  auto sources = [&](const std::string& key) {
+    return fmt::format(
+        "  - name: tls\n    type: tcp\n    port: {}\n    tls: {{cert_file: {}, key_file: {}}}\n"
+        "  - name: mtls\n    type: tcp\n    port: {}\n"
+        "    tls: {{cert_file: {}, key_file: {}, client_ca_file: {}, min_version: \"1.2\"}}\n",
+        tls_port, certs.server_crt, key, mtls_port, certs.server_crt, certs.server_key,
+        certs.ca_crt);
+  };
+  {
+    std::string bad = WriteConfig(dir, port, DaemonSetup{sources(certs.other_key)});
+    DaemonProcess d;
+    d.Start(bad, dir / "bad.log");
+    EXPECT_EQ(d.Wait(seconds(10)), 2);
+    std::string log = ReadFile(dir / "bad.log");
+    EXPECT_NE(log.find("source 'tls'"), std::string::npos) << log;
+    EXPECT_NE(log.find("tls.key_file: '" + certs.other_key + "'"), std::string::npos) << log;
+    EXPECT_NE(log.find("does not match the certificate"), std::string::npos) << log;
+  }
+  std::string config = WriteConfig(dir, port, DaemonSetup{sources(certs.server_key)});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+
+  tls_test::TlsClient client;
+  ASSERT_TRUE(client.Connect(static_cast<uint16_t>(tls_port), certs.ca_crt)) << client.error();
+  ASSERT_TRUE(client.Send(EemsEvent("EX01.contoso.com", kT0, 1) + "\n"));
+  // Plain text to the TLS port while the TLS client is connected: dropped.
+  EXPECT_TRUE(tls_test::PlainClientIsClosed(static_cast<uint16_t>(tls_port),
+                                            EemsEvent("EX09", kT0, 9) + "\n", seconds(5)));
+
+  tls_test::TlsClient anonymous;
+  if (anonymous.Connect(static_cast<uint16_t>(mtls_port), certs.ca_crt)) {
+    (void)anonymous.Send(EemsEvent("EX02", kT0, 2) + "\n");  // TLS 1.3: refused after
+  }
+  EXPECT_TRUE(anonymous.ClosedByServer(seconds(5)));
+  tls_test::TlsClient signed_client;
+  ASSERT_TRUE(signed_client.Connect(static_cast<uint16_t>(mtls_port), certs.ca_crt,
+                                    certs.client_crt, certs.client_key))
+      << signed_client.error();
+  ASSERT_TRUE(signed_client.Send(EemsEvent("EX03", kT0 + 60, 3) + "\n"));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric(port, "eventsift_source_events_total{source=\"mtls\",type=\"tcp\"}") == 1;
+      },
+      seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  // The first TLS client is still served: its tick closes both windows.
+  ASSERT_TRUE(client.Send(TickEvent("EX01", kT0 + 3 * kDay, 4) + "\n")) << client.error();
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()),
+            (std::set<std::string>{ExpectedAlertId("EX01.contoso.com", kT0),
+                                   ExpectedAlertId("EX03", kT0 + 60)}));
+  EXPECT_EQ(ids.size(), 2u);
+  std::string m = HttpGet(port, "/metrics");
+  EXPECT_EQ(MetricValue(m, "eventsift_source_lines_total{source=\"tls\",type=\"tcp\"}"), 2);
+  EXPECT_EQ(MetricValue(m, "eventsift_source_lines_total{source=\"mtls\",type=\"tcp\"}"), 1);
+  EXPECT_EQ(MetricValue(m, "eventsift_source_tls_handshakes_total{source=\"tls\",type=\"tcp\"}"),
+            1);
+  EXPECT_EQ(
+      MetricValue(m, "eventsift_source_tls_handshake_failures_total{source=\"tls\",type=\"tcp\"}"),
+      1);
+  EXPECT_EQ(MetricValue(m, "eventsift_source_tls_handshakes_total{source=\"mtls\",type=\"tcp\"}"),
+            1);
+  EXPECT_EQ(
+      MetricValue(m, "eventsift_source_tls_handshake_failures_total{source=\"mtls\",type=\"tcp\"}"),
+      1);
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
 }

@@ -69,6 +69,46 @@ sinks: [{type: stdout}]
   ExpectError("state_dir: /x\n", "sources: required");
 }
 
+TEST(ConfigTest, TcpTls) {
+  auto c = ParseConfig(R"(
+sources:
+  - name: t
+    type: tcp
+    port: 6514
+    tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem, min_version: "1.3",
+          handshake_timeout_ms: 500}
+  - {name: plain, type: tcp, port: 5170}
+sinks: [{type: stdout}]
+)",
+                       "t.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  ASSERT_TRUE(c.value().sources[0].tls.has_value());
+  const TlsConfig& t = *c.value().sources[0].tls;
+  EXPECT_EQ(t.cert_file, "/c.pem");
+  EXPECT_EQ(t.key_file, "/k.pem");
+  EXPECT_EQ(t.client_ca_file, "/ca.pem");
+  EXPECT_EQ(t.min_version, "1.3");
+  EXPECT_EQ(t.handshake_timeout_ms, 500);
+  EXPECT_FALSE(c.value().sources[1].tls.has_value());
+  const char* kSinks = "sinks: [{type: stdout}]\n";
+  ExpectError(
+      std::string("sources: [{name: t, type: tcp, port: 1, tls: {key_file: /k}}]\n") + kSinks,
+      "sources[0].tls.cert_file: required");
+  ExpectError(
+      std::string("sources: [{name: t, type: tcp, port: 1, tls: {cert_file: /c}}]\n") + kSinks,
+      "sources[0].tls.key_file: required");
+  ExpectError(std::string("sources: [{name: t, type: tcp, port: 1, tls: {cert_file: /c, key_file: "
+                          "/k, min_version: \"1.1\"}}]\n") +
+                  kSinks,
+              "sources[0].tls.min_version: must be");
+  ExpectError(std::string("sources: [{name: t, type: tcp, port: 1, tls: {cert_file: /c, key_file: "
+                          "/k, ciphers: x}}]\n") +
+                  kSinks,
+              "sources[0].tls.ciphers: unknown key");
+  ExpectError(std::string("sources: [{name: s, type: stdin, tls: {cert_file: /c}}]\n") + kSinks,
+              "sources[0].tls: unknown key");
+}
+
 TEST(ConfigTest, KafkaSource) {
   auto c = ParseConfig(R"(
 sources: [{name: raw, type: kafka, brokers: "b:9092", topic: t, properties: {fetch.min.bytes: 1}}]

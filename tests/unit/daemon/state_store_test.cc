@@ -45,6 +45,20 @@ TEST(StateStoreTest, RoundTripsThroughDisk) {
                                    s.max_event_time - 10,
                                    s.max_event_time});
   s.builds.push_back(SavedBuild{"EX01", 15, 2, 1118, 20, true, "event 4999"});
+  // A Kafka partition's own correlation state, and where it reaches.
+  PartitionState part;
+  part.source = "raw";
+  part.partition = 3;
+  part.max_event_time = s.max_event_time + 99;
+  part.hits.push_back(PendingHit{"eems-mitigation-error", e});
+  part.hits.back().event.line = 1001;  // the message offset + 1
+  part.emitted = s.emitted;
+  s.partitions.push_back(part);
+  source::FileCheckpoint k;
+  k.source = "raw";
+  k.path = "kafka:raw.events/3";
+  k.offset = 1200;
+  s.files.push_back(k);
   ASSERT_TRUE(store.Save(s).ok());
   EXPECT_FALSE(std::filesystem::exists(store.path() + ".tmp"));
 
@@ -54,6 +68,18 @@ TEST(StateStoreTest, RoundTripsThroughDisk) {
   EXPECT_EQ(back.value().files[0].id.ino, 1234567u);
   EXPECT_EQ(back.value().hits[0].event.message, e.message);
   EXPECT_EQ(back.value().hits[0].event.data, e.data);
+  ASSERT_EQ(back.value().partitions.size(), 1u);
+  EXPECT_EQ(back.value().partitions[0].source, "raw");
+  EXPECT_EQ(back.value().partitions[0].partition, 3);
+  EXPECT_EQ(back.value().partitions[0].max_event_time, part.max_event_time);
+  EXPECT_EQ(back.value().partitions[0].hits[0].event.line, 1001u);
+  EXPECT_EQ(back.value().partitions[0].emitted[0].alert_id, s.emitted[0].alert_id);
+  // A state written before partitions existed still loads (none).
+  auto old_format = ParseState(
+      R"({"version":1,"saved_at_unix_ms":1,"max_event_time":2,"files":[],"hits":[],"emitted":[],"builds":[]})",
+      "old");
+  ASSERT_TRUE(old_format.has_value()) << old_format.error().ToString();
+  EXPECT_TRUE(old_format.value().partitions.empty());
   std::filesystem::remove_all(dir);
 }
 

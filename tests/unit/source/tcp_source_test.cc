@@ -6,27 +6,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "tests/unit/source/fake_consumer.h"
+#include "tests/unit/source/tls_test_util.h"
 
 namespace eventsift::source {
 namespace {
 
-int Connect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+int Connect(uint16_t port) { return tls_test::ConnectLoopback(port); }
 
 void PollFor(TcpSource& s, FakeConsumer& c, size_t budget, std::chrono::milliseconds d) {
   auto end = std::chrono::steady_clock::now() + d;
@@ -73,6 +66,155 @@ TEST(TcpSourceTest, BudgetLimitsWhatIsReadPerPoll) {
   PollFor(s, c, 110, std::chrono::milliseconds(200));
   EXPECT_EQ(c.lines.size(), 100u);
   ::close(a);
+}
+
+// TLS: certificates made at test time, an OpenSSL client in a thread while
+// the test thread drives the source as the daemon's loop would.
+class TcpSourceTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "es-tls-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    std::string error;
+    ASSERT_TRUE(tls_test::MakeTestCerts(dir_, &certs_, &error)) << error;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  TcpSourceOptions Options(bool mutual = false) const {
+    TcpSourceOptions o;
+    o.tls = TlsServerOptions{certs_.server_crt, certs_.server_key,
+                             mutual ? certs_.ca_crt : std::string(), "1.2"};
+    return o;
+  }
+  // Polls `s` until `done` turns true (set by a client thread), then a bit more.
+  static void PollUntil(TcpSource& s, FakeConsumer& c, const std::atomic<bool>& done) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done && std::chrono::steady_clock::now() < end) {
+      ASSERT_TRUE(s.Poll(c, 1 << 20).has_value());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    PollFor(s, c, 1 << 20, std::chrono::milliseconds(100));
+  }
+
+  std::string dir_;
+  tls_test::TestCerts certs_;
+  FakeConsumer c_;
+};
+
+TEST_F(TcpSourceTlsTest, StartRejectsMissingUnreadableOrMismatchedFiles) {
+  auto start_error = [&](TlsServerOptions tls) {
+    TcpSourceOptions o;
+    o.tls = std::move(tls);
+    TcpSource s("tls", o);
+    Status st = s.Start();
+    return st.ok() ? std::string("ok") : st.ToString();
+  };
+  EXPECT_EQ(start_error({certs_.server_crt, certs_.server_key, "", "1.2"}), "ok");
+  EXPECT_NE(start_error({dir_ + "/nope.crt", certs_.server_key, "", "1.2"})
+                .find("tls.cert_file: cannot read"),
+            std::string::npos);
+  EXPECT_NE(start_error({certs_.server_crt, dir_ + "/nope.key", "", "1.2"})
+                .find("tls.key_file: cannot read"),
+            std::string::npos);
+  // The key of another certificate, and a key that is no certificate.
+  EXPECT_NE(start_error({certs_.server_crt, certs_.other_key, "", "1.2"}).find("does not match"),
+            std::string::npos);
+  EXPECT_NE(start_error({certs_.server_key, certs_.server_key, "", "1.2"})
+                .find("tls.cert_file: '" + certs_.server_key + "' holds no usable PEM certificate"),
+            std::string::npos);
+  EXPECT_NE(start_error({certs_.server_crt, certs_.server_key, certs_.other_key, "1.2"})
+                .find("tls.client_ca_file"),
+            std::string::npos);
+  EXPECT_NE(start_error({certs_.server_crt, certs_.server_key, "", "1.1"}).find("tls.min_version"),
+            std::string::npos);
+}
+
+TEST_F(TcpSourceTlsTest, TlsLinesArriveWhileAPlaintextPeerIsDropped) {
+  TcpSource s("tls", Options());
+  ASSERT_TRUE(s.Start().ok());
+  std::atomic<bool> done{false};
+  bool sent = false, plain_closed = false;
+  std::string error;
+  std::thread client([&] {
+    tls_test::TlsClient tls;
+    bool ok = tls.Connect(s.port(), certs_.ca_crt) && tls.Send("{\"x\":1}\n{\"x\"");
+    // A plaintext sender on the same port meanwhile: dropped at once.
+    plain_closed =
+        tls_test::PlainClientIsClosed(s.port(), "{\"plain\":1}\n", std::chrono::seconds(5));
+    sent = ok && tls.Send(":2}\n{\"x\":3}");  // the TLS peer is unaffected
+    error = tls.error();
+    tls.Close();  // without close_notify: the last line still counts
+    done = true;
+  });
+  PollUntil(s, c_, done);
+  client.join();
+  ASSERT_TRUE(sent) << error;
+  EXPECT_TRUE(plain_closed);
+  EXPECT_EQ(c_.lines, (std::vector<std::string>{"{\"x\":1}", "{\"x\":2}", "{\"x\":3}"}));
+  EXPECT_EQ(c_.origins[0].rfind("tls:127.0.0.1:", 0), 0u) << c_.origins[0];
+  EXPECT_EQ(s.stats().tls_handshakes.Get(), 1u);
+  EXPECT_EQ(s.stats().tls_handshake_failures.Get(), 1u);
+  EXPECT_EQ(s.stats().connections_accepted.Get(), 2u);
+  EXPECT_EQ(s.connections(), 0u);
+}
+
+TEST_F(TcpSourceTlsTest, StalledHandshakeTimesOutAndFreesItsSlot) {
+  TcpSourceOptions o = Options();
+  o.max_connections = 1;
+  o.handshake_timeout = std::chrono::milliseconds(200);
+  TcpSource s("tls", o);
+  ASSERT_TRUE(s.Start().ok());
+  int idle = Connect(s.port());  // connects, never says a word
+  ASSERT_GE(idle, 0);
+  PollFor(s, c_, 1 << 20, std::chrono::milliseconds(50));
+  EXPECT_EQ(s.connections(), 1u);
+  PollFor(s, c_, 1 << 20, std::chrono::milliseconds(300));
+  EXPECT_EQ(s.connections(), 0u);
+  EXPECT_EQ(s.stats().tls_handshake_timeouts.Get(), 1u);
+  ::close(idle);
+  // The slot is free again for a real client.
+  std::atomic<bool> done{false};
+  bool sent = false;
+  std::thread client([&] {
+    tls_test::TlsClient tls;
+    sent = tls.Connect(s.port(), certs_.ca_crt) && tls.Send("{\"after\":1}\n");
+    done = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  });
+  PollUntil(s, c_, done);
+  client.join();
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(c_.lines, (std::vector<std::string>{"{\"after\":1}"}));
+}
+
+TEST_F(TcpSourceTlsTest, MutualTlsRejectsAClientWithoutACertificate) {
+  TcpSource s("mtls", Options(/*mutual=*/true));
+  ASSERT_TRUE(s.Start().ok());
+  std::atomic<bool> done{false};
+  bool anonymous_closed = false, with_cert_sent = false;
+  std::string error;
+  std::thread client([&] {
+    tls_test::TlsClient anonymous;
+    // Under TLS 1.3 the client may finish its side before the server checks
+    // (and refuses) it; either way nothing it sends may arrive.
+    if (anonymous.Connect(s.port(), certs_.ca_crt)) (void)anonymous.Send("{\"anon\":1}\n");
+    anonymous_closed = anonymous.ClosedByServer(std::chrono::seconds(5));
+    tls_test::TlsClient with_cert;
+    with_cert_sent =
+        with_cert.Connect(s.port(), certs_.ca_crt, certs_.client_crt, certs_.client_key) &&
+        with_cert.Send("{\"signed\":1}\n");
+    error = with_cert.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = true;
+  });
+  PollUntil(s, c_, done);
+  client.join();
+  EXPECT_TRUE(anonymous_closed);
+  ASSERT_TRUE(with_cert_sent) << error;
+  EXPECT_EQ(c_.lines, (std::vector<std::string>{"{\"signed\":1}"}));
+  EXPECT_EQ(s.stats().tls_handshake_failures.Get(), 1u);
+  EXPECT_EQ(s.stats().tls_handshakes.Get(), 1u);
 }
 
 }  // namespace

@@ -201,16 +201,34 @@ class ChunkRun {
 
   void Record(size_t pos, const RecordHeader& h) {
     seen_.push_back(h.record_id);
-    event_.Reset();
-    event_.record_id = h.record_id;
-    event_.time = h.written;
-    event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
+    auto start = [&] {
+      event_.Reset();
+      event_.record_id = h.record_id;
+      event_.time = h.written;
+      event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
+      builder_.Begin(&event_);
+    };
     const uint32_t begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
     const uint32_t end = static_cast<uint32_t>(pos + h.size - 4);
     const size_t text_begin = out_->text.size();
     const size_t fields_begin = out_->fields.size();
-    builder_.Begin(&event_);
-    Status s = FillFromPlan(begin, end) ? Status::OK() : walker_.WalkFragment(begin, end, builder_);
+    start();
+    Status s;
+    switch (FillFromPlan(begin, end)) {
+      case Fill::kDone:
+        break;
+      case Fill::kWalkWanted:
+        // The header came from the plan and the gate said yes, but the plan
+        // cannot fill this payload: walk the record from a clean start
+        // without asking the gate again.
+        start();
+        builder_.PresetGate(true);
+        s = walker_.WalkFragment(begin, end, builder_);
+        break;
+      case Fill::kWalk:
+        s = walker_.WalkFragment(begin, end, builder_);
+        break;
+    }
     if (s.ok() && options_.render == ChunkDecodeOptions::Render::kXml) {
       XmlRenderer xml(&out_->text);
       xml.BeginDocument();
@@ -243,12 +261,26 @@ class ChunkRun {
     }
   }
 
+  enum class Fill : uint8_t {
+    kDone,        // filled from the plan (or its payload declined)
+    kWalk,        // nothing filled: walk the record
+    kWalkWanted,  // header filled, gate said yes, payload needs the walker
+  };
+
   // The fast path: a record that is one template instance whose values fit
-  // the template's plan. False (nothing filled) means: walk it instead.
-  bool FillFromPlan(uint32_t begin, uint32_t end) {
-    if (!options_.use_plans) return false;
+  // the template's plan, or, when a gate is set, whose header does.
+  Fill FillFromPlan(uint32_t begin, uint32_t end) {
+    if (!options_.use_plans) return Fill::kWalk;
     const EventPlan* plan = nullptr;
-    if (!InstancePlan(begin, end, 1, &plan, &values_)) return false;
+    bool header_only = false;
+    if (!InstancePlan(begin, end, 1, &plan, &values_,
+                      options_.want_payload != nullptr ? &header_only : nullptr)) {
+      return Fill::kWalk;
+    }
+    if (header_only) {
+      builder_.ApplyPlan(*plan, values_, nullptr, nullptr, /*header_only=*/true);
+      return builder_.payload_wanted() ? Fill::kWalkWanted : Fill::kDone;
+    }
     // Resolve nested instances (Security's EventData) before filling anything,
     // so a record that does not fit is walked from a clean start.
     nested_.clear();
@@ -257,28 +289,29 @@ class ChunkRun {
         continue;
       const ValueRef& v = values_[item.subst];
       if (v.is_null()) continue;
-      if (v.type != kBinXml) return false;
+      if (v.type != kBinXml) return Fill::kWalk;
       Nested n;
       n.subst = static_cast<uint16_t>(item.subst);
       const uint32_t vb = v.chunk_offset;
       if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan,
                         &n.values)) {
-        return false;
+        return Fill::kWalk;
       }
       for (const PlanItem& inner : n.frame.plan->items) {
-        if (inner.kind == PlanItem::kNested) return false;  // one level is all we plan
+        if (inner.kind == PlanItem::kNested) return Fill::kWalk;  // one level is all we plan
       }
       nested_.push_back(std::move(n));
     }
     for (Nested& n : nested_) n.frame.values = n.values;
     builder_.ApplyPlan(*plan, values_, &ChunkRun::LookupNested, this);
-    return true;
+    return Fill::kDone;
   }
 
   // The plan and values of the single template instance in [begin, end), if
-  // that is what the fragment holds and its values fit the plan.
+  // that is what the fragment holds and its values fit the plan; or, with
+  // `header_only` not null, fit the header part only (*header_only is set).
   bool InstancePlan(uint32_t begin, uint32_t end, int depth, const EventPlan** plan,
-                    std::vector<ValueRef>* values) {
+                    std::vector<ValueRef>* values, bool* header_only = nullptr) {
     const Template* tmpl = nullptr;
     uint32_t values_offset = 0;
     if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset, values)) return false;
@@ -290,9 +323,13 @@ class ChunkRun {
       if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
       p = &it->second;
     }
-    if (!PlanFits(*p, *values)) return false;
     *plan = p;
-    return true;
+    if (PlanFits(*p, *values)) return true;
+    if (header_only != nullptr && PlanFitsHeader(*p, *values)) {
+      *header_only = true;
+      return true;
+    }
+    return false;
   }
 
   static const EventBuilder::NestedFrame* LookupNested(void* ctx, uint16_t subst) {

@@ -45,7 +45,7 @@ void EventBuilder::Begin(Event* event) {
   section_ = Section::kNone;
   elem_target_ = attr_target_ = Target::kNone;
   in_attribute_ = false;
-  gate_asked_ = payload_skipped_ = false;
+  gate_asked_ = payload_skipped_ = payload_wanted_ = false;
   pending_name_ = {};
   system_element_ = {};
   elem_text_.clear();
@@ -188,7 +188,7 @@ void EventBuilder::EntityRef(std::string_view name) {
 }
 
 void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
-                             NestedLookup nested, void* nested_ctx) {
+                             NestedLookup nested, void* nested_ctx, bool header_only) {
   for (const PlanItem& item : plan.items) {
     if (item.kind == PlanItem::kNested) {
       const NestedFrame* frame =
@@ -204,6 +204,10 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
           payload_skipped_ = true;
           return;
         }
+      }
+      if (header_only) {
+        payload_wanted_ = true;
+        return;
       }
       continue;
     }

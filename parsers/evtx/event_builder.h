@@ -48,8 +48,18 @@ class EventBuilder : public BinXmlVisitor {
     std::span<const ValueRef> values;
   };
   using NestedLookup = const NestedFrame* (*)(void* ctx, uint16_t subst);
+  // With `header_only` (PlanFitsHeader holds), filling stops at the payload
+  // once the gate has been asked: if it said yes, payload_wanted() is set and
+  // the record must be walked after Begin() and PresetGate(true).
   void ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
-                 NestedLookup nested = nullptr, void* nested_ctx = nullptr);
+                 NestedLookup nested = nullptr, void* nested_ctx = nullptr,
+                 bool header_only = false);
+  bool payload_wanted() const { return payload_wanted_; }
+  // The gate's answer for this record is known: it is not asked again.
+  void PresetGate(bool want) {
+    gate_asked_ = true;
+    payload_skipped_ = !want;
+  }
 
   // Whether the gate was asked and said no (the payload was skipped).
   bool payload_skipped() const { return payload_skipped_; }
@@ -92,6 +102,7 @@ class EventBuilder : public BinXmlVisitor {
   bool in_attribute_ = false;
   bool gate_asked_ = false;
   bool payload_skipped_ = false;
+  bool payload_wanted_ = false;  // header_only ApplyPlan stopped at a yes
   bool has_pending_name_ = false;
   std::string_view pending_name_;
   // The current content or attribute was exactly one typed value (no text):

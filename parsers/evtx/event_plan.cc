@@ -57,7 +57,10 @@ class PlanBuilder {
         i = Element(i, depth, Section::kNone);
       } else {
         if (op.kind == OpKind::kTemplateInstance) plan_.usable = false;
-        if (op.kind == OpKind::kSubstitution) plan_.fallback_if_set.push_back(op.index);
+        if (op.kind == OpKind::kSubstitution) {
+          plan_.fallback_if_set.push_back(op.index);
+          plan_.header_fallback_if_set.push_back(op.index);
+        }
         ++i;
       }
     }
@@ -195,6 +198,9 @@ class PlanBuilder {
       } else if (op.kind == OpKind::kSubstitution && !captured_content &&
                  (depth <= 2 || section == Section::kEventData || section == Section::kUserData)) {
         plan_.fallback_if_set.push_back(op.index);
+        if (section != Section::kEventData && section != Section::kUserData) {
+          plan_.header_fallback_if_set.push_back(op.index);
+        }
       }
       ++k;
     }
@@ -209,6 +215,14 @@ class PlanBuilder {
 
 EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
   EventPlan plan = PlanBuilder(ops).Build(depth);
+  bool payload = false, nested = false;
+  for (const PlanItem& item : plan.items) {
+    if (item.kind == PlanItem::kPayloadStart) payload = true;
+    if (item.kind == PlanItem::kNested) nested = true;
+    if (payload || item.kind != PlanItem::kField || item.subst < 0) continue;
+    plan.header_read_substs.push_back(static_cast<uint16_t>(item.subst));
+  }
+  plan.header_split = payload && !nested;
   for (const PlanItem& item : plan.items) {
     if (item.kind != PlanItem::kField || item.subst < 0) continue;
     const auto index = static_cast<uint16_t>(item.subst);
@@ -220,17 +234,30 @@ EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
   return plan;
 }
 
-bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
-  if (!plan.usable) return false;
-  for (uint16_t index : plan.read_substs) {
+namespace {
+
+bool SubstsFit(std::span<const uint16_t> read, std::span<const uint16_t> must_be_null,
+               std::span<const ValueRef> values) {
+  for (uint16_t index : read) {
     if (index >= values.size()) continue;
     const uint8_t type = values[index].type;
     if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
   }
-  for (uint16_t index : plan.fallback_if_set) {
+  for (uint16_t index : must_be_null) {
     if (index < values.size() && !values[index].is_null()) return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values) {
+  return plan.usable && plan.header_split &&
+         SubstsFit(plan.header_read_substs, plan.header_fallback_if_set, values);
+}
+
+bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
+  return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values);
 }
 
 }  // namespace eventsift::evtx

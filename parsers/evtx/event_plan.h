@@ -69,6 +69,14 @@ struct EventPlan {
   // Substitutions the kField items read, each once: PlanFits checks their
   // types without walking the items.
   std::vector<uint16_t> read_substs;
+  // For records whose payload the plan cannot fill (an array, or a BinXml
+  // value under <UserData>): the header can still come from the plan, and
+  // the gate be asked, before any walk; `scan` declines most payloads, so
+  // most such records are then never walked. Set when the plan has a payload
+  // element and no nested instance.
+  bool header_split = false;
+  std::vector<uint16_t> header_read_substs;      // read before the payload
+  std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
 };
 
 // Builds the plan of a template's ops whose root elements sit at `depth`
@@ -79,5 +87,9 @@ EventPlan BuildEventPlan(std::span<const Op> ops, int depth = 1);
 // would: no array or BinXml value among those the plan reads. kNested items
 // are checked by the caller, which resolves their templates.
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values);
+
+// Whether the plan can fill everything before the payload exactly as the
+// walker would (plan.header_split must be set).
+bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values);
 
 }  // namespace eventsift::evtx

@@ -69,6 +69,11 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
       for (const std::string& p : rule.match.providers) {
         auto& bucket = out->by_provider_[p];
         if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
+        if (p.size() < out->provider_lengths_.size()) {
+          out->provider_lengths_[p.size()] = 1;
+        } else {
+          out->long_providers_ = true;
+        }
       }
     } else {
       out->unindexed_.push_back(r);

@@ -53,6 +53,12 @@ class CompiledRules {
   // providers but no ids by provider only; the rest are `unindexed`.
   const std::vector<uint32_t>& ByEventId(uint32_t event_id) const;
   const std::vector<uint32_t>& ByProvider(const std::string& lowered_provider) const;
+  // False when no rule is filed under a provider of this length: the
+  // provider need not be lower-cased and looked up (most events' providers
+  // are not any rule's).
+  bool MayHaveProvider(size_t length) const {
+    return length < provider_lengths_.size() ? provider_lengths_[length] != 0 : long_providers_;
+  }
   const std::vector<uint32_t>& unindexed() const { return unindexed_; }
 
   const std::vector<Slot>& slots() const { return slots_; }
@@ -65,6 +71,8 @@ class CompiledRules {
   std::vector<RuleEntry> entries_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> by_event_id_;
   std::unordered_map<std::string, std::vector<uint32_t>> by_provider_;
+  std::vector<uint8_t> provider_lengths_ = std::vector<uint8_t>(256, 0);  // by key length
+  bool long_providers_ = false;  // a key of 256 bytes or more
   std::vector<uint32_t> unindexed_;
   std::vector<uint32_t> empty_;
 };

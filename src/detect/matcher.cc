@@ -91,17 +91,24 @@ bool Matcher::PassesHeader(const Rule& rule, const Event& event) const {
 
 void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const {
   out->clear();
-  scratch->lowered_provider.assign(event.provider);
-  for (char& c : scratch->lowered_provider) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  // Lower-casing and hashing the provider is most of this function's cost;
+  // a provider of a length no rule is filed under cannot be in the index.
+  // (ASCII lower-casing keeps the length.)
+  const std::vector<uint32_t>* by_provider = nullptr;
+  if (compiled_.MayHaveProvider(event.provider.size())) {
+    scratch->lowered_provider.assign(event.provider);
+    for (char& c : scratch->lowered_provider) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    by_provider = &compiled_.ByProvider(scratch->lowered_provider);
   }
   const auto& entries = compiled_.entries();
   // The three lists are ascending and disjoint (each rule is filed once), so
   // merging them gives the ascending union in linear time. std::merge into
   // a spare scratch vector, not std::inplace_merge, which allocates.
   for (const auto* list :
-       {&compiled_.ByEventId(event.event_id), &compiled_.ByProvider(scratch->lowered_provider),
-        &compiled_.unindexed()}) {
+       {&compiled_.ByEventId(event.event_id), by_provider, &compiled_.unindexed()}) {
+    if (list == nullptr) continue;
     const auto middle = static_cast<std::ptrdiff_t>(out->size());
     for (uint32_t r : *list) {
       if (!entries[r].has_exact_filters || PassesHeader(rules_->rules()[r], event)) {

@@ -57,6 +57,28 @@ TEST(MatcherTest, ExactFiltersAreCaseInsensitiveForNames) {
   EXPECT_EQ(Hits(m, MakeEvent("MSExchange Mitigation Service2", "Application2", 1, 4)), Ids{});
 }
 
+// The provider index is consulted only for provider lengths some rule is
+// filed under: same length but other text, other lengths, and a provider
+// longer than the 256-entry length table.
+TEST(MatcherTest, ProviderIndexByLength) {
+  const std::string long_provider(300, 'p');
+  Matcher m(Rules(R"(rules:
+  - id: short
+    match: {providers: [Abc]}
+  - id: long
+    match: {providers: [)" +
+                  long_provider + R"(]}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("aBC", "System", 1, 4)), Ids{"short"});
+  EXPECT_EQ(Hits(m, MakeEvent("abd", "System", 1, 4)), Ids{});
+  EXPECT_EQ(Hits(m, MakeEvent("abcd", "System", 1, 4)), Ids{});
+  EXPECT_EQ(Hits(m, MakeEvent("", "System", 1, 4)), Ids{});
+  EXPECT_EQ(Hits(m, MakeEvent(std::string(300, 'P'), "System", 1, 4)), Ids{"long"});
+  EXPECT_EQ(Hits(m, MakeEvent(std::string(301, 'p'), "System", 1, 4)), Ids{});
+  EXPECT_TRUE(m.MayMatch(MakeEvent("ABC", "System", 1, 4).View()));
+  EXPECT_FALSE(m.MayMatch(MakeEvent("ABCD", "System", 1, 4).View()));
+}
+
 TEST(MatcherTest, MayMatchUsesOnlyTheHeader) {
   Matcher m(Rules(R"(rules:
   - id: eems

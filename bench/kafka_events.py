@@ -8,21 +8,29 @@
       creates T (replication 1); with --log-append-time a message's
       timestamp is the broker's append time, which is when acks=all is
       answered on a one-node cluster, so no consumer timing is involved.
-  kafka_events.py feed --file F --rate R --seconds S --prefix P --log L [--tail T]
-      appends R events/s to F for S seconds in 10 ms slices, each event from
-      its own host with @timestamp = its append time; L gets "host<TAB>append
-      unix ms" per event, stamped right after the write() that made it visible.
-      Then T more seconds of events from hosts "pad<i>", not logged: they only
-      move event time on, so the windows of the measured events can close.
-  kafka_events.py latency --log L --timestamps K
-      joins L with K (kcat -f '%k\\t%T\\n': host and broker timestamp) and
-      prints "fed N received M missing X duplicates D p50 A p99 B max C" (ms).
+  kafka_events.py feed --file F --rate R --seconds S --hosts H --prefix P --log L [--tail T]
+      appends R events/s to F for S seconds in 10 ms slices, round robin over
+      hosts P0..P<H-1>, @timestamp = the slice's time; L gets "host<TAB>event
+      unix ms<TAB>append unix ms" per event, the append time taken right after
+      the write() that made it visible. Then T more seconds of events from
+      hosts "pad<i>", not logged: they only move event time on, so the
+      windows of the measured events can close.
+  kafka_events.py latency --log L --alerts K
+      K is kcat -f '%T\\t%s\\n' of the alert topic (broker timestamp, alert).
+      Each event of L is matched to the alert of its host whose window holds
+      it; latency = broker timestamp - append time. Prints "fed N in_alerts M
+      missing X alerts A bad_counts C duplicates D stray_hosts S p50 .. p99 ..
+      max .. min .. after_close_p50 .. after_close_p99 .." (ms; after_close:
+      from window end + --holdback-ms to the broker's ack, per alert) and
+      exits 1 unless every event is in exactly one alert whose count is the
+      number of events fed into its window.
 
 The event is the first line of tests/data/json/winlogbeat.ndjson (a real
 EEMS 1008 Winlogbeat export with its stack trace), so alerts carry realistic
 samples; only host, record id and time change.
 """
 import argparse
+import bisect
 import datetime
 import json
 import os
@@ -116,17 +124,18 @@ def cmd_feed(a):
             now_ms = int(time.time() * 1000)
             ts = iso_ms(now_ms)
             prefix = a.prefix if s < slices else "pad"
-            hosts = [f"{prefix}{seq + i}.bench.local" for i in range(per_slice)]
+            hosts = [f"{prefix}{(seq + i) % a.hosts}.bench.local" for i in range(per_slice)]
             data = "".join(r.line(h, seq + i + 1, ts) for i, h in enumerate(hosts))
             os.write(fd, data.encode())
             appended = int(time.time() * 1000)
             if s < slices:
-                log.write("".join(f"{h}\t{appended}\n" for h in hosts))
+                log.write("".join(f"{h}\t{now_ms}\t{appended}\n" for h in hosts))
             seq += per_slice
     os.close(fd)
     took = time.monotonic() - start
-    print(f"fed {seq} events ({slices * per_slice} measured) in {took:.2f} s ({seq / took:.0f}/s), {late_slices} of {slices} "
-          f"10 ms slices late by more than 10 ms", file=sys.stderr)
+    print(f"fed {seq} events ({slices * per_slice} measured) from {a.hosts} hosts in {took:.2f} s "
+          f"({seq / took:.0f}/s), {late_slices} of {slices + tail_slices} 10 ms slices late by "
+          f"more than 10 ms", file=sys.stderr)
     return 0
 
 
@@ -136,36 +145,73 @@ def percentile(sorted_values, p):
     return sorted_values[int(k)]
 
 
+def unix_ms(rfc3339):
+    # "2026-11-23T13:21:45.4620000Z": eventsift writes 7 fraction digits.
+    whole, frac = rfc3339.rstrip("Z").split(".")
+    t = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S")
+    t = t.replace(tzinfo=datetime.timezone.utc)
+    return int(t.timestamp()) * 1000 + int(frac[:3].ljust(3, "0"))
+
+
 def cmd_latency(a):
-    appended = {}
+    """Each fed event belongs to the one alert of its host whose window holds
+    its time; its latency is that alert's broker timestamp minus the event's
+    append time. Every alert's count must equal the events fed into its
+    window, and every event must be in exactly one alert."""
+    events = {}  # host -> [(event ms, append ms)]
     with open(a.log, encoding="utf-8") as f:
         for line in f:
-            host, ms = line.rstrip("\n").split("\t")
-            appended[host] = int(ms)
-    seen = {}
+            host, t, appended = line.rstrip("\n").split("\t")
+            events.setdefault(host, []).append((int(t), int(appended)))
+    alerts = {}  # host -> [(start ms, end ms, count, broker ms)]
+    ids = set()
     duplicates = 0
-    with open(a.timestamps, encoding="utf-8") as f:
+    with open(a.alerts, encoding="utf-8") as f:
         for line in f:
-            if "\t" not in line:
+            ts, _, value = line.rstrip("\n").partition("\t")
+            if not value:
                 continue
-            host, ts = line.rstrip("\n").split("\t")
-            host = host.lower()
-            if host in seen:
+            alert = json.loads(value)
+            if alert["alert_id"] in ids:
                 duplicates += 1
                 continue
-            seen[host] = int(ts)
-    # Alert keys are normalized (lower case) host names.
-    lowered = {h.lower(): t for h, t in appended.items()}
-    lat = sorted(seen[h] - t for h, t in lowered.items() if h in seen)
-    missing = len(lowered) - len(lat)
-    stray = len([h for h in seen if h not in lowered])
-    if not lat:
-        print(f"fed {len(lowered)} received 0 missing {missing} duplicates {duplicates} stray {stray}")
-        return 1
-    print(f"fed {len(lowered)} received {len(lat)} missing {missing} duplicates {duplicates} "
-          f"stray {stray} p50 {percentile(lat, 50)} p99 {percentile(lat, 99)} max {lat[-1]} "
-          f"min {lat[0]}")
-    return 0 if missing == 0 and stray == 0 else 1
+            ids.add(alert["alert_id"])
+            w = alert["window"]
+            alerts.setdefault(alert["host"], []).append(
+                (unix_ms(w["start"]), unix_ms(w["end"]), alert["count"], int(ts)))
+    lat = []
+    uncovered = 0
+    bad_counts = 0
+    for host, evs in events.items():
+        mine = sorted(alerts.get(host.lower(), []))
+        starts = [m[0] for m in mine]
+        in_alert = [0] * len(mine)
+        for t, appended in evs:
+            k = bisect.bisect_right(starts, t) - 1
+            if k < 0 or t >= mine[k][1]:
+                uncovered += 1
+                continue
+            in_alert[k] += 1
+            lat.append(mine[k][3] - appended)
+        bad_counts += sum(1 for k, m in enumerate(mine) if m[2] != in_alert[k])
+    stray = len([h for h in alerts if h not in {e.lower() for e in events}])
+    fed = sum(len(v) for v in events.values())
+    # From the moment the watermark let the window close (its end plus the
+    # daemon's hold-back: longest rule window + allowed lateness, with event
+    # time = append time) to the broker's ack: drain timer plus delivery.
+    after_close = sorted(m[3] - (m[1] + a.holdback_ms) for v in alerts.values() for m in v)
+    lat.sort()
+    summary = (f"fed {fed} in_alerts {len(lat)} missing {uncovered} alerts {len(ids)} "
+               f"bad_counts {bad_counts} duplicates {duplicates} stray_hosts {stray}")
+    if lat:
+        summary += (f" p50 {percentile(lat, 50)} p99 {percentile(lat, 99)} max {lat[-1]} "
+                    f"min {lat[0]}")
+    if after_close:
+        summary += (f" after_close_p50 {percentile(after_close, 50)} "
+                    f"after_close_p99 {percentile(after_close, 99)}")
+    print(summary)
+    ok = lat and uncovered == 0 and bad_counts == 0 and duplicates == 0 and stray == 0
+    return 0 if ok else 1
 
 
 def main():
@@ -187,9 +233,11 @@ def main():
     f.add_argument("--prefix", default="lat")
     f.add_argument("--log", required=True)
     f.add_argument("--tail", type=float, default=0)
+    f.add_argument("--hosts", type=int, default=1000)
     lt = sub.add_parser("latency")
     lt.add_argument("--log", required=True)
-    lt.add_argument("--timestamps", required=True)
+    lt.add_argument("--alerts", required=True)
+    lt.add_argument("--holdback-ms", type=int, default=1000)
     a = p.parse_args()
     return {"gen": cmd_gen, "topic": cmd_topic, "feed": cmd_feed, "latency": cmd_latency}[a.cmd](a)
 

@@ -28,7 +28,7 @@ packages=(
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
   python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
   clang libclang-rt-14-dev clang-format clang-tidy
-  default-jre-headless maven curl procps hyperfine
+  default-jre-headless maven curl procps hyperfine time
 )
 
 missing=()

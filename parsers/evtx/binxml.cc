@@ -397,7 +397,6 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
                       std::vector<ValueRef>* values, uint32_t* end) {
   ByteReader r(chunk);
-  if (values != nullptr) values->clear();
   uint32_t count = 0;
   ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
   ES_RETURN_IF_ERROR(r.ReadU32("substitution count", &count));
@@ -412,6 +411,8 @@ Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
   // (u16 size, u8 type, u8 padding).
   const uint8_t* desc = chunk.data() + descriptors;
   size_t pos = descriptors + size_t{count} * 4;
+  // Every item is overwritten below, so resizing a reused vector constructs
+  // nothing in steady state (clear() first would re-initialise them all).
   if (values != nullptr) values->resize(count);
   ValueRef* out = values != nullptr ? values->data() : nullptr;
   for (uint32_t i = 0; i < count; ++i) {

@@ -205,7 +205,8 @@ void SplitArray(const ValueRef& v, std::vector<ValueRef>* items);
 
 // Reads the substitution array at `offset` (u32 count, count x {u16 size,
 // u8 type, u8 pad}, then the data) into `values` (may be null to only find
-// the end); `*end` is the offset just past the data.
+// the end); `*end` is the offset just past the data. On failure `*values`
+// holds no meaningful items.
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
                       std::vector<ValueRef>* values, uint32_t* end);
 

@@ -3,13 +3,14 @@
 command on tiny EVTX inputs, with the binaries already built.
 
 1. `bench/run --quick --no-setup --no-build --only evtx` with a 2 MiB and a
-   1 MiB input and evtxexport as the only peer (Debian; evtx_dump would need
-   `cargo install`): exits 0, prints the results table with eventsift dump
-   and scan rows at 1 and 2 threads, each scan row says its alert-count check
-   passed, the count-check line reports 0 failures, the Targets table is
-   there, and results-latest.json holds the same rows; dump's record count
-   equals the number of records in the generated file, counted here
-   independently by walking its chunks.
+   1 MiB input made from tests/data/evtx (the clone's own copies, so the test
+   does not need ../shared/corpus) and evtxexport as the only peer (Debian;
+   evtx_dump would need `cargo install`): exits 0, prints the results table
+   with eventsift dump and scan rows at 1 and 2 threads, each scan row says
+   its alert-count check passed, the count-check line reports 0 failures,
+   the Targets table is there, and results-latest.json holds the same rows;
+   dump's record count equals the number of records in the generated file,
+   counted here independently by walking its chunks.
 2. The same run after the sidecar's record count was made wrong: bench/run
    must fail (exit 1) and name the failed check, so a wrong count can never
    pass as a benchmark result.
@@ -44,7 +45,9 @@ def records_in(path):
 def run(build_dir, work, threads="1,2"):
     cmd = [sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--no-setup", "--no-build",
            "--build-dir", build_dir, "--only", "evtx", "--evtx-mb", "2", "--small-evtx-mb", "1",
-           "--runs", "2", "--warmup", "0", "--threads", threads, "--peers", "evtxexport", "--work", work]
+           "--runs", "2", "--warmup", "0", "--threads", threads, "--peers", "evtxexport", "--work", work,
+           # tests/data has the evtx/ layout of the corpus and is in every clone.
+           "--corpus", os.path.join(REPO, "tests", "data")]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 

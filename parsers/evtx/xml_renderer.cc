@@ -2,68 +2,71 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace eventsift::evtx {
+
+namespace {
+
+// What a byte becomes in XML text: 0 = itself, else an index into
+// kReplacements. Controls other than tab, LF and CR are not allowed in XML
+// 1.0 and print as '_', as in evtx_dump; '"' is escaped only in attributes.
+enum : uint8_t { kKeep = 0, kUnderscore, kLt, kGt, kAmp, kQuote };
+constexpr std::string_view kReplacements[] = {"", "_", "&lt;", "&gt;", "&amp;", "&quot;"};
+constexpr std::array<uint8_t, 256> kXmlClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = (c == '\t' || c == '\n' || c == '\r') ? kKeep : kUnderscore;
+  t['<'] = kLt;
+  t['>'] = kGt;
+  t['&'] = kAmp;
+  t['"'] = kQuote;
+  return t;
+}();
+
+// Index of the first byte at or after i that may need replacing, or
+// s.size(): 16 bytes per SSE2 step, then by table. Tab, LF and CR and a
+// '"' outside attributes stop the scan too; the caller keeps them.
+size_t XmlSafePrefix(std::string_view s, size_t i) {
+  const size_t n = s.size();
+  const char* d = s.data();
+#if defined(__SSE2__)
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    // v <= 0x1F unsigned: min(v, 0x1F) == v.
+    __m128i look = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);
+    look = _mm_or_si128(look, _mm_cmpeq_epi8(v, _mm_set1_epi8('<')));
+    look = _mm_or_si128(look, _mm_cmpeq_epi8(v, _mm_set1_epi8('>')));
+    look = _mm_or_si128(look, _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+    look = _mm_or_si128(look, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(look));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+    i += 16;
+  }
+#endif
+  while (i < n && kXmlClass[static_cast<unsigned char>(d[i])] == kKeep) ++i;
+  return i;
+}
+
+}  // namespace
 
 void AppendXmlEscaped(std::string* out, std::string_view s, bool attribute) {
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const char* rep = nullptr;
-    switch (c) {
-      case '\t':
-      case '\n':
-      case '\r':
-        break;
-      case '\0':
-      case '\x01':
-      case '\x02':
-      case '\x03':
-      case '\x04':
-      case '\x05':
-      case '\x06':
-      case '\x07':
-      case '\x08':
-      case '\x0b':
-      case '\x0c':
-      case '\x0e':
-      case '\x0f':
-      case '\x10':
-      case '\x11':
-      case '\x12':
-      case '\x13':
-      case '\x14':
-      case '\x15':
-      case '\x16':
-      case '\x17':
-      case '\x18':
-      case '\x19':
-      case '\x1a':
-      case '\x1b':
-      case '\x1c':
-      case '\x1d':
-      case '\x1e':
-      case '\x1f':
-        rep = "_";  // not allowed in XML 1.0; evtx_dump prints '_'
-        break;
-      case '<':
-        rep = "&lt;";
-        break;
-      case '>':
-        rep = "&gt;";
-        break;
-      case '&':
-        rep = "&amp;";
-        break;
-      case '"':
-        if (attribute) rep = "&quot;";
-        break;
-      default:
-        break;
+  size_t i = XmlSafePrefix(s, 0);
+  while (i < s.size()) {
+    uint8_t cls = kXmlClass[static_cast<unsigned char>(s[i])];
+    if (cls == kQuote && !attribute) cls = kKeep;
+    if (cls != kKeep) {
+      out->append(s.data() + run, i - run);
+      out->append(kReplacements[cls]);
+      run = i + 1;
     }
-    if (rep == nullptr) continue;
-    out->append(s.data() + run, i - run);
-    out->append(rep);
-    run = i + 1;
+    i = XmlSafePrefix(s, i + 1);
   }
   out->append(s.data() + run, s.size() - run);
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Minimal streaming JSON writer into a std::string: escaping is the hot path of
-// dump and alert rendering, so it appends runs of safe bytes in one go.
+// dump and alert rendering, so it finds runs of safe bytes 16 at a time and
+// copies them in one go.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -17,33 +19,145 @@ void AppendJsonString(std::string* out, std::string_view s);
 // needs no escaping: per-field appends dominated `dump --format jsonl`.
 void AppendJsonStringAfter(std::string* out, std::string_view prefix, std::string_view s);
 
+// A write cursor into a std::string, for renderers that write many small
+// pieces (dump writes about twenty per record): each piece is a bounds check
+// and a copy rather than a call into std::string. The string's size is the
+// cursor's room: bytes past the cursor are padding (zeros, or whatever an
+// earlier use left), so strings are copied first and checked for bytes to
+// escape afterwards, 16 at a time over that copy.
+//
+// Two uses:
+// - JsonCursor(&out) writes at the end of `out` and trims the padding in
+//   Finish() (or the destructor); nothing else may touch `out` meanwhile.
+// - JsonCursor::Scratch(&buf) writes from the start of a buffer reused
+//   across records and never trims it: its padding is already there, so no
+//   zero-filling per record. Written() is what this record wrote.
+class JsonCursor {
+ public:
+  explicit JsonCursor(std::string* out)
+      : out_(out), start_(out->size()), pos_(start_), cap_(start_) {}
+  static JsonCursor Scratch(std::string* buf) { return JsonCursor(buf, false); }
+  ~JsonCursor() { Finish(); }
+  // Copying would leave two cursors trimming one string.
+  JsonCursor(const JsonCursor&) = delete;
+  JsonCursor& operator=(const JsonCursor&) = delete;
+
+  // Appends `s` verbatim (JSON punctuation, a key literal such as `,"a":`).
+  void Raw(std::string_view s) {
+    char* p = Room(s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    pos_ += s.size();
+  }
+  void Char(char c) {
+    *Room(1) = c;
+    ++pos_;
+  }
+  // Appends `prefix` verbatim, then `s` as AppendJsonString does.
+  void StringAfter(std::string_view prefix, std::string_view s);
+  // Appends `prefix` verbatim, then `v` in decimal.
+  void UIntAfter(std::string_view prefix, uint64_t v);
+  // What was written since construction.
+  std::string_view Written() const { return {out_->data() + start_, pos_ - start_}; }
+  // Trims the padding (not for Scratch); the cursor may go on writing.
+  void Finish() {
+    if (trim_ && cap_ != pos_) out_->resize(pos_);
+    if (trim_) cap_ = pos_;
+  }
+
+ private:
+  JsonCursor(std::string* buf, bool trim)
+      : out_(buf), start_(0), pos_(0), cap_(buf->size()), trim_(trim) {}
+  // Where the next n bytes go.
+  char* Room(size_t n) {
+    if (cap_ - pos_ < n) Grow(n);
+    return out_->data() + pos_;
+  }
+  void Grow(size_t n);
+  // The slow path of StringAfter: s[bad] needs escaping; the prefix, quote
+  // and s[0, bad) are written at the cursor already.
+  void EscapeRest(size_t head, std::string_view s, size_t bad);
+
+  std::string* out_;
+  size_t start_;  // where this cursor began writing
+  size_t pos_;    // bytes written so far (the string's logical size)
+  size_t cap_;    // out_->size(): written bytes plus padding
+  bool trim_ = true;
+};
+
 class JsonWriter {
  public:
   explicit JsonWriter(std::string* out) : out_(out) {}
 
-  void BeginObject() { Sep(); out_->push_back('{'); first_ = true; }
-  void EndObject() { out_->push_back('}'); first_ = false; }
-  void BeginArray() { Sep(); out_->push_back('['); first_ = true; }
-  void EndArray() { out_->push_back(']'); first_ = false; }
+  void BeginObject() {
+    Sep();
+    out_->push_back('{');
+    first_ = true;
+  }
+  void EndObject() {
+    out_->push_back('}');
+    first_ = false;
+  }
+  void BeginArray() {
+    Sep();
+    out_->push_back('[');
+    first_ = true;
+  }
+  void EndArray() {
+    out_->push_back(']');
+    first_ = false;
+  }
   void Key(std::string_view k) {
     Sep();
     AppendJsonString(out_, k);
     out_->push_back(':');
     after_key_ = true;
   }
-  void String(std::string_view v) { Sep(); AppendJsonString(out_, v); }
-  void Int(int64_t v) { Sep(); out_->append(std::to_string(v)); }
-  void UInt(uint64_t v) { Sep(); out_->append(std::to_string(v)); }
-  void Bool(bool v) { Sep(); out_->append(v ? "true" : "false"); }
-  void Null() { Sep(); out_->append("null"); }
-  void Raw(std::string_view json) { Sep(); out_->append(json); }
+  void String(std::string_view v) {
+    Sep();
+    AppendJsonString(out_, v);
+  }
+  void Int(int64_t v) {
+    Sep();
+    out_->append(std::to_string(v));
+  }
+  void UInt(uint64_t v) {
+    Sep();
+    out_->append(std::to_string(v));
+  }
+  void Bool(bool v) {
+    Sep();
+    out_->append(v ? "true" : "false");
+  }
+  void Null() {
+    Sep();
+    out_->append("null");
+  }
+  void Raw(std::string_view json) {
+    Sep();
+    out_->append(json);
+  }
 
   // Key + value shorthands.
-  void KV(std::string_view k, std::string_view v) { Key(k); String(v); }
-  void KV(std::string_view k, const char* v) { Key(k); String(v); }
-  void KVInt(std::string_view k, int64_t v) { Key(k); Int(v); }
-  void KVUInt(std::string_view k, uint64_t v) { Key(k); UInt(v); }
-  void KVBool(std::string_view k, bool v) { Key(k); Bool(v); }
+  void KV(std::string_view k, std::string_view v) {
+    Key(k);
+    String(v);
+  }
+  void KV(std::string_view k, const char* v) {
+    Key(k);
+    String(v);
+  }
+  void KVInt(std::string_view k, int64_t v) {
+    Key(k);
+    Int(v);
+  }
+  void KVUInt(std::string_view k, uint64_t v) {
+    Key(k);
+    UInt(v);
+  }
+  void KVBool(std::string_view k, bool v) {
+    Key(k);
+    Bool(v);
+  }
 
  private:
   void Sep() {

@@ -110,6 +110,20 @@ void BM_MayMatchUnrelated(benchmark::State& state) {
 }
 BENCHMARK(BM_MayMatchUnrelated);
 
+// MayMatch for a provider of the same length as an indexed one ("MSExchange
+// CmdletLogs", 21 bytes) but another name and event id: the provider is
+// lower-cased and looked up, unlike the unrelated event above, whose
+// provider length no rule uses.
+void BM_MayMatchSameLengthProvider(benchmark::State& state) {
+  Matcher matcher(ShippedRules());
+  OwnedEvent owned = MakeEvent("Microsoft-Windows-DNS", "System", 4624, 4, "", {});
+  Event event = owned.View();
+  for (auto _ : state) benchmark::DoNotOptimize(matcher.MayMatch(event));
+  if (matcher.MayMatch(event)) state.SkipWithError("expected no candidate rule");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MayMatchSameLengthProvider);
+
 // N rules with no exact filter, each a regex on data.*: every event is a
 // candidate for all of them, so this is the RE2::Set pass at scale.
 void BM_MatchManyUnfilteredRules(benchmark::State& state) {

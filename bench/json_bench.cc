@@ -12,6 +12,11 @@
 // BM_DecodeGzip           DecodeJsonBuffer over the .gz bytes: inflate included.
 // BM_LineDecoder          JsonLineDecoder line by line (the daemon's tailer/TCP
 //                         path: one copy per line into a padded buffer).
+// BM_Shape                field extraction per export shape: the small
+//                         tests/data/json file of each shape (Winlogbeat/ECS,
+//                         NXLog, evtx_dump, PowerShell array), in memory,
+//                         with the payload wanted (header pass + full pass
+//                         for the flat shapes) and not (header pass only).
 
 #include <benchmark/benchmark.h>
 #include <zlib.h>
@@ -137,7 +142,34 @@ void BM_LineDecoder(benchmark::State& state, const char* name) {
   state.SetItemsProcessed(static_cast<int64_t>(events));
 }
 
+// One file per shape, as shipped in tests/data/json.
+const char* const kShapeFiles[] = {"winlogbeat.ndjson", "nxlog.ndjson", "evtx_dump.jsonl",
+                                   "powershell_array.json"};
+
+const std::string* LoadShape(const std::string& name) {
+  static std::map<std::string, std::string> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return &it->second;
+  std::ifstream in(std::string(ES_SOURCE_DIR) + "/tests/data/json/" + name, std::ios::binary);
+  if (!in) return nullptr;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return &cache.emplace(name, std::move(bytes)).first->second;
+}
+
+void BM_Shape(benchmark::State& state, const char* name, bool want_payload) {
+  const std::string* bytes = LoadShape(name);
+  if (bytes == nullptr) return state.SkipWithError("tests/data/json file missing");
+  RunBuffer(state, *bytes, bytes->size(), want_payload);
+}
+
 void RegisterAll() {
+  for (const char* file : kShapeFiles) {
+    for (bool want : {true, false}) {
+      benchmark::RegisterBenchmark(
+          ("BM_Shape/" + std::string(file) + (want ? "/payload" : "/headers")).c_str(), BM_Shape,
+          file, want);
+    }
+  }
   for (const char* file : kFiles) {
     benchmark::RegisterBenchmark(("BM_DecodeBuffer/" + std::string(file)).c_str(), BM_DecodeBuffer,
                                  file)

@@ -48,8 +48,9 @@ void RunUtf16(benchmark::State& state, const std::vector<uint8_t>& bytes) {
   Arena arena(1 << 20);
   size_t n = 0;
   for (auto _ : state) {
-    // Reset per 4096 strings so the arena stays in cache, as per chunk.
-    if (++n % 4096 == 0) arena.Reset();
+    // Reset every 256 strings: the arena stays within its first block and
+    // in cache, as per chunk (256 strings of 256 units are 197 KiB).
+    if (++n % 256 == 0) arena.Reset();
     benchmark::DoNotOptimize(eventsift::Utf16LeToUtf8(bytes, &arena));
   }
   state.SetBytesProcessed(static_cast<int64_t>(bytes.size()) * state.iterations());

@@ -4,6 +4,16 @@
 
 namespace eventsift::evtx {
 
+namespace {
+
+// memcmp for n bytes, defined for n == 0 with null pointers too (an empty
+// template body has no storage).
+bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
+  return n == 0 || std::memcmp(a, b, n) == 0;
+}
+
+}  // namespace
+
 const EventPlan& CachedTemplate::Plan(int depth) {
   const int i = depth == 2 ? 1 : 0;
   if (!planned[i]) {
@@ -30,7 +40,7 @@ bool TemplateCache::Matches(ChunkContext& ctx, uint32_t offset, const CachedTemp
   // Body bytes equal, except the name-offset fields, which are absolute.
   size_t done = 0;
   for (const CompileLog::NameRef& n : e.log.names) {
-    if (std::memcmp(now + done, then + done, n.rel - done) != 0) return false;
+    if (!SameBytes(now + done, then + done, n.rel - done)) return false;
     uint32_t field = 0;
     std::memcpy(&field, now + n.rel, 4);  // the compile read it inside the body
     const bool inline_name = field == base + n.rel + 4;
@@ -42,7 +52,7 @@ bool TemplateCache::Matches(ChunkContext& ctx, uint32_t offset, const CachedTemp
     }
     done = size_t{n.rel} + 4;
   }
-  if (std::memcmp(now + done, then + done, e.data_size - done) != 0) return false;
+  if (!SameBytes(now + done, then + done, e.data_size - done)) return false;
   // Each element start guessed the same way (the guess may look at names
   // elsewhere in the chunk).
   for (const CompileLog::Layout& l : e.log.layouts) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -87,6 +88,28 @@ TEST(TemplateCacheTest, AlteredDefinitionsAreNotTakenFromTheCache) {
       }
     }
   }
+}
+
+TEST(TemplateCacheTest, EmptyTemplateBodyIsComparedSafely) {
+  // A definition whose data size is 0 compiles to no ops and is cached with
+  // an empty body; matching it again must not hand memcmp a null pointer
+  // (found by evtx_fuzzer under UBSan).
+  const auto image = ReadFile(DataPath("Security_short_selected.evtx"));
+  std::vector<uint8_t> chunk(ChunkBytes(image, 0).begin(), ChunkBytes(image, 0).end());
+  // First record: header (24 bytes), fragment header (4), 0x0C, u8, u32 id,
+  // u32 definition offset; the definition: u32 next, GUID, u32 data size.
+  const size_t instance = kChunkHeaderSize + 24 + 4;
+  ASSERT_EQ(chunk[instance], 0x0C);
+  uint32_t def = 0;
+  std::memcpy(&def, &chunk[instance + 6], 4);
+  ASSERT_LT(size_t{def} + 24, chunk.size());
+  std::memset(&chunk[def + 20], 0, 4);
+  TemplateCache cache;
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(Render(chunk, ChunkDecodeOptions::Render::kXml, &cache),
+              Render(chunk, ChunkDecodeOptions::Render::kXml, nullptr));
+  }
+  EXPECT_GT(cache.hits(), 0u);
 }
 
 TEST(TemplateCacheTest, TemplatesMovedToOtherOffsetsAreReused) {

@@ -71,8 +71,14 @@ struct MatchSpec {
 inline constexpr std::string_view kSeverities[] = {"informational", "low", "medium", "high",
                                                    "critical"};
 
+// What a rule's hits are for. kState rules record a host's state (EEMS
+// fetched mitigations successfully) for the fleet view instead of raising
+// alerts: `scan` keeps their hits out of the correlator and the sinks.
+enum class RuleKind : uint8_t { kAlert, kState };
+
 struct Rule {
   std::string id, title, description, severity;
+  RuleKind kind = RuleKind::kAlert;
   std::vector<std::string> references;
   std::string remediation;
   CorrelationSpec correlation;

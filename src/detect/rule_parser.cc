@@ -10,8 +10,9 @@ namespace eventsift::detect {
 
 namespace {
 
-constexpr std::string_view kRuleKeys[] = {"id",         "title", "description", "severity",
-                                          "references", "match", "correlation", "remediation"};
+constexpr std::string_view kRuleKeys[] = {"id",       "title",       "description",
+                                          "severity", "kind",        "references",
+                                          "match",    "correlation", "remediation"};
 constexpr std::string_view kMatchKeys[] = {"providers", "channels", "event_ids",
                                            "levels",    "fields",   "mode"};
 constexpr std::string_view kFieldKeys[] = {"field", "regex", "case_insensitive", "negate"};
@@ -220,6 +221,15 @@ class Parser {
     }
     if (const YAML::Node n = node["severity"]) {
       ES_RETURN_IF_ERROR(GetString(n, "severity", &rule->severity));
+    }
+    if (const YAML::Node n = node["kind"]) {
+      std::string kind;
+      ES_RETURN_IF_ERROR(GetString(n, "kind", &kind));
+      if (kind == "state") {
+        rule->kind = RuleKind::kState;
+      } else if (kind != "alert") {
+        return Error(n, fmt::format("kind must be alert or state, not '{}'", kind));
+      }
     }
     if (const YAML::Node n = node["references"]) {
       ES_RETURN_IF_ERROR(GetStringList(n, "references", &rule->references));

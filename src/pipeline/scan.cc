@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -26,6 +27,7 @@ struct BuildSeen {
 struct Scanner::FileResult {
   std::vector<std::pair<uint32_t, OwnedEvent>> hits;
   std::vector<BuildSeen> builds;
+  std::vector<HostSeen> exchange_hosts;  // first seen first
 };
 
 namespace {
@@ -48,8 +50,8 @@ std::string LocationText(const Event& e) {
 class ScanHandler : public EventHandler {
  public:
   ScanHandler(const detect::Matcher& matcher, std::vector<std::pair<uint32_t, OwnedEvent>>* hits,
-              std::vector<BuildSeen>* builds)
-      : matcher_(matcher), hits_(hits), builds_(builds) {}
+              std::vector<BuildSeen>* builds, std::vector<HostSeen>* exchange_hosts)
+      : matcher_(matcher), hits_(hits), builds_(builds), exchange_hosts_(exchange_hosts) {}
 
   bool WantPayload(const Event& header) override {
     if (matcher_.MayMatch(header) || MayCarryExchangeBuild(header)) return true;
@@ -59,11 +61,12 @@ class ScanHandler : public EventHandler {
 
   void OnEvent(const Event& event) override {
     ++events_;
+    if (event.provider.starts_with("MSExchange")) NoteExchangeHost(event.computer);
     if (MayCarryExchangeBuild(event)) {
       if (auto v = correlate::ExtractExchangeBuild(event)) {
-        builds_->push_back(BuildSeen{std::string(event.computer), *v,
-                                     fmt::format("event {} {} at {}", event.provider,
-                                                 event.event_id, LocationText(event))});
+        builds_->push_back(BuildSeen{
+            std::string(event.computer), *v,
+            fmt::format("event {} {} at {}", event.provider, event.event_id, LocationText(event))});
       }
     }
     matched_.clear();
@@ -75,9 +78,29 @@ class ScanHandler : public EventHandler {
   uint64_t payload_skipped() const { return payload_skipped_; }
 
  private:
+  // Events of one host come in long runs: the last host is checked first, so
+  // the index is consulted only when the host changes.
+  void NoteExchangeHost(std::string_view computer) {
+    auto& hosts = *exchange_hosts_;
+    if (last_host_ < hosts.size() && hosts[last_host_].name == computer) {
+      ++hosts[last_host_].exchange_events;
+      return;
+    }
+    auto it = host_index_.find(computer);
+    if (it == host_index_.end()) {
+      it = host_index_.emplace(std::string(computer), hosts.size()).first;
+      hosts.push_back(HostSeen{std::string(computer), 0});
+    }
+    last_host_ = it->second;
+    ++hosts[last_host_].exchange_events;
+  }
+
   const detect::Matcher& matcher_;
   std::vector<std::pair<uint32_t, OwnedEvent>>* hits_;
   std::vector<BuildSeen>* builds_;
+  std::vector<HostSeen>* exchange_hosts_;
+  std::map<std::string, size_t, std::less<>> host_index_;  // name -> index in exchange_hosts_
+  size_t last_host_ = SIZE_MAX;
   std::vector<uint32_t> matched_;
   uint64_t events_ = 0;
   uint64_t payload_skipped_ = 0;
@@ -131,7 +154,10 @@ std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& 
 
 Scanner::Scanner(std::shared_ptr<const detect::RuleSet> rules, ScanOptions options,
                  DiagnosticFn diagnostic)
-    : rules_(rules), matcher_(rules), options_(std::move(options)), diagnostic_(std::move(diagnostic)) {}
+    : rules_(rules),
+      matcher_(rules),
+      options_(std::move(options)),
+      diagnostic_(std::move(diagnostic)) {}
 
 Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::string>& inputs,
                                                        DiagnosticFn diagnostic, ScanStats* stats) {
@@ -153,14 +179,15 @@ Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::st
       continue;
     }
     std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             in, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const auto name = it->path().filename().string();
       // Directory scans take the formats we know by name; a file named on
       // the command line is sniffed whatever its name.
-      static constexpr const char* kSuffixes[] = {".evtx", ".json", ".jsonl", ".ndjson", ".json.gz",
-                                                  ".jsonl.gz", ".ndjson.gz"};
+      static constexpr const char* kSuffixes[] = {".evtx",    ".json",     ".jsonl",    ".ndjson",
+                                                  ".json.gz", ".jsonl.gz", ".ndjson.gz"};
       bool known = std::any_of(std::begin(kSuffixes), std::end(kSuffixes),
                                [&](const char* s) { return name.ends_with(s); });
       if (known) found.push_back(it->path().string());
@@ -183,7 +210,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   DecoderOptions dopts = options_.decoder;
   dopts.threads = decoder_threads;
   auto decoder = CreateDecoder(format.value(), dopts);
-  ScanHandler handler(matcher_, &out->hits, &out->builds);
+  ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   InputSpec spec{path, path == "-" ? "<stdin>" : ""};
   Status s = decoder->Decode(spec, handler, reporter);
   reporter.Finish();
@@ -194,7 +221,8 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   stats_.errors.Add(reporter.count());
   stats_.rule_hits.Add(out->hits.size());
   if (!s.ok()) {
-    if (options_.decoder.strict && s.code() == StatusCode::kCorruption) stats_.strict_failure = true;
+    if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
+      stats_.strict_failure = true;
     if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
         s.code() == StatusCode::kNotFound) {
       stats_.inputs_failed.Add();
@@ -209,7 +237,8 @@ Result<std::vector<Alert>> Scanner::Run() {
   std::vector<FileResult> results(paths.size());
 
   const int threads = std::max(1, options_.threads);
-  const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), paths.size()));
+  const int workers =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), paths.size()));
   // Threads left over when there are fewer files than threads go to the
   // decoders (EVTX chunks decode in parallel).
   const int per_file_threads = workers > 0 ? std::max(1, threads / workers) : 1;
@@ -229,18 +258,41 @@ Result<std::vector<Alert>> Scanner::Run() {
   work();
   for (auto& t : pool) t.join();
 
-  correlate::Correlator correlator(ToCorrelatedRules(*rules_), options_.correlator);
+  correlator_ =
+      std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), options_.correlator);
+  correlate::Correlator& correlator = *correlator_;
   if (!options_.inventory_csv.empty()) {
     ES_RETURN_IF_ERROR(correlator.LoadInventory(options_.inventory_csv));
   }
+  observations_ = ScanObservations{};
+  std::map<std::string, size_t> host_index;  // name -> index in exchange_hosts
+  auto note_host = [this, &host_index](const std::string& name, uint64_t events) {
+    auto [it, inserted] = host_index.try_emplace(name, observations_.exchange_hosts.size());
+    if (inserted) observations_.exchange_hosts.push_back(HostSeen{name, 0});
+    observations_.exchange_hosts[it->second].exchange_events += events;
+  };
   for (auto& r : results) {
-    for (auto& b : r.builds) correlator.AddBuild(b.host, b.version, std::move(b.source));
-    for (auto& [rule, event] : r.hits) correlator.AddHit(rule, std::move(event));
+    for (const auto& h : r.exchange_hosts) note_host(h.name, h.exchange_events);
+    for (auto& b : r.builds) {
+      note_host(b.host, 0);  // a build makes an Exchange host even without MSExchange events
+      correlator.AddBuild(b.host, b.version, std::move(b.source));
+    }
+    for (auto& [rule, event] : r.hits) {
+      observations_.hits.push_back(HitSeen{rule, event.computer, event.time});
+      // State rules describe a host (EEMS worked); they raise no alert.
+      if (rules_->rules()[rule].kind == detect::RuleKind::kState) continue;
+      correlator.AddHit(rule, std::move(event));
+    }
     r = FileResult{};  // release as we go
   }
   std::vector<Alert> alerts = correlator.Finish();
   stats_.alerts.Add(alerts.size());
   return alerts;
+}
+
+std::optional<ExchangeBuildInfo> Scanner::BuildFor(const std::string& host_key) const {
+  if (correlator_ == nullptr) return std::nullopt;
+  return correlator_->BuildFor(host_key);
 }
 
 }  // namespace eventsift

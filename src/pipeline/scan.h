@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ struct ScanOptions {
   int threads = 1;                  // worker threads in all
   DecoderOptions decoder;           // strict/carve; threads is set per file
   correlate::CorrelatorOptions correlator;
-  std::string inventory_csv;        // optional host,build inventory
+  std::string inventory_csv;  // optional host,build inventory
   // Maximum corruption reports printed per input; the rest are counted.
   uint32_t max_reports_per_input = 20;
   // When set (SIGINT/SIGTERM), workers take no new input; the inputs already
@@ -44,12 +45,30 @@ struct ScanStats {
   Counter inputs_failed;  // inputs that could not be read at all
   Counter bytes;
   Counter events;
-  Counter errors;          // corruption reports (bad records, malformed lines)
+  Counter errors;           // corruption reports (bad records, malformed lines)
   Counter payload_skipped;  // events whose EventData no rule needed
   Counter rule_hits;
   Counter alerts;
-  Counter inputs_skipped;  // not started because the scan was cancelled
+  Counter inputs_skipped;                   // not started because the scan was cancelled
   std::atomic<bool> strict_failure{false};  // --strict stopped an input
+};
+
+// What the fleet view (src/report/fleet.h) needs beyond the alerts: which
+// hosts run Exchange and when each rule hit them. Hits are rare next to
+// events, so one small record per hit costs little beside the OwnedEvent the
+// correlator keeps anyway.
+struct HostSeen {
+  std::string name;              // computer name as logged
+  uint64_t exchange_events = 0;  // events of an MSExchange* provider
+};
+struct HitSeen {
+  uint32_t rule = 0;     // index into the scan's rule set
+  std::string computer;  // as logged
+  FileTime time = 0;     // 0 when the event carries no time
+};
+struct ScanObservations {
+  std::vector<HostSeen> exchange_hosts;  // by name, first seen first
+  std::vector<HitSeen> hits;             // every hit of every rule, alert and state kind
 };
 
 // Called for every corruption report and unreadable input (stderr in the CLI).
@@ -57,15 +76,23 @@ using DiagnosticFn = std::function<void(const Status&)>;
 
 class Scanner {
  public:
-  Scanner(std::shared_ptr<const detect::RuleSet> rules, ScanOptions options, DiagnosticFn diagnostic);
+  Scanner(std::shared_ptr<const detect::RuleSet> rules, ScanOptions options,
+          DiagnosticFn diagnostic);
 
   // Expands directories (recursively, sorted) into the ordered list of inputs.
   static Result<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& inputs,
                                                        DiagnosticFn diagnostic, ScanStats* stats);
 
   // Runs the whole scan and returns the correlated alerts, sorted by host,
-  // rule id and window start.
+  // rule id and window start. Hits of state rules (Rule::kind kState) are
+  // recorded in observations() only: they raise no alert.
   Result<std::vector<Alert>> Run();
+
+  // After Run(): the Exchange hosts and hits seen, for the fleet view.
+  const ScanObservations& observations() const { return observations_; }
+  // After Run(): the build the correlator attaches to alerts of `host_key`
+  // (from events and the inventory), if any.
+  std::optional<ExchangeBuildInfo> BuildFor(const std::string& host_key) const;
 
   const ScanStats& stats() const { return stats_; }
   // Inputs finished so far and total, for a progress display (any thread).
@@ -81,6 +108,8 @@ class Scanner {
   ScanOptions options_;
   DiagnosticFn diagnostic_;
   ScanStats stats_;
+  ScanObservations observations_;
+  std::unique_ptr<correlate::Correlator> correlator_;  // kept after Run() for BuildFor
   std::atomic<uint64_t> inputs_done_{0};
   std::atomic<uint64_t> inputs_total_{0};
 };

@@ -142,7 +142,7 @@ TEST(RuleLoaderTest, RefusesMissingId) {
 TEST(RuleLoaderTest, RefusesUnknownKeys) {
   EXPECT_EQ(ParseError("id: r\nmatch: {event_ids: [1]}\nseverty: high\n"),
             "invalid argument: bad.yaml:3: rule 'r': unknown key 'severty' (allowed: id, title, "
-            "description, severity, references, match, correlation, remediation)");
+            "description, severity, kind, references, match, correlation, remediation)");
   EXPECT_EQ(ParseError("id: r\nmatch:\n  event_id: [1]\n"),
             "invalid argument: bad.yaml:3: rule 'r': match: unknown key 'event_id' (allowed: "
             "providers, channels, event_ids, levels, fields, mode)");
@@ -297,7 +297,7 @@ TEST_F(RuleDirTest, ReportsEveryErrorAcrossFiles) {
                      "not found: " + (dir_ / "missing").string() + ": no such file or directory",
                      "invalid argument: " + four +
                          ":3: rule 'key': unknown key 'what' (allowed: id, title, description, "
-                         "severity, references, match, correlation, remediation)",
+                         "severity, kind, references, match, correlation, remediation)",
                      "invalid argument: " + two +
                          ":1: rule 'dup': duplicate id (first defined "
                          "at " +

@@ -63,14 +63,14 @@ class RulesCliTest : public ::testing::Test {
 TEST_F(RulesCliTest, CheckShippedRules) {
   CommandResult r = Eventsift("rules check rules/");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "9 rules OK\n");
+  EXPECT_EQ(r.out, "10 rules OK\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST_F(RulesCliTest, CheckDefaultsToTheRulesDirectory) {
   CommandResult r = Eventsift("rules check", "env -u EVENTSIFT_RULES");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "9 rules OK\n");
+  EXPECT_EQ(r.out, "10 rules OK\n");
   // $EVENTSIFT_RULES wins over the built-in default.
   std::string one = Write("one.yaml", "id: only\nmatch: {event_ids: [1]}\n");
   r = Eventsift("rules check", "EVENTSIFT_RULES=" + one);

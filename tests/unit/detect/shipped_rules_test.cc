@@ -51,10 +51,11 @@ class ShippedRulesTest : public ::testing::Test {
 
 TEST_F(ShippedRulesTest, LoadsEemsFirst) {
   const auto& rules = matcher_->rules();
-  ASSERT_EQ(rules.size(), 9u);
+  ASSERT_EQ(rules.size(), 10u);
   const Rule& eems = rules[0];
   EXPECT_EQ(eems.id, "eems_mitigation_error");
   EXPECT_EQ(eems.severity, "high");
+  EXPECT_EQ(eems.kind, RuleKind::kAlert);
   EXPECT_EQ(eems.correlation.window_seconds, 24 * 3600);
   EXPECT_EQ(eems.correlation.threshold, 1u);
   EXPECT_EQ(eems.correlation.suppress_seconds, 24 * 3600);
@@ -63,7 +64,14 @@ TEST_F(ShippedRulesTest, LoadsEemsFirst) {
   EXPECT_NE(eems.remediation.find("HealthChecker"), std::string::npos);
   EXPECT_NE(eems.remediation.find("officeclient.microsoft.com"), std::string::npos);
   EXPECT_NE(eems.remediation.find("Test-MitigationServiceConnectivity.ps1"), std::string::npos);
+  // The success rule records state for the fleet view; it is the only one.
+  EXPECT_EQ(rules[1].id, "eems_mitigation_success");
+  EXPECT_EQ(rules[1].kind, RuleKind::kState);
+  EXPECT_EQ(rules[1].severity, "informational");
   for (const Rule& r : rules) {
+    if (&r != &rules[1]) {
+      EXPECT_EQ(r.kind, RuleKind::kAlert) << r.id;
+    }
     EXPECT_FALSE(r.description.empty()) << r.id;
     EXPECT_FALSE(r.remediation.empty()) << r.id;
     EXPECT_FALSE(r.references.empty()) << r.id;
@@ -88,7 +96,7 @@ const std::string kSchema = std::string(ES_SOURCE_DIR) + "/schemas/rule.schema.j
 TEST_F(ShippedRulesTest, ValidateAgainstSchema) {
   auto [code, out] = ValidateWithSchema(kSchema + " " + ES_SOURCE_DIR + "/rules");
   EXPECT_EQ(code, 0) << out;
-  EXPECT_EQ(out, "8 files valid\n");
+  EXPECT_EQ(out, "9 files valid\n");
 }
 
 TEST_F(ShippedRulesTest, SchemaRejectsWhatTheLoaderRejects) {
@@ -106,6 +114,7 @@ TEST_F(ShippedRulesTest, SchemaRejectsWhatTheLoaderRejects) {
       "id: f\nmatch: {levels: [eror]}\n",
       "title: no id\nmatch: {levels: [2]}\n",
       "id: h\nmatch:\n  fields: [{field: message, regex: ''}]\n",
+      "id: i\nkind: status\nmatch: {event_ids: [1]}\n",
   };
   std::string files;
   for (size_t i = 0; i < bad.size(); ++i) {
@@ -138,8 +147,8 @@ TEST_F(ShippedRulesTest, EemsMitigationError) {
   }
   // Near misses: another id, level, provider or channel, or an unrelated error.
   OwnedEvent e = EemsError();
-  e.event_id = 1005;
-  EXPECT_EQ(Hits(e), Ids{});
+  e.event_id = 1005;  // a success id: the state rule's, not this one's
+  EXPECT_EQ(Hits(e), Ids{"eems_mitigation_success"});
   e = EemsError();
   e.level = 3;
   EXPECT_EQ(Hits(e), Ids{});
@@ -153,6 +162,43 @@ TEST_F(ShippedRulesTest, EemsMitigationError) {
                            "An unexpected exception occurred. Disk full.",
                            {{"", "System.IO.IOException: disk full"}})),
             Ids{});
+}
+
+TEST_F(ShippedRulesTest, KindStateParsesAndDefaultsToAlert) {
+  auto state = RuleSet::Parse("id: s\nkind: state\nmatch: {event_ids: [1]}\n", "s.yaml");
+  ASSERT_TRUE(state) << state.error().ToString();
+  EXPECT_EQ(state.value()->rules()[0].kind, RuleKind::kState);
+  auto alert = RuleSet::Parse("id: a\nkind: alert\nmatch: {event_ids: [1]}\n", "a.yaml");
+  ASSERT_TRUE(alert) << alert.error().ToString();
+  EXPECT_EQ(alert.value()->rules()[0].kind, RuleKind::kAlert);
+  auto bad = RuleSet::Parse("id: b\nkind: State\nmatch: {event_ids: [1]}\n", "b.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().ToString().find("b.yaml:2: rule 'b': kind must be alert or state"),
+            std::string::npos)
+      << bad.error().ToString();
+}
+
+// 1005/1006 are the ids Learn documents for successful EEMS actions; their
+// level and text are undocumented, so any level and any text match.
+TEST_F(ShippedRulesTest, EemsMitigationSuccess) {
+  for (uint32_t id : {1005u, 1006u}) {
+    for (uint8_t level : {uint8_t{4}, uint8_t{0}, uint8_t{3}}) {
+      EXPECT_EQ(Hits(MakeEvent("MSExchange Mitigation Service", "Application", id, level,
+                               "Mitigation M1 applied successfully.", {{"", "M1"}})),
+                Ids{"eems_mitigation_success"})
+          << id << " level " << int{level};
+    }
+    // EVTX: no message at all.
+    EXPECT_EQ(Hits(MakeEvent("MSExchange Mitigation Service", "Application", id, 4)),
+              Ids{"eems_mitigation_success"});
+  }
+  // Near misses: the error id, a neighbouring id, another provider or channel.
+  EXPECT_EQ(Hits(MakeEvent("MSExchange Mitigation Service", "Application", 1007, 4)), Ids{});
+  EXPECT_EQ(Hits(MakeEvent("MSExchange Mitigation Service", "Application", 1008, 4,
+                           "An unexpected exception occurred. Diagnostic information: none")),
+            Ids{});
+  EXPECT_EQ(Hits(MakeEvent("MSExchange ADAccess", "Application", 1005, 4)), Ids{});
+  EXPECT_EQ(Hits(MakeEvent("MSExchange Mitigation Service", "System", 1005, 4)), Ids{});
 }
 
 TEST_F(ShippedRulesTest, ProxyShellMailboxExport) {

@@ -5,28 +5,20 @@
 
 #include <fmt/format.h>
 
-namespace eventsift::app {
+#include "src/report/fleet.h"
 
-std::string BuildStatusName(BuildStatus s) {
-  switch (s) {
-    case BuildStatus::kUnknown: return "unknown";
-    case BuildStatus::kOutdated: return "OUTDATED (<Mar 2023)";
-    case BuildStatus::kBorderline: return "Mar 2023 SU (borderline)";
-    case BuildStatus::kCurrent: return "current";
-    case BuildStatus::kNoEems: return "no EEMS (pre-2021)";
-    case BuildStatus::kIndeterminate: return "CU known, SU unknown";
-  }
-  return "unknown";
-}
+namespace eventsift::app {
 
 std::string RenderAlertTable(const std::vector<Alert>& alerts) {
   using Row = std::array<std::string, 7>;
   std::vector<Row> rows;
-  rows.push_back({"HOST", "RULE", "SEVERITY", "COUNT", "FIRST SEEN", "LAST SEEN", "EXCHANGE BUILD"});
+  rows.push_back(
+      {"HOST", "RULE", "SEVERITY", "COUNT", "FIRST SEEN", "LAST SEEN", "EXCHANGE BUILD"});
   for (const auto& a : alerts) {
     std::string build = "-";
     if (a.exchange) {
-      build = fmt::format("{} {}", a.exchange->version, BuildStatusName(a.exchange->status));
+      build =
+          fmt::format("{} {}", a.exchange->version, report::BuildStatusName(a.exchange->status));
     }
     rows.push_back({a.host, a.rule.id, a.rule.severity, std::to_string(a.count),
                     a.first_seen ? FormatRfc3339(a.first_seen, 0) : "-",

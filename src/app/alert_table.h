@@ -8,7 +8,6 @@
 
 namespace eventsift::app {
 
-std::string BuildStatusName(BuildStatus s);
 std::string RenderAlertTable(const std::vector<Alert>& alerts);
 
 }  // namespace eventsift::app

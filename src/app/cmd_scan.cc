@@ -12,8 +12,8 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "src/alert/alert_json.h"
 #include "src/app/alert_table.h"
@@ -22,6 +22,9 @@
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
 #include "src/pipeline/scan.h"
+#include "src/report/fleet.h"
+#include "src/report/fleet_table.h"
+#include "src/report/html_report.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
 
@@ -38,10 +41,13 @@ constexpr char kScanHelp[] =
     "and their .gz), matches the detection rules, correlates the hits per host\n"
     "and writes one alert per rule, host and time window.\n\n"
     "Alerts go to stdout as NDJSON (schemas/alert.schema.json) unless --out or\n"
-    "Kafka is given; diagnostics and a summary go to stderr.\n\n"
+    "Kafka is given; diagnostics and a summary go to stderr. --format table ends\n"
+    "with the Exchange fleet (build, EEMS state, attack indicators per host);\n"
+    "--report writes the same fleet as a self-contained HTML page.\n\n"
     "Examples:\n"
     "  eventsift scan tests/data/json\n"
     "  eventsift scan --format table --threads 4 /var/log/winevt/\n"
+    "  eventsift scan --report fleet.html --out alerts.ndjson logs/\n"
     "  eventsift scan --rules rules/eems_mitigation_error.yaml --out alerts.ndjson logs/\n"
     "  zcat export.json.gz | eventsift scan -\n"
     "  eventsift scan --kafka-brokers 127.0.0.1:9092 --kafka-topic eventsift.alerts \\\n"
@@ -94,31 +100,33 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
 int RunScan(const std::vector<std::string>& args) {
   std::vector<std::string> inputs, rule_paths;
-  std::string out_path, format, inventory;
+  std::string out_path, format, inventory, report_path;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false;
   KafkaFlags kafka;
 
   po::options_description opts(kScanHelp);
-  opts.add_options()
-      ("help,h", "show this help")
-      ("rules,r", po::value(&rule_paths)->composing(),
-       "rule file or directory (repeatable; default: the shipped rules/)")
-      ("out,o", po::value(&out_path), "write alerts to FILE instead of stdout")
-      ("format,f", po::value(&format)->default_value("json"),
-       "json (NDJSON, one alert per line) or table (for people)")
-      ("threads,j", po::value(&threads)->default_value(0), "worker threads (0: all cores)")
-      ("strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")
-      ("carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space")
-      ("inventory", po::value(&inventory),
-       "CSV of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry no build")
-      ("no-merge-short-names", po::bool_switch(&no_merge),
-       "keep 'ex01' and 'ex01.contoso.com' as separate hosts")
-      ("fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")
-      ("progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")
-      ("no-progress", po::bool_switch(&no_progress), "never show progress")
-      ("quiet,q", po::bool_switch(&quiet), "no summary line");
+  opts.add_options()("help,h", "show this help")(
+      "rules,r", po::value(&rule_paths)->composing(),
+      "rule file or directory (repeatable; default: the shipped rules/)")(
+      "out,o", po::value(&out_path), "write alerts to FILE instead of stdout")(
+      "format,f", po::value(&format)->default_value("json"),
+      "json (NDJSON, one alert per line) or table (for people)")(
+      "threads,j", po::value(&threads)->default_value(0), "worker threads (0: all cores)")(
+      "strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")(
+      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space")(
+      "report", po::value(&report_path),
+      "also write the Exchange fleet (builds, EEMS state, indicators, timeline) as one "
+      "self-contained HTML file")(
+      "inventory", po::value(&inventory),
+      "CSV of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry no build")(
+      "no-merge-short-names", po::bool_switch(&no_merge),
+      "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
+      "fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")(
+      "progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")(
+      "no-progress", po::bool_switch(&no_progress), "never show progress")(
+      "quiet,q", po::bool_switch(&quiet), "no summary line");
   AddKafkaOptions(&opts, &kafka);
   po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
@@ -148,7 +156,8 @@ int RunScan(const std::vector<std::string>& args) {
 
   ScanOptions options;
   options.inputs = inputs;
-  options.threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.decoder.strict = strict;
   options.decoder.carve = carve;
   options.correlator.merge_short_names = !no_merge;
@@ -223,8 +232,34 @@ int RunScan(const std::vector<std::string>& args) {
       exit_code = kExitSinkError;
     }
   }
+  std::vector<report::FleetHost> fleet;
+  if (format == "table" || !report_path.empty()) {
+    report::FleetInput fleet_in;
+    fleet_in.rules = rules.value().get();
+    fleet_in.observations = &scanner.observations();
+    fleet_in.build_for = [&scanner](const std::string& key) { return scanner.BuildFor(key); };
+    fleet_in.merge_short_names = !no_merge;
+    fleet = report::BuildFleet(fleet_in);
+  }
+  if (!report_path.empty()) {
+    report::ReportInfo info;
+    info.producer_version = ES_VERSION;
+    info.inputs = scanner.stats().inputs.Get();
+    info.events = scanner.stats().events.Get();
+    info.alerts = alerts.value().size();
+    const std::string html = report::RenderFleetHtml(fleet, info);
+    std::FILE* f = std::fopen(report_path.c_str(), "wb");
+    if (f == nullptr || std::fwrite(html.data(), 1, html.size(), f) != html.size()) {
+      diagnostic(Status::IOError("cannot write report").At(report_path));
+      exit_code = kExitSinkError;
+    }
+    if (f != nullptr && std::fclose(f) != 0) {
+      diagnostic(Status::IOError("cannot write report").At(report_path));
+      exit_code = kExitSinkError;
+    }
+  }
   if (format == "table") {
-    std::string table = RenderAlertTable(alerts.value());
+    std::string table = RenderAlertTable(alerts.value()) + report::RenderFleetTable(fleet);
     if (out_path.empty()) {
       std::fwrite(table.data(), 1, table.size(), stdout);
     } else {
@@ -247,7 +282,8 @@ int RunScan(const std::vector<std::string>& args) {
       if (sink->stats().spooled.Get() > 0 || sink->name() == "kafka") {
         sink_text += fmt::format(" {} spooled", sink->stats().spooled.Get());
       }
-      if (sink->stats().failed.Get() > 0) sink_text += fmt::format(" {} FAILED", sink->stats().failed.Get());
+      if (sink->stats().failed.Get() > 0)
+        sink_text += fmt::format(" {} FAILED", sink->stats().failed.Get());
     }
     fmt::print(stderr,
                "eventsift scan: {} inputs ({} unreadable), {} events, {:.1f} MB, {} hits, "
@@ -255,8 +291,7 @@ int RunScan(const std::vector<std::string>& args) {
                st.inputs.Get(), st.inputs_failed.Get(), st.events.Get(),
                static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), st.alerts.Get(),
                st.errors.Get(), secs,
-               scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0,
-               sink_text);
+               scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
   }
   for (const auto& sink : sinks) {
     if (sink->stats().failed.Get() > 0) exit_code = kExitSinkError;

@@ -1,0 +1,84 @@
+#pragma once
+// The fleet view: one row per Exchange host a scan saw, with its build, the
+// state of its Emergency Mitigation Service (EEMS) and the attack indicators
+// found (docs/report.md). Built from the scan's observations (hosts seen,
+// every rule hit) rather than from the alerts, so suppressed repeats and
+// state rules count too. Rendered as text (fleet_table.h) and as a
+// self-contained HTML page (html_report.h).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/alert/alert.h"
+#include "src/core/time_util.h"
+#include "src/detect/rule.h"
+#include "src/pipeline/scan.h"
+
+namespace eventsift::report {
+
+// The two rules whose hits make the EEMS state rather than indicators. Any
+// other alert rule that hits an Exchange host is an attack indicator.
+inline constexpr char kEemsErrorRule[] = "eems_mitigation_error";
+inline constexpr char kEemsSuccessRule[] = "eems_mitigation_success";
+
+enum class EemsState : uint8_t {
+  kNoEvents,  // neither an error nor a success logged
+  kWorking,   // successes, and no error after the last one
+  kFailing,   // errors and no success after the last error
+};
+
+// "no EEMS events", "working", "failing".
+std::string EemsStateName(EemsState s);
+
+struct IndicatorHits {
+  std::string rule_id, title, severity;
+  uint64_t count = 0;
+  FileTime first = 0, last = 0;  // 0 when no hit carried a time
+};
+
+// A point on a host's timeline. Hits are kept one by one; the renderers
+// bucket them.
+struct TimelineHit {
+  FileTime time = 0;
+  std::string rule_id;
+};
+
+struct FleetHost {
+  std::string host;                // host key, normalized as alerts have it
+  std::vector<std::string> names;  // computer names as logged, sorted
+  uint64_t exchange_events = 0;    // events of MSExchange* providers
+  std::optional<ExchangeBuildInfo> build;
+
+  EemsState eems = EemsState::kNoEvents;
+  uint64_t eems_errors = 0, eems_successes = 0;
+  FileTime first_error = 0, last_error = 0;      // 0: none, or none with a time
+  FileTime first_success = 0, last_success = 0;  // 0: none, or none with a time
+  // kFailing: the first error after the last success (the first error when
+  // EEMS never succeeded in the data).
+  FileTime failing_since = 0;
+
+  std::vector<IndicatorHits> indicators;  // by rule id
+  uint64_t indicator_hits = 0;            // sum of indicators' counts
+
+  std::vector<FileTime> error_times, success_times;  // sorted, timed hits only
+  std::vector<TimelineHit> indicator_times;          // sorted by time, timed only
+};
+
+struct FleetInput {
+  const detect::RuleSet* rules = nullptr;  // the scan's rules (hit indexes point here)
+  const ScanObservations* observations = nullptr;
+  // The build of a host key or normalized name (Scanner::BuildFor); may be empty.
+  std::function<std::optional<ExchangeBuildInfo>(const std::string&)> build_for;
+  bool merge_short_names = true;  // as the scan's correlator (--no-merge-short-names)
+};
+
+// Rows sorted by host key.
+std::vector<FleetHost> BuildFleet(const FleetInput& in);
+
+// "15.1.2507.16" and friends: how a BuildStatus reads for people.
+std::string BuildStatusName(BuildStatus s);
+
+}  // namespace eventsift::report

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""End-to-end test of the fleet summary that ends `eventsift scan --format table`.
+
+Runs the real binary on tests/data/fleet (a fleet built by
+tests/data/fleet/make_fleet_data.py: failing and outdated, success only, no
+EEMS events, ProxyShell indicators) plus the real MSExchange Management EVTX,
+and compares every fleet row with what fleet_oracle.py derives from
+`eventsift dump` and the documented rule conditions. A few facts known by
+construction of the data are asserted by name as well, so an oracle bug
+cannot hide a wrong table.
+
+Usage: fleet_e2e_test.py --binary build/release/bin/eventsift [unittest args]
+"""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_args  # noqa: E402
+import fleet_oracle  # noqa: E402
+
+BINARY = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FLEET = os.path.join("tests", "data", "fleet")
+WEC = os.path.join("tests", "data", "evtx", "MSExchange_Management_wec.evtx")
+COLUMNS = ["host", "build", "product", "status", "mitigations", "eems", "last_success",
+           "indicator_text"]
+
+
+def run(*args):
+    return subprocess.run([BINARY, *args], cwd=ROOT, capture_output=True, timeout=300)
+
+
+def fleet_rows(stdout):
+    """The fleet section of the table: header line, column names, one row per host."""
+    lines = stdout.decode().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("Exchange fleet:"))
+    header = re.split(r"\s{2,}", lines[start + 1].strip())
+    rows = [dict(zip(COLUMNS, re.split(r"\s{2,}", l.strip()))) for l in lines[start + 2:] if l]
+    return lines[start], header, rows
+
+
+class FleetE2ETest(unittest.TestCase):
+    def test_fleet_table_matches_the_oracle(self):
+        r = run("scan", "--format", "table", "--threads", "2", FLEET, WEC)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        title, header, rows = fleet_rows(r.stdout)
+        self.assertEqual(header, ["HOST", "BUILD", "PRODUCT", "BUILD STATUS", "GETS MITIGATIONS",
+                                  "EEMS", "LAST EEMS SUCCESS", "ATTACK INDICATORS"])
+        want = fleet_oracle.expected_fleet(BINARY, ROOT, [
+            os.path.join(FLEET, f) for f in sorted(os.listdir(os.path.join(ROOT, FLEET)))
+            if not f.endswith(".py")] + [WEC])
+        self.assertEqual([r["host"] for r in rows], sorted(want))
+        for row in rows:
+            w = want[row["host"]]
+            for col in ["build", "status", "mitigations", "eems", "last_success",
+                        "indicator_text"]:
+                self.assertEqual(row[col], w[col], f"{row['host']}: {col}")
+        failing = sum(w["state"] == "failing" for w in want.values())
+        outdated = sum(w["status"] == "OUTDATED (<Mar 2023)" for w in want.values())
+        attacked = sum(bool(w["indicators"]) for w in want.values())
+        self.assertEqual(title, f"Exchange fleet: {len(want)} hosts ({failing} EEMS failing, "
+                                f"{outdated} outdated build{'' if outdated == 1 else 's'}, "
+                                f"{attacked} with attack indicators)")
+
+        # Known by construction (tests/data/fleet/make_fleet_data.py).
+        by = {r["host"]: r for r in rows}
+        self.assertEqual(sorted(by), ["ex11.fabrikam.local", "ex12.fabrikam.local",
+                                      "ex13.fabrikam.local", "ex14.fabrikam.local",
+                                      "wec.ave.local"])
+        ex11, ex12, ex13, ex14 = (by[f"ex1{i}.fabrikam.local"] for i in range(1, 5))
+        self.assertEqual((ex11["build"], ex11["status"], ex11["mitigations"]),
+                         ("15.1.2375.37", "OUTDATED (<Mar 2023)", "no"))
+        self.assertEqual(ex11["eems"], "failing since 2026-11-18T07:10:00Z (30 errors)")
+        self.assertEqual(ex11["last_success"], "2026-11-18T06:10:00Z")
+        # EX12's build was logged under its short name "ex12".
+        self.assertEqual((ex12["build"], ex12["status"], ex12["mitigations"]),
+                         ("15.2.1544.14", "current", "yes"))
+        self.assertEqual(ex12["eems"], "working (6 successes)")
+        self.assertEqual(ex13["eems"], "no EEMS events")
+        self.assertEqual(ex13["indicator_text"], "-")
+        self.assertEqual(ex14["eems"], "failing since 2026-11-18T18:40:00Z (19 errors)")
+        self.assertEqual(ex14["indicator_text"],
+                         "proxylogon_cve_2021_26857_unified_messaging x1, "
+                         "proxyshell_certificate_generation x1, proxyshell_mailbox_export x1, "
+                         "proxyshell_mailbox_import_export_role x1, "
+                         "proxyshell_remove_mailbox_export x1")
+        self.assertEqual(by["wec.ave.local"]["eems"], "no EEMS events")
+
+    def test_alerts_unchanged_by_the_state_rule(self):
+        # EEMS successes make no alert; errors and indicators do, once per
+        # host and window (hourly repeats fold into one alert).
+        r = run("scan", FLEET)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        import json
+        alerts = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+        self.assertNotIn("eems_mitigation_success", {a["rule"]["id"] for a in alerts})
+        eems = {a["host"]: a for a in alerts if a["rule"]["id"] == "eems_mitigation_error"}
+        self.assertEqual(sorted(eems), ["ex11.fabrikam.local", "ex14.fabrikam.local"])
+        self.assertEqual(eems["ex11.fabrikam.local"]["count"] + eems["ex11.fabrikam.local"]["suppressed"], 30)
+
+    def test_table_with_no_exchange_host(self):
+        r = run("scan", "--format", "table", os.path.join("tests", "data", "json",
+                                                         "otrf_smbexec_head200.json.gz"))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertTrue(r.stdout.decode().endswith("0 alerts\n\nExchange fleet: no Exchange hosts seen\n"),
+                        r.stdout.decode())
+
+
+if __name__ == "__main__":
+    e2e_args.main(sys.modules[__name__])

@@ -1,0 +1,189 @@
+// BuildFleet and its renderers on observations written by hand: host keys,
+// the EEMS state machine (no events / working / failing since ...), indicator
+// counts, builds looked up by key or name, and escaping in the HTML page.
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/detect/rule_set.h"
+#include "src/report/fleet.h"
+#include "src/report/fleet_table.h"
+#include "src/report/html_report.h"
+
+namespace eventsift::report {
+namespace {
+
+// 2026-11-20T00:00:00Z plus hours.
+FileTime At(int hours) {
+  return FileTimeFromUnixMillis(1795132800000LL) + int64_t{hours} * 3600 * kTicksPerSecond;
+}
+
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto set = detect::RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+    ASSERT_TRUE(set) << set.error().ToString();
+    rules_ = set.value();
+  }
+  uint32_t Rule(const std::string& id) const {
+    const auto& r = rules_->rules();
+    for (uint32_t i = 0; i < r.size(); ++i) {
+      if (r[i].id == id) return i;
+    }
+    ADD_FAILURE() << "no rule " << id;
+    return 0;
+  }
+  void Hit(const std::string& rule, const std::string& host, FileTime t) {
+    obs_.hits.push_back(HitSeen{Rule(rule), host, t});
+  }
+  std::vector<FleetHost> Build(bool merge = true) {
+    FleetInput in;
+    in.rules = rules_.get();
+    in.observations = &obs_;
+    in.build_for = [this](const std::string& key) -> std::optional<ExchangeBuildInfo> {
+      asked_.push_back(key);
+      if (key != "ex01") return std::nullopt;  // keyed by the short name, as a correlator may
+      ExchangeBuildInfo b;
+      b.version = "15.1.2507.16";
+      b.product = "Exchange Server 2016 CU23 Nov22 SU";
+      b.status = BuildStatus::kOutdated;
+      b.eems_mitigations = EemsMitigations::kNo;
+      return b;
+    };
+    in.merge_short_names = merge;
+    return BuildFleet(in);
+  }
+
+  std::shared_ptr<const detect::RuleSet> rules_;
+  ScanObservations obs_;
+  std::vector<std::string> asked_;
+};
+
+TEST_F(FleetTest, OneRowPerExchangeHostWithNamesMerged) {
+  obs_.exchange_hosts = {{"EX01.contoso.com", 10}, {"ex01", 2}, {"EX02", 1}, {"mail3.", 4}};
+  Hit(kEemsErrorRule, "ex01", At(1));
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 3u);
+  EXPECT_EQ(fleet[0].host, "ex01.contoso.com");
+  EXPECT_EQ(fleet[0].names, (std::vector<std::string>{"EX01.contoso.com", "ex01"}));
+  EXPECT_EQ(fleet[0].exchange_events, 12u);
+  EXPECT_EQ(fleet[0].eems_errors, 1u);
+  EXPECT_EQ(fleet[1].host, "ex02");
+  EXPECT_EQ(fleet[2].host, "mail3");
+  // The build was found under the short name after the key missed.
+  ASSERT_TRUE(fleet[0].build);
+  EXPECT_EQ(fleet[0].build->version, "15.1.2507.16");
+  EXPECT_FALSE(fleet[1].build);
+  // Without merging the short name is its own host.
+  EXPECT_EQ(Build(/*merge=*/false).size(), 4u);
+}
+
+TEST_F(FleetTest, EemsStates) {
+  obs_.exchange_hosts = {{"never", 1}, {"quiet", 1}, {"ok", 1}, {"stopped", 1}, {"recovered", 1}};
+  for (int h = 0; h < 5; ++h) Hit(kEemsErrorRule, "never", At(h));
+  for (int h = 0; h < 3; ++h) Hit(kEemsSuccessRule, "ok", At(h));
+  Hit(kEemsSuccessRule, "stopped", At(0));
+  Hit(kEemsSuccessRule, "stopped", At(2));
+  Hit(kEemsErrorRule, "stopped", At(1));  // before the last success: not the start
+  Hit(kEemsErrorRule, "stopped", At(4));
+  Hit(kEemsErrorRule, "stopped", At(3));  // out of order on purpose
+  Hit(kEemsErrorRule, "recovered", At(1));
+  Hit(kEemsSuccessRule, "recovered", At(2));
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 5u);
+  std::map<std::string, const FleetHost*> by;
+  for (const auto& h : fleet) by[h.host] = &h;
+
+  EXPECT_EQ(by["never"]->eems, EemsState::kFailing);
+  EXPECT_EQ(by["never"]->failing_since, At(0));
+  EXPECT_EQ(by["never"]->last_error, At(4));
+  EXPECT_EQ(EemsSummary(*by["never"]), "failing since 2026-11-20T00:00:00Z (5 errors)");
+
+  EXPECT_EQ(by["quiet"]->eems, EemsState::kNoEvents);
+  EXPECT_EQ(EemsSummary(*by["quiet"]), "no EEMS events");
+
+  EXPECT_EQ(by["ok"]->eems, EemsState::kWorking);
+  EXPECT_EQ(by["ok"]->last_success, At(2));
+  EXPECT_EQ(EemsSummary(*by["ok"]), "working (3 successes)");
+
+  EXPECT_EQ(by["stopped"]->eems, EemsState::kFailing);
+  EXPECT_EQ(by["stopped"]->failing_since, At(3));
+  EXPECT_EQ(by["stopped"]->last_success, At(2));
+  EXPECT_EQ(by["stopped"]->error_times, (std::vector<FileTime>{At(1), At(3), At(4)}));
+
+  EXPECT_EQ(by["recovered"]->eems, EemsState::kWorking);
+  EXPECT_EQ(EemsSummary(*by["recovered"]), "working (1 earlier error)");
+}
+
+TEST_F(FleetTest, IndicatorsCountedPerRuleAndStateRulesAreNotIndicators) {
+  obs_.exchange_hosts = {{"EX03", 5}};
+  Hit("proxyshell_mailbox_export", "EX03", At(2));
+  Hit("proxyshell_mailbox_export", "ex03", At(1));
+  Hit("proxyshell_remove_mailbox_export", "EX03", At(3));
+  Hit(kEemsSuccessRule, "EX03", At(0));
+  Hit("proxyshell_mailbox_export", "not-exchange", At(1));  // no MSExchange event: no row
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 1u);
+  const FleetHost& h = fleet[0];
+  ASSERT_EQ(h.indicators.size(), 2u);
+  EXPECT_EQ(h.indicators[0].rule_id, "proxyshell_mailbox_export");
+  EXPECT_EQ(h.indicators[0].count, 2u);
+  EXPECT_EQ(h.indicators[0].first, At(1));
+  EXPECT_EQ(h.indicators[0].last, At(2));
+  EXPECT_EQ(h.indicators[0].severity, "critical");
+  EXPECT_EQ(h.indicators[1].rule_id, "proxyshell_remove_mailbox_export");
+  EXPECT_EQ(h.indicator_hits, 3u);
+  ASSERT_EQ(h.indicator_times.size(), 3u);
+  EXPECT_EQ(h.indicator_times[0].time, At(1));
+  EXPECT_EQ(IndicatorSummary(h),
+            "proxyshell_mailbox_export x2, proxyshell_remove_mailbox_export x1");
+  EXPECT_EQ(h.eems, EemsState::kWorking);
+}
+
+TEST_F(FleetTest, TableHasOneLinePerHost) {
+  obs_.exchange_hosts = {{"EX01", 1}, {"EX02", 1}};
+  Hit(kEemsErrorRule, "EX01", At(5));
+  const std::string table = RenderFleetTable(Build());
+  EXPECT_NE(table.find("Exchange fleet: 2 hosts (1 EEMS failing, 1 outdated build, 0 with "
+                       "attack indicators)"),
+            std::string::npos)
+      << table;
+  EXPECT_TRUE(std::regex_search(
+      table,
+      std::regex("\nex01 +15\\.1\\.2507\\.16 +Exchange Server 2016 CU23 Nov22 SU +"
+                 "OUTDATED \\(<Mar 2023\\) +no +failing since 2026-11-20T05:00:00Z \\(1 error\\) "
+                 "+never +-\n")))
+      << table;
+  EXPECT_TRUE(std::regex_search(
+      table, std::regex("\nex02 +- +- +unknown +unknown +no EEMS events +- +-\n")))
+      << table;
+  EXPECT_EQ(RenderFleetTable({}), "\nExchange fleet: no Exchange hosts seen\n");
+}
+
+TEST_F(FleetTest, HtmlEscapesEventStringsAndFetchesNothing) {
+  obs_.exchange_hosts = {{"<img src=x onerror=alert(1)>", 1}, {"EX01", 1}};
+  Hit(kEemsErrorRule, "EX01", At(1));
+  Hit("proxyshell_mailbox_export", "<img src=x onerror=alert(1)>", At(2));
+  ReportInfo info;
+  info.producer_version = "0.0-test";
+  const std::string html = RenderFleetHtml(Build(), info);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
+  // Nothing is loaded from anywhere, and the CSP forbids it anyway.
+  // Escaped text may say "src=", a tag may not: attribute values are
+  // blanked first, so only attribute names are left inside tags.
+  const std::string tags_only = std::regex_replace(html, std::regex("\"[^\"]*\""), "\"\"");
+  EXPECT_FALSE(
+      std::regex_search(tags_only, std::regex("<[a-z]+[^>]*\\s(src|href)\\s*=|@import|url\\(")));
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
+  // Each event-derived value is in the page once per place it belongs.
+  EXPECT_NE(html.find("data-host=\"ex01\" data-eems=\"failing\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"eems-error\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"indicator\""), std::string::npos);
+  EXPECT_EQ(HtmlEscape("a&b<c>\"d'"), "a&amp;b&lt;c&gt;&quot;d&#39;");
+}
+
+}  // namespace
+}  // namespace eventsift::report

@@ -64,6 +64,11 @@ Result<std::unique_ptr<TlsServer>> TlsServer::Create(const TlsServerOptions& o) 
   // Loggers often close without close_notify; that is their end of stream,
   // not an attack on a protocol whose lines are self-delimiting.
   SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  // No TLS 1.3 session tickets: senders keep one long connection, and a
+  // client that never reads (they only send) and closes with our tickets
+  // unread makes its kernel send a reset, which discards what it sent last
+  // and we had not read yet.
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
   // SSL_read may return fewer bytes than asked and we retry on poll: let a
   // partial write buffer move (only the handshake writes anyway).
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |

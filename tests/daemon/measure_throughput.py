@@ -13,6 +13,7 @@ import argparse
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -107,6 +108,26 @@ def main():
                     s.sendall(chunk)
 
         run(a.binary, a.rules, f"  - {{name: net, type: tcp, port: {tcp_port}}}", send, n, "tcp/ndjson")
+        # The same inside TLS: a throwaway self-signed P-256 certificate.
+        certs = tempfile.mkdtemp(prefix="es_measure_tls_")
+        crt, key = os.path.join(certs, "server.crt"), os.path.join(certs, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                        "-subj", "/CN=localhost", "-days", "1"], check=True, capture_output=True)
+        tls_port = free_port()
+
+        def send_tls(_):
+            ctx = ssl.create_default_context(cafile=crt)
+            ctx.check_hostname = False
+            with socket.create_connection(("127.0.0.1", tls_port)) as raw, \
+                    ctx.wrap_socket(raw) as s, open(a.ndjson, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    s.sendall(chunk)
+
+        run(a.binary, a.rules,
+            f"  - {{name: net, type: tcp, port: {tls_port}, tls: {{cert_file: {crt}, key_file: {key}}}}}",
+            send_tls, n, "tcp+tls/ndjson")
+        shutil.rmtree(certs)
     if a.evtx_dir:
         def copy(w):
             for name in sorted(os.listdir(a.evtx_dir)):

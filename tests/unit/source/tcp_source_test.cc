@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "tests/unit/source/fake_consumer.h"
 #include "tests/unit/source/tls_test_util.h"
 
@@ -157,6 +159,36 @@ TEST_F(TcpSourceTlsTest, TlsLinesArriveWhileAPlaintextPeerIsDropped) {
   EXPECT_EQ(s.stats().tls_handshake_failures.Get(), 1u);
   EXPECT_EQ(s.stats().connections_accepted.Get(), 2u);
   EXPECT_EQ(s.connections(), 0u);
+}
+
+// A sender that writes a lot, never reads and closes at once (as loggers
+// do) loses nothing, even while the pipeline reads slowly: the server sends
+// nothing after the handshake that the client would leave unread and so
+// turn its close into a reset that drops what is still in flight.
+TEST_F(TcpSourceTlsTest, FastSenderClosingAtOnceLosesNothing) {
+  TcpSource s("tls", Options());
+  ASSERT_TRUE(s.Start().ok());
+  constexpr int kLines = 20000;
+  std::atomic<bool> done{false};
+  bool sent = false;
+  std::thread client([&] {
+    std::string data;
+    for (int i = 0; i < kLines; ++i) data += fmt::format("{{\"n\":{:0100}}}\n", i);
+    tls_test::TlsClient tls;
+    sent = tls.Connect(s.port(), certs_.ca_crt) && tls.Send(data);
+    tls.Close();
+    done = true;
+  });
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (c_.lines.size() < kLines && std::chrono::steady_clock::now() < end) {
+    ASSERT_TRUE(s.Poll(c_, 64 * 1024).has_value());  // a slow pipeline
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  client.join();
+  EXPECT_TRUE(sent);
+  ASSERT_EQ(c_.lines.size(), static_cast<size_t>(kLines));
+  EXPECT_EQ(c_.lines.back(), fmt::format("{{\"n\":{:0100}}}", kLines - 1));
+  EXPECT_EQ(s.stats().tls_handshake_failures.Get(), 0u);
 }
 
 TEST_F(TcpSourceTlsTest, StalledHandshakeTimesOutAndFreesItsSlot) {

@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
     --work) work="$2"; shift ;;
     --keep) keep=1 ;;
     --topic-prefix) prefix="$2"; shift ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "kafka_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -3,6 +3,7 @@
 // dump and alert rendering, so it finds runs of safe bytes 16 at a time and
 // copies them in one go.
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -65,8 +66,10 @@ class JsonCursor {
   }
   template <size_t N>
   void UIntAfter(const char (&prefix)[N], uint64_t v) {
-    Literal(prefix);
-    UIntAfter(std::string_view(), v);
+    char* p = Room(N - 1 + 20);  // 20 digits: UINT64_MAX
+    std::memcpy(p, prefix, N - 1);
+    char* end = std::to_chars(p + N - 1, p + N - 1 + 20, v).ptr;
+    pos_ += static_cast<size_t>(end - p);
   }
   // What was written since construction.
   std::string_view Written() const { return {out_->data() + start_, pos_ - start_}; }

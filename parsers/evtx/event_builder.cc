@@ -218,6 +218,9 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
     const ValueRef* v = nullptr;
     if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
     if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) continue;
+    // Numbers straight from their value: what Value() + Assign() would store,
+    // without the text machinery (most header items are numbers).
+    if (v != nullptr && AssignNumber(item.target, *v)) continue;
     in_attribute_ = item.attribute;
     (item.attribute ? attr_target_ : elem_target_) = item.target;
     ResetParts();
@@ -235,6 +238,60 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
     in_attribute_ = false;
     attr_target_ = elem_target_ = Target::kNone;
   }
+}
+
+void EventBuilder::StoreNumber(Target target, uint64_t n) {
+  Event& e = *event_;
+  switch (target) {
+    case Target::kEventId:
+      e.event_id = static_cast<uint32_t>(n);
+      break;
+    case Target::kQualifiers:
+      e.qualifiers = static_cast<uint16_t>(n);
+      e.has_qualifiers = true;
+      break;
+    case Target::kVersion:
+      e.version = static_cast<uint8_t>(n);
+      break;
+    case Target::kLevel:
+      e.level = static_cast<uint8_t>(n);
+      break;
+    case Target::kTask:
+      e.task = static_cast<uint16_t>(n);
+      break;
+    case Target::kOpcode:
+      e.opcode = static_cast<uint8_t>(n);
+      break;
+    case Target::kKeywords:
+      e.keywords = n;
+      break;
+    case Target::kProcessId:
+      e.process_id = static_cast<uint32_t>(n);
+      break;
+    case Target::kThreadId:
+      e.thread_id = static_cast<uint32_t>(n);
+      break;
+    default:
+      break;
+  }
+}
+
+bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
+  Event& e = *event_;
+  uint64_t n = 0;
+  if (target == Target::kSystemTime) {
+    if (v.type != kFileTime || !ValueAsUInt64(v, &n)) return false;
+    e.time = static_cast<FileTime>(n);
+    return true;
+  }
+  // The numeric targets are the ten from kEventId to kThreadId in
+  // event_plan.h's order (kSystemTime among them is handled above); a target
+  // added inside that range breaks this assertion.
+  static_assert(static_cast<int>(Target::kThreadId) - static_cast<int>(Target::kEventId) == 9);
+  if (target < Target::kEventId || target > Target::kThreadId) return false;
+  if (!ValueAsUInt64(v, &n)) return false;
+  StoreNumber(target, n);
+  return true;
 }
 
 std::string_view EventBuilder::TakeString() {
@@ -303,26 +360,15 @@ void EventBuilder::Assign(Target target) {
       e.provider_guid = TakeString();
       return;
     case Target::kEventId:
-      e.event_id = static_cast<uint32_t>(TakeNumber());
-      return;
     case Target::kQualifiers:
-      e.qualifiers = static_cast<uint16_t>(TakeNumber());
-      e.has_qualifiers = true;
-      return;
     case Target::kVersion:
-      e.version = static_cast<uint8_t>(TakeNumber());
-      return;
     case Target::kLevel:
-      e.level = static_cast<uint8_t>(TakeNumber());
-      return;
     case Target::kTask:
-      e.task = static_cast<uint16_t>(TakeNumber());
-      return;
     case Target::kOpcode:
-      e.opcode = static_cast<uint8_t>(TakeNumber());
-      return;
     case Target::kKeywords:
-      e.keywords = TakeNumber();
+    case Target::kProcessId:
+    case Target::kThreadId:
+      StoreNumber(target, TakeNumber());
       return;
     case Target::kSystemTime:
       if (pending_value_ && single_value_.type == kFileTime) {
@@ -334,12 +380,6 @@ void EventBuilder::Assign(Target target) {
         FlushPending();
         if (auto t = ParseEventTime(Buffer())) e.time = *t;
       }
-      return;
-    case Target::kProcessId:
-      e.process_id = static_cast<uint32_t>(TakeNumber());
-      return;
-    case Target::kThreadId:
-      e.thread_id = static_cast<uint32_t>(TakeNumber());
       return;
     case Target::kChannel:
       e.channel = TakeStringMemo(&channel_memo_);

@@ -89,6 +89,10 @@ class EventBuilder : public BinXmlVisitor {
     std::string_view text;         // in *arena_
   };
   std::string_view TakeStringMemo(Memo* memo);
+  // A numeric header target filled from a number value as Assign() would;
+  // false (nothing done) for other targets or values.
+  bool AssignNumber(Target target, const ValueRef& v);
+  void StoreNumber(Target target, uint64_t n);  // a numeric target's field
   uint64_t TakeNumber();
 
   Arena* arena_;

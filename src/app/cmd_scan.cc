@@ -21,6 +21,7 @@
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
+#include "src/correlate/build_catalog.h"
 #include "src/pipeline/scan.h"
 #include "src/report/fleet.h"
 #include "src/report/fleet_table.h"
@@ -100,7 +101,7 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
 int RunScan(const std::vector<std::string>& args) {
   std::vector<std::string> inputs, rule_paths;
-  std::string out_path, format, inventory, report_path;
+  std::string out_path, format, inventory, report_path, builds_file;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false;
@@ -120,9 +121,12 @@ int RunScan(const std::vector<std::string>& args) {
       "also write the Exchange fleet (builds, EEMS state, indicators, timeline) as one "
       "self-contained HTML file")(
       "inventory", po::value(&inventory),
-      "CSV of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry no build")(
-      "no-merge-short-names", po::bool_switch(&no_merge),
-      "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
+      "CSV or JSON of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry "
+      "no build (docs/exchange-builds.md)")(
+      "builds", po::value(&builds_file),
+      "Exchange build list to classify with (default: $EVENTSIFT_BUILDS, else the shipped "
+      "data/exchange-builds.csv)")("no-merge-short-names", po::bool_switch(&no_merge),
+                                   "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
       "fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")(
       "progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")(
       "no-progress", po::bool_switch(&no_progress), "never show progress")(
@@ -144,6 +148,13 @@ int RunScan(const std::vector<std::string>& args) {
   Status kafka_ok = ValidateKafkaFlags(kafka);
   if (!kafka_ok.ok()) {
     fmt::print(stderr, "eventsift scan: {}\n", kafka_ok.message());
+    return kExitUsage;
+  }
+
+  // Loaded before any input is read, so a missing or broken list stops the
+  // scan at once instead of leaving every alert's build status "unknown".
+  if (Status s = correlate::LoadDefaultBuildCatalog(builds_file); !s.ok()) {
+    fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
     return kExitUsage;
   }
 

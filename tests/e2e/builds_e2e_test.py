@@ -264,20 +264,36 @@ class ScanInventoryTest(unittest.TestCase):
         self.assertEqual(ex02["source"], f"inventory {inv}:2")
         self.assertEqual(ex02["status"], "current")  # E2019 CU13 shipped after March 2023
 
-    def test_scan_without_a_build_list_says_why(self):
-        # scan has no --builds flag of its own yet: $EVENTSIFT_BUILDS is
-        # honoured. Either the scan stops at start naming the file, or the
-        # alerts carry status unknown with the load error as the reason.
+    def test_scan_stops_at_start_without_a_build_list(self):
+        # The list is loaded before any input is read: a missing one (from
+        # $EVENTSIFT_BUILDS or --builds) is a usage error naming the file,
+        # and no alert is written.
         missing = os.path.join(ROOT, "nonexistent-builds.csv")
-        r = run("scan", DATA, env={"EVENTSIFT_BUILDS": missing})
-        if r.returncode == 0:
-            alerts = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
-            ex01 = next(a["exchange"] for a in alerts if a["host"] == "ex01.contoso.com")
-            self.assertEqual(ex01["status"], "unknown")
-            self.assertIn(missing, ex01["reason"])
-            validate(self, r.stdout)
-        else:
+        for r in (run("scan", DATA, env={"EVENTSIFT_BUILDS": missing}),
+                  run("scan", "--builds", missing, DATA)):
+            self.assertEqual(r.returncode, 2)
             self.assertIn(missing, r.stderr.decode())
+            self.assertEqual(r.stdout, b"")
+
+    def test_scan_builds_flag_uses_the_given_list(self):
+        # ex01's Watson build 15.1.2507.16 is E2016 CU23 Nov22 SU in the shipped
+        # list. In a copy where that row is relabelled, the alert names the
+        # copy's product: scan classified with the list it was given.
+        with tempfile.TemporaryDirectory() as tmp:
+            custom = os.path.join(tmp, "builds.csv")
+            with open(BUILDS) as src:
+                text = src.read()
+            lines = [l for l in text.splitlines() if ",15.1.2507.16," in l]
+            self.assertEqual(len(lines), 1, "15.1.2507.16 must be one row of the shipped list")
+            relabelled = lines[0].replace("Nov22 SU", "Test SU")
+            with open(custom, "w") as dst:
+                dst.write(text.replace(lines[0], relabelled))
+            r = run("scan", "--builds", custom, DATA)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        alerts = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+        ex01 = next(a["exchange"] for a in alerts if a["host"] == "ex01.contoso.com")
+        self.assertIn("Test SU", ex01["product"])
+        self.assertEqual(ex01["eems_mitigations"], "no")
 
 
 if __name__ == "__main__":

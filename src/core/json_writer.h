@@ -68,6 +68,13 @@ class JsonCursor {
   void UIntAfter(const char (&prefix)[N], uint64_t v) {
     char* p = Room(N - 1 + 20);  // 20 digits: UINT64_MAX
     std::memcpy(p, prefix, N - 1);
+    // Most header numbers (version, level, opcode, task, chunk) are one
+    // digit; to_chars first counts the digits in a loop.
+    if (v < 10) {
+      p[N - 1] = static_cast<char>('0' + v);
+      pos_ += N;
+      return;
+    }
     char* end = std::to_chars(p + N - 1, p + N - 1 + 20, v).ptr;
     pos_ += static_cast<size_t>(end - p);
   }

@@ -70,7 +70,9 @@ class ChunkRun {
         out_(out),
         ctx_(chunk, &out->arena, cache),
         walker_(ctx_),
-        builder_(&out->arena, options.want_payload, options.want_payload_ctx) {}
+        builder_(&out->arena, options.want_payload, options.want_payload_ctx) {
+    builder_.set_lean_declined(!options.full_header_when_declined);
+  }
 
   void Run() {
     if (chunk_.size() < kChunkSize) {

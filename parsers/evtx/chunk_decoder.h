@@ -88,6 +88,9 @@ struct ChunkDecodeOptions {
   // from the decoding thread; null means always decode.
   bool (*want_payload)(void* ctx, const Event& header) = nullptr;
   void* want_payload_ctx = nullptr;
+  // See EventHandler::FullHeaderWhenDeclined: false lets planned records
+  // fill only the header filter's fields before the gate is asked.
+  bool full_header_when_declined = true;
 };
 
 class TemplateCache;

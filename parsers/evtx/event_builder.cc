@@ -187,8 +187,40 @@ void EventBuilder::EntityRef(std::string_view name) {
   ++parts_;
 }
 
+namespace {
+
+// The fields a rule's header filter reads (detect::Matcher::MayMatch):
+// provider (or the classic EventSourceName), event id, level and channel.
+bool IsFilterTarget(Target t) {
+  return t == Target::kProviderName || t == Target::kEventSourceName || t == Target::kEventId ||
+         t == Target::kLevel || t == Target::kChannel;
+}
+
+}  // namespace
+
+void EventBuilder::ApplyFilterFieldsAndAsk(const EventPlan& plan,
+                                           std::span<const ValueRef> values) {
+  for (const PlanItem& item : plan.items) {
+    // The payload starts here, in this plan or in a nested instance's
+    // (Security's EventData): ask once, and the nested plan will not ask again.
+    if (item.kind == PlanItem::kPayloadStart || item.kind == PlanItem::kNested) {
+      gate_asked_ = true;
+      payload_skipped_ = !gate_(gate_ctx_, *event_);
+      return;
+    }
+    if (IsFilterTarget(item.target)) ApplyField(item, values);
+  }
+}
+
 void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
                              NestedLookup nested, void* nested_ctx, bool header_only) {
+  // Lean mode: most records are declined by the gate, and for those only the
+  // filter's fields are worth filling.
+  const bool filter_done = lean_declined_ && gate_ != nullptr && !gate_asked_;
+  if (filter_done) {
+    ApplyFilterFieldsAndAsk(plan, values);
+    if (payload_skipped_) return;
+  }
   for (const PlanItem& item : plan.items) {
     if (item.kind == PlanItem::kNested) {
       const NestedFrame* frame =
@@ -211,33 +243,38 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
       }
       continue;
     }
-    if (item.drop_if_null >= 0 && (static_cast<size_t>(item.drop_if_null) >= values.size() ||
-                                   values[item.drop_if_null].is_null())) {
-      continue;  // the walker drops the whole element
-    }
-    const ValueRef* v = nullptr;
-    if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
-    if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) continue;
-    // Numbers straight from their value: what Value() + Assign() would store,
-    // without the text machinery (most header items are numbers).
-    if (v != nullptr && AssignNumber(item.target, *v)) continue;
-    in_attribute_ = item.attribute;
-    (item.attribute ? attr_target_ : elem_target_) = item.target;
-    ResetParts();
-    if (v != nullptr) {
-      if (!v->is_null()) Value(*v);
-    } else if (item.subst < 0 && !item.literal.empty()) {
-      Text(item.literal);
-    }
-    if (item.target == Target::kDataValue) {
-      event_->data.push_back(DataField{item.name, TakeString()});
-    } else {
-      Assign(item.target);
-    }
-    ResetParts();
-    in_attribute_ = false;
-    attr_target_ = elem_target_ = Target::kNone;
+    if (filter_done && IsFilterTarget(item.target)) continue;  // filled before the gate
+    ApplyField(item, values);
   }
+}
+
+void EventBuilder::ApplyField(const PlanItem& item, std::span<const ValueRef> values) {
+  if (item.drop_if_null >= 0 && (static_cast<size_t>(item.drop_if_null) >= values.size() ||
+                                 values[item.drop_if_null].is_null())) {
+    return;  // the walker drops the whole element
+  }
+  const ValueRef* v = nullptr;
+  if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
+  if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) return;
+  // Numbers straight from their value: what Value() + Assign() would store,
+  // without the text machinery (most header items are numbers).
+  if (v != nullptr && AssignNumber(item.target, *v)) return;
+  in_attribute_ = item.attribute;
+  (item.attribute ? attr_target_ : elem_target_) = item.target;
+  ResetParts();
+  if (v != nullptr) {
+    if (!v->is_null()) Value(*v);
+  } else if (item.subst < 0 && !item.literal.empty()) {
+    Text(item.literal);
+  }
+  if (item.target == Target::kDataValue) {
+    event_->data.push_back(DataField{item.name, TakeString()});
+  } else {
+    Assign(item.target);
+  }
+  ResetParts();
+  in_attribute_ = false;
+  attr_target_ = elem_target_ = Target::kNone;
 }
 
 void EventBuilder::StoreNumber(Target target, uint64_t n) {

@@ -64,11 +64,22 @@ class EventBuilder : public BinXmlVisitor {
   // Whether the gate was asked and said no (the payload was skipped).
   bool payload_skipped() const { return payload_skipped_; }
 
+  // EventHandler::FullHeaderWhenDeclined() == false: ApplyPlan fills only
+  // the header filter's fields (IsFilterTarget) before asking the gate, and
+  // the rest of the header only when the payload is wanted.
+  void set_lean_declined(bool lean) { lean_declined_ = lean; }
+
  private:
   enum class Section : uint8_t { kNone, kSystem, kEventData, kUserData, kOther };
   static constexpr int kMaxTrackedDepth = 64;
 
   void Assign(Target target);
+  // One kField item of a plan: what the walker would store for it.
+  void ApplyField(const PlanItem& item, std::span<const ValueRef> values);
+  // Lean mode's first pass: the filter fields of the header, then the gate
+  // where the payload (or a nested instance holding it) starts; a plan with
+  // no payload leaves the gate unasked.
+  void ApplyFilterFieldsAndAsk(const EventPlan& plan, std::span<const ValueRef> values);
   bool Collecting() const {
     return in_attribute_ ? attr_target_ != Target::kNone : elem_target_ != Target::kNone;
   }
@@ -107,6 +118,7 @@ class EventBuilder : public BinXmlVisitor {
   bool gate_asked_ = false;
   bool payload_skipped_ = false;
   bool payload_wanted_ = false;  // header_only ApplyPlan stopped at a yes
+  bool lean_declined_ = false;   // see set_lean_declined
   bool has_pending_name_ = false;
   std::string_view pending_name_;
   // The current content or attribute was exactly one typed value (no text):

@@ -175,6 +175,7 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   if (gate.handler != nullptr) {
     chunk_options.want_payload = &PayloadGate::Ask;
     chunk_options.want_payload_ctx = &gate;
+    chunk_options.full_header_when_declined = gate.handler->FullHeaderWhenDeclined();
   }
   emit_ctx->report = report;
   return RunChunks(

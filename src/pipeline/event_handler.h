@@ -15,6 +15,15 @@ class EventHandler {
   // still delivered to OnEvent, with an empty payload, so counts stay exact.
   virtual bool WantPayload(const Event& header) { return true; }
 
+  // Whether an event whose payload WantPayload declined must still reach
+  // OnEvent with every <System> field. A handler that only counts declined
+  // events (scan) says no; the EVTX decoder then fills just the fields a
+  // rule's header filter reads (provider, event id, level, channel; record
+  // id, written time and location are always set) before asking WantPayload,
+  // and the rest only for the events it wants. On a typical log that skips
+  // most of the header work, since most events are declined.
+  virtual bool FullHeaderWhenDeclined() const { return true; }
+
   // Called once per event, from one thread at a time, in input order. The
   // event and everything it points to is valid only during the call.
   virtual void OnEvent(const Event& event) = 0;

@@ -59,6 +59,10 @@ class ScanHandler : public EventHandler {
     return false;
   }
 
+  // A declined event is only counted, and checked for an Exchange provider
+  // (which WantPayload never declines), so it needs no other header field.
+  bool FullHeaderWhenDeclined() const override { return false; }
+
   void OnEvent(const Event& event) override {
     ++events_;
     if (event.provider.starts_with("MSExchange")) NoteExchangeHost(event.computer);

@@ -195,6 +195,55 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeBehindThePayloadGate) {
   }
 }
 
+TEST(EvtxDecoderTest, LeanHeaderForDeclinedRecords) {
+  // EventHandler::FullHeaderWhenDeclined() == false (scan): a declined record
+  // carries the header filter's fields exactly as a full decode has them,
+  // and a wanted record is the full decode's event, field for field.
+  std::vector<std::string> paths;
+  for (const char* name :
+       {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx", "new-user-security.evtx",
+        "Application_no_crc32.evtx", "system_chunk3.evtx"}) {
+    paths.push_back(DataPath(name));
+  }
+  uint64_t declined_without_computer = 0;
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    const auto image = ReadFile(path);
+    for (uint64_t i = 0; i < std::min<uint64_t>(ChunkCountForSize(image.size()), 8); ++i) {
+      ChunkOutput out[2];  // [0] full header, [1] lean
+      for (int lean : {0, 1}) {
+        ChunkDecodeOptions o;
+        o.want_payload = &WantOddIds;
+        o.full_header_when_declined = lean == 0;
+        DecodeChunk(ChunkBytes(image, i), static_cast<uint32_t>(i), 4096, "f", o, &out[lean]);
+      }
+      ASSERT_EQ(out[1].events.size(), out[0].events.size()) << "chunk " << i;
+      EXPECT_EQ(out[1].records_skipped_payload, out[0].records_skipped_payload);
+      for (size_t k = 0; k < out[0].events.size(); ++k) {
+        const Event& full = out[0].events[k];
+        const Event& lean = out[1].events[k];
+        EXPECT_EQ(lean.record_id, full.record_id);
+        EXPECT_EQ(lean.provider, full.provider);
+        EXPECT_EQ(lean.event_id, full.event_id);
+        EXPECT_EQ(lean.level, full.level);
+        EXPECT_EQ(lean.channel, full.channel);
+        if (full.event_id % 2 == 1) {
+          EXPECT_EQ(lean.computer, full.computer);
+          EXPECT_EQ(lean.time, full.time);
+          EXPECT_EQ(lean.user_sid, full.user_sid);
+          EXPECT_EQ(lean.keywords, full.keywords);
+          EXPECT_EQ(out[1].ranges[k].second - out[1].ranges[k].first,
+                    out[0].ranges[k].second - out[0].ranges[k].first);
+        } else if (lean.computer.empty() && !full.computer.empty()) {
+          ++declined_without_computer;
+        }
+      }
+    }
+  }
+  // The lean path was taken (declined records skipped the rest of the header).
+  EXPECT_GT(declined_without_computer, 0u);
+}
+
 class CountingHandler : public EventHandler {
  public:
   bool WantPayload(const Event& header) override {

@@ -25,8 +25,8 @@ namespace {
 // Delivers one decoded chunk; returns non-OK to stop the file (--strict).
 using EmitFn = Status (*)(void* ctx, const ChunkOutput& out);
 
-// Serialises WantPayload calls from worker threads: handlers need not be
-// thread-safe.
+// Serialises WantPayload calls from worker threads unless the handler says
+// they are thread-safe.
 struct PayloadGate {
   EventHandler* handler = nullptr;
   std::mutex* mu = nullptr;  // null when decoding on one thread
@@ -39,13 +39,21 @@ struct PayloadGate {
 };
 
 // Decodes chunks [0, count) of `image` with `threads` workers; `emit` sees
-// them in order on the calling thread. At most 2 x threads chunk outputs
+// them in order on the calling thread. At most 8 x threads chunk outputs
 // exist at once, so memory does not grow with the file.
 Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name, int threads,
                  const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx,
                  const MappedFile* mapping) {
+  // Pages of delivered chunks are dropped 1 MiB at a time (one madvise per
+  // 16 chunks, not per chunk), so resident memory stays flat at little cost.
+  constexpr uint64_t kReleaseBatch = 16;
+  uint64_t released_until = 0;  // chunks [0, released_until) are released
   auto release = [&](uint64_t i) {
-    if (mapping != nullptr) mapping->Release(kFileHeaderSize + i * kChunkSize, kChunkSize);
+    if (mapping == nullptr) return;
+    if (i + 1 - released_until < kReleaseBatch && i + 1 != count) return;
+    mapping->Release(kFileHeaderSize + released_until * kChunkSize,
+                     (i + 1 - released_until) * kChunkSize);
+    released_until = i + 1;
   };
   auto chunk_at = [&](uint64_t i) {
     const uint64_t offset = kFileHeaderSize + i * kChunkSize;
@@ -73,7 +81,9 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
     return Status::OK();
   }
 
-  const uint64_t window = static_cast<uint64_t>(threads) * 2;
+  // Enough chunks in flight that a worker rarely waits for the emitter (each
+  // wait is a futex round trip), few enough that memory stays flat.
+  const uint64_t window = static_cast<uint64_t>(threads) * 8;
   struct Slot {
     ChunkOutput out;
     bool ready = false;
@@ -171,7 +181,10 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   }
   std::mutex gate_mu;
   const int threads = std::max(1, options.threads);
-  PayloadGate gate{emit_ctx->handler_for_gate(), threads > 1 ? &gate_mu : nullptr};
+  EventHandler* gate_handler = emit_ctx->handler_for_gate();
+  const bool serialise =
+      threads > 1 && gate_handler != nullptr && !gate_handler->WantPayloadIsThreadSafe();
+  PayloadGate gate{gate_handler, serialise ? &gate_mu : nullptr};
   if (gate.handler != nullptr) {
     chunk_options.want_payload = &PayloadGate::Ask;
     chunk_options.want_payload_ctx = &gate;

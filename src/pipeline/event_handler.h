@@ -24,6 +24,11 @@ class EventHandler {
   // most of the header work, since most events are declined.
   virtual bool FullHeaderWhenDeclined() const { return true; }
 
+  // Whether WantPayload may be called from several decoding threads at once.
+  // Otherwise a multi-threaded decoder serialises the calls with a lock,
+  // taken once per event, which costs more than the question on 2+ threads.
+  virtual bool WantPayloadIsThreadSafe() const { return false; }
+
   // Called once per event, from one thread at a time, in input order. The
   // event and everything it points to is valid only during the call.
   virtual void OnEvent(const Event& event) = 0;

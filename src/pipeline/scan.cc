@@ -55,13 +55,15 @@ class ScanHandler : public EventHandler {
 
   bool WantPayload(const Event& header) override {
     if (matcher_.MayMatch(header) || MayCarryExchangeBuild(header)) return true;
-    ++payload_skipped_;
+    payload_skipped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
 
   // A declined event is only counted, and checked for an Exchange provider
   // (which WantPayload never declines), so it needs no other header field.
   bool FullHeaderWhenDeclined() const override { return false; }
+  // Matcher::MayMatch is const and thread-safe; the counter is atomic.
+  bool WantPayloadIsThreadSafe() const override { return true; }
 
   void OnEvent(const Event& event) override {
     ++events_;
@@ -79,7 +81,7 @@ class ScanHandler : public EventHandler {
   }
 
   uint64_t events() const { return events_; }
-  uint64_t payload_skipped() const { return payload_skipped_; }
+  uint64_t payload_skipped() const { return payload_skipped_.load(std::memory_order_relaxed); }
 
  private:
   // Events of one host come in long runs: the last host is checked first, so
@@ -107,7 +109,8 @@ class ScanHandler : public EventHandler {
   size_t last_host_ = SIZE_MAX;
   std::vector<uint32_t> matched_;
   uint64_t events_ = 0;
-  uint64_t payload_skipped_ = 0;
+  // Atomic: WantPayload runs on the EVTX decoder's worker threads at once.
+  std::atomic<uint64_t> payload_skipped_{0};
 };
 
 // Prints the first few reports of an input and counts the rest, so a badly

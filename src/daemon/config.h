@@ -80,6 +80,9 @@ struct DaemonConfig {
   int64_t shutdown_timeout_ms = 20000;
   // Rule files/directories; empty: detect::DefaultRulePaths().
   std::vector<std::string> rule_paths;
+  // The Exchange build list (docs/exchange-builds.md); empty:
+  // correlate::DefaultBuildCatalogPath().
+  std::string exchange_builds;
   // Streaming watermark = newest event time seen - (longest rule window +
   // allowed_lateness): windows ending before it are emitted.
   int64_t allowed_lateness_seconds = 0;

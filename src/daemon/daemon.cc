@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "src/alert/alert_json.h"
+#include "src/correlate/build_catalog.h"
 #include "src/daemon/log.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
@@ -64,6 +65,10 @@ source::TlsServerOptions TlsOptionsOf(const TlsConfig& t) {
 Status CheckRules(const DaemonConfig& config) {
   auto rules = LoadRules(config);
   if (!rules.has_value()) return rules.error();
+  auto builds = correlate::BuildCatalog::Load(config.exchange_builds.empty()
+                                                  ? correlate::DefaultBuildCatalogPath()
+                                                  : config.exchange_builds);
+  if (!builds.has_value()) return builds.error();
   // TLS files are loaded as the source would (readable, PEM, key matches).
   for (const auto& sc : config.sources) {
     if (!sc.tls) continue;
@@ -199,6 +204,9 @@ Status Daemon::Init() {
   }
   auto loaded_rules = LoadRules(config_);
   if (!loaded_rules.has_value()) return loaded_rules.error();
+  // Loaded at start so a missing or broken list stops the daemon here, not
+  // at its first alert.
+  ES_RETURN_IF_ERROR(correlate::LoadDefaultBuildCatalog(config_.exchange_builds));
   std::shared_ptr<const detect::RuleSet> rules = std::move(loaded_rules).value();
   journal_.LoadFrom(state);
   pipeline_ = std::make_unique<EventPipeline>(
@@ -356,6 +364,14 @@ void Daemon::Reload() {
   }
   auto rules = LoadRules(next);
   if (!rules.has_value()) return refuse(rules.error().ToString());
+  // A changed build list is checked here and made current once the reload
+  // can no longer be refused.
+  const bool builds_changed = next.exchange_builds != config_.exchange_builds;
+  if (builds_changed) {
+    auto builds = correlate::BuildCatalog::Load(
+        next.exchange_builds.empty() ? correlate::DefaultBuildCatalogPath() : next.exchange_builds);
+    if (!builds.has_value()) return refuse(builds.error().ToString());
+  }
 
   std::vector<SinkEntry> next_sinks;
   if (next.sinks != config_.sinks) {
@@ -434,6 +450,7 @@ void Daemon::Reload() {
   for (auto& s : retired_sinks) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
   retired_sinks.clear();
   retired.clear();
+  if (builds_changed) (void)correlate::LoadDefaultBuildCatalog(next.exchange_builds);
   config_ = std::move(next);
   ApplyLogConfig(config_);
   EmitAlerts(false);
@@ -637,6 +654,24 @@ std::string Daemon::RenderMetrics() const {
   for (const auto& s : sinks_) {
     if (s.kafka)
       p.Sample("eventsift_spool_pending", {{"sink", "kafka"}}, s.kafka->counters().spool_pending);
+  }
+  p.Family("eventsift_kafka_delivery_latency_seconds", "histogram",
+           "Kafka delivery latency of acknowledged alerts, produce to broker acknowledgement.");
+  for (const auto& s : sinks_) {
+    if (!s.kafka) continue;
+    const KafkaSinkCounters k = s.kafka->counters();
+    for (size_t i = 0; i < k.latency_buckets.size(); ++i) {
+      p.Sample("eventsift_kafka_delivery_latency_seconds_bucket",
+               {{"sink", "kafka"},
+                {"le", fmt::format("{}", KafkaSinkCounters::kLatencyBucketsSeconds[i])}},
+               k.latency_buckets[i]);
+    }
+    p.Sample("eventsift_kafka_delivery_latency_seconds_bucket", {{"sink", "kafka"}, {"le", "+Inf"}},
+             k.latency_count);
+    p.Sample("eventsift_kafka_delivery_latency_seconds_sum", {{"sink", "kafka"}},
+             k.latency_sum_seconds);
+    p.Sample("eventsift_kafka_delivery_latency_seconds_count", {{"sink", "kafka"}},
+             k.latency_count);
   }
   int64_t last = last_checkpoint_ms_.load();
   p.Family("eventsift_checkpoint_age_seconds", "gauge",

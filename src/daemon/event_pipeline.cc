@@ -146,8 +146,12 @@ void EventPipeline::OnEvent(const Event& event) {
   if (matched_.empty()) return;
   for (uint32_t idx : matched_) {
     stats_->rule_hits.Add();
-    const std::string& id = rules_->rules()[idx].id;
+    const detect::Rule& rule = rules_->rules()[idx];
+    const std::string& id = rule.id;
     (*hits_by_rule_)[id]->Add();
+    // State rules (EEMS successes) describe a host and raise no alert
+    // (docs/rules.md, "State rules"): counted above, never correlated.
+    if (rule.kind == detect::RuleKind::kState) continue;
     OwnedEvent owned = OwnedEvent::From(event);
     if (evtx_mode_ && owned.chunk != UINT32_MAX) owned.chunk += evtx_first_chunk_;
     if (evtx_mode_ && owned.offset != UINT64_MAX) owned.offset += evtx_base_offset_;

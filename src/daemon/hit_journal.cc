@@ -31,12 +31,12 @@ void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
 void HitJournal::NoteEmitted(const Alert& a) {
   emitted_.push_back(
       EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
+  emitted_ids_.insert(a.alert_id);
   ++generation_;
 }
 
 bool HitJournal::WasEmitted(const std::string& alert_id) const {
-  return std::any_of(emitted_.begin(), emitted_.end(),
-                     [&](const EmittedAlert& e) { return e.alert_id == alert_id; });
+  return emitted_ids_.contains(alert_id);
 }
 
 void HitJournal::NoteBuild(SavedBuild b) {
@@ -102,6 +102,7 @@ void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHoriz
     if (can_suppress || at_anchor || e.window_end == 0) emitted.push_back(std::move(e));
   }
   emitted_ = std::move(emitted);
+  IndexEmitted();
   // Past the samples of its window, a hit only counts.
   for (const auto& [key, idx] : series) {
     auto rule = rules.find(std::string(key.first));
@@ -147,6 +148,11 @@ void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHoriz
   hits_ = std::move(hits);
 }
 
+void HitJournal::IndexEmitted() {
+  emitted_ids_.clear();
+  for (const auto& e : emitted_) emitted_ids_.insert(e.alert_id);
+}
+
 void HitJournal::SaveTo(DaemonState* state) const {
   state->hits = hits_;
   state->emitted = emitted_;
@@ -156,6 +162,7 @@ void HitJournal::SaveTo(DaemonState* state) const {
 void HitJournal::LoadFrom(const DaemonState& state) {
   hits_ = state.hits;
   emitted_ = state.emitted;
+  IndexEmitted();
   builds_ = state.builds;
   ++generation_;
 }

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "src/alert/alert.h"
@@ -69,7 +70,13 @@ class HitJournal {
  private:
   size_t max_hits_;
   std::vector<PendingHit> hits_;
+  // Rebuilds emitted_ids_ after emitted_ was replaced.
+  void IndexEmitted();
+
   std::vector<EmittedAlert> emitted_;
+  // The ids of emitted_: WasEmitted runs once per drained alert, and a scan
+  // of emitted_ made that quadratic in the alerts a journal remembers.
+  std::unordered_set<std::string> emitted_ids_;
   std::vector<SavedBuild> builds_;
   uint64_t dropped_ = 0;
   uint64_t generation_ = 0;

@@ -160,6 +160,33 @@ metrics: {{address: "127.0.0.1:{}"}}
       },
       seconds(60)))
       << ReadFile(dir / "daemon.log");
+  // Every alert this process delivered has its delivery latency in the
+  // histogram: the +Inf bucket and the count equal the delivered counter
+  // (read from one scrape; a delivery report may land between two counters,
+  // so the scrape is retried until they agree).
+  {
+    const std::string kCount = "eventsift_kafka_delivery_latency_seconds_count{sink=\"kafka\"}";
+    const std::string kDelivered = "eventsift_sink_delivered_total{sink=\"kafka\"}";
+    std::string metrics;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          metrics = HttpGet(port, "/metrics");
+          return MetricValue(metrics, kDelivered) > 0 &&
+                 MetricValue(metrics, kCount) == MetricValue(metrics, kDelivered);
+        },
+        seconds(10)))
+        << metrics;
+    EXPECT_EQ(MetricValue(metrics,
+                          "eventsift_kafka_delivery_latency_seconds_bucket{sink=\"kafka\","
+                          "le=\"+Inf\"}"),
+              MetricValue(metrics, kCount));
+    EXPECT_LE(MetricValue(metrics,
+                          "eventsift_kafka_delivery_latency_seconds_bucket{sink=\"kafka\","
+                          "le=\"5\"}"),
+              MetricValue(metrics, kCount));
+    EXPECT_GT(MetricValue(metrics, "eventsift_kafka_delivery_latency_seconds_sum{sink=\"kafka\"}"),
+              0);
+  }
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(seconds(12)), 0);
   auto ids = TopicAlertIds(broker, topic);

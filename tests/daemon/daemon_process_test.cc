@@ -329,6 +329,28 @@ TEST(DaemonProcessTest, StdinPipelineClosesWindowsAtEof) {
   EXPECT_NE(ReadFile(dir / "daemon.log").find("input error"), std::string::npos);
 }
 
+TEST(DaemonProcessTest, StateRulesRaiseNoAlert) {
+  // The whole shipped rule pack, including the EEMS success rule (kind:
+  // state): a host with only successes gets no alert, one with errors does.
+  ScratchDir dir("state-rules");
+  int port = FreePort();
+  DaemonSetup setup{"  - name: in\n    type: stdin\n", std::string(ES_SOURCE_DIR) + "/rules"};
+  std::string config = WriteConfig(dir, port, setup);
+  std::string success = EemsEvent("EX03.contoso.com", kT0 + 120, 3);
+  const std::string from = "\"event_id\":\"1008\"";
+  success.replace(success.find(from), from.size(), "\"event_id\":\"1005\"");
+  success.replace(success.find("\"error\""), 7, "\"information\"");
+  WriteFile(dir / "input.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" + success + "\n");
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log", dir / "input.ndjson");
+  ASSERT_EQ(d.Wait(seconds(10)), 0) << ReadFile(dir / "daemon.log");
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()),
+            std::set<std::string>{ExpectedAlertId("EX01.contoso.com", kT0)});
+  const std::string alerts = ReadFile(dir / "alerts.ndjson");
+  EXPECT_EQ(alerts.find("eems_mitigation_success"), std::string::npos) << alerts;
+}
+
 TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {
   ScratchDir dir("tcp");
   int port = FreePort();

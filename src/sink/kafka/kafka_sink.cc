@@ -154,6 +154,12 @@ class KafkaSink::Impl {
   // clears it first, so only a failure seen during that probe ends it early.
   std::atomic<bool> all_down_event_{false};
   std::atomic<uint64_t> replayed_{0};
+  // Delivery latency histogram (KafkaSinkCounters): per-bucket counts, the
+  // last slot for latencies above every bound; microseconds summed.
+  std::array<std::atomic<uint64_t>, KafkaSinkCounters::kLatencyBucketsSeconds.size() + 1>
+      latency_counts_{};
+  std::atomic<uint64_t> latency_sum_us_{0};
+  void RecordLatency(const rd_kafka_message_t* m);
   Clock::time_point next_replay_{};
   Clock::time_point last_commit_{};
   bool flushed_ = false;
@@ -399,12 +405,23 @@ void KafkaSink::Impl::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*
   static_cast<Impl*>(opaque)->HandleDelivery(m);
 }
 
+void KafkaSink::Impl::RecordLatency(const rd_kafka_message_t* m) {
+  const int64_t us = rd_kafka_message_latency(m);
+  if (us < 0) return;  // not known for this message
+  const auto& bounds = KafkaSinkCounters::kLatencyBucketsSeconds;
+  size_t i = 0;
+  while (i < bounds.size() && static_cast<double>(us) > bounds[i] * 1e6) ++i;
+  latency_counts_[i].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us_.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
+}
+
 void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
   auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
   rd_kafka_resp_err_t err = m->err;
   if (seq == 0) {  // a direct send
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       stats_->delivered.Add();
+      RecordLatency(m);
     } else {
       bool permanent = IsPermanent(err);
       if (!IsPurge(err)) {
@@ -428,6 +445,7 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     (void)spool_->Ack(seq);
     if (this_run) {
       stats_->delivered.Add();
+      RecordLatency(m);
       DecrementCounter(&stats_->spooled);
     } else {
       replayed_.fetch_add(1);
@@ -634,6 +652,13 @@ Status KafkaSink::Impl::DrainSpool(milliseconds timeout) {
 KafkaSinkCounters KafkaSink::Impl::Counters() const {
   KafkaSinkCounters c;
   c.replayed = replayed_.load();
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < c.latency_buckets.size(); ++i) {
+    cumulative += latency_counts_[i].load(std::memory_order_relaxed);
+    c.latency_buckets[i] = cumulative;
+  }
+  c.latency_count = cumulative + latency_counts_.back().load(std::memory_order_relaxed);
+  c.latency_sum_seconds = static_cast<double>(latency_sum_us_.load()) / 1e6;
   c.spool_pending = spool_->GetStatus().pending_records;
   c.rejected_pending = rejected_->GetStatus().pending_records;
   std::lock_guard<std::mutex> lock(mu_);

@@ -12,6 +12,7 @@
 // the brokers answer; once it is empty, alerts go straight to the producer
 // again. docs/kafka.md has the guarantees and the at-least-once bound.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -62,6 +63,15 @@ struct KafkaSinkCounters {
   uint64_t spool_pending = 0;     // records in the spool, not yet acknowledged
   uint64_t rejected_pending = 0;  // records parked as rejected (size limit...)
   std::string last_error;         // last broker/transport error, "" if none
+  // Delivery latency of the alerts counted as delivered, from produce
+  // to delivery report (librdkafka's rd_kafka_message_latency), as a
+  // Prometheus histogram: latency_buckets[i] counts deliveries at or under
+  // kLatencyBucketsSeconds[i] (cumulative); latency_count is all of them.
+  static constexpr std::array<double, 8> kLatencyBucketsSeconds = {0.005, 0.01, 0.05, 0.1,
+                                                                   0.5,   1,    5,    30};
+  std::array<uint64_t, 8> latency_buckets{};
+  uint64_t latency_count = 0;
+  double latency_sum_seconds = 0;
 };
 
 class KafkaSink : public AlertSink {

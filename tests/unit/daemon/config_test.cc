@@ -26,6 +26,14 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.value().metrics_address, "127.0.0.1:9464");
 }
 
+TEST(ConfigTest, ExchangeBuildsPath) {
+  auto c = ParseConfig(std::string(kMinimal) + "exchange_builds: /etc/eventsift/builds.csv\n",
+                       "mem.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c.value().exchange_builds, "/etc/eventsift/builds.csv");
+  EXPECT_TRUE(ParseConfig(kMinimal, "mem.yaml").value().exchange_builds.empty());
+}
+
 TEST(ConfigTest, TheShippedExampleIsValid) {
   auto c = LoadConfig(std::string(ES_SOURCE_DIR) + "/deploy/eventsift.yaml");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -181,27 +180,9 @@ int RunBuilds(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "format,f", po::value(&format)->default_value("text"), "text or json")(
       "builds", po::value(&builds_file), "the Exchange build list (CSV) to use");
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::ostringstream help;
-    help << opts;
-    fmt::print(args.empty() ? stderr : stdout, "{}\n", help.str());
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  const std::string& sub = args[0];
-  if (sub != "check" && sub != "list") {
-    fmt::print(stderr,
-               "eventsift builds: unknown subcommand '{}' (check or list)\n"
-               "Try 'eventsift builds --help'.\n",
-               sub);
-    return kExitUsage;
-  }
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  po::variables_map vm = ParseArgs(rest, opts, &versions);
-  if (vm.count("help")) {
-    std::ostringstream help;
-    help << opts;
-    fmt::print("{}\n", help.str());
-    return kExitOk;
+  std::string sub;
+  if (auto stop = ParseSubcommandArgs("builds", args, {"check", "list"}, opts, &sub, &versions)) {
+    return *stop;
   }
   if (format != "text" && format != "json") {
     fmt::print(stderr, "eventsift builds: --format must be text or json, not '{}'\n", format);

@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "src/app/cli_args.h"
 #include "src/app/command.h"
@@ -143,30 +142,11 @@ int RunRules(const std::vector<std::string>& args) {
   std::string format;
   std::vector<std::string> paths;
   po::options_description opts(kRulesHelp);
-  opts.add_options()
-      ("help,h", "show this help")
-      ("format,f", po::value(&format)->default_value("table"), "list: table or json");
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::ostringstream help;
-    help << opts;
-    fmt::print(args.empty() ? stderr : stdout, "{}\n", help.str());
-    return args.empty() ? kExitUsage : kExitOk;
-  }
-  const std::string& sub = args[0];
-  if (sub != "check" && sub != "list") {
-    fmt::print(stderr,
-               "eventsift rules: unknown subcommand '{}' (check or list)\n"
-               "Try 'eventsift rules --help'.\n",
-               sub);
-    return kExitUsage;
-  }
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  po::variables_map vm = ParseArgs(rest, opts, &paths);
-  if (vm.count("help")) {
-    std::ostringstream help;
-    help << opts;
-    fmt::print("{}\n", help.str());
-    return kExitOk;
+  opts.add_options()("help,h", "show this help")(
+      "format,f", po::value(&format)->default_value("table"), "list: table or json");
+  std::string sub;
+  if (auto stop = ParseSubcommandArgs("rules", args, {"check", "list"}, opts, &sub, &paths)) {
+    return *stop;
   }
   if (format != "table" && format != "json") {
     fmt::print(stderr, "eventsift rules: --format must be table or json, not '{}'\n", format);

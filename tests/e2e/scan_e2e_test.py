@@ -20,6 +20,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_args  # noqa: E402
+
 BINARY = None
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Relative to ROOT (the working directory), as a user would type it: alert
@@ -257,11 +260,4 @@ class ScanE2ETest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if "--binary" in args:
-        i = args.index("--binary")
-        BINARY = os.path.abspath(args[i + 1])
-        del args[i:i + 2]
-    if not BINARY or not os.access(BINARY, os.X_OK):
-        sys.exit("scan_e2e_test.py: --binary PATH to the eventsift binary is required")
-    unittest.main(argv=[sys.argv[0], "-v", *args])
+    e2e_args.main(sys.modules[__name__])

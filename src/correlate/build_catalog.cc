@@ -449,18 +449,29 @@ DefaultState& State() {
 
 }  // namespace
 
-Status LoadDefaultBuildCatalog(const std::string& path) {
-  auto loaded = BuildCatalog::Load(path.empty() ? DefaultBuildCatalogPath() : path);
+Result<BuildCatalog> LoadBuildCatalog(const std::string& path) {
+  return BuildCatalog::Load(path.empty() ? DefaultBuildCatalogPath() : path);
+}
+
+void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog) {
   DefaultState& s = State();
   std::lock_guard lock(s.mu);
   s.tried = true;
+  s.catalog = std::move(catalog);
+  s.error = Status::OK();
+}
+
+Status LoadDefaultBuildCatalog(const std::string& path) {
+  auto loaded = LoadBuildCatalog(path);
   if (!loaded) {
+    DefaultState& s = State();
+    std::lock_guard lock(s.mu);
+    s.tried = true;
     s.catalog.reset();
     s.error = loaded.error();
     return loaded.error();
   }
-  s.catalog = std::make_shared<const BuildCatalog>(std::move(loaded).value());
-  s.error = Status::OK();
+  SetDefaultBuildCatalog(std::make_shared<const BuildCatalog>(std::move(loaded).value()));
   return Status::OK();
 }
 

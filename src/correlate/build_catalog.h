@@ -78,6 +78,13 @@ class BuildCatalog {
 // source tree's data/exchange-builds.csv. Like detect::DefaultRulePaths().
 std::string DefaultBuildCatalogPath();
 
+// Loads `path`, or DefaultBuildCatalogPath() when it is empty.
+Result<BuildCatalog> LoadBuildCatalog(const std::string& path);
+
+// Makes `catalog` the one ClassifyExchangeBuild uses (a reload that checked
+// it first, e.g. the daemon's SIGHUP). Thread-safe.
+void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog);
+
 // Loads `path` (empty: DefaultBuildCatalogPath()) and makes it the catalog
 // ClassifyExchangeBuild uses. Call at start so a missing or broken file stops
 // the command with its error. Thread-safe.

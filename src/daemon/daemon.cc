@@ -65,9 +65,7 @@ source::TlsServerOptions TlsOptionsOf(const TlsConfig& t) {
 Status CheckRules(const DaemonConfig& config) {
   auto rules = LoadRules(config);
   if (!rules.has_value()) return rules.error();
-  auto builds = correlate::BuildCatalog::Load(config.exchange_builds.empty()
-                                                  ? correlate::DefaultBuildCatalogPath()
-                                                  : config.exchange_builds);
+  auto builds = correlate::LoadBuildCatalog(config.exchange_builds);
   if (!builds.has_value()) return builds.error();
   // TLS files are loaded as the source would (readable, PEM, key matches).
   for (const auto& sc : config.sources) {
@@ -366,11 +364,11 @@ void Daemon::Reload() {
   if (!rules.has_value()) return refuse(rules.error().ToString());
   // A changed build list is checked here and made current once the reload
   // can no longer be refused.
-  const bool builds_changed = next.exchange_builds != config_.exchange_builds;
-  if (builds_changed) {
-    auto builds = correlate::BuildCatalog::Load(
-        next.exchange_builds.empty() ? correlate::DefaultBuildCatalogPath() : next.exchange_builds);
+  std::shared_ptr<const correlate::BuildCatalog> next_builds;
+  if (next.exchange_builds != config_.exchange_builds) {
+    auto builds = correlate::LoadBuildCatalog(next.exchange_builds);
     if (!builds.has_value()) return refuse(builds.error().ToString());
+    next_builds = std::make_shared<const correlate::BuildCatalog>(std::move(builds).value());
   }
 
   std::vector<SinkEntry> next_sinks;
@@ -450,7 +448,7 @@ void Daemon::Reload() {
   for (auto& s : retired_sinks) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
   retired_sinks.clear();
   retired.clear();
-  if (builds_changed) (void)correlate::LoadDefaultBuildCatalog(next.exchange_builds);
+  if (next_builds) correlate::SetDefaultBuildCatalog(std::move(next_builds));
   config_ = std::move(next);
   ApplyLogConfig(config_);
   EmitAlerts(false);

@@ -54,8 +54,11 @@ TEST(RenderAlertJsonTest, UnknownBuildAndUntimedWindowAreNull) {
 
 TEST(RenderAlertJsonTest, UndecidableBuildHasNullFlag) {
   Alert a = SparseAlert();
-  a.exchange = ExchangeBuildInfo{"15.1.2507.6", "Exchange Server 2016 CU23",
-                                 BuildStatus::kIndeterminate, std::nullopt, "inventory x.csv:2"};
+  a.exchange.emplace();
+  a.exchange->version = "15.1.2507.6";
+  a.exchange->product = "Exchange Server 2016 CU23";
+  a.exchange->status = BuildStatus::kIndeterminate;
+  a.exchange->source = "inventory x.csv:2";
   EXPECT_NE(RenderAlertJson(a).find(R"("status":"indeterminate","older_than_march_2023":null,)"),
             std::string::npos);
 }

@@ -41,9 +41,11 @@ std::vector<std::string> RenderedAlerts() {
   Alert indeterminate = testing::SparseAlert();
   indeterminate.host = "ex02";
   indeterminate.host_names = {"EX02"};
-  indeterminate.exchange =
-      ExchangeBuildInfo{"15.1.2507.6", "Exchange Server 2016 CU23", BuildStatus::kIndeterminate,
-                        std::nullopt, "inventory servers.csv:2"};
+  indeterminate.exchange.emplace();
+  indeterminate.exchange->version = "15.1.2507.6";
+  indeterminate.exchange->product = "Exchange Server 2016 CU23";
+  indeterminate.exchange->status = BuildStatus::kIndeterminate;
+  indeterminate.exchange->source = "inventory servers.csv:2";
   indeterminate.window_start = *ParseEventTime("2026-07-14T00:00:00Z");
   indeterminate.window_end = *ParseEventTime("2026-07-15T00:00:00Z");
   indeterminate.first_seen = indeterminate.last_seen = *ParseEventTime("2026-07-14T08:00:00Z");

@@ -40,8 +40,60 @@ void AppendHexLower(std::string* out, uint64_t v) {
   out->append(buf + 18 - n, static_cast<size_t>(n));
 }
 
-void AppendHexFixed(std::string* out, uint64_t v, int digits) {
-  for (int i = digits - 1; i >= 0; --i) out->push_back(kHexLower[(v >> (4 * i)) & 0xF]);
+char* PutHexFixed(char* p, uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; --i) *p++ = kHexLower[(v >> (4 * i)) & 0xF];
+  return p;
+}
+
+template <typename T>
+char* PutNumber(char* p, T v) {
+  return std::to_chars(p, p + 24, v).ptr;  // 24: any 64-bit integer
+}
+
+char* PutHexLower(char* p, uint64_t v) {
+  *p++ = '0';
+  *p++ = 'x';
+  return std::to_chars(p, p + 16, v, 16).ptr;
+}
+
+// {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} (38 bytes) of 16 bytes.
+char* PutGuid(char* p, std::span<const uint8_t> b16) {
+  *p++ = '{';
+  p = PutHexFixed(p, Load<uint32_t>(b16, 0), 8);
+  *p++ = '-';
+  p = PutHexFixed(p, Load<uint16_t>(b16, 4), 4);
+  *p++ = '-';
+  p = PutHexFixed(p, Load<uint16_t>(b16, 6), 4);
+  *p++ = '-';
+  for (size_t i = 8; i < 16; ++i) {
+    if (i == 10) *p++ = '-';
+    *p++ = kHexLower[b16[i] >> 4];
+    *p++ = kHexLower[b16[i] & 0xF];
+  }
+  *p++ = '}';
+  return p;
+}
+
+// S-<revision>-<authority>-<sub>... of a SID whose size was checked
+// (8 + 4 x count bytes at least).
+char* PutSid(char* p, std::span<const uint8_t> b) {
+  const size_t count = b[1];
+  uint64_t authority = 0;
+  for (size_t i = 2; i < 8; ++i) authority = (authority << 8) | b[i];
+  *p++ = 'S';
+  *p++ = '-';
+  p = PutNumber(p, static_cast<unsigned>(b[0]));
+  *p++ = '-';
+  p = PutNumber(p, authority);
+  for (size_t i = 0; i < count; ++i) {
+    *p++ = '-';
+    p = PutNumber(p, Load<uint32_t>(b, 8 + 4 * i));
+  }
+  return p;
+}
+
+bool SidFits(std::span<const uint8_t> b) {
+  return b.size() >= 8 && b.size() >= 8 + 4 * size_t{b[1]};
 }
 
 // UTF-16 string without its trailing NULs (values are sized in bytes and
@@ -202,43 +254,21 @@ void AppendGuid(std::span<const uint8_t> b, std::string* out) {
     AppendHexUpper(b, out);
     return;
   }
-  out->push_back('{');
-  AppendHexFixed(out, Load<uint32_t>(b, 0), 8);
-  out->push_back('-');
-  AppendHexFixed(out, Load<uint16_t>(b, 4), 4);
-  out->push_back('-');
-  AppendHexFixed(out, Load<uint16_t>(b, 6), 4);
-  out->push_back('-');
-  for (size_t i = 8; i < 16; ++i) {
-    if (i == 10) out->push_back('-');
-    out->push_back(kHexLower[b[i] >> 4]);
-    out->push_back(kHexLower[b[i] & 0xF]);
-  }
-  out->push_back('}');
+  char buf[38];
+  out->append(buf, static_cast<size_t>(PutGuid(buf, b) - buf));
 }
 
 void AppendSid(std::span<const uint8_t> b, std::string* out) {
   // revision u8 | sub-authority count u8 | 48-bit big-endian authority |
   // count x u32 LE sub-authorities.
-  if (b.size() < 8) {
+  if (!SidFits(b)) {
     AppendHexUpper(b, out);
     return;
   }
-  const size_t count = b[1];
-  if (b.size() < 8 + 4 * count) {
-    AppendHexUpper(b, out);
-    return;
-  }
-  uint64_t authority = 0;
-  for (size_t i = 2; i < 8; ++i) authority = (authority << 8) | b[i];
-  out->append("S-");
-  AppendNumber(out, static_cast<unsigned>(b[0]));
-  out->push_back('-');
-  AppendNumber(out, authority);
-  for (size_t i = 0; i < count; ++i) {
-    out->push_back('-');
-    AppendNumber(out, Load<uint32_t>(b, 8 + 4 * i));
-  }
+  const size_t old = out->size();
+  out->resize(old + 4 + 3 + 20 + 11 * size_t{b[1]});  // "S-", 3 + 20 digits, "-" + 10 each
+  char* end = PutSid(out->data() + old, b);
+  out->resize(static_cast<size_t>(end - out->data()));
 }
 
 bool AppendSystemTime(std::span<const uint8_t> b, std::string* out) {
@@ -338,6 +368,49 @@ void AppendValueText(const ValueRef& v, std::string* out, std::string_view separ
     } else {
       AppendFixed(base, b.subspan(pos, size), out);
     }
+  }
+}
+
+char* WriteScalarText(const ValueRef& v, char* out) {
+  const std::span<const uint8_t> b = v.bytes;
+  if (v.type == kSid) {
+    return SidFits(b) && b[1] <= kMaxSidWrittenDirectly ? PutSid(out, b) : nullptr;
+  }
+  if (v.is_array() || b.size() != FixedSizeOf(v.type)) return nullptr;  // AppendHexUpper's case
+  switch (v.type) {
+    case kInt8:
+      return PutNumber(out, static_cast<int>(Load<int8_t>(b)));
+    case kUInt8:
+      return PutNumber(out, static_cast<unsigned>(Load<uint8_t>(b)));
+    case kInt16:
+      return PutNumber(out, Load<int16_t>(b));
+    case kUInt16:
+      return PutNumber(out, Load<uint16_t>(b));
+    case kInt32:
+      return PutNumber(out, Load<int32_t>(b));
+    case kUInt32:
+      return PutNumber(out, Load<uint32_t>(b));
+    case kInt64:
+      return PutNumber(out, Load<int64_t>(b));
+    case kUInt64:
+      return PutNumber(out, Load<uint64_t>(b));
+    case kHexInt32:
+      return PutHexLower(out, Load<uint32_t>(b));
+    case kHexInt64:
+      return PutHexLower(out, Load<uint64_t>(b));
+    case kGuid:
+      return PutGuid(out, b);
+    case kFileTime:
+      return WriteRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b)));
+    case kBool: {
+      const uint32_t n = Load<uint32_t>(b);
+      if (n > 1) return PutNumber(out, n);  // as AppendFixed: other values print as numbers
+      const std::string_view text = n == 1 ? "true" : "false";
+      std::memcpy(out, text.data(), text.size());
+      return out + text.size();
+    }
+    default:
+      return nullptr;
   }
 }
 

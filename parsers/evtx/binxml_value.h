@@ -63,6 +63,16 @@ bool RendersEmpty(const ValueRef& v);
 // are rendered as uppercase hex, as for kBinary.
 void AppendValueText(const ValueRef& v, std::string* out, std::string_view separator = ",");
 
+// The text AppendValueText gives the common scalars (integers, hex integers,
+// bool, GUID, FILETIME, and SIDs of up to kMaxSidWrittenDirectly
+// sub-authorities), written at `out`, which has kMaxScalarText bytes; returns
+// its end, or null (nothing written) for any other value, which takes
+// AppendValueText. For renderers writing into their output buffer; the text
+// is ASCII that JSON and XML need not escape.
+inline constexpr size_t kMaxSidWrittenDirectly = 15;
+inline constexpr size_t kMaxScalarText = 192;  // "S-255-" + 15 digits + 15 x "-4294967295"
+char* WriteScalarText(const ValueRef& v, char* out);
+
 // Scalar text forms, exposed for tests and for the event builder.
 void AppendGuid(std::span<const uint8_t> b16, std::string* out);  // {xxxxxxxx-...} lowercase
 void AppendSid(std::span<const uint8_t> b, std::string* out);     // S-1-5-21-...

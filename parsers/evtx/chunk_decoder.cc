@@ -75,6 +75,9 @@ class ChunkRun {
   }
 
   void Run() {
+    // JSON keeps the text's bytes as padding for its cursor (see Record);
+    // XML appends to the text.
+    if (options_.render != ChunkDecodeOptions::Render::kJson) out_->text.clear();
     if (chunk_.size() < kChunkSize) {
       Report(Status::Truncated("chunk is shorter than 65536 bytes"), 0, chunk_.size());
     }
@@ -201,36 +204,56 @@ class ChunkRun {
     }
   }
 
-  void Record(size_t pos, const RecordHeader& h) {
-    seen_.push_back(h.record_id);
-    auto start = [&] {
-      event_.Reset();
-      event_.record_id = h.record_id;
-      event_.time = h.written;
-      event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
-      builder_.Begin(&event_);
-    };
-    const uint32_t begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
-    const uint32_t end = static_cast<uint32_t>(pos + h.size - 4);
-    const size_t text_begin = out_->text.size();
-    const size_t fields_begin = out_->fields.size();
-    start();
-    Status s;
+  // Resets the event and the builder for the record at `pos`.
+  void StartRecord(size_t pos, const RecordHeader& h) {
+    event_.Reset();
+    event_.record_id = h.record_id;
+    event_.time = h.written;
+    event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
+    builder_.Begin(&event_);
+  }
+
+  // Fills event_ from the record's body [begin, end): from the template's
+  // plan where the record fits it, else by walking it.
+  Status FillRecord(size_t pos, const RecordHeader& h, uint32_t begin, uint32_t end) {
+    StartRecord(pos, h);
     switch (FillFromPlan(begin, end)) {
       case Fill::kDone:
-        break;
+        return Status::OK();
       case Fill::kWalkWanted:
         // The header came from the plan and the gate said yes, but the plan
         // cannot fill this payload: walk the record from a clean start
         // without asking the gate again.
-        start();
+        StartRecord(pos, h);
         builder_.PresetGate(true);
-        s = walker_.WalkFragment(begin, end, builder_);
-        break;
+        return walker_.WalkFragment(begin, end, builder_);
       case Fill::kWalk:
-        s = walker_.WalkFragment(begin, end, builder_);
         break;
     }
+    return walker_.WalkFragment(begin, end, builder_);
+  }
+
+  void Record(size_t pos, const RecordHeader& h) {
+    seen_.push_back(h.record_id);
+    const uint32_t begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
+    const uint32_t end = static_cast<uint32_t>(pos + h.size - 4);
+    const bool json = options_.render == ChunkDecodeOptions::Render::kJson;
+    // JSON goes straight into the chunk's text, after the previous record's
+    // (text past json_end_ is padding kept from earlier chunks); XML appends.
+    const size_t text_begin = json ? json_end_ : out_->text.size();
+    JsonCursor cursor = JsonCursor::At(&out_->text, text_begin);
+    const size_t fields_begin = out_->fields.size();
+    builder_.set_json(json ? &cursor : nullptr);
+    Status s = FillRecord(pos, h, begin, end);
+    if (s.ok() && json && !builder_.FinishJson(EventJsonOptions{})) {
+      // A System field after the payload: decode again into Event::data and
+      // render the event as a whole.
+      cursor.Rewind(text_begin);
+      builder_.set_json(nullptr);
+      s = FillRecord(pos, h, begin, end);
+      if (s.ok()) WriteEventJson(event_, EventJsonOptions{}, cursor);
+    }
+    builder_.set_json(nullptr);
     if (s.ok() && options_.render == ChunkDecodeOptions::Render::kXml) {
       XmlRenderer xml(&out_->text);
       xml.BeginDocument();
@@ -243,10 +266,9 @@ class ChunkRun {
       Report(Recode(s, fmt::format("record {} at chunk offset 0x{:x}: {}", h.record_id, pos,
                                    s.message())),
              at, h.size);
-      out_->text.resize(text_begin);
+      if (!json) out_->text.resize(text_begin);
       return;
     }
-    if (options_.render == ChunkDecodeOptions::Render::kJson) AppendEventJson(event_, &out_->text);
     if (builder_.payload_skipped()) ++out_->records_skipped_payload;
     // Keep the fields in the shared vector and store the event without its
     // vector, so storing an event allocates nothing.
@@ -258,8 +280,10 @@ class ChunkRun {
     out_->ranges.emplace_back(static_cast<uint32_t>(fields_begin),
                               static_cast<uint32_t>(out_->fields.size()));
     if (options_.render != ChunkDecodeOptions::Render::kNone) {
+      const size_t text_end = json ? cursor.pos() : out_->text.size();
       out_->text_ranges.emplace_back(static_cast<uint32_t>(text_begin),
-                                     static_cast<uint32_t>(out_->text.size()));
+                                     static_cast<uint32_t>(text_end));
+      json_end_ = text_end;
     }
   }
 
@@ -373,6 +397,7 @@ class ChunkRun {
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
   std::vector<Nested> nested_;
   std::vector<ValueRef> values_;
+  size_t json_end_ = 0;  // end of the last record's JSON in out_->text
 };
 
 }  // namespace

@@ -53,8 +53,15 @@ struct ChunkOutput {
   std::vector<Event> events;
   std::vector<DataField> fields;
   std::vector<std::pair<uint32_t, uint32_t>> ranges;
-  std::string text;  // rendered records back to back (XML or JSON)
+  // Rendered records back to back (XML or JSON), read through text_ranges:
+  // JSON leaves padding after the last record, kept across Clear() so the
+  // next chunk's writer finds room without zero-filling it again.
+  std::string text;
   std::vector<std::pair<uint32_t, uint32_t>> text_ranges;
+  // The rendered records back to back, without the padding.
+  std::string_view rendered() const {
+    return std::string_view(text).substr(0, text_ranges.empty() ? 0 : text_ranges.back().second);
+  }
   std::vector<Report> reports;  // corruption found, in file order
   Status fatal;                 // non-OK: --strict stops the file here
   uint64_t bytes_dropped = 0;
@@ -65,7 +72,6 @@ struct ChunkOutput {
     events.clear();
     fields.clear();
     ranges.clear();
-    text.clear();
     text_ranges.clear();
     reports.clear();
     fatal = Status::OK();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "src/core/time_util.h"
 #include "src/core/utf16.h"
@@ -52,6 +53,76 @@ void EventBuilder::Begin(Event* event) {
   attr_text_.clear();
   parts_ = 0;
   pending_value_ = false;
+  json_head_ = json_stale_ = false;
+  json_keys_.Reset();
+  json_key_plan_ = nullptr;
+  json_planned_keys_ = 0;
+}
+
+bool EventBuilder::FinishJson(const EventJsonOptions& opts) {
+  if (json_stale_) return false;
+  StartJsonPayload();
+  WriteEventJsonTail(*event_, opts, *json_);
+  return true;
+}
+
+void EventBuilder::EmitData(std::string_view name, std::string_view json_key) {
+  if (json_ == nullptr) {
+    event_->data.push_back(DataField{name, TakeString()});
+    return;
+  }
+  StartJsonPayload();
+  if (!json_key.empty()) {
+    json_keys_.Add(name);
+    WriteJsonValue(json_key);
+    return;
+  }
+  json_keys_.Write(*json_, name);
+  WriteJsonValue(":");
+}
+
+std::string_view EventBuilder::PlannedJsonKey(const EventPlan& plan, const PlanItem& item) {
+  // By induction every planned key so far was data field i of this plan at
+  // position i, so the fields so far are the plan's fields 0..count-1, the
+  // names its key for `item` was computed after.
+  const size_t count = json_keys_.size();
+  if (item.data_index < 0 || static_cast<size_t>(item.data_index) != count ||
+      json_planned_keys_ != count || (count != 0 && json_key_plan_ != &plan) ||
+      count >= plan.data_json_keys.size()) {
+    return {};
+  }
+  json_key_plan_ = &plan;
+  ++json_planned_keys_;
+  return plan.data_json_keys[count];
+}
+
+void EventBuilder::WriteJsonValue(std::string_view prefix) {
+  if (!pending_value_) {
+    json_->StringAfter(prefix, Buffer());
+    return;
+  }
+  // One typed value: written from its bytes, without TakeString's copy.
+  pending_value_ = false;
+  const ValueRef& v = single_value_;
+  if (v.type == kString) {
+    // TakeString's text: the trailing NULs dropped.
+    auto b = v.bytes;
+    size_t n = b.size() & ~size_t{1};
+    while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
+    json_->Utf16StringAfter(prefix, b.first(n));
+    return;
+  }
+  char* p = json_->Reserve(prefix.size() + 2 + kMaxScalarText);
+  if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
+  p[prefix.size()] = '"';
+  if (char* end = WriteScalarText(v, p + prefix.size() + 1)) {
+    *end++ = '"';  // scalar text needs no escaping
+    json_->Advance(end);
+    return;
+  }
+  value_text_.clear();
+  AppendValueText(v, &value_text_);
+  json_->StringAfter(prefix, value_text_);
 }
 
 bool EventBuilder::StartElement(std::string_view name) {
@@ -75,6 +146,7 @@ bool EventBuilder::StartElement(std::string_view name) {
         }
       }
       if (payload_skipped_) return false;
+      StartJsonPayload();
     } else {
       section_ = Section::kOther;
     }
@@ -120,10 +192,7 @@ void EventBuilder::EndElement(std::string_view name, bool skipped) {
     } else if ((section_ == Section::kEventData && d == 3) ||
                (section_ == Section::kUserData && d >= 4 &&
                 !(d < kMaxTrackedDepth && has_child_[d]))) {
-      if (elem_target_ == Target::kDataValue) {
-        const std::string_view field_name = pending_name_;
-        event_->data.push_back(DataField{field_name, TakeString()});
-      }
+      if (elem_target_ == Target::kDataValue) EmitData(pending_name_);
     }
   }
   elem_target_ = Target::kNone;
@@ -208,7 +277,7 @@ void EventBuilder::ApplyFilterFieldsAndAsk(const EventPlan& plan,
       payload_skipped_ = !gate_(gate_ctx_, *event_);
       return;
     }
-    if (IsFilterTarget(item.target)) ApplyField(item, values);
+    if (IsFilterTarget(item.target)) ApplyField(plan, item, values);
   }
 }
 
@@ -241,14 +310,16 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
         payload_wanted_ = true;
         return;
       }
+      StartJsonPayload();
       continue;
     }
     if (filter_done && IsFilterTarget(item.target)) continue;  // filled before the gate
-    ApplyField(item, values);
+    ApplyField(plan, item, values);
   }
 }
 
-void EventBuilder::ApplyField(const PlanItem& item, std::span<const ValueRef> values) {
+void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,
+                              std::span<const ValueRef> values) {
   if (item.drop_if_null >= 0 && (static_cast<size_t>(item.drop_if_null) >= values.size() ||
                                  values[item.drop_if_null].is_null())) {
     return;  // the walker drops the whole element
@@ -256,6 +327,7 @@ void EventBuilder::ApplyField(const PlanItem& item, std::span<const ValueRef> va
   const ValueRef* v = nullptr;
   if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
   if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) return;
+  CheckHeaderOrder(item.target);
   // Numbers straight from their value: what Value() + Assign() would store,
   // without the text machinery (most header items are numbers).
   if (v != nullptr && AssignNumber(item.target, *v)) return;
@@ -268,7 +340,7 @@ void EventBuilder::ApplyField(const PlanItem& item, std::span<const ValueRef> va
     Text(item.literal);
   }
   if (item.target == Target::kDataValue) {
-    event_->data.push_back(DataField{item.name, TakeString()});
+    EmitData(item.name, json_ != nullptr ? PlannedJsonKey(plan, item) : std::string_view());
   } else {
     Assign(item.target);
   }
@@ -369,6 +441,7 @@ uint64_t EventBuilder::TakeNumber() {
 }
 
 void EventBuilder::Assign(Target target) {
+  CheckHeaderOrder(target);
   Event& e = *event_;
   switch (target) {
     case Target::kNone:

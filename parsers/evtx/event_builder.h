@@ -10,7 +10,9 @@
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/event_plan.h"
 #include "src/core/arena.h"
+#include "src/core/json_writer.h"
 #include "src/event/event.h"
+#include "src/event/event_json.h"
 
 namespace eventsift::evtx {
 
@@ -64,6 +66,18 @@ class EventBuilder : public BinXmlVisitor {
   // Whether the gate was asked and said no (the payload was skipped).
   bool payload_skipped() const { return payload_skipped_; }
 
+  // Direct JSON (`dump --format jsonl`): the record's JSON object is written
+  // into `c` while it is decoded, as AppendEventJson would write it: the head
+  // when the payload starts (the System fields are all known by then), each
+  // data value straight from its typed value, never copied into the arena;
+  // Event::data stays empty. Null (the default) collects Event::data instead.
+  void set_json(JsonCursor* c) { json_ = c; }
+  // Ends the record's JSON (the head if no payload came, then the tail).
+  // False if the text cannot be the event's: a System field was decoded after
+  // the payload started (no writer puts one there, but a file may); the
+  // caller then decodes the record again without JSON and renders its Event.
+  bool FinishJson(const EventJsonOptions& opts);
+
   // EventHandler::FullHeaderWhenDeclined() == false: ApplyPlan fills only
   // the header filter's fields (IsFilterTarget) before asking the gate, and
   // the rest of the header only when the payload is wanted.
@@ -74,8 +88,31 @@ class EventBuilder : public BinXmlVisitor {
   static constexpr int kMaxTrackedDepth = 64;
 
   void Assign(Target target);
+  // A data field named `name` whose text is the collected parts: stored in
+  // Event::data, or written as JSON in direct JSON mode, after `json_key`
+  // (the plan's precomputed key text) or else the key DataKeys gives.
+  void EmitData(std::string_view name, std::string_view json_key = {});
+  // Direct JSON: the plan's precomputed key text for a data item, if the
+  // record's fields so far are the plan's fields before it; else empty.
+  std::string_view PlannedJsonKey(const EventPlan& plan, const PlanItem& item);
+  // Direct JSON: `prefix`, then the collected value as a JSON string.
+  void WriteJsonValue(std::string_view prefix);
+  // Direct JSON: the head, once, when the payload starts.
+  void StartJsonPayload() {
+    if (json_ != nullptr && !json_head_) {
+      WriteEventJsonHead(*event_, *json_);
+      json_head_ = true;
+    }
+  }
+  // Direct JSON: a System field arriving after the head was written.
+  void CheckHeaderOrder(Target target) {
+    if (json_head_ && target != Target::kNone && target != Target::kDataValue &&
+        target != Target::kDataName) {
+      json_stale_ = true;
+    }
+  }
   // One kField item of a plan: what the walker would store for it.
-  void ApplyField(const PlanItem& item, std::span<const ValueRef> values);
+  void ApplyField(const EventPlan& plan, const PlanItem& item, std::span<const ValueRef> values);
   // Lean mode's first pass: the filter fields of the header, then the gate
   // where the payload (or a nested instance holding it) starts; a plan with
   // no payload leaves the gate unasked.
@@ -130,6 +167,15 @@ class EventBuilder : public BinXmlVisitor {
   uint8_t last_guid_[16] = {};
   std::string_view last_guid_text_;  // in *arena_
   Memo provider_memo_, channel_memo_, computer_memo_, user_memo_;
+  JsonCursor* json_ = nullptr;  // see set_json
+  bool json_head_ = false;      // the head is written
+  bool json_stale_ = false;     // see FinishJson
+  DataKeys json_keys_;
+  // The plan whose precomputed keys gave every data field so far (their
+  // count is json_keys_.size() while that holds); see PlannedJsonKey.
+  const EventPlan* json_key_plan_ = nullptr;
+  size_t json_planned_keys_ = 0;
+  std::string value_text_;  // a non-string value's text, direct JSON mode
   std::string elem_text_;
   std::string attr_text_;
   bool has_child_[kMaxTrackedDepth] = {};

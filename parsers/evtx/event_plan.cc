@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "src/core/json_writer.h"
+#include "src/event/event_json.h"
+
 namespace eventsift::evtx {
 
 Target SystemElementTarget(std::string_view e) {
@@ -213,8 +216,29 @@ class PlanBuilder {
 
 }  // namespace
 
+namespace {
+
+void NumberDataFields(EventPlan* plan) {
+  DataKeys keys;
+  for (PlanItem& item : plan->items) {
+    if (item.kind != PlanItem::kField || item.target != Target::kDataValue) continue;
+    item.data_index = static_cast<int32_t>(plan->data_json_keys.size());
+    std::string text;
+    {
+      JsonCursor c(&text);
+      c.StringAfter(item.data_index == 0 ? std::string_view() : std::string_view(","),
+                    keys.Next(item.name));
+      c.Char(':');
+    }
+    plan->data_json_keys.push_back(std::move(text));
+  }
+}
+
+}  // namespace
+
 EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
   EventPlan plan = PlanBuilder(ops).Build(depth);
+  NumberDataFields(&plan);
   bool payload = false, nested = false;
   for (const PlanItem& item : plan.items) {
     if (item.kind == PlanItem::kPayloadStart) payload = true;

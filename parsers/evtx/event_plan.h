@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -57,6 +58,7 @@ struct PlanItem {
   int32_t drop_if_null = -1;  // the element is dropped when this optional value is NULL
   std::string_view name;      // data field name
   std::string_view literal;   // text when subst < 0 (lives in the ChunkContext arena)
+  int32_t data_index = -1;    // a data field's position among the plan's data fields
 };
 
 struct EventPlan {
@@ -77,6 +79,11 @@ struct EventPlan {
   bool header_split = false;
   std::vector<uint16_t> header_read_substs;      // read before the payload
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
+  // Direct JSON: the text before data field k's value (`,"key":`, no comma
+  // for k = 0) when the record's data fields so far are exactly this plan's
+  // fields 0..k-1, so its key (event_json.h's rule for repeated and unnamed
+  // fields) is known in advance: formatted and escaped once per template.
+  std::vector<std::string> data_json_keys;
 };
 
 // Builds the plan of a template's ops whose root elements sit at `depth`

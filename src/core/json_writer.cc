@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "src/core/utf16.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -217,6 +219,24 @@ void JsonCursor::StringAfter(std::string_view prefix, std::string_view s) {
     return;
   }
   EscapeRest(prefix.size() + 1, s, bad);
+}
+
+void JsonCursor::Utf16StringAfter(std::string_view prefix, std::span<const uint8_t> utf16) {
+  char* p = Room(prefix.size() + 2 + Utf16ToUtf8Room(utf16.size() / 2) + kScanPad);
+  char* body = Put(p, prefix);
+  *body++ = '"';
+  const size_t n = Utf16LeToUtf8Into(utf16, body);
+  const size_t bad = FirstToLookPadded(body, n);
+  if (bad == n) {
+    body[n] = '"';
+    pos_ += prefix.size() + 2 + n;
+    return;
+  }
+  // Rare (non-ASCII or a control character): escape from a copy, since the
+  // escaped text overwrites the converted text in place.
+  thread_local std::string converted;
+  converted.assign(body, n);
+  EscapeRest(prefix.size() + 1, converted, bad);
 }
 
 void JsonCursor::EscapeRest(size_t head, std::string_view s, size_t bad) {

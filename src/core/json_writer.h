@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,17 +28,23 @@ void AppendJsonStringAfter(std::string* out, std::string_view prefix, std::strin
 // earlier use left), so strings are copied first and checked for bytes to
 // escape afterwards, 16 at a time over that copy.
 //
-// Two uses:
+// Three uses:
 // - JsonCursor(&out) writes at the end of `out` and trims the padding in
 //   Finish() (or the destructor); nothing else may touch `out` meanwhile.
 // - JsonCursor::Scratch(&buf) writes from the start of a buffer reused
 //   across records and never trims it: its padding is already there, so no
 //   zero-filling per record. Written() is what this record wrote.
+// - JsonCursor::At(&buf, pos) is Scratch from `pos` on: a buffer holding many
+//   records (an EVTX chunk's), whose readers know where each one ends.
 class JsonCursor {
  public:
   explicit JsonCursor(std::string* out)
       : out_(out), start_(out->size()), pos_(start_), cap_(start_) {}
-  static JsonCursor Scratch(std::string* buf) { return JsonCursor(buf, false); }
+  static JsonCursor Scratch(std::string* buf) { return JsonCursor(buf, 0, false); }
+  static JsonCursor At(std::string* buf, size_t pos) {
+    if (pos > buf->size()) buf->resize(pos);  // the cursor's room starts at pos
+    return JsonCursor(buf, pos, false);
+  }
   ~JsonCursor() { Finish(); }
   // Copying would leave two cursors trimming one string.
   JsonCursor(const JsonCursor&) = delete;
@@ -55,6 +62,14 @@ class JsonCursor {
   }
   // Appends `prefix` verbatim, then `s` as AppendJsonString does.
   void StringAfter(std::string_view prefix, std::string_view s);
+  // The same for UTF-16LE text (an EVTX string value), converted straight
+  // into the output: what StringAfter(prefix, <its UTF-8 form>) writes,
+  // without the UTF-8 copy in between.
+  void Utf16StringAfter(std::string_view prefix, std::span<const uint8_t> utf16);
+  // For text formatted in place (numbers, GUIDs): room for `n` bytes at the
+  // cursor, then Advance(end) with the end of what was written there.
+  char* Reserve(size_t n) { return Room(n); }
+  void Advance(const char* end) { pos_ = static_cast<size_t>(end - out_->data()); }
   // Appends `prefix` verbatim, then `v` in decimal.
   void UIntAfter(std::string_view prefix, uint64_t v);
   // The same with a literal prefix (a key such as `,"channel":`): its length
@@ -80,6 +95,10 @@ class JsonCursor {
   }
   // What was written since construction.
   std::string_view Written() const { return {out_->data() + start_, pos_ - start_}; }
+  // Where the next byte goes, as an offset into the buffer; Rewind(p) drops
+  // what was written after p (a record rendered again another way).
+  size_t pos() const { return pos_; }
+  void Rewind(size_t pos) { pos_ = pos; }
   // Trims the padding (not for Scratch); the cursor may go on writing.
   void Finish() {
     if (trim_ && cap_ != pos_) out_->resize(pos_);
@@ -87,8 +106,8 @@ class JsonCursor {
   }
 
  private:
-  JsonCursor(std::string* buf, bool trim)
-      : out_(buf), start_(0), pos_(0), cap_(buf->size()), trim_(trim) {}
+  JsonCursor(std::string* buf, size_t pos, bool trim)
+      : out_(buf), start_(pos), pos_(pos), cap_(buf->size()), trim_(trim) {}
   // Where the next n bytes go.
   char* Room(size_t n) {
     if (cap_ - pos_ < n) Grow(n);

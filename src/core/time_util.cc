@@ -1,6 +1,8 @@
 #include "src/core/time_util.h"
 
 #include <charconv>
+#include <climits>
+#include <cstring>
 
 namespace eventsift {
 
@@ -37,6 +39,18 @@ char* PutDigits(char* p, uint64_t v, int width) {
   return p + width;
 }
 
+// Two decimal digits of v < 100 at p, from a table: the clock fields and the
+// fraction of every rendered timestamp.
+constexpr char kTwoDigits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+char* Put2(char* p, uint64_t v) {
+  p[0] = kTwoDigits[2 * v];
+  p[1] = kTwoDigits[2 * v + 1];
+  return p + 2;
+}
+
 bool ParseUInt(std::string_view s, size_t pos, size_t len, int64_t* out) {
   if (pos + len > s.size()) return false;
   int64_t v = 0;
@@ -65,6 +79,11 @@ std::optional<FileTime> ParseMsDate(std::string_view s) {
 }  // namespace
 
 void AppendRfc3339(std::string* out, FileTime t, int digits) {
+  char buf[kRfc3339MaxSize];
+  out->append(buf, static_cast<size_t>(WriteRfc3339(buf, t, digits) - buf));
+}
+
+char* WriteRfc3339(char* buf, FileTime t, int digits) {
   int64_t secs = t / kTicksPerSecond;
   int64_t frac = t % kTicksPerSecond;
   if (frac < 0) {
@@ -77,32 +96,46 @@ void AppendRfc3339(std::string* out, FileTime t, int digits) {
     rem += 86400;
     --days;
   }
-  // FILETIME day 0 is 1601-01-01, which is 134774 days before 1970-01-01.
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days - 134774, &y, &m, &d);
-  // Built in a local buffer and appended once: this runs for every event in
-  // `dump --format jsonl`, where per-character appends showed in profiles.
-  char buf[32];  // YYYY-MM-DDTHH:MM:SS (19) + .fffffff (8) + Z
-  char* p = PutDigits(buf, static_cast<uint64_t>(y < 0 ? 0 : y), 4);
-  *p++ = '-';
-  p = PutDigits(p, m, 2);
-  *p++ = '-';
-  p = PutDigits(p, d, 2);
-  *p++ = 'T';
-  p = PutDigits(p, static_cast<uint64_t>(rem / 3600), 2);
+  // Events come in time order, so most share the previous one's day: its
+  // "YYYY-MM-DDT" is kept per thread instead of the civil-date arithmetic
+  // (this runs for every event of `dump --format jsonl`).
+  thread_local int64_t last_days = INT64_MIN;
+  thread_local char date[11];
+  if (days != last_days) {
+    // FILETIME day 0 is 1601-01-01, which is 134774 days before 1970-01-01.
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(days - 134774, &y, &m, &d);
+    char* q = PutDigits(date, static_cast<uint64_t>(y < 0 ? 0 : y), 4);
+    *q++ = '-';
+    q = Put2(q, m);
+    *q++ = '-';
+    q = Put2(q, d);
+    *q = 'T';
+    last_days = days;
+  }
+  std::memcpy(buf, date, sizeof(date));
+  char* p = buf + sizeof(date);
+  p = Put2(p, static_cast<uint64_t>(rem / 3600));
   *p++ = ':';
-  p = PutDigits(p, static_cast<uint64_t>(rem / 60 % 60), 2);
+  p = Put2(p, static_cast<uint64_t>(rem / 60 % 60));
   *p++ = ':';
-  p = PutDigits(p, static_cast<uint64_t>(rem % 60), 2);
-  if (digits > 0) {
+  p = Put2(p, static_cast<uint64_t>(rem % 60));
+  if (digits == 7) {
+    const auto f = static_cast<uint64_t>(frac);  // 0 .. 9999999
+    *p++ = '.';
+    p = Put2(p, f / 100000);
+    p = Put2(p, f / 1000 % 100);
+    p = Put2(p, f / 10 % 100);
+    *p++ = static_cast<char>('0' + f % 10);
+  } else if (digits > 0) {
     *p++ = '.';
     int64_t f = frac;
     for (int i = digits; i < 7; ++i) f /= 10;
     p = PutDigits(p, static_cast<uint64_t>(f), digits > 7 ? 7 : digits);
   }
   *p++ = 'Z';
-  out->append(buf, static_cast<size_t>(p - buf));
+  return p;
 }
 
 std::string FormatRfc3339(FileTime t, int digits) {

@@ -26,6 +26,9 @@ inline constexpr int64_t UnixMillisFromFileTime(FileTime t) {
 std::string FormatRfc3339(FileTime t, int digits = 7);
 // Appends to `out` without a temporary (hot path of JSON rendering).
 void AppendRfc3339(std::string* out, FileTime t, int digits = 7);
+// Writes the same text at `buf` (room: kRfc3339MaxSize bytes); returns its end.
+inline constexpr size_t kRfc3339MaxSize = 32;
+char* WriteRfc3339(char* buf, FileTime t, int digits = 7);
 
 // Parses the time forms found in JSON exports:
 //   2024-03-14T13:54:25.1166916Z, 2024-03-14T13:54:25+02:00,

@@ -118,20 +118,22 @@ size_t ConvertInto(std::span<const uint8_t> bytes, char* dst, bool stop_at_nul) 
   return static_cast<size_t>(out - dst);
 }
 
-constexpr size_t RoomFor(size_t units) { return MaxUtf8ForUtf16Units(units) + 4; }
-
 }  // namespace
+
+size_t Utf16LeToUtf8Into(std::span<const uint8_t> bytes, char* dst) {
+  return ConvertInto(bytes, dst, false);
+}
 
 void AppendUtf16LeAsUtf8(std::span<const uint8_t> bytes, std::string* out, bool stop_at_nul) {
   const size_t old = out->size();
-  out->resize(old + RoomFor(bytes.size() / 2));
+  out->resize(old + Utf16ToUtf8Room(bytes.size() / 2));
   size_t n = ConvertInto(bytes, out->data() + old, stop_at_nul);
   out->resize(old + n);
 }
 
 std::string_view Utf16LeToUtf8(std::span<const uint8_t> bytes, Arena* arena, bool stop_at_nul) {
   if (bytes.size() < 2) return {};
-  char* dst = arena->Allocate(RoomFor(bytes.size() / 2));
+  char* dst = arena->Allocate(Utf16ToUtf8Room(bytes.size() / 2));
   size_t n = ConvertInto(bytes, dst, stop_at_nul);
   return {dst, n};
 }

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "src/core/time_util.h"
+
 namespace eventsift {
 
 namespace {
@@ -16,24 +18,43 @@ void AppendUInt(std::string* out, uint64_t v) {
   out->append(buf, static_cast<size_t>(p - buf));
 }
 
-// Each field is one append: `field` is the whole `,"key":` literal (keys are
-// ASCII literals that need no escaping), written with the value it precedes.
-// Per-character and per-piece appends were the top cost of `dump`.
-void AppendUIntField(std::string* out, std::string_view field, uint64_t v) {
-  char buf[64];
-  if (field.size() > sizeof(buf) - 24) {  // no literal here is this long
-    out->append(field);
-    AppendUInt(out, v);
-    return;
+}  // namespace
+
+std::string_view DataKeys::Next(std::string_view name) {
+  const size_t i = names_.size();
+  names_.push_back(name);
+  if (name.empty()) {
+    scratch_.assign("param");
+    AppendUInt(&scratch_, i + 1);
+    return scratch_;
   }
-  std::memcpy(buf, field.data(), field.size());
-  auto [p, ec] = std::to_chars(buf + field.size(), buf + sizeof(buf), v);
-  out->append(buf, static_cast<size_t>(p - buf));
+  const uint64_t bit = Bit(name);
+  const bool may_repeat = (seen_ & bit) != 0;
+  seen_ |= bit;
+  if (!may_repeat) return name;
+  size_t dup = 1;
+  for (size_t j = 0; j < i; ++j) {
+    if (names_[j] == name) ++dup;
+  }
+  if (dup == 1) return name;
+  scratch_.assign(name);
+  scratch_.push_back('_');
+  AppendUInt(&scratch_, dup);
+  return scratch_;
 }
 
-// Everything after the time, from the provider on.
-void WriteEventTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c) {
-  c.StringAfter(e.time != 0 ? "\",\"provider\":" : ",\"provider\":", e.provider);
+void WriteEventJsonHead(const Event& e, JsonCursor& c) {
+  c.UIntAfter("{\"record_id\":", e.record_id);
+  if (e.time != 0) {
+    constexpr std::string_view kTime = ",\"time\":\"";
+    char* p = c.Reserve(kTime.size() + kRfc3339MaxSize);
+    std::memcpy(p, kTime.data(), kTime.size());
+    c.Advance(WriteRfc3339(p + kTime.size(), e.time));
+    // The time's closing quote starts the provider key.
+    c.StringAfter("\",\"provider\":", e.provider);
+  } else {
+    c.StringAfter(",\"time\":null,\"provider\":", e.provider);
+  }
   if (!e.provider_guid.empty()) c.StringAfter(",\"provider_guid\":", e.provider_guid);
   c.UIntAfter(",\"event_id\":", e.event_id);
   if (e.has_qualifiers) c.UIntAfter(",\"qualifiers\":", e.qualifiers);
@@ -43,11 +64,11 @@ void WriteEventTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
   c.UIntAfter(",\"opcode\":", e.opcode);
   {
     constexpr std::string_view kKeywords = ",\"keywords\":\"0x";
-    char buf[48];
-    std::memcpy(buf, kKeywords.data(), kKeywords.size());
-    auto [end, ec] = std::to_chars(buf + kKeywords.size(), buf + sizeof(buf) - 1, e.keywords, 16);
+    char* p = c.Reserve(kKeywords.size() + 17);  // 16 hex digits and the quote
+    std::memcpy(p, kKeywords.data(), kKeywords.size());
+    char* end = std::to_chars(p + kKeywords.size(), p + kKeywords.size() + 16, e.keywords, 16).ptr;
     *end++ = '"';
-    c.Raw(std::string_view(buf, static_cast<size_t>(end - buf)));
+    c.Advance(end);
   }
   c.StringAfter(",\"channel\":", e.channel);
   c.StringAfter(",\"computer\":", e.computer);
@@ -55,20 +76,9 @@ void WriteEventTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
   c.UIntAfter(",\"process_id\":", e.process_id);
   c.UIntAfter(",\"thread_id\":", e.thread_id);
   c.Raw(",\"data\":{");
-  std::string key_scratch;
-  // A key whose length and first byte match no earlier key's (a 64-bit
-  // filter) cannot repeat one, so it is its own name without DataKey's scan
-  // of the earlier keys: that scan is quadratic in the field count.
-  uint64_t seen = 0;
-  for (size_t i = 0; i < e.data.size(); ++i) {
-    const std::string_view name = e.data[i].name;
-    const uint64_t bit =
-        name.empty() ? 0 : uint64_t{1} << ((name.size() * 7 + static_cast<uint8_t>(name[0])) & 63);
-    const std::string_view key = (seen & bit) == 0 && bit != 0 ? name : DataKey(e, i, &key_scratch);
-    seen |= bit;
-    c.StringAfter(i == 0 ? std::string_view() : std::string_view(","), key);
-    c.StringAfter(":", e.data[i].value);
-  }
+}
+
+void WriteEventJsonTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c) {
   c.Char('}');
   if (!e.message.empty()) c.StringAfter(",\"message\":", e.message);
   if (opts.include_source) {
@@ -81,24 +91,15 @@ void WriteEventTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
   c.Char('}');
 }
 
-}  // namespace
-
-std::string_view DataKey(const Event& e, size_t i, std::string* scratch) {
-  const DataField& f = e.data[i];
-  if (f.name.empty()) {
-    scratch->assign("param");
-    AppendUInt(scratch, i + 1);
-    return *scratch;
+void WriteEventJson(const Event& e, const EventJsonOptions& opts, JsonCursor& c) {
+  WriteEventJsonHead(e, c);
+  thread_local DataKeys keys;
+  keys.Reset();
+  for (const DataField& f : e.data) {
+    keys.Write(c, f.name);
+    c.StringAfter(":", f.value);
   }
-  size_t dup = 1;
-  for (size_t j = 0; j < i; ++j) {
-    if (e.data[j].name == f.name) ++dup;
-  }
-  if (dup == 1) return f.name;
-  scratch->assign(f.name);
-  scratch->push_back('_');
-  AppendUInt(scratch, dup);
-  return *scratch;
+  WriteEventJsonTail(e, opts, c);
 }
 
 void WriteEventJson(const Event& e, JsonWriter* w, const EventJsonOptions& opts) {
@@ -107,23 +108,17 @@ void WriteEventJson(const Event& e, JsonWriter* w, const EventJsonOptions& opts)
   w->Raw(json);
 }
 
-// Runs once per record in `dump --format jsonl`, on the decoding threads.
+// Runs once per record in `dump --format jsonl` of JSON exports, on the
+// decoding threads.
 void AppendEventJson(const Event& e, std::string* out, const EventJsonOptions& opts) {
-  AppendUIntField(out, "{\"record_id\":", e.record_id);
-  if (e.time != 0) {
-    out->append(",\"time\":\"");
-    AppendRfc3339(out, e.time);  // its closing quote starts the provider key
-  } else {
-    out->append(",\"time\":null");
-  }
-  // The rest goes through a JsonCursor (no per-field std::string calls) into
-  // a per-thread scratch buffer, appended in one copy: the scratch keeps its
+  // Written through a JsonCursor (no per-field std::string calls) into a
+  // per-thread scratch buffer, appended in one copy: the scratch keeps its
   // size between records, so the cursor's room needs no zero-filling
   // (growing `out` itself zero-filled ~2 KiB per record).
   thread_local std::string scratch;
   {
     JsonCursor c = JsonCursor::Scratch(&scratch);
-    WriteEventTail(e, opts, c);
+    WriteEventJson(e, opts, c);
     out->append(c.Written());
   }
   // One huge event (a JSON export can carry megabytes) should not pin its

@@ -15,7 +15,10 @@
 // Empty optional fields (provider_guid, user_sid, message, qualifiers) are
 // omitted.
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "src/core/json_writer.h"
 #include "src/event/event.h"
@@ -30,7 +33,55 @@ void WriteEventJson(const Event& e, JsonWriter* w, const EventJsonOptions& opts 
 // Appends one JSON object (no newline).
 void AppendEventJson(const Event& e, std::string* out, const EventJsonOptions& opts = {});
 
-// The key `data` uses for field i of e (see above); `scratch` may be used.
-std::string_view DataKey(const Event& e, size_t i, std::string* scratch);
+// AppendEventJson in pieces, for a renderer that writes each data value as it
+// decodes it (EVTX dump) instead of collecting them in Event::data first:
+// the head, then per field DataKeys::Write and the value (": then a JSON
+// string), then the tail. Written in this order the pieces give exactly
+// AppendEventJson's text.
+//
+// Everything up to and including `"data":{` (e.data is not read).
+void WriteEventJsonHead(const Event& e, JsonCursor& c);
+// The `}` closing data, then message, source and the closing `}`.
+void WriteEventJsonTail(const Event& e, const EventJsonOptions& opts, JsonCursor& c);
+// Head, e.data, tail.
+void WriteEventJson(const Event& e, const EventJsonOptions& opts, JsonCursor& c);
+
+// The keys of `data` (DataKey's rule) for fields that arrive one by one.
+// The names must stay valid until Reset().
+class DataKeys {
+ public:
+  void Reset() {
+    names_.clear();
+    seen_ = 0;
+  }
+  // The key of the next field, named `name`; valid until the next call.
+  std::string_view Next(std::string_view name);
+  // Counts a field whose key the caller knew already (a template plan's).
+  void Add(std::string_view name) {
+    names_.push_back(name);
+    seen_ |= Bit(name);
+  }
+  // Fields so far.
+  size_t size() const { return names_.size(); }
+  // Writes the separator and the next field's key (Next(name)) as a JSON
+  // string; the value follows after ":".
+  void Write(JsonCursor& c, std::string_view name) {
+    const bool first = names_.empty();
+    c.StringAfter(first ? std::string_view() : std::string_view(","), Next(name));
+  }
+
+ private:
+  static uint64_t Bit(std::string_view name) {
+    return name.empty() ? 0
+                        : uint64_t{1} << ((name.size() * 7 + static_cast<uint8_t>(name[0])) & 63);
+  }
+
+  std::vector<std::string_view> names_;
+  // A key whose length and first byte match no earlier key's (a 64-bit
+  // filter) cannot repeat one, so it is its own name without a scan of the
+  // earlier names: that scan is quadratic in the field count.
+  uint64_t seen_ = 0;
+  std::string scratch_;
+};
 
 }  // namespace eventsift

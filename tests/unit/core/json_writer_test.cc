@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "src/core/utf16.h"
+
 namespace eventsift {
 namespace {
 
@@ -203,6 +205,56 @@ TEST(JsonCursorTest, ScratchIsReusedUntrimmedAndItsOldBytesDoNotLeak) {
     EXPECT_EQ(c.Written(), "\"ok\",5");
   }
   EXPECT_EQ(buf.size(), kept);
+}
+
+TEST(JsonCursorTest, Utf16StringAfterEqualsConvertingThenEscaping) {
+  // Straight from UTF-16 must equal StringAfter over the UTF-8 conversion, for
+  // ASCII, escapes, non-ASCII and unpaired surrogates at every position.
+  uint32_t state = 11;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return state >> 8;
+  };
+  const uint16_t specials[] = {'"',    '\\',   '\n',   0x01,   0x7F, 0xE9,
+                               0x4E2D, 0xD83D, 0xDE00, 0xDC00, 0};
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<uint8_t> utf16;
+    const size_t units = next() % 70;
+    for (size_t i = 0; i < units; ++i) {
+      const uint16_t u = next() % 4 == 0 ? specials[next() % std::size(specials)]
+                                         : static_cast<uint16_t>(0x20 + next() % 0x5F);
+      utf16.push_back(static_cast<uint8_t>(u));
+      utf16.push_back(static_cast<uint8_t>(u >> 8));
+    }
+    std::string utf8;
+    AppendUtf16LeAsUtf8(utf16, &utf8);
+    std::string expected = "[1,";
+    AppendJsonStringAfter(&expected, ",\"k\":", utf8);
+    std::string buf = "[1,";
+    {
+      JsonCursor c = JsonCursor::At(&buf, 3);
+      c.Utf16StringAfter(",\"k\":", utf16);
+      ASSERT_EQ(std::string_view(buf).substr(0, c.pos()), expected) << round;
+    }
+  }
+}
+
+TEST(JsonCursorTest, AtWritesAfterEarlierRecordsAndRewinds) {
+  std::string buf;
+  size_t first_end = 0;
+  {
+    JsonCursor c = JsonCursor::At(&buf, 0);
+    c.StringAfter("{\"a\":", "one");
+    c.Char('}');
+    first_end = c.pos();
+  }
+  JsonCursor c = JsonCursor::At(&buf, first_end);
+  c.StringAfter("{\"b\":", std::string(300, 'x'));  // grows the buffer
+  c.Rewind(first_end);                              // dropped again
+  c.UIntAfter("{\"c\":", 7);
+  c.Char('}');
+  EXPECT_EQ(std::string_view(buf).substr(0, c.pos()), R"({"a":"one"}{"c":7})");
+  EXPECT_EQ(c.Written(), R"({"c":7})");
 }
 
 }  // namespace

@@ -16,6 +16,23 @@ TEST(TimeUtilTest, FormatsFileTime) {
   EXPECT_EQ(FormatRfc3339(0, 0), "1601-01-01T00:00:00Z");
 }
 
+TEST(TimeUtilTest, ConsecutiveTimesAcrossDaysMonthsAndYears) {
+  // The formatter keeps the last day's date text: times going forward and
+  // back across day, month, leap-day and year boundaries must each be right.
+  const char* const times[] = {"2023-12-31T23:59:59.9999999Z", "2024-01-01T00:00:00.0000000Z",
+                               "2024-01-01T00:00:00.0000001Z", "2024-02-28T23:59:59.5000000Z",
+                               "2024-02-29T12:00:00.0000000Z", "2024-03-01T00:00:00.0000000Z",
+                               "2024-02-29T12:34:56.7890123Z", "1999-09-09T09:09:09.0909090Z",
+                               "2024-03-01T00:00:00.0000000Z"};
+  for (const char* text : times) {
+    auto t = ParseEventTime(text);
+    ASSERT_TRUE(t.has_value()) << text;
+    EXPECT_EQ(FormatRfc3339(*t), text);
+    char buf[kRfc3339MaxSize];
+    EXPECT_EQ(std::string(buf, WriteRfc3339(buf, *t)), text);
+  }
+}
+
 TEST(TimeUtilTest, ParsesExportForms) {
   auto ms = ParseEventTime("/Date(1595374458918)/");
   ASSERT_TRUE(ms.has_value());

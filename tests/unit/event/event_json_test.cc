@@ -42,6 +42,42 @@ TEST(EventJsonTest, RendersFieldsInOrderWithPositionalAndRepeatedKeys) {
       R"("source":{"file":"x.evtx","offset":4608,"chunk":0}})");
 }
 
+TEST(EventJsonTest, PiecesWrittenFieldByFieldEqualTheWholeEvent) {
+  // Head, then DataKeys::Write and ":"-prefixed values, then the tail: what a
+  // decoder writing values as it decodes them produces.
+  Event e = MakeEvent();
+  e.data.push_back({"User", "c"});
+  e.data.push_back({"", "positional"});
+  e.data.push_back({"Tab\there", "v"});
+  std::string whole;
+  AppendEventJson(e, &whole);
+  std::string pieces;
+  {
+    JsonCursor c(&pieces);
+    WriteEventJsonHead(e, c);
+    DataKeys keys;
+    for (const DataField& f : e.data) {
+      keys.Write(c, f.name);
+      c.StringAfter(":", f.value);
+    }
+    WriteEventJsonTail(e, EventJsonOptions{}, c);
+  }
+  EXPECT_EQ(pieces, whole);
+  EXPECT_NE(whole.find(R"("User_3":"c","param6":"positional","Tab\there":"v")"), std::string::npos);
+}
+
+TEST(EventJsonTest, DataKeysAddCountsKnownKeysForLaterRepeats) {
+  DataKeys keys;
+  keys.Add("A");
+  keys.Add("");
+  EXPECT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys.Next("A"), "A_2");
+  EXPECT_EQ(keys.Next(""), "param4");
+  EXPECT_EQ(keys.Next("B"), "B");
+  keys.Reset();
+  EXPECT_EQ(keys.Next("A"), "A");
+}
+
 TEST(EventJsonTest, OwnedEventRoundTripsThroughView) {
   Event e = MakeEvent();
   e.message = "Cmdlet succeeded.";

@@ -155,5 +155,45 @@ TEST(BinXmlValueTest, IntegerValues) {
   EXPECT_FALSE(RendersEmpty(ValueRef{kString, Bytes({'a', 0}), 0}));
 }
 
+TEST(BinXmlValueTest, WriteScalarTextEqualsAppendValueText) {
+  // The direct writer must give AppendValueText's text for every type it
+  // takes (and decline the rest), including sizes that do not fit the type.
+  uint32_t state = 5;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return state >> 8;
+  };
+  int written = 0;
+  for (int round = 0; round < 5000; ++round) {
+    const uint8_t type = static_cast<uint8_t>(next() % 0x16);
+    size_t size = FixedSizeOf(type);
+    const size_t sid_count = next() % 20;
+    if (type == kSid) size = 8 + 4 * sid_count;
+    if (size == 0 || next() % 10 == 0) size = next() % 20;  // variable or wrong-sized
+    std::vector<uint8_t> b(size);
+    for (uint8_t& x : b) x = static_cast<uint8_t>(next() % 4 == 0 ? 0xFF : next());
+    if (type == kSid && size >= 2) b[1] = static_cast<uint8_t>(sid_count);
+    if (type == kBool && size == 4 && next() % 2 == 0)
+      b = {static_cast<uint8_t>(next() % 3), 0, 0, 0};
+    const ValueRef v{type, b, 0};
+    char buf[kMaxScalarText];
+    char* end = WriteScalarText(v, buf);
+    if (end == nullptr) continue;
+    ++written;
+    ASSERT_LE(static_cast<size_t>(end - buf), kMaxScalarText);
+    std::string expected;
+    AppendValueText(v, &expected);
+    ASSERT_EQ(std::string(buf, end), expected) << "type " << int{type} << " size " << b.size();
+  }
+  EXPECT_GT(written, 2000);
+  // Arrays, strings and binary take AppendValueText.
+  char buf[kMaxScalarText];
+  const std::vector<uint8_t> four = {1, 0, 0, 0};
+  EXPECT_EQ(WriteScalarText(ValueRef{static_cast<uint8_t>(kUInt32 | kArrayFlag), four, 0}, buf),
+            nullptr);
+  EXPECT_EQ(WriteScalarText(ValueRef{kString, four, 0}, buf), nullptr);
+  EXPECT_EQ(WriteScalarText(ValueRef{kBinary, four, 0}, buf), nullptr);
+}
+
 }  // namespace
 }  // namespace eventsift::evtx

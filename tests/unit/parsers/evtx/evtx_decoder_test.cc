@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <set>
 
@@ -130,13 +132,22 @@ TEST(EvtxDecoderTest, UserDataLeavesBecomeFields) {
             (std::vector<std::pair<std::string, std::string>>{{"Dependency", "WUDFPf"}}));
 }
 
-TEST(EvtxDecoderTest, PlansAndWalkerAgree) {
+// The repo's samples whose first chunk covers the plan shapes.
+std::vector<std::string> SamplePaths() {
+  std::vector<std::string> paths;
   for (const char* name :
        {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx", "new-user-security.evtx",
         "Application_no_crc32.evtx", "Microsoft-Windows-HelloForBusiness%4Operational.evtx",
         "system_chunk3.evtx"}) {
-    SCOPED_TRACE(name);
-    const auto image = ReadFile(DataPath(name));
+    paths.push_back(DataPath(name));
+  }
+  return paths;
+}
+
+TEST(EvtxDecoderTest, PlansAndWalkerAgree) {
+  for (const std::string& path : SamplePaths()) {
+    SCOPED_TRACE(path);
+    const auto image = ReadFile(path);
     std::string with, without;
     for (bool plans : {true, false}) {
       ChunkDecodeOptions o;
@@ -144,11 +155,54 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgree) {
       o.render = ChunkDecodeOptions::Render::kJson;
       ChunkOutput out;
       DecodeChunk(ChunkBytes(image, 0), 0, 4096, "f", o, &out);
-      (plans ? with : without) = out.text;
+      (plans ? with : without) = out.rendered();
     }
     EXPECT_FALSE(with.empty());
     EXPECT_EQ(with, without);
   }
+}
+
+TEST(EvtxDecoderTest, DirectJsonEqualsTheEventsJson) {
+  // dump's JSON is written while decoding, straight from the values; it must
+  // be exactly AppendEventJson of the Event the same record decodes to, on
+  // every chunk of the samples and of the shared corpus (plans and walker).
+  std::vector<std::string> paths = SamplePaths();
+  const std::string corpus = std::string(ES_SOURCE_DIR) + "/../shared/corpus/evtx";
+  if (std::filesystem::is_directory(corpus)) {
+    for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+      if (entry.path().extension() == ".evtx") paths.push_back(entry.path().string());
+    }
+  } else {
+    std::cerr << "shared corpus absent (" << corpus << "): samples only\n";
+  }
+  size_t records = 0;
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    const auto image = ReadFile(path);
+    for (uint64_t i = 0; i < ChunkCountForSize(image.size()); ++i) {
+      for (bool plans : {true, false}) {
+        ChunkDecodeOptions events_only, json;
+        events_only.use_plans = json.use_plans = plans;
+        json.render = ChunkDecodeOptions::Render::kJson;
+        ChunkOutput a, b;
+        DecodeChunk(ChunkBytes(image, i), static_cast<uint32_t>(i), 4096, "f", events_only, &a);
+        DecodeChunk(ChunkBytes(image, i), static_cast<uint32_t>(i), 4096, "f", json, &b);
+        ASSERT_EQ(a.events.size(), b.text_ranges.size()) << "chunk " << i;
+        for (size_t r = 0; r < a.events.size(); ++r) {
+          Event e = a.events[r];
+          e.data.assign(a.fields.begin() + a.ranges[r].first,
+                        a.fields.begin() + a.ranges[r].second);
+          std::string expected;
+          AppendEventJson(e, &expected);
+          const auto [begin, end] = b.text_ranges[r];
+          ASSERT_EQ(std::string_view(b.text).substr(begin, end - begin), expected)
+              << "chunk " << i << " record " << r << (plans ? " (plans)" : " (walker)");
+          ++records;
+        }
+      }
+    }
+  }
+  EXPECT_GT(records, 1000u);
 }
 
 // Gates that decline or accept by event id parity: both answers on one chunk.
@@ -160,13 +214,7 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeBehindThePayloadGate) {
   // With a gate, a record whose payload the plan cannot fill (UserData
   // holding BinXml, arrays) takes its header from the plan and asks the gate
   // before any walk; it must still equal the walker's event, answer for answer.
-  std::vector<std::string> paths;
-  for (const char* name :
-       {"Security_short_selected.evtx", "MSExchange_Management_wec.evtx", "new-user-security.evtx",
-        "Application_no_crc32.evtx", "Microsoft-Windows-HelloForBusiness%4Operational.evtx",
-        "system_chunk3.evtx"}) {
-    paths.push_back(DataPath(name));
-  }
+  std::vector<std::string> paths = SamplePaths();
   for (const char* name : {"system.evtx", "sysmon.evtx", "2-vss_7-System.evtx"}) {
     const std::string p = std::string(ES_SOURCE_DIR) + "/../shared/corpus/evtx/" + name;
     if (std::ifstream(p).good()) paths.push_back(p);
@@ -185,7 +233,7 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeBehindThePayloadGate) {
           o.want_payload = gate;
           ChunkOutput out;
           DecodeChunk(ChunkBytes(image, i), static_cast<uint32_t>(i), 4096, "f", o, &out);
-          text[plans] = out.text;
+          text[plans] = out.rendered();
           skipped[plans] = out.records_skipped_payload;
         }
         EXPECT_EQ(text[1], text[0]) << "chunk " << i;

@@ -37,7 +37,7 @@ std::string Render(std::span<const uint8_t> chunk, ChunkDecodeOptions::Render re
   o.render = render;
   ChunkOutput out;
   DecodeChunk(chunk, 0, 4096, "f", o, &out, cache);
-  std::string all = out.text;
+  std::string all(out.rendered());
   for (const auto& r : out.reports) all += "\nreport: " + r.status.ToString();
   all += "\nevents: " + std::to_string(out.events.size());
   return all;

@@ -283,7 +283,8 @@ class ChunkRun {
       const size_t text_end = json ? cursor.pos() : out_->text.size();
       out_->text_ranges.emplace_back(static_cast<uint32_t>(text_begin),
                                      static_cast<uint32_t>(text_end));
-      json_end_ = text_end;
+      if (json && options_.newline_after_record) cursor.Char('\n');
+      out_->text_size = json_end_ = json ? cursor.pos() : text_end;
     }
   }
 

@@ -58,10 +58,9 @@ struct ChunkOutput {
   // next chunk's writer finds room without zero-filling it again.
   std::string text;
   std::vector<std::pair<uint32_t, uint32_t>> text_ranges;
+  size_t text_size = 0;  // bytes of text rendered (records and newlines)
   // The rendered records back to back, without the padding.
-  std::string_view rendered() const {
-    return std::string_view(text).substr(0, text_ranges.empty() ? 0 : text_ranges.back().second);
-  }
+  std::string_view rendered() const { return std::string_view(text).substr(0, text_size); }
   std::vector<Report> reports;  // corruption found, in file order
   Status fatal;                 // non-OK: --strict stops the file here
   uint64_t bytes_dropped = 0;
@@ -73,6 +72,7 @@ struct ChunkOutput {
     fields.clear();
     ranges.clear();
     text_ranges.clear();
+    text_size = 0;
     reports.clear();
     fatal = Status::OK();
     bytes_dropped = 0;
@@ -87,6 +87,9 @@ struct ChunkDecodeOptions {
   // so `dump` renders in parallel too.
   enum class Render : uint8_t { kNone, kXml, kJson };
   Render render = Render::kNone;
+  // JSON: a newline after each record (outside its text range), so the
+  // chunk's text is its JSON lines.
+  bool newline_after_record = false;
   // Fill events from compiled template plans where a record allows it (the
   // fast path); false always walks (tests compare both).
   bool use_plans = true;

@@ -232,9 +232,15 @@ struct EventEmitter : EmitBase {
 
 struct TextEmitter : EmitBase {
   RecordTextHandler* handler = nullptr;
+  bool lines = false;  // handler->WantsRecordLines(), for JSON
   EventHandler* handler_for_gate() { return nullptr; }
   Status Emit(const ChunkOutput& out) {
     Reports(out);
+    if (lines) {
+      if (stats != nullptr) stats->events.Add(out.events.size());
+      if (!out.events.empty()) handler->OnRecordLines(out.events.size(), out.rendered());
+      return out.fatal;
+    }
     for (size_t i = 0; i < out.events.size(); ++i) {
       const auto [b, e] = out.text_ranges[i];
       handler->OnRecordText(Fill(out, i), std::string_view(out.text).substr(b, e - b));
@@ -290,16 +296,30 @@ Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
   return DecodeImage(bytes, name, options, ChunkOptionsFrom(options), &emitter, reporter, stats);
 }
 
+namespace {
+
+// A text emitter and the chunk options for rendering `format`.
+ChunkDecodeOptions TextOptions(const DecoderOptions& options, RecordFormat format,
+                               RecordTextHandler& handler, DecoderStats* stats,
+                               TextEmitter* emitter) {
+  emitter->handler = &handler;
+  emitter->stats = stats;
+  ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
+  chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
+                                                      : ChunkDecodeOptions::Render::kJson;
+  emitter->lines = format == RecordFormat::kJson && handler.WantsRecordLines();
+  chunk_options.newline_after_record = emitter->lines;
+  return chunk_options;
+}
+
+}  // namespace
+
 Status DecodeEvtxBufferText(std::span<const uint8_t> bytes, const std::string& name,
                             const DecoderOptions& options, RecordFormat format,
                             RecordTextHandler& handler, CorruptionReporter& reporter,
                             DecoderStats* stats) {
   TextEmitter emitter;
-  emitter.handler = &handler;
-  emitter.stats = stats;
-  ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
-  chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
-                                                      : ChunkDecodeOptions::Render::kJson;
+  const ChunkDecodeOptions chunk_options = TextOptions(options, format, handler, stats, &emitter);
   return DecodeImage(bytes, name, options, chunk_options, &emitter, reporter, stats);
 }
 
@@ -310,11 +330,7 @@ Status DecodeEvtxFileText(const std::string& path, const std::string& name,
   auto file = MappedFile::Open(path);
   if (!file) return file.error();
   TextEmitter emitter;
-  emitter.handler = &handler;
-  emitter.stats = stats;
-  ChunkDecodeOptions chunk_options = ChunkOptionsFrom(options);
-  chunk_options.render = format == RecordFormat::kXml ? ChunkDecodeOptions::Render::kXml
-                                                      : ChunkDecodeOptions::Render::kJson;
+  const ChunkDecodeOptions chunk_options = TextOptions(options, format, handler, stats, &emitter);
   return DecodeImage(file.value()->bytes(), name, options, chunk_options, &emitter, reporter, stats,
                      file.value().get());
 }

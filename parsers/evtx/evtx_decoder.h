@@ -36,6 +36,12 @@ class RecordTextHandler {
   virtual ~RecordTextHandler() = default;
   // Both arguments are valid only during the call.
   virtual void OnRecordText(const Event& event, std::string_view text) = 0;
+  // JSON lines (dump --format jsonl) may come a chunk at a time instead:
+  // when this says yes, OnRecordLines gets `records` records, each followed
+  // by a newline, in place of one OnRecordText call per record (a call, a
+  // copy and a newline per record were a visible share of dump).
+  virtual bool WantsRecordLines() const { return false; }
+  virtual void OnRecordLines(size_t /*records*/, std::string_view /*lines*/) {}
 };
 
 // The XML form of the above (dump --format xml, the fuzzer).

@@ -61,6 +61,17 @@ class Output {
     if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), stdout);
     buf_.clear();
   }
+  // Text already in big pieces (a chunk's JSON lines): written as it is,
+  // after what is buffered, instead of being copied into the buffer.
+  void Write(std::string_view text) {
+    if (text.size() < kFlushAt / 64) {  // small: one more copy costs less than a write
+      buf_.append(text);
+      MaybeFlush();
+      return;
+    }
+    Flush();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
 
  private:
   std::string buf_;
@@ -109,6 +120,11 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
     Separator(b);
     b.append(text);
     Finish(b);
+  }
+  bool WantsRecordLines() const override { return format_ == DumpFormat::kJsonl; }
+  void OnRecordLines(size_t records, std::string_view lines) override {
+    records_ += records;
+    out_->Write(lines);
   }
   uint64_t records() const { return records_; }
 

@@ -205,6 +205,51 @@ TEST(EvtxDecoderTest, DirectJsonEqualsTheEventsJson) {
   EXPECT_GT(records, 1000u);
 }
 
+// Collects records one by one, or as JSON lines a chunk at a time.
+class TextCollector : public RecordTextHandler {
+ public:
+  explicit TextCollector(bool lines) : lines_(lines) {}
+  void OnRecordText(const Event&, std::string_view text) override {
+    text_.append(text);
+    text_.push_back('\n');
+    ++records_;
+  }
+  bool WantsRecordLines() const override { return lines_; }
+  void OnRecordLines(size_t records, std::string_view lines) override {
+    text_.append(lines);
+    records_ += records;
+    ++calls_;
+  }
+  bool lines_;
+  std::string text_;
+  size_t records_ = 0, calls_ = 0;
+};
+
+class NoReports : public CorruptionReporter {
+ public:
+  void Report(const Status&, uint64_t) override {}
+};
+
+TEST(EvtxDecoderTest, JsonLinesByChunkEqualRecordByRecord) {
+  for (const std::string& path : SamplePaths()) {
+    SCOPED_TRACE(path);
+    const auto image = ReadFile(path);
+    TextCollector one(false), lines(true);
+    NoReports reports;
+    DecoderOptions o;
+    o.threads = 2;
+    ASSERT_TRUE(
+        DecodeEvtxBufferText(image, path, o, RecordFormat::kJson, one, reports, nullptr).ok());
+    ASSERT_TRUE(
+        DecodeEvtxBufferText(image, path, o, RecordFormat::kJson, lines, reports, nullptr).ok());
+    EXPECT_GT(one.records_, 0u);
+    EXPECT_EQ(lines.records_, one.records_);
+    EXPECT_EQ(lines.text_, one.text_);
+    EXPECT_GE(lines.calls_, 1u);
+    EXPECT_LE(lines.calls_, ChunkCountForSize(image.size()));
+  }
+}
+
 // Gates that decline or accept by event id parity: both answers on one chunk.
 bool WantOddIds(void*, const Event& header) { return header.event_id % 2 == 1; }
 bool WantNone(void*, const Event&) { return false; }

@@ -1,6 +1,7 @@
 #include "parsers/evtx/binxml_value.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -239,14 +240,28 @@ size_t FixedSizeOf(uint8_t base_type) {
   }
 }
 
-void AppendHexUpper(std::span<const uint8_t> b, std::string* out) {
-  size_t old = out->size();
-  out->resize(old + 2 * b.size());
-  char* p = out->data() + old;
+char* WriteHexUpper(std::span<const uint8_t> b, char* out) {
+  // Two characters per byte from one table load: Binary values (driver
+  // dumps in System events) run to kilobytes.
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    for (int i = 0; i < 256; ++i) {
+      t[2 * i] = kHexUpper[i >> 4];
+      t[2 * i + 1] = kHexUpper[i & 0xF];
+    }
+    return t;
+  }();
   for (uint8_t c : b) {
-    *p++ = kHexUpper[c >> 4];
-    *p++ = kHexUpper[c & 0xF];
+    std::memcpy(out, &kPairs[2 * size_t{c}], 2);
+    out += 2;
   }
+  return out;
+}
+
+void AppendHexUpper(std::span<const uint8_t> b, std::string* out) {
+  const size_t old = out->size();
+  out->resize(old + 2 * b.size());
+  WriteHexUpper(b, out->data() + old);
 }
 
 void AppendGuid(std::span<const uint8_t> b, std::string* out) {

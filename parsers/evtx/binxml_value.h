@@ -72,6 +72,9 @@ void AppendValueText(const ValueRef& v, std::string* out, std::string_view separ
 inline constexpr size_t kMaxSidWrittenDirectly = 15;
 inline constexpr size_t kMaxScalarText = 192;  // "S-255-" + 15 digits + 15 x "-4294967295"
 char* WriteScalarText(const ValueRef& v, char* out);
+// Binary as uppercase hex (AppendValueText's kBinary form) at `out`, which
+// has 2 bytes per input byte; returns the end.
+char* WriteHexUpper(std::span<const uint8_t> b, char* out);
 
 // Scalar text forms, exposed for tests and for the event builder.
 void AppendGuid(std::span<const uint8_t> b16, std::string* out);  // {xxxxxxxx-...} lowercase

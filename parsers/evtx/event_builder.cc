@@ -71,14 +71,17 @@ void EventBuilder::EmitData(std::string_view name, std::string_view json_key) {
     event_->data.push_back(DataField{name, TakeString()});
     return;
   }
+  WriteJsonValue(StartJsonField(name, json_key));
+}
+
+std::string_view EventBuilder::StartJsonField(std::string_view name, std::string_view planned) {
   StartJsonPayload();
-  if (!json_key.empty()) {
+  if (!planned.empty()) {
     json_keys_.Add(name);
-    WriteJsonValue(json_key);
-    return;
+    return planned;
   }
   json_keys_.Write(*json_, name);
-  WriteJsonValue(":");
+  return ":";
 }
 
 std::string_view EventBuilder::PlannedJsonKey(const EventPlan& plan, const PlanItem& item) {
@@ -103,7 +106,10 @@ void EventBuilder::WriteJsonValue(std::string_view prefix) {
   }
   // One typed value: written from its bytes, without TakeString's copy.
   pending_value_ = false;
-  const ValueRef& v = single_value_;
+  WriteJsonValueOf(prefix, single_value_);
+}
+
+void EventBuilder::WriteJsonValueOf(std::string_view prefix, const ValueRef& v) {
   if (v.type == kString) {
     // TakeString's text: the trailing NULs dropped.
     auto b = v.bytes;
@@ -112,11 +118,15 @@ void EventBuilder::WriteJsonValue(std::string_view prefix) {
     json_->Utf16StringAfter(prefix, b.first(n));
     return;
   }
-  char* p = json_->Reserve(prefix.size() + 2 + kMaxScalarText);
+  // Scalars and binary are ASCII that needs no escaping: written in place.
+  const size_t room = v.type == kBinary ? 2 * v.bytes.size() : kMaxScalarText;
+  char* p = json_->Reserve(prefix.size() + 2 + room);
   if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
   p[prefix.size()] = '"';
-  if (char* end = WriteScalarText(v, p + prefix.size() + 1)) {
-    *end++ = '"';  // scalar text needs no escaping
+  char* end = v.type == kBinary ? WriteHexUpper(v.bytes, p + prefix.size() + 1)
+                                : WriteScalarText(v, p + prefix.size() + 1);
+  if (end != nullptr) {
+    *end++ = '"';
     json_->Advance(end);
     return;
   }
@@ -326,6 +336,17 @@ void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,
   }
   const ValueRef* v = nullptr;
   if (item.subst >= 0 && static_cast<size_t>(item.subst) < values.size()) v = &values[item.subst];
+  if (json_ != nullptr && item.target == Target::kDataValue && item.subst >= 0) {
+    // Direct JSON of a substituted data value: what Value() + EmitData()
+    // write, without collecting parts (most items of a record are these).
+    const std::string_view prefix = StartJsonField(item.name, PlannedJsonKey(plan, item));
+    if (v == nullptr || v->is_null()) {
+      json_->StringAfter(prefix, {});
+    } else {
+      WriteJsonValueOf(prefix, *v);
+    }
+    return;
+  }
   if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) return;
   CheckHeaderOrder(item.target);
   // Numbers straight from their value: what Value() + Assign() would store,

@@ -95,8 +95,14 @@ class EventBuilder : public BinXmlVisitor {
   // Direct JSON: the plan's precomputed key text for a data item, if the
   // record's fields so far are the plan's fields before it; else empty.
   std::string_view PlannedJsonKey(const EventPlan& plan, const PlanItem& item);
+  // Direct JSON: starts a data field named `name`; returns the text to write
+  // before its value (`planned`, a plan's precomputed key text, if not empty;
+  // else ":" after the key DataKeys gives, written here).
+  std::string_view StartJsonField(std::string_view name, std::string_view planned);
   // Direct JSON: `prefix`, then the collected value as a JSON string.
   void WriteJsonValue(std::string_view prefix);
+  // Direct JSON: `prefix`, then the text of one typed value as a JSON string.
+  void WriteJsonValueOf(std::string_view prefix, const ValueRef& v);
   // Direct JSON: the head, once, when the payload starts.
   void StartJsonPayload() {
     if (json_ != nullptr && !json_head_) {

@@ -5,6 +5,10 @@
 //   bit 0: DecoderOptions::carve (recover records from chunk slack)
 //   bit 1: also render every record as XML (DecodeEvtxBufferXml, dump --format xml)
 //   bit 2: DecoderOptions::strict
+//   bit 3: render every record as JSON instead (dump --format jsonl), written
+//          while decoding; bit 4 with it: a chunk's JSON lines at a time.
+//          Every record's JSON must parse (simdjson, which also checks UTF-8),
+//          or the target traps: no input may make dump print invalid JSON.
 // Threads stay at 1: libFuzzer wants a deterministic, single-threaded target.
 //
 // Every event field is read so ASan sees any string_view that points outside
@@ -15,6 +19,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <simdjson.h>
 
 #include "parsers/evtx/evtx_decoder.h"
 #include "src/pipeline/corruption_reporter.h"
@@ -69,6 +75,41 @@ class TouchingXmlHandler : public eventsift::evtx::RecordXmlHandler {
   uint64_t sum_ = 0;
 };
 
+// Traps unless `json` is one valid JSON object.
+void CheckJson(std::string_view json) {
+  static simdjson::dom::parser parser;
+  const simdjson::padded_string copy(json);
+  simdjson::dom::element doc;
+  if (parser.parse(copy).get(doc) != simdjson::SUCCESS || !doc.is_object()) __builtin_trap();
+}
+
+class CheckingJsonHandler : public eventsift::evtx::RecordTextHandler {
+ public:
+  explicit CheckingJsonHandler(bool lines) : lines_(lines) {}
+  void OnRecordText(const Event& e, std::string_view json) override {
+    sum_ = TouchEvent(e, sum_);
+    CheckJson(json);
+  }
+  bool WantsRecordLines() const override { return lines_; }
+  void OnRecordLines(size_t records, std::string_view lines) override {
+    size_t seen = 0;
+    while (!lines.empty()) {
+      const size_t nl = lines.find('\n');
+      if (nl == std::string_view::npos) __builtin_trap();  // every record ends its line
+      CheckJson(lines.substr(0, nl));
+      lines.remove_prefix(nl + 1);
+      ++seen;
+    }
+    if (seen != records) __builtin_trap();
+    sum_ += seen;
+  }
+  uint64_t sum() const { return sum_; }
+
+ private:
+  bool lines_;
+  uint64_t sum_ = 0;
+};
+
 class NullReporter : public CorruptionReporter {
  public:
   void Report(const Status& status, uint64_t bytes_dropped) override {
@@ -96,9 +137,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   NullReporter reporter;
   eventsift::DecoderStats stats;
-  if (flags & 2) {
+  if (flags & 8) {
+    CheckingJsonHandler handler((flags & 16) != 0);
+    Status s = eventsift::evtx::DecodeEvtxBufferText(
+        image, kName, options, eventsift::evtx::RecordFormat::kJson, handler, reporter, &stats);
+    g_sink = handler.sum() + s.ok();
+  } else if (flags & 2) {
     TouchingXmlHandler handler;
-    Status s = eventsift::evtx::DecodeEvtxBufferXml(image, kName, options, handler, reporter, &stats);
+    Status s =
+        eventsift::evtx::DecodeEvtxBufferXml(image, kName, options, handler, reporter, &stats);
     g_sink = handler.sum() + s.ok();
   } else {
     TouchingHandler handler;

@@ -6,7 +6,8 @@
 DIR/evtx/: small EVTX files (tests/data/evtx and the shared corpus files of
 one chunk) and chunk-sized slices of the larger corpus files (the 4 KiB file
 header followed by one 64 KiB chunk), each prefixed with evtx_fuzzer's flag
-byte (bit 0 carve, bit 1 XML rendering, bit 2 strict), cycled so every option
+byte (bit 0 carve, bit 1 XML rendering, bit 2 strict, bit 3 JSON rendering,
+bit 4 JSON lines by chunk), cycled so every option
 is seeded. Slices are taken from the first chunk, the last chunk with a valid
 signature, and any chunk whose signature is wrong (bad-chunk-magic sample),
 plus one two-chunk slice per file (the header and its first two chunks).
@@ -65,7 +66,7 @@ def evtx_seeds(paths, out_dir):
                 a = valid[0]
                 pieces.append(header + image[HEADER + a * CHUNK:HEADER + (a + 2) * CHUNK])
         for piece in pieces:
-            write_seed(out_dir, bytes([flags & 7]) + piece)
+            write_seed(out_dir, bytes([flags & 31]) + piece)
             flags += 1
             n += 1
     return n

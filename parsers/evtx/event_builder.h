@@ -41,20 +41,28 @@ class EventBuilder : public BinXmlVisitor {
 
   // Fills the started event from a template's plan and the record's values
   // instead of a walk (PlanFits(plan, values) must hold).
-  // `nested` resolves a kNested item's substitution index to the nested
-  // instance's plan and values (null: the value is NULL or not BinXml).
+  // `nested` resolves the BinXml value of a kNested item, when the item is
+  // reached (not before the gate), to its instance's plan and values at
+  // nesting `level` (1: the record's own items); null when the plan cannot
+  // fill it (not a single template instance, values that do not fit, nested
+  // too deeply).
   struct NestedFrame {
     const EventPlan* plan;
     std::span<const ValueRef> values;
   };
-  using NestedLookup = const NestedFrame* (*)(void* ctx, uint16_t subst);
+  using NestedLookup = const NestedFrame* (*)(void* ctx, const PlanItem& item,
+                                              const ValueRef& value, int level);
   // With `header_only` (PlanFitsHeader holds), filling stops at the payload
   // once the gate has been asked: if it said yes, payload_wanted() is set and
   // the record must be walked after Begin() and PresetGate(true).
-  void ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
+  // Returns false when a nested instance cannot be filled from its plan: the
+  // event is then partly filled, and the record must be walked after Begin()
+  // (and PresetGate(true) if gate_asked(): the gate said yes).
+  bool ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
                  NestedLookup nested = nullptr, void* nested_ctx = nullptr,
                  bool header_only = false);
   bool payload_wanted() const { return payload_wanted_; }
+  bool gate_asked() const { return gate_asked_; }
   // The gate's answer for this record is known: it is not asked again.
   void PresetGate(bool want) {
     gate_asked_ = true;
@@ -74,6 +82,12 @@ class EventBuilder : public BinXmlVisitor {
   static constexpr int kMaxTrackedDepth = 64;
 
   void Assign(Target target);
+  // ApplyPlan for the items of a plan at nesting `level`.
+  bool ApplyItems(const EventPlan& plan, std::span<const ValueRef> values, NestedLookup nested,
+                  void* nested_ctx, bool header_only, int level);
+  // A kNested item: false when its value needs the walker.
+  bool ApplyNested(const PlanItem& item, std::span<const ValueRef> values, NestedLookup nested,
+                   void* nested_ctx, int level);
   // One kField item of a plan: what the walker would store for it.
   void ApplyField(const PlanItem& item, std::span<const ValueRef> values);
   // Lean mode's first pass: the filter fields of the header, then the gate

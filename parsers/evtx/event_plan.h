@@ -43,16 +43,31 @@ Target SystemElementTarget(std::string_view element);
 // Attribute of a <System> child -> target (kNone if not captured).
 Target SystemAttributeTarget(std::string_view element, std::string_view attribute);
 
+// The payload section a plan's root elements sit in (kNone: outside any).
+enum class PlanSection : uint8_t { kNone, kEventData, kUserData };
+
+// Where a plan's root elements sit, as the walker would meet them: depth 1 is
+// a record's <Event>, 2 a nested instance right under <Event> (Security's
+// EventData), 3 and deeper a nested instance inside EventData/UserData.
+struct PlanStart {
+  uint8_t depth = 1;
+  PlanSection section = PlanSection::kNone;
+  bool operator==(const PlanStart&) const = default;
+};
+
 struct PlanItem {
   enum Kind : uint8_t {
     kField,         // a System field (target) or a data field (kDataValue + name)
     kPayloadStart,  // EventData/UserData begins: ask the payload gate here
-    kNested,        // a substitution right under <Event>: a BinXml value whose
-                    // template instance holds EventData/UserData (Security)
+    kNested,        // a substitution the walker would expand as BinXml: right
+                    // under <Event> (Security: its instance holds EventData)
+                    // or inside EventData/UserData (its instance holds the
+                    // payload elements); `start` places the instance's plan
   };
   Kind kind = kField;
   Target target = Target::kNone;
   bool attribute = false;     // an attribute: left out when its value renders empty
+  PlanStart start;            // kNested: where the nested instance's roots sit
   int32_t subst = -1;         // substitution index, or -1: `literal`
   int32_t drop_if_null = -1;  // the element is dropped when this optional value is NULL
   std::string_view name;      // data field name
@@ -69,23 +84,22 @@ struct EventPlan {
   // Substitutions the kField items read, each once: PlanFits checks their
   // types without walking the items.
   std::vector<uint16_t> read_substs;
-  // For records whose payload the plan cannot fill (an array, or a BinXml
-  // value under <UserData>): the header can still come from the plan, and
-  // the gate be asked, before any walk; `scan` declines most payloads, so
+  // For records whose payload the plan cannot fill (an array, or a nested
+  // instance the plan cannot fill): the header can still come from the plan,
+  // and the gate be asked, before any walk; `scan` declines most payloads, so
   // most such records are then never walked. Set when the plan has a payload
-  // element and no nested instance.
+  // element and no nested instance before it.
   bool header_split = false;
   std::vector<uint16_t> header_read_substs;      // read before the payload
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
 };
 
-// Builds the plan of a template's ops whose root elements sit at `depth`
-// (1: a record's <Event>; 2: a nested instance under <Event>).
-EventPlan BuildEventPlan(std::span<const Op> ops, int depth = 1);
+// Builds the plan of a template's ops whose root elements sit at `start`.
+EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start = {});
 
 // Whether a record's values let the plan fill its event exactly as the walker
 // would: no array or BinXml value among those the plan reads. kNested items
-// are checked by the caller, which resolves their templates.
+// are checked when they are reached (EventBuilder::ApplyPlan resolves them).
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values);
 
 // Whether the plan can fill everything before the payload exactly as the

@@ -247,9 +247,24 @@ bool EventBuilder::ApplyItems(const EventPlan& plan, std::span<const ValueRef> v
       continue;
     }
     if (filter_done && IsFilterTarget(item.target)) continue;  // filled before the gate
+    if (item.repeat && static_cast<size_t>(item.subst) < values.size() &&
+        values[item.subst].is_array()) {
+      ApplyRepeated(item, values[item.subst]);
+      continue;
+    }
     ApplyField(item, values);
   }
   return true;
+}
+
+void EventBuilder::ApplyRepeated(const PlanItem& item, const ValueRef& array) {
+  // The walker walks the element once per item (SplitArray), its only
+  // content rendering that item.
+  SplitArray(array, &array_items_);
+  PlanItem one = item;
+  one.subst = 0;
+  one.drop_if_null = -1;  // an array is not NULL: the element stays
+  for (const ValueRef& v : array_items_) ApplyField(one, std::span<const ValueRef>(&v, 1));
 }
 
 bool EventBuilder::ApplyNested(const PlanItem& item, std::span<const ValueRef> values,

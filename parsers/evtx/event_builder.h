@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/event_plan.h"
@@ -85,6 +86,8 @@ class EventBuilder : public BinXmlVisitor {
   // ApplyPlan for the items of a plan at nesting `level`.
   bool ApplyItems(const EventPlan& plan, std::span<const ValueRef> values, NestedLookup nested,
                   void* nested_ctx, bool header_only, int level);
+  // A `repeat` item whose value is an array: one field per item.
+  void ApplyRepeated(const PlanItem& item, const ValueRef& array);
   // A kNested item: false when its value needs the walker.
   bool ApplyNested(const PlanItem& item, std::span<const ValueRef> values, NestedLookup nested,
                    void* nested_ctx, int level);
@@ -147,6 +150,7 @@ class EventBuilder : public BinXmlVisitor {
   std::string elem_text_;
   std::string attr_text_;
   bool has_child_[kMaxTrackedDepth] = {};
+  std::vector<ValueRef> array_items_;  // ApplyRepeated's scratch
 };
 
 }  // namespace eventsift::evtx

@@ -203,6 +203,8 @@ class PlanBuilder {
       item.drop_if_null = drop;
       item.name = field_name;
       if (!Source(b, e, &item)) return Fail();
+      item.repeat = !attribute && target == Target::kDataValue && item.subst >= 0 &&
+                    start.single_subst != 0 && b == i + start.single_subst - 1;
       // Attributes with no parts are left out entirely by the walker.
       if (attribute && b == e) return;
       plan_.items.push_back(item);
@@ -280,13 +282,21 @@ EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start) {
     plan.header_read_substs.push_back(static_cast<uint16_t>(item.subst));
   }
   plan.header_split = payload && !nested;
+  auto add = [](std::vector<uint16_t>* list, uint16_t index) {
+    if (std::find(list->begin(), list->end(), index) == list->end()) list->push_back(index);
+  };
   for (const PlanItem& item : plan.items) {
-    if (item.kind != PlanItem::kField || item.subst < 0) continue;
+    if (item.kind != PlanItem::kField || item.subst < 0 || item.repeat) continue;
+    add(&plan.read_substs, static_cast<uint16_t>(item.subst));
+  }
+  for (const PlanItem& item : plan.items) {
     const auto index = static_cast<uint16_t>(item.subst);
-    if (std::find(plan.read_substs.begin(), plan.read_substs.end(), index) ==
-        plan.read_substs.end()) {
-      plan.read_substs.push_back(index);
+    if (item.kind != PlanItem::kField || item.subst < 0 || !item.repeat ||
+        std::find(plan.read_substs.begin(), plan.read_substs.end(), index) !=
+            plan.read_substs.end()) {
+      continue;
     }
+    add(&plan.repeat_substs, index);
   }
   return plan;
 }
@@ -313,8 +323,22 @@ bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values) {
          SubstsFit(plan.header_read_substs, plan.header_fallback_if_set, values);
 }
 
+namespace {
+
+// Values of `repeat` items: any type but BinXml, which the walker expands
+// into elements instead (a BinXml array it renders as one value).
+bool RepeatsFit(std::span<const uint16_t> repeat, std::span<const ValueRef> values) {
+  for (uint16_t index : repeat) {
+    if (index < values.size() && (values[index].type & ~kArrayFlag) == kBinXml) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
-  return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values);
+  return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values) &&
+         RepeatsFit(plan.repeat_substs, values);
 }
 
 }  // namespace eventsift::evtx

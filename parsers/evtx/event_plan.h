@@ -68,6 +68,9 @@ struct PlanItem {
   Target target = Target::kNone;
   bool attribute = false;     // an attribute: left out when its value renders empty
   PlanStart start;            // kNested: where the nested instance's roots sit
+  bool repeat = false;        // a data field that is its element's only content
+                              // substitution: an array value repeats the
+                              // element, one field per item, as the walker does
   int32_t subst = -1;         // substitution index, or -1: `literal`
   int32_t drop_if_null = -1;  // the element is dropped when this optional value is NULL
   std::string_view name;      // data field name
@@ -82,8 +85,10 @@ struct EventPlan {
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
   // Substitutions the kField items read, each once: PlanFits checks their
-  // types without walking the items.
+  // types without walking the items. Those only `repeat` items read may hold
+  // arrays too (repeat_substs); the others may not (read_substs).
   std::vector<uint16_t> read_substs;
+  std::vector<uint16_t> repeat_substs;
   // For records whose payload the plan cannot fill (an array, or a nested
   // instance the plan cannot fill): the header can still come from the plan,
   // and the gate be asked, before any walk; `scan` declines most payloads, so

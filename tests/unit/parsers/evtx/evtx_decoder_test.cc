@@ -169,13 +169,57 @@ std::vector<std::string> CorpusPaths() {
   return paths;
 }
 
-// Records of a chunk whose <UserData> or <EventData> content is a BinXml
-// substitution holding a template instance (the System-log shape), found from
-// the record's template ops and values alone, without plans.
-uint64_t PayloadBinXmlRecords(std::span<const uint8_t> chunk) {
+// Records of a chunk of the two shapes the plans once left to the walker,
+// found from the records' template ops and values alone, without plans.
+struct Shapes {
+  // <UserData> or <EventData> content is a BinXml substitution holding a
+  // template instance (the System-log shape).
+  uint64_t payload_binxml = 0;
+  // A nested instance right under <Event> (the Security shape) has an array
+  // value.
+  uint64_t nested_array = 0;
+};
+
+// The values of the template instance a BinXml value holds, if it is one.
+bool InstanceValues(ChunkContext& ctx, const ValueRef& v, std::vector<ValueRef>* values) {
+  const Template* tmpl = nullptr;
+  uint32_t values_offset = 0;
+  return v.type == kBinXml &&
+         ParseSingleInstance(ctx, v.chunk_offset,
+                             v.chunk_offset + static_cast<uint32_t>(v.bytes.size()), &tmpl,
+                             &values_offset, values);
+}
+
+bool HasPayloadBinXml(ChunkContext& ctx, const Template& tmpl, std::span<const ValueRef> values) {
+  const std::vector<Op>& ops = tmpl.ops;
+  std::vector<ValueRef> inner;
+  for (size_t i = 0; i + 2 < ops.size(); ++i) {
+    const bool payload = ops[i].kind == OpKind::kStartElement &&
+                         (ops[i].text == "UserData" || ops[i].text == "EventData");
+    if (payload && ops[i + 1].kind == OpKind::kCloseStart &&
+        ops[i + 2].kind == OpKind::kSubstitution && ops[i + 2].index < values.size() &&
+        InstanceValues(ctx, values[ops[i + 2].index], &inner)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool HasNestedArray(ChunkContext& ctx, std::span<const ValueRef> values) {
+  std::vector<ValueRef> inner;
+  for (const ValueRef& v : values) {
+    if (!InstanceValues(ctx, v, &inner)) continue;
+    for (const ValueRef& w : inner) {
+      if (w.is_array()) return true;
+    }
+  }
+  return false;
+}
+
+Shapes CountShapes(std::span<const uint8_t> chunk) {
   Arena arena(64 * 1024);
   ChunkContext ctx(chunk, &arena);
-  uint64_t count = 0;
+  Shapes shapes;
   for (size_t pos = kChunkHeaderSize; pos + kRecordHeaderSize < chunk.size();) {
     RecordHeader h;
     if (ReadRecordHeader(chunk, pos, &h) != RecordCheck::kValid) break;
@@ -185,21 +229,12 @@ uint64_t PayloadBinXmlRecords(std::span<const uint8_t> chunk) {
     const auto begin = static_cast<uint32_t>(pos + kRecordHeaderSize);
     if (ParseSingleInstance(ctx, begin, static_cast<uint32_t>(pos + h.size - 4), &tmpl,
                             &values_offset, &values)) {
-      const std::vector<Op>& ops = tmpl->ops;
-      for (size_t i = 0; i + 2 < ops.size(); ++i) {
-        const bool payload = ops[i].kind == OpKind::kStartElement &&
-                             (ops[i].text == "UserData" || ops[i].text == "EventData");
-        if (payload && ops[i + 1].kind == OpKind::kCloseStart &&
-            ops[i + 2].kind == OpKind::kSubstitution && ops[i + 2].index < values.size() &&
-            values[ops[i + 2].index].type == kBinXml) {
-          ++count;
-          break;
-        }
-      }
+      if (HasPayloadBinXml(ctx, *tmpl, values)) ++shapes.payload_binxml;
+      if (HasNestedArray(ctx, values)) ++shapes.nested_array;
     }
     pos += h.size;
   }
-  return count;
+  return shapes;
 }
 
 TEST(EvtxDecoderTest, PlansAndWalkerAgreeOnTheWholeCorpus) {
@@ -207,7 +242,16 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeOnTheWholeCorpus) {
   // template cache, as the app runs them, and per chunk) give the walker's
   // events, and records whose payload is a nested BinXml instance take the
   // plan path.
-  uint64_t records = 0, walked = 0, nested_payload = 0;
+  struct Shape {
+    uint64_t records = 0;  // of the shape
+    uint64_t walked = 0;   // in the chunks that hold them
+    void Add(uint64_t of_shape, uint64_t walked_in_chunk) {
+      records += of_shape;
+      if (of_shape > 0) walked += walked_in_chunk;
+    }
+  };
+  Shape payload_binxml, nested_array;
+  uint64_t records = 0;
   for (const std::string& path : CorpusPaths()) {
     SCOPED_TRACE(path);
     const auto image = ReadFile(path);
@@ -233,14 +277,17 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeOnTheWholeCorpus) {
       EXPECT_EQ(reports[1], reports[0]) << "chunk " << i;
       EXPECT_EQ(reports[2], reports[0]) << "chunk " << i;
       EXPECT_EQ(walked_here[2], walked_here[1]) << "chunk " << i;
-      walked += walked_here[1];
-      nested_payload += PayloadBinXmlRecords(ChunkBytes(image, i));
+      const Shapes shapes = CountShapes(ChunkBytes(image, i));
+      payload_binxml.Add(shapes.payload_binxml, walked_here[1]);
+      nested_array.Add(shapes.nested_array, walked_here[1]);
     }
   }
-  // Were the records of that shape walked (as they were before plans covered
-  // it), at least that many records would be.
-  EXPECT_GT(nested_payload, 0u);
-  EXPECT_LT(walked, nested_payload) << walked << " of " << records << " records walked";
+  // Were the records of a shape walked (as they were before plans covered
+  // them), the chunks holding them would walk at least that many records.
+  EXPECT_GT(payload_binxml.records, 0u);
+  EXPECT_LT(payload_binxml.walked, payload_binxml.records);
+  EXPECT_GT(nested_array.records, 0u);
+  EXPECT_LT(nested_array.walked, nested_array.records);
 }
 
 // Gates that decline or accept by event id parity: both answers on one chunk.

@@ -347,7 +347,7 @@ class ChunkRun {
       p = &it->second;
     }
     *plan = p;
-    if (PlanFits(*p, *values)) return true;
+    if (PlanFits(*p, *values) && PayloadNestedMayFit(*p, *values)) return true;
     if (header_only != nullptr && PlanFitsHeader(*p, *values)) {
       *header_only = true;
       return true;

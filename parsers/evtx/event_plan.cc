@@ -298,6 +298,11 @@ EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start) {
     }
     add(&plan.repeat_substs, index);
   }
+  for (const PlanItem& item : plan.items) {
+    if (item.kind == PlanItem::kNested && item.start.section != PlanSection::kNone) {
+      add(&plan.payload_nested, static_cast<uint16_t>(item.subst));
+    }
+  }
   return plan;
 }
 
@@ -317,6 +322,19 @@ bool SubstsFit(std::span<const uint16_t> read, std::span<const uint16_t> must_be
 }
 
 }  // namespace
+
+bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values) {
+  for (uint16_t index : plan.payload_nested) {
+    if (index >= values.size() || values[index].type != kBinXml) continue;
+    std::span<const uint8_t> b = values[index].bytes;
+    // [0F 01 01 00] | 0C: a fragment header (optional here) and a template instance.
+    if (b.size() >= 4 && b[0] == 0x0F && b[1] == 0x01 && b[2] == 0x01 && b[3] == 0x00) {
+      b = b.subspan(4);
+    }
+    if (b.empty() || b[0] != 0x0C) return false;
+  }
+  return true;
+}
 
 bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values) {
   return plan.usable && plan.header_split &&

@@ -89,6 +89,8 @@ struct EventPlan {
   // arrays too (repeat_substs); the others may not (read_substs).
   std::vector<uint16_t> read_substs;
   std::vector<uint16_t> repeat_substs;
+  // Substitutions of the kNested items inside EventData/UserData.
+  std::vector<uint16_t> payload_nested;
   // For records whose payload the plan cannot fill (an array, or a nested
   // instance the plan cannot fill): the header can still come from the plan,
   // and the gate be asked, before any walk; `scan` declines most payloads, so
@@ -106,6 +108,12 @@ EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start = {});
 // would: no array or BinXml value among those the plan reads. kNested items
 // are checked when they are reached (EventBuilder::ApplyPlan resolves them).
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values);
+
+// Whether every BinXml value of plan.payload_nested starts like a single
+// template instance (the first check of ParseSingleInstance, on its bytes
+// alone). One that does not (CAPI2's UserData is plain BinXml) needs the
+// walker: checked before anything is filled, so such a record is walked once.
+bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values);
 
 // Whether the plan can fill everything before the payload exactly as the
 // walker would (plan.header_split must be set).

@@ -295,6 +295,13 @@ class ChunkRun {
       builder_.ApplyPlan(*plan, values_, nullptr, nullptr, /*header_only=*/true);
       return builder_.payload_wanted() ? Fill::kWalkWanted : Fill::kDone;
     }
+    // Without a gate every payload is filled: one the plan will not fill is
+    // walked now rather than after the header (with a gate, declined records
+    // must not pay for looking).
+    if (options_.want_payload == nullptr && !plan->payload_nested.empty() &&
+        !PayloadNestedMayFit(*plan, values_)) {
+      return Fill::kWalk;
+    }
     if (!ResolveUnderEvent(*plan)) return Fill::kWalk;
     // Nested instances inside EventData/UserData are resolved when ApplyPlan
     // reaches them, after the gate, as the walker expands them: a declined
@@ -347,7 +354,7 @@ class ChunkRun {
       p = &it->second;
     }
     *plan = p;
-    if (PlanFits(*p, *values) && PayloadNestedMayFit(*p, *values)) return true;
+    if (PlanFits(*p, *values)) return true;
     if (header_only != nullptr && PlanFitsHeader(*p, *values)) {
       *header_only = true;
       return true;

@@ -112,7 +112,8 @@ bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values);
 // Whether every BinXml value of plan.payload_nested starts like a single
 // template instance (the first check of ParseSingleInstance, on its bytes
 // alone). One that does not (CAPI2's UserData is plain BinXml) needs the
-// walker: checked before anything is filled, so such a record is walked once.
+// walker: `dump` checks before anything is filled, so such a record is
+// walked once, not planned up to its payload and then walked.
 bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values);
 
 // Whether the plan can fill everything before the payload exactly as the

@@ -254,12 +254,11 @@ class PlanBuilder {
       if (op.kind == OpKind::kTemplateInstance) Fail();
       if (op.kind == OpKind::kSubstitution && !captured_content && (depth == 1 || payload)) {
         Nested(op.index, depth + 1, section);
-      } else if (op.kind == OpKind::kSubstitution && !captured_content &&
-                 (depth <= 2 || section == Section::kEventData || section == Section::kUserData)) {
+      } else if (op.kind == OpKind::kSubstitution && !captured_content && depth <= 2) {
+        // Content of <System> or another element under <Event>: a value the
+        // plan does not read (BinXml there would expand into elements).
         plan_.fallback_if_set.push_back(op.index);
-        if (section != Section::kEventData && section != Section::kUserData) {
-          plan_.header_fallback_if_set.push_back(op.index);
-        }
+        plan_.header_fallback_if_set.push_back(op.index);
       }
       ++k;
     }

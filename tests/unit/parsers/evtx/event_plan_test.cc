@@ -49,15 +49,19 @@ class Ops {
   std::vector<Op> ops_;
 };
 
-TEST(EventPlanTest, UserDataBinXmlBecomesANestedItemBehindThePayloadStart) {
-  // <Event><UserData>%0</UserData></Event>: the System-log shape.
+// <Event><section>%0</section></Event>: the System-log shape (UserData).
+EventPlan PayloadSubstitutionPlan(std::string_view section) {
   Ops o;
   const size_t event = o.Open("Event");
-  const size_t user = o.Open("UserData");
+  const size_t payload = o.Open(section);
   o.Subst(0);
-  o.Close(user);
+  o.Close(payload);
   o.Close(event);
-  const EventPlan plan = BuildEventPlan(o.ops());
+  return BuildEventPlan(o.ops());
+}
+
+TEST(EventPlanTest, UserDataBinXmlBecomesANestedItemBehindThePayloadStart) {
+  const EventPlan plan = PayloadSubstitutionPlan("UserData");
   ASSERT_TRUE(plan.usable);
   ASSERT_EQ(plan.items.size(), 2u);
   EXPECT_EQ(plan.items[0].kind, PlanItem::kPayloadStart);
@@ -116,13 +120,7 @@ TEST(EventPlanTest, UserDataParentWhoseChildrenMayAllDropIsWalked) {
 }
 
 TEST(EventPlanTest, PayloadNestedMayFitLooksForATemplateInstance) {
-  Ops o;
-  const size_t event = o.Open("Event");
-  const size_t data = o.Open("EventData");
-  o.Subst(0);
-  o.Close(data);
-  o.Close(event);
-  const EventPlan plan = BuildEventPlan(o.ops());
+  const EventPlan plan = PayloadSubstitutionPlan("EventData");
   const uint8_t instance[] = {0x0F, 0x01, 0x01, 0x00, 0x0C, 0x01};
   const uint8_t bare_instance[] = {0x0C, 0x01};
   const uint8_t element[] = {0x0F, 0x01, 0x01, 0x00, 0x41, 0x01};

@@ -1,6 +1,7 @@
 #include "parsers/evtx/chunk_decoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_map>
 
@@ -229,6 +230,11 @@ class ChunkRun {
         return walker_.WalkFragment(begin, end, builder_);
       case Fill::kWalk:
         break;
+      case Fill::kWalkAgain:
+        // Partly filled before the plan gave up (and, in direct JSON, partly
+        // written: Begin rewinds that): walk from a clean start.
+        StartRecord(pos, h);
+        break;
     }
     return walker_.WalkFragment(begin, end, builder_);
   }
@@ -292,15 +298,22 @@ class ChunkRun {
     kDone,        // filled from the plan (or its payload declined)
     kWalk,        // nothing filled: walk the record
     kWalkWanted,  // header filled, gate said yes, payload needs the walker
+    kWalkAgain,   // partly filled, gate not asked: walk from a clean start
   };
 
   // The fast path: a record that is one template instance whose values fit
   // the template's plan, or, when a gate is set, whose header does.
   Fill FillFromPlan(uint32_t begin, uint32_t end) {
+    const Fill fill = TryPlan(begin, end);
+    if (fill != Fill::kDone) ++out_->records_walked;
+    return fill;
+  }
+
+  Fill TryPlan(uint32_t begin, uint32_t end) {
     if (!options_.use_plans) return Fill::kWalk;
     const EventPlan* plan = nullptr;
     bool header_only = false;
-    if (!InstancePlan(begin, end, 1, &plan, &values_,
+    if (!InstancePlan(begin, end, PlanStart{}, &plan, &values_,
                       options_.want_payload != nullptr ? &header_only : nullptr)) {
       return Fill::kWalk;
     }
@@ -308,46 +321,62 @@ class ChunkRun {
       builder_.ApplyPlan(*plan, values_, nullptr, nullptr, /*header_only=*/true);
       return builder_.payload_wanted() ? Fill::kWalkWanted : Fill::kDone;
     }
-    // Resolve nested instances (Security's EventData) before filling anything,
-    // so a record that does not fit is walked from a clean start.
-    nested_.clear();
-    for (const PlanItem& item : plan->items) {
-      if (item.kind != PlanItem::kNested || static_cast<size_t>(item.subst) >= values_.size())
+    // Without a gate every payload is filled: one the plan will not fill is
+    // walked now rather than after the header (with a gate, declined records
+    // must not pay for looking).
+    if (options_.want_payload == nullptr && !plan->payload_nested.empty() &&
+        !PayloadNestedMayFit(*plan, values_)) {
+      return Fill::kWalk;
+    }
+    if (!ResolveUnderEvent(*plan)) return Fill::kWalk;
+    // Nested instances inside EventData/UserData are resolved when ApplyPlan
+    // reaches them, after the gate, as the walker expands them: a declined
+    // record never reads them.
+    if (builder_.ApplyPlan(*plan, values_, &ChunkRun::LookupNested, this)) return Fill::kDone;
+    return builder_.gate_asked() ? Fill::kWalkWanted : Fill::kWalkAgain;
+  }
+
+  // Instances right under <Event> (Security's EventData) hold the payload
+  // start, and the walker expands them before the gate is asked: they are
+  // resolved before anything is filled, so a record whose instance the plan
+  // cannot fill (or that is corrupt) is walked from a clean start.
+  bool ResolveUnderEvent(const EventPlan& plan) {
+    under_event_count_ = 0;
+    for (const PlanItem& item : plan.items) {
+      if (item.kind != PlanItem::kNested || item.start.section != PlanSection::kNone ||
+          static_cast<size_t>(item.subst) >= values_.size()) {
         continue;
+      }
       const ValueRef& v = values_[item.subst];
       if (v.is_null()) continue;
-      if (v.type != kBinXml) return Fill::kWalk;
-      Nested n;
+      if (v.type != kBinXml) return false;
+      if (under_event_count_ == under_event_.size()) under_event_.emplace_back();
+      Nested& n = under_event_[under_event_count_++];
       n.subst = static_cast<uint16_t>(item.subst);
       const uint32_t vb = v.chunk_offset;
-      if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan,
+      if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), item.start, &n.frame.plan,
                         &n.values)) {
-        return Fill::kWalk;
+        return false;
       }
-      for (const PlanItem& inner : n.frame.plan->items) {
-        if (inner.kind == PlanItem::kNested) return Fill::kWalk;  // one level is all we plan
-      }
-      nested_.push_back(std::move(n));
+      n.frame.values = n.values;
     }
-    for (Nested& n : nested_) n.frame.values = n.values;
-    builder_.ApplyPlan(*plan, values_, &ChunkRun::LookupNested, this);
-    return Fill::kDone;
+    return true;
   }
 
   // The plan and values of the single template instance in [begin, end), if
   // that is what the fragment holds and its values fit the plan; or, with
   // `header_only` not null, fit the header part only (*header_only is set).
-  bool InstancePlan(uint32_t begin, uint32_t end, int depth, const EventPlan** plan,
+  bool InstancePlan(uint32_t begin, uint32_t end, PlanStart start, const EventPlan** plan,
                     std::vector<ValueRef>* values, bool* header_only = nullptr) {
     const Template* tmpl = nullptr;
     uint32_t values_offset = 0;
     if (!ParseSingleInstance(ctx_, begin, end, &tmpl, &values_offset, values)) return false;
     const EventPlan* p = nullptr;
-    if (tmpl->shared != nullptr && (depth == 1 || depth == 2)) {
-      p = &tmpl->shared->Plan(depth);  // planned once per file, not per chunk
+    if (tmpl->shared != nullptr && CachedTemplate::PlanSlot(start) >= 0) {
+      p = &tmpl->shared->Plan(start);  // planned once per file, not per chunk
     } else {
-      auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, depth});
-      if (inserted) it->second = BuildEventPlan(tmpl->ops, depth);
+      auto [it, inserted] = plans_.try_emplace(PlanKey{tmpl, start});
+      if (inserted) it->second = BuildEventPlan(tmpl->ops, start);
       p = &it->second;
     }
     *plan = p;
@@ -359,28 +388,48 @@ class ChunkRun {
     return false;
   }
 
-  static const EventBuilder::NestedFrame* LookupNested(void* ctx, uint16_t subst) {
-    for (const Nested& n : static_cast<ChunkRun*>(ctx)->nested_) {
-      if (n.subst == subst) return &n.frame;
+  // EventBuilder::NestedLookup: the instance in a kNested item's BinXml
+  // value; one right under <Event> as ResolveUnderEvent found it, any other
+  // read now, its values kept in the slot of its nesting level (a frame is in
+  // use until the items of its own plan are filled).
+  static const EventBuilder::NestedFrame* LookupNested(void* ctx, const PlanItem& item,
+                                                       const ValueRef& value, int level) {
+    auto* run = static_cast<ChunkRun*>(ctx);
+    if (level == 1 && item.start.section == PlanSection::kNone) {
+      for (size_t i = 0; i < run->under_event_count_; ++i) {
+        if (run->under_event_[i].subst == item.subst) return &run->under_event_[i].frame;
+      }
+      return nullptr;
     }
-    return nullptr;
+    if (level < 1 || static_cast<size_t>(level) > run->nested_.size()) return nullptr;
+    Nested& n = run->nested_[level - 1];
+    const uint32_t vb = value.chunk_offset;
+    if (!run->InstancePlan(vb, vb + static_cast<uint32_t>(value.bytes.size()), item.start,
+                           &n.frame.plan, &n.values)) {
+      return nullptr;
+    }
+    n.frame.values = n.values;
+    return &n.frame;
   }
 
   struct PlanKey {
     const Template* tmpl;
-    int depth;
+    PlanStart start;
     bool operator==(const PlanKey&) const = default;
   };
   struct PlanKeyHash {
     size_t operator()(const PlanKey& k) const {
-      return std::hash<const void*>()(k.tmpl) ^ static_cast<size_t>(k.depth);
+      return std::hash<const void*>()(k.tmpl) ^
+             (static_cast<size_t>(k.start.depth) << 2 | static_cast<size_t>(k.start.section));
     }
   };
   struct Nested {
-    uint16_t subst = 0;
+    uint16_t subst = 0;  // under_event_ only
     EventBuilder::NestedFrame frame{};
     std::vector<ValueRef> values;
   };
+  // Nested instances inside nested instances this deep are walked.
+  static constexpr size_t kMaxNestedLevels = 4;
 
   std::span<const uint8_t> chunk_;
   uint32_t index_;
@@ -396,7 +445,9 @@ class ChunkRun {
   std::vector<uint64_t> seen_;
   // Plans of this chunk's templates; templates live as long as ctx_.
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
-  std::vector<Nested> nested_;
+  std::vector<Nested> under_event_;  // the first under_event_count_ are this record's
+  size_t under_event_count_ = 0;
+  std::array<Nested, kMaxNestedLevels> nested_;
   std::vector<ValueRef> values_;
   size_t json_end_ = 0;  // end of the last record's JSON in out_->text
 };

@@ -65,6 +65,7 @@ struct ChunkOutput {
   Status fatal;                 // non-OK: --strict stops the file here
   uint64_t bytes_dropped = 0;
   uint64_t records_skipped_payload = 0;
+  uint64_t records_walked = 0;  // filled by the walker, not (only) from a plan
 
   void Clear() {
     arena.Reset();
@@ -77,6 +78,7 @@ struct ChunkOutput {
     fatal = Status::OK();
     bytes_dropped = 0;
     records_skipped_payload = 0;
+    records_walked = 0;
   }
 };
 

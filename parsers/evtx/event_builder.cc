@@ -54,6 +54,7 @@ void EventBuilder::Begin(Event* event) {
   parts_ = 0;
   pending_value_ = false;
   json_head_ = json_stale_ = false;
+  if (json_ != nullptr) json_->Rewind(json_start_);
   json_keys_.Reset();
   json_key_plan_ = nullptr;
   json_planned_keys_ = 0;
@@ -291,21 +292,24 @@ void EventBuilder::ApplyFilterFieldsAndAsk(const EventPlan& plan,
   }
 }
 
-void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
+bool EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
                              NestedLookup nested, void* nested_ctx, bool header_only) {
+  return ApplyItems(plan, values, nested, nested_ctx, header_only, 1);
+}
+
+bool EventBuilder::ApplyItems(const EventPlan& plan, std::span<const ValueRef> values,
+                              NestedLookup nested, void* nested_ctx, bool header_only, int level) {
   // Lean mode: most records are declined by the gate, and for those only the
   // filter's fields are worth filling.
   const bool filter_done = lean_declined_ && gate_ != nullptr && !gate_asked_;
   if (filter_done) {
     ApplyFilterFieldsAndAsk(plan, values);
-    if (payload_skipped_) return;
+    if (payload_skipped_) return true;
   }
   for (const PlanItem& item : plan.items) {
     if (item.kind == PlanItem::kNested) {
-      const NestedFrame* frame =
-          nested != nullptr ? nested(nested_ctx, static_cast<uint16_t>(item.subst)) : nullptr;
-      if (frame != nullptr) ApplyPlan(*frame->plan, frame->values);
-      if (payload_skipped_) return;
+      if (!ApplyNested(item, values, nested, nested_ctx, level)) return false;
+      if (payload_skipped_) return true;
       continue;
     }
     if (item.kind == PlanItem::kPayloadStart) {
@@ -313,19 +317,52 @@ void EventBuilder::ApplyPlan(const EventPlan& plan, std::span<const ValueRef> va
         gate_asked_ = true;
         if (!gate_(gate_ctx_, *event_)) {
           payload_skipped_ = true;
-          return;
+          return true;
         }
       }
       if (header_only) {
         payload_wanted_ = true;
-        return;
+        return true;
       }
       StartJsonPayload();
       continue;
     }
     if (filter_done && IsFilterTarget(item.target)) continue;  // filled before the gate
+    if (item.repeat && static_cast<size_t>(item.subst) < values.size() &&
+        values[item.subst].is_array()) {
+      ApplyRepeated(plan, item, values[item.subst]);
+      continue;
+    }
     ApplyField(plan, item, values);
   }
+  return true;
+}
+
+void EventBuilder::ApplyRepeated(const EventPlan& plan, const PlanItem& item,
+                                 const ValueRef& array) {
+  // The walker walks the element once per item (SplitArray), its only
+  // content rendering that item.
+  SplitArray(array, &array_items_);
+  PlanItem one = item;
+  one.subst = 0;
+  one.drop_if_null = -1;  // an array is not NULL: the element stays
+  for (const ValueRef& v : array_items_) ApplyField(plan, one, std::span<const ValueRef>(&v, 1));
+}
+
+bool EventBuilder::ApplyNested(const PlanItem& item, std::span<const ValueRef> values,
+                               NestedLookup nested, void* nested_ctx, int level) {
+  // As the walker's Substitute: a missing or NULL value expands to nothing,
+  // and neither does one of another type (its text would land in an element
+  // the builder does not collect: <Event>, EventData/UserData or a UserData
+  // element with children). An array is the walker's to repeat.
+  if (static_cast<size_t>(item.subst) >= values.size()) return true;
+  const ValueRef& v = values[item.subst];
+  if (v.is_null()) return true;
+  if (v.is_array()) return false;
+  if (v.type != kBinXml) return true;
+  const NestedFrame* frame = nested != nullptr ? nested(nested_ctx, item, v, level) : nullptr;
+  if (frame == nullptr) return false;
+  return ApplyItems(*frame->plan, frame->values, nested, nested_ctx, false, level + 1);
 }
 
 void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,

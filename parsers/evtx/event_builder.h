@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/event_plan.h"
@@ -43,20 +44,28 @@ class EventBuilder : public BinXmlVisitor {
 
   // Fills the started event from a template's plan and the record's values
   // instead of a walk (PlanFits(plan, values) must hold).
-  // `nested` resolves a kNested item's substitution index to the nested
-  // instance's plan and values (null: the value is NULL or not BinXml).
+  // `nested` resolves the BinXml value of a kNested item, when the item is
+  // reached (not before the gate), to its instance's plan and values at
+  // nesting `level` (1: the record's own items); null when the plan cannot
+  // fill it (not a single template instance, values that do not fit, nested
+  // too deeply).
   struct NestedFrame {
     const EventPlan* plan;
     std::span<const ValueRef> values;
   };
-  using NestedLookup = const NestedFrame* (*)(void* ctx, uint16_t subst);
+  using NestedLookup = const NestedFrame* (*)(void* ctx, const PlanItem& item,
+                                              const ValueRef& value, int level);
   // With `header_only` (PlanFitsHeader holds), filling stops at the payload
   // once the gate has been asked: if it said yes, payload_wanted() is set and
   // the record must be walked after Begin() and PresetGate(true).
-  void ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
+  // Returns false when a nested instance cannot be filled from its plan: the
+  // event is then partly filled, and the record must be walked after Begin()
+  // (and PresetGate(true) if gate_asked(): the gate said yes).
+  bool ApplyPlan(const EventPlan& plan, std::span<const ValueRef> values,
                  NestedLookup nested = nullptr, void* nested_ctx = nullptr,
                  bool header_only = false);
   bool payload_wanted() const { return payload_wanted_; }
+  bool gate_asked() const { return gate_asked_; }
   // The gate's answer for this record is known: it is not asked again.
   void PresetGate(bool want) {
     gate_asked_ = true;
@@ -71,7 +80,12 @@ class EventBuilder : public BinXmlVisitor {
   // when the payload starts (the System fields are all known by then), each
   // data value straight from its typed value, never copied into the arena;
   // Event::data stays empty. Null (the default) collects Event::data instead.
-  void set_json(JsonCursor* c) { json_ = c; }
+  // Begin() rewinds `c` to where it stood here, so a record decoded again
+  // from a clean start is written again from its start.
+  void set_json(JsonCursor* c) {
+    json_ = c;
+    json_start_ = c != nullptr ? c->pos() : 0;
+  }
   // Ends the record's JSON (the head if no payload came, then the tail).
   // False if the text cannot be the event's: a System field was decoded after
   // the payload started (no writer puts one there, but a file may); the
@@ -117,6 +131,14 @@ class EventBuilder : public BinXmlVisitor {
       json_stale_ = true;
     }
   }
+  // ApplyPlan for the items of a plan at nesting `level`.
+  bool ApplyItems(const EventPlan& plan, std::span<const ValueRef> values, NestedLookup nested,
+                  void* nested_ctx, bool header_only, int level);
+  // A `repeat` item whose value is an array: one field per item.
+  void ApplyRepeated(const EventPlan& plan, const PlanItem& item, const ValueRef& array);
+  // A kNested item: false when its value needs the walker.
+  bool ApplyNested(const PlanItem& item, std::span<const ValueRef> values, NestedLookup nested,
+                   void* nested_ctx, int level);
   // One kField item of a plan: what the walker would store for it.
   void ApplyField(const EventPlan& plan, const PlanItem& item, std::span<const ValueRef> values);
   // Lean mode's first pass: the filter fields of the header, then the gate
@@ -174,6 +196,7 @@ class EventBuilder : public BinXmlVisitor {
   std::string_view last_guid_text_;  // in *arena_
   Memo provider_memo_, channel_memo_, computer_memo_, user_memo_;
   JsonCursor* json_ = nullptr;  // see set_json
+  size_t json_start_ = 0;       // where this record's JSON starts in *json_
   bool json_head_ = false;      // the head is written
   bool json_stale_ = false;     // see FinishJson
   DataKeys json_keys_;
@@ -185,6 +208,7 @@ class EventBuilder : public BinXmlVisitor {
   std::string elem_text_;
   std::string attr_text_;
   bool has_child_[kMaxTrackedDepth] = {};
+  std::vector<ValueRef> array_items_;  // ApplyRepeated's scratch
 };
 
 }  // namespace eventsift::evtx

@@ -41,6 +41,28 @@ namespace {
 
 enum class Section : uint8_t { kNone, kSystem, kEventData, kUserData, kOther };
 
+Section FromPlanSection(PlanSection s) {
+  switch (s) {
+    case PlanSection::kEventData:
+      return Section::kEventData;
+    case PlanSection::kUserData:
+      return Section::kUserData;
+    case PlanSection::kNone:
+      break;
+  }
+  return Section::kNone;
+}
+
+PlanSection ToPlanSection(Section s) {
+  if (s == Section::kEventData) return PlanSection::kEventData;
+  if (s == Section::kUserData) return PlanSection::kUserData;
+  return PlanSection::kNone;
+}
+
+// Nested instances deeper than this many elements are walked (the walker
+// bounds nesting itself, and PlanStart::depth must not wrap).
+constexpr int kMaxPlanDepth = 200;
+
 bool IsPart(OpKind k) {
   return k == OpKind::kText || k == OpKind::kSubstitution || k == OpKind::kCharRef ||
          k == OpKind::kEntityRef;
@@ -51,13 +73,13 @@ class PlanBuilder {
  public:
   explicit PlanBuilder(std::span<const Op> ops) : ops_(ops) {}
 
-  EventPlan Build(int depth) {
+  EventPlan Build(PlanStart start) {
     plan_.usable = true;
     size_t i = 0;
     while (i < ops_.size() && plan_.usable) {
       const Op& op = ops_[i];
       if (op.kind == OpKind::kStartElement) {
-        i = Element(i, depth, Section::kNone);
+        i = Element(i, start.depth, FromPlanSection(start.section));
       } else {
         if (op.kind == OpKind::kTemplateInstance) plan_.usable = false;
         if (op.kind == OpKind::kSubstitution) {
@@ -94,6 +116,40 @@ class PlanBuilder {
   }
 
   void Fail() { plan_.usable = false; }
+
+  // Whether the element at ops_[k] is dropped when an optional value is NULL.
+  bool Droppable(size_t k) const {
+    const Op& op = ops_[k];
+    return op.single_subst != 0 && k + op.single_subst - 1 < ops_.size() &&
+           ops_[k + op.single_subst - 1].optional;
+  }
+
+  // Whether every child element in [begin, end) may be dropped: a UserData
+  // element then has no child for the walker, and becomes a data field the
+  // plan does not have.
+  bool AllChildrenDroppable(size_t begin, size_t end) const {
+    for (size_t k = begin; k < end;) {
+      if (ops_[k].kind != OpKind::kStartElement) {
+        ++k;
+        continue;
+      }
+      if (!Droppable(k)) return false;
+      k = std::max<size_t>(ops_[k].end, k + 1);
+    }
+    return true;
+  }
+
+  // A substitution whose value, if BinXml, the walker expands into elements
+  // whose roots sit at `depth` inside `section`.
+  void Nested(uint16_t subst, int depth, Section section) {
+    if (depth > kMaxPlanDepth) return Fail();
+    PlanItem nested;
+    nested.kind = PlanItem::kNested;
+    nested.subst = subst;
+    nested.start.depth = static_cast<uint8_t>(depth);
+    nested.start.section = ToPlanSection(section);
+    plan_.items.push_back(nested);
+  }
 
   // Element at ops_[i] at `depth` inside `section`; returns the index after it.
   size_t Element(size_t i, int depth, Section section) {
@@ -150,6 +206,8 @@ class PlanBuilder {
       item.drop_if_null = drop;
       item.name = field_name;
       if (!Source(b, e, &item)) return Fail();
+      item.repeat = !attribute && target == Target::kDataValue && item.subst >= 0 &&
+                    start.single_subst != 0 && b == i + start.single_subst - 1;
       // Attributes with no parts are left out entirely by the walker.
       if (attribute && b == e) return;
       plan_.items.push_back(item);
@@ -181,10 +239,14 @@ class PlanBuilder {
     } else if (section == Section::kUserData && depth >= 4 && !has_children) {
       field(Target::kDataValue, false, content_begin, content_end, name);
       captured_content = true;
+    } else if (section == Section::kUserData && depth >= 4 &&
+               AllChildrenDroppable(content_begin, content_end)) {
+      Fail();
     }
     if (!plan_.usable) return ops_.size();
 
     // Children, and substitutions the walker could expand into elements.
+    const bool payload = section == Section::kEventData || section == Section::kUserData;
     size_t k = content_begin;
     while (k < content_end && plan_.usable) {
       const Op& op = ops_[k];
@@ -193,17 +255,13 @@ class PlanBuilder {
         continue;
       }
       if (op.kind == OpKind::kTemplateInstance) Fail();
-      if (op.kind == OpKind::kSubstitution && !captured_content && depth == 1) {
-        PlanItem nested;
-        nested.kind = PlanItem::kNested;
-        nested.subst = op.index;
-        plan_.items.push_back(nested);
-      } else if (op.kind == OpKind::kSubstitution && !captured_content &&
-                 (depth <= 2 || section == Section::kEventData || section == Section::kUserData)) {
+      if (op.kind == OpKind::kSubstitution && !captured_content && (depth == 1 || payload)) {
+        Nested(op.index, depth + 1, section);
+      } else if (op.kind == OpKind::kSubstitution && !captured_content && depth <= 2) {
+        // Content of <System> or another element under <Event>: a value the
+        // plan does not read (BinXml there would expand into elements).
         plan_.fallback_if_set.push_back(op.index);
-        if (section != Section::kEventData && section != Section::kUserData) {
-          plan_.header_fallback_if_set.push_back(op.index);
-        }
+        plan_.header_fallback_if_set.push_back(op.index);
       }
       ++k;
     }
@@ -236,23 +294,36 @@ void NumberDataFields(EventPlan* plan) {
 
 }  // namespace
 
-EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
-  EventPlan plan = PlanBuilder(ops).Build(depth);
+EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start) {
+  EventPlan plan = PlanBuilder(ops).Build(start);
   NumberDataFields(&plan);
   bool payload = false, nested = false;
   for (const PlanItem& item : plan.items) {
     if (item.kind == PlanItem::kPayloadStart) payload = true;
-    if (item.kind == PlanItem::kNested) nested = true;
+    if (item.kind == PlanItem::kNested && !payload) nested = true;
     if (payload || item.kind != PlanItem::kField || item.subst < 0) continue;
     plan.header_read_substs.push_back(static_cast<uint16_t>(item.subst));
   }
   plan.header_split = payload && !nested;
+  auto add = [](std::vector<uint16_t>* list, uint16_t index) {
+    if (std::find(list->begin(), list->end(), index) == list->end()) list->push_back(index);
+  };
   for (const PlanItem& item : plan.items) {
-    if (item.kind != PlanItem::kField || item.subst < 0) continue;
+    if (item.kind != PlanItem::kField || item.subst < 0 || item.repeat) continue;
+    add(&plan.read_substs, static_cast<uint16_t>(item.subst));
+  }
+  for (const PlanItem& item : plan.items) {
     const auto index = static_cast<uint16_t>(item.subst);
-    if (std::find(plan.read_substs.begin(), plan.read_substs.end(), index) ==
-        plan.read_substs.end()) {
-      plan.read_substs.push_back(index);
+    if (item.kind != PlanItem::kField || item.subst < 0 || !item.repeat ||
+        std::find(plan.read_substs.begin(), plan.read_substs.end(), index) !=
+            plan.read_substs.end()) {
+      continue;
+    }
+    add(&plan.repeat_substs, index);
+  }
+  for (const PlanItem& item : plan.items) {
+    if (item.kind == PlanItem::kNested && item.start.section != PlanSection::kNone) {
+      add(&plan.payload_nested, static_cast<uint16_t>(item.subst));
     }
   }
   return plan;
@@ -275,13 +346,40 @@ bool SubstsFit(std::span<const uint16_t> read, std::span<const uint16_t> must_be
 
 }  // namespace
 
+bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values) {
+  for (uint16_t index : plan.payload_nested) {
+    if (index >= values.size() || values[index].type != kBinXml) continue;
+    std::span<const uint8_t> b = values[index].bytes;
+    // [0F 01 01 00] | 0C: a fragment header (optional here) and a template instance.
+    if (b.size() >= 4 && b[0] == 0x0F && b[1] == 0x01 && b[2] == 0x01 && b[3] == 0x00) {
+      b = b.subspan(4);
+    }
+    if (b.empty() || b[0] != 0x0C) return false;
+  }
+  return true;
+}
+
 bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values) {
   return plan.usable && plan.header_split &&
          SubstsFit(plan.header_read_substs, plan.header_fallback_if_set, values);
 }
 
+namespace {
+
+// Values of `repeat` items: any type but BinXml, which the walker expands
+// into elements instead (a BinXml array it renders as one value).
+bool RepeatsFit(std::span<const uint16_t> repeat, std::span<const ValueRef> values) {
+  for (uint16_t index : repeat) {
+    if (index < values.size() && (values[index].type & ~kArrayFlag) == kBinXml) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
-  return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values);
+  return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values) &&
+         RepeatsFit(plan.repeat_substs, values);
 }
 
 }  // namespace eventsift::evtx

@@ -44,16 +44,34 @@ Target SystemElementTarget(std::string_view element);
 // Attribute of a <System> child -> target (kNone if not captured).
 Target SystemAttributeTarget(std::string_view element, std::string_view attribute);
 
+// The payload section a plan's root elements sit in (kNone: outside any).
+enum class PlanSection : uint8_t { kNone, kEventData, kUserData };
+
+// Where a plan's root elements sit, as the walker would meet them: depth 1 is
+// a record's <Event>, 2 a nested instance right under <Event> (Security's
+// EventData), 3 and deeper a nested instance inside EventData/UserData.
+struct PlanStart {
+  uint8_t depth = 1;
+  PlanSection section = PlanSection::kNone;
+  bool operator==(const PlanStart&) const = default;
+};
+
 struct PlanItem {
   enum Kind : uint8_t {
     kField,         // a System field (target) or a data field (kDataValue + name)
     kPayloadStart,  // EventData/UserData begins: ask the payload gate here
-    kNested,        // a substitution right under <Event>: a BinXml value whose
-                    // template instance holds EventData/UserData (Security)
+    kNested,        // a substitution the walker would expand as BinXml: right
+                    // under <Event> (Security: its instance holds EventData)
+                    // or inside EventData/UserData (its instance holds the
+                    // payload elements); `start` places the instance's plan
   };
   Kind kind = kField;
   Target target = Target::kNone;
   bool attribute = false;     // an attribute: left out when its value renders empty
+  PlanStart start;            // kNested: where the nested instance's roots sit
+  bool repeat = false;        // a data field that is its element's only content
+                              // substitution: an array value repeats the
+                              // element, one field per item, as the walker does
   int32_t subst = -1;         // substitution index, or -1: `literal`
   int32_t drop_if_null = -1;  // the element is dropped when this optional value is NULL
   std::string_view name;      // data field name
@@ -69,13 +87,17 @@ struct EventPlan {
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
   // Substitutions the kField items read, each once: PlanFits checks their
-  // types without walking the items.
+  // types without walking the items. Those only `repeat` items read may hold
+  // arrays too (repeat_substs); the others may not (read_substs).
   std::vector<uint16_t> read_substs;
-  // For records whose payload the plan cannot fill (an array, or a BinXml
-  // value under <UserData>): the header can still come from the plan, and
-  // the gate be asked, before any walk; `scan` declines most payloads, so
+  std::vector<uint16_t> repeat_substs;
+  // Substitutions of the kNested items inside EventData/UserData.
+  std::vector<uint16_t> payload_nested;
+  // For records whose payload the plan cannot fill (an array, or a nested
+  // instance the plan cannot fill): the header can still come from the plan,
+  // and the gate be asked, before any walk; `scan` declines most payloads, so
   // most such records are then never walked. Set when the plan has a payload
-  // element and no nested instance.
+  // element and no nested instance before it.
   bool header_split = false;
   std::vector<uint16_t> header_read_substs;      // read before the payload
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
@@ -86,14 +108,20 @@ struct EventPlan {
   std::vector<std::string> data_json_keys;
 };
 
-// Builds the plan of a template's ops whose root elements sit at `depth`
-// (1: a record's <Event>; 2: a nested instance under <Event>).
-EventPlan BuildEventPlan(std::span<const Op> ops, int depth = 1);
+// Builds the plan of a template's ops whose root elements sit at `start`.
+EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start = {});
 
 // Whether a record's values let the plan fill its event exactly as the walker
 // would: no array or BinXml value among those the plan reads. kNested items
-// are checked by the caller, which resolves their templates.
+// are checked when they are reached (EventBuilder::ApplyPlan resolves them).
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values);
+
+// Whether every BinXml value of plan.payload_nested starts like a single
+// template instance (the first check of ParseSingleInstance, on its bytes
+// alone). One that does not (CAPI2's UserData is plain BinXml) needs the
+// walker: `dump` checks before anything is filled, so such a record is
+// walked once, not planned up to its payload and then walked.
+bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values);
 
 // Whether the plan can fill everything before the payload exactly as the
 // walker would (plan.header_split must be set).

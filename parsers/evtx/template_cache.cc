@@ -14,10 +14,18 @@ bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
 
 }  // namespace
 
-const EventPlan& CachedTemplate::Plan(int depth) {
-  const int i = depth == 2 ? 1 : 0;
+int CachedTemplate::PlanSlot(PlanStart start) {
+  if (start.depth == 1 && start.section == PlanSection::kNone) return 0;
+  if (start.depth == 2 && start.section == PlanSection::kNone) return 1;
+  if (start.depth == 3 && start.section == PlanSection::kEventData) return 2;
+  if (start.depth == 3 && start.section == PlanSection::kUserData) return 3;
+  return -1;
+}
+
+const EventPlan& CachedTemplate::Plan(PlanStart start) {
+  const int i = PlanSlot(start);
   if (!planned[i]) {
-    plans[i] = BuildEventPlan(ops, i + 1);
+    plans[i] = BuildEventPlan(ops, start);
     planned[i] = true;
   }
   return plans[i];

@@ -39,11 +39,16 @@ struct CachedTemplate {
   std::vector<uint8_t> body;  // the definition's data bytes
   CompileLog log;             // dependencies on the rest of its chunk
   std::vector<Op> ops;        // text in the cache's arena
-  EventPlan plans[2];         // depth 1 (a record) and 2 (a nested instance)
-  bool planned[2] = {false, false};
+  // The plans of the common starts (see PlanSlot), built on first use.
+  static constexpr int kPlanSlots = 4;
+  EventPlan plans[kPlanSlots];
+  bool planned[kPlanSlots] = {};
 
-  // The plan of these ops at `depth` (1 or 2), built on first use.
-  const EventPlan& Plan(int depth);
+  // Which of `plans` holds the plan at `start`, or -1: a record (depth 1), a
+  // nested instance under <Event> (2), or the content of EventData/UserData (3).
+  static int PlanSlot(PlanStart start);
+  // The plan of these ops at `start` (PlanSlot(start) >= 0), built on first use.
+  const EventPlan& Plan(PlanStart start);
 };
 
 class TemplateCache {

@@ -211,6 +211,17 @@ class PlanBuilder {
   EventPlan plan_;
 };
 
+// Fills plan->filter_items and gate_after_filter from plan->items.
+void AddFilterItems(EventPlan* plan) {
+  for (const PlanItem& item : plan->items) {
+    if (item.kind == PlanItem::kPayloadStart || item.kind == PlanItem::kNested) {
+      plan->gate_after_filter = true;
+      return;
+    }
+    if (IsFilterTarget(item.target)) plan->filter_items.push_back(item);
+  }
+}
+
 }  // namespace
 
 EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
@@ -223,6 +234,7 @@ EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
     plan.header_read_substs.push_back(static_cast<uint16_t>(item.subst));
   }
   plan.header_split = payload && !nested;
+  AddFilterItems(&plan);
   for (const PlanItem& item : plan.items) {
     if (item.kind != PlanItem::kField || item.subst < 0) continue;
     const auto index = static_cast<uint16_t>(item.subst);

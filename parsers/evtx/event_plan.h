@@ -38,6 +38,13 @@ enum class Target : uint8_t {
   kDataValue,
 };
 
+// The fields a rule's header filter reads (detect::Matcher::MayMatch):
+// provider (or the classic EventSourceName), event id, level and channel.
+inline bool IsFilterTarget(Target t) {
+  return t == Target::kProviderName || t == Target::kEventSourceName || t == Target::kEventId ||
+         t == Target::kLevel || t == Target::kChannel;
+}
+
 // <System> child element -> its content's target (kNone if not captured).
 Target SystemElementTarget(std::string_view element);
 // Attribute of a <System> child -> target (kNone if not captured).
@@ -77,6 +84,13 @@ struct EventPlan {
   bool header_split = false;
   std::vector<uint16_t> header_read_substs;      // read before the payload
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
+  // Lean mode (EventBuilder::set_lean_declined): the kField items with a
+  // filter target (IsFilterTarget) before the payload starts, in plan order,
+  // and whether the gate is then asked (a kPayloadStart or kNested item
+  // follows). Most records are declined, and for those only these are
+  // filled, so they are picked out once here rather than per record.
+  std::vector<PlanItem> filter_items;
+  bool gate_after_filter = false;
 };
 
 // Builds the plan of a template's ops whose root elements sit at `depth`

@@ -1,6 +1,7 @@
 #include "parsers/evtx/event_plan.h"
 
 #include <algorithm>
+#include <array>
 
 namespace eventsift::evtx {
 
@@ -235,6 +236,7 @@ EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
   }
   plan.header_split = payload && !nested;
   AddFilterItems(&plan);
+  std::sort(plan.header_read_substs.begin(), plan.header_read_substs.end());
   for (const PlanItem& item : plan.items) {
     if (item.kind != PlanItem::kField || item.subst < 0) continue;
     const auto index = static_cast<uint16_t>(item.subst);
@@ -243,18 +245,37 @@ EventPlan BuildEventPlan(std::span<const Op> ops, int depth) {
       plan.read_substs.push_back(index);
     }
   }
+  std::sort(plan.read_substs.begin(), plan.read_substs.end());
   return plan;
 }
 
 namespace {
 
+// 1 for the value types a plan cannot fill (arrays and BinXml: the walker
+// expands them), 0 for the others.
+constexpr std::array<uint8_t, 256> kWalkerOnly = [] {
+  std::array<uint8_t, 256> t{};
+  for (int type = 0; type < 256; ++type) {
+    t[type] = (type & kArrayFlag) != 0 || type == kBinXml ? 1 : 0;
+  }
+  return t;
+}();
+
 bool SubstsFit(std::span<const uint16_t> read, std::span<const uint16_t> must_be_null,
                std::span<const ValueRef> values) {
-  for (uint16_t index : read) {
-    if (index >= values.size()) continue;
-    const uint8_t type = values[index].type;
-    if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
+  // Every record runs this on its plan's whole list, and nearly every record
+  // fits: so no early exit, and the answers are ORed without a branch.
+  // `read` is ascending (BuildEventPlan sorts it), so when its last index is
+  // in range all are, and the loop needs no bounds check.
+  uint8_t walker_only = 0;
+  if (!read.empty() && read.back() < values.size()) {
+    for (uint16_t index : read) walker_only |= kWalkerOnly[values[index].type];
+  } else {
+    for (uint16_t index : read) {
+      if (index < values.size()) walker_only |= kWalkerOnly[values[index].type];
+    }
   }
+  if (walker_only != 0) return false;
   for (uint16_t index : must_be_null) {
     if (index < values.size() && !values[index].is_null()) return false;
   }

@@ -73,8 +73,8 @@ struct EventPlan {
   // payload elements (a BinXml value under <UserData>): a record where one of
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
-  // Substitutions the kField items read, each once: PlanFits checks their
-  // types without walking the items.
+  // Substitutions the kField items read, each once, ascending: PlanFits
+  // checks their types without walking the items.
   std::vector<uint16_t> read_substs;
   // For records whose payload the plan cannot fill (an array, or a BinXml
   // value under <UserData>): the header can still come from the plan, and
@@ -82,7 +82,7 @@ struct EventPlan {
   // most such records are then never walked. Set when the plan has a payload
   // element and no nested instance.
   bool header_split = false;
-  std::vector<uint16_t> header_read_substs;      // read before the payload
+  std::vector<uint16_t> header_read_substs;      // read before the payload, ascending
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
   // Lean mode (EventBuilder::set_lean_declined): the kField items with a
   // filter target (IsFilterTarget) before the payload starts, in plan order,

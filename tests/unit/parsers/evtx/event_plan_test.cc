@@ -1,12 +1,16 @@
 // EventPlan's precomputed lists must say what the per-record loops they
-// replace would have worked out, on every template the corpus uses.
+// replace would have worked out, on every template the corpus uses: the
+// header filter's items (lean mode) and the sorted substitution lists
+// (PlanFits, PlanFitsHeader).
 
 #include "parsers/evtx/event_plan.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,7 +60,26 @@ struct Seen {
   uint64_t nested = 0;
 };
 
+// The substitutions PlanFits and PlanFitsHeader check, worked out from the
+// items: every kField item's (each once), and those before the payload.
+void CheckReadSubsts(const EventPlan& plan) {
+  std::set<uint16_t> all;
+  std::vector<uint16_t> header;
+  bool payload = false;
+  for (const PlanItem& item : plan.items) {
+    if (item.kind == PlanItem::kPayloadStart || item.kind == PlanItem::kNested) payload = true;
+    if (item.kind != PlanItem::kField || item.subst < 0) continue;
+    all.insert(static_cast<uint16_t>(item.subst));
+    if (!payload) header.push_back(static_cast<uint16_t>(item.subst));
+  }
+  // SubstsFit relies on the order: ascending, so the last index bounds them all.
+  EXPECT_EQ(plan.read_substs, std::vector<uint16_t>(all.begin(), all.end()));
+  std::sort(header.begin(), header.end());
+  EXPECT_EQ(plan.header_read_substs, header);
+}
+
 void CheckPlan(const EventPlan& plan, Seen* seen) {
+  CheckReadSubsts(plan);
   const Visited old = OldFilterLoop(plan);
   ASSERT_EQ(plan.filter_items.size(), old.fields.size());
   for (size_t i = 0; i < old.fields.size(); ++i) {
@@ -101,7 +124,7 @@ void CheckChunk(std::span<const uint8_t> chunk, Seen* seen) {
   }
 }
 
-TEST(EventPlanTest, FilterItemsAreWhatTheOldLoopVisited) {
+TEST(EventPlanTest, PrecomputedListsMatchTheItemsOnTheCorpus) {
   std::vector<std::string> paths;
   const std::string root = ES_SOURCE_DIR;
   for (const std::string& dir : {root + "/tests/data/evtx", root + "/../shared/corpus/evtx"}) {

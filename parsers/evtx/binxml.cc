@@ -394,6 +394,17 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
   return true;
 }
 
+namespace {
+
+// ReadValueArray's error for value `i`, the first that runs past the chunk.
+[[gnu::cold]] Status ValueOutsideChunk(uint32_t i, uint16_t size, size_t have, size_t pos) {
+  return Status::Truncated(
+             fmt::format("substitution value {}: need {} bytes, have {}", i, size, have))
+      .AtOffset(pos);
+}
+
+}  // namespace
+
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
                       std::vector<ValueRef>* values, uint32_t* end) {
   ByteReader r(chunk);
@@ -408,26 +419,31 @@ Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
   // The count check above keeps every descriptor inside the chunk, so they
   // are read straight from memory; each value's bytes are bounds-checked in
   // turn. One pass per record on the hot path: descriptors are 4 bytes
-  // (u16 size, u8 type, u8 padding).
+  // (u16 size, u8 type, u8 padding). Two loops, so the one that fills values
+  // (nearly every call) does not ask per value whether to.
   const uint8_t* desc = chunk.data() + descriptors;
   size_t pos = descriptors + size_t{count} * 4;
+  if (values == nullptr) {
+    for (uint32_t i = 0; i < count; ++i) {
+      uint16_t size = 0;
+      std::memcpy(&size, desc + 4 * size_t{i}, 2);
+      if (size > chunk.size() - pos) return ValueOutsideChunk(i, size, chunk.size() - pos, pos);
+      pos += size;
+    }
+    *end = static_cast<uint32_t>(pos);
+    return Status::OK();
+  }
   // Every item is overwritten below, so resizing a reused vector constructs
   // nothing in steady state (clear() first would re-initialise them all).
-  if (values != nullptr) values->resize(count);
-  ValueRef* out = values != nullptr ? values->data() : nullptr;
+  values->resize(count);
+  ValueRef* out = values->data();
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t size = 0;
     std::memcpy(&size, desc + 4 * size_t{i}, 2);
-    if (size > chunk.size() - pos) {
-      return Status::Truncated(fmt::format("substitution value {}: need {} bytes, have {}", i, size,
-                                           chunk.size() - pos))
-          .AtOffset(pos);
-    }
-    if (out != nullptr) {
-      out[i].type = desc[4 * size_t{i} + 2];
-      out[i].chunk_offset = static_cast<uint32_t>(pos);
-      out[i].bytes = chunk.subspan(pos, size);
-    }
+    if (size > chunk.size() - pos) return ValueOutsideChunk(i, size, chunk.size() - pos, pos);
+    out[i].type = desc[4 * size_t{i} + 2];
+    out[i].chunk_offset = static_cast<uint32_t>(pos);
+    out[i].bytes = chunk.subspan(pos, size);
     pos += size;
   }
   *end = static_cast<uint32_t>(pos);

@@ -285,14 +285,14 @@ class ChunkRun {
     }
     // Resolve nested instances (Security's EventData) before filling anything,
     // so a record that does not fit is walked from a clean start.
-    nested_.clear();
+    ClearNested();
     for (const PlanItem& item : plan->items) {
       if (item.kind != PlanItem::kNested || static_cast<size_t>(item.subst) >= values_.size())
         continue;
       const ValueRef& v = values_[item.subst];
       if (v.is_null()) continue;
       if (v.type != kBinXml) return Fill::kWalk;
-      Nested n;
+      Nested n = TakeNested();
       n.subst = static_cast<uint16_t>(item.subst);
       const uint32_t vb = v.chunk_offset;
       if (!InstancePlan(vb, vb + static_cast<uint32_t>(v.bytes.size()), 2, &n.frame.plan,
@@ -357,6 +357,19 @@ class ChunkRun {
     std::vector<ValueRef> values;
   };
 
+  // Nested entries whose value vectors are kept for the next record:
+  // clearing nested_ outright freed one vector per Security record.
+  void ClearNested() {
+    for (Nested& n : nested_) spare_nested_.push_back(std::move(n));
+    nested_.clear();
+  }
+  Nested TakeNested() {
+    if (spare_nested_.empty()) return Nested{};
+    Nested n = std::move(spare_nested_.back());
+    spare_nested_.pop_back();
+    return n;
+  }
+
   std::span<const uint8_t> chunk_;
   uint32_t index_;
   uint64_t file_offset_;
@@ -372,6 +385,7 @@ class ChunkRun {
   // Plans of this chunk's templates; templates live as long as ctx_.
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
   std::vector<Nested> nested_;
+  std::vector<Nested> spare_nested_;  // see ClearNested
   std::vector<ValueRef> values_;
 };
 

@@ -367,15 +367,16 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
   auto chunk = ctx.chunk();
   if (end > chunk.size()) return false;
   uint32_t head = 0, template_id = 0, def_offset = 0;
-  uint8_t token = 0;
   // [0F 01 01 00] | 0C | u8 | u32 template id | u32 definition offset. Nested
   // BinXml values may omit the fragment header.
   if (ByteReader::LoadAt(chunk, begin, &head) && head == 0x0001010F) begin += 4;
-  if (!ByteReader::LoadAt(chunk, begin, &token) || token != kTemplateInstanceTok) return false;
-  if (!ByteReader::LoadAt(chunk, size_t{begin} + 2, &template_id) ||
-      !ByteReader::LoadAt(chunk, size_t{begin} + 6, &def_offset) || begin + 10 > end) {
-    return false;
-  }
+  // The instance header must end by `end`, which is inside the chunk: one
+  // check covers its three fields.
+  if (size_t{begin} + 10 > end) return false;
+  const uint8_t* instance = chunk.data() + begin;
+  if (instance[0] != kTemplateInstanceTok) return false;
+  std::memcpy(&template_id, instance + 2, 4);
+  std::memcpy(&def_offset, instance + 6, 4);
   if (!ctx.GetTemplate(def_offset, 1, tmpl).ok()) return false;
   uint32_t id_in_def = 0;
   std::memcpy(&id_in_def, (*tmpl)->guid, 4);

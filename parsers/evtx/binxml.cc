@@ -408,12 +408,15 @@ namespace {
 
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
                       std::vector<ValueRef>* values, uint32_t* end) {
-  ByteReader r(chunk);
   uint32_t count = 0;
-  ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
-  ES_RETURN_IF_ERROR(r.ReadU32("substitution count", &count));
-  const size_t descriptors = r.pos();
-  if (count > kMaxValues || size_t{count} * 4 > r.remaining()) {
+  if (!ByteReader::LoadAt(chunk, offset, &count)) [[unlikely]] {
+    // The ByteReader's own messages, for the same cases.
+    ByteReader r(chunk);
+    ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
+    return r.ReadU32("substitution count", &count);
+  }
+  const size_t descriptors = size_t{offset} + 4;
+  if (count > kMaxValues || size_t{count} * 4 > chunk.size() - descriptors) {
     return Status::Corruption(fmt::format("substitution count {} too large", count))
         .AtOffset(offset);
   }
@@ -444,7 +447,7 @@ Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
     if (size > chunk.size() - pos) return ValueOutsideChunk(i, size, chunk.size() - pos, pos);
     out[i].type = desc[4 * size_t{i} + 2];
     out[i].chunk_offset = static_cast<uint32_t>(pos);
-    out[i].bytes = chunk.subspan(pos, size);
+    out[i].bytes = {chunk.data() + pos, size};  // inside: checked above
     pos += size;
   }
   *end = static_cast<uint32_t>(pos);

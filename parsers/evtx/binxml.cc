@@ -367,15 +367,16 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
   auto chunk = ctx.chunk();
   if (end > chunk.size()) return false;
   uint32_t head = 0, template_id = 0, def_offset = 0;
-  uint8_t token = 0;
   // [0F 01 01 00] | 0C | u8 | u32 template id | u32 definition offset. Nested
   // BinXml values may omit the fragment header.
   if (ByteReader::LoadAt(chunk, begin, &head) && head == 0x0001010F) begin += 4;
-  if (!ByteReader::LoadAt(chunk, begin, &token) || token != kTemplateInstanceTok) return false;
-  if (!ByteReader::LoadAt(chunk, size_t{begin} + 2, &template_id) ||
-      !ByteReader::LoadAt(chunk, size_t{begin} + 6, &def_offset) || begin + 10 > end) {
-    return false;
-  }
+  // The instance header must end by `end`, which is inside the chunk: one
+  // check covers its three fields.
+  if (size_t{begin} + 10 > end) return false;
+  const uint8_t* instance = chunk.data() + begin;
+  if (instance[0] != kTemplateInstanceTok) return false;
+  std::memcpy(&template_id, instance + 2, 4);
+  std::memcpy(&def_offset, instance + 6, 4);
   if (!ctx.GetTemplate(def_offset, 1, tmpl).ok()) return false;
   uint32_t id_in_def = 0;
   std::memcpy(&id_in_def, (*tmpl)->guid, 4);
@@ -394,40 +395,59 @@ bool ParseSingleInstance(ChunkContext& ctx, uint32_t begin, uint32_t end, const 
   return true;
 }
 
+namespace {
+
+// ReadValueArray's error for value `i`, the first that runs past the chunk.
+[[gnu::cold]] Status ValueOutsideChunk(uint32_t i, uint16_t size, size_t have, size_t pos) {
+  return Status::Truncated(
+             fmt::format("substitution value {}: need {} bytes, have {}", i, size, have))
+      .AtOffset(pos);
+}
+
+}  // namespace
+
 Status ReadValueArray(std::span<const uint8_t> chunk, uint32_t offset,
                       std::vector<ValueRef>* values, uint32_t* end) {
-  ByteReader r(chunk);
   uint32_t count = 0;
-  ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
-  ES_RETURN_IF_ERROR(r.ReadU32("substitution count", &count));
-  const size_t descriptors = r.pos();
-  if (count > kMaxValues || size_t{count} * 4 > r.remaining()) {
+  if (!ByteReader::LoadAt(chunk, offset, &count)) [[unlikely]] {
+    // The ByteReader's own messages, for the same cases.
+    ByteReader r(chunk);
+    ES_RETURN_IF_ERROR(r.Seek(offset, "substitution array"));
+    return r.ReadU32("substitution count", &count);
+  }
+  const size_t descriptors = size_t{offset} + 4;
+  if (count > kMaxValues || size_t{count} * 4 > chunk.size() - descriptors) {
     return Status::Corruption(fmt::format("substitution count {} too large", count))
         .AtOffset(offset);
   }
   // The count check above keeps every descriptor inside the chunk, so they
   // are read straight from memory; each value's bytes are bounds-checked in
   // turn. One pass per record on the hot path: descriptors are 4 bytes
-  // (u16 size, u8 type, u8 padding).
+  // (u16 size, u8 type, u8 padding). Two loops, so the one that fills values
+  // (nearly every call) does not ask per value whether to.
   const uint8_t* desc = chunk.data() + descriptors;
   size_t pos = descriptors + size_t{count} * 4;
+  if (values == nullptr) {
+    for (uint32_t i = 0; i < count; ++i) {
+      uint16_t size = 0;
+      std::memcpy(&size, desc + 4 * size_t{i}, 2);
+      if (size > chunk.size() - pos) return ValueOutsideChunk(i, size, chunk.size() - pos, pos);
+      pos += size;
+    }
+    *end = static_cast<uint32_t>(pos);
+    return Status::OK();
+  }
   // Every item is overwritten below, so resizing a reused vector constructs
   // nothing in steady state (clear() first would re-initialise them all).
-  if (values != nullptr) values->resize(count);
-  ValueRef* out = values != nullptr ? values->data() : nullptr;
+  values->resize(count);
+  ValueRef* out = values->data();
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t size = 0;
     std::memcpy(&size, desc + 4 * size_t{i}, 2);
-    if (size > chunk.size() - pos) {
-      return Status::Truncated(fmt::format("substitution value {}: need {} bytes, have {}", i, size,
-                                           chunk.size() - pos))
-          .AtOffset(pos);
-    }
-    if (out != nullptr) {
-      out[i].type = desc[4 * size_t{i} + 2];
-      out[i].chunk_offset = static_cast<uint32_t>(pos);
-      out[i].bytes = chunk.subspan(pos, size);
-    }
+    if (size > chunk.size() - pos) return ValueOutsideChunk(i, size, chunk.size() - pos, pos);
+    out[i].type = desc[4 * size_t{i} + 2];
+    out[i].chunk_offset = static_cast<uint32_t>(pos);
+    out[i].bytes = {chunk.data() + pos, size};  // inside: checked above
     pos += size;
   }
   *end = static_cast<uint32_t>(pos);

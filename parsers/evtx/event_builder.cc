@@ -267,28 +267,14 @@ void EventBuilder::EntityRef(std::string_view name) {
   ++parts_;
 }
 
-namespace {
-
-// The fields a rule's header filter reads (detect::Matcher::MayMatch):
-// provider (or the classic EventSourceName), event id, level and channel.
-bool IsFilterTarget(Target t) {
-  return t == Target::kProviderName || t == Target::kEventSourceName || t == Target::kEventId ||
-         t == Target::kLevel || t == Target::kChannel;
-}
-
-}  // namespace
-
 void EventBuilder::ApplyFilterFieldsAndAsk(const EventPlan& plan,
                                            std::span<const ValueRef> values) {
-  for (const PlanItem& item : plan.items) {
-    // The payload starts here, in this plan or in a nested instance's
-    // (Security's EventData): ask once, and the nested plan will not ask again.
-    if (item.kind == PlanItem::kPayloadStart || item.kind == PlanItem::kNested) {
-      gate_asked_ = true;
-      payload_skipped_ = !gate_(gate_ctx_, *event_);
-      return;
-    }
-    if (IsFilterTarget(item.target)) ApplyField(plan, item, values);
+  for (const PlanItem& item : plan.filter_items) ApplyField(plan, item, values);
+  // The payload starts after them, in this plan or in a nested instance's
+  // (Security's EventData): ask once, and the nested plan will not ask again.
+  if (plan.gate_after_filter) {
+    gate_asked_ = true;
+    payload_skipped_ = !gate_(gate_ctx_, *event_);
   }
 }
 

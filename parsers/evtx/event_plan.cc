@@ -1,6 +1,7 @@
 #include "parsers/evtx/event_plan.h"
 
 #include <algorithm>
+#include <array>
 
 #include "src/core/json_writer.h"
 #include "src/event/event_json.h"
@@ -272,6 +273,17 @@ class PlanBuilder {
   EventPlan plan_;
 };
 
+// Fills plan->filter_items and gate_after_filter from plan->items.
+void AddFilterItems(EventPlan* plan) {
+  for (const PlanItem& item : plan->items) {
+    if (item.kind == PlanItem::kPayloadStart || item.kind == PlanItem::kNested) {
+      plan->gate_after_filter = true;
+      return;
+    }
+    if (IsFilterTarget(item.target)) plan->filter_items.push_back(item);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -305,6 +317,8 @@ EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start) {
     plan.header_read_substs.push_back(static_cast<uint16_t>(item.subst));
   }
   plan.header_split = payload && !nested;
+  AddFilterItems(&plan);
+  std::sort(plan.header_read_substs.begin(), plan.header_read_substs.end());
   auto add = [](std::vector<uint16_t>* list, uint16_t index) {
     if (std::find(list->begin(), list->end(), index) == list->end()) list->push_back(index);
   };
@@ -326,18 +340,37 @@ EventPlan BuildEventPlan(std::span<const Op> ops, PlanStart start) {
       add(&plan.payload_nested, static_cast<uint16_t>(item.subst));
     }
   }
+  std::sort(plan.read_substs.begin(), plan.read_substs.end());
   return plan;
 }
 
 namespace {
 
+// 1 for the value types a plan cannot fill (arrays and BinXml: the walker
+// expands them), 0 for the others.
+constexpr std::array<uint8_t, 256> kWalkerOnly = [] {
+  std::array<uint8_t, 256> t{};
+  for (int type = 0; type < 256; ++type) {
+    t[type] = (type & kArrayFlag) != 0 || type == kBinXml ? 1 : 0;
+  }
+  return t;
+}();
+
 bool SubstsFit(std::span<const uint16_t> read, std::span<const uint16_t> must_be_null,
                std::span<const ValueRef> values) {
-  for (uint16_t index : read) {
-    if (index >= values.size()) continue;
-    const uint8_t type = values[index].type;
-    if ((type & kArrayFlag) != 0 || type == kBinXml) return false;
+  // Every record runs this on its plan's whole list, and nearly every record
+  // fits: so no early exit, and the answers are ORed without a branch.
+  // `read` is ascending (BuildEventPlan sorts it), so when its last index is
+  // in range all are, and the loop needs no bounds check.
+  uint8_t walker_only = 0;
+  if (!read.empty() && read.back() < values.size()) {
+    for (uint16_t index : read) walker_only |= kWalkerOnly[values[index].type];
+  } else {
+    for (uint16_t index : read) {
+      if (index < values.size()) walker_only |= kWalkerOnly[values[index].type];
+    }
   }
+  if (walker_only != 0) return false;
   for (uint16_t index : must_be_null) {
     if (index < values.size() && !values[index].is_null()) return false;
   }

@@ -39,6 +39,13 @@ enum class Target : uint8_t {
   kDataValue,
 };
 
+// The fields a rule's header filter reads (detect::Matcher::MayMatch):
+// provider (or the classic EventSourceName), event id, level and channel.
+inline bool IsFilterTarget(Target t) {
+  return t == Target::kProviderName || t == Target::kEventSourceName || t == Target::kEventId ||
+         t == Target::kLevel || t == Target::kChannel;
+}
+
 // <System> child element -> its content's target (kNone if not captured).
 Target SystemElementTarget(std::string_view element);
 // Attribute of a <System> child -> target (kNone if not captured).
@@ -86,9 +93,9 @@ struct EventPlan {
   // payload elements (a BinXml value under <UserData>): a record where one of
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
-  // Substitutions the kField items read, each once: PlanFits checks their
-  // types without walking the items. Those only `repeat` items read may hold
-  // arrays too (repeat_substs); the others may not (read_substs).
+  // Substitutions the kField items read, each once, ascending: PlanFits
+  // checks their types without walking the items. Those only `repeat` items
+  // read may hold arrays too (repeat_substs); the others may not (read_substs).
   std::vector<uint16_t> read_substs;
   std::vector<uint16_t> repeat_substs;
   // Substitutions of the kNested items inside EventData/UserData.
@@ -99,13 +106,20 @@ struct EventPlan {
   // most such records are then never walked. Set when the plan has a payload
   // element and no nested instance before it.
   bool header_split = false;
-  std::vector<uint16_t> header_read_substs;      // read before the payload
+  std::vector<uint16_t> header_read_substs;      // read before the payload, ascending
   std::vector<uint16_t> header_fallback_if_set;  // outside EventData/UserData
   // Direct JSON: the text before data field k's value (`,"key":`, no comma
   // for k = 0) when the record's data fields so far are exactly this plan's
   // fields 0..k-1, so its key (event_json.h's rule for repeated and unnamed
   // fields) is known in advance: formatted and escaped once per template.
   std::vector<std::string> data_json_keys;
+  // Lean mode (EventBuilder::set_lean_declined): the kField items with a
+  // filter target (IsFilterTarget) before the payload starts, in plan order,
+  // and whether the gate is then asked (a kPayloadStart or kNested item
+  // follows). Most records are declined, and for those only these are
+  // filled, so they are picked out once here rather than per record.
+  std::vector<PlanItem> filter_items;
+  bool gate_after_filter = false;
 };
 
 // Builds the plan of a template's ops whose root elements sit at `start`.

@@ -64,6 +64,11 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
       for (uint32_t id : rule.match.event_ids) {
         auto& bucket = out->by_event_id_[id];
         if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
+        if (id < kIdBits) {
+          out->id_bits_[id / 64] |= uint64_t{1} << (id % 64);
+        } else {
+          out->large_ids_ = true;
+        }
       }
     } else if (!rule.match.providers.empty()) {
       for (const std::string& p : rule.match.providers) {
@@ -94,6 +99,7 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
 }
 
 const std::vector<uint32_t>& CompiledRules::ByEventId(uint32_t event_id) const {
+  if (!MayHaveEventId(event_id)) return empty_;
   auto it = by_event_id_.find(event_id);
   return it == by_event_id_.end() ? empty_ : it->second;
 }

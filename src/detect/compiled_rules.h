@@ -59,6 +59,12 @@ class CompiledRules {
   bool MayHaveProvider(size_t length) const {
     return length < provider_lengths_.size() ? provider_lengths_[length] != 0 : long_providers_;
   }
+  // False when no rule is filed under this event id: ByEventId is then empty
+  // without a hash look-up (most events' ids are no rule's).
+  bool MayHaveEventId(uint32_t event_id) const {
+    return event_id < kIdBits ? ((id_bits_[event_id / 64] >> (event_id % 64)) & 1) != 0
+                              : large_ids_;
+  }
   const std::vector<uint32_t>& unindexed() const { return unindexed_; }
 
   const std::vector<Slot>& slots() const { return slots_; }
@@ -75,6 +81,10 @@ class CompiledRules {
   bool long_providers_ = false;  // a key of 256 bytes or more
   std::vector<uint32_t> unindexed_;
   std::vector<uint32_t> empty_;
+  // by_event_id_'s keys below kIdBits as a bitmap (EVTX event ids are 16-bit).
+  static constexpr uint32_t kIdBits = 65536;
+  std::vector<uint64_t> id_bits_ = std::vector<uint64_t>(kIdBits / 64, 0);
+  bool large_ids_ = false;  // a key of kIdBits or more
 };
 
 }  // namespace eventsift::detect

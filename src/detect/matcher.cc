@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstddef>
 #include <iterator>
+#include <span>
 #include <string>
 
 #include "src/detect/compiled_rules.h"
@@ -106,9 +107,16 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
   // The three lists are ascending and disjoint (each rule is filed once), so
   // merging them gives the ascending union in linear time. std::merge into
   // a spare scratch vector, not std::inplace_merge, which allocates.
-  for (const auto* list :
-       {&compiled_.ByEventId(event.event_id), by_provider, &compiled_.unindexed()}) {
-    if (list == nullptr) continue;
+  // Only the lists that hold rules: for most events (declined by the header
+  // filter) there are none, and no hash look-up is made.
+  const std::vector<uint32_t>* lists[3];
+  size_t list_count = 0;
+  if (compiled_.MayHaveEventId(event.event_id)) {
+    lists[list_count++] = &compiled_.ByEventId(event.event_id);
+  }
+  if (by_provider != nullptr) lists[list_count++] = by_provider;
+  if (!compiled_.unindexed().empty()) lists[list_count++] = &compiled_.unindexed();
+  for (const auto* list : std::span(lists, list_count)) {
     const auto middle = static_cast<std::ptrdiff_t>(out->size());
     for (uint32_t r : *list) {
       if (!entries[r].has_exact_filters || PassesHeader(rules_->rules()[r], event)) {

@@ -79,6 +79,36 @@ TEST(MatcherTest, ProviderIndexByLength) {
   EXPECT_FALSE(m.MayMatch(MakeEvent("ABCD", "System", 1, 4).View()));
 }
 
+// The event id index is consulted only for ids some rule is filed under (a
+// bitmap of the 16-bit ids, a flag for larger ones): ids at the bitmap's word
+// and end boundaries, neighbours of filed ids, and ids past the bitmap.
+TEST(MatcherTest, EventIdIndexByBitmap) {
+  Matcher m(Rules(R"(rules:
+  - id: low
+    match: {event_ids: [0, 63, 64]}
+  - id: top
+    match: {event_ids: [65535]}
+  - id: large
+    match: {event_ids: [70000]}
+)"));
+  EXPECT_EQ(Hits(m, MakeEvent("P", "System", 0, 4)), Ids{"low"});
+  EXPECT_EQ(Hits(m, MakeEvent("P", "System", 63, 4)), Ids{"low"});
+  EXPECT_EQ(Hits(m, MakeEvent("P", "System", 64, 4)), Ids{"low"});
+  EXPECT_EQ(Hits(m, MakeEvent("P", "System", 65535, 4)), Ids{"top"});
+  EXPECT_EQ(Hits(m, MakeEvent("P", "System", 70000, 4)), Ids{"large"});
+  for (uint32_t id : {1u, 62u, 65u, 128u, 65534u, 65536u, 69999u, 70001u}) {
+    EXPECT_EQ(Hits(m, MakeEvent("P", "System", id, 4)), Ids{}) << id;
+    EXPECT_FALSE(m.MayMatch(MakeEvent("P", "System", id, 4).View())) << id;
+  }
+  // Without a large id, ids past the bitmap are not looked up at all.
+  Matcher small(Rules(R"(rules:
+  - id: one
+    match: {event_ids: [4624]}
+)"));
+  EXPECT_TRUE(small.MayMatch(MakeEvent("P", "Security", 4624, 0).View()));
+  EXPECT_FALSE(small.MayMatch(MakeEvent("P", "Security", 4624 + 65536, 0).View()));
+}
+
 TEST(MatcherTest, MayMatchUsesOnlyTheHeader) {
   Matcher m(Rules(R"(rules:
   - id: eems

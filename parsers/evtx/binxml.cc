@@ -345,13 +345,14 @@ Status ChunkContext::GetTemplate(uint32_t offset, int depth, const Template** ou
   templates_.emplace(offset, std::move(t));
   const uint32_t body = offset + 24;
   CompileLog log;
-  Status s = CompileFragment(*this, body, body + raw->data_size, depth, &raw->ops,
+  Status s = CompileFragment(*this, body, body + raw->data_size, depth, &raw->own_ops,
                              use_cache ? &log : nullptr);
   raw->compiling = false;
   if (!s.ok()) {
     templates_.erase(offset);
     return s;
   }
+  raw->ops = raw->own_ops;
   if (use_cache && log.cacheable) raw->shared = cache_->Insert(*this, offset, *raw, log);
   *out = raw;
   return Status::OK();

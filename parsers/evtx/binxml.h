@@ -67,7 +67,10 @@ struct Template {
   uint32_t def_offset = 0;
   uint8_t guid[16] = {};
   uint32_t data_size = 0;
-  std::vector<Op> ops;
+  // The compiled body: own_ops, or a cached template's ops (which outlive
+  // the chunk), so a template met again in a later chunk is not copied.
+  std::span<const Op> ops;
+  std::vector<Op> own_ops;
   bool compiling = false;  // set while its body compiles: catches self-reference
   // The cross-chunk cache entry these ops came from or went to (null: not
   // cached); it also holds the template's plans.

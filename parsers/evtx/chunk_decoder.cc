@@ -275,7 +275,10 @@ class ChunkRun {
       if (!json) out_->text.resize(text_begin);
       return;
     }
-    if (builder_.payload_skipped()) ++out_->records_skipped_payload;
+    if (builder_.payload_skipped()) {
+      ++out_->records_skipped_payload;
+      event_.payload_declined = true;
+    }
     // Keep the fields in the shared vector and store the event without its
     // vector, so storing an event allocates nothing.
     out_->fields.insert(out_->fields.end(), event_.data.begin(), event_.data.end());

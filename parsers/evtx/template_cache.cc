@@ -96,7 +96,7 @@ CachedTemplate* TemplateCache::Insert(ChunkContext& ctx, uint32_t offset, const 
   // Text moves to the cache's arena: the chunk's arena is reset with its
   // output, while the entry serves later chunks.
   for (CompileLog::NameRef& n : e->log.names) n.name = text_.Copy(n.name);
-  e->ops = tmpl.ops;
+  e->ops.assign(tmpl.ops.begin(), tmpl.ops.end());
   for (Op& op : e->ops) op.text = text_.Copy(op.text);
   CachedTemplate* raw = e.get();
   entries_[MakeKey(tmpl.guid, tmpl.data_size)].push_back(std::move(e));

@@ -38,8 +38,8 @@ struct DataField {
 struct SourceLocation {
   std::string_view file;
   uint64_t offset = UINT64_MAX;  // byte offset of the record, or UINT64_MAX
-  uint64_t line = 0;            // 1-based line, or 0
-  uint32_t chunk = UINT32_MAX;  // EVTX chunk index, or UINT32_MAX
+  uint64_t line = 0;             // 1-based line, or 0
+  uint32_t chunk = UINT32_MAX;   // EVTX chunk index, or UINT32_MAX
 };
 
 struct Event {
@@ -66,6 +66,9 @@ struct Event {
   std::vector<DataField> data;
   // Rendered message when the source carries one (JSON exports do; EVTX does not).
   std::string_view message;
+  // The decoder skipped EventData/UserData because the handler's WantPayload
+  // said no (`data` is empty for that reason, not because there was none).
+  bool payload_declined = false;
 
   SourceLocation where;
 

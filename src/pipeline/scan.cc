@@ -67,6 +67,9 @@ class ScanHandler : public EventHandler {
 
   void OnEvent(const Event& event) override {
     ++events_;
+    // Declined by WantPayload: MayMatch said no, so Match would too, and
+    // Exchange and build-carrying events are never declined.
+    if (event.payload_declined) return;
     if (event.provider.starts_with("MSExchange")) NoteExchangeHost(event.computer);
     if (MayCarryExchangeBuild(event)) {
       if (auto v = correlate::ExtractExchangeBuild(event)) {

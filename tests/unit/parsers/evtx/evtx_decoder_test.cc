@@ -201,7 +201,7 @@ bool InstanceValues(ChunkContext& ctx, const ValueRef& v, std::vector<ValueRef>*
 }
 
 bool HasPayloadBinXml(ChunkContext& ctx, const Template& tmpl, std::span<const ValueRef> values) {
-  const std::vector<Op>& ops = tmpl.ops;
+  const std::span<const Op> ops = tmpl.ops;
   std::vector<ValueRef> inner;
   for (size_t i = 0; i + 2 < ops.size(); ++i) {
     const bool payload = ops[i].kind == OpKind::kStartElement &&
@@ -425,6 +425,32 @@ TEST(EvtxDecoderTest, PlansAndWalkerAgreeBehindThePayloadGate) {
                 << "chunk " << i;
           }
         }
+      }
+    }
+  }
+}
+
+TEST(EvtxDecoderTest, DeclinedEventsSaySo) {
+  // scan skips matching for events whose payload its gate declined: the flag
+  // must be set on exactly those (the even ids here), with and without plans.
+  for (const std::string& path : SamplePaths()) {
+    SCOPED_TRACE(path);
+    const auto image = ReadFile(path);
+    for (bool plans : {true, false}) {
+      for (bool lean : {false, true}) {
+        ChunkDecodeOptions o;
+        o.use_plans = plans;
+        o.want_payload = &WantOddIds;
+        o.full_header_when_declined = !lean;
+        ChunkOutput out;
+        DecodeChunk(ChunkBytes(image, 0), 0, 4096, "f", o, &out);
+        uint64_t declined = 0;
+        for (const Event& e : out.events) {
+          if (!e.payload_declined) continue;
+          ++declined;
+          EXPECT_EQ(e.event_id % 2, 0u) << e.record_id;
+        }
+        EXPECT_EQ(declined, out.records_skipped_payload);
       }
     }
   }

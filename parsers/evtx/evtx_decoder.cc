@@ -84,52 +84,95 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
   // Enough chunks in flight that a worker rarely waits for the emitter (each
   // wait is a futex round trip), few enough that memory stays flat.
   const uint64_t window = static_cast<uint64_t>(threads) * 8;
+  // The emitter is woken for a run of this many ready chunks (or the last
+  // ones), not for each: emitting is much cheaper than decoding, so it would
+  // otherwise wait and be woken once per chunk, and those wake-ups (a third
+  // thread on the cores the workers use) cost more than the delivery itself.
+  const uint64_t batch = std::min<uint64_t>(4, window);
   struct Slot {
     ChunkOutput out;
     bool ready = false;
   };
   std::vector<Slot> slots(window);
   std::mutex mu;
-  std::condition_variable cv;
+  std::condition_variable work_cv;  // workers: a chunk to claim, or stop
+  std::condition_variable emit_cv;  // the emitter: its next run is ready
   uint64_t next_claim = 0, next_emit = 0;
   bool stop = false;
+  bool emitter_waiting = false;
+  int workers_waiting = 0;
+  // Under mu: chunks [next_emit, next_emit + batch) (or up to the last) are
+  // all decoded.
+  auto run_ready = [&] {
+    const uint64_t end = std::min(count, next_emit + batch);
+    for (uint64_t j = next_emit; j < end; ++j) {
+      if (!slots[j % window].ready) return false;
+    }
+    return true;
+  };
   auto worker = [&](TemplateCache* cache) {
     while (true) {
       uint64_t i;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock,
-                [&] { return stop || next_claim >= count || next_claim < next_emit + window; });
+        ++workers_waiting;
+        work_cv.wait(
+            lock, [&] { return stop || next_claim >= count || next_claim < next_emit + window; });
+        --workers_waiting;
         if (stop || next_claim >= count) return;
         i = next_claim++;
       }
       decode(i, &slots[i % window].out, cache);
+      bool wake = false;
       {
         std::lock_guard<std::mutex> lock(mu);
         slots[i % window].ready = true;
+        wake = emitter_waiting && run_ready();
       }
-      cv.notify_all();
+      if (wake) emit_cv.notify_one();
     }
   };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker, &caches[t]);
   Status result;
-  for (uint64_t i = 0; i < count && result.ok(); ++i) {
-    Slot& slot = slots[i % window];
+  uint64_t i = 0;
+  while (i < count && result.ok()) {
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return slot.ready; });
+      if (!slots[i % window].ready) {
+        emitter_waiting = true;
+        emit_cv.wait(lock, run_ready);
+        emitter_waiting = false;
+      }
     }
-    result = emit(emit_ctx, slot.out);
-    release(i);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      slot.ready = false;
-      ++next_emit;
-      if (!result.ok()) stop = true;
+    // Every decoded chunk from i on, in order. A ready slot is the emitter's
+    // until next_emit passes it: no worker claims its index again before.
+    while (i < count && result.ok()) {
+      Slot& slot = slots[i % window];
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!slot.ready) break;
+      }
+      result = emit(emit_ctx, slot.out);
+      release(i);
+      bool wake = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        slot.ready = false;
+        ++next_emit;
+        if (!result.ok()) stop = true;
+        wake = workers_waiting > 0;
+      }
+      if (wake) work_cv.notify_all();
+      ++i;
     }
-    cv.notify_all();
   }
+  {
+    // Workers still waiting for room must see that the emitter is done.
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+  }
+  work_cv.notify_all();
   for (auto& t : pool) t.join();
   return result;
 }

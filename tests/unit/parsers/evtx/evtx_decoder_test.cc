@@ -559,6 +559,35 @@ TEST(EvtxDecoderTest, ThreadsKeepFileOrder) {
   EXPECT_EQ(one.reports.size(), many.reports.size());
 }
 
+TEST(EvtxDecoderTest, ManyChunksOnThreadsStopWhereStrictSaysSo) {
+  // 41 chunks (more than the decoders keep in flight, not a multiple of the
+  // emitter's batch) with a records-CRC mismatch in chunk 29: every thread
+  // count delivers the same events in order; under --strict all of them stop
+  // after chunk 28, without hanging.
+  const auto sample = ReadFile(DataPath("Security_short_selected.evtx"));
+  std::vector<uint8_t> image(sample.begin(), sample.begin() + 4096);
+  for (int i = 0; i < 41; ++i) {
+    image.insert(image.end(), sample.begin() + 4096, sample.begin() + 4096 + kChunkSize);
+  }
+  image[4096 + 29 * kChunkSize + 700] ^= 0x5A;  // inside the records: a CRC mismatch
+  const auto one = Decode(image);
+  ASSERT_EQ(one.events.size(), 41u * 7u);  // the flipped byte is in a value
+  for (int threads : {2, 3, 4}) {
+    SCOPED_TRACE(threads);
+    DecoderOptions o;
+    o.threads = threads;
+    const auto many = Decode(image, o);
+    ASSERT_EQ(many.events.size(), one.events.size());
+    for (size_t i = 0; i < one.events.size(); ++i) {
+      ASSERT_EQ(many.events[i].offset, one.events[i].offset);
+    }
+    o.strict = true;
+    const auto strict = Decode(image, o);
+    EXPECT_EQ(strict.status.code(), StatusCode::kCorruption);
+    EXPECT_EQ(strict.events.size(), 29u * 7u);
+  }
+}
+
 TEST(EvtxDecoderTest, DecoderReadsFilesThroughTheRegistryInterface) {
   auto decoder = NewEvtxDecoder({});
   EXPECT_EQ(decoder->name(), "evtx");

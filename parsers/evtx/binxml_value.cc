@@ -4,8 +4,10 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <type_traits>
 
 #include "src/core/byte_reader.h"
+#include "src/core/decimal.h"
 #include "src/core/time_util.h"
 #include "src/core/utf16.h"
 
@@ -48,7 +50,11 @@ char* PutHexFixed(char* p, uint64_t v, int digits) {
 
 template <typename T>
 char* PutNumber(char* p, T v) {
-  return std::to_chars(p, p + 24, v).ptr;  // 24: any 64-bit integer
+  if constexpr (std::is_unsigned_v<T>) {
+    return WriteDecimal(p, v);
+  } else {
+    return std::to_chars(p, p + 24, v).ptr;  // 24: any 64-bit integer
+  }
 }
 
 char* PutHexLower(char* p, uint64_t v) {

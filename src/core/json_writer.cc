@@ -288,7 +288,7 @@ void JsonCursor::EscapeRest(size_t head, std::string_view s, size_t bad) {
 void JsonCursor::UIntAfter(std::string_view prefix, uint64_t v) {
   char* p = Room(prefix.size() + 20);  // 20 digits: UINT64_MAX
   char* q = Put(p, prefix);
-  q = std::to_chars(q, q + 20, v).ptr;
+  q = WriteDecimal(q, v);
   pos_ += static_cast<size_t>(q - p);
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "src/core/decimal.h"
+
 namespace eventsift {
 
 // Appends `s` as a JSON string literal (with quotes). Invalid UTF-8 is passed
@@ -83,14 +85,7 @@ class JsonCursor {
   void UIntAfter(const char (&prefix)[N], uint64_t v) {
     char* p = Room(N - 1 + 20);  // 20 digits: UINT64_MAX
     std::memcpy(p, prefix, N - 1);
-    // Most header numbers (version, level, opcode, task, chunk) are one
-    // digit; to_chars first counts the digits in a loop.
-    if (v < 10) {
-      p[N - 1] = static_cast<char>('0' + v);
-      pos_ += N;
-      return;
-    }
-    char* end = std::to_chars(p + N - 1, p + N - 1 + 20, v).ptr;
+    char* end = WriteDecimal(p + N - 1, v);
     pos_ += static_cast<size_t>(end - p);
   }
   // What was written since construction.

@@ -65,7 +65,10 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
     // The flat shapes interleave header keys and payload, so only now is the
     // header complete. Pass 1 left data and message empty, as the contract
     // promises the handler.
-    if (!WantPayload()) return Status::OK();
+    if (!WantPayload()) {
+      event_.payload_declined = true;
+      return Status::OK();
+    }
     // Wanted: pass 2 reads the whole document from the start. rewind() also
     // resets simdjson's string buffer, so no string is unescaped twice into
     // it (the buffer is sized for one pass); pass 1's views die here.
@@ -85,6 +88,7 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
   if (!want_payload_) {
     event_.data.clear();
     event_.message = {};
+    event_.payload_declined = true;
   }
   return Status::OK();
 }

@@ -346,10 +346,14 @@ class PickyHandler : public EventHandler {
     EXPECT_NE(header.event_id, 0u);
     return want_all || header.event_id == 1008;
   }
-  void OnEvent(const Event& e) override { events.push_back(OwnedEvent::From(e)); }
+  void OnEvent(const Event& e) override {
+    events.push_back(OwnedEvent::From(e));
+    declined.push_back(e.payload_declined);
+  }
   bool want_all = false;
   int asked = 0;
   std::vector<OwnedEvent> events;
+  std::vector<bool> declined;  // Event::payload_declined, per event
 };
 
 TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
@@ -360,7 +364,9 @@ TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
     auto decoder = NewJsonDecoder({});
     ASSERT_TRUE(decoder->Decode(InputSpec{DataPath(file), file}, handler, reporter).ok());
     EXPECT_EQ(static_cast<size_t>(handler.asked), handler.events.size()) << file;
-    for (const auto& e : handler.events) {
+    for (size_t i = 0; i < handler.events.size(); ++i) {
+      const OwnedEvent& e = handler.events[i];
+      EXPECT_EQ(handler.declined[i], e.event_id != 1008) << file << " " << e.event_id;
       if (e.event_id == 1008) {
         EXPECT_FALSE(e.data.empty() && e.message.empty()) << file;
       } else {

@@ -30,7 +30,9 @@ Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
                         const DecoderOptions& options, EventHandler& handler,
                         CorruptionReporter& reporter, DecoderStats* stats);
 
-// Receives each record as an Event plus its rendered text (dump).
+// Receives each record as an Event plus its rendered text (dump). With JSON
+// the record's data is written straight into the text while it is decoded,
+// so the Event comes without `data`; with XML it has it.
 class RecordTextHandler {
  public:
   virtual ~RecordTextHandler() = default;

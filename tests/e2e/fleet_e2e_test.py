@@ -159,6 +159,28 @@ class FleetE2ETest(unittest.TestCase):
                          ("15.2.1544.14", "current", "yes",
                           "no Exchange events in the scanned logs"))
 
+    def test_inventory_fqdn_keys_a_host_logged_by_short_name(self):
+        # EX13's one event, its computer name cut to the short "EX13": the
+        # inventory's FQDN is the row's key and its build reaches the row.
+        with open(os.path.join(ROOT, FLEET, "fleet_winlogbeat.ndjson"), encoding="utf-8") as f:
+            line = next(l for l in f if '"computer_name":"EX13.fabrikam.local"' in l)
+        with tempfile.TemporaryDirectory() as tmp:
+            events = os.path.join(tmp, "ex13.ndjson")
+            with open(events, "w", encoding="utf-8") as f:
+                f.write(line.replace('"computer_name":"EX13.fabrikam.local"',
+                                     '"computer_name":"EX13"'))
+            inv = os.path.join(tmp, "servers.csv")
+            with open(inv, "w", encoding="utf-8") as f:
+                f.write("ex13.fabrikam.local,15.2.1118.26\n")
+            r = run("scan", "--format", "table", "--inventory", inv, events)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        title, _, rows = fleet_rows(r.stdout)
+        self.assertEqual(title, "Exchange fleet: 1 host (0 EEMS failing, 0 outdated builds, "
+                                "0 with attack indicators)")
+        self.assertEqual([(x["host"], x["build"], x["status"], x["eems"]) for x in rows],
+                         [("ex13.fabrikam.local", "15.2.1118.26", "Mar 2023 SU (borderline)",
+                           "no EEMS events")])
+
     def test_inventory_invents_no_alert(self):
         import json
 

@@ -4,8 +4,8 @@
 // found (docs/report.md). Built from the scan's observations (hosts seen,
 // every rule hit, the --inventory's hosts) rather than from the alerts, so
 // suppressed repeats and state rules count too, and an inventory server whose
-// logs were not collected is listed instead of invisible. Rendered as text (fleet_table.h) and as a
-// self-contained HTML page (html_report.h).
+// logs were not collected is listed instead of invisible. Rendered as text
+// (fleet_table.h) and as a self-contained HTML page (html_report.h).
 
 #include <cstdint>
 #include <functional>

@@ -122,7 +122,8 @@ int RunScan(const std::vector<std::string>& args) {
       "self-contained HTML file")(
       "inventory", po::value(&inventory),
       "CSV or JSON of host,build (e.g. from Get-ExchangeServer) for hosts whose logs carry "
-      "no build (docs/exchange-builds.md)")(
+      "no build; the fleet lists every host in it, with or without events "
+      "(docs/exchange-builds.md)")(
       "builds", po::value(&builds_file),
       "Exchange build list to classify with (default: $EVENTSIFT_BUILDS, else the shipped "
       "data/exchange-builds.csv)")("no-merge-short-names", po::bool_switch(&no_merge),

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "src/correlate/exchange_build.h"
+#include "src/correlate/inventory.h"
 #include "src/pipeline/registry.h"
 
 namespace eventsift {
@@ -271,10 +272,17 @@ Result<std::vector<Alert>> Scanner::Run() {
   correlator_ =
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), options_.correlator);
   correlate::Correlator& correlator = *correlator_;
-  if (!options_.inventory_csv.empty()) {
-    ES_RETURN_IF_ERROR(correlator.LoadInventory(options_.inventory_csv));
-  }
   observations_ = ScanObservations{};
+  if (!options_.inventory_csv.empty()) {
+    // Parsed here rather than by Correlator::LoadInventory so that the fleet
+    // learns the inventory's names too; the whole file or nothing, as there.
+    auto entries = correlate::LoadInventoryFile(options_.inventory_csv);
+    if (!entries) return entries.error();
+    for (auto& entry : entries.value()) {
+      correlator.AddBuild(entry.host, entry.version, std::move(entry.source));
+      observations_.inventory_hosts.push_back(std::move(entry.host));
+    }
+  }
   std::map<std::string, size_t> host_index;  // name -> index in exchange_hosts
   auto note_host = [this, &host_index](const std::string& name, uint64_t events) {
     auto [it, inserted] = host_index.try_emplace(name, observations_.exchange_hosts.size());

@@ -69,6 +69,9 @@ struct HitSeen {
 struct ScanObservations {
   std::vector<HostSeen> exchange_hosts;  // by name, first seen first
   std::vector<HitSeen> hits;             // every hit of every rule, alert and state kind
+  // --inventory's host names as written, in file order: the fleet lists
+  // these servers even when the scanned logs hold nothing of them.
+  std::vector<std::string> inventory_hosts;
 };
 
 // Called for every corruption report and unreadable input (stderr in the CLI).

@@ -16,6 +16,8 @@ std::string EemsStateName(EemsState s) {
       return "working";
     case EemsState::kFailing:
       return "failing";
+    case EemsState::kNotInLogs:
+      return "no Exchange events in the scanned logs";
   }
   return "no EEMS events";
 }
@@ -50,6 +52,11 @@ void Extend(FileTime t, FileTime* first, FileTime* last) {
 void DecideEems(FleetHost* h) {
   std::sort(h->error_times.begin(), h->error_times.end());
   std::sort(h->success_times.begin(), h->success_times.end());
+  if (!h->in_logs) {
+    // Not "no EEMS events": nothing says whether EEMS runs there at all.
+    h->eems = EemsState::kNotInLogs;
+    return;
+  }
   if (h->eems_errors == 0 && h->eems_successes == 0) {
     h->eems = EemsState::kNoEvents;
     return;
@@ -71,6 +78,28 @@ void DecideEems(FleetHost* h) {
   h->eems = EemsState::kWorking;  // every error came before the last success
 }
 
+// Rows for the inventory's hosts: a host the logs showed is marked as listed,
+// any other gets a row of its own, so a server whose logs were not collected
+// is still in the fleet. Its names go with the key's for the build lookup.
+void AddInventoryHosts(const std::vector<std::string>& inventory,
+                       const correlate::HostResolver& resolver,
+                       std::map<std::string, FleetHost>* by_key,
+                       std::map<std::string, std::set<std::string>>* normalized) {
+  for (const auto& raw : inventory) {
+    const std::string name = correlate::NormalizeHostName(raw);
+    if (name.empty()) continue;  // the inventory parser rejects these already
+    const std::string key = resolver.Resolve(name);
+    auto [it, inserted] = by_key->try_emplace(key);
+    FleetHost& row = it->second;
+    if (inserted) {
+      row.host = key;
+      row.in_logs = false;
+    }
+    row.in_inventory = true;
+    (*normalized)[key].insert(name);
+  }
+}
+
 }  // namespace
 
 std::vector<FleetHost> BuildFleet(const FleetInput& in) {
@@ -81,6 +110,10 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
   correlate::HostResolver resolver(in.merge_short_names);
   for (const auto& h : obs.exchange_hosts) resolver.See(correlate::NormalizeHostName(h.name));
   for (const auto& hit : obs.hits) resolver.See(correlate::NormalizeHostName(hit.computer));
+  // The correlator sees the inventory's names too (Correlator::AddBuild), so
+  // a logged "ex12" is keyed by the inventory's "ex12.contoso.com" in alerts
+  // and here alike.
+  for (const auto& h : obs.inventory_hosts) resolver.See(correlate::NormalizeHostName(h));
 
   std::map<std::string, FleetHost> by_key;
   std::map<std::string, std::set<std::string>> names;       // key -> raw names
@@ -94,6 +127,7 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
     names[key].insert(h.name);
     normalized[key].insert(name);
   }
+  AddInventoryHosts(obs.inventory_hosts, resolver, &by_key, &normalized);
 
   std::map<std::pair<std::string, uint32_t>, IndicatorHits> indicators;  // (key, rule)
   for (const auto& hit : obs.hits) {
@@ -103,6 +137,7 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
     auto it = by_key.find(key);
     if (it == by_key.end()) continue;  // not an Exchange host (no rule of ours does that today)
     FleetHost& row = it->second;
+    row.in_logs = true;  // an inventory host the logs named only in this hit
     if (rule.id == kEemsErrorRule) {
       ++row.eems_errors;
       Extend(hit.time, &row.first_error, &row.last_error);

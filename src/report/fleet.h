@@ -2,9 +2,10 @@
 // The fleet view: one row per Exchange host a scan saw, with its build, the
 // state of its Emergency Mitigation Service (EEMS) and the attack indicators
 // found (docs/report.md). Built from the scan's observations (hosts seen,
-// every rule hit) rather than from the alerts, so suppressed repeats and
-// state rules count too. Rendered as text (fleet_table.h) and as a
-// self-contained HTML page (html_report.h).
+// every rule hit, the --inventory's hosts) rather than from the alerts, so
+// suppressed repeats and state rules count too, and an inventory server whose
+// logs were not collected is listed instead of invisible. Rendered as text
+// (fleet_table.h) and as a self-contained HTML page (html_report.h).
 
 #include <cstdint>
 #include <functional>
@@ -25,12 +26,13 @@ inline constexpr char kEemsErrorRule[] = "eems_mitigation_error";
 inline constexpr char kEemsSuccessRule[] = "eems_mitigation_success";
 
 enum class EemsState : uint8_t {
-  kNoEvents,  // neither an error nor a success logged
-  kWorking,   // successes, and no error after the last one
-  kFailing,   // errors and no success after the last error
+  kNoEvents,   // neither an error nor a success logged
+  kWorking,    // successes, and no error after the last one
+  kFailing,    // errors and no success after the last error
+  kNotInLogs,  // listed in the inventory only: nothing of it was in the scanned logs
 };
 
-// "no EEMS events", "working", "failing".
+// "no EEMS events", "working", "failing", "no Exchange events in the scanned logs".
 std::string EemsStateName(EemsState s);
 
 struct IndicatorHits {
@@ -50,6 +52,10 @@ struct FleetHost {
   std::string host;                // host key, normalized as alerts have it
   std::vector<std::string> names;  // computer names as logged, sorted
   uint64_t exchange_events = 0;    // events of MSExchange* providers
+  // Whether the scanned logs showed the host (an Exchange event, a build or a
+  // rule hit) and whether --inventory listed it; a row has at least one.
+  bool in_logs = true;
+  bool in_inventory = false;
   std::optional<ExchangeBuildInfo> build;
 
   EemsState eems = EemsState::kNoEvents;

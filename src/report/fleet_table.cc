@@ -14,14 +14,15 @@ std::string TimeText(FileTime t) { return t != 0 ? FormatRfc3339(t, 0) : "time u
 }  // namespace
 
 std::string LastSuccessText(const FleetHost& h) {
-  if (h.eems == EemsState::kNoEvents) return "-";
+  if (h.eems == EemsState::kNoEvents || h.eems == EemsState::kNotInLogs) return "-";
   return h.eems_successes == 0 ? "never" : TimeText(h.last_success);
 }
 
 std::string EemsSummary(const FleetHost& h) {
   switch (h.eems) {
     case EemsState::kNoEvents:
-      return "no EEMS events";
+    case EemsState::kNotInLogs:
+      return EemsStateName(h.eems);
     case EemsState::kFailing:
       return fmt::format("failing since {} ({} error{})", TimeText(h.failing_since), h.eems_errors,
                          h.eems_errors == 1 ? "" : "s");
@@ -48,7 +49,7 @@ std::string IndicatorSummary(const FleetHost& h) {
 
 std::string RenderFleetTable(const std::vector<FleetHost>& fleet) {
   if (fleet.empty()) return "\nExchange fleet: no Exchange hosts seen\n";
-  size_t failing = 0, outdated = 0, attacked = 0;
+  size_t failing = 0, outdated = 0, attacked = 0, unseen = 0;
   using Row = std::array<std::string, 8>;
   std::vector<Row> rows;
   rows.push_back({"HOST", "BUILD", "PRODUCT", "BUILD STATUS", "GETS MITIGATIONS", "EEMS",
@@ -57,6 +58,7 @@ std::string RenderFleetTable(const std::vector<FleetHost>& fleet) {
     failing += h.eems == EemsState::kFailing;
     outdated += h.build && h.build->status == BuildStatus::kOutdated;
     attacked += !h.indicators.empty();
+    unseen += !h.in_logs;
     const std::string last_success = LastSuccessText(h);
     rows.push_back({h.host, h.build ? h.build->version : "-",
                     h.build && !h.build->product.empty() ? h.build->product : "-",
@@ -69,11 +71,13 @@ std::string RenderFleetTable(const std::vector<FleetHost>& fleet) {
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
   }
+  // Inventory-only hosts are called out, and only when there are some, so a
+  // scan without --inventory keeps its title.
   std::string out = fmt::format(
       "\nExchange fleet: {} host{} ({} EEMS failing, {} outdated build{}, {} with attack "
-      "indicators)\n",
+      "indicators{})\n",
       fleet.size(), fleet.size() == 1 ? "" : "s", failing, outdated, outdated == 1 ? "" : "s",
-      attacked);
+      attacked, unseen > 0 ? fmt::format(", {} not in the scanned logs", unseen) : "");
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.size(); ++i) {
       out += r[i];

@@ -11,13 +11,16 @@ namespace eventsift::report {
 // One line per Exchange host: host, build, product, build status, whether the
 // build can receive EEMS mitigations at all, EEMS state, last success,
 // indicators, after a blank line and a title line that counts
-// them; an empty fleet is one line saying so.
+// them (and the hosts only the inventory listed, if any); an empty fleet is
+// one line saying so.
 std::string RenderFleetTable(const std::vector<FleetHost>& fleet);
 
 // "failing since 2026-11-20T23:05:12Z (26 errors)", "working (24 successes)",
-// "no EEMS events": the EEMS column of the table and the HTML report.
+// "no EEMS events", "no Exchange events in the scanned logs" (an inventory
+// host the logs never showed): the EEMS column of the table and the HTML report.
 std::string EemsSummary(const FleetHost& h);
-// The last EEMS success, "never", or "-" for a host without EEMS events.
+// The last EEMS success, "never", or "-" for a host without EEMS events or
+// not in the logs.
 std::string LastSuccessText(const FleetHost& h);
 // "proxyshell_mailbox_export x2, ..." or "-".
 std::string IndicatorSummary(const FleetHost& h);

@@ -145,6 +145,7 @@ int EemsRank(EemsState s) {
     case EemsState::kFailing:
       return 0;
     case EemsState::kNoEvents:
+    case EemsState::kNotInLogs:  // unknown too; kept beside "no EEMS events"
       return 1;
     case EemsState::kWorking:
       return 2;
@@ -317,17 +318,20 @@ std::string HtmlEscape(std::string_view s) {
 }
 
 std::string RenderFleetHtml(const std::vector<FleetHost>& fleet, const ReportInfo& info) {
-  size_t failing = 0, attacked = 0;
+  size_t failing = 0, attacked = 0, unseen = 0;
   for (const auto& h : fleet) {
     failing += h.eems == EemsState::kFailing;
     attacked += !h.indicators.empty();
+    unseen += !h.in_logs;
   }
+  // As the table's title: inventory-only hosts named only when there are some.
   const std::string summary = fmt::format(
-      "{} Exchange host{}: {} with EEMS failing, {} with attack indicators. From {} input{}, {} "
+      "{} Exchange host{}: {} with EEMS failing, {} with attack indicators{}. From {} input{}, {} "
       "events, {} alert{}; eventsift {}.",
-      fleet.size(), fleet.size() == 1 ? "" : "s", failing, attacked, info.inputs,
-      info.inputs == 1 ? "" : "s", info.events, info.alerts, info.alerts == 1 ? "" : "s",
-      info.producer_version);
+      fleet.size(), fleet.size() == 1 ? "" : "s", failing, attacked,
+      unseen > 0 ? fmt::format(", {} not in the scanned logs (inventory only)", unseen) : "",
+      info.inputs, info.inputs == 1 ? "" : "s", info.events, info.alerts,
+      info.alerts == 1 ? "" : "s", info.producer_version);
   std::string out = Fill(
       kHead, {{"version", HtmlEscape(info.producer_version)}, {"summary", HtmlEscape(summary)}});
   for (const auto& h : fleet) AppendRow(h, &out);

@@ -7,7 +7,9 @@ EEMS events, ProxyShell indicators) plus the real MSExchange Management EVTX,
 and compares every fleet row with what fleet_oracle.py derives from
 `eventsift dump` and the documented rule conditions. A few facts known by
 construction of the data are asserted by name as well, so an oracle bug
-cannot hide a wrong table.
+cannot hide a wrong table. The same with an --inventory that names log hosts
+in other forms and hosts the logs never show: those are rows too, and the
+JSON alerts do not change.
 
 Usage: fleet_e2e_test.py --binary build/release/bin/eventsift [unittest args]
 """
@@ -16,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,15 +47,11 @@ def fleet_rows(stdout):
 
 
 class FleetE2ETest(unittest.TestCase):
-    def test_fleet_table_matches_the_oracle(self):
-        r = run("scan", "--format", "table", "--threads", "2", FLEET, WEC)
-        self.assertEqual(r.returncode, 0, r.stderr.decode())
-        title, header, rows = fleet_rows(r.stdout)
-        self.assertEqual(header, ["HOST", "BUILD", "PRODUCT", "BUILD STATUS", "GETS MITIGATIONS",
-                                  "EEMS", "LAST EEMS SUCCESS", "ATTACK INDICATORS"])
+    def assert_matches_oracle(self, title, rows, inventory=()):
+        """Every row and the title's counts against fleet_oracle.py."""
         want = fleet_oracle.expected_fleet(BINARY, ROOT, [
             os.path.join(FLEET, f) for f in sorted(os.listdir(os.path.join(ROOT, FLEET)))
-            if not f.endswith(".py")] + [WEC])
+            if not f.endswith(".py")] + [WEC], inventory)
         self.assertEqual([r["host"] for r in rows], sorted(want))
         for row in rows:
             w = want[row["host"]]
@@ -62,9 +61,20 @@ class FleetE2ETest(unittest.TestCase):
         failing = sum(w["state"] == "failing" for w in want.values())
         outdated = sum(w["status"] == "OUTDATED (<Mar 2023)" for w in want.values())
         attacked = sum(bool(w["indicators"]) for w in want.values())
+        # Hosts only the inventory names are counted only when there are some.
+        unseen = sum(not w["in_logs"] for w in want.values())
         self.assertEqual(title, f"Exchange fleet: {len(want)} hosts ({failing} EEMS failing, "
                                 f"{outdated} outdated build{'' if outdated == 1 else 's'}, "
-                                f"{attacked} with attack indicators)")
+                                f"{attacked} with attack indicators"
+                                f"{f', {unseen} not in the scanned logs' if unseen else ''})")
+
+    def test_fleet_table_matches_the_oracle(self):
+        r = run("scan", "--format", "table", "--threads", "2", FLEET, WEC)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        title, header, rows = fleet_rows(r.stdout)
+        self.assertEqual(header, ["HOST", "BUILD", "PRODUCT", "BUILD STATUS", "GETS MITIGATIONS",
+                                  "EEMS", "LAST EEMS SUCCESS", "ATTACK INDICATORS"])
+        self.assert_matches_oracle(title, rows)
 
         # Known by construction (tests/data/fleet/make_fleet_data.py).
         by = {r["host"]: r for r in rows}
@@ -101,6 +111,88 @@ class FleetE2ETest(unittest.TestCase):
         eems = {a["host"]: a for a in alerts if a["rule"]["id"] == "eems_mitigation_error"}
         self.assertEqual(sorted(eems), ["ex11.fabrikam.local", "ex14.fabrikam.local"])
         self.assertEqual(eems["ex11.fabrikam.local"]["count"] + eems["ex11.fabrikam.local"]["suppressed"], 30)
+
+    # Hosts in the logs by their short name (EX11), their FQDN in another case
+    # with a trailing dot (EX12), their FQDN (ex13), and two hosts the logs
+    # never mention, one short and one FQDN. EX11's inventory build is newer
+    # than the one its Watson report logged, so it wins.
+    INVENTORY = [("EX11", (15, 1, 2507, 23)), ("EX12.FABRIKAM.LOCAL.", (15, 2, 1544, 14)),
+                 ("ex13.fabrikam.local", (15, 2, 1118, 26)),
+                 ("EX20.fabrikam.local", (15, 1, 2375, 37)), ("ex21", (15, 2, 1544, 14))]
+
+    def scan_with_inventory(self, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            inv = os.path.join(tmp, "servers.csv")
+            with open(inv, "w", encoding="utf-8") as f:
+                f.write("host,build\n")
+                for host, v in self.INVENTORY:
+                    f.write("%s,%d.%d.%d.%d\n" % (host, *v))
+            r = run("scan", "--inventory", inv, *args)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        return r
+
+    def test_inventory_hosts_are_all_listed(self):
+        r = self.scan_with_inventory("--format", "table", "--threads", "2", FLEET, WEC)
+        title, _, rows = fleet_rows(r.stdout)
+        self.assert_matches_oracle(title, rows, self.INVENTORY)
+
+        # Known by construction: the inventory's names merged with the logs'
+        # hosts, two more rows for the hosts without events.
+        by = {r["host"]: r for r in rows}
+        self.assertEqual(sorted(by), ["ex11.fabrikam.local", "ex12.fabrikam.local",
+                                      "ex13.fabrikam.local", "ex14.fabrikam.local",
+                                      "ex20.fabrikam.local", "ex21", "wec.ave.local"])
+        self.assertTrue(title.endswith(", 2 not in the scanned logs)"), title)
+        ex11, ex13, ex20, ex21 = (by[h] for h in ["ex11.fabrikam.local", "ex13.fabrikam.local",
+                                                  "ex20.fabrikam.local", "ex21"])
+        self.assertEqual((ex11["build"], ex11["status"], ex11["mitigations"]),
+                         ("15.1.2507.23", "Mar 2023 SU (borderline)", "yes"))
+        self.assertEqual(ex11["eems"], "failing since 2026-11-18T07:10:00Z (30 errors)")
+        # Logs scanned, no EEMS event: not the same as no logs at all.
+        self.assertEqual((ex13["build"], ex13["eems"]), ("15.2.1118.26", "no EEMS events"))
+        self.assertEqual(
+            [ex20[c] for c in ["build", "status", "mitigations", "eems", "last_success",
+                               "indicator_text"]],
+            ["15.1.2375.37", "OUTDATED (<Mar 2023)", "no",
+             "no Exchange events in the scanned logs", "-", "-"])
+        self.assertEqual((ex21["build"], ex21["status"], ex21["mitigations"], ex21["eems"]),
+                         ("15.2.1544.14", "current", "yes",
+                          "no Exchange events in the scanned logs"))
+
+    def test_inventory_fqdn_keys_a_host_logged_by_short_name(self):
+        # EX13's one event, its computer name cut to the short "EX13": the
+        # inventory's FQDN is the row's key and its build reaches the row.
+        with open(os.path.join(ROOT, FLEET, "fleet_winlogbeat.ndjson"), encoding="utf-8") as f:
+            line = next(l for l in f if '"computer_name":"EX13.fabrikam.local"' in l)
+        with tempfile.TemporaryDirectory() as tmp:
+            events = os.path.join(tmp, "ex13.ndjson")
+            with open(events, "w", encoding="utf-8") as f:
+                f.write(line.replace('"computer_name":"EX13.fabrikam.local"',
+                                     '"computer_name":"EX13"'))
+            inv = os.path.join(tmp, "servers.csv")
+            with open(inv, "w", encoding="utf-8") as f:
+                f.write("ex13.fabrikam.local,15.2.1118.26\n")
+            r = run("scan", "--format", "table", "--inventory", inv, events)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        title, _, rows = fleet_rows(r.stdout)
+        self.assertEqual(title, "Exchange fleet: 1 host (0 EEMS failing, 0 outdated builds, "
+                                "0 with attack indicators)")
+        self.assertEqual([(x["host"], x["build"], x["status"], x["eems"]) for x in rows],
+                         [("ex13.fabrikam.local", "15.2.1118.26", "Mar 2023 SU (borderline)",
+                           "no EEMS events")])
+
+    def test_inventory_invents_no_alert(self):
+        import json
+
+        def alerts(r):
+            return sorted((a["rule"]["id"], a["host"], str(a["window"]["start"])) for a in
+                          (json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()))
+
+        plain = run("scan", FLEET, WEC)
+        self.assertEqual(plain.returncode, 0, plain.stderr.decode())
+        with_inventory = alerts(self.scan_with_inventory(FLEET, WEC))
+        self.assertEqual(with_inventory, alerts(plain))
+        self.assertFalse({"ex20.fabrikam.local", "ex21"} & {host for _, host, _ in with_inventory})
 
     def test_table_with_no_exchange_host(self):
         r = run("scan", "--format", "table", os.path.join("tests", "data", "json",

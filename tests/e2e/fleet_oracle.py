@@ -64,13 +64,18 @@ def fmt_time(t):
     return t.replace(".0000000Z", "Z").split(".")[0].rstrip("Z") + "Z"
 
 
-def expected_fleet(binary, root, paths):
+def expected_fleet(binary, root, paths, inventory=()):
+    """Rows by host key. `inventory` is what `--inventory` lists: (host as
+    written, (major, minor, build, revision)) pairs. Its hosts are rows too,
+    matched to log hosts by the same key; the highest build of a host wins."""
     r = subprocess.run([binary, "dump", "--format", "jsonl", *paths], cwd=root,
                        capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr.decode()
     events = [json.loads(line) for line in r.stdout.decode().splitlines() if line.strip()]
-    # The names the scan resolves hosts among: those of Exchange events.
+    # The names the scan resolves hosts among: those of Exchange events and
+    # of the inventory.
     names = {normalize(e["computer"]) for e in events if e["provider"].startswith("MSExchange")}
+    names |= {normalize(host) for host, _ in inventory}
 
     def key(name):
         n = normalize(name)
@@ -84,7 +89,11 @@ def expected_fleet(binary, root, paths):
     for e in events:
         if e["provider"].startswith("MSExchange"):
             fleet.setdefault(key(e["computer"]), dict(errors=[], successes=[], indicators={},
-                                                      build=None))
+                                                      build=None, in_logs=True))
+    for host, version in inventory:
+        h = fleet.setdefault(key(host), dict(errors=[], successes=[], indicators={}, build=None,
+                                             in_logs=False))
+        h["build"] = max(h["build"] or version, version)
     for e in events:
         k = key(e["computer"])
         if k not in fleet:
@@ -117,7 +126,11 @@ def expected_fleet(binary, root, paths):
         errors, successes = sorted(h["errors"]), sorted(h["successes"])
         last_success = successes[-1] if successes else None
         after = [t for t in errors if last_success is None or t > last_success]
-        if not errors and not successes:
+        # A rule hit on an inventory host shows its logs were scanned too.
+        h["in_logs"] = h["in_logs"] or bool(errors or successes or h["indicators"])
+        if not h["in_logs"]:
+            eems, state = "no Exchange events in the scanned logs", "not in logs"
+        elif not errors and not successes:
             eems, state = "no EEMS events", "no EEMS events"
         elif after:
             eems = "failing since %s (%d error%s)" % (fmt_time(after[0]), len(errors),
@@ -138,7 +151,8 @@ def expected_fleet(binary, root, paths):
                          "OUTDATED (<Mar 2023)": "no", "no EEMS (pre-2021)": "no"}.get(
                              classify(*b) if b else "unknown", "unknown"),
             eems=eems, state=state,
-            last_success=("-" if state == "no EEMS events" else
+            in_logs=h["in_logs"],
+            last_success=("-" if state in ("no EEMS events", "not in logs") else
                           fmt_time(last_success) if last_success else "never"),
             indicators=dict(sorted(h["indicators"].items())),
             indicator_text=(", ".join("%s x%d" % kv for kv in sorted(h["indicators"].items()))

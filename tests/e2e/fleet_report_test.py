@@ -42,12 +42,14 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 class Dom(html.parser.HTMLParser):
     """Just enough of the DOM: table rows with their cells' text and
-    attributes, the timeline's host groups and their rects, <body> attrs."""
+    attributes, the timeline's host groups and their rects, <body> attrs and
+    the summary line (<p class="meta">)."""
 
     def __init__(self):
         super().__init__()
-        self.rows, self.groups, self.body = [], {}, {}
+        self.rows, self.groups, self.body, self.meta = [], {}, {}, ""
         self._row = self._cell = self._group = None
+        self._in_meta = False
         self._in_tbody = False
 
     def handle_starttag(self, tag, attrs):
@@ -56,6 +58,8 @@ class Dom(html.parser.HTMLParser):
             self.body = a
         elif tag == "tbody":
             self._in_tbody = True
+        elif tag == "p" and a.get("class") == "meta":
+            self._in_meta = True
         elif tag == "tr" and self._in_tbody:
             self._row = dict(attrs=a, cells=[], cell_attrs=[], indicators={})
             self.rows.append(self._row)
@@ -80,8 +84,12 @@ class Dom(html.parser.HTMLParser):
             self._in_tbody = False
         elif tag == "g":
             self._group = None
+        elif tag == "p":
+            self._in_meta = False
 
     def handle_data(self, data):
+        if self._in_meta:
+            self.meta += data
         if self._cell is not None:
             self._cell.append(data)
 
@@ -108,13 +116,26 @@ class FleetReportTest(unittest.TestCase):
             os.path.join(FLEET, f) for f in sorted(os.listdir(os.path.join(ROOT, FLEET)))
             if not f.endswith(".py")] + [WEC])
 
+        # The same logs with a Get-ExchangeServer | ConvertTo-Json inventory
+        # naming one log host (short name) and one server without events.
+        cls.inventory = [("EX14", (15, 2, 1544, 14)), ("ex30.fabrikam.local", (15, 1, 2375, 37))]
+        inv = os.path.join(cls.tmp.name, "servers.json")
+        with open(inv, "w", encoding="utf-8") as f:
+            f.write("[" + ",".join('{"Name": "%s", "AdminDisplayVersion": "%d.%d.%d.%d"}' %
+                                   (h, *v) for h, v in cls.inventory) + "]")
+        cls.report_inv = os.path.join(cls.dir, "fleet_report_inventory.html")
+        r = subprocess.run([BINARY, "scan", "--report", cls.report_inv, "--inventory", inv,
+                            "--out", os.devnull, FLEET, WEC], cwd=ROOT, capture_output=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr.decode()
+
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def render(self, fragment=""):
+    def render(self, fragment="", report=None):
         r = chromium("--virtual-time-budget=3000", "--dump-dom",
-                     "file://" + os.path.abspath(self.report) + fragment)
+                     "file://" + os.path.abspath(report or self.report) + fragment)
         self.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
         dom = Dom()
         dom.feed(r.stdout.decode())
@@ -147,6 +168,39 @@ class FleetReportTest(unittest.TestCase):
             self.assertEqual(row["indicators"], w["indicators"], host)
             if w["build"] != "-":
                 self.assertTrue(product.startswith("Exchange Server 20"), product)
+
+    def test_inventory_only_host_is_listed(self):
+        want = fleet_oracle.expected_fleet(BINARY, ROOT, [
+            os.path.join(FLEET, f) for f in sorted(os.listdir(os.path.join(ROOT, FLEET)))
+            if not f.endswith(".py")] + [WEC], self.inventory)
+        dom = self.render(report=self.report_inv)
+        self.assertEqual([row["attrs"]["data-host"] for row in dom.rows], sorted(want))
+        for row in dom.rows:
+            w = want[row["attrs"]["data-host"]]
+            host, build, _, status, mitigations, eems, last_success, _ = row["cells"]
+            self.assertEqual((build, status, mitigations, eems, last_success),
+                             (w["build"], w["status"], w["mitigations"], w["eems"],
+                              w["last_success"]), host)
+            self.assertEqual(row["indicators"], w["indicators"], host)
+        # By construction: ex30 has no event at all, EX14 (logged as an FQDN)
+        # took the inventory's build and kept its EEMS state and indicators.
+        by = {row["attrs"]["data-host"]: row for row in dom.rows}
+        ex30 = by["ex30.fabrikam.local"]
+        self.assertEqual([ex30["cells"][i] for i in (1, 3, 4, 5, 6, 7)],
+                         ["15.1.2375.37", "OUTDATED (<Mar 2023)", "no",
+                          "no Exchange events in the scanned logs", "-", "-"])
+        self.assertTrue(ex30["cells"][2].startswith("Exchange Server 2016"), ex30["cells"][2])
+        self.assertEqual(ex30["attrs"]["data-eems"], "no Exchange events in the scanned logs")
+        self.assertEqual(ex30["indicators"], {})
+        ex14 = by["ex14.fabrikam.local"]
+        self.assertEqual((ex14["cells"][1], ex14["cells"][3]), ("15.2.1544.14", "current"))
+        self.assertTrue(ex14["cells"][5].startswith("failing since"), ex14["cells"][5])
+        self.assertEqual(len(ex14["indicators"]), 5)
+        # The summary line counts the host and says why it has no state.
+        self.assertIn("6 Exchange hosts: 2 with EEMS failing, 1 with attack indicators, "
+                      "1 not in the scanned logs (inventory only).", dom.meta)
+        # Its timeline band is there, and empty.
+        self.assertEqual(dom.groups.get("ex30.fabrikam.local"), {})
 
     def test_timeline_counts(self):
         dom = self.render()

@@ -1,6 +1,7 @@
 // BuildFleet and its renderers on observations written by hand: host keys,
 // the EEMS state machine (no events / working / failing since ...), indicator
-// counts, builds looked up by key or name, and escaping in the HTML page.
+// counts, builds looked up by key or name, --inventory hosts without events,
+// and escaping in the HTML page.
 #include <regex>
 #include <string>
 #include <vector>
@@ -183,6 +184,98 @@ TEST_F(FleetTest, HtmlEscapesEventStringsAndFetchesNothing) {
   EXPECT_NE(html.find("class=\"eems-error\""), std::string::npos);
   EXPECT_NE(html.find("class=\"indicator\""), std::string::npos);
   EXPECT_EQ(HtmlEscape("a&b<c>\"d'"), "a&amp;b&lt;c&gt;&quot;d&#39;");
+}
+
+// --inventory's hosts: matched to log hosts by the same key (case, trailing
+// dot, short name vs FQDN in either direction), and listed when the logs
+// hold nothing of them.
+TEST_F(FleetTest, InventoryHostsMergeWithLogHostsOrAddRows) {
+  obs_.exchange_hosts = {{"EX01.contoso.com", 3}, {"ex02", 1}};
+  obs_.inventory_hosts = {"ex01", "EX02.contoso.com.", "EX09", "ex09.contoso.com", "ex10"};
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 4u);
+  // A short inventory name joins the logs' FQDN.
+  EXPECT_EQ(fleet[0].host, "ex01.contoso.com");
+  EXPECT_TRUE(fleet[0].in_logs);
+  EXPECT_TRUE(fleet[0].in_inventory);
+  EXPECT_EQ(fleet[0].exchange_events, 3u);
+  // The inventory's FQDN gives the logs' short name its key, as the
+  // correlator keys that host's alerts; the names stay those logged.
+  EXPECT_EQ(fleet[1].host, "ex02.contoso.com");
+  EXPECT_TRUE(fleet[1].in_logs);
+  EXPECT_TRUE(fleet[1].in_inventory);
+  EXPECT_EQ(fleet[1].names, (std::vector<std::string>{"ex02"}));
+  EXPECT_EQ(fleet[1].eems, EemsState::kNoEvents);
+  // Hosts only in the inventory, short and FQDN forms folded into one row.
+  EXPECT_EQ(fleet[2].host, "ex09.contoso.com");
+  EXPECT_EQ(fleet[3].host, "ex10");
+  for (size_t i : {2, 3}) {
+    EXPECT_FALSE(fleet[i].in_logs) << fleet[i].host;
+    EXPECT_TRUE(fleet[i].in_inventory) << fleet[i].host;
+    EXPECT_TRUE(fleet[i].names.empty()) << fleet[i].host;
+    EXPECT_EQ(fleet[i].exchange_events, 0u);
+    EXPECT_EQ(fleet[i].eems, EemsState::kNotInLogs) << fleet[i].host;
+    EXPECT_EQ(EemsSummary(fleet[i]), "no Exchange events in the scanned logs");
+    EXPECT_EQ(LastSuccessText(fleet[i]), "-");
+  }
+  // Without merging, "ex01" from the inventory is a host of its own that the
+  // logs never showed.
+  auto separate = Build(/*merge=*/false);
+  ASSERT_EQ(separate.size(), 7u);
+  EXPECT_EQ(separate[0].host, "ex01");
+  EXPECT_FALSE(separate[0].in_logs);
+  EXPECT_EQ(separate[1].host, "ex01.contoso.com");
+  EXPECT_FALSE(separate[1].in_inventory);
+}
+
+TEST_F(FleetTest, HitOnAnInventoryHostShowsItsLogs) {
+  // No MSExchange event recorded the host, but an EEMS rule hit it: its
+  // logs were scanned, and the hit counts.
+  obs_.inventory_hosts = {"EX05.contoso.com"};
+  Hit(kEemsErrorRule, "ex05", At(2));
+  Hit("proxyshell_mailbox_export", "nothere", At(3));  // neither Exchange nor inventory
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet[0].host, "ex05.contoso.com");
+  EXPECT_TRUE(fleet[0].in_logs);
+  EXPECT_EQ(fleet[0].eems, EemsState::kFailing);
+  EXPECT_EQ(fleet[0].eems_errors, 1u);
+}
+
+TEST_F(FleetTest, InventoryOnlyHostsInTableAndHtml) {
+  obs_.exchange_hosts = {{"EX02", 1}};
+  Hit(kEemsErrorRule, "EX02", At(5));
+  obs_.inventory_hosts = {"EX01"};  // the build lookup knows "ex01"
+  const auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 2u);
+  ASSERT_TRUE(fleet[0].build);  // from the inventory, though no event named it
+  const std::string table = RenderFleetTable(fleet);
+  EXPECT_NE(table.find("Exchange fleet: 2 hosts (1 EEMS failing, 1 outdated build, 0 with "
+                       "attack indicators, 1 not in the scanned logs)\n"),
+            std::string::npos)
+      << table;
+  EXPECT_TRUE(std::regex_search(
+      table, std::regex("\nex01 +15\\.1\\.2507\\.16 +Exchange Server 2016 CU23 Nov22 SU +"
+                        "OUTDATED \\(<Mar 2023\\) +no +no Exchange events in the scanned logs "
+                        "+- +-\n")))
+      << table;
+  ReportInfo info;
+  info.producer_version = "0.0-test";
+  const std::string html = RenderFleetHtml(fleet, info);
+  EXPECT_NE(html.find("2 Exchange hosts: 1 with EEMS failing, 0 with attack indicators, 1 not in "
+                      "the scanned logs (inventory only). From"),
+            std::string::npos);
+  EXPECT_NE(html.find("data-host=\"ex01\" data-eems=\"no Exchange events in the scanned logs\""),
+            std::string::npos);
+  // Without inventory-only hosts the title and summary keep their old form.
+  obs_.inventory_hosts.clear();
+  EXPECT_NE(RenderFleetTable(Build()).find("Exchange fleet: 1 host (1 EEMS failing, 0 outdated "
+                                           "builds, 0 with attack indicators)\n"),
+            std::string::npos);
+  EXPECT_NE(RenderFleetHtml(Build(), info)
+                .find("1 Exchange host: 1 with EEMS failing, 0 with "
+                      "attack indicators. From"),
+            std::string::npos);
 }
 
 }  // namespace

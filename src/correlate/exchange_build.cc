@@ -75,7 +75,7 @@ std::optional<ExchangeVersion> FindAdminDisplay(std::string_view text) {
   // "Version 15.1 " is at most "Version " + 9 + 1 + 9 + 1 bytes before
   // "(Build ": search only that window. An unbounded backward search made
   // text full of "(Build " and without "Version " quadratic (minutes for
-  // 100 KB; found by tests/fuzz/lists_fuzzer).
+  // 100 KB, a lists_fuzzer timeout).
   constexpr size_t kMaxBackUp = 28;
   constexpr std::string_view kVersion = "Version ";
   for (size_t at = text.find("(Build "); at != std::string_view::npos;

@@ -160,9 +160,20 @@ Result<std::vector<InventoryEntry>> ParseJson(std::string_view text, const std::
                fmt::format("inventory: not valid JSON: {}", simdjson::error_message(ec)))
         .At(path);
   };
+  // Entries come in file order, so lines are counted on from where the last
+  // count stopped: the text is scanned once. (Counting from the start for
+  // every entry was quadratic: minutes for 100,000 entries.)
+  const char* counted_to = padded.data();
+  uint64_t line_at_counted = 1;
   const auto line_of = [&](const char* at) {
-    const size_t offset = std::min<size_t>(at - padded.data(), padded.size());
-    return 1 + static_cast<uint64_t>(std::count(padded.data(), padded.data() + offset, '\n'));
+    const char* end = padded.data() + std::min<size_t>(at - padded.data(), padded.size());
+    if (end < counted_to) {  // not in order after all: count from the start
+      counted_to = padded.data();
+      line_at_counted = 1;
+    }
+    line_at_counted += static_cast<uint64_t>(std::count(counted_to, end, '\n'));
+    counted_to = end;
+    return line_at_counted;
   };
   if (auto ec = parser.iterate(padded).get(doc)) return bad(ec);
   std::vector<InventoryEntry> entries;

@@ -155,11 +155,6 @@ Result<std::vector<InventoryEntry>> ParseJson(std::string_view text, const std::
   const simdjson::padded_string padded(text);
   ondemand::parser parser;
   ondemand::document doc;
-  const auto bad = [&](simdjson::error_code ec) {
-    return Status::InvalidArgument(
-               fmt::format("inventory: not valid JSON: {}", simdjson::error_message(ec)))
-        .At(path);
-  };
   // Entries come in file order, so lines are counted on from where the last
   // count stopped: the text is scanned once. (Counting from the start for
   // every entry was quadratic: minutes for 100,000 entries.)
@@ -175,15 +170,35 @@ Result<std::vector<InventoryEntry>> ParseJson(std::string_view text, const std::
     counted_to = end;
     return line_at_counted;
   };
+  // Names the line where the parser stopped; errors found before there is a
+  // document to ask (stage 1: bad UTF-8, an unclosed string) name the file.
+  bool have_doc = false;
+  const auto at_line = [&](Status s) {
+    const char* at = nullptr;
+    if (!have_doc || doc.current_location().get(at) != simdjson::SUCCESS || at == nullptr) {
+      return std::move(s).At(path);
+    }
+    return std::move(s).At(path, Where::kNone, line_of(at));
+  };
+  const auto bad = [&](simdjson::error_code ec) {
+    Status s = Status::InvalidArgument(
+        fmt::format("inventory: not valid JSON: {}", simdjson::error_message(ec)));
+    // simdjson finds an unclosed array or object at its start; the text
+    // ended early, so name its last line rather than the first.
+    if (ec == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
+      return std::move(s).At(path, Where::kNone, line_of(padded.data() + padded.size()));
+    }
+    return at_line(std::move(s));
+  };
   if (auto ec = parser.iterate(padded).get(doc)) return bad(ec);
+  have_doc = true;
   std::vector<InventoryEntry> entries;
   // Each entry: its text first (for the line), then its fields.
   const auto read = [&](ondemand::value& item, size_t index) -> Status {
     ondemand::object object;
     if (auto ec = item.get_object().get(object)) {
-      return Status::InvalidArgument(fmt::format("inventory: entry {} is not an object: {}", index,
-                                                 simdjson::error_message(ec)))
-          .At(path);
+      return at_line(Status::InvalidArgument(fmt::format("inventory: entry {} is not an object: {}",
+                                                         index, simdjson::error_message(ec))));
     }
     std::string_view raw;
     if (auto ec = object.raw_json().get(raw)) return bad(ec);

@@ -118,6 +118,22 @@ TEST(InventoryJsonTest, BadEntriesNameIndexAndLine) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
 }
 
+// Malformed JSON names the line where the parser stopped, as bad entries do
+// (lists_fuzzer checks that every rejection has a message; these had no line).
+TEST(InventoryJsonTest, SyntaxErrorsNameTheLine) {
+  const std::string good = "[\n {\"host\":\"EX01\",\"build\":\"15.1.2507.23\"},\n";
+  Status s = Error(good + " {\"host\" \"EX02\"}\n]\n");  // no colon
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->ToString(), "inv:3") << s.ToString();
+  s = Error(good + " 42\n]\n");
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->ToString(), "inv:3") << s.ToString();
+  EXPECT_NE(std::string(s.message()).find("entry 1 is not an object"), std::string::npos);
+  s = Error(good + " {\"host\":\"EX02\",\"build\":\"15.1.2507.23\"}\n\n {}");  // no ]
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->ToString(), "inv:5") << s.ToString();  // where the text ends
+}
+
 // Every entry's line used to be counted from the start of the text, so a
 // large inventory took quadratic time (seen reading the parser for
 // lists_fuzzer: 4 MB, 100,000 entries did not finish in 2 minutes in the fuzz

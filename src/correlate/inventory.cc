@@ -184,9 +184,12 @@ Result<std::vector<InventoryEntry>> ParseJson(std::string_view text, const std::
     Status s = Status::InvalidArgument(
         fmt::format("inventory: not valid JSON: {}", simdjson::error_message(ec)));
     // simdjson finds an unclosed array or object at its start; the text
-    // ended early, so name its last line rather than the first.
+    // ended early, so name its last line (not the empty one after a final
+    // newline) rather than the first.
     if (ec == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
-      return std::move(s).At(path, Where::kNone, line_of(padded.data() + padded.size()));
+      const bool final_newline = !text.empty() && text.back() == '\n';
+      return std::move(s).At(path, Where::kNone,
+                             line_of(padded.data() + padded.size() - final_newline));
     }
     return at_line(std::move(s));
   };

@@ -132,6 +132,9 @@ TEST(InventoryJsonTest, SyntaxErrorsNameTheLine) {
   s = Error(good + " {\"host\":\"EX02\",\"build\":\"15.1.2507.23\"}\n\n {}");  // no ]
   ASSERT_NE(s.where(), nullptr);
   EXPECT_EQ(s.where()->ToString(), "inv:5") << s.ToString();  // where the text ends
+  s = Error(good + " {\"host\":\"EX02\",\"build\":\"15.1.2507.23\"}\n\n {}\n");
+  ASSERT_NE(s.where(), nullptr);
+  EXPECT_EQ(s.where()->ToString(), "inv:5") << s.ToString();  // not the empty line 6
 }
 
 // Every entry's line used to be counted from the start of the text, so a

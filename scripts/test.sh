@@ -20,6 +20,6 @@ if [ "${ES_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 if [ "${ES_SKIP_FUZZ:-0}" != 1 ] && [ -x tests/fuzz/run.sh ]; then
-  tests/fuzz/run.sh --seconds "${ES_FUZZ_SECONDS:-30}"
+  tests/fuzz/run.sh --seconds "${ES_FUZZ_SECONDS:-30}" --seconds-for lists_fuzzer="${ES_FUZZ_LISTS_SECONDS:-15}"
 fi
 echo "eventsift: all test stages passed"

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <tuple>
@@ -143,11 +144,14 @@ Result<BuildCatalog> BuildCatalog::Parse(std::string_view text, const std::strin
   // Every update needs its CU's row (the CU's release date and name), and the
   // March 2023 SU rows must exist and agree on their date: classification
   // hangs on them.
+  // The CUs are collected first: looking each row's CU up in all rows was
+  // quadratic in the file's length.
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t>> cus;
   for (const BuildRow& row : catalog.rows_) {
-    const bool has_cu =
-        std::any_of(catalog.rows_.begin(), catalog.rows_.end(),
-                    [&](const BuildRow& r) { return r.is_cu() && SameCu(r.version, row.version); });
-    if (!has_cu) {
+    if (row.is_cu()) cus.emplace(row.version.major, row.version.minor, row.version.build);
+  }
+  for (const BuildRow& row : catalog.rows_) {
+    if (!cus.contains({row.version.major, row.version.minor, row.version.build})) {
       return Status::InvalidArgument(
                  fmt::format("Exchange build list: {} has no row for its CU (an empty update)",
                              FormatExchangeVersion(row.version)))

@@ -72,12 +72,18 @@ std::string_view Trim(std::string_view s) {
 
 // The first "Version 15.x (Build N.N)" inside `text`.
 std::optional<ExchangeVersion> FindAdminDisplay(std::string_view text) {
+  // "Version 15.1 " is at most "Version " + 9 + 1 + 9 + 1 bytes before
+  // "(Build ": search only that window. An unbounded backward search made
+  // text full of "(Build " and without "Version " quadratic (minutes for
+  // 100 KB, a lists_fuzzer timeout).
+  constexpr size_t kMaxBackUp = 28;
+  constexpr std::string_view kVersion = "Version ";
   for (size_t at = text.find("(Build "); at != std::string_view::npos;
        at = text.find("(Build ", at + 1)) {
-    // Back up over "Version 15.1 " (at most "Version " + 9 + 1 + 9 + 1).
-    const size_t begin = text.rfind("Version ", at);
-    if (begin == std::string_view::npos || at - begin > 28) continue;
-    size_t pos = begin;
+    const size_t from = at > kMaxBackUp ? at - kMaxBackUp : 0;
+    const size_t found = text.substr(from, at - from + kVersion.size()).rfind(kVersion);
+    if (found == std::string_view::npos) continue;
+    size_t pos = from + found;
     ExchangeVersion v;
     if (ParseAdminDisplay(text, &pos, &v) && v.major == 15) return v;
   }

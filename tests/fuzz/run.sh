@@ -6,6 +6,9 @@
 #   tests/fuzz/run.sh --seconds 30               # what scripts/test.sh runs
 #   tests/fuzz/run.sh --seconds 600 --parallel   # both targets at once
 #   tests/fuzz/run.sh --seconds 60 --only evtx_fuzzer
+#   tests/fuzz/run.sh --seconds 30 --seconds-for lists_fuzzer=15
+#       # per-target duration (repeatable); what scripts/test.sh runs: the
+#       # list parsers are small and fast, 15 s covers them
 #   tests/fuzz/run.sh --seconds 600 --keep-going # fork mode: go on after a
 #       crash (each crash input is kept) and count them; for long runs
 # New interesting inputs accumulate in build/fuzz/fuzz-run/corpus/<target>
@@ -18,12 +21,19 @@ parallel=0
 keep_going=0
 only=""
 rss_mb=2048
+declare -A seconds_for  # target -> seconds, overriding --seconds
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift ;;
     --parallel) parallel=1 ;;
     --keep-going) keep_going=1 ;;
     --only) only="$2"; shift ;;
+    --seconds-for)
+      case "$2" in
+        *_fuzzer=[0-9]*) seconds_for[${2%%=*}]="${2#*=}" ;;
+        *) echo "run.sh: --seconds-for wants TARGET=SECONDS, e.g. lists_fuzzer=15" >&2; exit 2 ;;
+      esac
+      shift ;;
     --rss-limit-mb) rss_mb="$2"; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -39,7 +49,7 @@ mkdir -p "$work/artifacts" "$work/logs"
 python3 tests/fuzz/make_seed_corpus.py --out "$work/seeds"
 
 targets=()
-for t in evtx_fuzzer json_fuzzer; do
+for t in evtx_fuzzer json_fuzzer lists_fuzzer; do
   [ -n "$only" ] && [ "$only" != "$t" ] && continue
   if [ -x "$build/fuzz/$t" ]; then
     targets+=("$t")
@@ -52,6 +62,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   exit 0
 fi
 
+target_seconds() { echo "${seconds_for[$1]:-$seconds}"; }
+
 run_one() {
   local t="$1" fmt="${1%_fuzzer}"
   local dict=()
@@ -60,7 +72,7 @@ run_one() {
   [ "$keep_going" -eq 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   mkdir -p "$work/corpus/$t"
   # -timeout: one input taking over 10 s is a hang worth reporting.
-  "$build/fuzz/$t" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout=10 \
+  "$build/fuzz/$t" -max_total_time="$(target_seconds "$t")" -rss_limit_mb="$rss_mb" -timeout=10 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${dict[@]}" "${mode[@]}" \
       "$work/corpus/$t" "$work/seeds/$fmt" >"$work/logs/$t.log" 2>&1
 }
@@ -102,7 +114,7 @@ for t in "${targets[@]}"; do
     failed=1
     [ "$crashes" -gt 0 ] || crashes=1
   fi
-  printf '%-14s %8s %14s %10s %8s %8s  %s\n' "$t" "$seconds" "${execs:-?}" "${speed:-?}" "$corpus" "$crashes" "$status"
+  printf '%-14s %8s %14s %10s %8s %8s  %s\n' "$t" "$(target_seconds "$t")" "${execs:-?}" "${speed:-?}" "$corpus" "$crashes" "$status"
 done
 if [ "$failed" -ne 0 ]; then
   for t in "${targets[@]}"; do

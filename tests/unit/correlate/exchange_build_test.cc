@@ -56,6 +56,27 @@ TEST(ParseExchangeVersionTextTest, LenientForms) {
   EXPECT_EQ(parse("8.3.517.0"), V(8, 3, 517, 0));
 }
 
+// Seen reading the parser for tests/fuzz/lists_fuzzer, which then timed out
+// on such an input (-timeout=10, 1 MiB): every "(Build " searched backwards for
+// "Version " through the whole text before it, so 100 KB of "(Build " took
+// minutes (`builds check`, inventory fields, and every event's data values go
+// through this). With the search bounded to the 28 bytes a version can span,
+// 1 MiB takes milliseconds; before, these two tests had not finished after
+// 120 s.
+TEST(ParseExchangeVersionTextTest, ManyBuildMarkersAreLinear) {
+  std::string text;
+  for (int i = 0; i < 150000; ++i) text += "(Build ";
+  auto none = ParseExchangeVersionText(text);
+  ASSERT_FALSE(none);
+  EXPECT_NE(std::string(none.error().message()).find("expected four numbers"), std::string::npos);
+  // The window still reaches a real "Version 15.x " right before its marker,
+  // at the end of the same text.
+  text += "Version 123456789.1 (Build 2507.6) Version 15.1 (Build 2507.6)";
+  auto found = ParseExchangeVersionText(text);
+  ASSERT_TRUE(found) << found.error().ToString();
+  EXPECT_EQ(found.value(), V(15, 1, 2507, 6, false));
+}
+
 TEST(ParseExchangeVersionTextTest, MalformedStringsAreClearErrors) {
   const auto error = [](std::string_view s) {
     auto v = ParseExchangeVersionText(s);
@@ -242,6 +263,17 @@ TEST_F(ExtractExchangeBuildTest, AdminDisplayVersionAnywhere) {
   Event m = MakeEvent("Some Provider", 1);
   m.message = "Server EX02 runs Version 15.2 (Build 1118.7) since yesterday.";
   EXPECT_EQ(ExtractExchangeBuild(m), V(15, 2, 1118, 7, false));
+}
+
+TEST_F(ExtractExchangeBuildTest, LongDataOfBuildMarkersIsLinear) {
+  Event e = MakeEvent("Some Provider", 1);
+  std::string value;
+  for (int i = 0; i < 150000; ++i) value += "(Build ";
+  e.data.push_back({"", value});
+  EXPECT_FALSE(ExtractExchangeBuild(e));
+  const std::string with_version = value + "Version 15.2 (Build 1118.7)";  // Event borrows
+  e.data.push_back({"", with_version});
+  EXPECT_EQ(ExtractExchangeBuild(e), V(15, 2, 1118, 7, false));
 }
 
 TEST_F(ExtractExchangeBuildTest, NothingToFind) {

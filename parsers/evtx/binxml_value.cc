@@ -32,17 +32,6 @@ void AppendNumber(std::string* out, T v) {
   out->append(buf, ec == std::errc() ? static_cast<size_t>(p - buf) : 0);
 }
 
-void AppendHexLower(std::string* out, uint64_t v) {
-  char buf[18];
-  int n = 0;
-  do {
-    buf[17 - n++] = kHexLower[v & 0xF];
-    v >>= 4;
-  } while (v != 0);
-  out->append("0x");
-  out->append(buf + 18 - n, static_cast<size_t>(n));
-}
-
 char* PutHexFixed(char* p, uint64_t v, int digits) {
   for (int i = digits - 1; i >= 0; --i) *p++ = kHexLower[(v >> (4 * i)) & 0xF];
   return p;
@@ -61,6 +50,11 @@ char* PutHexLower(char* p, uint64_t v) {
   *p++ = '0';
   *p++ = 'x';
   return std::to_chars(p, p + 16, v, 16).ptr;
+}
+
+void AppendHexLower(std::string* out, uint64_t v) {
+  char buf[18];  // "0x" and 16 digits
+  out->append(buf, static_cast<size_t>(PutHexLower(buf, v) - buf));
 }
 
 // {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} (38 bytes) of 16 bytes.
@@ -103,14 +97,6 @@ bool SidFits(std::span<const uint8_t> b) {
   return b.size() >= 8 && b.size() >= 8 + 4 * size_t{b[1]};
 }
 
-// UTF-16 string without its trailing NULs (values are sized in bytes and
-// usually include the terminator).
-std::span<const uint8_t> TrimUtf16Nuls(std::span<const uint8_t> b) {
-  size_t n = b.size() & ~size_t{1};
-  while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
-  return b.first(n);
-}
-
 // Windows-1252 as UTF-8 for the printable range; 0x80-0x9F map through the
 // 1252 table, everything else is Latin-1 (what evtx_dump's default codec does).
 void AppendAnsi(std::span<const uint8_t> b, std::string* out) {
@@ -146,63 +132,22 @@ void AppendAnsi(std::span<const uint8_t> b, std::string* out) {
 }
 
 // One item of a fixed-size type; `b` has exactly FixedSizeOf(type) bytes.
+// Integers, hex integers, bool, GUID and FILETIME are WriteScalarText's.
 void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
+  char buf[kMaxScalarText];
+  if (char* end = WriteScalarText(ValueRef{type, b, 0}, buf)) {
+    out->append(buf, static_cast<size_t>(end - buf));
+    return;
+  }
   switch (type) {
-    case kInt8:
-      AppendNumber(out, static_cast<int>(Load<int8_t>(b)));
-      return;
-    case kUInt8:
-      AppendNumber(out, static_cast<unsigned>(Load<uint8_t>(b)));
-      return;
-    case kInt16:
-      AppendNumber(out, Load<int16_t>(b));
-      return;
-    case kUInt16:
-      AppendNumber(out, Load<uint16_t>(b));
-      return;
-    case kInt32:
-      AppendNumber(out, Load<int32_t>(b));
-      return;
-    case kUInt32:
-      AppendNumber(out, Load<uint32_t>(b));
-      return;
-    case kInt64:
-      AppendNumber(out, Load<int64_t>(b));
-      return;
-    case kUInt64:
-      AppendNumber(out, Load<uint64_t>(b));
-      return;
     case kReal32:
       AppendNumber(out, Load<float>(b));
       return;
     case kReal64:
       AppendNumber(out, Load<double>(b));
       return;
-    case kBool: {
-      // Writers sometimes store other non-zero values; evtx_dump prints them
-      // as numbers, and so do we so both sides agree.
-      const uint32_t v = Load<uint32_t>(b);
-      if (v <= 1) {
-        out->append(v == 1 ? "true" : "false");
-      } else {
-        AppendNumber(out, v);
-      }
-      return;
-    }
-    case kGuid:
-      AppendGuid(b, out);
-      return;
-    case kFileTime:
-      AppendRfc3339(out, static_cast<FileTime>(Load<uint64_t>(b)));
-      return;
     case kSysTime:
       if (!AppendSystemTime(b, out)) AppendHexUpper(b, out);
-      return;
-    case kHexInt32:
-      AppendHexLower(out, Load<uint32_t>(b));
-      return;
-    case kHexInt64:
-      AppendHexLower(out, Load<uint64_t>(b));
       return;
     default:
       AppendHexUpper(b, out);
@@ -211,6 +156,12 @@ void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
 }
 
 }  // namespace
+
+std::span<const uint8_t> TrimUtf16Nuls(std::span<const uint8_t> b) {
+  size_t n = b.size() & ~size_t{1};
+  while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
+  return b.first(n);
+}
 
 bool RendersEmpty(const ValueRef& v) {
   if (v.is_null() || v.bytes.empty()) return true;

@@ -53,6 +53,10 @@ struct ValueRef {
   bool is_array() const { return (type & kArrayFlag) != 0; }
 };
 
+// A UTF-16 string value's bytes without its trailing NULs (values are sized
+// in bytes and usually include the terminator) and without an odd last byte.
+std::span<const uint8_t> TrimUtf16Nuls(std::span<const uint8_t> b);
+
 // NULL, zero-length or an all-NUL string: renders as nothing. An attribute
 // whose value parts are all like this is left out (as evtx_dump does).
 bool RendersEmpty(const ValueRef& v);

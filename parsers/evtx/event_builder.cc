@@ -112,11 +112,7 @@ void EventBuilder::WriteJsonValue(std::string_view prefix) {
 
 void EventBuilder::WriteJsonValueOf(std::string_view prefix, const ValueRef& v) {
   if (v.type == kString) {
-    // TakeString's text: the trailing NULs dropped.
-    auto b = v.bytes;
-    size_t n = b.size() & ~size_t{1};
-    while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
-    json_->Utf16StringAfter(prefix, b.first(n));
+    json_->Utf16StringAfter(prefix, TrimUtf16Nuls(v.bytes));  // TakeString's text
     return;
   }
   // Scalars and binary are ASCII that needs no escaping: written in place.
@@ -371,7 +367,6 @@ void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,
     return;
   }
   if (item.attribute && item.subst >= 0 && (v == nullptr || RendersEmpty(*v))) return;
-  CheckHeaderOrder(item.target);
   // Numbers straight from their value: what Value() + Assign() would store,
   // without the text machinery (most header items are numbers).
   if (v != nullptr && AssignNumber(item.target, *v)) return;
@@ -434,6 +429,7 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
   uint64_t n = 0;
   if (target == Target::kSystemTime) {
     if (v.type != kFileTime || !ValueAsUInt64(v, &n)) return false;
+    CheckHeaderOrder(target);
     e.time = static_cast<FileTime>(n);
     return true;
   }
@@ -443,6 +439,7 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
   static_assert(static_cast<int>(Target::kThreadId) - static_cast<int>(Target::kEventId) == 9);
   if (target < Target::kEventId || target > Target::kThreadId) return false;
   if (!ValueAsUInt64(v, &n)) return false;
+  CheckHeaderOrder(target);  // Assign's check, on this path that skips it
   StoreNumber(target, n);
   return true;
 }
@@ -450,11 +447,8 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
 std::string_view EventBuilder::TakeString() {
   if (pending_value_ && single_value_.type == kString) {
     // One UTF-16 value: convert straight into the arena, without its NULs.
-    auto b = single_value_.bytes;
-    size_t n = b.size() & ~size_t{1};
-    while (n >= 2 && b[n - 1] == 0 && b[n - 2] == 0) n -= 2;
     pending_value_ = false;
-    return Utf16LeToUtf8(b.first(n), arena_);
+    return Utf16LeToUtf8(TrimUtf16Nuls(single_value_.bytes), arena_);
   }
   FlushPending();
   return arena_->Copy(Buffer());

@@ -17,6 +17,13 @@ inline constexpr char kPairs[] =
     "8081828384858687888990919293949596979899";
 }  // namespace decimal_detail
 
+// Writes the two digits of `v` (below 100) at `p`, leading zero included;
+// returns the end. Clock fields and fractions of timestamps use it too.
+inline char* WriteTwoDigits(char* p, uint64_t v) {
+  std::memcpy(p, &decimal_detail::kPairs[2 * v], 2);
+  return p + 2;
+}
+
 // Writes `v` in decimal at `p` (room: 20 bytes); returns the end.
 inline char* WriteDecimal(char* p, uint64_t v) {
   if (v >= 10000000000ULL) return std::to_chars(p, p + 20, v).ptr;  // rare in event data
@@ -37,14 +44,14 @@ inline char* WriteDecimal(char* p, uint64_t v) {
     uint64_t w = v;
     while (w >= 100) {
       q -= 2;
-      std::memcpy(q, &decimal_detail::kPairs[2 * (w % 100)], 2);
+      WriteTwoDigits(q, w % 100);
       w /= 100;
     }
     x = static_cast<uint32_t>(w);
   }
   if (x >= 10) {
     q -= 2;
-    std::memcpy(q, &decimal_detail::kPairs[2 * x], 2);
+    WriteTwoDigits(q, x);
   } else {
     *--q = static_cast<char>('0' + x);
   }

@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstring>
 
+#include "src/core/decimal.h"
+
 namespace eventsift {
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -37,18 +39,6 @@ char* PutDigits(char* p, uint64_t v, int width) {
     v /= 10;
   }
   return p + width;
-}
-
-// Two decimal digits of v < 100 at p, from a table: the clock fields and the
-// fraction of every rendered timestamp.
-constexpr char kTwoDigits[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-char* Put2(char* p, uint64_t v) {
-  p[0] = kTwoDigits[2 * v];
-  p[1] = kTwoDigits[2 * v + 1];
-  return p + 2;
 }
 
 bool ParseUInt(std::string_view s, size_t pos, size_t len, int64_t* out) {
@@ -108,25 +98,25 @@ char* WriteRfc3339(char* buf, FileTime t, int digits) {
     CivilFromDays(days - 134774, &y, &m, &d);
     char* q = PutDigits(date, static_cast<uint64_t>(y < 0 ? 0 : y), 4);
     *q++ = '-';
-    q = Put2(q, m);
+    q = WriteTwoDigits(q, m);
     *q++ = '-';
-    q = Put2(q, d);
+    q = WriteTwoDigits(q, d);
     *q = 'T';
     last_days = days;
   }
   std::memcpy(buf, date, sizeof(date));
   char* p = buf + sizeof(date);
-  p = Put2(p, static_cast<uint64_t>(rem / 3600));
+  p = WriteTwoDigits(p, static_cast<uint64_t>(rem / 3600));
   *p++ = ':';
-  p = Put2(p, static_cast<uint64_t>(rem / 60 % 60));
+  p = WriteTwoDigits(p, static_cast<uint64_t>(rem / 60 % 60));
   *p++ = ':';
-  p = Put2(p, static_cast<uint64_t>(rem % 60));
+  p = WriteTwoDigits(p, static_cast<uint64_t>(rem % 60));
   if (digits == 7) {
     const auto f = static_cast<uint64_t>(frac);  // 0 .. 9999999
     *p++ = '.';
-    p = Put2(p, f / 100000);
-    p = Put2(p, f / 1000 % 100);
-    p = Put2(p, f / 10 % 100);
+    p = WriteTwoDigits(p, f / 100000);
+    p = WriteTwoDigits(p, f / 1000 % 100);
+    p = WriteTwoDigits(p, f / 10 % 100);
     *p++ = static_cast<char>('0' + f % 10);
   } else if (digits > 0) {
     *p++ = '.';

@@ -245,19 +245,23 @@ void JsonCursor::Grow(size_t n) {
 
 // The common case is one copy of the prefix and of `s`, then a check of the
 // copy: strings needing no escaping are the vast majority in event logs.
+size_t JsonCursor::CloseIfSafe(size_t head, char* body, size_t n) {
+  const size_t bad = FirstToLookPadded(body, n);
+  if (bad == n) {
+    body[n] = '"';
+    pos_ += head + n + 1;
+  }
+  return bad;
+}
+
 void JsonCursor::StringAfter(std::string_view prefix, std::string_view s) {
   const size_t n = s.size();
   char* p = Room(prefix.size() + 2 + n + kScanPad);
   char* body = Put(p, prefix);
   *body++ = '"';
   Put(body, s);
-  const size_t bad = FirstToLookPadded(body, n);
-  if (bad == n) {
-    body[n] = '"';
-    pos_ += prefix.size() + 2 + n;
-    return;
-  }
-  EscapeRest(prefix.size() + 1, s, bad);
+  const size_t bad = CloseIfSafe(prefix.size() + 1, body, n);
+  if (bad != n) EscapeRest(prefix.size() + 1, s, bad);
 }
 
 void JsonCursor::Utf16StringAfter(std::string_view prefix, std::span<const uint8_t> utf16) {
@@ -265,12 +269,8 @@ void JsonCursor::Utf16StringAfter(std::string_view prefix, std::span<const uint8
   char* body = Put(p, prefix);
   *body++ = '"';
   const size_t n = Utf16LeToUtf8Into(utf16, body);
-  const size_t bad = FirstToLookPadded(body, n);
-  if (bad == n) {
-    body[n] = '"';
-    pos_ += prefix.size() + 2 + n;
-    return;
-  }
+  const size_t bad = CloseIfSafe(prefix.size() + 1, body, n);
+  if (bad == n) return;
   // Rare (non-ASCII or a control character): escape from a copy, since the
   // escaped text overwrites the converted text in place.
   thread_local std::string converted;

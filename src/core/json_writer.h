@@ -115,6 +115,10 @@ class JsonCursor {
     std::memcpy(Room(N - 1), s, N - 1);  // N - 1: without the NUL
     pos_ += N - 1;
   }
+  // The n string bytes just copied to `body` (after `head` bytes of prefix
+  // and opening quote, at the cursor): closes the string and moves the cursor
+  // past it if none needs escaping. Returns the first that does, or n.
+  size_t CloseIfSafe(size_t head, char* body, size_t n);
   // The slow path of StringAfter: s[bad] needs escaping; the prefix, quote
   // and s[0, bad) are written at the cursor already.
   void EscapeRest(size_t head, std::string_view s, size_t bad);

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Bounds of `eventsift scan` on hostile inputs and rules, through the real binary.
+
+- Event ids outside 0..65535 are malformed lines, never wrapped into 1008.
+
+Peak RSS is read from the child's own rusage (os.wait4), a bound check with a
+wide margin, not a timing. Inputs are generated here, in a temporary directory.
+
+Usage: scan_limits_e2e_test.py --binary build/release/bin/eventsift [unittest args]
+"""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_args  # noqa: E402
+
+BINARY = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+EEMS_MESSAGE = ("An unexpected exception occurred. Diagnostic information: Exception encountered "
+                "while fetching mitigations : System.Net.Http.HttpRequestException")
+BASE = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def eems_line(host, when, record, event_id="1008"):
+    """One NXLog line the shipped EEMS rule matches (event_id as JSON text)."""
+    return ('{"EventTime":"%s","Hostname":"%s","EventType":"ERROR","SeverityValue":4,'
+            '"Severity":"ERROR","EventID":%s,"SourceName":"MSExchange Mitigation Service",'
+            '"RecordNumber":%d,"Channel":"Application","Message":"%s"}\n'
+            % (when.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), host, event_id, record, EEMS_MESSAGE))
+
+
+def run_measured(args, cwd=ROOT, timeout=600):
+    """Runs the binary; returns (returncode, stdout, stderr, peak RSS in MiB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([BINARY, *args], cwd=cwd, stdout=out, stderr=err)
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        except BaseException:
+            p.kill()
+            raise
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read(), usage.ru_maxrss / 1024.0
+
+
+def alerts_of(stdout):
+    return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+
+
+def rfc3339(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+class EventIdRange(unittest.TestCase):
+    def test_out_of_range_ids_are_malformed_lines_and_raise_nothing(self):
+        bad = ["4294968304", '"0x1000003f0"', "1008.9", "4294967296", "1.5", "-1", "65536"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "ids.ndjson")
+            with open(path, "w") as f:
+                for i, event_id in enumerate(bad):
+                    f.write(eems_line("ex0%d.contoso.com" % i, BASE, i + 1, event_id))
+                f.write(eems_line("good.contoso.com", BASE, 99, "1008"))
+            code, out, err, _ = run_measured(["scan", path])
+            text = err.decode()
+            self.assertEqual(code, 0, text)  # malformed lines are reported, not failures
+            self.assertEqual([a["host"] for a in alerts_of(out)], ["good.contoso.com"])
+            for line in range(1, len(bad) + 1):
+                self.assertIn(f"ids.ndjson:{line}: EventID is out of range", text)
+            self.assertIn(f"{len(bad)} errors", text)
+
+
+if __name__ == "__main__":
+    e2e_args.main(sys.modules[__name__])

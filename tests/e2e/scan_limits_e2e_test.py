@@ -2,6 +2,8 @@
 """Bounds of `eventsift scan` on hostile inputs and rules, through the real binary.
 
 - Event ids outside 0..65535 are malformed lines, never wrapped into 1008.
+- Rule regexes past the program-size limit are refused at load; regexes see
+  only the first 64 KiB of a value.
 
 Peak RSS is read from the child's own rusage (os.wait4), a bound check with a
 wide margin, not a timing. Inputs are generated here, in a temporary directory.
@@ -77,6 +79,53 @@ class EventIdRange(unittest.TestCase):
             for line in range(1, len(bad) + 1):
                 self.assertIn(f"ids.ndjson:{line}: EventID is out of range", text)
             self.assertIn(f"{len(bad)} errors", text)
+
+
+class RegexLimits(unittest.TestCase):
+    def write_rule(self, tmp, regex):
+        path = os.path.join(tmp, "costly.yaml")
+        with open(path, "w") as f:
+            f.write("id: costly\ntitle: costly\nseverity: low\n"
+                    "match:\n  providers: [MSExchange Mitigation Service]\n"
+                    "  fields:\n    - field: message\n      regex: '%s'\n" % regex)
+        return path
+
+    def test_program_past_the_limit_is_refused_by_rules_check_and_scan(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            rule = self.write_rule(tmp, "[a-z]+" * 20000)
+            r = subprocess.run([BINARY, "rules", "check", rule], capture_output=True, timeout=300)
+            text = r.stdout.decode() + r.stderr.decode()
+            self.assertEqual(r.returncode, 2, text)
+            self.assertIn("costly.yaml", text)
+            self.assertIn("over the limit of 2000", text)
+            self.assertIn("... (120000 bytes)", text)  # not the whole regex
+            self.assertLess(len(text), 2000)
+            data = os.path.join(tmp, "one.ndjson")
+            with open(data, "w") as f:
+                f.write(eems_line("ex01", BASE, 1))
+            r = subprocess.run([BINARY, "scan", "--rules", rule, data], capture_output=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 2, r.stderr.decode())
+            self.assertIn("over the limit of 2000", r.stderr.decode())
+            # Just under the limit still loads.
+            ok = self.write_rule(tmp, "[a-z]+" * 1000)
+            r = subprocess.run([BINARY, "rules", "check", ok], capture_output=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+
+    def test_regex_sees_the_first_64_kib_of_a_value(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            rule = self.write_rule(tmp, "NEEDLE")
+            data = os.path.join(tmp, "long.ndjson")
+            with open(data, "w") as f:
+                for host, pad in (("inside", 65536 - 6), ("outside", 65536 - 5)):
+                    line = json.dumps({
+                        "EventTime": rfc3339(BASE), "Hostname": host, "EventID": 1,
+                        "SourceName": "MSExchange Mitigation Service", "Channel": "Application",
+                        "Message": "x" * pad + "NEEDLE"})
+                    f.write(line + "\n")
+            code, out, err, _ = run_measured(["scan", "--rules", rule, data])
+            self.assertEqual(code, 0, err.decode())
+            self.assertEqual([a["host"] for a in alerts_of(out)], ["inside"])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -144,6 +145,20 @@ class LimitedReporter : public CorruptionReporter {
   uint64_t count_ = 0;
 };
 
+// One input's decode. Running out of memory on one input (a memory limit,
+// an input past every bound we know of) fails that input only: the worker
+// is where an input's failure must stop, so that the other inputs' alerts
+// are still written.
+Status DecodeInput(Decoder& decoder, const InputSpec& spec, EventHandler& handler,
+                   CorruptionReporter& reporter) {
+  try {
+    return decoder.Decode(spec, handler, reporter);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory while reading this input; skipped the rest")
+        .At(spec.name());
+  }
+}
+
 }  // namespace
 
 std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& rules) {
@@ -223,7 +238,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   auto decoder = CreateDecoder(format.value(), dopts);
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   InputSpec spec{path, path == "-" ? "<stdin>" : ""};
-  Status s = decoder->Decode(spec, handler, reporter);
+  Status s = DecodeInput(*decoder, spec, handler, reporter);
   reporter.Finish();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
@@ -235,7 +250,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
     if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
       stats_.strict_failure = true;
     if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
-        s.code() == StatusCode::kNotFound) {
+        s.code() == StatusCode::kNotFound || s.code() == StatusCode::kResourceExhausted) {
       stats_.inputs_failed.Add();
     }
     if (diagnostic_) diagnostic_(s);

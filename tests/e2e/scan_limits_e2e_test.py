@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Bounds of `eventsift scan` on hostile inputs and rules, through the real binary.
 
+- A JSON array past the whole-input limit is refused naming the file, and the
+  other inputs' alerts are still written.
 - Event ids outside 0..65535 are malformed lines, never wrapped into 1008.
 - Rule regexes past the program-size limit are refused at load; regexes see
   only the first 64 KiB of a value.
@@ -61,6 +63,33 @@ def alerts_of(stdout):
 
 def rfc3339(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+class WholeInputLimit(unittest.TestCase):
+    def test_gzip_array_of_a_gibibyte_is_refused_and_other_alerts_written(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            bomb = os.path.join(tmp, "bomb.json.gz")
+            z = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip wrapper
+            block = b" " * (1 << 20)
+            with open(bomb, "wb") as f:
+                f.write(z.compress(b"["))
+                for _ in range(1024):
+                    f.write(z.compress(block))
+                f.write(z.compress(b"]"))
+                f.write(z.flush())
+            good = os.path.join(tmp, "good.ndjson")
+            with open(good, "w") as f:
+                f.write(eems_line("ex09.contoso.com", BASE, 7))
+            code, out, err, rss = run_measured(["scan", "--threads", "2", bomb, good])
+            text = err.decode()
+            self.assertEqual(code, 3, text)  # an input could not be read
+            self.assertIn("bomb.json.gz", text)
+            self.assertIn("over the 256 MiB limit", text)
+            self.assertIn("(1 unreadable)", text)
+            alerts = alerts_of(out)
+            self.assertEqual([a["host"] for a in alerts], ["ex09.contoso.com"])
+            # Reading the whole GiB took 1.85 GB; refusing stops near the limit.
+            self.assertLess(rss, 900, f"peak RSS {rss:.0f} MiB")
 
 
 class EventIdRange(unittest.TestCase):

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Bounds of `eventsift scan` on hostile inputs and rules, through the real binary.
 
+- Memory does not grow with rule hits: every event of a large generated export
+  matches, the scan's peak RSS stays under a ceiling far below what keeping
+  every hit took, and the alerts are exactly what a Python oracle computes
+  from the generated events (windows, counts, first/last, earliest samples).
 - A JSON array past the whole-input limit is refused naming the file, and the
   other inputs' alerts are still written.
 - Event ids outside 0..65535 are malformed lines, never wrapped into 1008.
@@ -63,6 +67,83 @@ def alerts_of(stdout):
 
 def rfc3339(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+class HitsInBoundedMemory(unittest.TestCase):
+    HOSTS = ["ex01.contoso.com", "ex02.contoso.com", "ex03.contoso.com"]
+    N = 600_000  # about 870 MB when every hit was kept (1.45 KB each)
+    CEILING_MIB = 300
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.path = os.path.join(cls.tmp.name, "every_event_hits.ndjson.gz")
+        # Times in a scrambled order (a permutation of N seconds over ~7 days),
+        # so the first hit read is not the first in time: windows must start
+        # at each host's earliest hit wherever it is in the input.
+        cls.events = []  # (host, time, record)
+        with gzip.open(cls.path, "wt", compresslevel=1) as f:
+            for i in range(cls.N):
+                host = cls.HOSTS[i % len(cls.HOSTS)]
+                when = BASE + timedelta(seconds=(i * 7919) % cls.N)
+                cls.events.append((host, when, i + 1))
+                f.write(eems_line(host, when, i + 1))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def expected(self):
+        """The EEMS rule's alerts computed from the generated events: 24 h
+        windows from each host's first hit, threshold 1, 3 samples, and a
+        window starting within 24 h of an alert's window end folded into that
+        alert. {(host, start): (hits of the alert's window, suppressed)}."""
+        by_host = {}
+        for host, when, record in self.events:
+            by_host.setdefault(host, []).append((when, record))
+        want = {}
+        day = timedelta(days=1)
+        for host, hits in by_host.items():
+            hits.sort()
+            t0 = hits[0][0]
+            windows = {}
+            for when, record in hits:
+                k = int((when - t0).total_seconds() // 86400)
+                windows.setdefault(t0 + k * day, []).append((when, record))
+            alert_end = None
+            last = None
+            for start in sorted(windows):
+                if alert_end is not None and start < alert_end + day:
+                    want[last] = (want[last][0], want[last][1] + len(windows[start]))
+                    continue
+                last = (host, start)
+                want[last] = (windows[start], 0)
+                alert_end = start + day
+        return want
+
+    def test_every_event_a_hit_keeps_memory_bounded_and_alerts_exact(self):
+        code, out, err, rss = run_measured(["scan", "--threads", "2", self.path])
+        self.assertEqual(code, 0, err.decode())
+        self.assertLess(rss, self.CEILING_MIB,
+                        f"peak RSS {rss:.0f} MiB for {self.N} hits (ceiling {self.CEILING_MIB})")
+        self.assertIn(f"{self.N} hits".encode(), err)
+        alerts = alerts_of(out)
+        want = self.expected()
+        got = {(a["host"], a["window"]["start"]): a for a in alerts}
+        self.assertEqual(sorted(got), sorted((h, rfc3339(s)) for h, s in want))
+        for (host, start), (hits, suppressed) in want.items():
+            a = got[(host, rfc3339(start))]
+            self.assertEqual(a["count"], len(hits))
+            self.assertEqual(a["suppressed"], suppressed)
+            self.assertEqual(a["first_seen"], rfc3339(hits[0][0]))
+            self.assertEqual(a["last_seen"], rfc3339(hits[-1][0]))
+            self.assertEqual([s["record_id"] for s in a["samples"]], [r for _, r in hits[:3]])
+
+    def test_thread_count_does_not_change_alerts(self):
+        one = run_measured(["scan", "--threads", "1", self.path])
+        two = run_measured(["scan", "--threads", "2", self.path])
+        self.assertEqual(one[0], 0, one[2].decode())
+        self.assertEqual(one[1], two[1])
 
 
 class WholeInputLimit(unittest.TestCase):

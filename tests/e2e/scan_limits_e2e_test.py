@@ -6,7 +6,8 @@
   every hit took, and the alerts are exactly what a Python oracle computes
   from the generated events (windows, counts, first/last, earliest samples).
 - A JSON array past the whole-input limit is refused naming the file, and the
-  other inputs' alerts are still written.
+  other inputs' alerts are still written; so are they when one input runs
+  out of memory under a limit.
 - Event ids outside 0..65535 are malformed lines, never wrapped into 1008.
 - Rule regexes past the program-size limit are refused at load; regexes see
   only the first 64 KiB of a value.
@@ -20,6 +21,7 @@ Usage: scan_limits_e2e_test.py --binary build/release/bin/eventsift [unittest ar
 import gzip
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -171,6 +173,35 @@ class WholeInputLimit(unittest.TestCase):
             self.assertEqual([a["host"] for a in alerts], ["ex09.contoso.com"])
             # Reading the whole GiB took 1.85 GB; refusing stops near the limit.
             self.assertLess(rss, 900, f"peak RSS {rss:.0f} MiB")
+
+
+    def test_out_of_memory_on_one_input_fails_it_alone(self):
+        """Under a memory limit, a 200 MiB UTF-16 array (within the whole-input
+        limit, read whole) exhausts memory: that input fails, the other input's
+        alert is still written (the whole scan died with std::bad_alloc)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            big = os.path.join(tmp, "big_utf16.json")
+            element = ('{"Id":7036,"ProviderName":"Service Control Manager","MachineName":"ex01",'
+                       '"LogName":"System","Message":"%s"}' % ("x" * 900))
+            count = (200 << 20) // (2 * (len(element) + 2))
+            with open(big, "wb") as f:
+                f.write(b"\xff\xfe")
+                f.write(("[" + ",\n".join([element] * count) + "]").encode("utf-16-le"))
+            good = os.path.join(tmp, "good.ndjson")
+            with open(good, "w") as f:
+                f.write(eems_line("ex09.contoso.com", BASE, 7))
+            limit = 300 << 20  # the scan of good.ndjson alone runs in 200 MiB
+
+            def limit_memory():
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+            r = subprocess.run([BINARY, "scan", "--threads", "1", big, good], cwd=ROOT,
+                               capture_output=True, timeout=300, preexec_fn=limit_memory)
+            text = r.stderr.decode()
+            self.assertEqual(r.returncode, 3, text)
+            self.assertIn("big_utf16.json: out of memory while reading this input", text)
+            self.assertIn("(1 unreadable)", text)
+            self.assertEqual([a["host"] for a in alerts_of(r.stdout)], ["ex09.contoso.com"])
 
 
 class EventIdRange(unittest.TestCase):

@@ -117,7 +117,7 @@ HitStore::HitStore(std::atomic<uint64_t>* memory_used, uint64_t budget)
 HitStore::~HitStore() { Release(); }
 
 void HitStore::Add(uint32_t rule, const Event& event) {
-  if (fd_ < 0) {
+  if (fd_ < 0 && error_.ok()) {
     OwnedEvent copy = OwnedEvent::From(event);
     const uint64_t bytes = Footprint(copy);
     // Once this store spills, all its later hits do, so reading back keeps

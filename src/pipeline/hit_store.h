@@ -34,7 +34,8 @@ class HitStore {
   HitStore& operator=(const HitStore&) = delete;
 
   // Copies the event. A hit that cannot be written to the temporary file is
-  // counted in dropped() and the first such error is kept in error().
+  // counted in dropped() and the first such error is kept in error(); after
+  // an error, further hits are dropped too (memory stays within budget).
   void Add(uint32_t rule, const Event& event);
 
   // Calls fn(rule, event) for every hit in input order. fn may move from the

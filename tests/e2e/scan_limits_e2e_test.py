@@ -141,6 +141,23 @@ class HitsInBoundedMemory(unittest.TestCase):
             self.assertEqual(a["last_seen"], rfc3339(hits[-1][0]))
             self.assertEqual([s["record_id"] for s in a["samples"]], [r for _, r in hits[:3]])
 
+    def test_hits_that_cannot_be_stored_are_reported_not_silent(self):
+        # No temporary directory for the hits past the memory budget: the hits
+        # kept in memory still make alerts, the lost ones are counted, and the
+        # input counts as failed (exit 3), since alerts may be missing.
+        env = dict(os.environ, TMPDIR="/nonexistent/eventsift-test")
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            code = subprocess.call([BINARY, "scan", self.path], cwd=ROOT, stdout=out, stderr=err,
+                                   env=env, timeout=600)
+            out.seek(0)
+            err.seek(0)
+            text = err.read().decode()
+            self.assertEqual(code, 3, text)
+            self.assertIn("cannot create a temporary file for rule hits", text)
+            self.assertRegex(text, r"; [1-9][0-9]* rule hits lost")
+            self.assertIn("(1 unreadable)", text)
+            self.assertTrue(alerts_of(out.read()))
+
     def test_thread_count_does_not_change_alerts(self):
         one = run_measured(["scan", "--threads", "1", self.path])
         two = run_measured(["scan", "--threads", "2", self.path])

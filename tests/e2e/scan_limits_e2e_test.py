@@ -21,6 +21,7 @@ Usage: scan_limits_e2e_test.py --binary build/release/bin/eventsift [unittest ar
 import gzip
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -134,8 +135,18 @@ class HitsInBoundedMemory(unittest.TestCase):
         return want
 
     def test_every_event_a_hit_keeps_memory_bounded_and_alerts_exact(self):
-        code, out, err, rss = run_measured(["scan", "--threads", "2", self.path])
+        report = os.path.join(self.tmp.name, "fleet.html")
+        code, out, err, rss = run_measured(["scan", "--threads", "2", "--report", report,
+                                            self.path])
         self.assertEqual(code, 0, err.decode())
+        # The fleet timeline counts every hit once, per host, from aggregates.
+        with open(report) as f:
+            html = f.read()
+        for host in self.HOSTS:
+            lane = html[html.index('data-host="%s"' % host):]
+            lane = lane[:lane.index("</g>")]
+            counts = re.findall(r'class="eems-error"[^>]*data-count="(\d+)"', lane)
+            self.assertEqual(sum(map(int, counts)), self.N // len(self.HOSTS), host)
         if not self.sanitized:
             self.assertLess(rss, self.CEILING_MIB,
                             f"peak RSS {rss:.0f} MiB for {self.N} hits (ceiling {self.CEILING_MIB})")

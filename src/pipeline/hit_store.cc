@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,6 +14,10 @@
 namespace eventsift {
 
 namespace {
+
+// Serialised hits are compressed and written in blocks of about this size:
+// large enough for zlib to find the repeats, small enough to hold per input.
+constexpr size_t kBlockBytes = 1u << 20;
 
 // What a hit costs in memory, roughly: the record plus its strings' bytes.
 uint64_t Footprint(const OwnedEvent& e) {
@@ -34,12 +39,16 @@ void PutString(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-// Reads back what Serialize wrote; false on a short read (a damaged file).
-class SpillReader {
+// Reads back what Serialize wrote, from one decompressed block; false when
+// the block ends early (a damaged file).
+class BlockReader {
  public:
-  explicit SpillReader(gzFile in) : in_(in) {}
+  explicit BlockReader(std::string_view bytes) : rest_(bytes) {}
   bool Raw(void* p, size_t n) {
-    return n == 0 || gzread(in_, p, static_cast<unsigned>(n)) == static_cast<int>(n);
+    if (rest_.size() < n) return false;
+    std::memcpy(p, rest_.data(), n);
+    rest_.remove_prefix(n);
+    return true;
   }
   template <typename T>
   bool Get(T* v) {
@@ -47,17 +56,17 @@ class SpillReader {
   }
   bool String(std::string* s) {
     uint32_t n = 0;
-    if (!Get(&n)) return false;
-    s->resize(n);
-    return Raw(s->data(), n);
+    if (!Get(&n) || rest_.size() < n) return false;
+    s->assign(rest_.data(), n);
+    rest_.remove_prefix(n);
+    return true;
   }
 
  private:
-  gzFile in_;
+  std::string_view rest_;
 };
 
 void Serialize(uint32_t rule, const Event& e, std::string* out) {
-  out->clear();
   PutRaw(out, rule);
   PutRaw(out, e.event_id);
   PutRaw(out, e.qualifiers);
@@ -85,7 +94,7 @@ void Serialize(uint32_t rule, const Event& e, std::string* out) {
   }
 }
 
-bool Deserialize(SpillReader& in, uint32_t* rule, OwnedEvent* e) {
+bool Deserialize(BlockReader& in, uint32_t* rule, OwnedEvent* e) {
   uint8_t has_qualifiers = 0;
   uint32_t fields = 0;
   bool ok = in.Get(rule) && in.Get(&e->event_id) && in.Get(&e->qualifiers) &&
@@ -98,8 +107,9 @@ bool Deserialize(SpillReader& in, uint32_t* rule, OwnedEvent* e) {
             in.String(&e->file) && in.Get(&fields);
   if (!ok) return false;
   e->has_qualifiers = has_qualifiers != 0;
-  e->data.resize(fields);
-  for (auto& [name, value] : e->data) {
+  e->data.clear();
+  for (uint32_t i = 0; i < fields; ++i) {
+    auto& [name, value] = e->data.emplace_back();
     if (!in.String(&name) || !in.String(&value)) return false;
   }
   return true;
@@ -111,103 +121,135 @@ Status ErrnoStatus(const std::string& what) {
 
 }  // namespace
 
-HitStore::HitStore(std::atomic<uint64_t>* memory_used, uint64_t budget)
-    : memory_used_(memory_used), budget_(budget) {}
+SpillFile::~SpillFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status SpillFile::Append(std::string_view bytes, uint64_t* offset) {
+  std::lock_guard lock(mu_);
+  if (fd_ < 0) {
+    if (!error_.ok()) return error_;
+    const char* dir = std::getenv("TMPDIR");
+    std::string path =
+        fmt::format("{}/eventsift-hits-XXXXXX", dir != nullptr && *dir ? dir : "/tmp");
+    fd_ = ::mkstemp(path.data());
+    if (fd_ < 0) {
+      error_ = ErrnoStatus("cannot create a temporary file for rule hits in " + path);
+      return error_;
+    }
+    ::unlink(path.c_str());  // gone when we close it, whatever happens to us
+  }
+  *offset = end_;
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(end_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoStatus("cannot write rule hits to the temporary file");
+    done += static_cast<size_t>(n);
+  }
+  end_ += bytes.size();
+  return Status::OK();
+}
+
+Status SpillFile::Read(uint64_t offset, size_t n, std::string* out) const {
+  out->resize(n);
+  for (size_t done = 0; done < n;) {
+    const ssize_t got =
+        ::pread(fd_, out->data() + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return ErrnoStatus("cannot read back rule hits from the temporary file");
+    done += static_cast<size_t>(got);
+  }
+  return Status::OK();
+}
+
+HitStore::HitStore(std::atomic<uint64_t>* memory_used, uint64_t budget, SpillFile* spill)
+    : memory_used_(memory_used), budget_(budget), spill_(spill) {}
 
 HitStore::~HitStore() { Release(); }
 
+void HitStore::Fail(Status s, uint64_t hits_lost) {
+  if (error_.ok()) error_ = std::move(s);
+  dropped_ += hits_lost;
+}
+
 void HitStore::Add(uint32_t rule, const Event& event) {
-  if (fd_ < 0 && error_.ok()) {
+  if (!error_.ok()) {
+    ++dropped_;
+    return;
+  }
+  if (!spilling_) {
     OwnedEvent copy = OwnedEvent::From(event);
     const uint64_t bytes = Footprint(copy);
-    // Once this store spills, all its later hits do, so reading back keeps
-    // input order.
     if (memory_used_->fetch_add(bytes, std::memory_order_relaxed) + bytes <= budget_) {
       memory_bytes_ += bytes;
       in_memory_.emplace_back(rule, std::move(copy));
       return;
     }
     memory_used_->fetch_sub(bytes, std::memory_order_relaxed);
-    if (Status s = OpenSpill(); !s.ok()) {
-      if (error_.ok()) error_ = std::move(s);
-    }
+    spilling_ = true;
   }
-  Spill(rule, event);
+  Serialize(rule, event, &pending_);
+  ++pending_hits_;
+  if (pending_.size() >= kBlockBytes) Flush();
 }
 
-Status HitStore::OpenSpill() {
-  const char* dir = std::getenv("TMPDIR");
-  std::string path = fmt::format("{}/eventsift-hits-XXXXXX", dir != nullptr && *dir ? dir : "/tmp");
-  fd_ = ::mkstemp(path.data());
-  if (fd_ < 0) return ErrnoStatus("cannot create a temporary file for rule hits in " + path);
-  ::unlink(path.c_str());  // gone when we close it, whatever happens to us
-  const int writer_fd = ::dup(fd_);
-  writer_ = writer_fd >= 0 ? gzdopen(writer_fd, "wb1") : nullptr;
-  if (writer_ == nullptr) {
-    if (writer_fd >= 0) ::close(writer_fd);
-    return ErrnoStatus("cannot write rule hits to a temporary file");
+void HitStore::Flush() {
+  if (pending_hits_ == 0) return;
+  const uint64_t hits = pending_hits_;
+  pending_hits_ = 0;
+  std::string compressed(compressBound(pending_.size()), '\0');
+  uLongf size = compressed.size();
+  if (compress2(reinterpret_cast<Bytef*>(compressed.data()), &size,
+                reinterpret_cast<const Bytef*>(pending_.data()), pending_.size(), 1) != Z_OK) {
+    Fail(Status::Internal("cannot compress rule hits"), hits);
+  } else {
+    Block block{0, size, pending_.size(), hits};
+    if (Status s = spill_->Append(std::string_view(compressed.data(), size), &block.offset);
+        !s.ok()) {
+      Fail(std::move(s), hits);
+    } else {
+      blocks_.push_back(block);
+      spilled_ += hits;
+    }
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();  // a finished input keeps no block buffer
+}
+
+Status HitStore::ForEach(const std::function<void(uint32_t, OwnedEvent&)>& fn) {
+  Flush();
+  for (auto& [rule, event] : in_memory_) fn(rule, event);
+  std::string compressed, raw;
+  uint32_t rule = 0;
+  OwnedEvent event;
+  for (const Block& block : blocks_) {
+    ES_RETURN_IF_ERROR(spill_->Read(block.offset, block.compressed, &compressed));
+    raw.resize(block.raw);
+    uLongf size = raw.size();
+    if (uncompress(reinterpret_cast<Bytef*>(raw.data()), &size,
+                   reinterpret_cast<const Bytef*>(compressed.data()), compressed.size()) != Z_OK ||
+        size != block.raw) {
+      return Status::IOError("rule hits read back from the temporary file are damaged");
+    }
+    BlockReader reader(raw);
+    for (uint64_t i = 0; i < block.hits; ++i) {
+      if (!Deserialize(reader, &rule, &event)) {
+        return Status::IOError("rule hits read back from the temporary file are damaged");
+      }
+      fn(rule, event);
+    }
   }
   return Status::OK();
 }
 
-void HitStore::Spill(uint32_t rule, const Event& event) {
-  if (writer_ == nullptr) {
-    ++dropped_;
-    return;
-  }
-  Serialize(rule, event, &record_);
-  if (gzwrite(writer_, record_.data(), static_cast<unsigned>(record_.size())) !=
-      static_cast<int>(record_.size())) {
-    if (error_.ok()) error_ = ErrnoStatus("cannot write rule hits to a temporary file");
-    ++dropped_;
-    return;
-  }
-  ++spilled_;
-}
-
-Status HitStore::ForEach(const std::function<void(uint32_t, OwnedEvent&)>& fn) {
-  for (auto& [rule, event] : in_memory_) fn(rule, event);
-  if (fd_ < 0 || spilled_ == 0) return Status::OK();
-  if (writer_ != nullptr) {
-    const int rc = gzclose(writer_);  // flushes; closes the dup'ed descriptor
-    writer_ = nullptr;
-    if (rc != Z_OK) return Status::IOError("cannot write rule hits to a temporary file");
-  }
-  if (::lseek(fd_, 0, SEEK_SET) != 0) return ErrnoStatus("cannot read back rule hits");
-  const int reader_fd = ::dup(fd_);
-  gzFile in = reader_fd >= 0 ? gzdopen(reader_fd, "rb") : nullptr;
-  if (in == nullptr) {
-    if (reader_fd >= 0) ::close(reader_fd);
-    return ErrnoStatus("cannot read back rule hits");
-  }
-  Status status;
-  SpillReader reader(in);
-  uint32_t rule = 0;
-  OwnedEvent event;
-  for (uint64_t i = 0; i < spilled_; ++i) {
-    if (!Deserialize(reader, &rule, &event)) {
-      status = Status::IOError(fmt::format(
-          "rule hits read back from the temporary file end after {} of {}", i, spilled_));
-      break;
-    }
-    fn(rule, event);
-  }
-  gzclose(in);
-  return status;
-}
-
 void HitStore::Release() {
-  if (writer_ != nullptr) {
-    gzclose(writer_);
-    writer_ = nullptr;
-  }
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
   in_memory_ = {};
   memory_used_->fetch_sub(memory_bytes_, std::memory_order_relaxed);
   memory_bytes_ = 0;
+  pending_ = {};
+  pending_hits_ = 0;
+  blocks_ = {};  // the blocks stay in the scan's file until it is closed
   spilled_ = 0;
 }
 

@@ -28,7 +28,8 @@ struct BuildSeen {
 // Everything one input contributes, kept until all workers are done so the
 // correlator sees inputs in command-line order.
 struct Scanner::FileResult {
-  FileResult(std::atomic<uint64_t>* hit_memory, uint64_t budget) : hits(hit_memory, budget) {}
+  FileResult(std::atomic<uint64_t>* hit_memory, uint64_t budget, SpillFile* spill)
+      : hits(hit_memory, budget, spill) {}
   std::string path;
   HitStore hits;
   std::vector<BuildSeen> builds;
@@ -242,6 +243,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   InputSpec spec{path, path == "-" ? "<stdin>" : ""};
   Status s = DecodeInput(*decoder, spec, handler, reporter);
+  out->hits.Flush();
   reporter.Finish();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
@@ -272,10 +274,13 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
 Result<std::vector<Alert>> Scanner::Run() {
   ES_ASSIGN_OR_RETURN(paths, ExpandInputs(options_.inputs, diagnostic_, &stats_));
   inputs_total_.store(paths.size());
+  // Declared before the results, whose stores write to it.
+  auto spill = std::make_unique<SpillFile>();
   std::vector<std::unique_ptr<FileResult>> results;
   results.reserve(paths.size());
   for (const auto& path : paths) {
-    results.push_back(std::make_unique<FileResult>(&hit_memory_, options_.hit_memory_bytes));
+    results.push_back(
+        std::make_unique<FileResult>(&hit_memory_, options_.hit_memory_bytes, spill.get()));
     results.back()->path = path;
   }
 

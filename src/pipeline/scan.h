@@ -44,8 +44,9 @@ struct ScanOptions {
   // outlive Run().
   const std::atomic<bool>* cancel = nullptr;
   // Rule hits wait in memory until every input is read, up to this many
-  // bytes for all inputs together; further hits go to a temporary file in
-  // $TMPDIR (hit_store.h), so memory does not grow with the hits.
+  // bytes for all inputs together; further hits go, compressed, to one
+  // temporary file in $TMPDIR (hit_store.h; plus a block of up to 1 MiB per
+  // input being read), so memory does not grow with the hits.
   uint64_t hit_memory_bytes = 64u << 20;
   // Shown every hit after the inputs are read; may be null. Must outlive Run().
   HitObserver* hit_observer = nullptr;

@@ -180,6 +180,29 @@ class HitsInBoundedMemory(unittest.TestCase):
             self.assertIn("(1 unreadable)", text)
             self.assertTrue(alerts_of(out.read()))
 
+    def test_many_inputs_past_the_budget_share_one_temporary_file(self):
+        # The big export fills the in-memory budget first (one thread, sorted
+        # names), so the hits of the 1,000 small inputs after it all spill:
+        # into one file, within a limit of 64 open files.
+        small = 1000
+        with tempfile.TemporaryDirectory() as tmp:
+            os.symlink(self.path, os.path.join(tmp, "a_big.ndjson.gz"))
+            for i in range(small):
+                with open(os.path.join(tmp, "b%04d.ndjson" % i), "w") as f:
+                    f.write(eems_line("small%04d.contoso.com" % i, BASE, i + 1))
+
+            def limit_files():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+            r = subprocess.run([BINARY, "scan", "--threads", "1", tmp], cwd=ROOT,
+                               capture_output=True, timeout=600, preexec_fn=limit_files)
+            text = r.stderr.decode()
+            self.assertEqual(r.returncode, 0, text[-2000:])
+            self.assertIn(f"{self.N + small} hits", text)
+            hosts = {a["host"] for a in alerts_of(r.stdout)}
+            self.assertEqual(len([h for h in hosts if h.startswith("small")]), small)
+            self.assertTrue(set(self.HOSTS) <= hosts)
+
     def test_thread_count_does_not_change_alerts(self):
         one = run_measured(["scan", "--threads", "1", self.path])
         two = run_measured(["scan", "--threads", "2", self.path])

@@ -1,6 +1,6 @@
 // HitStore: hits come back in input order with every field, whether they
-// stayed in memory or went through the temporary file, and the memory budget
-// is shared and returned.
+// stayed in memory or went through the scan's one temporary file, and the
+// memory budget is shared and returned.
 #include "src/pipeline/hit_store.h"
 
 #include <gtest/gtest.h>
@@ -71,8 +71,9 @@ void ExpectSame(const OwnedEvent& a, const OwnedEvent& b) {
 TEST(HitStoreTest, HitsComeBackInOrderWithEveryFieldInMemoryAndSpilled) {
   constexpr uint64_t kHits = 2000;
   std::atomic<uint64_t> used{0};
+  SpillFile spill;
   // Room for a few hundred hits: the rest goes through the temporary file.
-  HitStore store(&used, 400 * 1024);
+  HitStore store(&used, 400 * 1024, &spill);
   for (uint64_t i = 0; i < kHits; ++i) store.Add(static_cast<uint32_t>(i % 5), Sample(i).View());
   ASSERT_TRUE(store.error().ok()) << store.error().ToString();
   EXPECT_EQ(store.size(), kHits);
@@ -98,12 +99,27 @@ TEST(HitStoreTest, HitsComeBackInOrderWithEveryFieldInMemoryAndSpilled) {
 
 TEST(HitStoreTest, StoresShareOneBudget) {
   std::atomic<uint64_t> used{0};
-  HitStore a(&used, 64 * 1024);
-  HitStore b(&used, 64 * 1024);
-  for (uint64_t i = 0; i < 100; ++i) a.Add(0, Sample(i).View());
-  for (uint64_t i = 0; i < 100; ++i) b.Add(0, Sample(i).View());
+  SpillFile spill;
+  HitStore a(&used, 64 * 1024, &spill);
+  HitStore b(&used, 64 * 1024, &spill);
+  // Interleaved, as two workers write: each store reads back its own hits.
+  for (uint64_t i = 0; i < 3000; ++i) {
+    a.Add(0, Sample(i).View());
+    b.Add(1, Sample(i + 5000).View());
+    if (i % 700 == 0) a.Flush();
+  }
   EXPECT_LE(used.load(), 64u * 1024);
-  EXPECT_GT(a.spilled() + b.spilled(), 100u);
+  EXPECT_GT(a.spilled() + b.spilled(), 3000u);
+  for (HitStore* store : {&a, &b}) {
+    const uint64_t first = store == &a ? 0 : 5000;
+    uint64_t i = 0;
+    Status s = store->ForEach([&](uint32_t, OwnedEvent& e) {
+      EXPECT_EQ(e.record_id, first + i);
+      ++i;
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(i, 3000u);
+  }
   a.Release();
   b.Release();
   EXPECT_EQ(used.load(), 0u);

@@ -1,6 +1,8 @@
 // Every JSON shape found in ../shared/corpus/json, field by field, on
-// excerpts copied from it (tests/data/json; tests/data/SOURCES.md names the
-// corpus file and line of each). Expected values were read off those lines.
+// excerpts copied from it (tests/data/json_corpus, apart from tests/data/json
+// whose directory scan the e2e tests expect to hold only synthetic data;
+// tests/data/SOURCES.md names the corpus file and line of each). Expected
+// values were read off those lines.
 
 #include <gtest/gtest.h>
 
@@ -12,6 +14,9 @@
 
 namespace eventsift::json::testing {
 namespace {
+
+// An excerpt of tests/data/json_corpus, decoded without a single report.
+Decoded DecodeExcerpt(const std::string& name) { return DecodeClean("../json_corpus/" + name); }
 
 std::string Time(const OwnedEvent& e, int digits = 3) { return FormatRfc3339(e.time, digits); }
 
@@ -25,7 +30,7 @@ std::string Field(const OwnedEvent& e, std::string_view name) {
 
 // Azure Log Analytics SecurityEvent (legacy agent): EventData as an XML string.
 TEST(JsonCorpusShapes, LogAnalyticsSecurityEventXmlEventData) {
-  Decoded d = DecodeClean("la_securityevent.ndjson");
+  Decoded d = DecodeExcerpt("la_securityevent.ndjson");
   ASSERT_EQ(d.events.size(), 3u);
 
   const OwnedEvent& e = d.events[0];  // corpus line 1: WFP 5156
@@ -80,7 +85,7 @@ TEST(JsonCorpusShapes, LogAnalyticsSecurityEventXmlEventData) {
 // Azure Log Analytics WindowsEvent (Azure Monitor Agent): EventData as a JSON
 // object string.
 TEST(JsonCorpusShapes, LogAnalyticsWindowsEventJsonEventData) {
-  Decoded d = DecodeClean("la_windowsevent.ndjson");
+  Decoded d = DecodeExcerpt("la_windowsevent.ndjson");
   ASSERT_EQ(d.events.size(), 2u);
 
   const OwnedEvent& e = d.events[0];  // corpus line 1: Sysmon 3
@@ -109,7 +114,7 @@ TEST(JsonCorpusShapes, LogAnalyticsWindowsEventJsonEventData) {
 
 // Winlogbeat golden output: a pretty-printed JSON array (ECS), 7 fraction digits.
 TEST(JsonCorpusShapes, WinlogbeatJsonArray) {
-  Decoded d = DecodeClean("winlogbeat_golden_array.json");
+  Decoded d = DecodeExcerpt("winlogbeat_golden_array.json");
   ASSERT_EQ(d.events.size(), 2u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.provider, "Microsoft-Windows-PowerShell");
@@ -134,7 +139,7 @@ TEST(JsonCorpusShapes, WinlogbeatJsonArray) {
 
 // Winlogbeat 7.16 NDJSON (compact lines, ECS), Sysmon.
 TEST(JsonCorpusShapes, WinlogbeatNdjson) {
-  Decoded d = DecodeClean("winlogbeat716_sysmon.ndjson");
+  Decoded d = DecodeExcerpt("winlogbeat716_sysmon.ndjson");
   ASSERT_EQ(d.events.size(), 2u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.provider, "Microsoft-Windows-Sysmon");
@@ -155,7 +160,7 @@ TEST(JsonCorpusShapes, WinlogbeatNdjson) {
 
 // evtx_dump JSON (-o json), one pretty-printed object: the SigmaHQ regression logs.
 TEST(JsonCorpusShapes, EvtxDumpPrettyObject) {
-  Decoded d = DecodeClean("evtx_dump_pretty.json");
+  Decoded d = DecodeExcerpt("evtx_dump_pretty.json");
   ASSERT_EQ(d.events.size(), 1u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.provider, "Microsoft-Windows-Security-Auditing");
@@ -179,7 +184,7 @@ TEST(JsonCorpusShapes, EvtxDumpPrettyObject) {
 // NXLog-style NDJSON (OTRF Security-Datasets): the ProxyLogon capture's
 // Set-OabVirtualDirectory CmdletLogs event.
 TEST(JsonCorpusShapes, OtrfNxlogProxyLogonEvent) {
-  Decoded d = DecodeClean("nxlog_proxylogon_oab.ndjson");
+  Decoded d = DecodeExcerpt("nxlog_proxylogon_oab.ndjson");
   ASSERT_EQ(d.events.size(), 1u);
   const OwnedEvent& e = d.events[0];
   EXPECT_EQ(e.provider, "MSExchange CmdletLogs");

@@ -113,7 +113,8 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
     std::string& b = out_->buffer();
     if (format_ == DumpFormat::kXml) {
       char line[32] = "Record ";
-      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_id).ptr;
+      // evtx_dump's "Record N" line names the record header's number.
+      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_number).ptr;
       *end++ = '\n';
       b.append(line, static_cast<size_t>(end - line));
     }

@@ -47,7 +47,8 @@ TEST(EvtxDecoderTest, ForwardedMsExchangeRecordDecodesCompletely) {
   EXPECT_EQ(e.task, 1);
   EXPECT_EQ(e.keywords, 0x80000000000000u);
   EXPECT_EQ(FormatRfc3339(e.time), "2021-11-19T16:52:33.8337335Z");
-  EXPECT_EQ(e.record_id, 1u);  // the record header's id
+  EXPECT_EQ(e.record_id, 3229u);    // System/EventRecordID (forwarded by WEC)
+  EXPECT_EQ(e.record_number, 1u);  // the collector's record header
   EXPECT_EQ(e.channel, "MSExchange Management");
   EXPECT_EQ(e.computer, "WEC.ave.local");
   EXPECT_EQ(e.offset, 4096u + 512);

@@ -4,9 +4,9 @@
 // Passes over the root object with simdjson On-Demand: every key is
 // dispatched by name, and keys that mean different things in different shapes
 // are held as candidates until the shape is known at the end of the object
-// (detection order: evtx_dump "Event", Winlogbeat "winlog", NXLog "EventID",
-// PowerShell "Id"). docs/json-exports.md has the field mapping per shape.
-// The first pass reads header keys only; a second, full pass runs only for
+// (detection order: evtx_dump "Event", Winlogbeat "winlog", Log Analytics
+// "TimeGenerated" with "EventID", NXLog "EventID", PowerShell "Id"). docs/json-exports.md has the
+// field mapping per shape. The first pass reads header keys only; a second, full pass runs only for
 // flat-shape events the handler wants the payload of (see Parse).
 //
 // Lifetime: the Event and every view in it borrow from the document's bytes,
@@ -16,6 +16,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,7 +28,7 @@
 
 namespace eventsift::json {
 
-enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell };
+enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell, kLogAnalytics };
 std::string_view ShapeName(Shape shape);
 
 class EventParser {
@@ -56,7 +57,7 @@ class EventParser {
     bool has_event_id = false;  // NXLog "EventID" seen
     bool has_winlog = false;
     bool has_evtx_event = false;
-    EventIdRead nxlog_event_id = EventIdRead::kAbsent;  // NXLog "EventID"
+    EventIdRead nxlog_event_id = EventIdRead::kAbsent;  // root "EventID" (NXLog, Log Analytics)
     EventIdRead evtx_event_id = EventIdRead::kAbsent;   // Event.System.EventID
     // NXLog / PowerShell shared
     int64_t level = -1;           // "Level" (a number, or a number in a string)
@@ -72,6 +73,10 @@ class EventParser {
     EventIdRead ecs_code_read = EventIdRead::kAbsent;  // event.code
     EventIdRead winlog_event_id = EventIdRead::kAbsent;
     std::string_view ecs_provider, ecs_host, ecs_message, ecs_log_level, winlog_time;
+    // Azure Log Analytics (SecurityEvent / WindowsEvent)
+    bool has_time_generated = false;
+    int64_t event_level = -1;  // WindowsEvent "EventLevel"
+    std::string_view la_time, la_computer, la_provider, la_event_data;
   };
 
   void ResetDocumentState();
@@ -82,6 +87,8 @@ class EventParser {
   JsonError RootField(std::string_view key, JsonValue v);
   // Picks the shape from what the pass saw and completes the header.
   Status ResolveShape();
+  // Whether the root "EventID" (NXLog, Log Analytics) held a 16-bit id.
+  Status RootEventIdStatus() const;
   // Asks the handler once; false means drop data and message.
   bool WantPayload();
 
@@ -97,6 +104,10 @@ class EventParser {
   JsonError EcsObject(std::string_view key, JsonValue v);
   JsonError EcsData(JsonValue v);
   Status FinishEcs();
+  // dialect_log_analytics.cc
+  Status FinishLogAnalytics();
+  // Reads the EventData column's JSON object string into event_.data.
+  Status ParseJsonEventData(std::string_view text);
   // dialect_evtx_dump.cc
   JsonError EvtxEvent(JsonValue v);
   JsonError EvtxSystem(JsonValue v);
@@ -115,6 +126,10 @@ class EventParser {
   JsonError PushData(std::vector<DataField>* out, std::string_view name, JsonValue v);
 
   simdjson::ondemand::parser parser_;
+  // Log Analytics' EventData JSON string, parsed apart from the document
+  // (with its padding); data views borrow from both until the next Parse().
+  simdjson::ondemand::parser inner_parser_;
+  std::string inner_doc_;
   Arena arena_;  // braced GUIDs; reset per document
   Event event_;
   // NXLog named data: root keys that are not system keys, in document order.

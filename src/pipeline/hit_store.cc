@@ -78,6 +78,7 @@ void Serialize(uint32_t rule, const Event& e, std::string* out) {
   PutRaw(out, e.keywords);
   PutRaw(out, e.time);
   PutRaw(out, e.record_id);
+  PutRaw(out, e.record_number);
   PutRaw(out, e.process_id);
   PutRaw(out, e.thread_id);
   PutRaw(out, e.where.offset);
@@ -100,8 +101,8 @@ bool Deserialize(BlockReader& in, uint32_t* rule, OwnedEvent* e) {
   bool ok = in.Get(rule) && in.Get(&e->event_id) && in.Get(&e->qualifiers) &&
             in.Get(&has_qualifiers) && in.Get(&e->version) && in.Get(&e->level) &&
             in.Get(&e->opcode) && in.Get(&e->task) && in.Get(&e->keywords) && in.Get(&e->time) &&
-            in.Get(&e->record_id) && in.Get(&e->process_id) && in.Get(&e->thread_id) &&
-            in.Get(&e->offset) && in.Get(&e->line) && in.Get(&e->chunk) &&
+            in.Get(&e->record_id) && in.Get(&e->record_number) && in.Get(&e->process_id) &&
+            in.Get(&e->thread_id) && in.Get(&e->offset) && in.Get(&e->line) && in.Get(&e->chunk) &&
             in.String(&e->provider) && in.String(&e->provider_guid) && in.String(&e->channel) &&
             in.String(&e->computer) && in.String(&e->user_sid) && in.String(&e->message) &&
             in.String(&e->file) && in.Get(&fields);

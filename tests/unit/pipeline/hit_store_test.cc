@@ -32,6 +32,7 @@ OwnedEvent Sample(uint64_t i) {
   e.keywords = 0x8080000000000000ull + i;
   e.time = static_cast<FileTime>(133'000'000'000'000'000 + i);
   e.record_id = i;
+  e.record_number = i + 7;
   e.process_id = 4312;
   e.thread_id = static_cast<uint32_t>(5120 + i);
   e.offset = i * 100;
@@ -60,6 +61,7 @@ void ExpectSame(const OwnedEvent& a, const OwnedEvent& b) {
   EXPECT_EQ(a.keywords, b.keywords);
   EXPECT_EQ(a.time, b.time);
   EXPECT_EQ(a.record_id, b.record_id);
+  EXPECT_EQ(a.record_number, b.record_number);
   EXPECT_EQ(a.process_id, b.process_id);
   EXPECT_EQ(a.thread_id, b.thread_id);
   EXPECT_EQ(a.offset, b.offset);

@@ -37,8 +37,14 @@ std::string PowerShellLine(const std::string& id) {
          R"(,"ProviderName":"MSExchange Mitigation Service","MachineName":"ex01","LogName":"Application"})";
 }
 
+std::string LogAnalyticsLine(const std::string& id) {
+  return R"({"TimeGenerated":"2026-11-20T00:00:00Z","Computer":"ex01","EventID":)" + id +
+         R"(,"Provider":"P","EventData":"{}"})";
+}
+
 using LineFn = std::string (*)(const std::string&);
-const LineFn kShapes[] = {NxlogLine, WinlogLine, EcsCodeLine, EvtxDumpLine, PowerShellLine};
+const LineFn kShapes[] = {NxlogLine,    WinlogLine,     EcsCodeLine,
+                          EvtxDumpLine, PowerShellLine, LogAnalyticsLine};
 
 TEST(JsonEventIdTest, SixteenBitIdsInAnyNotationAreRead) {
   struct Case {

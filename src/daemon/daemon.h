@@ -43,6 +43,10 @@ void BlockDaemonSignals();
 
 // Loads the config's rules and TLS files (for --check-config).
 Status CheckRules(const DaemonConfig& config);
+// The rules the config names, or the default pack.
+Result<std::shared_ptr<const detect::RuleSet>> LoadRules(const DaemonConfig& config);
+// Makes the config's log format, level and rate limit current.
+void ApplyLogConfig(const DaemonConfig& config);
 
 class Daemon {
  public:

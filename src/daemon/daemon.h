@@ -81,6 +81,9 @@ class Daemon {
   static Result<std::vector<SourceEntry>> MakeSources(const DaemonConfig& config);
   static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);
   void Reload();
+  // Starts again a source a refused reload had stopped; a failure is logged
+  // and counted, the source's open connections keep being read.
+  void RestartSource(SourceEntry& e);
   void WireSource(SourceEntry& e);
   // The per-partition correlation state of a Kafka source (made on first use).
   PartitionLanes* LanesFor(const std::string& source_name);
@@ -117,6 +120,7 @@ class Daemon {
   Counter checkpoint_failures_;
   Counter reloads_ok_;
   Counter reloads_failed_;
+  Counter source_restart_failures_;
   Counter sink_errors_;
 };
 

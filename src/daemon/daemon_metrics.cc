@@ -127,6 +127,9 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
   p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
   p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
+  p.Family("eventsift_source_restart_failures_total", "counter",
+           "Listeners a refused reload had stopped that could not be started again.");
+  p.Sample("eventsift_source_restart_failures_total", {}, source_restart_failures_.Get());
   auto unix_seconds = [](FileTime t) {
     return t == 0 ? 0.0 : static_cast<double>(UnixMillisFromFileTime(t)) / 1000.0;
   };

@@ -1,6 +1,10 @@
 // Daemon::Reload: SIGHUP. The new config, rules and build list are loaded
 // and checked, the new sinks and sources built and started, then swapped in
-// for the running ones (daemon.h says what needs a restart).
+// for the running ones (daemon.h says what needs a restart). A refusal at
+// any step leaves the running sources, sinks and rules in place: a listener
+// stopped to free its port for a replacement is started again.
+
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -48,55 +52,54 @@ void Daemon::Reload() {
   // Kafka offsets committed), so replaced sources can go without loss.
   (void)Checkpoint(milliseconds(next.shutdown_timeout_ms / 2));
   // Sources whose config is unchanged keep running; others are replaced and
-  // resume from the old source's positions.
-  std::vector<SourceEntry> next_sources;
-  std::vector<source::Source*> stopped;  // old listeners stopped to free their port
-  auto put_back = [&] {
-    for (auto& n : next_sources) {
-      for (auto& old : sources_) {
-        if (!old.source && old.config == n.config) {
-          old = std::move(n);
-          break;
-        }
-      }
-    }
-    for (auto* s : stopped) (void)s->Start();
-  };
-  for (auto& c : made.value()) {
-    bool reused = false;
-    for (auto& old : sources_) {
-      if (old.source && old.config == c.config) {
-        next_sources.push_back(std::move(old));
-        reused = true;
+  // resume from the old source's positions. Nothing leaves sources_ until
+  // every new source has started, so a refusal finds it whole.
+  std::vector<SourceEntry>& fresh = made.value();
+  constexpr size_t kNew = SIZE_MAX;
+  std::vector<size_t> kept(fresh.size(), kNew);  // index into sources_, or kNew
+  std::vector<bool> old_kept(sources_.size(), false);
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    for (size_t j = 0; j < sources_.size(); ++j) {
+      if (!old_kept[j] && sources_[j].config == fresh[i].config) {
+        kept[i] = j;
+        old_kept[j] = true;
         break;
       }
     }
-    if (reused) continue;
+  }
+  std::vector<SourceEntry*> stopped;  // old listeners stopped to free their port
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (kept[i] != kNew) continue;
+    SourceEntry& c = fresh[i];
     std::vector<source::FileCheckpoint> cps;
-    for (auto& old : sources_) {
-      if (!old.source || old.config.name != c.config.name) continue;
+    for (size_t j = 0; j < sources_.size(); ++j) {
+      SourceEntry& old = sources_[j];
+      if (old_kept[j] || old.config.name != c.config.name) continue;
       old.source->SaveCheckpoints(&cps);
       if (old.config.type == SourceType::kTcp) {
         old.source->Stop();
-        stopped.push_back(old.source.get());
+        stopped.push_back(&old);
       }
     }
     c.source->RestoreCheckpoints(std::move(cps));
     WireSource(c);
     Status s = c.source->Start();
     if (!s.ok()) {
-      put_back();
+      for (SourceEntry* old : stopped) RestartSource(*old);
       return refuse(fmt::format("source '{}': {}", c.config.name, s.ToString()));
     }
-    next_sources.push_back(std::move(c));
+  }
+  std::vector<SourceEntry> next_sources;
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    next_sources.push_back(kept[i] == kNew ? std::move(fresh[i]) : std::move(sources_[kept[i]]));
   }
   // Retired objects are destroyed outside the lock and after the swap: a
   // Kafka consumer leaving its group calls back into the source on close.
   std::vector<SourceEntry> retired;
-  for (auto& old : sources_) {
-    if (!old.source) continue;
-    old.source->Stop();
-    retired.push_back(std::move(old));
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    if (old_kept[j]) continue;
+    sources_[j].source->Stop();
+    retired.push_back(std::move(sources_[j]));
   }
   std::vector<SinkEntry> retired_sinks;
   {
@@ -120,4 +123,15 @@ void Daemon::Reload() {
   LogInfo("reloaded", {{"rules", std::to_string(pipeline_->rules().rules().size())},
                        {"sources", std::to_string(sources_.size())}});
 }
+
+void Daemon::RestartSource(SourceEntry& e) {
+  Status s = e.source->Start();
+  if (s.ok()) return;
+  // The listener was stopped for a replacement that did not start; it stays
+  // closed until a reload succeeds, its open connections keep being read.
+  source_restart_failures_.Add();
+  LogError("source could not be restarted after a refused reload",
+           {{"source", e.config.name}, {"error", s.ToString()}});
+}
+
 }  // namespace eventsift::daemon

@@ -160,6 +160,16 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_log_lines_suppressed_total", "counter",
            "Repeated log lines held back by rate limiting.");
   p.Sample("eventsift_log_lines_suppressed_total", {}, Logger::Get().suppressed_total());
+  const MetricsServerCounters& http = metrics_.counters();
+  p.Family("eventsift_metrics_connections_closed_total", "counter",
+           "Connections to this endpoint cut short, by reason.");
+  for (const auto& [reason, counter] : {std::pair<const char*, const std::atomic<uint64_t>*>{
+                                            "header_timeout", &http.header_timeouts},
+                                        {"write_timeout", &http.write_timeouts},
+                                        {"evicted", &http.evicted},
+                                        {"too_large", &http.too_large}}) {
+    p.Sample("eventsift_metrics_connections_closed_total", {{"reason", reason}}, counter->load());
+  }
   p.Family("eventsift_uptime_seconds", "gauge", "Seconds since start.");
   p.Sample("eventsift_uptime_seconds", {},
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count());

@@ -141,7 +141,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   } else if (type == "tcp") {
     s.type = SourceType::kTcp;
     CheckKeys(n, where,
-              {"name", "type", "address", "port", "max_connections", "max_line_bytes", "tls"});
+              {"name", "type", "address", "port", "max_connections", "idle_timeout_ms",
+               "max_line_bytes", "tls"});
     if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
@@ -183,6 +184,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   s.port = static_cast<uint16_t>(port);
   Read(n, where, "max_connections", &s.max_connections);
   if (s.max_connections == 0) Fail(Join(where, "max_connections"), "must be greater than 0");
+  Read(n, where, "idle_timeout_ms", &s.idle_timeout_ms);
+  if (s.idle_timeout_ms < 0) Fail(Join(where, "idle_timeout_ms"), "must be 0 (never) or more");
   Read(n, where, "max_line_bytes", &s.max_line_bytes);
   if (s.max_line_bytes < 1024) Fail(Join(where, "max_line_bytes"), "must be at least 1024");
   return s;

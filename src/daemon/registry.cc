@@ -40,6 +40,7 @@ std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
   o.address = sc.address;
   o.port = sc.port;
   o.max_connections = sc.max_connections;
+  o.idle_timeout = milliseconds(sc.idle_timeout_ms);
   o.max_line_bytes = sc.max_line_bytes;
   if (sc.tls) {
     o.tls = TlsOptionsOf(*sc.tls);

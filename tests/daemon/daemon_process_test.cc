@@ -393,6 +393,87 @@ TEST(DaemonProcessTest, RefusedReloadKeepsEverySourceRunning) {
   EXPECT_EQ(d.Wait(seconds(6)), 0) << ReadFile(dir / "daemon.log");
 }
 
+// 500 idle peers on a listener with max_connections 64 cannot keep a real
+// sender out: once they have idled past min_idle_to_evict, the sender takes
+// the slot of the longest-idle one, and every line it sends is read.
+TEST(DaemonProcessTest, IdlePeersCannotKeepARealSenderOut) {
+  ScratchDir dir("tcp-idle");
+  int port = FreePort();
+  int tcp_port = FreePort();
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{TcpSourceYaml(tcp_port, "    max_connections: 64\n")});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  int probe = -1;
+  ASSERT_TRUE(WaitFor([&] { return (probe = ConnectTcp(tcp_port)) >= 0; }, seconds(10)));
+  std::vector<int> idle{probe};
+  for (int i = 1; i < 500; ++i) {
+    int fd = ConnectTcp(tcp_port);
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  const std::string accepted =
+      "eventsift_source_connections_accepted_total{source=\"net\",type=\"tcp\"}";
+  const std::string rejected =
+      "eventsift_source_connections_rejected_total{source=\"net\",type=\"tcp\"}";
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, accepted) + Metric(port, rejected) == 500; }, seconds(10)))
+      << HttpGet(port, "/metrics");
+  // Let the idle peers become evictable (min_idle_to_evict is 1 s).
+  std::this_thread::sleep_for(milliseconds(1500));
+  int sender = ConnectTcp(tcp_port);
+  ASSERT_GE(sender, 0);
+  std::string lines;
+  for (int i = 0; i < 100; ++i)
+    lines += TickEvent("EX01", kT0 + i, static_cast<uint64_t>(i) + 1) + "\n";
+  ASSERT_TRUE(SendAll(sender, lines));
+  ::close(sender);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Metric(port, "eventsift_source_lines_total{source=\"net\",type=\"tcp\"}") == 100;
+      },
+      seconds(10)))
+      << HttpGet(port, "/metrics");
+  EXPECT_GE(Metric(port, "eventsift_source_connections_evicted_total{source=\"net\",type=\"tcp\"}"),
+            1);
+  for (int fd : idle) ::close(fd);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+// idle_timeout_ms closes a peer that sends nothing, after delivering what it
+// sent before (its last line without a newline too).
+TEST(DaemonProcessTest, IdleTimeoutClosesSilentPeersAfterDeliveringTheirLines) {
+  ScratchDir dir("tcp-idle-timeout");
+  int port = FreePort();
+  int tcp_port = FreePort();
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{TcpSourceYaml(tcp_port, "    idle_timeout_ms: 300\n")});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  int fd = -1;
+  ASSERT_TRUE(WaitFor([&] { return (fd = ConnectTcp(tcp_port)) >= 0; }, seconds(10)));
+  ASSERT_TRUE(SendAll(fd, TickEvent("EX01", kT0, 1) + "\n" + TickEvent("EX01", kT0 + 1, 2)));
+  // The daemon closes the connection: the read sees end of stream.
+  timeval limit{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+  char b;
+  EXPECT_EQ(::recv(fd, &b, 1, 0), 0);
+  ::close(fd);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Metric(
+                   port,
+                   "eventsift_source_connections_idle_closed_total{source=\"net\",type=\"tcp\"}") ==
+               1;
+      },
+      seconds(10)));
+  EXPECT_EQ(Metric(port, "eventsift_source_lines_total{source=\"net\",type=\"tcp\"}"), 2);
+  EXPECT_EQ(Metric(port, "eventsift_parse_errors_total"), 0);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
 // /healthz answers while 500 idle clients and a few trickling ones are
 // connected to the metrics port (it used to wait 4.7 s for 8 of them and
 // stop answering at 500).

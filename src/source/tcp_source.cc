@@ -91,25 +91,32 @@ void TcpSource::Accept(RecordConsumer& consumer) {
   }
 }
 
-void TcpSource::CloseDraining(Conn& c, RecordConsumer& consumer) {
-  if (!c.fd.valid()) return;
+void TcpSource::Deliver(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer) {
   auto deliver = [&](std::string_view line, uint64_t line_no) {
     stats().lines.Add();
     consumer.OnLine(LineRecord{c.peer, line, line_no});
   };
+  stats().bytes.Add(static_cast<uint64_t>(bytes.size()));
+  uint64_t dropped_before = c.framer.dropped();
+  c.framer.Feed(bytes, deliver);
+  if (finish) c.framer.Finish(deliver);
+  stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+}
+
+void TcpSource::CloseDraining(Conn& c, RecordConsumer& consumer) {
+  if (!c.fd.valid()) return;
   if (!c.handshaking) {
-    // Bounded by what the kernel buffered for this socket: the peer gets no
-    // more time to send.
+    // What the kernel had buffered for this socket when we decided to close
+    // it; a peer that keeps sending gets a bounded amount read, not more
+    // time (the rest is refused with the close, the peer sees a reset).
+    constexpr int kMaxDrainReads = 16;  // 1 MiB
     std::array<char, size_t{64} * 1024> buf{};
-    for (;;) {
+    for (int i = 0; i < kMaxDrainReads; ++i) {
       size_t n = 0;
       if (ReadSome(c, buf.data(), buf.size(), &n) != ReadResult::kData) break;
-      stats().bytes.Add(static_cast<uint64_t>(n));
-      uint64_t dropped_before = c.framer.dropped();
-      c.framer.Feed(std::string_view(buf.data(), n), deliver);
-      stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+      Deliver(c, std::string_view(buf.data(), n), false, consumer);
     }
-    c.framer.Finish(deliver);
+    Deliver(c, {}, true, consumer);
   }
   c.fd.Reset();
 }
@@ -215,24 +222,17 @@ Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
       more = true;  // the rest wait in their kernel buffers
       break;
     }
-    auto deliver = [&](std::string_view line, uint64_t line_no) {
-      stats().lines.Add();
-      consumer.OnLine(LineRecord{c.peer, line, line_no});
-    };
     size_t n = 0;
     ReadResult r = ReadSome(c, buf.data(), std::min(buf.size(), budget_bytes - used), &n);
     if (r == ReadResult::kNothing) continue;
     if (r == ReadResult::kEof || r == ReadResult::kError) {
-      c.framer.Finish(deliver);
+      Deliver(c, {}, true, consumer);
       c.fd.Reset();
       continue;
     }
     used += n;
     c.last_active = std::chrono::steady_clock::now();
-    stats().bytes.Add(static_cast<uint64_t>(n));
-    uint64_t dropped_before = c.framer.dropped();
-    c.framer.Feed(std::string_view(buf.data(), n), deliver);
-    stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+    Deliver(c, std::string_view(buf.data(), n), false, consumer);
     // poll() cannot see what OpenSSL already decrypted: come back for it.
     if (n == buf.size() || (c.tls && c.tls->HasBuffered())) more = true;
   }

@@ -78,8 +78,11 @@ class TcpSource : public Source {
     LineFramer framer;
   };
   void Accept(RecordConsumer& consumer);
-  // Reads what the peer's socket already holds, delivers it with the last
-  // partial line, and closes the connection.
+  // Frames `bytes` into lines for the consumer, counting them; `finish`
+  // also delivers a last line without a newline.
+  void Deliver(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer);
+  // Reads what the peer's socket already holds (up to 1 MiB), delivers it
+  // with the last partial line, and closes the connection.
   void CloseDraining(Conn& c, RecordConsumer& consumer);
   // Makes room for one more peer; false when every peer is too busy to go.
   bool EvictIdlest(RecordConsumer& consumer);

@@ -2,10 +2,10 @@
 // EVTX (Windows XML Event Log) decoder: see docs/evtx-format.md.
 //
 // Layers, lowest first: file_header.h (file and chunk headers, CRC32),
-// binxml.h (token compiler, template cache, walker), event_builder.h and
-// xml_renderer.h (what a walk produces), chunk_decoder.h (one chunk, with
-// recovery), and this file: whole images and files, chunks decoded in
-// parallel and delivered in file order.
+// binxml.h (token compiler, chunk context, value arrays, walker),
+// template_cache.h, event_builder.h and xml_renderer.h (what a walk
+// produces), chunk_decoder.h (one chunk, with recovery), and this file: whole
+// images and files, chunks decoded in parallel and delivered in file order.
 
 #include <cstdint>
 #include <memory>

@@ -232,10 +232,13 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   stats_.errors.Add(reporter.count());
   stats_.rule_hits.Add(out->hits.size());
   if (!s.ok()) {
-    if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
+    // A decoder returns non-OK only when the input as a whole could not be
+    // read (decoder.h): --strict stopping it on corruption, or anything else
+    // (cut file header, bad gzip trailer, I/O error), which is an unreadable
+    // input (docs/cli.md, exit 3) whatever its code.
+    if (options_.decoder.strict && s.code() == StatusCode::kCorruption) {
       stats_.strict_failure = true;
-    if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
-        s.code() == StatusCode::kNotFound) {
+    } else {
       stats_.inputs_failed.Add();
     }
     if (diagnostic_) diagnostic_(s);

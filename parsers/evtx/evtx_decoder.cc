@@ -196,6 +196,13 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   };
   auto header = ParseFileHeader(bytes);
   if (!header) return Status(header.error()).At(name, 0);
+  if (bytes.size() < kFileHeaderSize) {
+    // The 128 bytes parsed are there, the rest of the 4096-byte header is
+    // not: the file was cut before its first chunk.
+    return Status::Truncated(fmt::format("file header: cut at {} of its {} bytes, no chunks",
+                                         bytes.size(), kFileHeaderSize))
+        .At(name, bytes.size());
+  }
   const FileHeader& h = header.value();
   if ((h.flags & kFlagNoCrc) == 0 && !h.checksum_ok()) {
     Status s = Status::Corruption(

@@ -82,6 +82,20 @@ class TempDirTest(unittest.TestCase):
 
 
 class UnreadableInputTest(TempDirTest):
+    def test_evtx_cut_inside_its_file_header_is_truncated_with_offset(self):
+        with open(SAMPLE_EVTX, "rb") as f:
+            image = f.read()
+        for size in (128, 129, 1000, 4095):
+            cut = self.write(f"cut{size}.evtx", image[:size])
+            for cmd in (["scan"], ["dump", "--format", "jsonl"]):
+                r = run(*cmd, cut, SAMPLE_EVTX)
+                err = r.stderr.decode()
+                self.assertEqual(r.returncode, 3, f"{cmd} {size}: {err}")
+                self.assertRegex(err, rf"truncated: .*cut{size}\.evtx@0x{size:x}: file header")
+            s = summary(run("scan", cut, SAMPLE_EVTX).stderr.decode())
+            self.assertEqual(s["unreadable"], 1)
+            self.assertGreater(s["events"], 0)  # the other input was read
+
     def test_short_and_bad_gzip_inputs_are_counted_unreadable_exit_3(self):
         lines = b"".join(b'{"EventID": %d, "Computer": "h%d", "Message": "%s"}\n' %
                          (i, i, b"x" * (i % 200)) for i in range(3000))

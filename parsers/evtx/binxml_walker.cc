@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace eventsift::evtx {
 
 std::vector<Op>& Walker::OpScratch(int depth) {
@@ -15,9 +17,24 @@ std::vector<ValueRef>& Walker::ValueScratch(int depth) {
 }
 
 Status Walker::WalkFragment(uint32_t begin, uint32_t end, BinXmlVisitor& visitor) {
+  if (chunk_text_bytes_ > kMaxChunkTextBytes) {
+    return Status::ResourceExhausted(
+        fmt::format("the chunk's records render past {} MiB", kMaxChunkTextBytes >> 20));
+  }
   visitor_ = &visitor;
   ops_walked_ = 0;
-  return Fragment(begin, end, 0);
+  text_bytes_ = 0;
+  Status s = Fragment(begin, end, 0);
+  chunk_text_bytes_ += text_bytes_;
+  return s;
+}
+
+Status Walker::Exhausted() const {
+  if (ops_walked_ > kMaxRecordNodes) {
+    return Status::ResourceExhausted(fmt::format("record expands past {} nodes", kMaxRecordNodes));
+  }
+  return Status::ResourceExhausted(
+      fmt::format("record renders past {} MiB", kMaxRecordTextBytes >> 20));
 }
 
 Status Walker::Fragment(uint32_t begin, uint32_t end, int depth) {
@@ -44,6 +61,7 @@ Status Walker::Instance(const Op& op, int depth) {
 
 Status Walker::Substitute(const Op& op, std::span<const ValueRef> values, int depth) {
   if (&op == override_op_) {
+    text_bytes_ += override_value_.bytes.size();
     visitor_->Value(override_value_);
     return Status::OK();
   }
@@ -57,6 +75,7 @@ Status Walker::Substitute(const Op& op, std::span<const ValueRef> values, int de
     return Fragment(v.chunk_offset, v.chunk_offset + static_cast<uint32_t>(v.bytes.size()),
                     depth + 1);
   }
+  text_bytes_ += v.bytes.size();
   visitor_->Value(v);
   return Status::OK();
 }
@@ -108,10 +127,13 @@ Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, in
            (p.index >= values.size() || RendersEmpty(values[p.index]));
   };
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (++ops_walked_ > kMaxOpsPerRecord) {
-      return Status::ResourceExhausted("record expands to too many BinXml tokens");
-    }
     const Op& op = ops[i];
+    // One check for both bounds; an element's name counts twice (start and
+    // end tag, each an op).
+    text_bytes_ += op.text.size();
+    if (++ops_walked_ > kMaxRecordNodes || text_bytes_ > kMaxRecordTextBytes) [[unlikely]] {
+      return Exhausted();
+    }
     switch (op.kind) {
       case OpKind::kStartElement: {
         size_t next = i + 1;
@@ -137,6 +159,7 @@ Status Walker::Ops(std::span<const Op> ops, std::span<const ValueRef> values, in
         visitor_->Attribute(op.text);
         for (size_t k = i + 1; k < j; ++k) {
           const Op& part = ops[k];
+          text_bytes_ += part.text.size();
           switch (part.kind) {
             case OpKind::kText:
               visitor_->Text(part.text);

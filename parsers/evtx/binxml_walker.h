@@ -14,6 +14,20 @@
 
 namespace eventsift::evtx {
 
+// What one record may expand to, whatever its templates nest (the bounds of
+// evtx 0.15): a few hundred bytes of BinXml that instantiate a template of 16
+// instances of a template of 16 instances ... render gigabytes. Past either
+// bound the record fails with kResourceExhausted (reported; the chunk goes
+// on). Text counts the UTF-8 bytes of names, literal text and entity names
+// and the raw bytes of values, before XML/JSON escaping; each visitor call
+// adds at most one value or name past the bound before the walk stops.
+inline constexpr size_t kMaxRecordNodes = size_t{1} << 18;
+inline constexpr size_t kMaxRecordTextBytes = size_t{16} << 20;
+// All records of one chunk together (each walked once for its event and once
+// more for dump's XML): chunks are decoded several at a time, so a chunk of
+// a thousand records each just under the record bound stays bounded too.
+inline constexpr uint64_t kMaxChunkTextBytes = uint64_t{64} << 20;
+
 // Receives a walked record in document order. Attribute value parts arrive
 // between Attribute() and AttributeEnd(); content parts after StartContent().
 class BinXmlVisitor {
@@ -58,8 +72,12 @@ class Walker {
   std::vector<ValueRef>& ValueScratch(int depth);
 
   ChunkContext& ctx_;
+  Status Exhausted() const;
+
   BinXmlVisitor* visitor_ = nullptr;
   size_t ops_walked_ = 0;
+  size_t text_bytes_ = 0;          // this record's, see kMaxRecordTextBytes
+  uint64_t chunk_text_bytes_ = 0;  // earlier records' of this chunk
   // While an array value is expanded, its substitution op renders this item.
   const Op* override_op_ = nullptr;
   ValueRef override_value_;

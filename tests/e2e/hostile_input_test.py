@@ -117,5 +117,51 @@ class UnreadableInputTest(TempDirTest):
             self.assertEqual(run("dump", "--format", "jsonl", path).returncode, 3, name)
 
 
+class TemplateBombTest(TempDirTest):
+    """Nested templates that expand far beyond their bytes: the record fails
+    with a report naming file, offset and record, the next record and the
+    other inputs are still read, and memory stays small."""
+
+    def check_bomb(self, image, bound):
+        bomb = self.write("bomb.evtx", image)
+        runs = [["dump", "--format", f] for f in ("xml", "json", "jsonl")]
+        runs.append(["scan"])
+        for cmd in runs:
+            rc, out, err, rss = run_rss(*cmd, bomb, SAMPLE_EVTX)
+            with self.subTest(cmd=cmd):
+                self.assertEqual(rc, 0, err)  # a bad record is reported, not fatal
+                self.assertRegex(
+                    err, r"resource exhausted: .*bomb\.evtx@0x1200: chunk 0 offset 0x200: "
+                    r"record 1 at chunk offset 0x200: record " + bound)
+                self.assertLess(rss, 200, "peak RSS in MiB")
+                if cmd[0] == "dump":
+                    # The record after the bomb and the other input's last one.
+                    flat = out.replace(b" ", b"")
+                    for eid in (7, 4673):
+                        want = b"<EventID>%d</EventID>" % eid if cmd[2] == "xml" else \
+                            b'"event_id":%d' % eid
+                        self.assertTrue(want in flat, f"{want} missing")
+                    self.assertLess(len(out), 64 << 20)
+                else:
+                    s = summary(err)
+                    self.assertEqual(s["unreadable"], 0)
+                    self.assertEqual(s["errors"], 1)
+                    self.assertGreater(s["events"], 1)
+
+    def test_output_size_bound(self):
+        # 16 x 16 x 64 references to a 15,000-character entity name: 245 MB
+        # of XML from one 64 KiB chunk, in 16,384 nodes.
+        self.check_bomb(evtx_craft.template_bomb(2, 15000), "renders past 16 MiB")
+
+    def test_output_size_bound_deeper(self):
+        # Four levels: 4M references, gigabytes; the output bound fires first.
+        self.check_bomb(evtx_craft.template_bomb(4, 15000), "renders past 16 MiB")
+
+    def test_node_bound(self):
+        # 16 x 16 x 16 x 64 references to a one-character name: under 1 MB of
+        # output but past 2^18 nodes.
+        self.check_bomb(evtx_craft.template_bomb(3, 1), "expands past 262144 nodes")
+
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

@@ -211,15 +211,22 @@ def template_bomb(levels, name_chars, fan=16, refs=64, name_char="A"):
     return evtx_file([c.image()], next_record_id=3)
 
 
-def big_template_chunk(index, tokens=60000):
+def big_template_chunk(index, tokens=60000, name_chars=0):
     """A chunk whose one record instantiates its own template (a GUID of its
-    own) of `tokens` one-byte tokens: the cross-chunk cache sees a new large
-    template in every chunk."""
+    own) of `tokens` one-byte tokens, or with `name_chars`, of `tokens`
+    entity references to one name that long: the cross-chunk cache sees a new
+    large template in every chunk."""
     c = Chunk()
     tid = 0x10000 + index
     def_at = 1024
     body_at = def_at + 24
-    body = c.open_element(body_at, "Event") + b"\x02" * (tokens + 1) + b"\x04"
+    if name_chars:
+        name_at = CHUNK - len(c.name_struct("n" * name_chars))
+        c.put(name_at, c.name_struct("n" * name_chars))
+        inner = b"".join(c.entity_ref(name_at) for _ in range(tokens))
+    else:
+        inner = b"\x02" * tokens
+    body = c.open_element(body_at, "Event") + b"\x02" + inner + b"\x04"
     d = struct.pack("<I", 0) + struct.pack("<II", tid, index) + bytes(8) + \
         struct.pack("<I", len(body)) + body
     c.put(def_at, d)

@@ -163,5 +163,38 @@ class TemplateBombTest(TempDirTest):
         self.check_bomb(evtx_craft.template_bomb(3, 1), "expands past 262144 nodes")
 
 
+class TemplateCacheMemoryTest(TempDirTest):
+    def test_a_large_new_template_per_chunk_keeps_memory_flat(self):
+        # 150 chunks (9.8 MB), each one record of its own template of 60,000
+        # one-byte tokens: the cross-chunk cache took 2.9 MB per chunk.
+        chunks = [evtx_craft.big_template_chunk(i) for i in range(150)]
+        path = self.write("templates.evtx", evtx_craft.evtx_file(chunks, next_record_id=151))
+        for cmd in (["dump", "--format", "jsonl"], ["dump", "--format", "xml"], ["scan"]):
+            rc, out, err, rss = run_rss(*cmd, path)
+            with self.subTest(cmd=cmd):
+                self.assertEqual(rc, 0, err)
+                self.assertLess(rss, 150, "peak RSS in MiB")
+                if cmd[0] == "dump":
+                    self.assertEqual(out.count(b"<Event>" if cmd[2] == "xml" else b'"record_id"'),
+                                     150)
+                else:
+                    self.assertEqual(summary(err)["events"], 150)
+
+    def test_a_template_repeating_a_long_name_is_not_copied_per_reference(self):
+        # 6,000 references to one 14,000-character name per template: caching
+        # it copied the name per reference, 84 MB for each chunk. Its records
+        # render past 16 MiB and fail; memory must not grow with the chunks.
+        chunks = [evtx_craft.big_template_chunk(i, tokens=6000, name_chars=14000)
+                  for i in range(12)]
+        path = self.write("names.evtx", evtx_craft.evtx_file(chunks, next_record_id=13))
+        for fmt in ("jsonl", "xml"):
+            rc, out, err, rss = run_rss("dump", "--format", fmt, path)
+            with self.subTest(fmt=fmt):
+                self.assertEqual(rc, 0, err)
+                # JSON takes no entity references outside the event data.
+                self.assertEqual(err.count("renders past 16 MiB"), 12 if fmt == "xml" else 0, err)
+                self.assertLess(rss, 200, "peak RSS in MiB")
+
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

@@ -196,5 +196,32 @@ class TemplateCacheMemoryTest(TempDirTest):
                 self.assertLess(rss, 200, "peak RSS in MiB")
 
 
+class ShrinkingFileTest(TempDirTest):
+    def big_evtx(self, chunks):
+        """The sample's chunk repeated: a file of `chunks` valid chunks."""
+        with open(SAMPLE_EVTX, "rb") as f:
+            image = f.read()
+        header, chunk = image[:evtx_craft.HEADER], image[evtx_craft.HEADER:][:evtx_craft.CHUNK]
+        return self.write("big.evtx", header + chunk * chunks)
+
+    def test_file_truncated_while_dumped_is_an_error_naming_it(self):
+        for fmt in ("xml", "jsonl"):
+            path = self.big_evtx(600)
+            p = subprocess.Popen([BINARY, "dump", "--format", fmt, path, SAMPLE_EVTX], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            first = p.stdout.read(1 << 16)  # dump is under way and blocks on its output
+            os.truncate(path, evtx_craft.HEADER + 3 * evtx_craft.CHUNK + 100)
+            rest, err = p.communicate(timeout=120)
+            err = err.decode()
+            with self.subTest(fmt=fmt):
+                self.assertEqual(p.returncode, 3, err)  # was SIGBUS (-7, shell 135)
+                self.assertRegex(err, r"io error: .*big\.evtx@0x[0-9a-f]+: file shrank while read")
+                out = first + rest
+                # The other input after it was dumped whole.
+                alone = run("dump", "--format", fmt, SAMPLE_EVTX).stdout
+                self.assertGreater(len(alone), 1000)
+                self.assertTrue(out.endswith(alone), "the next input's records are missing")
+
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

@@ -223,5 +223,86 @@ class ShrinkingFileTest(TempDirTest):
                 self.assertTrue(out.endswith(alone), "the next input's records are missing")
 
 
+class StreamInputTest(TempDirTest):
+    """FIFOs and process substitution are read once: nothing is lost to format
+    sniffing, EVTX works too, and waiting for a writer stays interruptible."""
+
+    def ndjson(self):
+        path = os.path.join(SAMPLE_JSON, "nxlog.ndjson")
+        with open(path, "rb") as f:
+            return path, f.read()
+
+    def fifo(self, name):
+        path = os.path.join(self.dir, name)
+        os.mkfifo(path)
+        return path
+
+    def feed(self, fifo, data):
+        def write():
+            with open(fifo, "wb") as f:
+                f.write(data)
+        t = threading.Thread(target=write, daemon=True)
+        t.start()
+        return t
+
+    def test_fifo_gives_the_same_events_as_the_file(self):
+        for name, data, fmt in (
+                ("x.ndjson", self.ndjson()[1], "jsonl"),
+                ("x.evtx", open(SAMPLE_EVTX, "rb").read(), "jsonl"),
+                ("x.xml.evtx", open(SAMPLE_EVTX, "rb").read(), "xml")):
+            with self.subTest(input=name):
+                plain = self.write("plain-" + name, data)
+                want = run("dump", "--format", fmt, plain)
+                self.assertEqual(want.returncode, 0)
+                fifo = self.fifo(name)
+                t = self.feed(fifo, data)
+                got = run("dump", "--format", fmt, fifo)
+                t.join(10)
+                self.assertEqual(got.returncode, 0, got.stderr.decode())
+                lines = want.stdout.replace(plain.encode(), b"F").splitlines()
+                self.assertGreater(len(lines), 5)
+                self.assertEqual(got.stdout.replace(fifo.encode(), b"F").splitlines(), lines)
+                # scan: every event, no error.
+                t = self.feed(fifo, data)
+                r = run("scan", fifo)
+                t.join(10)
+                s = summary(r.stderr.decode())
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertEqual((s["events"], s["errors"], s["unreadable"]),
+                                 (summary(run("scan", plain).stderr.decode())["events"], 0, 0))
+
+    def test_process_substitution_loses_no_events(self):
+        path, _ = self.ndjson()
+        want = summary(run("scan", path).stderr.decode())["events"]
+        for src in (path, SAMPLE_EVTX):
+            r = subprocess.run(["bash", "-c", f'"$0" scan <(cat "$1")', BINARY, src], cwd=ROOT,
+                               capture_output=True, timeout=120)
+            s = summary(r.stderr.decode())
+            with self.subTest(src=src):
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertEqual(s["errors"], 0, r.stderr.decode())
+                expected = want if src == path else \
+                    summary(run("scan", SAMPLE_EVTX).stderr.decode())["events"]
+                self.assertEqual(s["events"], expected)
+
+    def test_fifo_without_writer_ends_on_sigint_and_sigterm(self):
+        fifo = self.fifo("idle.ndjson")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            p = subprocess.Popen([BINARY, "scan", fifo, SAMPLE_EVTX], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(0.5)
+            self.assertIsNone(p.poll(), "scan should wait for a writer")
+            p.send_signal(sig)
+            try:
+                _, err = p.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+                self.fail(f"scan ignored {sig.name} while waiting for a FIFO writer")
+            with self.subTest(sig=sig.name):
+                self.assertEqual(p.returncode, 130, err.decode())
+                self.assertIn("idle.ndjson", err.decode())
+
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

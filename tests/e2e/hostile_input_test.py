@@ -304,5 +304,76 @@ class StreamInputTest(TempDirTest):
                 self.assertIn("idle.ndjson", err.decode())
 
 
+class DaemonHostileEvtxTest(TempDirTest):
+    def test_daemon_survives_a_template_bomb_in_its_drop_directory(self):
+        import socket
+        import urllib.request
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        indir = os.path.join(self.dir, "in")
+        os.makedirs(indir)
+        config = self.write("eventsift.yaml", f"""state_dir: {self.dir}/state
+checkpoint_interval_ms: 200
+shutdown_timeout_ms: 5000
+rules:
+  paths: [{ROOT}/rules]
+sources:
+  - name: drop
+    type: directory
+    path: {indir}
+    include: ["*.evtx"]
+    rotate_wait_ms: 300
+sinks:
+  - type: file
+    path: {self.dir}/alerts.ndjson
+metrics:
+  address: 127.0.0.1:{port}
+""".encode())
+
+        def metric(name):
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read()
+            except OSError:
+                return None
+            for line in text.decode().splitlines():
+                if line.startswith(name + "{") and 'source="drop"' in line:
+                    return float(line.split()[-1])
+            return None
+
+        log_path = os.path.join(self.dir, "daemon.log")
+        with open(log_path, "wb") as log:
+            p = subprocess.Popen([BINARY, "daemon", "--config", config], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.time() + 15
+            while metric("eventsift_source_events_total") is None and time.time() < deadline:
+                time.sleep(0.1)
+            # Four levels of nesting: gigabytes unbounded. Then a good file.
+            self.write("in/bomb.evtx", evtx_craft.template_bomb(4, 15000))
+            time.sleep(0.5)
+            with open(SAMPLE_EVTX, "rb") as f:
+                self.write("in/sample.evtx", f.read())
+            want = 1 + summary(run("scan", SAMPLE_EVTX).stderr.decode())["events"]
+            deadline = time.time() + 30
+            while metric("eventsift_source_events_total") != want and time.time() < deadline:
+                self.assertIsNone(p.poll(), "the daemon died")
+                time.sleep(0.2)
+            with open(log_path) as f:
+                log_text = f.read()
+            self.assertEqual(metric("eventsift_source_events_total"), want, log_text)
+            self.assertIn("record 1 at chunk offset 0x200: record renders past 16 MiB", log_text)
+            self.assertIsNone(p.poll())
+            p.send_signal(signal.SIGTERM)
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            self.assertEqual(p.returncode, 0)
+            self.assertLess(usage.ru_maxrss / 1024, 300, "peak RSS in MiB")
+        finally:
+            if p.returncode is None:
+                p.kill()
+                p.wait()
+
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

@@ -56,9 +56,9 @@ Status ChunkReader::Read(uint64_t offset, size_t length, std::vector<uint8_t>* b
           .At(std::string(name_), offset + got);
     }
     if (n == 0) {
-      return Status::IOError(fmt::format("file shrank while read: {} bytes expected at offset {}, "
-                                         "the file ends after {}",
-                                         length, offset, got))
+      return Status::IOError(fmt::format("file shrank while read: got {} of the {} bytes at "
+                                         "offset {} (the file was {} bytes when opened)",
+                                         got, length, offset, size_))
           .At(std::string(name_), offset + got);
     }
     got += static_cast<size_t>(n);

@@ -242,7 +242,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   dopts.threads = decoder_threads;
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   Status s;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0, incomplete = 0;
   if (is_stream) {
     DecoderStats dstats;
     if (format.value() == InputFormat::kEvtx) {
@@ -252,17 +252,20 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
       s = json::DecodeJsonBuffer(stream, path, handler, reporter, &dstats);
     }
     bytes = dstats.bytes.Get();
+    incomplete = dstats.incomplete.Get();
   } else {
     auto decoder = CreateDecoder(format.value(), dopts);
     InputSpec spec{path, path == "-" ? "<stdin>" : ""};
     s = decoder->Decode(spec, handler, reporter);
     bytes = decoder->stats().bytes.Get();
+    incomplete = decoder->stats().incomplete.Get();
   }
   reporter.Finish();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
   stats_.payload_skipped.Add(handler.payload_skipped());
   stats_.bytes.Add(bytes);
+  stats_.incomplete.Add(incomplete);
   stats_.errors.Add(reporter.count());
   stats_.rule_hits.Add(out->hits.size());
   if (!s.ok()) {

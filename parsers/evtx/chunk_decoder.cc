@@ -464,6 +464,14 @@ void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_o
                  TemplateCache* cache) {
   out->Clear();
   ChunkRun(chunk, index, file_offset, file_name, options, out, cache).Run();
+  // Records that failed after rendering megabytes (up to the walker's
+  // bounds) leave the text's capacity behind; every output slot in flight
+  // keeping that much would multiply it, so only what is kept is kept.
+  constexpr size_t kKeepTextCapacity = size_t{4} << 20;
+  if (out->text.capacity() > kKeepTextCapacity && out->text_size <= kKeepTextCapacity / 2) {
+    out->text.resize(out->text_size);
+    out->text.shrink_to_fit();
+  }
 }
 
 }  // namespace eventsift::evtx

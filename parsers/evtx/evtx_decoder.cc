@@ -1,7 +1,6 @@
 #include "parsers/evtx/evtx_decoder.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,45 +37,72 @@ struct PayloadGate {
   }
 };
 
-// Decodes chunks [0, count) of `image` with `threads` workers; `emit` sees
-// them in order on the calling thread. At most 8 x threads chunk outputs
-// exist at once, so memory does not grow with the file.
-Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_view name, int threads,
-                 const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx,
-                 const MappedFile* mapping) {
-  // Pages of delivered chunks are dropped 1 MiB at a time (one madvise per
-  // 16 chunks, not per chunk), so resident memory stays flat at little cost.
-  constexpr uint64_t kReleaseBatch = 16;
-  uint64_t released_until = 0;  // chunks [0, released_until) are released
-  auto release = [&](uint64_t i) {
-    if (mapping == nullptr) return;
-    if (i + 1 - released_until < kReleaseBatch && i + 1 != count) return;
-    mapping->Release(kFileHeaderSize + released_until * kChunkSize,
-                     (i + 1 - released_until) * kChunkSize);
-    released_until = i + 1;
-  };
-  auto chunk_at = [&](uint64_t i) {
-    const uint64_t offset = kFileHeaderSize + i * kChunkSize;
-    return image.subspan(offset, std::min<uint64_t>(kChunkSize, image.size() - offset));
-  };
+}  // namespace
+
+Status ChunkReader::Read(uint64_t offset, size_t length, std::vector<uint8_t>* buf,
+                         std::span<const uint8_t>* out) const {
+  if (fd_ < 0) {
+    *out = image_.subspan(offset, length);  // the caller keeps within size()
+    return Status::OK();
+  }
+  buf->resize(length);
+  size_t got = 0;
+  while (got < length) {
+    const ssize_t n =
+        ::pread(fd_, buf->data() + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::IOError(fmt::format("cannot read: {}", std::strerror(errno)))
+          .At(std::string(name_), offset + got);
+    }
+    if (n == 0) {
+      return Status::IOError(fmt::format("file shrank while read: got {} of the {} bytes at "
+                                         "offset {} (the file was {} bytes when opened)",
+                                         got, length, offset, size_))
+          .At(std::string(name_), offset + got);
+    }
+    got += static_cast<size_t>(n);
+  }
+  *out = *buf;
+  return Status::OK();
+}
+
+namespace {
+
+// Decodes chunks [0, count) of `reader`'s input with `threads` workers;
+// `emit` sees them in order on the calling thread. At most 8 x threads chunk
+// outputs (each with its chunk's bytes when read from a file) exist at once,
+// so memory does not grow with the file.
+Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view name, int threads,
+                 const ChunkDecodeOptions& options, EmitFn emit, void* emit_ctx) {
   // One template cache per decoding thread, alive until every chunk output
   // (which may point at its text) has been delivered.
   std::vector<TemplateCache> caches(static_cast<size_t>(std::max(1, threads)));
-  auto decode = [&](uint64_t i, ChunkOutput* out, TemplateCache* cache) {
-    std::span<const uint8_t> chunk = chunk_at(i);
+  // `bytes` holds chunk i when it comes from a file: events point into it,
+  // so it lives with `out` until delivered.
+  auto decode = [&](uint64_t i, ChunkOutput* out, std::vector<uint8_t>* bytes,
+                    TemplateCache* cache) {
+    const uint64_t offset = kFileHeaderSize + i * kChunkSize;
+    std::span<const uint8_t> chunk;
+    Status s =
+        reader.Read(offset, std::min<uint64_t>(kChunkSize, reader.size() - offset), bytes, &chunk);
+    if (!s.ok()) {
+      out->Clear();
+      out->fatal = s;  // the file changed under us: stop it here
+      return;
+    }
     if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
       return;
     }
-    DecodeChunk(chunk, static_cast<uint32_t>(i), kFileHeaderSize + i * kChunkSize, name, options,
-                out, cache);
+    DecodeChunk(chunk, static_cast<uint32_t>(i), offset, name, options, out, cache);
   };
   if (threads <= 1 || count <= 1) {
     ChunkOutput out;
+    std::vector<uint8_t> bytes;
     for (uint64_t i = 0; i < count; ++i) {
-      decode(i, &out, &caches[0]);
+      decode(i, &out, &bytes, &caches[0]);
       ES_RETURN_IF_ERROR(emit(emit_ctx, out));
-      release(i);
     }
     return Status::OK();
   }
@@ -91,6 +117,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
   const uint64_t batch = std::min<uint64_t>(4, window);
   struct Slot {
     ChunkOutput out;
+    std::vector<uint8_t> bytes;
     bool ready = false;
   };
   std::vector<Slot> slots(window);
@@ -122,7 +149,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
         if (stop || next_claim >= count) return;
         i = next_claim++;
       }
-      decode(i, &slots[i % window].out, cache);
+      decode(i, &slots[i % window].out, &slots[i % window].bytes, cache);
       bool wake = false;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -154,7 +181,6 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
         if (!slot.ready) break;
       }
       result = emit(emit_ctx, slot.out);
-      release(i);
       bool wake = false;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -179,14 +205,17 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
 
 // Common front of both entry points: file header checks, then chunks.
 template <typename EmitCtx>
-Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
+Status DecodeImage(const ChunkReader& reader, const std::string& name,
                    const DecoderOptions& options, ChunkDecodeOptions chunk_options,
-                   EmitCtx* emit_ctx, CorruptionReporter& reporter, DecoderStats* stats,
-                   const MappedFile* mapping = nullptr) {
+                   EmitCtx* emit_ctx, CorruptionReporter& reporter, DecoderStats* stats) {
   if (stats != nullptr) {
     stats->inputs.Add();
-    stats->bytes.Add(bytes.size());
+    stats->bytes.Add(reader.size());
   }
+  std::vector<uint8_t> header_buf;
+  std::span<const uint8_t> bytes;  // the file header, or what there is of it
+  ES_RETURN_IF_ERROR(
+      reader.Read(0, std::min<uint64_t>(kFileHeaderSize, reader.size()), &header_buf, &bytes));
   auto report = [&](Status s, uint64_t dropped) {
     reporter.Report(s, dropped);
     if (stats != nullptr) {
@@ -196,6 +225,13 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   };
   auto header = ParseFileHeader(bytes);
   if (!header) return Status(header.error()).At(name, 0);
+  if (reader.size() < kFileHeaderSize) {
+    // The 128 bytes parsed are there, the rest of the 4096-byte header is
+    // not: the file was cut before its first chunk.
+    return Status::Truncated(fmt::format("file header: cut at {} of its {} bytes, no chunks",
+                                         bytes.size(), kFileHeaderSize))
+        .At(name, bytes.size());
+  }
   const FileHeader& h = header.value();
   if ((h.flags & kFlagNoCrc) == 0 && !h.checksum_ok()) {
     Status s = Status::Corruption(
@@ -211,14 +247,14 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
             .At(name, 38),
         0);
   }
-  uint64_t count = ChunkCountForSize(bytes.size());
-  if (bytes.size() > kFileHeaderSize) {
-    const uint64_t tail = (bytes.size() - kFileHeaderSize) % kChunkSize;
+  uint64_t count = ChunkCountForSize(reader.size());
+  if (reader.size() > kFileHeaderSize) {
+    const uint64_t tail = (reader.size() - kFileHeaderSize) % kChunkSize;
     if (tail >= kChunkHeaderSize) {
       ++count;  // a partial last chunk: decode what it holds
     } else if (tail != 0) {
       report(Status::Truncated(fmt::format("{} bytes after the last chunk", tail))
-                 .At(name, bytes.size() - tail),
+                 .At(name, reader.size() - tail),
              tail);
     }
   }
@@ -235,9 +271,9 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
   }
   emit_ctx->report = report;
   return RunChunks(
-      bytes, count, name, threads, chunk_options,
+      reader, count, name, threads, chunk_options,
       [](void* ctx, const ChunkOutput& out) { return static_cast<EmitCtx*>(ctx)->Emit(out); },
-      emit_ctx, mapping);
+      emit_ctx);
 }
 
 // Shared by both emitters: reports, then the fatal status.
@@ -315,13 +351,13 @@ class EvtxDecoder : public Decoder {
         buffer.insert(buffer.end(), block, block + n);
       return DecodeEvtxBuffer(buffer, input.name(), options_, handler, reporter, &stats_);
     }
-    auto file = MappedFile::Open(input.path);
+    auto file = EvtxFile::Open(input.path);
     if (!file) return file.error();
     EventEmitter emitter;
     emitter.handler = &handler;
     emitter.stats = &stats_;
-    return DecodeImage(file.value()->bytes(), input.name(), options_, ChunkOptionsFrom(options_),
-                       &emitter, reporter, &stats_, file.value().get());
+    return DecodeImage(file.value()->reader(input.name()), input.name(), options_,
+                       ChunkOptionsFrom(options_), &emitter, reporter, &stats_);
   }
 
  private:
@@ -336,7 +372,8 @@ Status DecodeEvtxBuffer(std::span<const uint8_t> bytes, const std::string& name,
   EventEmitter emitter;
   emitter.handler = &handler;
   emitter.stats = stats;
-  return DecodeImage(bytes, name, options, ChunkOptionsFrom(options), &emitter, reporter, stats);
+  return DecodeImage(ChunkReader(bytes), name, options, ChunkOptionsFrom(options), &emitter,
+                     reporter, stats);
 }
 
 namespace {
@@ -363,19 +400,19 @@ Status DecodeEvtxBufferText(std::span<const uint8_t> bytes, const std::string& n
                             DecoderStats* stats) {
   TextEmitter emitter;
   const ChunkDecodeOptions chunk_options = TextOptions(options, format, handler, stats, &emitter);
-  return DecodeImage(bytes, name, options, chunk_options, &emitter, reporter, stats);
+  return DecodeImage(ChunkReader(bytes), name, options, chunk_options, &emitter, reporter, stats);
 }
 
 Status DecodeEvtxFileText(const std::string& path, const std::string& name,
                           const DecoderOptions& options, RecordFormat format,
                           RecordTextHandler& handler, CorruptionReporter& reporter,
                           DecoderStats* stats) {
-  auto file = MappedFile::Open(path);
+  auto file = EvtxFile::Open(path);
   if (!file) return file.error();
   TextEmitter emitter;
   const ChunkDecodeOptions chunk_options = TextOptions(options, format, handler, stats, &emitter);
-  return DecodeImage(file.value()->bytes(), name, options, chunk_options, &emitter, reporter, stats,
-                     file.value().get());
+  return DecodeImage(file.value()->reader(name), name, options, chunk_options, &emitter, reporter,
+                     stats);
 }
 
 Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& name,
@@ -384,7 +421,7 @@ Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& na
   return DecodeEvtxBufferText(bytes, name, options, RecordFormat::kXml, handler, reporter, stats);
 }
 
-Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+Result<std::unique_ptr<EvtxFile>> EvtxFile::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
   struct stat st {};
@@ -393,36 +430,11 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     ::close(fd);
     return Status::IOError(fmt::format("cannot stat: {}", std::strerror(err))).At(path);
   }
-  const size_t size = static_cast<size_t>(st.st_size);
-  const uint8_t* data = nullptr;
-  if (size > 0) {
-    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      return Status::IOError(fmt::format("cannot map: {}", std::strerror(err))).At(path);
-    }
-    ::madvise(p, size, MADV_SEQUENTIAL);
-    data = static_cast<const uint8_t*>(p);
-  }
-  ::close(fd);  // the mapping keeps the file open
-  return std::make_unique<MappedFile>(PrivateTag{}, data, size);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::make_unique<EvtxFile>(PrivateTag{}, fd, static_cast<uint64_t>(st.st_size));
 }
 
-void MappedFile::Release(uint64_t offset, uint64_t length) const {
-  // Chunk offsets are multiples of 4096; round inward to whole pages anyway.
-  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t begin = (offset + page - 1) / page * page;
-  const uint64_t end = std::min<uint64_t>(offset + length, size_) / page * page;
-  if (begin >= end) return;
-  // A private read-only file mapping: dropped pages are re-read from the file.
-  ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
-}
-
-MappedFile::~MappedFile() {
-  // mmap's API takes a non-const pointer; the mapping is ours to release.
-  if (size_ > 0) ::munmap(const_cast<uint8_t*>(data_), size_);
-}
+EvtxFile::~EvtxFile() { ::close(fd_); }
 
 std::unique_ptr<Decoder> NewEvtxDecoder(const DecoderOptions& options) {
   return std::make_unique<EvtxDecoder>(options);

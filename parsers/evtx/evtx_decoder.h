@@ -2,16 +2,17 @@
 // EVTX (Windows XML Event Log) decoder: see docs/evtx-format.md.
 //
 // Layers, lowest first: file_header.h (file and chunk headers, CRC32),
-// binxml.h (token compiler, template cache, walker), event_builder.h and
-// xml_renderer.h (what a walk produces), chunk_decoder.h (one chunk, with
-// recovery), and this file: whole images and files, chunks decoded in
-// parallel and delivered in file order.
+// binxml.h (token compiler, chunk context, value arrays, walker),
+// template_cache.h, event_builder.h and xml_renderer.h (what a walk
+// produces), chunk_decoder.h (one chunk, with recovery), and this file: whole
+// images and files, chunks decoded in parallel and delivered in file order.
 
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parsers/evtx/chunk_decoder.h"
 #include "src/pipeline/decoder.h"
@@ -70,8 +71,9 @@ Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& na
                            const DecoderOptions& options, RecordXmlHandler& handler,
                            CorruptionReporter& reporter, DecoderStats* stats);
 
-// Maps `path` and decodes it as DecodeEvtxBufferText does, releasing each
-// chunk's pages once delivered: memory stays bounded whatever the file size.
+// Reads `path` a chunk at a time and decodes it as DecodeEvtxBufferText
+// does: memory stays bounded whatever the file size. A file that shrinks
+// while read stops with an I/O error naming it (records before are kept).
 Status DecodeEvtxFileText(const std::string& path, const std::string& name,
                           const DecoderOptions& options, RecordFormat format,
                           RecordTextHandler& handler, CorruptionReporter& reporter,
@@ -91,26 +93,49 @@ inline std::span<const uint8_t> ChunkBytes(std::span<const uint8_t> image, uint6
   return image.subspan(offset, kChunkSize);
 }
 
-// A read-only memory map of a whole file (the decoder's input); empty files
-// map to an empty span.
-class MappedFile {
-  struct PrivateTag {};  // only Open() constructs: it owns the mapping's setup
-
+// Where a decode reads chunks from: an image in memory (views into it), or
+// an open file read with pread into the caller's buffers. Files are not
+// mapped: a file truncated under a mapping raises SIGBUS, while a short read
+// is an error that names the file and offset, and the other inputs go on.
+// Read() may be called from several threads at once.
+class ChunkReader {
  public:
-  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path);
-  MappedFile(PrivateTag, const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;  // owns the mapping
-  MappedFile& operator=(const MappedFile&) = delete;
-  std::span<const uint8_t> bytes() const { return {data_, size_}; }
-  // Drops the pages of [offset, offset + length) from memory once decoded
-  // (they are re-read from the file if touched again), so a whole-file decode
-  // keeps a bounded resident set.
-  void Release(uint64_t offset, uint64_t length) const;
+  // `image` must outlive the reader.
+  explicit ChunkReader(std::span<const uint8_t> image) : image_(image), size_(image.size()) {}
+  // `fd` stays open and `name` alive for the reader's life; `size` is the
+  // file size when decoding starts (what a growing file adds later is not
+  // read).
+  ChunkReader(int fd, uint64_t size, std::string_view name) : fd_(fd), size_(size), name_(name) {}
+
+  uint64_t size() const { return size_; }
+  // The `length` bytes at `offset` (within size()): a view into the image,
+  // or read into `*buf` (resized), which *out then views.
+  Status Read(uint64_t offset, size_t length, std::vector<uint8_t>* buf,
+              std::span<const uint8_t>* out) const;
 
  private:
-  const uint8_t* data_;
-  size_t size_;
+  std::span<const uint8_t> image_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::string_view name_;
+};
+
+// An EVTX file open for reading (the decoder's input).
+class EvtxFile {
+  struct PrivateTag {};  // only Open() constructs: it owns the descriptor's setup
+
+ public:
+  static Result<std::unique_ptr<EvtxFile>> Open(const std::string& path);
+  EvtxFile(PrivateTag, int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~EvtxFile();
+  EvtxFile(const EvtxFile&) = delete;  // owns the descriptor
+  EvtxFile& operator=(const EvtxFile&) = delete;
+  // `name` labels errors and must outlive the reader, as must this file.
+  ChunkReader reader(std::string_view name) const { return ChunkReader(fd_, size_, name); }
+
+ private:
+  int fd_;
+  uint64_t size_;
 };
 
 }  // namespace eventsift::evtx

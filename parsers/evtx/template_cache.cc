@@ -84,10 +84,19 @@ CachedTemplate* TemplateCache::Find(ChunkContext& ctx, uint32_t offset, const ui
 
 CachedTemplate* TemplateCache::Insert(ChunkContext& ctx, uint32_t offset, const Template& tmpl,
                                       const CompileLog& log) {
-  if (count_ >= kMaxEntries) return nullptr;
+  if (count_ >= kMaxEntries || bytes_ >= kMaxBytes) return nullptr;
   const std::span<const uint8_t> chunk = ctx.chunk();
   const size_t base = size_t{offset} + 24;
   if (base + tmpl.data_size > chunk.size()) return nullptr;
+  // Body, ops and the plans built later from the ops (about as large), and
+  // the text copied below: each op's text is copied on its own, so one long
+  // name referenced by thousands of ops counts thousands of times.
+  size_t size = sizeof(CachedTemplate) + tmpl.data_size + 2 * tmpl.ops.size() * sizeof(Op) +
+                log.layouts.size() * sizeof(CompileLog::Layout);
+  for (const CompileLog::NameRef& n : log.names) size += sizeof(n) + n.name.size();
+  for (const Op& op : tmpl.ops) size += op.text.size();
+  if (size > kMaxBytes - bytes_) return nullptr;
+  bytes_ += size;
   auto e = std::make_unique<CachedTemplate>();
   std::memcpy(e->guid, tmpl.guid, 16);
   e->data_size = tmpl.data_size;

@@ -18,7 +18,9 @@
 //
 // One cache per decoding thread (no locks). Entries are never evicted while a
 // decode runs, because events of chunks not yet delivered point at their text;
-// past kMaxEntries new templates are simply not cached.
+// past kMaxEntries entries or kMaxBytes of them new templates are simply not
+// cached (they compile per chunk, as templates are defined per chunk in EVTX),
+// so a file of many chunks each with its own large template keeps memory flat.
 
 #include <cstdint>
 #include <memory>
@@ -54,6 +56,9 @@ struct CachedTemplate {
 class TemplateCache {
  public:
   static constexpr size_t kMaxEntries = 4096;
+  // Real logs need a few dozen templates of a few KiB; a hostile file can
+  // bring a new 60,000-token template (2.9 MB compiled) in every chunk.
+  static constexpr size_t kMaxBytes = size_t{32} << 20;
 
   // The entry whose template matches the definition at `offset` of `ctx`'s
   // chunk (its data at offset + 24, `data_size` bytes, already checked to
@@ -67,6 +72,9 @@ class TemplateCache {
                          const CompileLog& log);
 
   size_t size() const { return count_; }
+  // Memory held by the entries (counting plans as large as their ops), at
+  // most kMaxBytes.
+  size_t bytes() const { return bytes_; }
   uint64_t hits() const { return hits_; }
 
  private:
@@ -87,6 +95,7 @@ class TemplateCache {
   Arena text_{64 * 1024};  // op and name text of every entry
   std::unordered_map<Key, std::vector<std::unique_ptr<CachedTemplate>>, KeyHash> entries_;
   size_t count_ = 0;
+  size_t bytes_ = 0;
   uint64_t hits_ = 0;
 };
 

@@ -15,11 +15,13 @@
 #include <boost/program_options.hpp>
 
 #include "parsers/evtx/evtx_decoder.h"
+#include "parsers/json/json_decoder.h"
 #include "src/app/cli_args.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/event/event_json.h"
 #include "src/pipeline/registry.h"
+#include "src/pipeline/stream_input.h"
 
 namespace po = boost::program_options;
 
@@ -191,14 +193,33 @@ int RunDump(const std::vector<std::string>& args) {
   if (format == "json") out.buffer().push_back('[');
 
   for (const std::string& path : inputs) {
-    auto sniffed = SniffInputFormat(path);
+    // A FIFO or process substitution is read once, whole, and its format
+    // told from those bytes (src/pipeline/stream_input.h).
+    std::string stream;
+    const bool is_stream = IsStreamInput(path);
+    if (is_stream) {
+      auto read = ReadStreamInput(path, nullptr);
+      if (!read) {
+        fmt::print(stderr, "eventsift dump: {}\n", read.error().ToString());
+        exit_code = std::max(exit_code, kExitInputError);
+        continue;
+      }
+      stream = std::move(read.value());
+    }
+    auto sniffed = is_stream ? SniffInputBytes(stream, path) : SniffInputFormat(path);
     if (!sniffed) {
       fmt::print(stderr, "eventsift dump: {}\n", sniffed.error().ToString());
       exit_code = std::max(exit_code, kExitInputError);
       continue;
     }
     Status s;
-    if (sniffed.value() == InputFormat::kEvtx && path != "-") {
+    if (is_stream && sniffed.value() == InputFormat::kEvtx) {
+      const auto* data = reinterpret_cast<const uint8_t*>(stream.data());
+      s = evtx::DecodeEvtxBufferText(
+          {data, stream.size()}, path, options,
+          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer, reporter,
+          &evtx_stats);
+    } else if (sniffed.value() == InputFormat::kEvtx && path != "-") {
       // EVTX: records are rendered on the decoding threads.
       s = evtx::DecodeEvtxFileText(
           path, path, options,
@@ -208,6 +229,8 @@ int RunDump(const std::vector<std::string>& args) {
       fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
       exit_code = std::max(exit_code, kExitInputError);
       continue;
+    } else if (is_stream) {
+      s = json::DecodeJsonBuffer(stream, path, printer, reporter, nullptr);
     } else {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
       s = decoder->Decode(InputSpec{path, ""}, printer, reporter);

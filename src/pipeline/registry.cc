@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -15,8 +16,10 @@ namespace eventsift {
 
 std::string_view InputFormatName(InputFormat f) {
   switch (f) {
-    case InputFormat::kEvtx: return "evtx";
-    case InputFormat::kJson: return "json";
+    case InputFormat::kEvtx:
+      return "evtx";
+    case InputFormat::kJson:
+      return "json";
   }
   return "unknown";
 }
@@ -33,23 +36,32 @@ Result<InputFormat> SniffInputFormat(const std::string& path) {
   int n = gzread(f, head.data(), static_cast<unsigned>(head.size()));
   gzclose(f);
   if (n < 0) return Status::IOError("cannot read").At(path);
-  if (n >= 8 && std::memcmp(head.data(), "ElfFile\0", 8) == 0) return InputFormat::kEvtx;
+  return SniffInputBytes(std::string_view(reinterpret_cast<const char*>(head.data()), n), path);
+}
+
+Result<InputFormat> SniffInputBytes(std::string_view bytes, const std::string& name) {
+  const auto* head = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = std::min<size_t>(bytes.size(), 8);
+  if (n >= 8 && std::memcmp(head, "ElfFile\0", 8) == 0) return InputFormat::kEvtx;
   if (n == 0) return InputFormat::kJson;  // empty file: zero events, not an error
+  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) return InputFormat::kJson;  // gzip
   // Skip BOMs and whitespace.
-  int i = 0;
+  size_t i = 0;
   if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
   if (n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))) {
     return InputFormat::kJson;
   }
   while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) ++i;
   if (i == n || head[i] == '{' || head[i] == '[') return InputFormat::kJson;
-  return Status::Unsupported("not an EVTX file or a JSON export").At(path);
+  return Status::Unsupported("not an EVTX file or a JSON export").At(name);
 }
 
 std::unique_ptr<Decoder> CreateDecoder(InputFormat format, const DecoderOptions& options) {
   switch (format) {
-    case InputFormat::kEvtx: return evtx::NewEvtxDecoder(options);
-    case InputFormat::kJson: return json::NewJsonDecoder(options);
+    case InputFormat::kEvtx:
+      return evtx::NewEvtxDecoder(options);
+    case InputFormat::kJson:
+      return json::NewJsonDecoder(options);
   }
   return nullptr;
 }

@@ -20,6 +20,10 @@ std::string_view InputFormatName(InputFormat f);
 // JSON. Fails with kUnsupported for anything else, kIOError if unreadable.
 Result<InputFormat> SniffInputFormat(const std::string& path);
 
+// The same from the first bytes of an input already read (its first 8 are
+// enough; gzip is JSON); `name` labels the error.
+Result<InputFormat> SniffInputBytes(std::string_view bytes, const std::string& name);
+
 std::unique_ptr<Decoder> CreateDecoder(InputFormat format, const DecoderOptions& options);
 
 }  // namespace eventsift

@@ -10,10 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "parsers/evtx/evtx_decoder.h"
+#include "parsers/json/json_decoder.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
 #include "src/pipeline/hit_store.h"
 #include "src/pipeline/registry.h"
+#include "src/pipeline/stream_input.h"
 
 namespace eventsift {
 
@@ -231,7 +234,24 @@ Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::st
 
 void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* out) {
   LimitedReporter reporter(diagnostic_, options_.max_reports_per_input, path);
-  auto format = SniffInputFormat(path);
+  // A FIFO or process substitution is read once, whole, and its format
+  // told from those bytes (stream_input.h).
+  std::string stream;
+  const bool is_stream = IsStreamInput(path);
+  if (is_stream) {
+    auto read = ReadStreamInput(path, options_.cancel);
+    if (!read) {
+      if (read.error().code() == StatusCode::kUnavailable) {
+        stats_.inputs_skipped.Add();  // interrupted while waiting for a writer
+      } else {
+        stats_.inputs_failed.Add();
+      }
+      if (diagnostic_) diagnostic_(read.error());
+      return;
+    }
+    stream = std::move(read.value());
+  }
+  auto format = is_stream ? SniffInputBytes(stream, path) : SniffInputFormat(path);
   if (!format) {
     stats_.inputs_failed.Add();
     if (diagnostic_) diagnostic_(format.error());
@@ -239,17 +259,33 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   }
   DecoderOptions dopts = options_.decoder;
   dopts.threads = decoder_threads;
-  auto decoder = CreateDecoder(format.value(), dopts);
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
-  InputSpec spec{path, path == "-" ? "<stdin>" : ""};
-  Status s = DecodeInput(*decoder, spec, handler, reporter);
+  Status s;
+  uint64_t bytes = 0, incomplete = 0;
+  if (is_stream) {
+    DecoderStats dstats;
+    if (format.value() == InputFormat::kEvtx) {
+      const auto* data = reinterpret_cast<const uint8_t*>(stream.data());
+      s = evtx::DecodeEvtxBuffer({data, stream.size()}, path, dopts, handler, reporter, &dstats);
+    } else {
+      s = json::DecodeJsonBuffer(stream, path, handler, reporter, &dstats);
+    }
+    bytes = dstats.bytes.Get();
+    incomplete = dstats.incomplete.Get();
+  } else {
+    auto decoder = CreateDecoder(format.value(), dopts);
+    InputSpec spec{path, path == "-" ? "<stdin>" : ""};
+    s = DecodeInput(*decoder, spec, handler, reporter);
+    bytes = decoder->stats().bytes.Get();
+    incomplete = decoder->stats().incomplete.Get();
+  }
   out->hits.Flush();
   reporter.Finish();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
   stats_.payload_skipped.Add(handler.payload_skipped());
-  stats_.bytes.Add(decoder->stats().bytes.Get());
-  stats_.incomplete.Add(decoder->stats().incomplete.Get());
+  stats_.bytes.Add(bytes);
+  stats_.incomplete.Add(incomplete);
   stats_.errors.Add(reporter.count());
   stats_.rule_hits.Add(out->hits.size() + out->hits.dropped());
   if (!out->hits.error().ok()) {
@@ -262,10 +298,13 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
     }
   }
   if (!s.ok()) {
-    if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
+    // A decoder returns non-OK only when the input as a whole could not be
+    // read (decoder.h): --strict stopping it on corruption, or anything else
+    // (cut file header, bad gzip trailer, I/O error), which is an unreadable
+    // input (docs/cli.md, exit 3) whatever its code.
+    if (options_.decoder.strict && s.code() == StatusCode::kCorruption) {
       stats_.strict_failure = true;
-    if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
-        s.code() == StatusCode::kNotFound || s.code() == StatusCode::kResourceExhausted) {
+    } else {
       stats_.inputs_failed.Add();
     }
     if (diagnostic_) diagnostic_(s);

@@ -35,6 +35,7 @@ import gzip
 import hashlib
 import os
 import re
+import sys
 
 HEADER = 4096
 CHUNK = 65536
@@ -81,6 +82,19 @@ def evtx_seeds(paths, out_dir):
             flags += 1
             n += 1
     return n
+
+
+def hostile_evtx_seeds(repo, out_dir):
+    """Crafted inputs the decoder must bound (tests/e2e/evtx_craft.py): a
+    template expansion bomb by output size and one by node count, and chunks
+    each with their own large template."""
+    sys.path.insert(0, os.path.join(repo, "tests", "e2e"))
+    import evtx_craft  # noqa: E402
+    seeds = [evtx_craft.template_bomb(2, 15000), evtx_craft.template_bomb(3, 1),
+             evtx_craft.evtx_file([evtx_craft.big_template_chunk(i) for i in range(2)])]
+    for i, image in enumerate(seeds):
+        write_seed(out_dir, bytes([(2 * i + 2) & 31]) + image)  # XML and JSON renderings
+    return len(seeds)
 
 
 def json_seeds(paths, out_dir, lines_per_seed=20):
@@ -218,6 +232,7 @@ def main():
     jsons += sorted(glob.glob(os.path.join(repo, "tests", "data", "json", "*.ndjson*")))
     jsons += sorted(glob.glob(os.path.join(corpus, "json", "*.json*")))
     ne = evtx_seeds(evtx, os.path.join(args.out, "evtx"))
+    ne += hostile_evtx_seeds(repo, os.path.join(args.out, "evtx"))
     nj = json_seeds(jsons, os.path.join(args.out, "json"))
     nl = list_seeds(repo, os.path.join(args.out, "lists"))
     print("make_seed_corpus: %d EVTX seeds, %d JSON seeds, %d list seeds in %s"

@@ -9,6 +9,8 @@
 #   tests/fuzz/run.sh --seconds 30 --seconds-for lists_fuzzer=15
 #       # per-target duration (repeatable); what scripts/test.sh runs: the
 #       # list parsers are small and fast, 15 s covers them
+#   tests/fuzz/run.sh --seconds 60 --timeout 5 --rss-limit-mb 1024 --malloc-limit-mb 256
+#       # per-input limits (defaults 10 s, 2048 MB resident, 512 MB one allocation)
 #   tests/fuzz/run.sh --seconds 600 --keep-going # fork mode: go on after a
 #       crash (each crash input is kept) and count them; for long runs
 # New interesting inputs accumulate in build/fuzz/fuzz-run/corpus/<target>
@@ -21,6 +23,8 @@ parallel=0
 keep_going=0
 only=""
 rss_mb=2048
+malloc_mb=512
+timeout_s=10
 declare -A seconds_for  # target -> seconds, overriding --seconds
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,6 +39,8 @@ while [ $# -gt 0 ]; do
       esac
       shift ;;
     --rss-limit-mb) rss_mb="$2"; shift ;;
+    --malloc-limit-mb) malloc_mb="$2"; shift ;;
+    --timeout) timeout_s="$2"; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -71,8 +77,13 @@ run_one() {
   local mode=()
   [ "$keep_going" -eq 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   mkdir -p "$work/corpus/$t"
-  # -timeout: one input taking over 10 s is a hang worth reporting.
-  "$build/fuzz/$t" -max_total_time="$(target_seconds "$t")" -rss_limit_mb="$rss_mb" -timeout=10 \
+  # Per-input limits, each a failure (a crash input is kept): -timeout, one
+  # input running longer (a hang); -rss_limit_mb, the process's resident
+  # memory passing it (an input that makes memory grow); -malloc_limit_mb,
+  # a single allocation larger than it (an unbounded size taken from the
+  # input). The decoders' own bounds (docs/operations.md) keep far below.
+  "$build/fuzz/$t" -max_total_time="$(target_seconds "$t")" -rss_limit_mb="$rss_mb" \
+      -malloc_limit_mb="$malloc_mb" -timeout="$timeout_s" \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" "${dict[@]}" "${mode[@]}" \
       "$work/corpus/$t" "$work/seeds/$fmt" >"$work/logs/$t.log" 2>&1
 }

@@ -603,5 +603,47 @@ TEST(EvtxDecoderTest, DecoderReadsFilesThroughTheRegistryInterface) {
             StatusCode::kIOError);
 }
 
+// Truncates the file being decoded when the first event arrives: later
+// chunks are read after it shrank. A mapping would have raised SIGBUS.
+class TruncatingHandler : public EventHandler {
+ public:
+  explicit TruncatingHandler(std::string path) : path_(std::move(path)) {}
+  void OnEvent(const Event&) override {
+    if (events++ == 0) std::filesystem::resize_file(path_, 4096 + 65536 + 100);
+  }
+  size_t events = 0;
+
+ private:
+  std::string path_;
+};
+
+TEST(EvtxDecoderTest, AFileThatShrinksWhileDecodedFailsNamingItsFile) {
+  const auto sample = ReadFile(DataPath("Security_short_selected.evtx"));
+  std::vector<uint8_t> image(sample.begin(), sample.begin() + 4096);
+  for (int i = 0; i < 40; ++i) {
+    image.insert(image.end(), sample.begin() + 4096, sample.begin() + 4096 + 65536);
+  }
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "evtx_decoder_test_shrinks.evtx").string();
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(image.data()),
+               static_cast<std::streamsize>(image.size()));
+    DecoderOptions o;
+    o.threads = threads;
+    auto decoder = NewEvtxDecoder(o);
+    TruncatingHandler h(path);
+    CollectingReporter r;
+    const Status s = decoder->Decode(InputSpec{path, "shrinks.evtx"}, h, r);
+    EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+    EXPECT_NE(s.ToString().find("shrinks.evtx@0x"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
+    EXPECT_GT(h.events, 0u);       // what was read before is delivered
+    EXPECT_LT(h.events, 40u * 7);  // and decoding stopped
+  }
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace eventsift::evtx

@@ -93,6 +93,11 @@ struct EventPlan {
   // payload elements (a BinXml value under <UserData>): a record where one of
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
+  // DependencyIds of elements the items do not drop by themselves (an
+  // element with children, or whose content is not its own optional
+  // substitution): a record where one of these values is NULL takes the
+  // walker, which leaves the element out.
+  std::vector<uint16_t> walk_if_null;
   // Substitutions the kField items read, each once, ascending: PlanFits
   // checks their types without walking the items. Those only `repeat` items
   // read may hold arrays too (repeat_substs); the others may not (read_substs).

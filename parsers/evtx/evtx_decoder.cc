@@ -66,6 +66,7 @@ Status RunChunks(std::span<const uint8_t> image, uint64_t count, std::string_vie
     std::span<const uint8_t> chunk = chunk_at(i);
     if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
+      out->never_written = true;
       return;
     }
     DecodeChunk(chunk, static_cast<uint32_t>(i), kFileHeaderSize + i * kChunkSize, name, options,
@@ -222,6 +223,10 @@ Status DecodeImage(std::span<const uint8_t> bytes, const std::string& name,
              tail);
     }
   }
+  if (stats != nullptr) {
+    stats->chunks_declared.Add(h.chunk_count);
+    stats->chunks_found.Add(count);
+  }
   std::mutex gate_mu;
   const int threads = std::max(1, options.threads);
   EventHandler* gate_handler = emit_ctx->handler_for_gate();
@@ -248,6 +253,10 @@ struct EmitBase {
 
   void Reports(const ChunkOutput& out) {
     for (const auto& r : out.reports) report(r.status, r.bytes_dropped);
+    if (stats != nullptr) {
+      stats->records_recovered.Add(out.records_recovered);
+      if (out.never_written) stats->chunks_empty.Add();
+    }
   }
   const Event& Fill(const ChunkOutput& out, size_t i) {
     if (stats != nullptr) stats->events.Add();

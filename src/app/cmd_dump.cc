@@ -19,6 +19,7 @@
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/event/event_json.h"
+#include "src/pipeline/input_account.h"
 #include "src/pipeline/registry.h"
 
 namespace po = boost::program_options;
@@ -36,11 +37,15 @@ constexpr char kDumpHelp[] =
     "  xml    EVTX only: each record as evtx_dump prints it ('Record <id>', then\n"
     "         the record's XML)\n\n"
     "Corrupt chunks and records are reported on stderr with file, chunk index and\n"
-    "offset, and decoding goes on. A summary line ends stderr.\n\n"
+    "offset, and decoding goes on. Each input that was not decoded whole (bytes or\n"
+    "lines skipped, records recovered, a header's chunk count that differs from the\n"
+    "file's) gets an account line, and a summary ends stderr; --stats FILE writes the\n"
+    "account of every input as JSON (docs/cli.md, 'Accounting').\n\n"
     "Examples:\n"
     "  eventsift dump --format jsonl Security.evtx > security.jsonl\n"
     "  eventsift dump --format xml --threads 4 System.evtx\n"
-    "  eventsift dump --carve --format jsonl damaged.evtx\n\n"
+    "  eventsift dump --carve --format jsonl damaged.evtx\n"
+    "  eventsift dump --stats stats.json --format jsonl *.evtx > events.jsonl\n\n"
     "Exit codes: 0 ok (corruption reported but recovered); 2 usage; 3 an input\n"
     "could not be read (the others were dumped); 5 --strict found corruption.\n\n"
     "Options";
@@ -148,6 +153,7 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
 int RunDump(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   std::string format;
+  std::string stats_path;
   int threads = 0;
   bool strict = false, carve = false;
   po::options_description opts(kDumpHelp);
@@ -156,7 +162,10 @@ int RunDump(const std::vector<std::string>& args) {
       "threads,j", po::value(&threads)->default_value(0),
       "threads decoding EVTX chunks (0: all cores); output stays in file order")(
       "strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")(
-      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space");
+      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space")(
+      "stats", po::value(&stats_path),
+      "write what became of each input (chunks, records decoded and recovered, what was "
+      "skipped and where) to this file as JSON");
   po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
     std::ostringstream help;
@@ -184,33 +193,47 @@ int RunDump(const std::vector<std::string>& args) {
   Printer printer(&out, format == "xml"    ? DumpFormat::kXml
                         : format == "json" ? DumpFormat::kJson
                                            : DumpFormat::kJsonl);
-  DecoderStats evtx_stats;
+  // One account per input, in input order (docs/cli.md, "Accounting").
+  std::vector<InputAccount> accounts;
+  accounts.reserve(inputs.size());
   int exit_code = kExitOk;
   if (format == "json") out.buffer().push_back('[');
 
   for (const std::string& path : inputs) {
+    InputAccount& account = accounts.emplace_back();
+    account.input = path;
     auto sniffed = SniffInputFormat(path);
     if (!sniffed) {
       fmt::print(stderr, "eventsift dump: {}\n", sniffed.error().ToString());
+      account.error = sniffed.error().ToString();
       exit_code = std::max(exit_code, kExitInputError);
       continue;
     }
+    const bool evtx_input = sniffed.value() == InputFormat::kEvtx;
+    if (!evtx_input && format == "xml") {
+      fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
+      account.error = "--format xml needs an EVTX input";
+      exit_code = std::max(exit_code, kExitInputError);
+      continue;
+    }
+    account.format = evtx_input ? "evtx" : "json";
+    AccountingReporter accounting(&reporter, &account);
     Status s;
-    if (sniffed.value() == InputFormat::kEvtx && path != "-") {
+    if (evtx_input && path != "-") {
       // EVTX: records are rendered on the decoding threads.
+      DecoderStats stats;
       s = evtx::DecodeEvtxFileText(
           path, path, options,
-          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer, reporter,
-          &evtx_stats);
-    } else if (format == "xml") {
-      fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
-      exit_code = std::max(exit_code, kExitInputError);
-      continue;
+          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer,
+          accounting, &stats);
+      account.Take(stats);
     } else {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
-      s = decoder->Decode(InputSpec{path, ""}, printer, reporter);
+      s = decoder->Decode(InputSpec{path, ""}, printer, accounting);
+      account.Take(decoder->stats());
     }
     if (!s.ok()) {
+      account.error = s.ToString();
       fmt::print(stderr, "eventsift dump: {}\n", s.ToString());
       const bool corrupt =
           s.code() == StatusCode::kCorruption || s.code() == StatusCode::kTruncated;
@@ -221,8 +244,18 @@ int RunDump(const std::vector<std::string>& args) {
   out.Flush();
   std::fflush(stdout);
   const uint64_t records = printer.records();
+  for (const InputAccount& a : accounts) {
+    if (!a.Clean()) fmt::print(stderr, "eventsift dump: account: {}\n", AccountLine(a));
+  }
   fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors\n", records,
              inputs.size(), reporter.count());
+  fmt::print(stderr, "eventsift dump: accounted: {}\n", AccountTotals(accounts));
+  if (!stats_path.empty()) {
+    if (Status st = WriteAccountsJson(stats_path, "dump", accounts); !st.ok()) {
+      fmt::print(stderr, "eventsift dump: {}\n", st.ToString());
+      exit_code = std::max(exit_code, kExitInputError);
+    }
+  }
   return exit_code;
 }
 

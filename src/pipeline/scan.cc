@@ -29,6 +29,7 @@ struct Scanner::FileResult {
   std::vector<std::pair<uint32_t, OwnedEvent>> hits;
   std::vector<BuildSeen> builds;
   std::vector<HostSeen> exchange_hosts;  // first seen first
+  InputAccount account;
 };
 
 namespace {
@@ -211,25 +212,32 @@ Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::st
 }
 
 void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* out) {
-  LimitedReporter reporter(diagnostic_, options_.max_reports_per_input, path);
+  LimitedReporter limited(diagnostic_, options_.max_reports_per_input, path);
+  InputAccount& account = out->account;
+  account.input = path == "-" ? "<stdin>" : path;
+  AccountingReporter reporter(&limited, &account);
   auto format = SniffInputFormat(path);
   if (!format) {
     stats_.inputs_failed.Add();
+    account.error = format.error().ToString();
     if (diagnostic_) diagnostic_(format.error());
     return;
   }
+  account.format = format.value() == InputFormat::kEvtx ? "evtx" : "json";
   DecoderOptions dopts = options_.decoder;
   dopts.threads = decoder_threads;
   auto decoder = CreateDecoder(format.value(), dopts);
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   InputSpec spec{path, path == "-" ? "<stdin>" : ""};
   Status s = decoder->Decode(spec, handler, reporter);
-  reporter.Finish();
+  limited.Finish();
+  account.Take(decoder->stats());
+  if (!s.ok()) account.error = s.ToString();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
   stats_.payload_skipped.Add(handler.payload_skipped());
   stats_.bytes.Add(decoder->stats().bytes.Get());
-  stats_.errors.Add(reporter.count());
+  stats_.errors.Add(limited.count());
   stats_.rule_hits.Add(out->hits.size());
   if (!s.ok()) {
     if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
@@ -258,6 +266,8 @@ Result<std::vector<Alert>> Scanner::Run() {
     for (size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
       if (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed)) {
         stats_.inputs_skipped.Add();
+        results[i].account.input = paths[i];
+        results[i].account.error = "not scanned: the scan was interrupted";
         continue;
       }
       ScanOne(paths[i], per_file_threads, &results[i]);
@@ -283,6 +293,8 @@ Result<std::vector<Alert>> Scanner::Run() {
       observations_.inventory_hosts.push_back(std::move(entry.host));
     }
   }
+  accounts_.clear();
+  for (FileResult& r : results) accounts_.push_back(std::move(r.account));
   std::map<std::string, size_t> host_index;  // name -> index in exchange_hosts
   auto note_host = [this, &host_index](const std::string& name, uint64_t events) {
     auto [it, inserted] = host_index.try_emplace(name, observations_.exchange_hosts.size());

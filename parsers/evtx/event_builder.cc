@@ -91,7 +91,7 @@ std::string_view EventBuilder::PlannedJsonKey(const EventPlan& plan, const PlanI
   // position i, so the fields so far are the plan's fields 0..count-1, the
   // names its key for `item` was computed after.
   const size_t count = json_keys_.size();
-  if (json_keys_.Continues(item.name)) return {};  // an array's next item
+  if (item.follows_same_name) return {};  // may continue an array
   if (item.data_index < 0 || static_cast<size_t>(item.data_index) != count ||
       json_planned_keys_ != count || (count != 0 && json_key_plan_ != &plan) ||
       count >= plan.data_json_keys.size()) {

@@ -293,8 +293,12 @@ namespace {
 
 void NumberDataFields(EventPlan* plan) {
   DataKeys keys;
+  const PlanItem* previous = nullptr;
   for (PlanItem& item : plan->items) {
     if (item.kind != PlanItem::kField || item.target != Target::kDataValue) continue;
+    item.follows_same_name =
+        previous != nullptr && !item.name.empty() && previous->name == item.name;
+    previous = &item;
     item.data_index = static_cast<int32_t>(plan->data_json_keys.size());
     std::string text;
     {

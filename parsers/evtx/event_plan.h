@@ -84,6 +84,10 @@ struct PlanItem {
   std::string_view name;      // data field name
   std::string_view literal;   // text when subst < 0 (lives in the ChunkContext arena)
   int32_t data_index = -1;    // a data field's position among the plan's data fields
+  // The data field before it in the plan has the same (non-empty) name: when
+  // both are written, this one continues that one's array (event_json.h), so
+  // its key is not known in advance.
+  bool follows_same_name = false;
 };
 
 struct EventPlan {

@@ -210,7 +210,7 @@ int RunDump(const std::vector<std::string>& args) {
       continue;
     }
     const bool evtx_input = sniffed.value() == InputFormat::kEvtx;
-    if (!evtx_input && format == "xml") {
+    if (format == "xml" && (!evtx_input || path == "-")) {  // rendered from a mapped file only
       fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
       account.error = "--format xml needs an EVTX input";
       exit_code = std::max(exit_code, kExitInputError);

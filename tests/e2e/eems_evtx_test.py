@@ -8,7 +8,9 @@ per host and channel, with the test-side writer (checked against evtx_dump
 and libevtx by evtx_writer_test.py), and the same events as evtx_dump JSON
 lines. `scan` must raise the same alerts on both, field by field apart from
 where each sample was read (file, offset or line), and print the same table
-and Exchange fleet.
+and Exchange fleet. The sample data's own events (without the 1006s) as EVTX
+must also give the alerts and fleet of the committed JSON export
+tests/data/json/evtx_dump.jsonl.
 
 Usage: eems_evtx_test.py --binary build/release/bin/eventsift
 """
@@ -26,6 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import e2e_args  # noqa: E402
 import eems_evtx  # noqa: E402
+import make_test_data  # noqa: E402  (tests/data/json, on the path through eems_evtx)
 
 BINARY = None
 EEMS_TEXT = re.compile(
@@ -56,6 +59,9 @@ class EemsEvtxTest(unittest.TestCase):
         os.makedirs(cls.evtx_dir)
         cls.evtx = eems_evtx.write_evtx(cls.events, cls.evtx_dir)
         cls.json = eems_evtx.write_json(cls.events, os.path.join(cls.tmp.name, "events.jsonl"))
+        cls.sample_dir = os.path.join(cls.tmp.name, "sample")
+        os.makedirs(cls.sample_dir)
+        eems_evtx.write_evtx(make_test_data.logical_events(), cls.sample_dir)
 
     @classmethod
     def tearDownClass(cls):
@@ -106,6 +112,16 @@ class EemsEvtxTest(unittest.TestCase):
         ex01 = next(a for a in from_evtx if a["host"].startswith("ex01"))
         self.assertEqual(ex01["exchange"]["version"], "15.1.2507.16")
         self.assertRegex(ex01["exchange"]["source"], r"4999 at .*\.evtx@0x[0-9a-f]+")
+
+    def test_sample_events_as_evtx_equal_the_committed_json_export(self):
+        committed = os.path.join(HERE, "..", "data", "json", "evtx_dump.jsonl")
+        from_evtx = self.alerts(self.sample_dir)
+        from_json = self.alerts(committed)
+        self.assertTrue(from_evtx)
+        self.assertEqual([without_source(a) for a in from_evtx],
+                         [without_source(b) for b in from_json])
+        self.assertEqual(scan("--format", "table", self.sample_dir).stdout,
+                         scan("--format", "table", committed).stdout)
 
     def test_fleet_view_from_evtx_equals_fleet_view_from_json(self):
         r1 = scan("--format", "table", self.evtx_dir)

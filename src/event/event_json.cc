@@ -96,6 +96,7 @@ void WriteEventJson(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
   WriteEventJsonHead(e, c);
   thread_local DataKeys keys;
   keys.Reset();
+  keys.set_arrays(opts.arrays);
   for (const DataField& f : e.data) c.StringAfter(keys.Begin(c, f.name), f.value);
   keys.Close(c);
   WriteEventJsonTail(e, opts, c);

@@ -30,6 +30,10 @@ namespace eventsift {
 
 struct EventJsonOptions {
   bool include_source = true;  // the "source" object (file, offset/line, chunk)
+  // Consecutive fields of one name as one array member (dump's format);
+  // false writes each as a string, the repeats numbered (alert samples: the
+  // alert schema's data values are strings).
+  bool arrays = true;
 };
 
 void WriteEventJson(const Event& e, JsonWriter* w, const EventJsonOptions& opts = {});
@@ -53,6 +57,8 @@ void WriteEventJson(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
 // The names must stay valid until Reset().
 class DataKeys {
  public:
+  // Whether consecutive fields of one name become an array (default yes).
+  void set_arrays(bool arrays) { arrays_ = arrays; }
   void Reset() {
     names_.clear();
     seen_ = 0;
@@ -73,7 +79,8 @@ class DataKeys {
   // Whether a field named `name` would continue the previous field's array
   // (Begin returns "," for it): its key cannot be known in advance.
   bool Continues(std::string_view name) const {
-    return !name.empty() && value_at_ != kNoValue && !names_.empty() && names_.back() == name;
+    return arrays_ && !name.empty() && value_at_ != kNoValue && !names_.empty() &&
+           names_.back() == name;
   }
   // Starts the next field, named `name`, and returns the text to write right
   // before its value: ":" after its key, written here (with the separator,
@@ -119,6 +126,7 @@ class DataKeys {
   size_t positions_ = 0;                 // fields so far, array items each counted
   size_t value_at_ = kNoValue;           // where the last field's value starts in the cursor
   bool array_open_ = false;              // the last fields are an array still open
+  bool arrays_ = true;
   // A key whose length and first byte match no earlier key's (a 64-bit
   // filter) cannot repeat one, so it is its own name without a scan of the
   // earlier names: that scan is quadratic in the field count.

@@ -70,6 +70,13 @@ TEST(EventJsonTest, PiecesWrittenFieldByFieldEqualTheWholeEvent) {
       << whole;
 }
 
+TEST(EventJsonTest, WithoutArraysEachFieldIsAStringAndRepeatsAreNumbered) {
+  // Alert samples: the alert schema's data values are strings.
+  std::string out;
+  AppendEventJson(MakeEvent(), &out, EventJsonOptions{.include_source = false, .arrays = false});
+  EXPECT_NE(out.find(R"("User":"a","User_2":"b"})"), std::string::npos) << out;
+}
+
 TEST(EventJsonTest, AnArrayLastInDataIsClosedBeforeTheBrace) {
   Event e = MakeEvent();
   e.data = {{"Items", "a"}, {"Items", ""}, {"Items", "c,d"}};

@@ -11,16 +11,16 @@ prints in its place); records left unpaired are then paired by equal
 canonical XML, so the test does not depend on which id the `Record` line
 carries. Canonicalization, applied to both sides alike:
 
-  1. the XML declaration line is dropped;
-  2. whitespace between tags (`>` blank `<`) is dropped, as is whitespace
-     at the start and end of the record: that is indentation, and both
-     tools indent alike today, but an indentation change is not a rendering
-     difference;
-  3. line ends inside text are LF (neither tool writes CR LF outside values,
-     and inside values both keep CR LF: nothing else is folded).
+  1. the XML declaration line is dropped, and blank lines at the start and
+     end of the record;
+  2. indentation is dropped: a line end followed by spaces and then a tag
+     (`\n  <`). Both tools indent alike today (the raw records are equal),
+     but an indentation change is not a rendering difference. Whitespace
+     that is not a line end plus spaces before a tag (a value of spaces, a
+     tab) is kept, so values made of whitespace are still compared.
 
-Nothing else is folded: attribute order, quoting, empty-element forms, value
-text, escaping must all be equal. A record that differs fails the test
+Nothing else is folded: line ends, attribute order, quoting, empty-element
+forms, value text, escaping must all be equal. A record that differs fails the test
 unless its difference is of a kind listed in docs/evtx-format.md's section
 "Differences from evtx_dump 0.15.1" (the `kind` column) with the reason ours
 is right; KINDS below says how each listed kind is recognised, so a listed
@@ -52,14 +52,13 @@ import peers  # noqa: E402
 
 SKIP = 77
 _RECORD_LINE = re.compile(r"^Record (\d+)$", re.M)
-_BETWEEN_TAGS = re.compile(r">\s+<")
-_DECL = re.compile(r"^<\?xml[^>]*\?>\s*")
+_INDENT = re.compile(r"\n *(?=<)")
+_DECL = re.compile(r"^<\?xml[^>]*\?>")
 
 
 def canonical(xml):
-    xml = xml.replace("\r\n", "\n")
-    xml = _DECL.sub("", xml.strip())
-    return _BETWEEN_TAGS.sub("><", xml).strip()
+    xml = _DECL.sub("", xml.strip("\n"))
+    return _INDENT.sub("", xml).strip("\n")
 
 
 def split_records(text):

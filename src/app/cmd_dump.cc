@@ -118,7 +118,8 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
     std::string& b = out_->buffer();
     if (format_ == DumpFormat::kXml) {
       char line[32] = "Record ";
-      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_id).ptr;
+      // evtx_dump's "Record N" line names the record header's number.
+      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_number).ptr;
       *end++ = '\n';
       b.append(line, static_cast<size_t>(end - line));
     }
@@ -196,6 +197,7 @@ int RunDump(const std::vector<std::string>& args) {
   // One account per input, in input order (docs/cli.md, "Accounting").
   std::vector<InputAccount> accounts;
   accounts.reserve(inputs.size());
+  uint64_t incomplete = 0;  // JSON events without a time or computer
   int exit_code = kExitOk;
   if (format == "json") out.buffer().push_back('[');
 
@@ -231,6 +233,7 @@ int RunDump(const std::vector<std::string>& args) {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
       s = decoder->Decode(InputSpec{path, ""}, printer, accounting);
       account.Take(decoder->stats());
+      incomplete += decoder->stats().incomplete.Get();
     }
     if (!s.ok()) {
       account.error = s.ToString();
@@ -247,8 +250,10 @@ int RunDump(const std::vector<std::string>& args) {
   for (const InputAccount& a : accounts) {
     if (!a.Clean()) fmt::print(stderr, "eventsift dump: account: {}\n", AccountLine(a));
   }
-  fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors\n", records,
-             inputs.size(), reporter.count());
+  fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors{}\n", records,
+             inputs.size(), reporter.count(),
+             incomplete > 0 ? fmt::format(", {} events without a time or computer", incomplete)
+                            : std::string());
   fmt::print(stderr, "eventsift dump: accounted: {}\n", AccountTotals(accounts));
   if (!stats_path.empty()) {
     if (Status st = WriteAccountsJson(stats_path, "dump", accounts); !st.ok()) {

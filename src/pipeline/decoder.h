@@ -41,6 +41,10 @@ struct DecoderStats {
   // walking from the chunk's first record: after a bad record header
   // (resync), in a chunk whose header is bad, and in slack space (--carve).
   Counter records_recovered;
+  // Events delivered although their shape carried no time or no computer:
+  // they cannot be placed in a host's timeline, so they are counted (and
+  // shown in the summaries) rather than passed off as host "".
+  Counter incomplete;
 };
 
 // A named input. `path` "-" means standard input.

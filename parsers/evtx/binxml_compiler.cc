@@ -197,12 +197,18 @@ class Compiler {
     if (log_ != nullptr) {
       log_->layouts.push_back(CompileLog::Layout{token_pos - begin_, static_cast<uint8_t>(skip)});
     }
-    ES_RETURN_IF_ERROR(r_.Skip(skip - 4, "element start"));
+    uint16_t dependency = kNoDependency;
+    if (skip == 10) ES_RETURN_IF_ERROR(r_.ReadU16("dependency id", &dependency));
+    ES_RETURN_IF_ERROR(r_.Skip(4, "element size"));
     std::string_view name;
     ES_RETURN_IF_ERROR(NameField("element name", &name));
     if (token & 0x40) ES_RETURN_IF_ERROR(r_.Skip(4, "attribute list size"));
     open_.push_back(ops_->size());
-    return Push(MakeOp(OpKind::kStartElement, name));
+    Op op = MakeOp(OpKind::kStartElement, name);
+    // A fragment's root has no parent to be left out of: it is always
+    // rendered (as evtx_dump renders it), whatever its DependencyId says.
+    if (open_.size() > 1) op.dependency = dependency;
+    return Push(op);
   }
 
   // u32 name offset; the name follows inline when the offset points here.

@@ -38,11 +38,17 @@ struct Template;
 struct CachedTemplate;
 class TemplateCache;
 
+// An element without a DependencyId.
+inline constexpr uint16_t kNoDependency = 0xFFFF;
+
 struct Op {
   OpKind kind = OpKind::kText;
   bool optional = false;
   uint8_t value_type = 0;
   uint16_t index = 0;
+  // kStartElement: its DependencyId, the value whose NULL leaves the element
+  // out (MS-EVEN6 2.2.12); kNoDependency when it has none or is a root.
+  uint16_t dependency = kNoDependency;
   uint32_t offset = 0;
   uint32_t end = 0;
   // kStartElement: 1 + index of its only content op when that op is a

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "parsers/evtx/real_text.h"
 #include "src/core/byte_reader.h"
 #include "src/core/decimal.h"
 #include "src/core/time_util.h"
@@ -23,13 +24,6 @@ T Load(std::span<const uint8_t> b, size_t off = 0) {
   T v{};
   ByteReader::LoadAt(b, off, &v);  // callers check sizes; a short read leaves 0
   return v;
-}
-
-template <typename T>
-void AppendNumber(std::string* out, T v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, ec == std::errc() ? static_cast<size_t>(p - buf) : 0);
 }
 
 char* PutHexFixed(char* p, uint64_t v, int digits) {
@@ -141,10 +135,10 @@ void AppendFixed(uint8_t type, std::span<const uint8_t> b, std::string* out) {
   }
   switch (type) {
     case kReal32:
-      AppendNumber(out, Load<float>(b));
+      AppendReal32(out, Load<float>(b));
       return;
     case kReal64:
-      AppendNumber(out, Load<double>(b));
+      AppendReal64(out, Load<double>(b));
       return;
     case kSysTime:
       if (!AppendSystemTime(b, out)) AppendHexUpper(b, out);

@@ -84,6 +84,12 @@ Status Walker::Element(std::span<const Op> ops, size_t i, std::span<const ValueR
                        int depth, size_t* next) {
   const Op& op = ops[i];
   const size_t end = std::min<size_t>(std::max<size_t>(op.end, i + 1), ops.size());
+  // MS-EVEN6 2.2.12: an element whose DependencyId names a NULL value is not
+  // rendered; a value past the array is not NULL.
+  if (op.dependency < values.size() && values[op.dependency].is_null()) {
+    *next = end;
+    return Status::OK();
+  }
   if (op.single_subst != 0 && i + op.single_subst - 1 < end) {
     const Op& sub = ops[i + op.single_subst - 1];
     if (&sub != override_op_) {

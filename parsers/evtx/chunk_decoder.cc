@@ -167,7 +167,10 @@ class ChunkRun {
   }
 
   void Records(size_t pos, size_t limit, bool trusted) {
-    if (!trusted) pos = ScanForRecord(pos, limit);
+    if (!trusted) {
+      pos = ScanForRecord(pos, limit);
+      scanning_ = true;
+    }
     while (pos + kRecordHeaderSize <= limit) {
       RecordHeader h;
       const RecordCheck check = ReadRecordHeader(chunk_, pos, &h);
@@ -179,6 +182,7 @@ class ChunkRun {
                                                : "bad record header; no valid record after it"),
                pos, next - pos);
         pos = next;
+        scanning_ = true;  // the records from here on would be lost without the resync
         continue;
       }
       if (check == RecordCheck::kCopyMismatch) {
@@ -196,6 +200,7 @@ class ChunkRun {
   // Records in the slack space after the free-space offset (stale copies
   // Windows left behind), skipping ids already decoded from this chunk.
   void Carve(size_t from, size_t to) {
+    scanning_ = true;
     size_t pos = ScanForRecord(from, to);
     while (pos < to) {
       RecordHeader h;
@@ -277,6 +282,7 @@ class ChunkRun {
       if (!json) out_->text.resize(text_begin);
       return;
     }
+    if (scanning_) ++out_->records_recovered;
     if (builder_.payload_skipped()) {
       ++out_->records_skipped_payload;
       event_.payload_declined = true;
@@ -448,6 +454,9 @@ class ChunkRun {
   Event event_;
   // Ids of the records decoded so far (at most a few hundred per chunk).
   std::vector<uint64_t> seen_;
+  // Records are being found by scanning (resync, bad chunk header, carving):
+  // they count as recovered.
+  bool scanning_ = false;
   // Plans of this chunk's templates; templates live as long as ctx_.
   std::unordered_map<PlanKey, EventPlan, PlanKeyHash> plans_;
   std::vector<Nested> under_event_;  // the first under_event_count_ are this record's

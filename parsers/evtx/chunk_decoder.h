@@ -66,6 +66,9 @@ struct ChunkOutput {
   uint64_t bytes_dropped = 0;
   uint64_t records_skipped_payload = 0;
   uint64_t records_walked = 0;  // filled by the walker, not (only) from a plan
+  // Records decoded that were found by scanning (DecoderStats::records_recovered).
+  uint64_t records_recovered = 0;
+  bool never_written = false;  // an all-zero chunk: skipped, nothing to say
 
   void Clear() {
     arena.Reset();
@@ -79,6 +82,8 @@ struct ChunkOutput {
     bytes_dropped = 0;
     records_skipped_payload = 0;
     records_walked = 0;
+    records_recovered = 0;
+    never_written = false;
   }
 };
 

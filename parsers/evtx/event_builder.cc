@@ -63,6 +63,7 @@ void EventBuilder::Begin(Event* event) {
 bool EventBuilder::FinishJson(const EventJsonOptions& opts) {
   if (json_stale_) return false;
   StartJsonPayload();
+  json_keys_.Close(*json_);
   WriteEventJsonTail(*event_, opts, *json_);
   return true;
 }
@@ -78,11 +79,11 @@ void EventBuilder::EmitData(std::string_view name, std::string_view json_key) {
 std::string_view EventBuilder::StartJsonField(std::string_view name, std::string_view planned) {
   StartJsonPayload();
   if (!planned.empty()) {
-    json_keys_.Add(name);
+    json_keys_.Close(*json_);
+    json_keys_.Add(name, json_->pos() + planned.size());
     return planned;
   }
-  json_keys_.Write(*json_, name);
-  return ":";
+  return json_keys_.Begin(*json_, name);
 }
 
 std::string_view EventBuilder::PlannedJsonKey(const EventPlan& plan, const PlanItem& item) {
@@ -90,6 +91,7 @@ std::string_view EventBuilder::PlannedJsonKey(const EventPlan& plan, const PlanI
   // position i, so the fields so far are the plan's fields 0..count-1, the
   // names its key for `item` was computed after.
   const size_t count = json_keys_.size();
+  if (item.follows_same_name) return {};  // may continue an array
   if (item.data_index < 0 || static_cast<size_t>(item.data_index) != count ||
       json_planned_keys_ != count || (count != 0 && json_key_plan_ != &plan) ||
       count >= plan.data_json_keys.size()) {

@@ -167,6 +167,9 @@ class PlanBuilder {
       const Op& sub = ops_[i + start.single_subst - 1];
       if (sub.optional) drop = sub.index;
     }
+    if (start.dependency != kNoDependency && start.dependency != drop) {
+      plan_.walk_if_null.push_back(start.dependency);
+    }
     // Attributes.
     struct Attr {
       std::string_view name;
@@ -291,8 +294,12 @@ namespace {
 
 void NumberDataFields(EventPlan* plan) {
   DataKeys keys;
+  const PlanItem* previous = nullptr;
   for (PlanItem& item : plan->items) {
     if (item.kind != PlanItem::kField || item.target != Target::kDataValue) continue;
+    item.follows_same_name =
+        previous != nullptr && !item.name.empty() && previous->name == item.name;
+    previous = &item;
     item.data_index = static_cast<int32_t>(plan->data_json_keys.size());
     std::string text;
     {
@@ -393,9 +400,22 @@ bool PayloadNestedMayFit(const EventPlan& plan, std::span<const ValueRef> values
   return true;
 }
 
+namespace {
+
+// Whether every value a dependency names is set (see EventPlan::walk_if_null).
+bool DependenciesSet(std::span<const uint16_t> deps, std::span<const ValueRef> values) {
+  for (uint16_t index : deps) {
+    if (index < values.size() && values[index].is_null()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool PlanFitsHeader(const EventPlan& plan, std::span<const ValueRef> values) {
   return plan.usable && plan.header_split &&
-         SubstsFit(plan.header_read_substs, plan.header_fallback_if_set, values);
+         SubstsFit(plan.header_read_substs, plan.header_fallback_if_set, values) &&
+         DependenciesSet(plan.walk_if_null, values);
 }
 
 namespace {
@@ -413,7 +433,7 @@ bool RepeatsFit(std::span<const uint16_t> repeat, std::span<const ValueRef> valu
 
 bool PlanFits(const EventPlan& plan, std::span<const ValueRef> values) {
   return plan.usable && SubstsFit(plan.read_substs, plan.fallback_if_set, values) &&
-         RepeatsFit(plan.repeat_substs, values);
+         RepeatsFit(plan.repeat_substs, values) && DependenciesSet(plan.walk_if_null, values);
 }
 
 }  // namespace eventsift::evtx

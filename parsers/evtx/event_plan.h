@@ -85,6 +85,10 @@ struct PlanItem {
   std::string_view name;      // data field name
   std::string_view literal;   // text when subst < 0 (lives in the ChunkContext arena)
   int32_t data_index = -1;    // a data field's position among the plan's data fields
+  // The data field before it in the plan has the same (non-empty) name: when
+  // both are written, this one continues that one's array (event_json.h), so
+  // its key is not known in advance.
+  bool follows_same_name = false;
 };
 
 struct EventPlan {
@@ -94,6 +98,11 @@ struct EventPlan {
   // payload elements (a BinXml value under <UserData>): a record where one of
   // them is not NULL takes the walker.
   std::vector<uint16_t> fallback_if_set;
+  // DependencyIds of elements the items do not drop by themselves (an
+  // element with children, or whose content is not its own optional
+  // substitution): a record where one of these values is NULL takes the
+  // walker, which leaves the element out.
+  std::vector<uint16_t> walk_if_null;
   // Substitutions the kField items read, each once, ascending: PlanFits
   // checks their types without walking the items. Those only `repeat` items
   // read may hold arrays too (repeat_substs); the others may not (read_substs).

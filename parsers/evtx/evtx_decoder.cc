@@ -93,6 +93,7 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
     }
     if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
+      out->never_written = true;
       return;
     }
     DecodeChunk(chunk, static_cast<uint32_t>(i), offset, name, options, out, cache);
@@ -258,6 +259,10 @@ Status DecodeImage(const ChunkReader& reader, const std::string& name,
              tail);
     }
   }
+  if (stats != nullptr) {
+    stats->chunks_declared.Add(h.chunk_count);
+    stats->chunks_found.Add(count);
+  }
   std::mutex gate_mu;
   const int threads = std::max(1, options.threads);
   EventHandler* gate_handler = emit_ctx->handler_for_gate();
@@ -284,6 +289,10 @@ struct EmitBase {
 
   void Reports(const ChunkOutput& out) {
     for (const auto& r : out.reports) report(r.status, r.bytes_dropped);
+    if (stats != nullptr) {
+      stats->records_recovered.Add(out.records_recovered);
+      if (out.never_written) stats->chunks_empty.Add();
+    }
   }
   const Event& Fill(const ChunkOutput& out, size_t i) {
     if (stats != nullptr) stats->events.Add();

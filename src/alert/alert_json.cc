@@ -360,7 +360,10 @@ std::string RenderAlertJson(const Alert& alert) {
   w.KVUInt("suppressed", alert.suppressed);
   w.Key("samples");
   w.BeginArray();
-  for (const OwnedEvent& sample : alert.samples) WriteEventJson(sample.View(), &w);
+  // Samples keep one string per field (schemas/alert.schema.json): no arrays.
+  for (const OwnedEvent& sample : alert.samples) {
+    WriteEventJson(sample.View(), &w, EventJsonOptions{.include_source = true, .arrays = false});
+  }
   w.EndArray();
   w.EndObject();
   return out;

@@ -20,6 +20,7 @@
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/event/event_json.h"
+#include "src/pipeline/input_account.h"
 #include "src/pipeline/registry.h"
 #include "src/pipeline/stream_input.h"
 
@@ -38,11 +39,15 @@ constexpr char kDumpHelp[] =
     "  xml    EVTX only: each record as evtx_dump prints it ('Record <id>', then\n"
     "         the record's XML)\n\n"
     "Corrupt chunks and records are reported on stderr with file, chunk index and\n"
-    "offset, and decoding goes on. A summary line ends stderr.\n\n"
+    "offset, and decoding goes on. Each input that was not decoded whole (bytes or\n"
+    "lines skipped, records recovered, a header's chunk count that differs from the\n"
+    "file's) gets an account line, and a summary ends stderr; --stats FILE writes the\n"
+    "account of every input as JSON (docs/cli.md, 'Accounting').\n\n"
     "Examples:\n"
     "  eventsift dump --format jsonl Security.evtx > security.jsonl\n"
     "  eventsift dump --format xml --threads 4 System.evtx\n"
-    "  eventsift dump --carve --format jsonl damaged.evtx\n\n"
+    "  eventsift dump --carve --format jsonl damaged.evtx\n"
+    "  eventsift dump --stats stats.json --format jsonl *.evtx > events.jsonl\n\n"
     "Exit codes: 0 ok (corruption reported but recovered); 2 usage; 3 an input\n"
     "could not be read (the others were dumped); 5 --strict found corruption.\n\n"
     "Options";
@@ -151,6 +156,7 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
 int RunDump(const std::vector<std::string>& args) {
   std::vector<std::string> inputs;
   std::string format;
+  std::string stats_path;
   int threads = 0;
   bool strict = false, carve = false;
   po::options_description opts(kDumpHelp);
@@ -159,7 +165,10 @@ int RunDump(const std::vector<std::string>& args) {
       "threads,j", po::value(&threads)->default_value(0),
       "threads decoding EVTX chunks (0: all cores); output stays in file order")(
       "strict", po::bool_switch(&strict), "treat checksum mismatches as fatal for the input")(
-      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space");
+      "carve", po::bool_switch(&carve), "EVTX: also recover records from chunk slack space")(
+      "stats", po::value(&stats_path),
+      "write what became of each input (chunks, records decoded and recovered, what was "
+      "skipped and where) to this file as JSON");
   po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
     std::ostringstream help;
@@ -187,12 +196,16 @@ int RunDump(const std::vector<std::string>& args) {
   Printer printer(&out, format == "xml"    ? DumpFormat::kXml
                         : format == "json" ? DumpFormat::kJson
                                            : DumpFormat::kJsonl);
-  DecoderStats evtx_stats;
+  // One account per input, in input order (docs/cli.md, "Accounting").
+  std::vector<InputAccount> accounts;
+  accounts.reserve(inputs.size());
   uint64_t incomplete = 0;  // JSON events without a time or computer
   int exit_code = kExitOk;
   if (format == "json") out.buffer().push_back('[');
 
   for (const std::string& path : inputs) {
+    InputAccount& account = accounts.emplace_back();
+    account.input = path;
     // A FIFO or process substitution is read once, whole, and its format
     // told from those bytes (src/pipeline/stream_input.h).
     std::string stream;
@@ -201,6 +214,7 @@ int RunDump(const std::vector<std::string>& args) {
       auto read = ReadStreamInput(path, nullptr);
       if (!read) {
         fmt::print(stderr, "eventsift dump: {}\n", read.error().ToString());
+        account.error = read.error().ToString();
         exit_code = std::max(exit_code, kExitInputError);
         continue;
       }
@@ -209,34 +223,45 @@ int RunDump(const std::vector<std::string>& args) {
     auto sniffed = is_stream ? SniffInputBytes(stream, path) : SniffInputFormat(path);
     if (!sniffed) {
       fmt::print(stderr, "eventsift dump: {}\n", sniffed.error().ToString());
+      account.error = sniffed.error().ToString();
       exit_code = std::max(exit_code, kExitInputError);
       continue;
     }
-    Status s;
-    if (is_stream && sniffed.value() == InputFormat::kEvtx) {
-      const auto* data = reinterpret_cast<const uint8_t*>(stream.data());
-      s = evtx::DecodeEvtxBufferText(
-          {data, stream.size()}, path, options,
-          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer, reporter,
-          &evtx_stats);
-    } else if (sniffed.value() == InputFormat::kEvtx && path != "-") {
-      // EVTX: records are rendered on the decoding threads.
-      s = evtx::DecodeEvtxFileText(
-          path, path, options,
-          format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson, printer, reporter,
-          &evtx_stats);
-    } else if (format == "xml") {
+    const bool evtx_input = sniffed.value() == InputFormat::kEvtx;
+    if (format == "xml" && (!evtx_input || (path == "-" && !is_stream))) {
       fmt::print(stderr, "eventsift dump: {}: --format xml needs an EVTX input\n", path);
+      account.error = "--format xml needs an EVTX input";
       exit_code = std::max(exit_code, kExitInputError);
       continue;
-    } else if (is_stream) {
-      s = json::DecodeJsonBuffer(stream, path, printer, reporter, nullptr);
+    }
+    account.format = evtx_input ? "evtx" : "json";
+    AccountingReporter accounting(&reporter, &account);
+    const auto record_format = format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson;
+    Status s;
+    if (is_stream) {
+      DecoderStats stats;
+      if (evtx_input) {
+        const auto* data = reinterpret_cast<const uint8_t*>(stream.data());
+        s = evtx::DecodeEvtxBufferText({data, stream.size()}, path, options, record_format, printer,
+                                       accounting, &stats);
+      } else {
+        s = json::DecodeJsonBuffer(stream, path, printer, accounting, &stats);
+        incomplete += stats.incomplete.Get();
+      }
+      account.Take(stats);
+    } else if (evtx_input && path != "-") {
+      // EVTX: records are rendered on the decoding threads.
+      DecoderStats stats;
+      s = evtx::DecodeEvtxFileText(path, path, options, record_format, printer, accounting, &stats);
+      account.Take(stats);
     } else {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
-      s = decoder->Decode(InputSpec{path, ""}, printer, reporter);
+      s = decoder->Decode(InputSpec{path, ""}, printer, accounting);
+      account.Take(decoder->stats());
       incomplete += decoder->stats().incomplete.Get();
     }
     if (!s.ok()) {
+      account.error = s.ToString();
       fmt::print(stderr, "eventsift dump: {}\n", s.ToString());
       const bool corrupt =
           s.code() == StatusCode::kCorruption || s.code() == StatusCode::kTruncated;
@@ -247,10 +272,20 @@ int RunDump(const std::vector<std::string>& args) {
   out.Flush();
   std::fflush(stdout);
   const uint64_t records = printer.records();
+  for (const InputAccount& a : accounts) {
+    if (!a.Clean()) fmt::print(stderr, "eventsift dump: account: {}\n", AccountLine(a));
+  }
   fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors{}\n", records,
              inputs.size(), reporter.count(),
              incomplete > 0 ? fmt::format(", {} events without a time or computer", incomplete)
                             : std::string());
+  fmt::print(stderr, "eventsift dump: accounted: {}\n", AccountTotals(accounts));
+  if (!stats_path.empty()) {
+    if (Status st = WriteAccountsJson(stats_path, "dump", accounts); !st.ok()) {
+      fmt::print(stderr, "eventsift dump: {}\n", st.ToString());
+      exit_code = std::max(exit_code, kExitInputError);
+    }
+  }
   return exit_code;
 }
 

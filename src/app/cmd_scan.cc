@@ -45,7 +45,10 @@ constexpr char kScanHelp[] =
     "Alerts go to stdout as NDJSON (schemas/alert.schema.json) unless --out or\n"
     "Kafka is given; diagnostics and a summary go to stderr. --format table ends\n"
     "with the Exchange fleet (build, EEMS state, attack indicators per host);\n"
-    "--report writes the same fleet as a self-contained HTML page.\n\n"
+    "--report writes the same fleet as a self-contained HTML page. Each input that\n"
+    "was not decoded whole gets an account line on stderr (what was skipped and\n"
+    "where, records recovered); --stats FILE writes every input's account as JSON\n"
+    "(docs/cli.md, 'Accounting').\n\n"
     "Examples:\n"
     "  eventsift scan tests/data/json\n"
     "  eventsift scan --format table --threads 4 /var/log/winevt/\n"
@@ -102,7 +105,7 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
 int RunScan(const std::vector<std::string>& args) {
   std::vector<std::string> inputs, rule_paths;
-  std::string out_path, format, inventory, report_path, builds_file;
+  std::string out_path, format, inventory, report_path, builds_file, stats_path;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false;
@@ -132,7 +135,10 @@ int RunScan(const std::vector<std::string>& args) {
       "fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")(
       "progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")(
       "no-progress", po::bool_switch(&no_progress), "never show progress")(
-      "quiet,q", po::bool_switch(&quiet), "no summary line");
+      "quiet,q", po::bool_switch(&quiet), "no summary or account lines")(
+      "stats", po::value(&stats_path),
+      "write what became of each input (chunks, records decoded and recovered, what was "
+      "skipped and where) to this file as JSON");
   AddKafkaOptions(&opts, &kafka);
   po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
@@ -310,6 +316,16 @@ int RunScan(const std::vector<std::string>& args) {
                static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), st.alerts.Get(),
                st.errors.Get(), secs,
                scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
+    for (const InputAccount& a : scanner.accounts()) {
+      if (!a.Clean()) fmt::print(stderr, "eventsift scan: account: {}\n", AccountLine(a));
+    }
+    fmt::print(stderr, "eventsift scan: accounted: {}\n", AccountTotals(scanner.accounts()));
+  }
+  if (!stats_path.empty()) {
+    if (Status s = WriteAccountsJson(stats_path, "scan", scanner.accounts()); !s.ok()) {
+      fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
+      if (exit_code == kExitOk) exit_code = kExitInputError;
+    }
   }
   for (const auto& sink : sinks) {
     if (sink->stats().failed.Get() > 0) exit_code = kExitSinkError;

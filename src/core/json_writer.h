@@ -94,6 +94,16 @@ class JsonCursor {
   // what was written after p (a record rendered again another way).
   size_t pos() const { return pos_; }
   void Rewind(size_t pos) { pos_ = pos; }
+  // Inserts `ch` at `at` (at most pos()), moving what was written after it:
+  // for the rare fix-up of text already written (a value that turns out to
+  // be an array's first item).
+  void InsertAt(size_t at, char ch) {
+    Room(1);
+    char* base = out_->data();
+    std::memmove(base + at + 1, base + at, pos_ - at);
+    base[at] = ch;
+    ++pos_;
+  }
   // Trims the padding (not for Scratch); the cursor may go on writing.
   void Finish() {
     if (trim_ && cap_ != pos_) out_->resize(pos_);

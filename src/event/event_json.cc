@@ -23,9 +23,10 @@ void AppendUInt(std::string* out, uint64_t v) {
 std::string_view DataKeys::Next(std::string_view name) {
   const size_t i = names_.size();
   names_.push_back(name);
+  ++positions_;
   if (name.empty()) {
     scratch_.assign("param");
-    AppendUInt(&scratch_, i + 1);
+    AppendUInt(&scratch_, positions_);  // the value's position among all values
     return scratch_;
   }
   const uint64_t bit = Bit(name);
@@ -99,10 +100,9 @@ void WriteEventJson(const Event& e, const EventJsonOptions& opts, JsonCursor& c)
   WriteEventJsonHead(e, c);
   thread_local DataKeys keys;
   keys.Reset();
-  for (const DataField& f : e.data) {
-    keys.Write(c, f.name);
-    c.StringAfter(":", f.value);
-  }
+  keys.set_arrays(opts.arrays);
+  for (const DataField& f : e.data) c.StringAfter(keys.Begin(c, f.name), f.value);
+  keys.Close(c);
   WriteEventJsonTail(e, opts, c);
 }
 

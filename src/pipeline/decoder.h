@@ -33,6 +33,14 @@ struct DecoderStats {
   Counter events;         // events delivered to the handler
   Counter errors;         // corruption reports (malformed lines, bad records)
   Counter bytes_dropped;  // bytes skipped because they could not be decoded
+  // EVTX only: what the file header announces against what the file holds.
+  Counter chunks_declared;  // the file header's 16-bit chunk count
+  Counter chunks_found;     // chunks by the file's size, a partial last one included
+  Counter chunks_empty;     // allocated but never written (all zero): nothing to decode
+  // Records reached by scanning for a record signature rather than by
+  // walking from the chunk's first record: after a bad record header
+  // (resync), in a chunk whose header is bad, and in slack space (--carve).
+  Counter records_recovered;
   // Events delivered although their shape carried no time or no computer:
   // they cannot be placed in a host's timeline, so they are counted (and
   // shown in the summaries) rather than passed off as host "".

@@ -37,6 +37,7 @@ struct Scanner::FileResult {
   HitStore hits;
   std::vector<BuildSeen> builds;
   std::vector<HostSeen> exchange_hosts;  // first seen first
+  InputAccount account;
 };
 
 namespace {
@@ -233,7 +234,10 @@ Result<std::vector<std::string>> Scanner::ExpandInputs(const std::vector<std::st
 }
 
 void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* out) {
-  LimitedReporter reporter(diagnostic_, options_.max_reports_per_input, path);
+  LimitedReporter limited(diagnostic_, options_.max_reports_per_input, path);
+  InputAccount& account = out->account;
+  account.input = path == "-" ? "<stdin>" : path;
+  AccountingReporter reporter(&limited, &account);
   // A FIFO or process substitution is read once, whole, and its format
   // told from those bytes (stream_input.h).
   std::string stream;
@@ -246,6 +250,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
       } else {
         stats_.inputs_failed.Add();
       }
+      account.error = read.error().ToString();
       if (diagnostic_) diagnostic_(read.error());
       return;
     }
@@ -254,9 +259,11 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   auto format = is_stream ? SniffInputBytes(stream, path) : SniffInputFormat(path);
   if (!format) {
     stats_.inputs_failed.Add();
+    account.error = format.error().ToString();
     if (diagnostic_) diagnostic_(format.error());
     return;
   }
+  account.format = format.value() == InputFormat::kEvtx ? "evtx" : "json";
   DecoderOptions dopts = options_.decoder;
   dopts.threads = decoder_threads;
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
@@ -272,21 +279,24 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
     }
     bytes = dstats.bytes.Get();
     incomplete = dstats.incomplete.Get();
+    account.Take(dstats);
   } else {
     auto decoder = CreateDecoder(format.value(), dopts);
     InputSpec spec{path, path == "-" ? "<stdin>" : ""};
     s = DecodeInput(*decoder, spec, handler, reporter);
     bytes = decoder->stats().bytes.Get();
     incomplete = decoder->stats().incomplete.Get();
+    account.Take(decoder->stats());
   }
   out->hits.Flush();
-  reporter.Finish();
+  limited.Finish();
+  if (!s.ok()) account.error = s.ToString();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
   stats_.payload_skipped.Add(handler.payload_skipped());
   stats_.bytes.Add(bytes);
   stats_.incomplete.Add(incomplete);
-  stats_.errors.Add(reporter.count());
+  stats_.errors.Add(limited.count());
   stats_.rule_hits.Add(out->hits.size() + out->hits.dropped());
   if (!out->hits.error().ok()) {
     // Hits lost: alerts may be missing, so the input counts as failed.
@@ -335,6 +345,8 @@ Result<std::vector<Alert>> Scanner::Run() {
     for (size_t i = next.fetch_add(1); i < paths.size(); i = next.fetch_add(1)) {
       if (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed)) {
         stats_.inputs_skipped.Add();
+        results[i]->account.input = paths[i];
+        results[i]->account.error = "not scanned: the scan was interrupted";
         continue;
       }
       ScanOne(paths[i], per_file_threads, results[i].get());
@@ -360,6 +372,8 @@ Result<std::vector<Alert>> Scanner::Run() {
       observations_.inventory_hosts.push_back(std::move(entry.host));
     }
   }
+  accounts_.clear();
+  for (auto& r : results) accounts_.push_back(std::move(r->account));
   std::map<std::string, size_t> host_index;  // name -> index in exchange_hosts
   auto note_host = [this, &host_index](const std::string& name, uint64_t events) {
     auto [it, inserted] = host_index.try_emplace(name, observations_.exchange_hosts.size());

@@ -26,6 +26,7 @@
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
 #include "src/pipeline/decoder.h"
+#include "src/pipeline/input_account.h"
 
 namespace eventsift {
 
@@ -122,6 +123,8 @@ class Scanner {
   std::optional<ExchangeBuildInfo> BuildFor(const std::string& host_key) const;
 
   const ScanStats& stats() const { return stats_; }
+  // After Run(): what became of each input, in input order (--stats).
+  const std::vector<InputAccount>& accounts() const { return accounts_; }
   // Inputs finished so far and total, for a progress display (any thread).
   uint64_t inputs_done() const { return inputs_done_.load(std::memory_order_relaxed); }
   uint64_t inputs_total() const { return inputs_total_.load(std::memory_order_relaxed); }
@@ -136,6 +139,7 @@ class Scanner {
   DiagnosticFn diagnostic_;
   ScanStats stats_;
   ScanObservations observations_;
+  std::vector<InputAccount> accounts_;
   std::unique_ptr<correlate::Correlator> correlator_;  // kept after Run() for BuildFor
   std::atomic<uint64_t> hit_memory_{0};                // bytes all HitStores hold in memory
   std::atomic<uint64_t> inputs_done_{0};

@@ -533,12 +533,17 @@ def records_from_eventsift(stdout):
             bad += 1
             continue
         data = o.get("data") or {}
+        # An array member (consecutive elements of one name) is one entry
+        # per element again, so values line up with the peers' elements.
+        items = []
+        for k, v in data.items():
+            items += [[k, x] for x in v] if isinstance(v, list) else [[k, v]]
         records.append(dict(
             id=o.get("record_id"), channel=o.get("channel"), eid=o.get("event_id"), provider=o.get("provider"),
             computer=o.get("computer"), time=parse_time_ticks(o.get("time")),
             # An empty <Binary/> is no value, as for the peers' XML above
             # (evtx_dump prints it as null).
-            data=[[k, v] for k, v in data.items() if not (k == "Binary" and v == "")], dkind=None))
+            data=[kv for kv in items if not (kv[0] == "Binary" and kv[1] == "")], dkind=None))
     return records, bad
 
 
@@ -552,14 +557,21 @@ def keyed_by_channel(records):
 
 def expected_keys(data):
     """The keys eventsift's JSONL gives these values (src/event/event_json.h):
-    a name as is, a repeated name with _2, _3, ..., no name param<pos>."""
-    keys, seen = [], {}
+    a name as is; consecutive elements of one name share their member's key
+    (an array); a name that comes back later with _2, _3, ...; no name
+    param<pos>."""
+    keys, members, prev = [], {}, None
     for i, (name, _) in enumerate(data):
         if not name:
             keys.append("param%d" % (i + 1))
+            prev = None
             continue
-        seen[name] = seen.get(name, 0) + 1
-        keys.append(name if seen[name] == 1 else "%s_%d" % (name, seen[name]))
+        if name == prev:
+            keys.append(keys[-1])
+            continue
+        members[name] = members.get(name, 0) + 1
+        keys.append(name if members[name] == 1 else "%s_%d" % (name, members[name]))
+        prev = name
     return keys
 
 

@@ -38,7 +38,7 @@ TEST(EventJsonTest, RendersFieldsInOrderWithPositionalAndRepeatedKeys) {
       R"("event_id":1,"qualifiers":16384,"version":0,"level":4,"task":0,"opcode":0,)"
       R"("keywords":"0x80000000000000","channel":"MSExchange Management","computer":"WEC.ave.local",)"
       R"("process_id":0,"thread_id":0,"data":{"param1":"Set-Mailbox",)"
-      R"("param2":"-Identity \"Administrateur\"","User":"a","User_2":"b"},)"
+      R"("param2":"-Identity \"Administrateur\"","User":["a","b"]},)"
       R"("source":{"file":"x.evtx","offset":4608,"chunk":0}})");
 }
 
@@ -61,12 +61,13 @@ TEST(EventJsonTest, RecordNumberOnlyWhereItDiffers) {
 }
 
 TEST(EventJsonTest, PiecesWrittenFieldByFieldEqualTheWholeEvent) {
-  // Head, then DataKeys::Write and ":"-prefixed values, then the tail: what a
-  // decoder writing values as it decodes them produces.
+  // Head, then DataKeys::Begin and its prefix before each value, Close, then
+  // the tail: what a decoder writing values as it decodes them produces.
   Event e = MakeEvent();
   e.data.push_back({"User", "c"});
   e.data.push_back({"", "positional"});
   e.data.push_back({"Tab\there", "v"});
+  e.data.push_back({"User", "again"});
   std::string whole;
   AppendEventJson(e, &whole);
   std::string pieces;
@@ -74,14 +75,36 @@ TEST(EventJsonTest, PiecesWrittenFieldByFieldEqualTheWholeEvent) {
     JsonCursor c(&pieces);
     WriteEventJsonHead(e, c);
     DataKeys keys;
-    for (const DataField& f : e.data) {
-      keys.Write(c, f.name);
-      c.StringAfter(":", f.value);
-    }
+    for (const DataField& f : e.data) c.StringAfter(keys.Begin(c, f.name), f.value);
+    keys.Close(c);
     WriteEventJsonTail(e, EventJsonOptions{}, c);
   }
   EXPECT_EQ(pieces, whole);
-  EXPECT_NE(whole.find(R"("User_3":"c","param6":"positional","Tab\there":"v")"), std::string::npos);
+  // Consecutive fields of one name are one array member; positional keys
+  // still count every value; a name that comes back later is numbered.
+  EXPECT_NE(whole.find(R"("User":["a","b","c"],"param6":"positional","Tab\there":"v",)"
+                       R"("User_2":"again"})"),
+            std::string::npos)
+      << whole;
+}
+
+TEST(EventJsonTest, WithoutArraysEachFieldIsAStringAndRepeatsAreNumbered) {
+  // Alert samples: the alert schema's data values are strings.
+  std::string out;
+  AppendEventJson(MakeEvent(), &out, EventJsonOptions{.include_source = false, .arrays = false});
+  EXPECT_NE(out.find(R"("User":"a","User_2":"b"})"), std::string::npos) << out;
+}
+
+TEST(EventJsonTest, AnArrayLastInDataIsClosedBeforeTheBrace) {
+  Event e = MakeEvent();
+  e.data = {{"Items", "a"}, {"Items", ""}, {"Items", "c,d"}};
+  std::string out;
+  AppendEventJson(e, &out);
+  EXPECT_NE(out.find(R"("data":{"Items":["a","","c,d"]},)"), std::string::npos) << out;
+  e.data = {{"One", "x"}};
+  out.clear();
+  AppendEventJson(e, &out);
+  EXPECT_NE(out.find(R"("data":{"One":"x"},)"), std::string::npos) << out;
 }
 
 TEST(EventJsonTest, DataKeysAddCountsKnownKeysForLaterRepeats) {

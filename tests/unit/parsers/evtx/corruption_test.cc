@@ -107,6 +107,10 @@ TEST(CorruptionTest, BadRecordInTheMiddleIsSkippedAndTheRestRecovered) {
   EXPECT_EQ(d.events[0].offset, spans[0].first);
   EXPECT_EQ(d.events[1].offset, spans[2].first);  // resynchronised after record 2
   EXPECT_EQ(d.events[3].offset, spans[5].first);
+  // Records 3, 4, 6 and 7 were reached by the resync: without it they were
+  // lost (record 5's BinXml failed, it is not counted).
+  EXPECT_EQ(d.records_recovered, 4u);
+  EXPECT_EQ(d.chunks_found, 1u);
   ASSERT_EQ(d.reports.size(), 2u);
   EXPECT_NE(d.reports[0].message().find("chunk 0"), std::string::npos);
   ASSERT_NE(d.reports[0].where(), nullptr);
@@ -154,11 +158,37 @@ TEST(CorruptionTest, CarvingRecoversRecordsAfterTheFreeSpaceOffset) {
   auto plain = Decode(image);
   EXPECT_EQ(plain.events.size(), 5u);
   EXPECT_TRUE(plain.reports.empty());
+  EXPECT_EQ(plain.records_recovered, 0u);
   DecoderOptions carve;
   carve.carve = true;
   auto carved = Decode(image, carve);
   ASSERT_EQ(carved.events.size(), 7u);
   EXPECT_EQ(carved.events[6].offset, spans[6].first);
+  EXPECT_EQ(carved.records_recovered, 2u);
+}
+
+TEST(CorruptionTest, ChunksTheHeaderAnnouncesAgainstChunksFound) {
+  // system_chunk3.evtx: chunk 3 of system.evtx behind that file's header,
+  // which announces 3 chunks.
+  auto image = ReadFile(DataPath("system_chunk3.evtx"));
+  auto clean = Decode(image);
+  EXPECT_EQ(clean.chunks_declared, 3u);
+  EXPECT_EQ(clean.chunks_found, 1u);
+  EXPECT_EQ(clean.chunks_empty, 0u);
+  EXPECT_EQ(clean.records_recovered, 0u);
+  // Two more chunks: one never written (all zero), one a copy of the first
+  // with a broken signature, whose records are found by scanning.
+  const std::vector<uint8_t> first(image.begin() + 4096, image.begin() + 4096 + kChunkSize);
+  image.insert(image.end(), kChunkSize, 0);
+  image.insert(image.end(), first.begin(), first.end());
+  image[4096 + 2 * kChunkSize] = 'X';
+  auto d = Decode(image);
+  ASSERT_TRUE(d.status.ok());
+  EXPECT_EQ(d.chunks_declared, 3u);
+  EXPECT_EQ(d.chunks_found, 3u);
+  EXPECT_EQ(d.chunks_empty, 1u);
+  EXPECT_EQ(d.events.size(), 2 * clean.events.size());
+  EXPECT_EQ(d.records_recovered, clean.events.size());
 }
 
 }  // namespace

@@ -45,8 +45,13 @@ Decoded Decode(const std::vector<uint8_t>& image, const DecoderOptions& options)
   Decoded d;
   Collector collector(&d.events);
   CollectingReporter reporter;
-  d.status = DecodeEvtxBuffer(image, "test.evtx", options, collector, reporter, nullptr);
+  DecoderStats stats;
+  d.status = DecodeEvtxBuffer(image, "test.evtx", options, collector, reporter, &stats);
   d.reports = reporter.reports();
+  d.chunks_declared = stats.chunks_declared.Get();
+  d.chunks_found = stats.chunks_found.Get();
+  d.chunks_empty = stats.chunks_empty.Get();
+  d.records_recovered = stats.records_recovered.Get();
   return d;
 }
 

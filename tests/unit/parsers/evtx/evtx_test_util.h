@@ -20,6 +20,11 @@ struct Decoded {
   Status status;
   std::vector<OwnedEvent> events;
   std::vector<Status> reports;
+  // DecoderStats' accounting counts for the image.
+  uint64_t chunks_declared = 0;
+  uint64_t chunks_found = 0;
+  uint64_t chunks_empty = 0;
+  uint64_t records_recovered = 0;
 };
 
 // Decodes an in-memory image with DecodeEvtxBuffer.

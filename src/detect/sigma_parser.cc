@@ -5,8 +5,10 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "src/detect/regex_limits.h"
 #include "src/detect/sigma_condition.h"
 #include "src/detect/sigma_logsource.h"
 #include "src/detect/sigma_rule.h"
@@ -262,6 +264,20 @@ class DetectionCompiler {
     if (keyword && !mods.re && !mods.startswith && !mods.endswith) effective.contains = true;
     SigmaPatterns patterns;
     ES_RETURN_IF_ERROR(SigmaValuePatterns(value, effective, placeholders_, &patterns));
+    // The per-regex cost bound (regex_limits.h) refuses this rule alone.
+    for (const std::string& re : patterns.regexes) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      options.set_case_sensitive(patterns.cased);
+      RE2 compiled(re, options);
+      if (!compiled.ok()) {
+        return Status::Unsupported(
+            fmt::format("regex '{}' that RE2 rejects: {}", RegexForMessage(re), compiled.error()));
+      }
+      if (std::string why = RegexLimitError(compiled); !why.empty()) {
+        return Status::Unsupported(fmt::format("regex '{}': {}", RegexForMessage(re), why));
+      }
+    }
     SigmaNode any{SigmaNode::Kind::kOr, 0, 0, {}};
     for (std::string& re : patterns.regexes) {
       any.children.push_back(Condition(ref, std::move(re), !patterns.cased));

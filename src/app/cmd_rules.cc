@@ -15,6 +15,7 @@
 #include "src/app/exit_codes.h"
 #include "src/core/json_writer.h"
 #include "src/detect/rule_set.h"
+#include "src/detect/sigma_rule.h"
 
 namespace po = boost::program_options;
 
@@ -97,6 +98,22 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
     w.KV("remediation", r.remediation);
     w.KV("file", r.file);
     w.KVInt("line", r.line);
+    w.KV("format", r.sigma != nullptr ? "sigma" : "eventsift");
+    if (r.sigma != nullptr) {
+      w.Key("sigma");
+      w.BeginObject();
+      w.KV("name", r.sigma->name);
+      w.KV("status", r.sigma->status);
+      StringArray(&w, "tags", r.sigma->tags);
+      StringArray(&w, "falsepositives", r.sigma->falsepositives);
+      w.Key("logsource");
+      w.BeginObject();
+      w.KV("product", r.sigma->logsource.product);
+      w.KV("category", r.sigma->logsource.category);
+      w.KV("service", r.sigma->logsource.service);
+      w.EndObject();
+      w.EndObject();
+    }
     w.Key("match");
     w.BeginObject();
     StringArray(&w, "providers", r.match.providers);  // lower-cased, as compared
@@ -156,7 +173,24 @@ int RunRules(const std::vector<std::string>& args) {
   auto set = LoadOrReport(paths);
   if (!set) return kExitUsage;
   if (sub == "check") {
-    fmt::print("{} rules OK\n", set->rules().size());
+    for (const Status& refused : set->sigma_refused()) {
+      fmt::print(stderr, "{}\n", FormatError(refused));
+    }
+    const size_t sigma = set->sigma_rule_count();
+    const size_t refused = set->sigma_refused().size();
+    if (sigma + refused == 0) {
+      fmt::print("{} rules OK\n", set->rules().size());
+    } else {
+      fmt::print("{} rules OK ({} eventsift, {} Sigma); {} Sigma rule{} refused{}\n",
+                 set->rules().size(), set->rules().size() - sigma, sigma, refused,
+                 refused == 1 ? "" : "s", refused > 0 ? " (listed on stderr)" : "");
+    }
+    if (size_t n = set->sigma_correlations().size(); n > 0) {
+      fmt::print(
+          "{} Sigma correlation rule{} recognised: correlation: handled by the "
+          "correlation engine (passed through, not evaluated by this build)\n",
+          n, n == 1 ? "" : "s");
+    }
     return kExitOk;
   }
   if (format == "json") {

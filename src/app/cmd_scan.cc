@@ -172,6 +172,12 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "eventsift scan: cannot load rules: {}\n", rules.error().ToString());
     return kExitUsage;
   }
+  if (size_t refused = rules.value()->sigma_refused().size(); refused > 0) {
+    fmt::print(stderr,
+               "eventsift scan: {} Sigma rule{} refused (unsupported features); "
+               "'eventsift rules check' lists each with file, line and reason\n",
+               refused, refused == 1 ? "" : "s");
+  }
 
   ScanOptions options;
   options.inputs = inputs;

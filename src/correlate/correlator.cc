@@ -319,6 +319,9 @@ void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesS
   alert.host_names.assign(window.names.begin(), window.names.end());
   alert.samples = std::move(window.samples);
   stats_.samples_dropped.Add(count - alert.samples.size());
+  if (rule.matched_values && !alert.samples.empty()) {
+    alert.matched = rule.matched_values(alert.samples.front().View());
+  }
   alert.exchange = BuildForLocked(key);
   alert.alert_id = ComputeAlertId(alert.rule.id, key, window_start);
   if (!untimed) {

@@ -7,6 +7,7 @@
 #include "parsers/evtx/evtx_decoder.h"
 #include "src/correlate/exchange_build.h"
 #include "src/daemon/log.h"
+#include "src/pipeline/scan.h"
 
 namespace eventsift::daemon {
 
@@ -16,17 +17,6 @@ namespace {
 // other events' payloads stay undecoded when no rule needs them (as scan).
 bool MayCarryBuild(const Event& header) {
   return header.provider.starts_with("MSExchange") || header.provider == "MsiInstaller";
-}
-
-// The correlator's view of the rules: alert metadata and window spec.
-std::vector<correlate::CorrelatedRule> CorrelatedRulesOf(const detect::RuleSet& rules) {
-  std::vector<correlate::CorrelatedRule> out;
-  for (const auto& r : rules.rules()) {
-    out.push_back(correlate::CorrelatedRule{
-        AlertRule{r.id, r.title, r.description, r.severity, r.remediation, r.references},
-        r.correlation});
-  }
-  return out;
 }
 
 }  // namespace
@@ -70,7 +60,7 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
   last_drained_ = -1;
   matcher_ = std::make_unique<detect::Matcher>(rules_);
   correlator_ =
-      std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
+      std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), correlator_options_);
   horizons_.clear();
   max_window_seconds_ = 0;
   std::map<std::string, uint32_t> index;

@@ -142,7 +142,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
     Status s = CollectFiles(path, &files);
     if (!s.ok()) errors->push_back(std::move(s));
   }
+  SigmaPlaceholders placeholders;
+  if (const char* env = std::getenv("EVENTSIFT_SIGMA_PLACEHOLDERS"); env != nullptr && *env) {
+    Status s = LoadSigmaPlaceholders(env, &placeholders);
+    if (!s.ok()) errors->push_back(std::move(s));
+  }
   std::vector<Rule> rules;
+  SigmaFileResult sigma;
   for (const auto& file : files) {
     std::string text;
     Status s = ReadFile(file, &text);
@@ -150,11 +156,17 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
       errors->push_back(std::move(s));
       continue;
     }
-    ParseRuleFile(text, file, &rules, errors);
+    if (LooksLikeSigma(text)) {
+      ParseSigmaFile(text, file, placeholders, &sigma);
+    } else {
+      ParseRuleFile(text, file, &rules, errors);
+    }
   }
+  std::move(sigma.rules.begin(), sigma.rules.end(), std::back_inserter(rules));
+  sigma.rules.clear();
   // Build even after parse errors: duplicate ids and bad regexes in the rules
   // that did parse are worth reporting in the same run.
-  auto set = Build(std::move(rules), errors);
+  auto set = Build(std::move(rules), errors, &sigma);
   if (errors->size() > errors_before) return (*errors)[errors_before];
   return set;
 }
@@ -163,8 +175,14 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
                                                       const std::string& file) {
   std::vector<Status> errors;
   std::vector<Rule> rules;
-  ParseRuleFile(text, file, &rules, &errors);
-  auto set = Build(std::move(rules), &errors);
+  SigmaFileResult sigma;
+  if (LooksLikeSigma(text)) {
+    ParseSigmaFile(text, file, SigmaPlaceholders{}, &sigma);
+    rules = std::move(sigma.rules);
+  } else {
+    ParseRuleFile(text, file, &rules, &errors);
+  }
+  auto set = Build(std::move(rules), &errors, &sigma);
   if (!errors.empty()) return Summarize(errors);
   return set;
 }
@@ -176,8 +194,14 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::FromRules(std::vector<Rule> rule
   return set;
 }
 
+size_t RuleSet::sigma_rule_count() const {
+  return static_cast<size_t>(std::count_if(rules_.begin(), rules_.end(),
+                                           [](const Rule& r) { return r.sigma != nullptr; }));
+}
+
 Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
-                                                      std::vector<Status>* errors) {
+                                                      std::vector<Status>* errors,
+                                                      SigmaFileResult* sigma) {
   size_t errors_before = errors->size();
   std::vector<Rule> good;
   good.reserve(rules.size());
@@ -188,15 +212,19 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
     // Exact filters compare ASCII case-insensitively against lower-case names.
     for (auto& p : rule.match.providers) p = AsciiLower(p);
     for (auto& c : rule.match.channels) c = AsciiLower(c);
+    // Sigma rules come from outside in bulk: one that fails is refused
+    // without failing the others.
+    std::vector<Status>* sink =
+        rule.sigma != nullptr && sigma != nullptr ? &sigma->refused : errors;
     Status s = ValidateRule(rule);
     if (!s.ok()) {
-      errors->push_back(std::move(s));
+      sink->push_back(std::move(s));
       continue;
     }
     auto [it, inserted] = first_by_id.emplace(rule.id, good.size());
     if (!inserted) {
       const Rule& first = good[it->second];
-      errors->push_back(RuleError(
+      sink->push_back(RuleError(
           rule, fmt::format("duplicate id (first defined at {}:{})", first.file, first.line)));
       continue;
     }
@@ -208,7 +236,24 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
   set->rules_ = std::move(good);
   // CompiledRules refers to rules by index, not pointer, so moving them is safe.
   set->compiled_ = std::move(compiled);
+  if (sigma != nullptr) {
+    set->sigma_refused_ = std::move(sigma->refused);
+    set->sigma_correlations_ = std::move(sigma->correlations);
+  }
   return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+std::vector<std::string> ShippedRulePaths(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == "sigma") continue;
+    out.push_back(it->path().string());
+  }
+  if (ec || out.empty()) return {dir};  // so the error names the directory
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> DefaultRulePaths() {
@@ -219,9 +264,11 @@ std::vector<std::string> DefaultRulePaths() {
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     fs::path installed = exe.parent_path() / ".." / "share" / "eventsift" / "rules";
-    if (fs::is_directory(installed, ec)) return {installed.lexically_normal().string()};
+    if (fs::is_directory(installed, ec)) {
+      return ShippedRulePaths(installed.lexically_normal().string());
+    }
   }
-  return {ES_RULES_DIR};
+  return ShippedRulePaths(ES_RULES_DIR);
 }
 
 }  // namespace eventsift::detect

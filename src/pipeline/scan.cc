@@ -14,6 +14,8 @@
 #include "parsers/json/json_decoder.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
+#include "src/detect/field_values.h"
+#include "src/detect/sigma_rule.h"
 #include "src/pipeline/hit_store.h"
 #include "src/pipeline/registry.h"
 #include "src/pipeline/stream_input.h"
@@ -180,7 +182,18 @@ std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& 
     c.meta.severity = r.severity;
     c.meta.remediation = r.remediation;
     c.meta.references = r.references;
+    c.meta.format = r.sigma != nullptr ? "sigma" : "eventsift";
+    c.meta.source = r.file;
+    if (r.sigma != nullptr) {
+      c.meta.status = r.sigma->status;
+      c.meta.tags = r.sigma->tags;
+      c.meta.falsepositives = r.sigma->falsepositives;
+    }
     c.spec = r.correlation;
+    // A copy: the daemon may swap rule sets while a correlator still runs.
+    c.matched_values = [fields = detect::RuleFields(r)](const Event& e) {
+      return detect::FieldValuesOf(fields, e);
+    };
     out.push_back(std::move(c));
   }
   return out;

@@ -13,6 +13,7 @@
 
 #include "src/detect/compiled_rules.h"
 #include "src/detect/rule_parser.h"
+#include "src/detect/sigma_correlation_parser.h"
 
 namespace eventsift::detect {
 
@@ -143,6 +144,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
     if (!s.ok()) errors->push_back(std::move(s));
   }
   std::vector<Rule> rules;
+  std::vector<SigmaCorrelation> correlations;
+  std::vector<Status> correlation_errors;
   for (const auto& file : files) {
     std::string text;
     Status s = ReadFile(file, &text);
@@ -151,10 +154,12 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
       continue;
     }
     ParseRuleFile(text, file, &rules, errors);
+    ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   }
   // Build even after parse errors: duplicate ids and bad regexes in the rules
   // that did parse are worth reporting in the same run.
-  auto set = Build(std::move(rules), errors);
+  auto set =
+      Build(std::move(rules), errors, std::move(correlations), std::move(correlation_errors));
   if (errors->size() > errors_before) return (*errors)[errors_before];
   return set;
 }
@@ -164,7 +169,11 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
   std::vector<Status> errors;
   std::vector<Rule> rules;
   ParseRuleFile(text, file, &rules, &errors);
-  auto set = Build(std::move(rules), &errors);
+  std::vector<SigmaCorrelation> correlations;
+  std::vector<Status> correlation_errors;
+  ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
+  auto set =
+      Build(std::move(rules), &errors, std::move(correlations), std::move(correlation_errors));
   if (!errors.empty()) return Summarize(errors);
   return set;
 }
@@ -177,7 +186,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::FromRules(std::vector<Rule> rule
 }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
-                                                      std::vector<Status>* errors) {
+                                                      std::vector<Status>* errors,
+                                                      std::vector<SigmaCorrelation> correlations,
+                                                      std::vector<Status> correlation_errors) {
   size_t errors_before = errors->size();
   std::vector<Rule> good;
   good.reserve(rules.size());
@@ -208,7 +219,27 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
   set->rules_ = std::move(good);
   // CompiledRules refers to rules by index, not pointer, so moving them is safe.
   set->compiled_ = std::move(compiled);
+  set->AdoptCorrelations(std::move(correlations), std::move(correlation_errors));
   return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+std::vector<SigmaRuleRef> RuleSet::SigmaRefs() const {
+  std::vector<SigmaRuleRef> refs;
+  refs.reserve(rules_.size());
+  for (const Rule& r : rules_) refs.push_back(SigmaRuleRef{r.id, std::string()});
+  return refs;
+}
+
+void RuleSet::AdoptCorrelations(std::vector<SigmaCorrelation> found,
+                                std::vector<Status> parse_errors) {
+  sigma_refusals_ = std::move(parse_errors);
+  SigmaResolution res = ResolveSigmaCorrelations(found, SigmaRefs());
+  std::move(res.refused.begin(), res.refused.end(), std::back_inserter(sigma_refusals_));
+  // Only fully resolved correlations stay; the engine resolves them again
+  // against the same rules, so indexes need not be kept here.
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (res.accepted[i]) sigma_correlations_.push_back(std::move(found[i]));
+  }
 }
 
 std::vector<std::string> DefaultRulePaths() {

@@ -11,6 +11,7 @@
 #include "src/core/result.h"
 #include "src/core/status.h"
 #include "src/detect/rule.h"
+#include "src/detect/sigma_correlation.h"
 
 namespace eventsift::detect {
 
@@ -41,6 +42,13 @@ class RuleSet {
   static Result<std::shared_ptr<const RuleSet>> FromRules(std::vector<Rule> rules);
 
   const std::vector<Rule>& rules() const { return rules_; }
+  // Sigma correlation rules found in the same files whose every reference
+  // resolved (docs/sigma-correlation.md), and those refused with file, line
+  // and reason. A refused correlation does not fail the load.
+  const std::vector<SigmaCorrelation>& sigma_correlations() const { return sigma_correlations_; }
+  const std::vector<Status>& sigma_refusals() const { return sigma_refusals_; }
+  // What correlations may name: each rule's id (and Sigma name), by index.
+  std::vector<SigmaRuleRef> SigmaRefs() const;
   const CompiledRules& compiled() const { return *compiled_; }
 
   // Only Build can make a key, so every RuleSet is validated and compiled.
@@ -51,11 +59,18 @@ class RuleSet {
 
  private:
   // Checks ids, regexes and compiles; appends errors.
-  static Result<std::shared_ptr<const RuleSet>> Build(std::vector<Rule> rules,
-                                                      std::vector<Status>* errors);
+  static Result<std::shared_ptr<const RuleSet>> Build(
+      std::vector<Rule> rules, std::vector<Status>* errors,
+      std::vector<SigmaCorrelation> correlations = {}, std::vector<Status> correlation_errors = {});
+
+  // Keeps the correlations of `found` whose references resolve against
+  // this set's rules; the others go to sigma_refusals_.
+  void AdoptCorrelations(std::vector<SigmaCorrelation> found, std::vector<Status> parse_errors);
 
   std::vector<Rule> rules_;
   std::unique_ptr<const CompiledRules> compiled_;
+  std::vector<SigmaCorrelation> sigma_correlations_;
+  std::vector<Status> sigma_refusals_;
 };
 
 // Where rules are looked for when no path is given, in order: $EVENTSIFT_RULES,

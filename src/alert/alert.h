@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "src/core/time_util.h"
@@ -73,6 +74,17 @@ struct AlertRule {
   std::vector<std::string> references;
 };
 
+// What a Sigma correlation rule saw when it fired (docs/sigma-correlation.md).
+struct AlertCorrelation {
+  std::string type;                // "event_count", "value_count", "temporal", ...
+  std::string condition;           // "gte 10", "gt 100 and lte 200"
+  double metric = 0;               // the count, distinct count, sum, average or share compared
+  std::string field;               // value_* types: the aggregated field, else empty
+  std::string value;               // value_percentile: the value whose share fired, else empty
+  std::vector<std::string> rules;  // as the correlation names them
+  std::vector<std::pair<std::string, std::string>> group;  // group-by field -> value
+};
+
 struct Alert {
   std::string alert_id;  // deterministic: same input, same id
   // The eventsift version that produced the alert; empty means this build
@@ -92,6 +104,9 @@ struct Alert {
   // (CorrelationSpec::suppress_seconds); not in count, first/last_seen or samples.
   uint64_t suppressed = 0;
   std::vector<OwnedEvent> samples;  // up to the rule's sample limit, earliest first
+  // Set for alerts of Sigma correlation rules only (the JSON key is absent
+  // otherwise, so other alerts are unchanged).
+  std::optional<AlertCorrelation> correlation;
 };
 
 }  // namespace eventsift

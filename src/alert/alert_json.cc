@@ -1,6 +1,7 @@
 #include "src/alert/alert_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -56,6 +57,26 @@ void WriteExchange(const std::optional<ExchangeBuildInfo>& exchange, JsonWriter*
   } else {
     w->String(exchange->release_date);
   }
+  w->EndObject();
+}
+
+void WriteCorrelation(const AlertCorrelation& c, JsonWriter* w) {
+  w->Key("correlation");
+  w->BeginObject();
+  w->KV("type", c.type);
+  w->KV("condition", c.condition);
+  w->Key("metric");
+  w->Raw(fmt::format("{}", std::isfinite(c.metric) ? c.metric : 0.0));
+  if (!c.field.empty()) w->KV("field", c.field);
+  if (!c.value.empty()) w->KV("value", c.value);
+  w->Key("rules");
+  w->BeginArray();
+  for (const auto& r : c.rules) w->String(r);
+  w->EndArray();
+  w->Key("group");
+  w->BeginObject();
+  for (const auto& [field, value] : c.group) w->KV(field, value);
+  w->EndObject();
   w->EndObject();
 }
 
@@ -260,6 +281,28 @@ Status ReadSample(ondemand::value& v, OwnedEvent* e) {
   });
 }
 
+Status ReadCorrelation(ondemand::value& v, std::optional<AlertCorrelation>* out) {
+  AlertCorrelation& c = out->emplace();
+  return ForEachField(v, "correlation", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "type") return ReadString(f, "correlation.type", &c.type);
+    if (key == "condition") return ReadString(f, "correlation.condition", &c.condition);
+    if (key == "field") return ReadString(f, "correlation.field", &c.field);
+    if (key == "value") return ReadString(f, "correlation.value", &c.value);
+    if (key == "rules") return ReadStringArray(f, "correlation.rules", &c.rules);
+    if (key == "metric") {
+      if (auto ec = f.get_double().get(c.metric)) return JsonError("correlation.metric", ec);
+      return Status::OK();
+    }
+    if (key == "group") {
+      return ForEachField(f, "correlation.group", [&](std::string_view name, ondemand::value& gv) {
+        return ReadString(gv, "correlation.group value",
+                          &c.group.emplace_back(std::string(name), std::string()).second);
+      });
+    }
+    return Status::OK();
+  });
+}
+
 Status ReadAlert(ondemand::value& v, Alert* alert) {
   bool saw_schema = false;
   ES_RETURN_IF_ERROR(
@@ -290,6 +333,7 @@ Status ReadAlert(ondemand::value& v, Alert* alert) {
         if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
         if (key == "count") return ReadUInt(f, "count", &alert->count);
         if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
+        if (key == "correlation") return ReadCorrelation(f, &alert->correlation);
         if (key == "samples") {
           return ForEachElement(f, "samples", [&](ondemand::value& item) {
             return ReadSample(item, &alert->samples.emplace_back());
@@ -361,6 +405,7 @@ std::string RenderAlertJson(const Alert& alert) {
   w.BeginArray();
   for (const OwnedEvent& sample : alert.samples) WriteEventJson(sample.View(), &w);
   w.EndArray();
+  if (alert.correlation) WriteCorrelation(*alert.correlation, &w);
   w.EndObject();
   return out;
 }

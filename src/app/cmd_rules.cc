@@ -136,6 +136,16 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
   std::fputs(out.c_str(), stdout);
 }
 
+// Sigma correlations: how many loaded, and each refusal (file:line:
+// reason) on stderr; refusals do not fail the check of the other rules.
+void PrintCorrelationCheck(const detect::RuleSet& set) {
+  const size_t loaded = set.sigma_correlations().size();
+  const size_t refused = set.sigma_refusals().size();
+  if (loaded == 0 && refused == 0) return;
+  for (const auto& e : set.sigma_refusals()) fmt::print(stderr, "{}\n", FormatError(e));
+  fmt::print("{} Sigma correlation{} OK, {} refused\n", loaded, loaded == 1 ? "" : "s", refused);
+}
+
 }  // namespace
 
 int RunRules(const std::vector<std::string>& args) {
@@ -157,6 +167,7 @@ int RunRules(const std::vector<std::string>& args) {
   if (!set) return kExitUsage;
   if (sub == "check") {
     fmt::print("{} rules OK\n", set->rules().size());
+    PrintCorrelationCheck(*set);
     return kExitOk;
   }
   if (format == "json") {

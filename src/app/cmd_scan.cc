@@ -165,6 +165,10 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "eventsift scan: cannot load rules: {}\n", rules.error().ToString());
     return kExitUsage;
   }
+  // Refused Sigma correlations do not stop the scan, but are never silent.
+  for (const Status& s : rules.value()->sigma_refusals()) {
+    fmt::print(stderr, "eventsift scan: warning: {}\n", s.ToString());
+  }
 
   ScanOptions options;
   options.inputs = inputs;

@@ -6,11 +6,13 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
+#include "src/correlate/sigma_correlator.h"
 #include "src/pipeline/registry.h"
 
 namespace eventsift {
@@ -272,6 +274,8 @@ Result<std::vector<Alert>> Scanner::Run() {
   correlator_ =
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), options_.correlator);
   correlate::Correlator& correlator = *correlator_;
+  // Sigma correlations (refusals were reported when the rules loaded).
+  correlate::SigmaCorrelator sigma(rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr);
   observations_ = ScanObservations{};
   if (!options_.inventory_csv.empty()) {
     // Parsed here rather than by Correlator::LoadInventory so that the fleet
@@ -297,15 +301,31 @@ Result<std::vector<Alert>> Scanner::Run() {
     }
     for (auto& [rule, event] : r.hits) {
       observations_.hits.push_back(HitSeen{rule, event.computer, event.time});
-      // State rules describe a host (EEMS worked); they raise no alert.
-      if (rules_->rules()[rule].kind == detect::RuleKind::kState) continue;
+      sigma.AddHit(rule, event);
+      // State rules describe a host (EEMS worked); they raise no alert. Rules
+      // named by Sigma correlations alert only through them (`generate`).
+      if (rules_->rules()[rule].kind == detect::RuleKind::kState || !sigma.Standalone(rule)) {
+        continue;
+      }
       correlator.AddHit(rule, std::move(event));
     }
     r = FileResult{};  // release as we go
   }
   std::vector<Alert> alerts = correlator.Finish();
+  AppendSigmaAlerts(sigma.Finish(), &alerts);
   stats_.alerts.Add(alerts.size());
   return alerts;
+}
+
+void AppendSigmaAlerts(std::vector<Alert> sigma, std::vector<Alert>* alerts) {
+  if (sigma.empty()) return;
+  std::move(sigma.begin(), sigma.end(), std::back_inserter(*alerts));
+  // The correlator's order (host, rule id, window start), stable so the
+  // order among equal keys stays the one they fired in.
+  std::stable_sort(alerts->begin(), alerts->end(), [](const Alert& a, const Alert& b) {
+    return std::tie(a.host, a.rule.id, a.window_start) <
+           std::tie(b.host, b.rule.id, b.window_start);
+  });
 }
 
 std::optional<ExchangeBuildInfo> Scanner::BuildFor(const std::string& host_key) const {

@@ -21,6 +21,8 @@
 
 #include <fmt/format.h>
 
+#include "src/alert/alert_id.h"
+#include "src/core/time_util.h"
 #include "tests/daemon/daemon_harness.h"
 #include "tests/unit/source/tls_test_util.h"
 
@@ -588,6 +590,72 @@ TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
       static_cast<double>((bytes.size() - 4096) / 65536));
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+// A Sigma event_count correlation (three EEMS failures per Computer within
+// 24 h, over the shipped rule) with SIGKILL in the middle of its window:
+// two failures before the kill, the third after the restart. The restarted
+// daemon reads only what came after its checkpoint, so the alert needs the
+// two hits the checkpoint kept (state.json "sigma_correlation").
+TEST(DaemonProcessTest, SigmaCorrelationWindowSurvivesSigkill) {
+  ScratchDir dir("sigma");
+  std::filesystem::create_directories(dir / "in");
+  std::filesystem::create_directories(dir / "rules");
+  std::filesystem::copy_file(kRule, dir / "rules/eems_mitigation_error.yaml");
+  WriteFile(dir / "rules/mr_eems.yml", R"(title: EEMS failing repeatedly on a host
+id: eems-3-per-host-24h
+level: high
+correlation:
+    type: event_count
+    rules: [eems_mitigation_error]
+    group-by: [Computer]
+    timespan: 24h
+    condition: {gte: 3}
+)");
+  int port = FreePort();
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), dir / "rules"});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
+                                      EemsEvent("EX01.contoso.com", kT0 + 3600, 2) + "\n");
+  // Both hits are in a checkpoint (they wait for the watermark, 24 h on).
+  auto saved_hits = [&] {
+    std::string state = ReadFile(dir / "state/state.json");
+    size_t n = 0;
+    for (size_t at = state.find("\"rule\":\"eems_mitigation_error\""); at != std::string::npos;
+         at = state.find("\"rule\":\"eems_mitigation_error\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return saved_hits() == 2; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  d.Signal(SIGKILL);
+  EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+  EXPECT_TRUE(ReadAlertIds(dir / "alerts.ndjson").empty());
+
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 7200, 3) + "\n" +
+                                      TickEvent("EX09.contoso.com", kT0 + 3 * kDay, 4) + "\n");
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !ReadAlertIds(dir / "alerts.ndjson").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(6)), 0);
+  std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
+  // The group (Computer) stands where the host key stands in the id recipe.
+  EXPECT_EQ(ids,
+            std::vector<std::string>{ComputeAlertId("eems-3-per-host-24h", "EX01.contoso.com\x1f",
+                                                    FileTimeFromUnixMillis(kT0 * 1000))});
+  std::string alert = ReadFile(dir / "alerts.ndjson");
+  EXPECT_NE(alert.find("\"count\":3,"), std::string::npos) << alert;
+  EXPECT_NE(alert.find("\"group\":{\"Computer\":\"EX01.contoso.com\"}"), std::string::npos)
+      << alert;
+  // The named rule alerts only through the correlation.
+  EXPECT_EQ(alert.find("\"id\":\"eems_mitigation_error\""), std::string::npos) << alert;
 }
 
 }  // namespace

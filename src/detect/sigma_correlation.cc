@@ -78,11 +78,18 @@ SigmaResolution ResolveSigmaCorrelations(const std::vector<SigmaCorrelation>& co
   SigmaResolution res;
   res.accepted.assign(n, false);
   res.refs.resize(n);
+  // An id names one rule (RuleSet refuses duplicates); a name shared by
+  // several rules names none of them. Ids win over names.
+  constexpr uint32_t kAmbiguous = UINT32_MAX;
   std::map<std::string, uint32_t> base_by_ref;
   for (uint32_t b = 0; b < base.size(); ++b) {
-    for (const std::string* ref : {&base[b].id, &base[b].name}) {
-      if (!ref->empty()) base_by_ref.emplace(*ref, b);
+    if (!base[b].name.empty()) {
+      auto [it, inserted] = base_by_ref.emplace(base[b].name, b);
+      if (!inserted) it->second = kAmbiguous;
     }
+  }
+  for (uint32_t b = 0; b < base.size(); ++b) {
+    if (!base[b].id.empty()) base_by_ref[base[b].id] = b;
   }
   std::vector<std::string> error(n);
   std::map<std::string, uint32_t> corr_by_ref;
@@ -101,6 +108,9 @@ SigmaResolution ResolveSigmaCorrelations(const std::vector<SigmaCorrelation>& co
   for (uint32_t c = 0; c < n; ++c) {
     for (const std::string& ref : correlations[c].rules) {
       if (auto b = base_by_ref.find(ref); b != base_by_ref.end()) {
+        if (b->second == kAmbiguous && error[c].empty()) {
+          error[c] = fmt::format("'rules' names '{}', the name of more than one rule", ref);
+        }
         res.refs[c].push_back(SigmaRef{false, b->second});
       } else if (auto k = corr_by_ref.find(ref); k != corr_by_ref.end()) {
         res.refs[c].push_back(SigmaRef{true, k->second});

@@ -669,6 +669,29 @@ correlation: {type: event_count, rules: [failed_login], timespan: 5m, condition:
   EXPECT_EQ(c.correlation(0).title, "fine");
 }
 
+// A rule is named by its id or its `name`; ids are unique, so an id wins
+// over another rule's equal name, and a name two rules share names
+// neither: that correlation is refused rather than bound to a guess.
+TEST(SigmaCorrelatorTest, IdsWinOverNamesAndSharedNamesAreRefused) {
+  std::vector<SigmaRuleRef> base = {
+      {"native-id", "eems"}, {"eems", "sigma-name"}, {"a1", "twin"}, {"a2", "twin"}};
+  std::vector<Status> refused;
+  SigmaCorrelator c(ParseAll(R"(title: by id
+correlation: {type: event_count, rules: [eems], timespan: 5m, condition: {gte: 1}}
+---
+title: by shared name
+correlation: {type: event_count, rules: [twin], timespan: 5m, condition: {gte: 1}}
+)"),
+                    base, &refused);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].ToString().find("'rules' names 'twin', the name of more than one rule"),
+            std::string::npos)
+      << refused[0].ToString();
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(c.Uses(1));   // the rule whose id is "eems"
+  EXPECT_FALSE(c.Uses(0));  // not the one merely named "eems"
+}
+
 // Correlation alerts are additive to the v1 wire format: they validate
 // against schemas/alert.schema.json (which rejects unknown keys) and read
 // back through ParseAlertJson with their `correlation` object intact.

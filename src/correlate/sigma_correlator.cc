@@ -61,7 +61,8 @@ FileTime AddTicks(FileTime t, int64_t ticks) { return t > kMaxTime - ticks ? kMa
 
 }  // namespace
 
-std::optional<std::string> DefaultSigmaField(const OwnedEvent& e, std::string_view field) {
+std::optional<std::string> DefaultSigmaField(uint32_t /*base_index*/, const OwnedEvent& e,
+                                             std::string_view field) {
   if (field == "Computer" || field == "ComputerName" || field == "Hostname") return e.computer;
   if (field == "EventID") return std::to_string(e.event_id);
   if (field == "Channel") return e.channel;
@@ -222,7 +223,9 @@ void SigmaCorrelator::AddHit(uint32_t base_index, const OwnedEvent& event) {
     return;
   }
   auto shared = std::make_shared<const OwnedEvent>(event);
-  auto lookup = [&](const std::string& field) { return options_.field_lookup(event, field); };
+  auto lookup = [&](const std::string& field) {
+    return options_.field_lookup(base_index, event, field);
+  };
   for (const Consumer& c : base_consumers_[base_index]) {
     Item item = MakeItem(c, event.time, lookup);
     item.host = event.computer;

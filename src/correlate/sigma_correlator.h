@@ -51,14 +51,17 @@
 namespace eventsift::correlate {
 
 // The value of a field of a hit's event, as a correlation's group-by and
-// `field` name it; nullopt when the event has no such field.
-using SigmaFieldLookup =
-    std::function<std::optional<std::string>(const OwnedEvent& event, std::string_view field)>;
+// `field` name it, for a hit of base rule `base_index` (a Sigma rule's
+// logsource decides where its field names are read); nullopt when the
+// event has no such field.
+using SigmaFieldLookup = std::function<std::optional<std::string>(
+    uint32_t base_index, const OwnedEvent& event, std::string_view field)>;
 
 // Sigma's Windows names for the header (Computer, EventID, Channel,
 // Provider_Name, ...), else the event's data fields by name (exact, then
 // ASCII case-insensitive).
-std::optional<std::string> DefaultSigmaField(const OwnedEvent& event, std::string_view field);
+std::optional<std::string> DefaultSigmaField(uint32_t base_index, const OwnedEvent& event,
+                                             std::string_view field);
 
 using detect::SigmaRuleRef;
 

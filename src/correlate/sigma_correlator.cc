@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <queue>
 #include <set>
 #include <tuple>
 
@@ -285,37 +284,45 @@ std::vector<Alert> SigmaCorrelator::Apply(FileTime watermark, bool final) {
   std::vector<Alert> out;
   // Content first, arrival last: the same hits give the same alerts in any
   // input order.
-  auto later = [](const Item& a, const Item& b) {
-    return std::tie(a.time, a.node, a.slot, a.group, a.value, a.host, a.line, a.seq) >
+  auto less = [](const Item& a, const Item& b) {
+    return std::tie(a.time, a.node, a.slot, a.group, a.value, a.host, a.line, a.seq) <
            std::tie(b.time, b.node, b.slot, b.group, b.value, b.host, b.line, b.seq);
   };
-  std::priority_queue<Item, std::vector<Item>, decltype(later)> ready(later);
+  auto greater = [&](const Item& a, const Item& b) { return less(b, a); };
+  // The hits due now, sorted once; chained hits (few) go to a heap beside.
+  std::vector<Item> ready;
   std::vector<Item> keep;
   for (Item& item : pending_) {
-    if (final || item.time <= watermark) {
-      ready.push(std::move(item));
-    } else {
-      keep.push_back(std::move(item));
-    }
+    (final || item.time <= watermark ? ready : keep).push_back(std::move(item));
   }
   pending_ = std::move(keep);
+  std::sort(ready.begin(), ready.end(), less);
+  std::vector<Item> chained;  // a min-heap by `greater`
   std::vector<Item> derived;
   auto take_derived = [&] {
     for (Item& d : derived) {
       stats_.chained_hits.Add();
       d.seq = seq_++;
       if (final || d.time <= watermark) {
-        ready.push(std::move(d));
+        chained.push_back(std::move(d));
+        std::push_heap(chained.begin(), chained.end(), greater);
       } else {
         pending_.push_back(std::move(d));
       }
     }
     derived.clear();
   };
+  size_t next = 0;
   for (;;) {
-    while (!ready.empty()) {
-      Item item = ready.top();
-      ready.pop();
+    while (next < ready.size() || !chained.empty()) {
+      Item item;
+      if (!chained.empty() && (next == ready.size() || less(chained.front(), ready[next]))) {
+        std::pop_heap(chained.begin(), chained.end(), greater);
+        item = std::move(chained.back());
+        chained.pop_back();
+      } else {
+        item = std::move(ready[next++]);
+      }
       ApplyItem(std::move(item), &derived, &out);
       take_derived();
     }

@@ -313,6 +313,17 @@ Result<std::vector<Alert>> Scanner::Run() {
   }
   std::vector<Alert> alerts = correlator.Finish();
   AppendSigmaAlerts(sigma.Finish(), &alerts);
+  // What the engine's bounds dropped is said, never silent.
+  const correlate::SigmaCorrelatorStats& ss = sigma.stats();
+  const uint64_t dropped = ss.hits_late.Get() + ss.hits_untimed.Get() + ss.entries_dropped.Get() +
+                           ss.groups_dropped.Get();
+  if (dropped > 0) {
+    diagnostic_(Status::ResourceExhausted(fmt::format(
+        "Sigma correlations: {} hits late (past max_pending), {} without a time, {} entries and "
+        "{} groups dropped by their bounds (docs/sigma-correlation.md)",
+        ss.hits_late.Get(), ss.hits_untimed.Get(), ss.entries_dropped.Get(),
+        ss.groups_dropped.Get())));
+  }
   stats_.alerts.Add(alerts.size());
   return alerts;
 }

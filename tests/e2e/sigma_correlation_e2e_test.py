@@ -194,6 +194,16 @@ class SigmaCorrelationE2E(unittest.TestCase):
         self.assertEqual(ids, ["a8418a5a-5fc4-46b5-b23b-6c73beb19d41",
                                "b180ead8-d58f-40b2-ae54-c8940995b9b6", "successful_login"])
 
+    def test_untimed_hits_are_reported(self):
+        """An event without a time cannot be placed in a window: scan says
+        how many such hits the correlations dropped."""
+        untimed = json.loads(event(0, 4625, "eve"))
+        del untimed["EventTime"]
+        r, alerts = self.scan(logon_events() + [json.dumps(untimed)])
+        self.assertEqual(len(alerts), 1)
+        self.assertIn("Sigma correlations: 0 hits late (past max_pending), 1 without a time",
+                      r.stderr.decode())
+
     def test_input_order_does_not_change_alerts(self):
         """Shuffled input lines give the same alerts (ids, windows, counts,
         correlation); only where the samples were read (source.line) moves."""

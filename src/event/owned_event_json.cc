@@ -29,6 +29,7 @@ void WriteOwnedEventJson(const OwnedEvent& e, JsonWriter* w) {
   num("keywords", e.keywords);
   if (e.time != 0) w->KVInt("time", e.time);
   num("record_id", e.record_id);
+  num("record_number", e.record_number);
   num("process_id", e.process_id);
   num("thread_id", e.thread_id);
   if (e.offset != UINT64_MAX) w->KVUInt("offset", e.offset);
@@ -89,6 +90,7 @@ Status ReadOwnedEventJson(simdjson::dom::object o, OwnedEvent* out) {
   e.keywords = r.U("keywords");
   e.time = r.Get<int64_t>("time", 0);
   e.record_id = r.U("record_id");
+  e.record_number = r.U("record_number");
   e.process_id = static_cast<uint32_t>(r.U("process_id"));
   e.thread_id = static_cast<uint32_t>(r.U("thread_id"));
   e.offset = r.Get<uint64_t>("offset", UINT64_MAX);

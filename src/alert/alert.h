@@ -72,6 +72,11 @@ struct ExchangeBuildInfo {
 struct AlertRule {
   std::string id, title, description, severity, remediation;
   std::vector<std::string> references;
+  // Added in v1 after the fields above (kept last for positional
+  // initializers). format: "eventsift" or "sigma"; source: the rule's file.
+  // status, tags and falsepositives come from Sigma rules (empty otherwise).
+  std::string format, source, status;
+  std::vector<std::string> tags, falsepositives;
 };
 
 // What a Sigma correlation rule saw when it fired (docs/sigma-correlation.md).
@@ -104,6 +109,9 @@ struct Alert {
   // (CorrelationSpec::suppress_seconds); not in count, first/last_seen or samples.
   uint64_t suppressed = 0;
   std::vector<OwnedEvent> samples;  // up to the rule's sample limit, earliest first
+  // The values of the fields the rule's conditions read, from the first
+  // sample, as (field name as the rule spells it, value).
+  std::vector<std::pair<std::string, std::string>> matched;
   // Set for alerts of Sigma correlation rules only (the JSON key is absent
   // otherwise, so other alerts are unchanged).
   std::optional<AlertCorrelation> correlation;

@@ -32,6 +32,13 @@ void TimeOrNull(JsonWriter* w, std::string_view key, FileTime t) {
   }
 }
 
+void StringArray(JsonWriter* w, std::string_view key, const std::vector<std::string>& values) {
+  w->Key(key);
+  w->BeginArray();
+  for (const auto& v : values) w->String(v);
+  w->EndArray();
+}
+
 void WriteExchange(const std::optional<ExchangeBuildInfo>& exchange, JsonWriter* w) {
   w->Key("exchange");
   if (!exchange) {
@@ -164,6 +171,13 @@ Status ReadRule(ondemand::value& v, AlertRule* rule) {
     if (key == "description") return ReadString(f, "rule.description", &rule->description);
     if (key == "remediation") return ReadString(f, "rule.remediation", &rule->remediation);
     if (key == "references") return ReadStringArray(f, "rule.references", &rule->references);
+    if (key == "format") return ReadString(f, "rule.format", &rule->format);
+    if (key == "source") return ReadString(f, "rule.source", &rule->source);
+    if (key == "status") return ReadString(f, "rule.status", &rule->status);
+    if (key == "tags") return ReadStringArray(f, "rule.tags", &rule->tags);
+    if (key == "falsepositives") {
+      return ReadStringArray(f, "rule.falsepositives", &rule->falsepositives);
+    }
     return Status::OK();
   });
 }
@@ -334,6 +348,13 @@ Status ReadAlert(ondemand::value& v, Alert* alert) {
         if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
         if (key == "count") return ReadUInt(f, "count", &alert->count);
         if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
+        if (key == "matched") {
+          return ForEachField(f, "matched", [&](std::string_view name, ondemand::value& mv) {
+            return ReadString(
+                mv, "matched value",
+                &alert->matched.emplace_back(std::string(name), std::string()).second);
+          });
+        }
         if (key == "correlation") return ReadCorrelation(f, &alert->correlation);
         if (key == "samples") {
           return ForEachElement(f, "samples", [&](ondemand::value& item) {
@@ -381,11 +402,14 @@ std::string RenderAlertJson(const Alert& alert) {
   w.KV("title", alert.rule.title);
   w.KV("severity", alert.rule.severity);
   w.KV("description", alert.rule.description);
-  w.Key("references");
-  w.BeginArray();
-  for (const auto& ref : alert.rule.references) w.String(ref);
-  w.EndArray();
+  StringArray(&w, "references", alert.rule.references);
   w.KV("remediation", alert.rule.remediation);
+  w.KV("format", alert.rule.format.empty() ? std::string_view("eventsift")
+                                           : std::string_view(alert.rule.format));
+  w.KV("source", alert.rule.source);
+  w.KV("status", alert.rule.status);
+  StringArray(&w, "tags", alert.rule.tags);
+  StringArray(&w, "falsepositives", alert.rule.falsepositives);
   w.EndObject();
   w.KV("host", alert.host);
   w.Key("host_names");
@@ -402,6 +426,10 @@ std::string RenderAlertJson(const Alert& alert) {
   TimeOrNull(&w, "last_seen", alert.last_seen);
   w.KVUInt("count", alert.count);
   w.KVUInt("suppressed", alert.suppressed);
+  w.Key("matched");
+  w.BeginObject();
+  for (const auto& [name, value] : alert.matched) w.KV(name, value);
+  w.EndObject();
   w.Key("samples");
   w.BeginArray();
   for (const OwnedEvent& sample : alert.samples) WriteEventJson(sample.View(), &w);

@@ -15,6 +15,7 @@
 #include "src/app/exit_codes.h"
 #include "src/core/json_writer.h"
 #include "src/detect/rule_set.h"
+#include "src/detect/sigma_rule.h"
 
 namespace po = boost::program_options;
 
@@ -97,6 +98,22 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
     w.KV("remediation", r.remediation);
     w.KV("file", r.file);
     w.KVInt("line", r.line);
+    w.KV("format", r.sigma != nullptr ? "sigma" : "eventsift");
+    if (r.sigma != nullptr) {
+      w.Key("sigma");
+      w.BeginObject();
+      w.KV("name", r.sigma->name);
+      w.KV("status", r.sigma->status);
+      StringArray(&w, "tags", r.sigma->tags);
+      StringArray(&w, "falsepositives", r.sigma->falsepositives);
+      w.Key("logsource");
+      w.BeginObject();
+      w.KV("product", r.sigma->logsource.product);
+      w.KV("category", r.sigma->logsource.category);
+      w.KV("service", r.sigma->logsource.service);
+      w.EndObject();
+      w.EndObject();
+    }
     w.Key("match");
     w.BeginObject();
     StringArray(&w, "providers", r.match.providers);  // lower-cased, as compared
@@ -140,9 +157,9 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
 // reason) on stderr; refusals do not fail the check of the other rules.
 void PrintCorrelationCheck(const detect::RuleSet& set) {
   const size_t loaded = set.sigma_correlations().size();
-  const size_t refused = set.sigma_refusals().size();
+  const size_t refused = set.correlation_refusals().size();
   if (loaded == 0 && refused == 0) return;
-  for (const auto& e : set.sigma_refusals()) fmt::print(stderr, "{}\n", FormatError(e));
+  for (const auto& e : set.correlation_refusals()) fmt::print(stderr, "{}\n", FormatError(e));
   fmt::print("{} Sigma correlation{} OK, {} refused\n", loaded, loaded == 1 ? "" : "s", refused);
 }
 
@@ -166,7 +183,18 @@ int RunRules(const std::vector<std::string>& args) {
   auto set = LoadOrReport(paths);
   if (!set) return kExitUsage;
   if (sub == "check") {
-    fmt::print("{} rules OK\n", set->rules().size());
+    for (const Status& refused : set->sigma_refused()) {
+      fmt::print(stderr, "{}\n", FormatError(refused));
+    }
+    const size_t sigma = set->sigma_rule_count();
+    const size_t refused = set->sigma_refused().size();
+    if (sigma + refused == 0) {
+      fmt::print("{} rules OK\n", set->rules().size());
+    } else {
+      fmt::print("{} rules OK ({} eventsift, {} Sigma); {} Sigma rule{} refused{}\n",
+                 set->rules().size(), set->rules().size() - sigma, sigma, refused,
+                 refused == 1 ? "" : "s", refused > 0 ? " (listed on stderr)" : "");
+    }
     PrintCorrelationCheck(*set);
     return kExitOk;
   }

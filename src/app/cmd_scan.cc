@@ -165,8 +165,14 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "eventsift scan: cannot load rules: {}\n", rules.error().ToString());
     return kExitUsage;
   }
+  if (size_t refused = rules.value()->sigma_refused().size(); refused > 0) {
+    fmt::print(stderr,
+               "eventsift scan: {} Sigma rule{} refused (unsupported features); "
+               "'eventsift rules check' lists each with file, line and reason\n",
+               refused, refused == 1 ? "" : "s");
+  }
   // Refused Sigma correlations do not stop the scan, but are never silent.
-  for (const Status& s : rules.value()->sigma_refusals()) {
+  for (const Status& s : rules.value()->correlation_refusals()) {
     fmt::print(stderr, "eventsift scan: warning: {}\n", s.ToString());
   }
 

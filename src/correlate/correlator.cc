@@ -221,6 +221,9 @@ void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesS
     alert.samples.push_back(std::move(it->event));
   }
   stats_.samples_dropped.Add(count - kept);
+  if (rule.matched_values && !alert.samples.empty()) {
+    alert.matched = rule.matched_values(alert.samples.front().View());
+  }
   alert.exchange = BuildForLocked(key);
   alert.alert_id = ComputeAlertId(alert.rule.id, key, window_start);
   if (!untimed) {

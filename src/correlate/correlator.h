@@ -19,6 +19,7 @@
 // (the event is moved in), and hits are rare next to events.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,9 @@ namespace eventsift::correlate {
 struct CorrelatedRule {
   AlertRule meta;
   CorrelationSpec spec;
+  // The values an alert shows as Alert::matched, read from its first
+  // sample; unset: none.
+  std::function<std::vector<std::pair<std::string, std::string>>(const Event&)> matched_values;
 };
 
 struct CorrelatorOptions {

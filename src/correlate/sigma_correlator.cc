@@ -13,6 +13,8 @@
 #include "src/alert/alert_id.h"
 #include "src/core/json_writer.h"
 #include "src/correlate/host_key.h"
+#include "src/detect/field_values.h"
+#include "src/detect/sigma_logsource.h"
 #include "src/event/owned_event_json.h"
 
 namespace eventsift::correlate {
@@ -73,6 +75,31 @@ std::optional<std::string> DefaultSigmaField(uint32_t /*base_index*/, const Owne
     if (EqualsAsciiCaseless(name, field)) return value;
   }
   return std::nullopt;
+}
+
+SigmaFieldLookup RuleSetFieldLookup(std::shared_ptr<const detect::RuleSet> rules) {
+  // Each Sigma rule's logsource variants, resolved once.
+  auto variants =
+      std::make_shared<std::vector<std::vector<detect::LogsourceVariant>>>(rules->rules().size());
+  for (size_t i = 0; i < rules->rules().size(); ++i) {
+    const detect::Rule& r = rules->rules()[i];
+    if (r.sigma != nullptr) (void)detect::ResolveLogsource(r.sigma->logsource, &(*variants)[i]);
+  }
+  return [rules = std::move(rules), variants](uint32_t base_index, const OwnedEvent& event,
+                                              std::string_view field) {
+    if (base_index < variants->size() && !(*variants)[base_index].empty()) {
+      const Event view = event.View();
+      for (const detect::LogsourceVariant& v : (*variants)[base_index]) {
+        std::optional<std::string> found;
+        detect::ForEachFieldValue(view, detect::SigmaFieldRef(field, v), [&](std::string_view x) {
+          found = std::string(x);
+          return true;
+        });
+        if (found) return found;
+      }
+    }
+    return DefaultSigmaField(base_index, event, field);
+  };
 }
 
 // A hit on its way to one correlation: from a base rule, or from a

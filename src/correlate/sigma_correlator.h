@@ -45,6 +45,7 @@
 #include "src/core/stats.h"
 #include "src/core/status.h"
 #include "src/core/time_util.h"
+#include "src/detect/rule_set.h"
 #include "src/detect/sigma_correlation.h"
 #include "src/event/owned_event.h"
 

@@ -49,7 +49,16 @@ int64_t WallMs() {
 }
 
 Result<std::shared_ptr<const detect::RuleSet>> LoadRules(const DaemonConfig& c) {
-  return detect::RuleSet::Load(c.rule_paths.empty() ? detect::DefaultRulePaths() : c.rule_paths);
+  auto rules =
+      detect::RuleSet::Load(c.rule_paths.empty() ? detect::DefaultRulePaths() : c.rule_paths);
+  // Refused Sigma rules do not stop the daemon, but each is logged so none
+  // is dropped silently (`eventsift rules check` lists them too).
+  if (rules.has_value()) {
+    for (const Status& refused : rules.value()->sigma_refused()) {
+      LogWarn("sigma rule refused", {{"reason", refused.ToString()}});
+    }
+  }
+  return rules;
 }
 
 void ApplyLogConfig(const DaemonConfig& c) {

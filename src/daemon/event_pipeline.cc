@@ -19,17 +19,6 @@ bool MayCarryBuild(const Event& header) {
   return header.provider.starts_with("MSExchange") || header.provider == "MsiInstaller";
 }
 
-// The correlator's view of the rules: alert metadata and window spec.
-std::vector<correlate::CorrelatedRule> CorrelatedRulesOf(const detect::RuleSet& rules) {
-  std::vector<correlate::CorrelatedRule> out;
-  for (const auto& r : rules.rules()) {
-    out.push_back(correlate::CorrelatedRule{
-        AlertRule{r.id, r.title, r.description, r.severity, r.remediation, r.references},
-        r.correlation});
-  }
-  return out;
-}
-
 }  // namespace
 
 // Decoder reports: counted on the source and logged, rate-limited per source.
@@ -74,9 +63,11 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
   last_drained_ = -1;
   matcher_ = std::make_unique<detect::Matcher>(rules_);
   correlator_ =
-      std::make_unique<correlate::Correlator>(CorrelatedRulesOf(*rules_), correlator_options_);
-  sigma_ = std::make_unique<correlate::SigmaCorrelator>(rules_->sigma_correlations(),
-                                                        rules_->SigmaRefs(), nullptr);
+      std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), correlator_options_);
+  correlate::SigmaCorrelatorOptions sigma_options;
+  sigma_options.field_lookup = correlate::RuleSetFieldLookup(rules_);
+  sigma_ = std::make_unique<correlate::SigmaCorrelator>(
+      rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr, std::move(sigma_options));
   if (!journal_->sigma_state().empty()) {
     Status s = sigma_->LoadState(journal_->sigma_state(), "state.json");
     if (!s.ok()) {

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <cstdlib>
 #include <iterator>
 #include <span>
 #include <string>
 
 #include "src/detect/compiled_rules.h"
+#include "src/detect/field_values.h"
+#include "src/detect/sigma_rule.h"
+#include "src/detect/sigma_value.h"
 
 namespace eventsift::detect {
 
@@ -40,21 +44,6 @@ constexpr size_t kMaxPatternsAskedOneByOne = 4;
 template <typename T>
 void GrowTo(std::vector<T>* v, size_t n) {
   if (v->size() < n) v->resize(n);
-}
-
-// Decimal text of a numeric header field, as rules see it.
-std::string_view FormatDecimal(uint64_t value, char (&buf)[24]) {
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  return {buf, static_cast<size_t>(end - buf)};
-}
-
-// Keywords as EVTX XML prints them: 0x and 16 hex digits.
-std::string_view FormatKeywords(uint64_t value, char (&buf)[24]) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  buf[0] = '0';
-  buf[1] = 'x';
-  for (int i = 0; i < 16; ++i) buf[2 + i] = kHex[(value >> (60 - 4 * i)) & 0xf];
-  return {buf, 18};
 }
 
 }  // namespace
@@ -182,56 +171,150 @@ void Matcher::ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch
     if (slot.matcher->MatchAll(value, &scratch->pattern_hits)) stats_.regex_fallbacks.Add();
     for (int p : scratch->pattern_hits) mark(p);
   };
-  char buf[24];
-  switch (slot.field.kind) {
-    case FieldKind::kProvider:
-      scan(event.provider);
-      break;
-    case FieldKind::kProviderGuid:
-      scan(event.provider_guid);
-      break;
-    case FieldKind::kChannel:
-      scan(event.channel);
-      break;
-    case FieldKind::kComputer:
-      scan(event.computer);
-      break;
-    case FieldKind::kUserSid:
-      scan(event.user_sid);
-      break;
-    case FieldKind::kMessage:
-      scan(event.message);
-      break;
-    case FieldKind::kEventId:
-      scan(FormatDecimal(event.event_id, buf));
-      break;
-    case FieldKind::kLevel:
-      scan(FormatDecimal(event.level, buf));
-      break;
-    case FieldKind::kTask:
-      scan(FormatDecimal(event.task, buf));
-      break;
-    case FieldKind::kOpcode:
-      scan(FormatDecimal(event.opcode, buf));
-      break;
-    case FieldKind::kKeywords:
-      scan(FormatKeywords(event.keywords, buf));
-      break;
-    case FieldKind::kRecordId:
-      scan(FormatDecimal(event.record_id, buf));
-      break;
-    case FieldKind::kDataNamed:
-      for (const DataField& f : event.data) {
-        if (f.name == slot.field.data_name) scan(f.value);
-      }
-      break;
-    case FieldKind::kMessageOrDataAny:
-      scan(event.message);
-      [[fallthrough]];
-    case FieldKind::kDataAny:
-      for (const DataField& f : event.data) scan(f.value);
-      break;
+  // fn returns bool (stop early); the scan looks at every value.
+  ForEachFieldValue(event, slot.field, [&](std::string_view value) {
+    scan(value);
+    return false;
+  });
+}
+
+namespace {
+
+bool ParseNumber(std::string_view text, double* out) {
+  if (text.empty() || text.size() > 63) return false;
+  char buf[64];
+  text.copy(buf, text.size());
+  buf[text.size()] = '\0';
+  char* end = nullptr;
+  // Windows prints some numbers in hex (4688's NewProcessId: 0x1a2c).
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    *out = static_cast<double>(std::strtoull(buf + 2, &end, 16));
+  } else {
+    *out = std::strtod(buf, &end);
   }
+  return end == buf + text.size();
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool SameText(std::string_view a, std::string_view b, bool cased) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (cased ? a[i] != b[i] : Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool CompareText(SigmaCheck::Op op, std::string_view value, std::string_view other, bool cased) {
+  switch (op) {
+    case SigmaCheck::Op::kStartsWith:
+      return value.size() >= other.size() && SameText(value.substr(0, other.size()), other, cased);
+    case SigmaCheck::Op::kEndsWith:
+      return value.size() >= other.size() &&
+             SameText(value.substr(value.size() - other.size()), other, cased);
+    case SigmaCheck::Op::kContains:
+      for (size_t i = 0; i + other.size() <= value.size(); ++i) {
+        if (SameText(value.substr(i, other.size()), other, cased)) return true;
+      }
+      return false;
+    default:
+      return SameText(value, other, cased);
+  }
+}
+
+bool SigmaCheckHolds(const SigmaCheck& check, const Event& event) {
+  bool holds = false;
+  switch (check.kind) {
+    case SigmaCheck::Kind::kChannelIs:
+      return EqualsLowered(event.channel, check.text);
+    case SigmaCheck::Kind::kEventIdIn:
+      return std::find(check.ids.begin(), check.ids.end(), event.event_id) != check.ids.end();
+    case SigmaCheck::Kind::kExists:
+      ForEachFieldValue(event, check.field, [&](std::string_view) { return holds = true; });
+      return holds;
+    case SigmaCheck::Kind::kNull:
+      // Absent, or present and empty.
+      holds = true;
+      ForEachFieldValue(event, check.field, [&](std::string_view v) {
+        if (!v.empty()) holds = false;
+        return !holds;
+      });
+      return holds;
+    case SigmaCheck::Kind::kNumber:
+      ForEachFieldValue(event, check.field, [&](std::string_view v) {
+        double n = 0;
+        if (!ParseNumber(v, &n)) return false;
+        switch (check.op) {
+          case SigmaCheck::Op::kGt:
+            holds = n > check.number;
+            break;
+          case SigmaCheck::Op::kGte:
+            holds = n >= check.number;
+            break;
+          case SigmaCheck::Op::kLt:
+            holds = n < check.number;
+            break;
+          case SigmaCheck::Op::kLte:
+            holds = n <= check.number;
+            break;
+          default:
+            holds = n == check.number;
+        }
+        return holds;
+      });
+      return holds;
+    case SigmaCheck::Kind::kCidr:
+      ForEachFieldValue(event, check.field,
+                        [&](std::string_view v) { return holds = CidrContains(check, v); });
+      return holds;
+    case SigmaCheck::Kind::kFieldRef:
+      ForEachFieldValue(event, check.field, [&](std::string_view v) {
+        ForEachFieldValue(event, check.other, [&](std::string_view o) {
+          return holds = CompareText(check.op, v, o, check.cased);
+        });
+        return holds;
+      });
+      return holds;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Matcher::EvalSigma(const SigmaRule& sigma, uint32_t node_index,
+                        const CompiledRules::RuleEntry& entry, const Event& event,
+                        const Scratch& scratch) const {
+  const SigmaNode& node = sigma.nodes[node_index];
+  switch (node.kind) {
+    case SigmaNode::Kind::kTrue:
+      return true;
+    case SigmaNode::Kind::kFalse:
+      return false;
+    case SigmaNode::Kind::kCondition:
+      return scratch.cond_hit[entry.first_condition + node.index] != 0;
+    case SigmaNode::Kind::kCheck:
+      return SigmaCheckHolds(sigma.checks[node.index], event);
+    case SigmaNode::Kind::kNot:
+      return !EvalSigma(sigma, node.children[0], entry, event, scratch);
+    case SigmaNode::Kind::kAnd:
+      for (uint32_t c : node.children) {
+        if (!EvalSigma(sigma, c, entry, event, scratch)) return false;
+      }
+      return true;
+    case SigmaNode::Kind::kOr:
+      for (uint32_t c : node.children) {
+        if (EvalSigma(sigma, c, entry, event, scratch)) return true;
+      }
+      return false;
+    case SigmaNode::Kind::kAtLeast: {
+      uint32_t held = 0;
+      for (uint32_t c : node.children) {
+        if (EvalSigma(sigma, c, entry, event, scratch) && ++held >= node.count) return true;
+      }
+      return node.count == 0;
+    }
+  }
+  return false;
 }
 
 void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) const {
@@ -260,6 +343,10 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
   size_t before = rule_indices->size();
   for (uint32_t r : scratch.candidates) {
     const CompiledRules::RuleEntry& entry = entries[r];
+    if (const SigmaRule* sigma = rules_->rules()[r].sigma.get()) {
+      if (EvalSigma(*sigma, sigma->root, entry, event, scratch)) rule_indices->push_back(r);
+      continue;
+    }
     const bool all = entry.all;
     // No field conditions: the exact filters alone decide.
     bool result = entry.condition_count == 0 || all;

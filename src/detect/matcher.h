@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "src/core/stats.h"
+#include "src/detect/compiled_rules.h"
 #include "src/detect/rule_set.h"
+#include "src/detect/sigma_rule.h"
 #include "src/event/event.h"
 
 namespace eventsift::detect {
@@ -56,6 +58,10 @@ class Matcher {
   // Candidate rules passing the exact filters, ascending, into *out.
   void Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const;
   bool PassesHeader(const Rule& rule, const Event& event) const;
+  // Whether a Sigma rule's condition node holds, from the per-condition hit
+  // bits of this event and its direct checks.
+  bool EvalSigma(const SigmaRule& sigma, uint32_t node, const CompiledRules::RuleEntry& entry,
+                 const Event& event, const Scratch& scratch) const;
   // Runs the slot's set over each of the event's values for that field and
   // marks the conditions whose pattern was found.
   void ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const;

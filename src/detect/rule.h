@@ -4,6 +4,7 @@
 // the compiled matching structures built from them.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,8 @@ inline constexpr std::string_view kSeverities[] = {"informational", "low", "medi
 // alerts: `scan` keeps their hits out of the correlator and the sinks.
 enum class RuleKind : uint8_t { kAlert, kState };
 
+struct SigmaRule;  // sigma_rule.h
+
 struct Rule {
   std::string id, title, description, severity;
   RuleKind kind = RuleKind::kAlert;
@@ -85,6 +88,10 @@ struct Rule {
   std::string file;  // where it was defined
   int line = 0;      // 1-based
   MatchSpec match;
+  // Set for rules loaded from Sigma (sigma_rule.h): the rule then matches
+  // when sigma->nodes (over match.fields and sigma->checks) holds, not by
+  // match.mode. Null for our own format.
+  std::shared_ptr<const SigmaRule> sigma;
 };
 
 // "error" -> 2, "warning" -> 3, ... (winmeta.xml names; "info" too), or nullopt.

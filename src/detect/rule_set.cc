@@ -14,6 +14,7 @@
 #include "src/detect/compiled_rules.h"
 #include "src/detect/rule_parser.h"
 #include "src/detect/sigma_correlation_parser.h"
+#include "src/detect/sigma_rule.h"
 
 namespace eventsift::detect {
 
@@ -143,7 +144,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
     Status s = CollectFiles(path, &files);
     if (!s.ok()) errors->push_back(std::move(s));
   }
+  SigmaPlaceholders placeholders;
+  if (const char* env = std::getenv("EVENTSIFT_SIGMA_PLACEHOLDERS"); env != nullptr && *env) {
+    Status s = LoadSigmaPlaceholders(env, &placeholders);
+    if (!s.ok()) errors->push_back(std::move(s));
+  }
   std::vector<Rule> rules;
+  SigmaFileResult sigma;
   std::vector<SigmaCorrelation> correlations;
   std::vector<Status> correlation_errors;
   for (const auto& file : files) {
@@ -153,13 +160,20 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
       errors->push_back(std::move(s));
       continue;
     }
-    ParseRuleFile(text, file, &rules, errors);
+    if (LooksLikeSigma(text)) {
+      ParseSigmaFile(text, file, placeholders, &sigma);
+    } else {
+      ParseRuleFile(text, file, &rules, errors);
+    }
+    // Correlation documents may sit in either kind of file.
     ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   }
+  std::move(sigma.rules.begin(), sigma.rules.end(), std::back_inserter(rules));
+  sigma.rules.clear();
   // Build even after parse errors: duplicate ids and bad regexes in the rules
   // that did parse are worth reporting in the same run.
-  auto set =
-      Build(std::move(rules), errors, std::move(correlations), std::move(correlation_errors));
+  auto set = Build(std::move(rules), errors, &sigma, std::move(correlations),
+                   std::move(correlation_errors));
   if (errors->size() > errors_before) return (*errors)[errors_before];
   return set;
 }
@@ -168,12 +182,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
                                                       const std::string& file) {
   std::vector<Status> errors;
   std::vector<Rule> rules;
-  ParseRuleFile(text, file, &rules, &errors);
+  SigmaFileResult sigma;
+  if (LooksLikeSigma(text)) {
+    ParseSigmaFile(text, file, SigmaPlaceholders{}, &sigma);
+    rules = std::move(sigma.rules);
+  } else {
+    ParseRuleFile(text, file, &rules, &errors);
+  }
   std::vector<SigmaCorrelation> correlations;
   std::vector<Status> correlation_errors;
   ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
-  auto set =
-      Build(std::move(rules), &errors, std::move(correlations), std::move(correlation_errors));
+  auto set = Build(std::move(rules), &errors, &sigma, std::move(correlations),
+                   std::move(correlation_errors));
   if (!errors.empty()) return Summarize(errors);
   return set;
 }
@@ -185,8 +205,14 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::FromRules(std::vector<Rule> rule
   return set;
 }
 
+size_t RuleSet::sigma_rule_count() const {
+  return static_cast<size_t>(std::count_if(rules_.begin(), rules_.end(),
+                                           [](const Rule& r) { return r.sigma != nullptr; }));
+}
+
 Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
                                                       std::vector<Status>* errors,
+                                                      SigmaFileResult* sigma,
                                                       std::vector<SigmaCorrelation> correlations,
                                                       std::vector<Status> correlation_errors) {
   size_t errors_before = errors->size();
@@ -199,15 +225,19 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
     // Exact filters compare ASCII case-insensitively against lower-case names.
     for (auto& p : rule.match.providers) p = AsciiLower(p);
     for (auto& c : rule.match.channels) c = AsciiLower(c);
+    // Sigma rules come from outside in bulk: one that fails is refused
+    // without failing the others.
+    std::vector<Status>* sink =
+        rule.sigma != nullptr && sigma != nullptr ? &sigma->refused : errors;
     Status s = ValidateRule(rule);
     if (!s.ok()) {
-      errors->push_back(std::move(s));
+      sink->push_back(std::move(s));
       continue;
     }
     auto [it, inserted] = first_by_id.emplace(rule.id, good.size());
     if (!inserted) {
       const Rule& first = good[it->second];
-      errors->push_back(RuleError(
+      sink->push_back(RuleError(
           rule, fmt::format("duplicate id (first defined at {}:{})", first.file, first.line)));
       continue;
     }
@@ -219,6 +249,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
   set->rules_ = std::move(good);
   // CompiledRules refers to rules by index, not pointer, so moving them is safe.
   set->compiled_ = std::move(compiled);
+  if (sigma != nullptr) set->sigma_refused_ = std::move(sigma->refused);
   set->AdoptCorrelations(std::move(correlations), std::move(correlation_errors));
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
@@ -226,20 +257,35 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
 std::vector<SigmaRuleRef> RuleSet::SigmaRefs() const {
   std::vector<SigmaRuleRef> refs;
   refs.reserve(rules_.size());
-  for (const Rule& r : rules_) refs.push_back(SigmaRuleRef{r.id, std::string()});
+  for (const Rule& r : rules_) {
+    refs.push_back(SigmaRuleRef{r.id, r.sigma != nullptr ? r.sigma->name : std::string()});
+  }
   return refs;
 }
 
 void RuleSet::AdoptCorrelations(std::vector<SigmaCorrelation> found,
                                 std::vector<Status> parse_errors) {
-  sigma_refusals_ = std::move(parse_errors);
+  correlation_refusals_ = std::move(parse_errors);
   SigmaResolution res = ResolveSigmaCorrelations(found, SigmaRefs());
-  std::move(res.refused.begin(), res.refused.end(), std::back_inserter(sigma_refusals_));
+  std::move(res.refused.begin(), res.refused.end(), std::back_inserter(correlation_refusals_));
   // Only fully resolved correlations stay; the engine resolves them again
   // against the same rules, so indexes need not be kept here.
   for (size_t i = 0; i < found.size(); ++i) {
     if (res.accepted[i]) sigma_correlations_.push_back(std::move(found[i]));
   }
+}
+
+std::vector<std::string> ShippedRulePaths(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() == "sigma") continue;
+    out.push_back(it->path().string());
+  }
+  if (ec || out.empty()) return {dir};  // so the error names the directory
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> DefaultRulePaths() {
@@ -250,9 +296,11 @@ std::vector<std::string> DefaultRulePaths() {
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     fs::path installed = exe.parent_path() / ".." / "share" / "eventsift" / "rules";
-    if (fs::is_directory(installed, ec)) return {installed.lexically_normal().string()};
+    if (fs::is_directory(installed, ec)) {
+      return ShippedRulePaths(installed.lexically_normal().string());
+    }
   }
-  return {ES_RULES_DIR};
+  return ShippedRulePaths(ES_RULES_DIR);
 }
 
 }  // namespace eventsift::detect

@@ -13,6 +13,8 @@
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
 #include "src/correlate/sigma_correlator.h"
+#include "src/detect/field_values.h"
+#include "src/detect/sigma_rule.h"
 #include "src/pipeline/registry.h"
 
 namespace eventsift {
@@ -159,7 +161,18 @@ std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& 
     c.meta.severity = r.severity;
     c.meta.remediation = r.remediation;
     c.meta.references = r.references;
+    c.meta.format = r.sigma != nullptr ? "sigma" : "eventsift";
+    c.meta.source = r.file;
+    if (r.sigma != nullptr) {
+      c.meta.status = r.sigma->status;
+      c.meta.tags = r.sigma->tags;
+      c.meta.falsepositives = r.sigma->falsepositives;
+    }
     c.spec = r.correlation;
+    // A copy: the daemon may swap rule sets while a correlator still runs.
+    c.matched_values = [fields = detect::RuleFields(r)](const Event& e) {
+      return detect::FieldValuesOf(fields, e);
+    };
     out.push_back(std::move(c));
   }
   return out;
@@ -276,7 +289,10 @@ Result<std::vector<Alert>> Scanner::Run() {
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), options_.correlator);
   correlate::Correlator& correlator = *correlator_;
   // Sigma correlations (refusals were reported when the rules loaded).
-  correlate::SigmaCorrelator sigma(rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr);
+  correlate::SigmaCorrelatorOptions sigma_options;
+  sigma_options.field_lookup = correlate::RuleSetFieldLookup(rules_);
+  correlate::SigmaCorrelator sigma(rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr,
+                                   std::move(sigma_options));
   observations_ = ScanObservations{};
   if (!options_.inventory_csv.empty()) {
     // Parsed here rather than by Correlator::LoadInventory so that the fleet

@@ -336,7 +336,11 @@ TEST(DaemonProcessTest, StateRulesRaiseNoAlert) {
   // state): a host with only successes gets no alert, one with errors does.
   ScratchDir dir("state-rules");
   int port = FreePort();
-  DaemonSetup setup{"  - name: in\n    type: stdin\n", std::string(ES_SOURCE_DIR) + "/rules"};
+  // Both shipped rules of our format (rules/sigma/ holds the same EEMS rule
+  // in Sigma form, which would alert a second time).
+  DaemonSetup setup{"  - name: in\n    type: stdin\n",
+                    std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml, " +
+                        ES_SOURCE_DIR + "/rules/eems_mitigation_success.yaml"};
   std::string config = WriteConfig(dir, port, setup);
   std::string success = EemsEvent("EX03.contoso.com", kT0 + 120, 3);
   const std::string from = "\"event_id\":\"1008\"";
@@ -351,6 +355,47 @@ TEST(DaemonProcessTest, StateRulesRaiseNoAlert) {
             std::set<std::string>{ExpectedAlertId("EX01.contoso.com", kT0)});
   const std::string alerts = ReadFile(dir / "alerts.ndjson");
   EXPECT_EQ(alerts.find("eems_mitigation_success"), std::string::npos) << alerts;
+}
+
+TEST(DaemonProcessTest, SigmaRuleAlertsCarryItsMetadata) {
+  // The EEMS rule in Sigma form (rules/sigma/) mixed with a folder holding
+  // a Sigma rule the daemon cannot run: that one is refused and logged, the
+  // other loads, and its alerts carry the Sigma id, level, tags and status.
+  ScratchDir dir("sigma");
+  std::filesystem::create_directories(dir / "rules");
+  WriteFile(dir / "rules/refused.yml",
+            "title: t\nid: 0a0a0a0a-0000-4000-8000-000000000001\nlogsource:\n  product: linux\n"
+            "detection:\n  s:\n    a: b\n  condition: s\n");
+  int port = FreePort();
+  DaemonSetup setup{"  - name: in\n    type: stdin\n",
+                    std::string(ES_SOURCE_DIR) + "/rules/sigma, " + std::string(dir / "rules")};
+  std::string config = WriteConfig(dir, port, setup);
+  WriteFile(dir / "input.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
+                                      EemsEvent("EX01.contoso.com", kT0 + 60, 2) + "\n" +
+                                      EemsEvent("EX02.contoso.com", kT0, 3) + "\n");
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log", dir / "input.ndjson");
+  ASSERT_EQ(d.Wait(seconds(10)), 0) << ReadFile(dir / "daemon.log");
+  const std::string log = ReadFile(dir / "daemon.log");
+  EXPECT_NE(log.find("sigma rule refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("product 'linux'"), std::string::npos) << log;
+  const std::string id = "6f3e9b1c-2d4a-4c8e-9a51-0e1b7c2d8f01";
+  auto ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()),
+            (std::set<std::string>{
+                ComputeAlertId(id, "ex01.contoso.com", FileTimeFromUnixMillis(kT0 * 1000)),
+                ComputeAlertId(id, "ex02.contoso.com", FileTimeFromUnixMillis(kT0 * 1000))}));
+  const std::string alerts = ReadFile(dir / "alerts.ndjson");
+  EXPECT_NE(alerts.find("\"format\":\"sigma\""), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find("\"severity\":\"high\""), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find("\"status\":\"stable\""), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find("\"tags\":[\"attack.defense-evasion\",\"attack.t1562.001\"]"),
+            std::string::npos)
+      << alerts;
+  EXPECT_NE(alerts.find("\"count\":2"), std::string::npos) << alerts;  // EX01's two hits
+  EXPECT_NE(alerts.find("\"matched\":{\"Provider_Name\":\"MSExchange Mitigation Service\""),
+            std::string::npos)
+      << alerts;
 }
 
 TEST(DaemonProcessTest, TcpListenerFeedsThePipeline) {

@@ -26,12 +26,14 @@ TEST(RenderAlertJsonTest, FixedKeyOrderOnOneLine) {
           R"("status":"outdated","older_than_march_2023":true,)"),
       std::string::npos)
       << json;
-  EXPECT_NE(json.find(R"("window":{"start":"2025-01-24T10:00:00.0000000Z",)"
-                      R"("end":"2025-01-25T10:00:00.0000000Z"},)"
-                      R"("first_seen":"2025-01-24T10:15:30.1234567Z",)"
-                      R"("last_seen":"2025-01-24T23:15:30.0000000Z","count":14,"suppressed":3,)"
-                      R"("samples":[{"record_id":4711,)"),
-            std::string::npos)
+  EXPECT_NE(
+      json.find(
+          R"("window":{"start":"2025-01-24T10:00:00.0000000Z",)"
+          R"("end":"2025-01-25T10:00:00.0000000Z"},)"
+          R"("first_seen":"2025-01-24T10:15:30.1234567Z",)"
+          R"("last_seen":"2025-01-24T23:15:30.0000000Z","count":14,"suppressed":3,"matched":{},)"
+          R"("samples":[{"record_id":4711,)"),
+      std::string::npos)
       << json;
   // Samples are WriteEventJson objects with their source location.
   EXPECT_NE(json.find(R"("data":{"param1":"fetching mitigations","Detail":"tab\there",)"
@@ -47,7 +49,7 @@ TEST(RenderAlertJsonTest, UnknownBuildAndUntimedWindowAreNull) {
   const std::string json = RenderAlertJson(SparseAlert());
   EXPECT_NE(json.find(R"("host":"","host_names":[],"exchange":null,)"
                       R"("window":{"start":null,"end":null},"first_seen":null,"last_seen":null,)"
-                      R"("count":1,"suppressed":0,"samples":[]})"),
+                      R"("count":1,"suppressed":0,"matched":{},"samples":[]})"),
             std::string::npos)
       << json;
 }
@@ -120,6 +122,29 @@ TEST(ParseAlertJsonTest, RoundTripsSparseAlert) {
   ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
   EXPECT_FALSE(parsed.value().exchange.has_value());
   EXPECT_EQ(parsed.value().window_start, 0);
+  EXPECT_EQ(RenderAlertJson(parsed.value()), json);
+}
+
+// A Sigma rule's alert: format, source, status, tags, falsepositives and the
+// matched values are written and read back unchanged.
+TEST(ParseAlertJsonTest, RoundTripsSigmaFields) {
+  Alert alert = SparseAlert();
+  alert.rule.format = "sigma";
+  alert.rule.source = "rules/windows/proc_creation_win_x.yml";
+  alert.rule.status = "test";
+  alert.rule.tags = {"attack.execution", "attack.t1059.001"};
+  alert.rule.falsepositives = {"Admin scripts"};
+  alert.matched = {{"Image", "C:\\Windows\\cmd.exe"}, {"CommandLine", "cmd /c \"x\""}};
+  const std::string json = RenderAlertJson(alert);
+  EXPECT_NE(json.find(R"("format":"sigma","source":"rules/windows/proc_creation_win_x.yml",)"
+                      R"("status":"test","tags":["attack.execution","attack.t1059.001"],)"
+                      R"("falsepositives":["Admin scripts"]})"),
+            std::string::npos)
+      << json;
+  Result<Alert> parsed = ParseAlertJson(json);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().rule.tags, alert.rule.tags);
+  EXPECT_EQ(parsed.value().matched, alert.matched);
   EXPECT_EQ(RenderAlertJson(parsed.value()), json);
 }
 

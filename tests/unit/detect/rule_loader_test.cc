@@ -329,8 +329,15 @@ TEST_F(RuleDirTest, DefaultRulePathsPrefersEnvironment) {
   ::setenv("EVENTSIFT_RULES", dir_.c_str(), 1);
   EXPECT_EQ(DefaultRulePaths(), std::vector<std::string>{dir_.string()});
   ::unsetenv("EVENTSIFT_RULES");
-  // No installed share/ next to the test binary: the source tree's rules/.
-  EXPECT_EQ(DefaultRulePaths(), std::vector<std::string>{ES_RULES_DIR});
+  // No installed share/ next to the test binary: the source tree's rules/,
+  // entry by entry without its sigma/ folder (the same rules in Sigma form).
+  EXPECT_EQ(DefaultRulePaths(), ShippedRulePaths(ES_RULES_DIR));
+  const auto shipped = ShippedRulePaths(ES_RULES_DIR);
+  EXPECT_FALSE(shipped.empty());
+  for (const auto& p : shipped) {
+    EXPECT_EQ(fs::path(p).parent_path(), fs::path(ES_RULES_DIR));
+    EXPECT_NE(fs::path(p).filename(), "sigma");
+  }
   EXPECT_EQ(fs::path(ES_RULES_DIR), fs::path(ES_SOURCE_DIR) / "rules");
 }
 

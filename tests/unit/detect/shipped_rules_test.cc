@@ -27,7 +27,7 @@ using Ids = std::vector<std::string>;
 class ShippedRulesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto set = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+    auto set = RuleSet::Load(ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules"));
     ASSERT_TRUE(set) << set.error().ToString();
     matcher_ = std::make_unique<Matcher>(set.value());
   }
@@ -94,7 +94,9 @@ std::pair<int, std::string> ValidateWithSchema(const std::string& args) {
 const std::string kSchema = std::string(ES_SOURCE_DIR) + "/schemas/rule.schema.json";
 
 TEST_F(ShippedRulesTest, ValidateAgainstSchema) {
-  auto [code, out] = ValidateWithSchema(kSchema + " " + ES_SOURCE_DIR + "/rules");
+  std::string paths;
+  for (const auto& p : ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules")) paths += " " + p;
+  auto [code, out] = ValidateWithSchema(kSchema + paths);
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out, "9 files valid\n");
 }

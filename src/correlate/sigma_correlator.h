@@ -64,6 +64,12 @@ using SigmaFieldLookup = std::function<std::optional<std::string>(
 std::optional<std::string> DefaultSigmaField(uint32_t base_index, const OwnedEvent& event,
                                              std::string_view field);
 
+// Reads group-by and `field` values as the base rule would: a Sigma rule's
+// field names through its logsource's mapping (Security 4688's
+// NewProcessName for Image, ...; the first variant holding the field
+// wins), our own rules' and unknown names as DefaultSigmaField does.
+SigmaFieldLookup RuleSetFieldLookup(std::shared_ptr<const detect::RuleSet> rules);
+
 using detect::SigmaRuleRef;
 
 struct SigmaCorrelatorOptions {

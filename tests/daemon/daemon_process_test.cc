@@ -703,5 +703,51 @@ correlation:
   EXPECT_EQ(alert.find("\"id\":\"eems_mitigation_error\""), std::string::npos) << alert;
 }
 
+// The shipped Sigma pair rules/sigma (the EEMS 1008 rule and its
+// event_count correlation per Computer over 24 h) with SIGKILL inside the
+// first window: one alert per host and 24 h, so the failure 2 h after the
+// first one is absorbed by its window and the one 25 h after opens the
+// next. Had the restart lost the window, the 2 h failure would open a
+// window of its own (another alert id) and the first would be missing.
+TEST(DaemonProcessTest, ShippedSigmaEemsCorrelationAcrossSigkill) {
+  ScratchDir dir("sigma_eems");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(
+      dir, port,
+      DaemonSetup{DirSourceYaml(dir / "in"), std::string(ES_SOURCE_DIR) + "/rules/sigma"});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(dir / "state/state.json").find("\"sigma_correlation\"") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  d.Signal(SIGKILL);
+  EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 7200, 2) + "\n" +
+                                      EemsEvent("EX01.contoso.com", kT0 + 25 * 3600, 3) + "\n" +
+                                      TickEvent("EX09.contoso.com", kT0 + 4 * kDay, 4) + "\n");
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(6)), 0);
+  const std::string id = "71d6e570-6a89-481e-8241-5a3fda5278ee";  // the correlation's id
+  const std::string group = "EX01.contoso.com\x1f";
+  std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(ids, (std::vector<std::string>{
+                     ComputeAlertId(id, group, FileTimeFromUnixMillis(kT0 * 1000)),
+                     ComputeAlertId(id, group, FileTimeFromUnixMillis((kT0 + 25 * 3600) * 1000))}))
+      << ReadFile(dir / "alerts.ndjson");
+}
+
 }  // namespace
 }  // namespace eventsift::daemon_test

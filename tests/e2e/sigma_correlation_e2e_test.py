@@ -120,6 +120,48 @@ def logon_events():
             for i, l in enumerate(lines)]
 
 
+EEMS_CORRELATION = "71d6e570-6a89-481e-8241-5a3fda5278ee"
+
+
+class ShippedEemsCorrelation(unittest.TestCase):
+    """rules/sigma: the Sigma EEMS 1008 rule and its event_count correlation
+    per Computer over 24 h, on the bundled sample data."""
+
+    def test_rules_check(self):
+        r = run("rules", "check", "rules/sigma")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("1 Sigma correlation OK, 0 refused", r.stdout.decode())
+
+    def test_one_alert_per_host_and_day_like_our_own_rule(self):
+        data = os.path.join("tests", "data", "json")
+        ours = run("scan", "--rules", "rules/eems_mitigation_error.yaml", data)
+        sigma = run("scan", "--rules", "rules/sigma", data)
+        self.assertIn(sigma.returncode, (0, 1), sigma.stderr.decode())
+        native = [json.loads(l) for l in ours.stdout.decode().splitlines() if l.strip()]
+        alerts = [json.loads(l) for l in sigma.stdout.decode().splitlines() if l.strip()]
+        self.assertTrue(native and alerts)
+        # Only the correlation alerts: the 1008 rule it names (generate:
+        # false) raises nothing on its own.
+        self.assertEqual({a["rule"]["id"] for a in alerts}, {EEMS_CORRELATION})
+        # The same hosts as our own rule, each group one Computer value.
+        self.assertEqual(sorted({h for a in alerts for h in a["host_names"]}),
+                         sorted({h for a in native for h in a["host_names"]}))
+        per_group = {}
+        for a in alerts:
+            self.assertEqual(a["correlation"]["type"], "event_count")
+            computer = a["correlation"]["group"]["Computer"]
+            self.assertEqual(a["host_names"], [computer])
+            per_group.setdefault(computer, []).append(a)
+        # Windows of a group do not overlap: one alert per host and 24 h.
+        for computer, group in per_group.items():
+            group.sort(key=lambda a: a["window"]["start"])
+            for prev, nxt in zip(group, group[1:]):
+                self.assertGreaterEqual(nxt["window"]["start"], prev["window"]["end"], computer)
+        v = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "validate_alerts.py"), "-"],
+                           input=sigma.stdout, capture_output=True, cwd=ROOT)
+        self.assertEqual(v.returncode, 0, v.stdout.decode() + v.stderr.decode())
+
+
 class SigmaCorrelationE2E(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()

@@ -358,7 +358,8 @@ TEST(DaemonProcessTest, StateRulesRaiseNoAlert) {
 }
 
 TEST(DaemonProcessTest, SigmaRuleAlertsCarryItsMetadata) {
-  // The EEMS rule in Sigma form (rules/sigma/) mixed with a folder holding
+  // The EEMS rule in Sigma form (rules/sigma/; without the correlation
+  // beside it, through which it would alert) mixed with a folder holding
   // a Sigma rule the daemon cannot run: that one is refused and logged, the
   // other loads, and its alerts carry the Sigma id, level, tags and status.
   ScratchDir dir("sigma");
@@ -368,7 +369,8 @@ TEST(DaemonProcessTest, SigmaRuleAlertsCarryItsMetadata) {
             "detection:\n  s:\n    a: b\n  condition: s\n");
   int port = FreePort();
   DaemonSetup setup{"  - name: in\n    type: stdin\n",
-                    std::string(ES_SOURCE_DIR) + "/rules/sigma, " + std::string(dir / "rules")};
+                    std::string(ES_SOURCE_DIR) + "/rules/sigma/eems_mitigation_error.yml, " +
+                        std::string(dir / "rules")};
   std::string config = WriteConfig(dir, port, setup);
   WriteFile(dir / "input.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
                                       EemsEvent("EX01.contoso.com", kT0 + 60, 2) + "\n" +
@@ -643,7 +645,7 @@ TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
 // daemon reads only what came after its checkpoint, so the alert needs the
 // two hits the checkpoint kept (state.json "sigma_correlation").
 TEST(DaemonProcessTest, SigmaCorrelationWindowSurvivesSigkill) {
-  ScratchDir dir("sigma");
+  ScratchDir dir("sigma_corr");
   std::filesystem::create_directories(dir / "in");
   std::filesystem::create_directories(dir / "rules");
   std::filesystem::copy_file(kRule, dir / "rules/eems_mitigation_error.yaml");

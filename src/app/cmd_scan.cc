@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -214,6 +215,12 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "{}eventsift: {}\n", clear_line, s.ToString());
   };
   options.cancel = &g_cancel;
+  // The fleet view (table, --report) sees every hit through the scanner.
+  std::optional<report::FleetBuilder> fleet_builder;
+  if (format == "table" || !report_path.empty()) {
+    fleet_builder.emplace(rules.value().get(), !no_merge);
+    options.hit_observer = &*fleet_builder;
+  }
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -255,13 +262,9 @@ int RunScan(const std::vector<std::string>& args) {
     }
   }
   std::vector<report::FleetHost> fleet;
-  if (format == "table" || !report_path.empty()) {
-    report::FleetInput fleet_in;
-    fleet_in.rules = rules.value().get();
-    fleet_in.observations = &scanner.observations();
-    fleet_in.build_for = [&scanner](const std::string& key) { return scanner.BuildFor(key); };
-    fleet_in.merge_short_names = !no_merge;
-    fleet = report::BuildFleet(fleet_in);
+  if (fleet_builder) {
+    fleet =
+        fleet_builder->Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
   }
   if (!report_path.empty()) {
     report::ReportInfo info;

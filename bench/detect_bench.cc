@@ -16,7 +16,7 @@ namespace {
 
 std::shared_ptr<const RuleSet> ShippedRules() {
   static auto set = [] {
-    auto loaded = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+    auto loaded = RuleSet::Load(ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules"));
     if (!loaded) std::abort();
     return loaded.value();
   }();

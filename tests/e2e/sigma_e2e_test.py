@@ -50,11 +50,14 @@ def alerts_of(stdout):
 
 
 def windows_rule_files():
+    """Every rule file of the trees whose logsource says product: windows
+    (rules/windows/ and the Windows rules of the other trees)."""
     out = []
     for tree in RULE_TREES:
         for path in glob.glob(os.path.join(SIGMA, tree, "**", "*.yml"), recursive=True):
-            if "windows" in os.path.relpath(path, SIGMA).split(os.sep):
-                out.append(path)
+            with open(path, encoding="utf-8") as f:
+                if re.search(r"^\s+product: *windows\s*$", f.read(), re.M):
+                    out.append(path)
     return sorted(out)
 
 
@@ -91,7 +94,8 @@ def regression_cases():
     cases = []
     for info in sorted(glob.glob(os.path.join(SIGMA, "regression_data", "**", "info.yml"),
                                  recursive=True)):
-        text = open(info, encoding="utf-8").read()
+        with open(info, encoding="utf-8") as f:
+            text = f.read()
         rule_id = re.search(r"rule_metadata:\s*\n\s*- id: *([0-9a-fA-F-]+)", text).group(1)
         m = re.search(r"match_count: *(\d+)", text)
         name = os.path.basename(os.path.dirname(info))
@@ -109,7 +113,8 @@ def matches_of(alerts, rule_id):
 # --- the other JSON export shapes, from evtx_dump's ---------------------------
 
 def evtx_dump_events(path):
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     dec = json.JSONDecoder()
     i, out = 0, []
     while i < len(text):

@@ -33,7 +33,7 @@ namespace eventsift::detect {
 namespace {
 
 TEST(MatcherAllocTest, SteadyStateMatchDoesNotAllocate) {
-  auto set = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+  auto set = RuleSet::Load(ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules"));
   ASSERT_TRUE(set) << set.error().ToString();
   Matcher m(set.value());
 
@@ -79,7 +79,7 @@ TEST(MatcherAllocTest, SteadyStateMatchDoesNotAllocate) {
 }
 
 TEST(MatcherAllocTest, OnlyValuesHittingALargeSetAllocate) {
-  auto set = RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+  auto set = RuleSet::Load(ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules"));
   ASSERT_TRUE(set) << set.error().ToString();
   Matcher m(set.value());
   // -Identity is one of 17 ProxyShell patterns on message|data.*: the message

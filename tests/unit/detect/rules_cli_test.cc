@@ -61,9 +61,16 @@ class RulesCliTest : public ::testing::Test {
 };
 
 TEST_F(RulesCliTest, CheckShippedRules) {
-  CommandResult r = Eventsift("rules check rules/");
+  // The default rules: rules/ without its sigma/ folder.
+  CommandResult r = Eventsift("rules check");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "10 rules OK\n");
+  EXPECT_EQ(r.err, "");
+  // rules/ named explicitly loads everything in it, the Sigma form of the
+  // EEMS rule (rules/sigma/) too.
+  r = Eventsift("rules check rules/");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "11 rules OK (10 eventsift, 1 Sigma); 0 Sigma rules refused\n");
   EXPECT_EQ(r.err, "");
 }
 
@@ -167,7 +174,9 @@ TEST_F(RulesCliTest, ScanRaisesEachShippedRuleOnItsHost) {
       "d['host'] + ' ' + str(d['count']) for d in map(json.loads, open('" +
       alerts + "')))))\" > " + pairs;
   ASSERT_EQ(std::system(extract.c_str()), 0) << r.out;
+  // rules/ holds the EEMS rule twice: ours and its Sigma form (rules/sigma/).
   EXPECT_EQ(Slurp(pairs),
+            "6f3e9b1c-2d4a-4c8e-9a51-0e1b7c2d8f01 eems.contoso.com 1\n"
             "eems_mitigation_error eems.contoso.com 1\n"
             "exchange_cve_2021_42321_get_app_exception getappexc.contoso.com 1\n"
             "exchange_cve_2021_42321_get_app_failed getapp.contoso.com 1\n"

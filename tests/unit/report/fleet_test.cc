@@ -24,7 +24,8 @@ FileTime At(int hours) {
 class FleetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto set = detect::RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules"});
+    auto set =
+        detect::RuleSet::Load(detect::ShippedRulePaths(std::string(ES_SOURCE_DIR) + "/rules"));
     ASSERT_TRUE(set) << set.error().ToString();
     rules_ = set.value();
   }

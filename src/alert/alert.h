@@ -79,6 +79,17 @@ struct AlertRule {
   std::vector<std::string> tags, falsepositives;
 };
 
+// What a Sigma correlation rule saw when it fired (docs/sigma-correlation.md).
+struct AlertCorrelation {
+  std::string type;                // "event_count", "value_count", "temporal", ...
+  std::string condition;           // "gte 10", "gt 100 and lte 200"
+  double metric = 0;               // the count, distinct count, sum, average or share compared
+  std::string field;               // value_* types: the aggregated field, else empty
+  std::string value;               // value_percentile: the value whose share fired, else empty
+  std::vector<std::string> rules;  // as the correlation names them
+  std::vector<std::pair<std::string, std::string>> group;  // group-by field -> value
+};
+
 struct Alert {
   std::string alert_id;  // deterministic: same input, same id
   // The eventsift version that produced the alert; empty means this build
@@ -101,6 +112,9 @@ struct Alert {
   // The values of the fields the rule's conditions read, from the first
   // sample, as (field name as the rule spells it, value).
   std::vector<std::pair<std::string, std::string>> matched;
+  // Set for alerts of Sigma correlation rules only (the JSON key is absent
+  // otherwise, so other alerts are unchanged).
+  std::optional<AlertCorrelation> correlation;
 };
 
 }  // namespace eventsift

@@ -1,6 +1,7 @@
 #include "src/alert/alert_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 #include <fmt/format.h>
@@ -63,6 +64,26 @@ void WriteExchange(const std::optional<ExchangeBuildInfo>& exchange, JsonWriter*
   } else {
     w->String(exchange->release_date);
   }
+  w->EndObject();
+}
+
+void WriteCorrelation(const AlertCorrelation& c, JsonWriter* w) {
+  w->Key("correlation");
+  w->BeginObject();
+  w->KV("type", c.type);
+  w->KV("condition", c.condition);
+  w->Key("metric");
+  w->Raw(fmt::format("{}", std::isfinite(c.metric) ? c.metric : 0.0));
+  if (!c.field.empty()) w->KV("field", c.field);
+  if (!c.value.empty()) w->KV("value", c.value);
+  w->Key("rules");
+  w->BeginArray();
+  for (const auto& r : c.rules) w->String(r);
+  w->EndArray();
+  w->Key("group");
+  w->BeginObject();
+  for (const auto& [field, value] : c.group) w->KV(field, value);
+  w->EndObject();
   w->EndObject();
 }
 
@@ -275,6 +296,28 @@ Status ReadSample(ondemand::value& v, OwnedEvent* e) {
   });
 }
 
+Status ReadCorrelation(ondemand::value& v, std::optional<AlertCorrelation>* out) {
+  AlertCorrelation& c = out->emplace();
+  return ForEachField(v, "correlation", [&](std::string_view key, ondemand::value& f) -> Status {
+    if (key == "type") return ReadString(f, "correlation.type", &c.type);
+    if (key == "condition") return ReadString(f, "correlation.condition", &c.condition);
+    if (key == "field") return ReadString(f, "correlation.field", &c.field);
+    if (key == "value") return ReadString(f, "correlation.value", &c.value);
+    if (key == "rules") return ReadStringArray(f, "correlation.rules", &c.rules);
+    if (key == "metric") {
+      if (auto ec = f.get_double().get(c.metric)) return JsonError("correlation.metric", ec);
+      return Status::OK();
+    }
+    if (key == "group") {
+      return ForEachField(f, "correlation.group", [&](std::string_view name, ondemand::value& gv) {
+        return ReadString(gv, "correlation.group value",
+                          &c.group.emplace_back(std::string(name), std::string()).second);
+      });
+    }
+    return Status::OK();
+  });
+}
+
 Status ReadAlert(ondemand::value& v, Alert* alert) {
   bool saw_schema = false;
   ES_RETURN_IF_ERROR(
@@ -312,6 +355,7 @@ Status ReadAlert(ondemand::value& v, Alert* alert) {
                 &alert->matched.emplace_back(std::string(name), std::string()).second);
           });
         }
+        if (key == "correlation") return ReadCorrelation(f, &alert->correlation);
         if (key == "samples") {
           return ForEachElement(f, "samples", [&](ondemand::value& item) {
             return ReadSample(item, &alert->samples.emplace_back());
@@ -393,6 +437,7 @@ std::string RenderAlertJson(const Alert& alert) {
     WriteEventJson(sample.View(), &w, EventJsonOptions{.include_source = true, .arrays = false});
   }
   w.EndArray();
+  if (alert.correlation) WriteCorrelation(*alert.correlation, &w);
   w.EndObject();
   return out;
 }

@@ -153,6 +153,16 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
   std::fputs(out.c_str(), stdout);
 }
 
+// Sigma correlations: how many loaded, and each refusal (file:line:
+// reason) on stderr; refusals do not fail the check of the other rules.
+void PrintCorrelationCheck(const detect::RuleSet& set) {
+  const size_t loaded = set.sigma_correlations().size();
+  const size_t refused = set.correlation_refusals().size();
+  if (loaded == 0 && refused == 0) return;
+  for (const auto& e : set.correlation_refusals()) fmt::print(stderr, "{}\n", FormatError(e));
+  fmt::print("{} Sigma correlation{} OK, {} refused\n", loaded, loaded == 1 ? "" : "s", refused);
+}
+
 }  // namespace
 
 int RunRules(const std::vector<std::string>& args) {
@@ -185,12 +195,7 @@ int RunRules(const std::vector<std::string>& args) {
                  set->rules().size(), set->rules().size() - sigma, sigma, refused,
                  refused == 1 ? "" : "s", refused > 0 ? " (listed on stderr)" : "");
     }
-    if (size_t n = set->sigma_correlations().size(); n > 0) {
-      fmt::print(
-          "{} Sigma correlation rule{} recognised: correlation: handled by the "
-          "correlation engine (passed through, not evaluated by this build)\n",
-          n, n == 1 ? "" : "s");
-    }
+    PrintCorrelationCheck(*set);
     return kExitOk;
   }
   if (format == "json") {

@@ -178,6 +178,10 @@ int RunScan(const std::vector<std::string>& args) {
                "'eventsift rules check' lists each with file, line and reason\n",
                refused, refused == 1 ? "" : "s");
   }
+  // Refused Sigma correlations do not stop the scan, but are never silent.
+  for (const Status& s : rules.value()->correlation_refusals()) {
+    fmt::print(stderr, "eventsift scan: warning: {}\n", s.ToString());
+  }
 
   ScanOptions options;
   options.inputs = inputs;

@@ -56,11 +56,25 @@ EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
 EventPipeline::~EventPipeline() = default;
 
 void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
+  // The Sigma engine serialises itself; its windows move to the new rules
+  // through the journal (correlations matched by key).
+  if (sigma_) journal_->set_sigma_state(sigma_->SaveState());
   rules_ = std::move(rules);
   last_drained_ = -1;
   matcher_ = std::make_unique<detect::Matcher>(rules_);
   correlator_ =
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), correlator_options_);
+  correlate::SigmaCorrelatorOptions sigma_options;
+  sigma_options.field_lookup = correlate::RuleSetFieldLookup(rules_);
+  sigma_ = std::make_unique<correlate::SigmaCorrelator>(
+      rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr, std::move(sigma_options));
+  if (!journal_->sigma_state().empty()) {
+    Status s = sigma_->LoadState(journal_->sigma_state(), "state.json");
+    if (!s.ok()) {
+      Logger::Get().LogLimited(LogLevel::kWarn, "sigma:state", "sigma correlation state dropped",
+                               {{"error", s.ToString()}});
+    }
+  }
   horizons_.clear();
   max_window_seconds_ = 0;
   std::map<std::string, uint32_t> index;
@@ -72,13 +86,16 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
     max_window_seconds_ = std::max(max_window_seconds_, r.correlation.window_seconds);
     if (!hits_by_rule_->count(r.id)) (*hits_by_rule_)[r.id] = std::make_unique<Counter>();
   }
+  // Sigma windows close at the same watermark, so it waits for the longest.
+  max_window_seconds_ = std::max(max_window_seconds_, sigma_->max_timespan_seconds());
   for (const auto& b : journal_->builds()) {
     correlate::ExchangeVersion v{b.major, b.minor, b.build, b.revision, b.revision_known};
     correlator_->AddBuild(b.host, v, b.source);
   }
   for (const auto& h : journal_->hits()) {
     auto it = index.find(h.rule_id);
-    if (it != index.end()) correlator_->AddHit(it->second, h.event);
+    if (it != index.end() && sigma_->Standalone(it->second))
+      correlator_->AddHit(it->second, h.event);
   }
 }
 
@@ -141,12 +158,18 @@ void EventPipeline::OnEvent(const Event& event) {
     const detect::Rule& rule = rules_->rules()[idx];
     const std::string& id = rule.id;
     (*hits_by_rule_)[id]->Add();
+    const bool sigma = sigma_->Uses(idx);
     // State rules (EEMS successes) describe a host and raise no alert
     // (docs/rules.md, "State rules"): counted above, never correlated.
-    if (rule.kind == detect::RuleKind::kState) continue;
+    // Rules named by Sigma correlations alert only through them, unless
+    // `generate` (docs/sigma-correlation.md).
+    const bool standalone = rule.kind != detect::RuleKind::kState && sigma_->Standalone(idx);
+    if (!sigma && !standalone) continue;
     OwnedEvent owned = OwnedEvent::From(event);
     if (evtx_mode_ && owned.chunk != UINT32_MAX) owned.chunk += evtx_first_chunk_;
     if (evtx_mode_ && owned.offset != UINT64_MAX) owned.offset += evtx_base_offset_;
+    if (sigma) sigma_->AddHit(idx, owned);
+    if (!standalone) continue;
     journal_->Add(id, owned);
     correlator_->AddHit(idx, std::move(owned));
   }
@@ -163,6 +186,7 @@ std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   if (!finish && wm == last_drained_) return {};
   last_drained_ = wm;
   std::vector<Alert> alerts = finish ? correlator_->Finish() : correlator_->Drain(wm);
+  AppendSigmaAlerts(finish ? sigma_->Finish() : sigma_->Drain(wm), &alerts);
   std::vector<Alert> fresh;
   for (auto& a : alerts) {
     if (journal_->WasEmitted(a.alert_id)) {
@@ -188,9 +212,15 @@ uint64_t EventPipeline::OldestOpenLine() const {
     if (wm > 0 && h.event.time <= wm - it->second.window_seconds * kTicksPerSecond) continue;
     if (oldest == 0 || h.event.line < oldest) oldest = h.event.line;
   }
+  // Hits in open Sigma windows are part of the state too.
+  const uint64_t sigma = sigma_->OldestOpenLine();
+  if (sigma != 0 && (oldest == 0 || sigma < oldest)) oldest = sigma;
   return oldest;
 }
 
-void EventPipeline::PruneJournal() { journal_->Prune(watermark(), horizons_); }
+void EventPipeline::PruneJournal() {
+  journal_->Prune(watermark(), horizons_);
+  journal_->set_sigma_state(sigma_->SaveState());
+}
 
 }  // namespace eventsift::daemon

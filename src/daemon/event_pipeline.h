@@ -22,6 +22,7 @@
 #include "src/alert/alert.h"
 #include "src/core/stats.h"
 #include "src/correlate/correlator.h"
+#include "src/correlate/sigma_correlator.h"
 #include "src/daemon/hit_journal.h"
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
@@ -68,7 +69,8 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // Closed windows as alerts, without those already emitted (journal), which
   // are noted as emitted. `finish` closes every window (end of input).
   std::vector<Alert> DrainAlerts(bool finish);
-  // Drops journal entries no replay needs any more (before a checkpoint).
+  // Drops journal entries no replay needs any more, and hands the Sigma
+  // engine's state to the journal (before a checkpoint).
   void PruneJournal();
 
   FileTime max_event_time() const { return max_event_time_; }
@@ -87,6 +89,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   }
   const PipelineStats& stats() const { return *stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
+  const correlate::SigmaCorrelator& sigma() const { return *sigma_; }
 
  private:
   class Reporter;
@@ -94,6 +97,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   std::shared_ptr<const detect::RuleSet> rules_;
   std::unique_ptr<detect::Matcher> matcher_;
   std::unique_ptr<correlate::Correlator> correlator_;
+  std::unique_ptr<correlate::SigmaCorrelator> sigma_;  // Sigma correlation rules
   correlate::CorrelatorOptions correlator_options_;
   std::map<std::string, RuleHorizon> horizons_;
   int64_t max_window_seconds_ = 0;

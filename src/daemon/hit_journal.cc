@@ -148,6 +148,12 @@ void HitJournal::Prune(FileTime watermark, const std::map<std::string, RuleHoriz
   hits_ = std::move(hits);
 }
 
+void HitJournal::set_sigma_state(std::string state) {
+  if (state == sigma_state_) return;
+  sigma_state_ = std::move(state);
+  ++generation_;
+}
+
 void HitJournal::IndexEmitted() {
   emitted_ids_.clear();
   for (const auto& e : emitted_) emitted_ids_.insert(e.alert_id);
@@ -157,6 +163,7 @@ void HitJournal::SaveTo(DaemonState* state) const {
   state->hits = hits_;
   state->emitted = emitted_;
   state->builds = builds_;
+  state->sigma_correlation = sigma_state_;
 }
 
 void HitJournal::LoadFrom(const DaemonState& state) {
@@ -164,6 +171,7 @@ void HitJournal::LoadFrom(const DaemonState& state) {
   emitted_ = state.emitted;
   IndexEmitted();
   builds_ = state.builds;
+  sigma_state_ = state.sigma_correlation;
   ++generation_;
 }
 

@@ -57,6 +57,11 @@ class HitJournal {
   // Drops what no replay needs any more, given the current watermark.
   void Prune(FileTime watermark, const std::map<std::string, RuleHorizon>& rules);
 
+  // The Sigma correlation engine's state, kept here so it is checkpointed
+  // with the hits (the engine serialises itself: SigmaCorrelator::SaveState).
+  void set_sigma_state(std::string state);
+  const std::string& sigma_state() const { return sigma_state_; }
+
   const std::vector<PendingHit>& hits() const { return hits_; }
   const std::vector<SavedBuild>& builds() const { return builds_; }
   size_t emitted_count() const { return emitted_.size(); }
@@ -78,6 +83,7 @@ class HitJournal {
   // of emitted_ made that quadratic in the alerts a journal remembers.
   std::unordered_set<std::string> emitted_ids_;
   std::vector<SavedBuild> builds_;
+  std::string sigma_state_;
   uint64_t dropped_ = 0;
   uint64_t generation_ = 0;
 };

@@ -39,6 +39,7 @@ void PartitionLanes::Restore(const std::vector<PartitionState>& saved) {
     as_state.hits = p.hits;
     as_state.emitted = p.emitted;
     as_state.builds = p.builds;
+    as_state.sigma_correlation = p.sigma_correlation;
     lanes_.erase(p.partition);
     Lane lane;
     lane.journal = std::make_unique<HitJournal>();
@@ -92,6 +93,7 @@ void PartitionLanes::SaveTo(DaemonState* state) const {
     ps.hits = std::move(as_state.hits);
     ps.emitted = std::move(as_state.emitted);
     ps.builds = std::move(as_state.builds);
+    ps.sigma_correlation = std::move(as_state.sigma_correlation);
     state->partitions.push_back(std::move(ps));
   }
 }

@@ -14,57 +14,11 @@
 #include <simdjson.h>
 
 #include "src/core/json_writer.h"
+#include "src/event/owned_event_json.h"
 
 namespace eventsift::daemon {
 
 namespace {
-
-// Empty and zero fields are left out (thinned journal hits are mostly
-// empty); the reader's defaults are the same values.
-void WriteOwnedEvent(const OwnedEvent& e, JsonWriter* w) {
-  w->BeginObject();
-  auto str = [&](const char* k, const std::string& v) {
-    if (!v.empty()) w->KV(k, v);
-  };
-  auto num = [&](const char* k, uint64_t v) {
-    if (v != 0) w->KVUInt(k, v);
-  };
-  str("provider", e.provider);
-  str("provider_guid", e.provider_guid);
-  str("channel", e.channel);
-  str("computer", e.computer);
-  str("user_sid", e.user_sid);
-  str("message", e.message);
-  str("file", e.file);
-  num("event_id", e.event_id);
-  num("qualifiers", e.qualifiers);
-  if (e.has_qualifiers) w->KVBool("has_qualifiers", true);
-  num("version", e.version);
-  num("level", e.level);
-  num("opcode", e.opcode);
-  num("task", e.task);
-  num("keywords", e.keywords);
-  if (e.time != 0) w->KVInt("time", e.time);
-  num("record_id", e.record_id);
-  num("record_number", e.record_number);
-  num("process_id", e.process_id);
-  num("thread_id", e.thread_id);
-  if (e.offset != UINT64_MAX) w->KVUInt("offset", e.offset);
-  num("line", e.line);
-  if (e.chunk != UINT32_MAX) w->KVUInt("chunk", e.chunk);
-  if (!e.data.empty()) {
-    w->Key("data");
-    w->BeginArray();
-    for (const auto& [name, value] : e.data) {
-      w->BeginArray();
-      w->String(name);
-      w->String(value);
-      w->EndArray();
-    }
-    w->EndArray();
-  }
-  w->EndObject();
-}
 
 // Small typed getters over the DOM: a wrong type is a corrupt state file.
 struct Reader {
@@ -89,41 +43,8 @@ struct Reader {
 
 OwnedEvent ReadOwnedEvent(simdjson::dom::object o, Reader* r) {
   OwnedEvent e;
-  e.provider = r->Str(o, "provider");
-  e.provider_guid = r->Str(o, "provider_guid");
-  e.channel = r->Str(o, "channel");
-  e.computer = r->Str(o, "computer");
-  e.user_sid = r->Str(o, "user_sid");
-  e.message = r->Str(o, "message");
-  e.file = r->Str(o, "file");
-  e.event_id = static_cast<uint32_t>(r->U(o, "event_id"));
-  e.qualifiers = static_cast<uint16_t>(r->U(o, "qualifiers"));
-  e.has_qualifiers = r->Get<bool>(o, "has_qualifiers", false);
-  e.version = static_cast<uint8_t>(r->U(o, "version"));
-  e.level = static_cast<uint8_t>(r->U(o, "level"));
-  e.opcode = static_cast<uint8_t>(r->U(o, "opcode"));
-  e.task = static_cast<uint16_t>(r->U(o, "task"));
-  e.keywords = r->U(o, "keywords");
-  e.time = r->I(o, "time");
-  e.record_id = r->U(o, "record_id");
-  e.record_number = r->U(o, "record_number");
-  e.process_id = static_cast<uint32_t>(r->U(o, "process_id"));
-  e.thread_id = static_cast<uint32_t>(r->U(o, "thread_id"));
-  e.offset = r->Get<uint64_t>(o, "offset", UINT64_MAX);
-  e.line = r->U(o, "line");
-  e.chunk = static_cast<uint32_t>(r->Get<uint64_t>(o, "chunk", UINT32_MAX));
-  simdjson::dom::array data;
-  if (!o["data"].get(data)) {
-    for (simdjson::dom::element pair : data) {
-      simdjson::dom::array kv;
-      std::string_view name, value;
-      if (pair.get(kv) || kv.at(0).get(name) || kv.at(1).get(value)) {
-        r->status = Status::Corruption("bad event data pair").At(r->origin);
-        break;
-      }
-      e.data.emplace_back(std::string(name), std::string(value));
-    }
-  }
+  Status s = ReadOwnedEventJson(o, &e);
+  if (!s.ok() && r->status.ok()) r->status = std::move(s).At(r->origin);
   return e;
 }
 
@@ -180,6 +101,22 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(fmt::format("{}: {}", what, std::strerror(errno))).At(path);
 }
 
+// The engine's own JSON, embedded as is.
+void WriteSigmaState(const std::string& state, JsonWriter* w) {
+  if (state.empty()) return;
+  w->Key("sigma_correlation");
+  w->Raw(state);
+}
+
+// The embedded engine state back as JSON text (empty when absent).
+Status ReadSigmaState(simdjson::dom::object parent, const std::string& origin, std::string* out) {
+  simdjson::dom::element el;
+  if (parent["sigma_correlation"].get(el)) return Status::OK();
+  if (!el.is_object()) return Status::Corruption("bad sigma_correlation").At(origin);
+  *out = simdjson::minify(el);
+  return Status::OK();
+}
+
 void WriteJournal(const std::vector<PendingHit>& hits, const std::vector<EmittedAlert>& emitted,
                   const std::vector<SavedBuild>& builds, JsonWriter* wp) {
   JsonWriter& w = *wp;
@@ -189,7 +126,7 @@ void WriteJournal(const std::vector<PendingHit>& hits, const std::vector<Emitted
     w.BeginObject();
     w.KV("rule_id", h.rule_id);
     w.Key("event");
-    WriteOwnedEvent(h.event, &w);
+    WriteOwnedEventJson(h.event, &w);
     w.EndObject();
   }
   w.EndArray();
@@ -252,6 +189,7 @@ std::string SerializeState(const DaemonState& s) {
   }
   w.EndArray();
   WriteJournal(s.hits, s.emitted, s.builds, &w);
+  WriteSigmaState(s.sigma_correlation, &w);
   w.Key("partitions");
   w.BeginArray();
   for (const auto& p : s.partitions) {
@@ -260,6 +198,7 @@ std::string SerializeState(const DaemonState& s) {
     w.KVInt("partition", p.partition);
     w.KVInt("max_event_time", p.max_event_time);
     WriteJournal(p.hits, p.emitted, p.builds, &w);
+    WriteSigmaState(p.sigma_correlation, &w);
     w.EndObject();
   }
   w.EndArray();
@@ -302,6 +241,7 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
     }
   }
   ES_RETURN_IF_ERROR(ReadJournal(root, &r, &s.hits, &s.emitted, &s.builds));
+  ES_RETURN_IF_ERROR(ReadSigmaState(root, origin, &s.sigma_correlation));
   if (!root["partitions"].get(arr)) {
     for (simdjson::dom::element el : arr) {
       simdjson::dom::object o;
@@ -311,6 +251,7 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
       p.partition = static_cast<int32_t>(r.I(o, "partition"));
       p.max_event_time = r.I(o, "max_event_time");
       ES_RETURN_IF_ERROR(ReadJournal(o, &r, &p.hits, &p.emitted, &p.builds));
+      ES_RETURN_IF_ERROR(ReadSigmaState(o, origin, &p.sigma_correlation));
       s.partitions.push_back(std::move(p));
     }
   }

@@ -57,6 +57,7 @@ struct PartitionState {
   std::vector<PendingHit> hits;
   std::vector<EmittedAlert> emitted;
   std::vector<SavedBuild> builds;
+  std::string sigma_correlation;  // SigmaCorrelator::SaveState JSON, or empty
 };
 
 struct DaemonState {
@@ -69,6 +70,9 @@ struct DaemonState {
   std::vector<SavedBuild> builds;
   // Kafka partitions, each correlated apart (absent in older files: none).
   std::vector<PartitionState> partitions;
+  // The Sigma correlation engine's state (SigmaCorrelator::SaveState JSON;
+  // absent in older files and when no correlation is loaded: empty).
+  std::string sigma_correlation;
 };
 
 class StateStore {

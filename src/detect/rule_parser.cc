@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "src/detect/sigma_correlation_parser.h"
+#include "src/detect/yaml_util.h"
+
 namespace eventsift::detect {
 
 namespace {
@@ -20,21 +23,6 @@ constexpr std::string_view kCorrelationKeys[] = {"window", "threshold", "suppres
 
 // Bounds that keep a typo from turning into a resource problem.
 constexpr uint64_t kMaxSamples = 1000;
-
-// 1-based line of a node, or 0 when yaml-cpp has none (null mark).
-int LineOf(const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.line >= 0 ? mark.line + 1 : 0;
-}
-
-std::string Join(std::span<const std::string_view> names) {
-  std::string out;
-  for (std::string_view n : names) {
-    if (!out.empty()) out += ", ";
-    out += n;
-  }
-  return out;
-}
 
 // Parses the rules of one file. Each rule stops at its first error; the
 // next rule is still read so `rules check` reports them all at once.
@@ -67,6 +55,8 @@ class Parser {
 
  private:
   void ParseDocument(const YAML::Node& doc) {
+    // Sigma correlations are read by sigma_correlation_parser (RuleSet::Load).
+    if (IsSigmaCorrelationDocument(doc)) return;
     if (doc.IsMap() && doc.size() > 1 && doc["rules"] && !doc["id"]) {
       errors_->push_back(
           Status::InvalidArgument("a file with a 'rules:' list holds no other top-level key")

@@ -13,6 +13,8 @@
 
 #include "src/detect/compiled_rules.h"
 #include "src/detect/rule_parser.h"
+#include "src/detect/sigma_correlation_parser.h"
+#include "src/detect/sigma_rule.h"
 
 namespace eventsift::detect {
 
@@ -149,6 +151,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
   }
   std::vector<Rule> rules;
   SigmaFileResult sigma;
+  std::vector<SigmaCorrelation> correlations;
+  std::vector<Status> correlation_errors;
   for (const auto& file : files) {
     std::string text;
     Status s = ReadFile(file, &text);
@@ -161,12 +165,15 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
     } else {
       ParseRuleFile(text, file, &rules, errors);
     }
+    // Correlation documents may sit in either kind of file.
+    ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   }
   std::move(sigma.rules.begin(), sigma.rules.end(), std::back_inserter(rules));
   sigma.rules.clear();
   // Build even after parse errors: duplicate ids and bad regexes in the rules
   // that did parse are worth reporting in the same run.
-  auto set = Build(std::move(rules), errors, &sigma);
+  auto set = Build(std::move(rules), errors, &sigma, std::move(correlations),
+                   std::move(correlation_errors));
   if (errors->size() > errors_before) return (*errors)[errors_before];
   return set;
 }
@@ -182,7 +189,11 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
   } else {
     ParseRuleFile(text, file, &rules, &errors);
   }
-  auto set = Build(std::move(rules), &errors, &sigma);
+  std::vector<SigmaCorrelation> correlations;
+  std::vector<Status> correlation_errors;
+  ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
+  auto set = Build(std::move(rules), &errors, &sigma, std::move(correlations),
+                   std::move(correlation_errors));
   if (!errors.empty()) return Summarize(errors);
   return set;
 }
@@ -201,7 +212,9 @@ size_t RuleSet::sigma_rule_count() const {
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
                                                       std::vector<Status>* errors,
-                                                      SigmaFileResult* sigma) {
+                                                      SigmaFileResult* sigma,
+                                                      std::vector<SigmaCorrelation> correlations,
+                                                      std::vector<Status> correlation_errors) {
   size_t errors_before = errors->size();
   std::vector<Rule> good;
   good.reserve(rules.size());
@@ -236,11 +249,30 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
   set->rules_ = std::move(good);
   // CompiledRules refers to rules by index, not pointer, so moving them is safe.
   set->compiled_ = std::move(compiled);
-  if (sigma != nullptr) {
-    set->sigma_refused_ = std::move(sigma->refused);
-    set->sigma_correlations_ = std::move(sigma->correlations);
-  }
+  if (sigma != nullptr) set->sigma_refused_ = std::move(sigma->refused);
+  set->AdoptCorrelations(std::move(correlations), std::move(correlation_errors));
   return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+std::vector<SigmaRuleRef> RuleSet::SigmaRefs() const {
+  std::vector<SigmaRuleRef> refs;
+  refs.reserve(rules_.size());
+  for (const Rule& r : rules_) {
+    refs.push_back(SigmaRuleRef{r.id, r.sigma != nullptr ? r.sigma->name : std::string()});
+  }
+  return refs;
+}
+
+void RuleSet::AdoptCorrelations(std::vector<SigmaCorrelation> found,
+                                std::vector<Status> parse_errors) {
+  correlation_refusals_ = std::move(parse_errors);
+  SigmaResolution res = ResolveSigmaCorrelations(found, SigmaRefs());
+  std::move(res.refused.begin(), res.refused.end(), std::back_inserter(correlation_refusals_));
+  // Only fully resolved correlations stay; the engine resolves them again
+  // against the same rules, so indexes need not be kept here.
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (res.accepted[i]) sigma_correlations_.push_back(std::move(found[i]));
+  }
 }
 
 std::vector<std::string> ShippedRulePaths(const std::string& dir) {

@@ -11,6 +11,7 @@
 #include "src/core/result.h"
 #include "src/core/status.h"
 #include "src/detect/rule.h"
+#include "src/detect/sigma_correlation.h"
 #include "src/detect/sigma_parser.h"
 
 namespace eventsift::detect {
@@ -45,13 +46,18 @@ class RuleSet {
   static Result<std::shared_ptr<const RuleSet>> FromRules(std::vector<Rule> rules);
 
   const std::vector<Rule>& rules() const { return rules_; }
+  // Sigma correlation rules found in the same files whose every reference
+  // resolved (docs/sigma-correlation.md), and those refused with file, line
+  // and reason. A refused correlation does not fail the load.
+  const std::vector<SigmaCorrelation>& sigma_correlations() const { return sigma_correlations_; }
+  const std::vector<Status>& correlation_refusals() const { return correlation_refusals_; }
+  // What correlations may name: each rule's id (and Sigma name), by index.
+  std::vector<SigmaRuleRef> SigmaRefs() const;
   const CompiledRules& compiled() const { return *compiled_; }
 
   // Sigma rules not loaded, each with file, line and reason (`rules check`
   // prints them; scan and the daemon print their count).
   const std::vector<Status>& sigma_refused() const { return sigma_refused_; }
-  // Sigma correlation documents, passed through for the correlation engine.
-  const std::vector<SigmaCorrelationDoc>& sigma_correlations() const { return sigma_correlations_; }
   size_t sigma_rule_count() const;
 
   // Only Build can make a key, so every RuleSet is validated and compiled.
@@ -63,15 +69,20 @@ class RuleSet {
  private:
   // Checks ids, regexes and compiles; appends errors. Sigma rules that fail
   // a check are refused (added to sigma->refused) instead, and the set keeps
-  // sigma's refusals and correlation documents.
-  static Result<std::shared_ptr<const RuleSet>> Build(std::vector<Rule> rules,
-                                                      std::vector<Status>* errors,
-                                                      SigmaFileResult* sigma = nullptr);
+  // sigma's refusals and the correlations whose references resolve.
+  static Result<std::shared_ptr<const RuleSet>> Build(
+      std::vector<Rule> rules, std::vector<Status>* errors, SigmaFileResult* sigma = nullptr,
+      std::vector<SigmaCorrelation> correlations = {}, std::vector<Status> correlation_errors = {});
+
+  // Keeps the correlations of `found` whose references resolve against
+  // this set's rules; the others go to correlation_refusals_.
+  void AdoptCorrelations(std::vector<SigmaCorrelation> found, std::vector<Status> parse_errors);
 
   std::vector<Rule> rules_;
   std::unique_ptr<const CompiledRules> compiled_;
   std::vector<Status> sigma_refused_;
-  std::vector<SigmaCorrelationDoc> sigma_correlations_;
+  std::vector<SigmaCorrelation> sigma_correlations_;
+  std::vector<Status> correlation_refusals_;
 };
 
 // Where rules are looked for when no path is given, in order: $EVENTSIFT_RULES,

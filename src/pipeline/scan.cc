@@ -7,6 +7,7 @@
 #include <new>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "parsers/json/json_decoder.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
+#include "src/correlate/sigma_correlator.h"
 #include "src/detect/field_values.h"
 #include "src/detect/sigma_rule.h"
 #include "src/pipeline/hit_store.h"
@@ -374,6 +376,11 @@ Result<std::vector<Alert>> Scanner::Run() {
   correlator_ =
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), options_.correlator);
   correlate::Correlator& correlator = *correlator_;
+  // Sigma correlations (refusals were reported when the rules loaded).
+  correlate::SigmaCorrelatorOptions sigma_options;
+  sigma_options.field_lookup = correlate::RuleSetFieldLookup(rules_);
+  correlate::SigmaCorrelator sigma(rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr,
+                                   std::move(sigma_options));
   observations_ = ScanObservations{};
   if (!options_.inventory_csv.empty()) {
     // Parsed here rather than by Correlator::LoadInventory so that the fleet
@@ -393,9 +400,10 @@ Result<std::vector<Alert>> Scanner::Run() {
     if (inserted) observations_.exchange_hosts.push_back(HostSeen{name, 0});
     observations_.exchange_hosts[it->second].exchange_events += events;
   };
-  // State rules describe a host (EEMS worked); they raise no alert.
-  auto alerting = [this](uint32_t rule) {
-    return rules_->rules()[rule].kind != detect::RuleKind::kState;
+  // State rules describe a host (EEMS worked); they raise no alert. Rules
+  // named by Sigma correlations alert only through them (`generate`).
+  auto alerting = [this, &sigma](uint32_t rule) {
+    return rules_->rules()[rule].kind != detect::RuleKind::kState && sigma.Standalone(rule);
   };
   HitObserver* observer = options_.hit_observer;
   auto read_failed = [this](FileResult& r, Status s) {
@@ -421,14 +429,38 @@ Result<std::vector<Alert>> Scanner::Run() {
   for (auto& r : results) {
     Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
       if (observer != nullptr) observer->SecondPass(rule, event.computer, event.time);
+      sigma.AddHit(rule, event);
       if (alerting(rule)) correlator.AddPlannedHit(rule, std::move(event));
     });
     if (!s.ok()) read_failed(*r, std::move(s));
     r.reset();
   }
   std::vector<Alert> alerts = correlator.Finish();
+  AppendSigmaAlerts(sigma.Finish(), &alerts);
+  // What the engine's bounds dropped is said, never silent.
+  const correlate::SigmaCorrelatorStats& ss = sigma.stats();
+  const uint64_t dropped = ss.hits_late.Get() + ss.hits_untimed.Get() + ss.entries_dropped.Get() +
+                           ss.groups_dropped.Get();
+  if (dropped > 0 && diagnostic_) {
+    diagnostic_(Status::ResourceExhausted(fmt::format(
+        "Sigma correlations: {} hits late (past max_pending), {} without a time, {} entries and "
+        "{} groups dropped by their bounds (docs/sigma-correlation.md)",
+        ss.hits_late.Get(), ss.hits_untimed.Get(), ss.entries_dropped.Get(),
+        ss.groups_dropped.Get())));
+  }
   stats_.alerts.Add(alerts.size());
   return alerts;
+}
+
+void AppendSigmaAlerts(std::vector<Alert> sigma, std::vector<Alert>* alerts) {
+  if (sigma.empty()) return;
+  std::move(sigma.begin(), sigma.end(), std::back_inserter(*alerts));
+  // The correlator's order (host, rule id, window start), stable so the
+  // order among equal keys stays the one they fired in.
+  std::stable_sort(alerts->begin(), alerts->end(), [](const Alert& a, const Alert& b) {
+    return std::tie(a.host, a.rule.id, a.window_start) <
+           std::tie(b.host, b.rule.id, b.window_start);
+  });
 }
 
 std::optional<ExchangeBuildInfo> Scanner::BuildFor(const std::string& host_key) const {

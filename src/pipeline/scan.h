@@ -146,6 +146,10 @@ class Scanner {
   std::atomic<uint64_t> inputs_total_{0};
 };
 
+// Adds the alerts of Sigma correlations to the correlator's, keeping its
+// order (host, rule id, window start).
+void AppendSigmaAlerts(std::vector<Alert> sigma, std::vector<Alert>* alerts);
+
 // Correlation rules (alert metadata + correlation spec) of a loaded rule set.
 std::vector<correlate::CorrelatedRule> ToCorrelatedRules(const detect::RuleSet& rules);
 

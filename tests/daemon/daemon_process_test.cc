@@ -547,7 +547,8 @@ TEST(DaemonProcessTest, StateRulesRaiseNoAlert) {
 }
 
 TEST(DaemonProcessTest, SigmaRuleAlertsCarryItsMetadata) {
-  // The EEMS rule in Sigma form (rules/sigma/) mixed with a folder holding
+  // The EEMS rule in Sigma form (rules/sigma/; without the correlation
+  // beside it, through which it would alert) mixed with a folder holding
   // a Sigma rule the daemon cannot run: that one is refused and logged, the
   // other loads, and its alerts carry the Sigma id, level, tags and status.
   ScratchDir dir("sigma");
@@ -557,7 +558,8 @@ TEST(DaemonProcessTest, SigmaRuleAlertsCarryItsMetadata) {
             "detection:\n  s:\n    a: b\n  condition: s\n");
   int port = FreePort();
   DaemonSetup setup{"  - name: in\n    type: stdin\n",
-                    std::string(ES_SOURCE_DIR) + "/rules/sigma, " + std::string(dir / "rules")};
+                    std::string(ES_SOURCE_DIR) + "/rules/sigma/eems_mitigation_error.yml, " +
+                        std::string(dir / "rules")};
   std::string config = WriteConfig(dir, port, setup);
   WriteFile(dir / "input.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
                                       EemsEvent("EX01.contoso.com", kT0 + 60, 2) + "\n" +
@@ -810,6 +812,118 @@ TEST(DaemonProcessTest, GrowingEvtxFileIsReadByChunksWithoutDuplicates) {
       static_cast<double>((bytes.size() - 4096) / 65536));
   d.Signal(SIGTERM);
   EXPECT_EQ(d.Wait(seconds(6)), 0);
+}
+
+// A Sigma event_count correlation (three EEMS failures per Computer within
+// 24 h, over the shipped rule) with SIGKILL in the middle of its window:
+// two failures before the kill, the third after the restart. The restarted
+// daemon reads only what came after its checkpoint, so the alert needs the
+// two hits the checkpoint kept (state.json "sigma_correlation").
+TEST(DaemonProcessTest, SigmaCorrelationWindowSurvivesSigkill) {
+  ScratchDir dir("sigma_corr");
+  std::filesystem::create_directories(dir / "in");
+  std::filesystem::create_directories(dir / "rules");
+  std::filesystem::copy_file(kRule, dir / "rules/eems_mitigation_error.yaml");
+  WriteFile(dir / "rules/mr_eems.yml", R"(title: EEMS failing repeatedly on a host
+id: eems-3-per-host-24h
+level: high
+correlation:
+    type: event_count
+    rules: [eems_mitigation_error]
+    group-by: [Computer]
+    timespan: 24h
+    condition: {gte: 3}
+)");
+  int port = FreePort();
+  std::string config =
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), dir / "rules"});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n" +
+                                      EemsEvent("EX01.contoso.com", kT0 + 3600, 2) + "\n");
+  // Both hits are in a checkpoint (they wait for the watermark, 24 h on).
+  auto saved_hits = [&] {
+    std::string state = ReadFile(dir / "state/state.json");
+    size_t n = 0;
+    for (size_t at = state.find("\"rule\":\"eems_mitigation_error\""); at != std::string::npos;
+         at = state.find("\"rule\":\"eems_mitigation_error\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return saved_hits() == 2; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  d.Signal(SIGKILL);
+  EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+  EXPECT_TRUE(ReadAlertIds(dir / "alerts.ndjson").empty());
+
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 7200, 3) + "\n" +
+                                      TickEvent("EX09.contoso.com", kT0 + 3 * kDay, 4) + "\n");
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !ReadAlertIds(dir / "alerts.ndjson").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(6)), 0);
+  std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
+  // The group (Computer) stands where the host key stands in the id recipe.
+  EXPECT_EQ(ids,
+            std::vector<std::string>{ComputeAlertId("eems-3-per-host-24h", "EX01.contoso.com\x1f",
+                                                    FileTimeFromUnixMillis(kT0 * 1000))});
+  std::string alert = ReadFile(dir / "alerts.ndjson");
+  EXPECT_NE(alert.find("\"count\":3,"), std::string::npos) << alert;
+  EXPECT_NE(alert.find("\"group\":{\"Computer\":\"EX01.contoso.com\"}"), std::string::npos)
+      << alert;
+  // The named rule alerts only through the correlation.
+  EXPECT_EQ(alert.find("\"id\":\"eems_mitigation_error\""), std::string::npos) << alert;
+}
+
+// The shipped Sigma pair rules/sigma (the EEMS 1008 rule and its
+// event_count correlation per Computer over 24 h) with SIGKILL inside the
+// first window: one alert per host and 24 h, so the failure 2 h after the
+// first one is absorbed by its window and the one 25 h after opens the
+// next. Had the restart lost the window, the 2 h failure would open a
+// window of its own (another alert id) and the first would be missing.
+TEST(DaemonProcessTest, ShippedSigmaEemsCorrelationAcrossSigkill) {
+  ScratchDir dir("sigma_eems");
+  std::filesystem::create_directories(dir / "in");
+  int port = FreePort();
+  std::string config = WriteConfig(
+      dir, port,
+      DaemonSetup{DirSourceYaml(dir / "in"), std::string(ES_SOURCE_DIR) + "/rules/sigma"});
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0, 1) + "\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(dir / "state/state.json").find("\"sigma_correlation\"") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  d.Signal(SIGKILL);
+  EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+
+  AppendFile(dir / "in/a.ndjson", EemsEvent("EX01.contoso.com", kT0 + 7200, 2) + "\n" +
+                                      EemsEvent("EX01.contoso.com", kT0 + 25 * 3600, 3) + "\n" +
+                                      TickEvent("EX09.contoso.com", kT0 + 4 * kDay, 4) + "\n");
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2; }, seconds(10)))
+      << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(6)), 0);
+  const std::string id = "71d6e570-6a89-481e-8241-5a3fda5278ee";  // the correlation's id
+  const std::string group = "EX01.contoso.com\x1f";
+  std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
+  EXPECT_EQ(ids, (std::vector<std::string>{
+                     ComputeAlertId(id, group, FileTimeFromUnixMillis(kT0 * 1000)),
+                     ComputeAlertId(id, group, FileTimeFromUnixMillis((kT0 + 25 * 3600) * 1000))}))
+      << ReadFile(dir / "alerts.ndjson");
 }
 
 }  // namespace

@@ -13,22 +13,13 @@
 #include <fmt/format.h>
 
 #include "src/core/time_util.h"
+#include "tests/unit/daemon/eems_lines.h"
 
 namespace eventsift::daemon {
 namespace {
 
 constexpr int64_t kT0 = 1714557600;  // 2024-05-01T10:00:00Z
 constexpr int64_t kDay = 86400;
-
-std::string Line(const std::string& host, int64_t t, uint32_t event_id, const char* provider) {
-  return fmt::format(
-      R"({{"@timestamp":"{}","message":"An unexpected exception occurred. Diagnostic information: Exception encountered while fetching mitigations.","log":{{"level":"error"}},"winlog":{{"channel":"Application","event_id":"{}","provider_name":"{}","computer_name":"{}","record_id":1}}}})",
-      FormatRfc3339(FileTimeFromUnixMillis(t * 1000), 0), event_id, provider, host);
-}
-std::string Hit(const std::string& host, int64_t t) {
-  return Line(host, t, 1008, "MSExchange Mitigation Service");
-}
-std::string Tick(int64_t t) { return Line("TICK", t, 1000, "Test Ticker"); }
 
 class PartitionLanesTest : public ::testing::Test {
  protected:

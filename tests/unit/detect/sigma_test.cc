@@ -513,7 +513,8 @@ detection:
   EXPECT_EQ(set->rules()[2].severity, "medium");  // reset: the global level no longer applies
 }
 
-// Correlation documents are recognised and passed through, not refused.
+// Correlation documents are recognised and loaded for the correlation
+// engine (sigma_correlation_parser), not refused as rules.
 TEST(SigmaTest, CorrelationIsPassedThrough) {
   auto set = Load(ProcRule("    s:\n        Image: a\n    condition: s\n") + R"(---
 title: many
@@ -533,7 +534,7 @@ correlation:
   EXPECT_EQ(set->rules().size(), 1u);
   EXPECT_TRUE(set->sigma_refused().empty());
   ASSERT_EQ(set->sigma_correlations().size(), 1u);
-  EXPECT_EQ(set->sigma_correlations()[0].type, "event_count");
+  EXPECT_EQ(SigmaCorrelationTypeName(set->sigma_correlations()[0].type), "event_count");
   EXPECT_EQ(set->sigma_correlations()[0].rules, (std::vector<std::string>{"r1"}));
 }
 

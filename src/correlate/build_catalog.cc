@@ -27,16 +27,6 @@ namespace {
 
 constexpr std::string_view kHeader = "product,cu,update,build,released,kb,source";
 
-bool IsDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int month = (s[5] - '0') * 10 + (s[6] - '0');
-  const int day = (s[8] - '0') * 10 + (s[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
 // Same Exchange line and CU: major.minor.build.
 bool SameCu(const ExchangeVersion& a, const ExchangeVersion& b) {
   return a.major == b.major && a.minor == b.minor && a.build == b.build;
@@ -125,7 +115,7 @@ Result<BuildCatalog> BuildCatalog::Parse(std::string_view text, const std::strin
       return bad(fmt::format("build \"{}\" is not a four-part 15.x.y.z version", f[3]));
     }
     row.version = *version;
-    if (!IsDate(row.released)) {
+    if (!IsCsvDate(row.released)) {
       return bad(fmt::format("released \"{}\" is not a YYYY-MM-DD date", row.released));
     }
     const auto key =

@@ -22,7 +22,9 @@
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
 #include "src/pipeline/scan.h"
+#include "src/report/cve_alerts.h"
 #include "src/report/fleet.h"
 #include "src/report/fleet_table.h"
 #include "src/report/html_report.h"
@@ -101,7 +103,7 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
 int RunScan(const std::vector<std::string>& args) {
   std::vector<std::string> inputs, rule_paths;
-  std::string out_path, format, inventory, report_path, builds_file;
+  std::string out_path, format, inventory, report_path, builds_file, cves_file;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false;
@@ -126,8 +128,12 @@ int RunScan(const std::vector<std::string>& args) {
       "(docs/exchange-builds.md)")(
       "builds", po::value(&builds_file),
       "Exchange build list to classify with (default: $EVENTSIFT_BUILDS, else the shipped "
-      "data/exchange-builds.csv)")("no-merge-short-names", po::bool_switch(&no_merge),
-                                   "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
+      "data/exchange-builds.csv)")(
+      "cves", po::value(&cves_file),
+      "exploited Exchange CVE list to judge each server against (default: $EVENTSIFT_CVES, else "
+      "the shipped data/exchange-cves.csv; docs/exchange-cves.md)")(
+      "no-merge-short-names", po::bool_switch(&no_merge),
+      "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
       "fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")(
       "progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")(
       "no-progress", po::bool_switch(&no_progress), "never show progress")(
@@ -155,6 +161,11 @@ int RunScan(const std::vector<std::string>& args) {
   // Loaded before any input is read, so a missing or broken list stops the
   // scan at once instead of leaving every alert's build status "unknown".
   if (Status s = correlate::LoadDefaultBuildCatalog(builds_file); !s.ok()) {
+    fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
+    return kExitUsage;
+  }
+
+  if (Status s = correlate::LoadDefaultCveCatalog(cves_file); !s.ok()) {
     fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
     return kExitUsage;
   }
@@ -226,6 +237,19 @@ int RunScan(const std::vector<std::string>& args) {
   const double scan_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  // The fleet carries the CVE verdicts, which make alerts of their own and
+  // name the exposed CVEs on EEMS error alerts, so it comes before delivery.
+  const std::shared_ptr<const correlate::CveCatalog> cves = correlate::DefaultCveCatalog();
+  report::FleetInput fleet_in;
+  fleet_in.rules = rules.value().get();
+  fleet_in.observations = &scanner.observations();
+  fleet_in.build_for = [&scanner](const std::string& key) { return scanner.BuildFor(key); };
+  fleet_in.merge_short_names = !no_merge;
+  fleet_in.cves = cves.get();
+  const std::vector<report::FleetHost> fleet = report::BuildFleet(fleet_in);
+  report::NameExposedCves(fleet, &alerts.value());
+  for (Alert& a : report::CveExposureAlerts(fleet)) alerts.value().push_back(std::move(a));
+
   int exit_code = kExitOk;
   for (const Alert& alert : alerts.value()) {
     const std::string json = RenderAlertJson(alert);
@@ -243,15 +267,6 @@ int RunScan(const std::vector<std::string>& args) {
       diagnostic(s);
       exit_code = kExitSinkError;
     }
-  }
-  std::vector<report::FleetHost> fleet;
-  if (format == "table" || !report_path.empty()) {
-    report::FleetInput fleet_in;
-    fleet_in.rules = rules.value().get();
-    fleet_in.observations = &scanner.observations();
-    fleet_in.build_for = [&scanner](const std::string& key) { return scanner.BuildFor(key); };
-    fleet_in.merge_short_names = !no_merge;
-    fleet = report::BuildFleet(fleet_in);
   }
   if (!report_path.empty()) {
     report::ReportInfo info;
@@ -301,7 +316,7 @@ int RunScan(const std::vector<std::string>& args) {
                "eventsift scan: {} inputs ({} unreadable), {} events, {:.1f} MB, {} hits, "
                "{} alerts, {} errors in {:.3f}s ({:.0f} events/s){}\n",
                st.inputs.Get(), st.inputs_failed.Get(), st.events.Get(),
-               static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), st.alerts.Get(),
+               static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), alerts.value().size(),
                st.errors.Get(), secs,
                scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
   }

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "src/correlate/csv_line.h"
+#include "src/correlate/default_data.h"
 
 #ifndef ES_BUILDS_FILE
 #error "ES_BUILDS_FILE must be defined by src/correlate/CMakeLists.txt"
@@ -427,62 +428,28 @@ std::string DefaultBuildCatalogPath() {
   return ES_BUILDS_FILE;
 }
 
-namespace {
-
-struct DefaultState {
-  std::mutex mu;
-  bool tried = false;                           // guarded by mu
-  std::shared_ptr<const BuildCatalog> catalog;  // mu
-  Status error;                                 // mu; why `catalog` is null after a try
-};
-
-DefaultState& State() {
-  static DefaultState state;  // function-local: no static-init order issue
-  return state;
-}
-
-}  // namespace
-
 Result<BuildCatalog> LoadBuildCatalog(const std::string& path) {
   return BuildCatalog::Load(path.empty() ? DefaultBuildCatalogPath() : path);
 }
 
-void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog) {
-  DefaultState& s = State();
-  std::lock_guard lock(s.mu);
-  s.tried = true;
-  s.catalog = std::move(catalog);
-  s.error = Status::OK();
+namespace {
+
+DefaultData<BuildCatalog>& Default() {
+  static DefaultData<BuildCatalog> data(
+      &LoadBuildCatalog);  // function-local: no static-init order issue
+  return data;
 }
 
-Status LoadDefaultBuildCatalog(const std::string& path) {
-  auto loaded = LoadBuildCatalog(path);
-  if (!loaded) {
-    DefaultState& s = State();
-    std::lock_guard lock(s.mu);
-    s.tried = true;
-    s.catalog.reset();
-    s.error = loaded.error();
-    return loaded.error();
-  }
-  SetDefaultBuildCatalog(std::make_shared<const BuildCatalog>(std::move(loaded).value()));
-  return Status::OK();
+}  // namespace
+
+void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog) {
+  Default().Set(std::move(catalog));
 }
+
+Status LoadDefaultBuildCatalog(const std::string& path) { return Default().Load(path); }
 
 std::shared_ptr<const BuildCatalog> DefaultBuildCatalog(Status* error) {
-  DefaultState& s = State();
-  std::lock_guard lock(s.mu);
-  if (!s.tried) {
-    s.tried = true;
-    auto loaded = BuildCatalog::Load(DefaultBuildCatalogPath());
-    if (loaded) {
-      s.catalog = std::make_shared<const BuildCatalog>(std::move(loaded).value());
-    } else {
-      s.error = loaded.error();
-    }
-  }
-  if (!s.catalog && error != nullptr) *error = s.error;
-  return s.catalog;
+  return Default().Get(error);
 }
 
 }  // namespace eventsift::correlate

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "src/correlate/csv_line.h"
+#include "src/correlate/default_data.h"
 
 #ifndef ES_CVES_FILE
 #error "ES_CVES_FILE must be defined by src/correlate/CMakeLists.txt"
@@ -233,56 +234,20 @@ Result<CveCatalog> LoadCveCatalog(const std::string& path) {
 
 namespace {
 
-struct DefaultCves {
-  std::mutex mu;
-  bool tried = false;                         // guarded by mu
-  std::shared_ptr<const CveCatalog> catalog;  // mu
-  Status error;                               // mu
-};
-
-DefaultCves& CveState() {
-  static DefaultCves state;
-  return state;
+DefaultData<CveCatalog>& Default() {
+  static DefaultData<CveCatalog> data(
+      &LoadCveCatalog);  // function-local: no static-init order issue
+  return data;
 }
 
 }  // namespace
 
 void SetDefaultCveCatalog(std::shared_ptr<const CveCatalog> catalog) {
-  DefaultCves& s = CveState();
-  std::lock_guard lock(s.mu);
-  s.tried = true;
-  s.catalog = std::move(catalog);
-  s.error = Status::OK();
+  Default().Set(std::move(catalog));
 }
 
-Status LoadDefaultCveCatalog(const std::string& path) {
-  auto loaded = LoadCveCatalog(path);
-  if (!loaded) {
-    DefaultCves& s = CveState();
-    std::lock_guard lock(s.mu);
-    s.tried = true;
-    s.catalog.reset();
-    s.error = loaded.error();
-    return loaded.error();
-  }
-  SetDefaultCveCatalog(std::make_shared<const CveCatalog>(std::move(loaded).value()));
-  return Status::OK();
-}
+Status LoadDefaultCveCatalog(const std::string& path) { return Default().Load(path); }
 
-std::shared_ptr<const CveCatalog> DefaultCveCatalog(Status* error) {
-  DefaultCves& s = CveState();
-  std::lock_guard lock(s.mu);
-  if (!s.tried) {
-    s.tried = true;
-    auto loaded = CveCatalog::Load(DefaultCveCatalogPath());
-    if (loaded) {
-      s.catalog = std::make_shared<const CveCatalog>(std::move(loaded).value());
-    } else {
-      s.error = loaded.error();
-    }
-  }
-  if (!s.catalog && error != nullptr) *error = s.error;
-  return s.catalog;
-}
+std::shared_ptr<const CveCatalog> DefaultCveCatalog(Status* error) { return Default().Get(error); }
 
 }  // namespace eventsift::correlate

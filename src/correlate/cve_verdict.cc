@@ -81,6 +81,16 @@ std::vector<std::string> ExtractMitigationIds(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> MitigationIdsOfEvent(const OwnedEvent& e) {
+  std::vector<std::string> out = ExtractMitigationIds(e.message);
+  for (const auto& [name, value] : e.data) {
+    for (auto& id : ExtractMitigationIds(value)) {
+      if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+    }
+  }
+  return out;
+}
+
 bool MitigationCovers(std::string_view seen, std::string_view want) {
   if (want.empty() || seen.size() < want.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
@@ -222,6 +232,34 @@ std::vector<CveVerdict> JudgeCves(const CveCatalog& catalog, const HostCveInput&
   std::vector<CveVerdict> out;
   for (const CveEntry* e : catalog.Ordered()) out.push_back(JudgeCve(*e, in));
   return out;
+}
+
+BuildCveAnswer AnswerForBuild(const CveEntry& cve, const ExchangeVersion& v,
+                              const ExchangeBuildInfo& info) {
+  const FixCheck fix = CveCatalog::CheckFix(cve, v);
+  if (fix.state == FixState::kFixed) return {"fixed", "fixed: " + fix.detail};
+  const std::string fix_text =
+      fix.state == FixState::kUnknown ? "fix unknown: " + fix.detail : "not fixed: " + fix.detail;
+  if (cve.eems_mitigation.empty()) {
+    return {fix.state == FixState::kUnknown ? "unknown" : "cannot",
+            fmt::format("{} EEMS has no mitigation for it.", fix_text)};
+  }
+  switch (info.eems_mitigations) {
+    case EemsMitigations::kYes:
+      return {
+          "eems_can_mitigate",
+          fmt::format("EEMS can mitigate it ({}), if it can reach the Office Config Service; {}",
+                      cve.eems_mitigation, fix_text)};
+    case EemsMitigations::kNo:
+      return {fix.state == FixState::kUnknown ? "unknown" : "cannot",
+              fmt::format("EEMS cannot mitigate it on this build (older than March 2023, or no "
+                          "EEMS); {} Only EOMT.ps1 -CVE {} can.",
+                          fix_text, cve.id)};
+    case EemsMitigations::kUnknown:
+      break;
+  }
+  return {"unknown", fmt::format("whether EEMS can fetch {} is unknown for this build; {}",
+                                 cve.eems_mitigation, fix_text)};
 }
 
 std::string CveRemediation(const CveEntry& cve, CveVerdictKind kind) {

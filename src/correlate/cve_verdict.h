@@ -12,6 +12,7 @@
 #include "src/alert/alert.h"
 #include "src/core/time_util.h"
 #include "src/correlate/cve_catalog.h"
+#include "src/event/owned_event.h"
 
 namespace eventsift::correlate {
 
@@ -20,6 +21,13 @@ namespace eventsift::correlate {
 // 'M' and digits at a word start, optionally followed by ".digits" or ".x"
 // parts; "PING1" and "M21a" are not ids.
 std::vector<std::string> ExtractMitigationIds(std::string_view text);
+
+// The state rule whose hits (EEMS 1005/1006) name applied mitigations.
+inline constexpr char kEemsSuccessRuleId[] = "eems_mitigation_success";
+
+// The mitigation ids an EEMS success event names, in its rendered message
+// (JSON exports) and its data values (EVTX has no message).
+std::vector<std::string> MitigationIdsOfEvent(const OwnedEvent& e);
 
 // Whether the applied id `seen` ("M2.1.0", "M2.1.x", "M2") covers the
 // catalog's `want` ("M2"): equal, or `want` then a '.'. "M21" does not cover "M2".
@@ -78,6 +86,16 @@ CveVerdict JudgeCve(const CveEntry& cve, const HostCveInput& in);
 
 // The verdicts of every CVE in `catalog`, in CveCatalog::Ordered() order.
 std::vector<CveVerdict> JudgeCves(const CveCatalog& catalog, const HostCveInput& in);
+
+// `eventsift builds check`: whether a build is fixed for `cve`, can be
+// mitigated by EEMS, or cannot ("fixed", "eems_can_mitigate", "cannot",
+// "unknown"), with one or two sentences why.
+struct BuildCveAnswer {
+  std::string_view code;
+  std::string text;
+};
+BuildCveAnswer AnswerForBuild(const CveEntry& cve, const ExchangeVersion& v,
+                              const ExchangeBuildInfo& info);
 
 // What to do: update; else EOMT with the CVE; keep EEMS able to fetch.
 std::string CveRemediation(const CveEntry& cve, CveVerdictKind kind);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "src/correlate/cve_verdict.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
 #include "src/pipeline/registry.h"
@@ -279,6 +280,10 @@ Result<std::vector<Alert>> Scanner::Run() {
     auto entries = correlate::LoadInventoryFile(options_.inventory_csv);
     if (!entries) return entries.error();
     for (auto& entry : entries.value()) {
+      if (!entry.mitigations.empty()) {
+        observations_.inventory_mitigations.push_back(
+            {entry.host, entry.source, std::move(entry.mitigations)});
+      }
       correlator.AddBuild(entry.host, entry.version, std::move(entry.source));
       observations_.inventory_hosts.push_back(std::move(entry.host));
     }
@@ -296,7 +301,11 @@ Result<std::vector<Alert>> Scanner::Run() {
       correlator.AddBuild(b.host, b.version, std::move(b.source));
     }
     for (auto& [rule, event] : r.hits) {
-      observations_.hits.push_back(HitSeen{rule, event.computer, event.time});
+      HitSeen seen{rule, event.computer, event.time, {}};
+      if (rules_->rules()[rule].id == correlate::kEemsSuccessRuleId) {
+        seen.mitigations = correlate::MitigationIdsOfEvent(event);
+      }
+      observations_.hits.push_back(std::move(seen));
       // State rules describe a host (EEMS worked); they raise no alert.
       if (rules_->rules()[rule].kind == detect::RuleKind::kState) continue;
       correlator.AddHit(rule, std::move(event));

@@ -65,6 +65,8 @@ struct HitSeen {
   uint32_t rule = 0;     // index into the scan's rule set
   std::string computer;  // as logged
   FileTime time = 0;     // 0 when the event carries no time
+  // Mitigation ids ("M2.1.0") an EEMS success event names; empty for other hits.
+  std::vector<std::string> mitigations;
 };
 struct ScanObservations {
   std::vector<HostSeen> exchange_hosts;  // by name, first seen first
@@ -72,6 +74,13 @@ struct ScanObservations {
   // --inventory's host names as written, in file order: the fleet lists
   // these servers even when the scanned logs hold nothing of them.
   std::vector<std::string> inventory_hosts;
+  // The applied mitigation ids of inventory rows that list any, by host name
+  // as written, with the row ("inventory FILE:LINE").
+  struct InventoryMitigations {
+    std::string host, source;
+    std::vector<std::string> ids;
+  };
+  std::vector<InventoryMitigations> inventory_mitigations;
 };
 
 // Called for every corruption report and unreadable input (stderr in the CLI).

@@ -78,6 +78,16 @@ void DecideEems(FleetHost* h) {
   h->eems = EemsState::kWorking;  // every error came before the last success
 }
 
+// Keeps the earliest sighting of each mitigation id (timed beats untimed).
+void NoteMitigation(correlate::AppliedMitigation m, FleetHost* h) {
+  for (auto& have : h->mitigations) {
+    if (have.id != m.id) continue;
+    if (m.time != 0 && (have.time == 0 || m.time < have.time)) have = std::move(m);
+    return;
+  }
+  h->mitigations.push_back(std::move(m));
+}
+
 // Rows for the inventory's hosts: a host the logs showed is marked as listed,
 // any other gets a row of its own, so a server whose logs were not collected
 // is still in the fleet. Its names go with the key's for the build lookup.
@@ -146,6 +156,9 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
       ++row.eems_successes;
       Extend(hit.time, &row.first_success, &row.last_success);
       if (hit.time != 0) row.success_times.push_back(hit.time);
+      for (const auto& id : hit.mitigations) {
+        NoteMitigation({id, hit.time, "EEMS success event (1005/1006)"}, &row);
+      }
     } else if (rule.kind == detect::RuleKind::kAlert) {
       IndicatorHits& ind = indicators[{key, hit.rule}];
       ind.rule_id = rule.id;
@@ -155,6 +168,11 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
       Extend(hit.time, &ind.first, &ind.last);
       if (hit.time != 0) row.indicator_times.push_back(TimelineHit{hit.time, rule.id});
     }
+  }
+  for (const auto& inv : obs.inventory_mitigations) {
+    auto it = by_key.find(resolver.Resolve(correlate::NormalizeHostName(inv.host)));
+    if (it == by_key.end()) continue;
+    for (const auto& id : inv.ids) NoteMitigation({id, 0, inv.source}, &it->second);
   }
   for (auto& [k, ind] : indicators) {
     FleetHost& row = by_key[k.first];
@@ -179,7 +197,34 @@ std::vector<FleetHost> BuildFleet(const FleetInput& in) {
         row.build = in.build_for(*it);
       }
     }
+    std::sort(row.mitigations.begin(), row.mitigations.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (in.cves != nullptr) row.cves = correlate::JudgeCves(*in.cves, CveInputOf(row));
     out.push_back(std::move(row));
+  }
+  return out;
+}
+
+correlate::HostCveInput CveInputOf(const FleetHost& h) {
+  correlate::HostCveInput in;
+  in.build = h.build;
+  in.in_logs = h.in_logs;
+  in.mitigations = h.mitigations;
+  in.eems_errors = h.eems_errors;
+  in.eems_successes = h.eems_successes;
+  in.eems_failing = h.eems == EemsState::kFailing;
+  in.failing_since = h.failing_since;
+  in.last_success = h.last_success;
+  return in;
+}
+
+std::string MitigationsText(const FleetHost& h) {
+  if (h.mitigations.empty()) return "-";
+  std::string out;
+  for (const auto& m : h.mitigations) {
+    if (!out.empty()) out += ", ";
+    out += m.id;
+    out += m.time != 0 ? " (" + FormatRfc3339(m.time, 0) + ")" : std::string(" (inventory)");
   }
   return out;
 }

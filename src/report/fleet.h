@@ -15,6 +15,8 @@
 
 #include "src/alert/alert.h"
 #include "src/core/time_util.h"
+#include "src/correlate/cve_catalog.h"
+#include "src/correlate/cve_verdict.h"
 #include "src/detect/rule.h"
 #include "src/pipeline/scan.h"
 
@@ -69,6 +71,12 @@ struct FleetHost {
   std::vector<IndicatorHits> indicators;  // by rule id
   uint64_t indicator_hits = 0;            // sum of indicators' counts
 
+  // EEMS mitigations known applied: from success events (earliest time per
+  // id) and the inventory's mitigations column. By id.
+  std::vector<correlate::AppliedMitigation> mitigations;
+  // One verdict per CVE of the CVE list, KEV first (FleetInput::cves).
+  std::vector<correlate::CveVerdict> cves;
+
   std::vector<FileTime> error_times, success_times;  // sorted, timed hits only
   std::vector<TimelineHit> indicator_times;          // sorted by time, timed only
 };
@@ -79,7 +87,15 @@ struct FleetInput {
   // The build of a host key or normalized name (Scanner::BuildFor); may be empty.
   std::function<std::optional<ExchangeBuildInfo>(const std::string&)> build_for;
   bool merge_short_names = true;  // as the scan's correlator (--no-merge-short-names)
+  // The CVEs to judge every host against; none when null. Must outlive the fleet.
+  const correlate::CveCatalog* cves = nullptr;
 };
+
+// The verdicts' inputs for one host.
+correlate::HostCveInput CveInputOf(const FleetHost& h);
+
+// "applied mitigations" text: "M2.1.0 (2026-05-20T08:00:00Z), M1.1.0 (inventory)" or "-".
+std::string MitigationsText(const FleetHost& h);
 
 // Rows sorted by host key.
 std::vector<FleetHost> BuildFleet(const FleetInput& in);

@@ -27,7 +27,7 @@ namespace eventsift::app {
 namespace {
 
 constexpr char kBuildsHelp[] =
-    "Usage: eventsift builds check [--format text|json] [--builds FILE] VERSION...\n"
+    "Usage: eventsift builds check [--format text|json] [--builds FILE] [--cves FILE] VERSION...\n"
     "       eventsift builds list [--format text|json] [--builds FILE]\n\n"
     "  check  classify each VERSION against the March 2023 SU that the Exchange\n"
     "         Emergency Mitigation Service (EEMS) needs: older than the March 2023\n"
@@ -37,11 +37,14 @@ constexpr char kBuildsHelp[] =
     "         VERSION may be 15.2.1118.20, zero-padded (15.02.1118.020, as ExSetup\n"
     "         and Watson reports write it), Get-ExchangeServer's\n"
     "         \"Version 15.2 (Build 1118.7)\" (names the CU only), or text that\n"
-    "         holds one of these.\n"
+    "         holds one of these. Then, per CVE of the exploited-CVE list (KEV\n"
+    "         first): fixed, EEMS can mitigate, or cannot, and why.\n"
     "  list   print every row of the build list\n\n"
     "The build list is a CSV data file (docs/exchange-builds.md): --builds FILE,\n"
     "else $EVENTSIFT_BUILDS, else <binary dir>/../share/eventsift/exchange-builds.csv,\n"
-    "else the source tree's data/exchange-builds.csv.\n\n"
+    "else the source tree's data/exchange-builds.csv. The CVE list\n"
+    "(docs/exchange-cves.md) is found the same way: --cves FILE, $EVENTSIFT_CVES,\n"
+    "share/eventsift/exchange-cves.csv, data/exchange-cves.csv.\n\n"
     "Examples:\n"
     "  eventsift builds check 15.2.1118.20\n"
     "  eventsift builds check 15.01.2507.023 \"Version 15.1 (Build 2507.6)\" 15.2.2562.17\n"

@@ -6,12 +6,15 @@ scan of it must report.
   make_big_ndjson.py --out big.ndjson --size-mb 1024 [--hosts 8 --episodes 4 --per-episode 3]
   -> big.ndjson and big.ndjson.expect.json
 
-Corpus lines: every *.json/*.ndjson/*.jsonl (optionally .gz) file of
-<repo>/../shared/corpus/json (or --corpus), read in sorted order. NDJSON files
-are copied line by line, byte for byte; a file whose first non-blank byte is
-'[' (a PowerShell-style array) is parsed and each element written as one
-compact line. Blank lines are dropped. The corpus lines are cycled until the
-output reaches --size-mb MiB.
+Corpus events: every *.json/*.ndjson/*.jsonl (optionally .gz) file of
+<repo>/../shared/corpus/json (or --corpus), read in sorted order, framed as
+eventsift frames them (docs/json-exports.md, Framing): a file whose first
+non-blank byte is '[' (arrays: PowerShell, Winlogbeat) or whose first line is
+just '{' (pretty-printed objects: evtx_dump JSON) is parsed and each event
+written as one compact line; NDJSON files are copied line by line, byte for
+byte. Blank lines are dropped. The corpus events are cycled until the output
+reaches --size-mb MiB, so one event is one line and the count is of events,
+not of the source files' lines.
 
 Planted events: hosts x episodes x per-episode EEMS "cannot fetch mitigations"
 events (MSExchange Mitigation Service, Application, 1008, error; message and
@@ -29,13 +32,16 @@ per host in 24 h tumbling windows (threshold 1) and folds windows that start
 within 24 h of an alert's window end; episodes 96 h apart therefore never
 share or fold into a window, and each episode is exactly one alert:
 
-  expected alerts = hosts * episodes, expected hits = hosts * episodes * per-episode,
-  expected events = corpus lines written + planted events.
+  planted alerts = hosts * episodes, planted hits = hosts * episodes * per-episode,
+  expected events = corpus events written + planted events.
 
-The corpus's own events (OTRF Security-Datasets: Sysmon, Security, PowerShell)
-contain no MSExchange events; bench/run verifies with a reference scan of the
-corpus that the shipped rules raise no alert on them, so the expectation does
-not depend on the corpus ("corpus_alerts": 0 below is checked, not assumed).
+The corpus's own events may raise alerts too (the ProxyLogon capture does:
+see bench/run). Cycling writes the first corpus events `reps + 1` times and
+the others `reps` times (sidecar "corpus_ref"); the two groups are written once
+each to <out>.corpus-more.ndjson and <out>.corpus-rest.ndjson, and bench/run
+scans them to add the corpus's own hits (times their repetitions) and alerts
+to the expectation: repeats carry the same times and hosts, so they fall into
+the alert windows of their first copy.
 
 Standard library only.
 """
@@ -61,15 +67,33 @@ BASE = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
 RULE = "eems_mitigation_error"
 
 
+def structured_events(text):
+    """The events of a structured file: arrays' elements and top-level objects,
+    one after another (several arrays or pretty-printed objects may follow each
+    other, as eventsift's framing accepts)."""
+    dec = json.JSONDecoder()
+    i = 0
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        if i >= len(text):
+            return
+        doc, i = dec.raw_decode(text, i)
+        for item in (doc if isinstance(doc, list) else [doc]):
+            yield item
+
+
 def corpus_lines(paths):
     """Yields every event of the corpus files as one line of bytes (no newline)."""
     for path in paths:
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rb") as f:
             data = f.read()
-        head = data.lstrip()[:1]
-        if head == b"[":
-            for doc in json.loads(data.decode("utf-8-sig")):
+        body = data.lstrip(b"\xef\xbb\xbf").lstrip()
+        head = body[:1]
+        first_line = body.split(b"\n", 1)[0].strip()
+        if head == b"[" or first_line == b"{":
+            for doc in structured_events(data.decode("utf-8-sig")):
                 yield json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
             continue
         for line in data.split(b"\n"):
@@ -183,12 +207,25 @@ def main():
             corpus_written += 1
     os.replace(tmp, args.out)
 
+    # Which corpus events were written how often (see the docstring).
+    reps, more = divmod(corpus_written, len(lines))
+    ref = []
+    for suffix, group, times in ((".corpus-more.ndjson", lines[:more], reps + 1),
+                                 (".corpus-rest.ndjson", lines[more:], reps)):
+        with open(args.out + suffix, "wb") as f:
+            for line in group if times > 0 else []:
+                f.write(line + b"\n")
+        ref.append({"path": args.out + suffix, "events": len(group) if times > 0 else 0,
+                    "reps": times})
+
     expect = {
         "generator": "bench/make_big_ndjson.py",
         "bytes": written,
         "events": corpus_written + n,
         "corpus_events": corpus_written,
-        "corpus_alerts": 0,
+        "corpus_distinct_events": len(lines),
+        # The corpus's own hits and alerts are added by bench/run from these.
+        "corpus_ref": ref,
         "planted_events": n,
         "rule": RULE,
         "hits": {RULE: n},
@@ -202,8 +239,8 @@ def main():
     }
     with open(args.out + ".expect.json", "w") as f:
         json.dump(expect, f, indent=1)
-    print("make_big_ndjson: %s: %.1f MiB, %d events (%d corpus lines from %d files, %d planted EEMS 1008 "
-          "on %d hosts); expect %d alerts" % (args.out, written / 1048576.0, corpus_written + n,
+    print("make_big_ndjson: %s: %.1f MiB, %d events (%d corpus events from %d files, %d planted EEMS 1008 "
+          "on %d hosts); expect %d planted alerts plus the corpus's own" % (args.out, written / 1048576.0, corpus_written + n,
                                               corpus_written, len(paths), n, args.hosts,
                                               args.hosts * args.episodes))
 

@@ -208,7 +208,9 @@ class ChunkRun {
   // Resets the event and the builder for the record at `pos`.
   void StartRecord(size_t pos, const RecordHeader& h) {
     event_.Reset();
+    // EventRecordID, when the record has one, replaces record_id (EventBuilder).
     event_.record_id = h.record_id;
+    event_.record_number = h.record_id;
     event_.time = h.written;
     event_.where = SourceLocation{file_name_, file_offset_ + pos, 0, index_};
     builder_.Begin(&event_);

@@ -419,6 +419,9 @@ void EventBuilder::StoreNumber(Target target, uint64_t n) {
     case Target::kThreadId:
       e.thread_id = static_cast<uint32_t>(n);
       break;
+    case Target::kEventRecordId:
+      e.record_id = n;
+      break;
     default:
       break;
   }
@@ -433,11 +436,12 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
     e.time = static_cast<FileTime>(n);
     return true;
   }
-  // The numeric targets are the ten from kEventId to kThreadId in
+  // The numeric targets are the eleven from kEventId to kEventRecordId in
   // event_plan.h's order (kSystemTime among them is handled above); a target
   // added inside that range breaks this assertion.
-  static_assert(static_cast<int>(Target::kThreadId) - static_cast<int>(Target::kEventId) == 9);
-  if (target < Target::kEventId || target > Target::kThreadId) return false;
+  static_assert(static_cast<int>(Target::kEventRecordId) - static_cast<int>(Target::kEventId) ==
+                10);
+  if (target < Target::kEventId || target > Target::kEventRecordId) return false;
   if (!ValueAsUInt64(v, &n)) return false;
   CheckHeaderOrder(target);  // Assign's check, on this path that skips it
   StoreNumber(target, n);
@@ -516,6 +520,7 @@ void EventBuilder::Assign(Target target) {
     case Target::kKeywords:
     case Target::kProcessId:
     case Target::kThreadId:
+    case Target::kEventRecordId:
       StoreNumber(target, TakeNumber());
       return;
     case Target::kSystemTime:

@@ -17,6 +17,7 @@ Target SystemElementTarget(std::string_view e) {
   if (e == "Keywords") return Target::kKeywords;
   if (e == "Channel") return Target::kChannel;
   if (e == "Computer") return Target::kComputer;
+  if (e == "EventRecordID") return Target::kEventRecordId;
   return Target::kNone;
 }
 

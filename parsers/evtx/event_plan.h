@@ -32,6 +32,7 @@ enum class Target : uint8_t {
   kSystemTime,
   kProcessId,
   kThreadId,
+  kEventRecordId,
   kChannel,
   kComputer,
   kUserId,

@@ -21,6 +21,8 @@ std::string_view ShapeName(Shape shape) {
       return "nxlog";
     case Shape::kPowerShell:
       return "powershell";
+    case Shape::kLogAnalytics:
+      return "log_analytics";
   }
   return "unknown";
 }
@@ -167,6 +169,20 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("message") { return header_only_ ? SUCCESS : RenderValue(v, &c_.ecs_message); }
     ES_JSON_KEY("@timestamp") { return RenderValue(v, &c_.at_timestamp); }
 
+    // Azure Log Analytics; all but TimeGenerated and EventLevel are also kept
+    // as NXLog data until the shape is known.
+    ES_JSON_KEY("TimeGenerated") {
+      c_.has_time_generated = true;
+      return RenderValue(v, &c_.la_time);
+    }
+    ES_JSON_KEY("EventLevel") { return ReadInto(v, &c_.event_level); }
+    ES_JSON_KEY("Computer") { return QueueData(key, v, &c_.la_computer); }
+    ES_JSON_KEY("EventSourceName") { return QueueData(key, v, &c_.la_provider); }
+    ES_JSON_KEY("Provider") { return QueueData(key, v, &c_.la_provider); }
+    ES_JSON_KEY("EventData") {
+      return header_only_ ? SUCCESS : QueueData(key, v, &c_.la_event_data);
+    }
+
     // NXLog (and the OTRF/Logstash variant); several are shared with PowerShell.
     ES_JSON_KEY("EventID") {
       c_.has_event_id = true;
@@ -276,6 +292,8 @@ Status EventParser::ResolveShape() {
     }
   } else if (c_.has_winlog) {
     ES_RETURN_IF_ERROR(FinishEcs());
+  } else if (c_.has_event_id && c_.has_time_generated) {
+    ES_RETURN_IF_ERROR(FinishLogAnalytics());
   } else if (c_.has_event_id) {
     if (c_.bad_event_id) return Status::Corruption("EventID is not a number");
     FinishNxlog();

@@ -4,9 +4,9 @@
 // Passes over the root object with simdjson On-Demand: every key is
 // dispatched by name, and keys that mean different things in different shapes
 // are held as candidates until the shape is known at the end of the object
-// (detection order: evtx_dump "Event", Winlogbeat "winlog", NXLog "EventID",
-// PowerShell "Id"). docs/json-exports.md has the field mapping per shape.
-// The first pass reads header keys only; a second, full pass runs only for
+// (detection order: evtx_dump "Event", Winlogbeat "winlog", Log Analytics
+// "TimeGenerated" with "EventID", NXLog "EventID", PowerShell "Id"). docs/json-exports.md has the
+// field mapping per shape. The first pass reads header keys only; a second, full pass runs only for
 // flat-shape events the handler wants the payload of (see Parse).
 //
 // Lifetime: the Event and every view in it borrow from the document's bytes,
@@ -16,6 +16,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,7 +28,7 @@
 
 namespace eventsift::json {
 
-enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell };
+enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell, kLogAnalytics };
 std::string_view ShapeName(Shape shape);
 
 class EventParser {
@@ -71,6 +72,10 @@ class EventParser {
     uint64_t ecs_code = 0;
     bool ecs_has_code = false, winlog_has_event_id = false;
     std::string_view ecs_provider, ecs_host, ecs_message, ecs_log_level, winlog_time;
+    // Azure Log Analytics (SecurityEvent / WindowsEvent)
+    bool has_time_generated = false;
+    int64_t event_level = -1;  // WindowsEvent "EventLevel"
+    std::string_view la_time, la_computer, la_provider, la_event_data;
   };
 
   void ResetDocumentState();
@@ -96,6 +101,10 @@ class EventParser {
   JsonError EcsObject(std::string_view key, JsonValue v);
   JsonError EcsData(JsonValue v);
   Status FinishEcs();
+  // dialect_log_analytics.cc
+  Status FinishLogAnalytics();
+  // Reads the EventData column's JSON object string into event_.data.
+  Status ParseJsonEventData(std::string_view text);
   // dialect_evtx_dump.cc
   JsonError EvtxEvent(JsonValue v);
   JsonError EvtxSystem(JsonValue v);
@@ -114,6 +123,10 @@ class EventParser {
   JsonError PushData(std::vector<DataField>* out, std::string_view name, JsonValue v);
 
   simdjson::ondemand::parser parser_;
+  // Log Analytics' EventData JSON string, parsed apart from the document
+  // (with its padding); data views borrow from both until the next Parse().
+  simdjson::ondemand::parser inner_parser_;
+  std::string inner_doc_;
   Arena arena_;  // braced GUIDs; reset per document
   Event event_;
   // NXLog named data: root keys that are not system keys, in document order.

@@ -19,7 +19,10 @@ struct Counts {
   uint64_t events = 0;
   uint64_t errors = 0;
   uint64_t bytes_dropped = 0;
+  uint64_t incomplete = 0;  // events without a time or a computer
 };
+
+bool Incomplete(const Event& event) { return event.time == 0 || event.computer.empty(); }
 
 // Turns framed documents into events: parse, stamp the location, deliver; or
 // report with file:line and go on.
@@ -52,6 +55,7 @@ class DocumentDecoder final : public DocumentSink {
     event.where.file = name_;
     event.where.offset = offset;
     event.where.line = line;
+    if (Incomplete(event)) ++counts_->incomplete;
     handler_.OnEvent(event);
     ++counts_->events;
   }
@@ -92,6 +96,7 @@ void AddCounts(const Counts& counts, uint64_t bytes, DecoderStats* stats) {
   stats->events.Add(counts.events);
   stats->errors.Add(counts.errors);
   stats->bytes_dropped.Add(counts.bytes_dropped);
+  stats->incomplete.Add(counts.incomplete);
 }
 
 // Bytes read per step when streaming. NDJSON is decoded block by block, so
@@ -287,6 +292,7 @@ Status JsonLineDecoder::DecodeLine(std::string_view line, uint64_t line_no, std:
   event.where.file = file;
   event.where.offset = UINT64_MAX;
   event.where.line = line_no;
+  if (Incomplete(event)) stats_.incomplete.Add();
   handler.OnEvent(event);
   stats_.events.Add();
   return Status::OK();

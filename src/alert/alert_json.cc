@@ -262,6 +262,7 @@ Status ReadSampleSource(ondemand::value& v, OwnedEvent* e) {
 Status ReadSample(ondemand::value& v, OwnedEvent* e) {
   return ForEachField(v, "sample", [&](std::string_view key, ondemand::value& f) -> Status {
     if (key == "record_id") return ReadUInt(f, "sample.record_id", &e->record_id);
+    if (key == "record_number") return ReadUInt(f, "sample.record_number", &e->record_number);
     if (key == "time") return ReadTime(f, "sample.time", &e->time);
     if (key == "provider") return ReadString(f, "sample.provider", &e->provider);
     if (key == "provider_guid") return ReadString(f, "sample.provider_guid", &e->provider_guid);

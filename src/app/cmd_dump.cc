@@ -113,7 +113,8 @@ class Printer : public EventHandler, public evtx::RecordTextHandler {
     std::string& b = out_->buffer();
     if (format_ == DumpFormat::kXml) {
       char line[32] = "Record ";
-      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_id).ptr;
+      // evtx_dump's "Record N" line names the record header's number.
+      char* end = std::to_chars(line + 7, line + sizeof(line) - 1, event.record_number).ptr;
       *end++ = '\n';
       b.append(line, static_cast<size_t>(end - line));
     }
@@ -185,6 +186,7 @@ int RunDump(const std::vector<std::string>& args) {
                         : format == "json" ? DumpFormat::kJson
                                            : DumpFormat::kJsonl);
   DecoderStats evtx_stats;
+  uint64_t incomplete = 0;  // JSON events without a time or computer
   int exit_code = kExitOk;
   if (format == "json") out.buffer().push_back('[');
 
@@ -209,6 +211,7 @@ int RunDump(const std::vector<std::string>& args) {
     } else {
       std::unique_ptr<Decoder> decoder = CreateDecoder(sniffed.value(), options);
       s = decoder->Decode(InputSpec{path, ""}, printer, reporter);
+      incomplete += decoder->stats().incomplete.Get();
     }
     if (!s.ok()) {
       fmt::print(stderr, "eventsift dump: {}\n", s.ToString());
@@ -221,8 +224,10 @@ int RunDump(const std::vector<std::string>& args) {
   out.Flush();
   std::fflush(stdout);
   const uint64_t records = printer.records();
-  fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors\n", records,
-             inputs.size(), reporter.count());
+  fmt::print(stderr, "eventsift dump: {} records from {} inputs, {} errors{}\n", records,
+             inputs.size(), reporter.count(),
+             incomplete > 0 ? fmt::format(", {} events without a time or computer", incomplete)
+                            : std::string());
   return exit_code;
 }
 

@@ -312,6 +312,9 @@ int RunScan(const std::vector<std::string>& args) {
       if (sink->stats().failed.Get() > 0)
         sink_text += fmt::format(" {} FAILED", sink->stats().failed.Get());
     }
+    if (st.incomplete.Get() > 0) {
+      sink_text += fmt::format(", {} events without a time or computer", st.incomplete.Get());
+    }
     fmt::print(stderr,
                "eventsift scan: {} inputs ({} unreadable), {} events, {:.1f} MB, {} hits, "
                "{} alerts, {} errors in {:.3f}s ({:.0f} events/s){}\n",

@@ -114,17 +114,19 @@ uint64_t EventPipeline::OnEvtx(const source::EvtxRecord& record) {
 }
 
 bool EventPipeline::WantPayload(const Event& header) {
-  if (evtx_mode_ && header.record_id <= evtx_after_) return false;
+  // Tailing resumes by the record header's number: it grows with the live
+  // file, and it is known before the gate (EventRecordID may not be yet).
+  if (evtx_mode_ && header.record_number <= evtx_after_) return false;
   return matcher_->MayMatch(header) || MayCarryBuild(header);
 }
 
 void EventPipeline::OnEvent(const Event& event) {
   if (evtx_mode_) {
-    if (event.record_id <= evtx_after_) {
+    if (event.record_number <= evtx_after_) {
       stats_->evtx_records_skipped.Add();
       return;
     }
-    evtx_max_ = std::max(evtx_max_, event.record_id);
+    evtx_max_ = std::max(evtx_max_, event.record_number);
   }
   stats_->events.Add();
   if (source_) source_->stats().events.Add();

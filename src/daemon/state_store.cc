@@ -46,6 +46,7 @@ void WriteOwnedEvent(const OwnedEvent& e, JsonWriter* w) {
   num("keywords", e.keywords);
   if (e.time != 0) w->KVInt("time", e.time);
   num("record_id", e.record_id);
+  num("record_number", e.record_number);
   num("process_id", e.process_id);
   num("thread_id", e.thread_id);
   if (e.offset != UINT64_MAX) w->KVUInt("offset", e.offset);
@@ -105,6 +106,7 @@ OwnedEvent ReadOwnedEvent(simdjson::dom::object o, Reader* r) {
   e.keywords = r->U(o, "keywords");
   e.time = r->I(o, "time");
   e.record_id = r->U(o, "record_id");
+  e.record_number = r->U(o, "record_number");
   e.process_id = static_cast<uint32_t>(r->U(o, "process_id"));
   e.thread_id = static_cast<uint32_t>(r->U(o, "thread_id"));
   e.offset = r->Get<uint64_t>(o, "offset", UINT64_MAX);

@@ -55,7 +55,15 @@ struct Event {
   uint8_t opcode = 0;
   uint64_t keywords = 0;
   FileTime time = 0;  // TimeCreated/@SystemTime; 0 when unknown
+  // System/EventRecordID: the id Event Viewer, Winlogbeat (winlog.record_id),
+  // evtx_dump and libevtx show. EVTX records without the element keep their
+  // header's number here.
   uint64_t record_id = 0;
+  // EVTX only: the record header's number, 0 for JSON inputs. Equal to
+  // record_id in a log Windows wrote; exported or saved logs (Event Viewer,
+  // wevtutil epl) and forwarded events renumber the headers but keep
+  // EventRecordID. Live-file tailing resumes by it (it grows with the file).
+  uint64_t record_number = 0;
   std::string_view channel;
   std::string_view computer;
   std::string_view user_sid;  // Security/@UserID, may be empty

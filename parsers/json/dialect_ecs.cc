@@ -56,7 +56,7 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
   return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
     switch (KeyHash(key)) {
       ES_JSON_KEY("channel") { return RenderValue(value, &event_.channel); }
-      ES_JSON_KEY("event_id") { return ReadInto(value, &event_.event_id, &c_.winlog_has_event_id); }
+      ES_JSON_KEY("event_id") { return ReadEventId(value, &event_.event_id, &c_.winlog_event_id); }
       ES_JSON_KEY("provider_name") { return RenderValue(value, &event_.provider); }
       ES_JSON_KEY("provider_guid") { return ReadGuid(value); }
       ES_JSON_KEY("computer_name") { return RenderValue(value, &event_.computer); }
@@ -101,7 +101,7 @@ JsonError EventParser::EcsObject(std::string_view key, JsonValue v) {
   if (key == "event") {
     return ForEachField(v, [&](std::string_view k, JsonValue ev) -> JsonError {
       if (k == "code") {
-        if (auto err = ReadUint(ev, &c_.ecs_code, &c_.ecs_has_code)) return err;
+        if (auto err = ReadEventId(ev, &c_.ecs_code, &c_.ecs_code_read)) return err;
       } else if (k == "provider") {
         return RenderValue(ev, &c_.ecs_provider);
       }
@@ -120,11 +120,17 @@ JsonError EventParser::EcsObject(std::string_view key, JsonValue v) {
 
 Status EventParser::FinishEcs() {
   shape_ = Shape::kEcs;
-  if (!c_.winlog_has_event_id) {
-    if (!c_.ecs_has_code) {
+  if (c_.winlog_event_id == EventIdRead::kOutOfRange) {
+    return Status::Corruption(EventIdOutOfRangeMessage("winlog.event_id"));
+  }
+  if (c_.winlog_event_id != EventIdRead::kValid) {
+    if (c_.ecs_code_read == EventIdRead::kOutOfRange) {
+      return Status::Corruption(EventIdOutOfRangeMessage("event.code"));
+    }
+    if (c_.ecs_code_read != EventIdRead::kValid) {
       return Status::Corruption("Winlogbeat event without a numeric winlog.event_id or event.code");
     }
-    event_.event_id = static_cast<uint32_t>(c_.ecs_code);
+    event_.event_id = c_.ecs_code;
   }
   if (event_.provider.empty()) event_.provider = c_.ecs_provider;
   // add_host_metadata may overwrite host.name; winlog.computer_name is the

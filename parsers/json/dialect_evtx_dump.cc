@@ -47,7 +47,7 @@ JsonError EventParser::EvtxSystem(JsonValue v) {
 
 JsonError EventParser::EvtxSystemText(std::string_view key, JsonValue v) {
   switch (KeyHash(key)) {
-    ES_JSON_KEY("EventID") { return ReadInto(v, &event_.event_id, &c_.evtx_has_event_id); }
+    ES_JSON_KEY("EventID") { return ReadEventId(v, &event_.event_id, &c_.evtx_event_id); }
     ES_JSON_KEY("Version") { return ReadInto(v, &event_.version); }
     ES_JSON_KEY("Level") { return ReadInto(v, &event_.level); }
     ES_JSON_KEY("Task") { return ReadInto(v, &event_.task); }

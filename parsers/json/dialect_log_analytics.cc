@@ -70,7 +70,7 @@ Status EventParser::ParseJsonEventData(std::string_view text) {
 
 Status EventParser::FinishLogAnalytics() {
   shape_ = Shape::kLogAnalytics;
-  if (c_.bad_event_id) return Status::Corruption("EventID is not a number");
+  ES_RETURN_IF_ERROR(RootEventIdStatus());
   event_.provider = c_.la_provider;
   event_.computer = c_.la_computer;
   if (c_.event_level >= 0) {

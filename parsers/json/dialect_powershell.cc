@@ -55,10 +55,15 @@ JsonError EventParser::PowerShellUserId(JsonValue v) { return RenderPropertyValu
 
 Status EventParser::FinishPowerShell() {
   shape_ = Shape::kPowerShell;
+  switch (ParseEventIdText(c_.ps_id, &event_.event_id)) {
+    case EventIdRead::kValid:
+      break;
+    case EventIdRead::kOutOfRange:
+      return Status::Corruption(EventIdOutOfRangeMessage("PowerShell event: Id"));
+    case EventIdRead::kAbsent:
+      return Status::Corruption("PowerShell event: Id is not a number");
+  }
   uint64_t n = 0;
-  if (!ParseUintText(c_.ps_id, &n))
-    return Status::Corruption("PowerShell event: Id is not a number");
-  event_.event_id = static_cast<uint32_t>(n);
   if (ParseUintText(c_.ps_qualifiers, &n)) {  // null when the provider has none
     event_.qualifiers = static_cast<uint16_t>(n);
     event_.has_qualifiers = true;

@@ -146,7 +146,6 @@ JsonError EventParser::PushData(std::vector<DataField>* out, std::string_view na
 // keys are also kept as NXLog data, since the shape is not known yet and
 // names like ProcessId are real EventData fields in Sysmon events.
 JsonError EventParser::RootField(std::string_view key, JsonValue v) {
-  bool present = false;
   switch (KeyHash(key)) {
     // Nested shapes.
     ES_JSON_KEY("Event") {
@@ -186,9 +185,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     // NXLog (and the OTRF/Logstash variant); several are shared with PowerShell.
     ES_JSON_KEY("EventID") {
       c_.has_event_id = true;
-      if (auto err = ReadInto(v, &event_.event_id, &present)) return err;
-      c_.bad_event_id = !present;
-      return SUCCESS;
+      return ReadEventId(v, &event_.event_id, &c_.nxlog_event_id);
     }
     ES_JSON_KEY("SourceName") { return RenderValue(v, &event_.provider); }
     ES_JSON_KEY("ProviderGuid") { return ReadGuid(v); }
@@ -284,10 +281,23 @@ bool EventParser::WantPayload() {
   return want_payload_;
 }
 
+Status EventParser::RootEventIdStatus() const {
+  if (c_.nxlog_event_id == EventIdRead::kOutOfRange) {
+    return Status::Corruption(EventIdOutOfRangeMessage("EventID"));
+  }
+  if (c_.nxlog_event_id != EventIdRead::kValid) {
+    return Status::Corruption("EventID is not a number");
+  }
+  return Status::OK();
+}
+
 Status EventParser::ResolveShape() {
   if (c_.has_evtx_event) {
     shape_ = Shape::kEvtxDump;
-    if (!c_.evtx_has_event_id) {
+    if (c_.evtx_event_id == EventIdRead::kOutOfRange) {
+      return Status::Corruption(EventIdOutOfRangeMessage("Event.System.EventID"));
+    }
+    if (c_.evtx_event_id != EventIdRead::kValid) {
       return Status::Corruption("evtx_dump event without Event.System.EventID");
     }
   } else if (c_.has_winlog) {
@@ -295,7 +305,7 @@ Status EventParser::ResolveShape() {
   } else if (c_.has_event_id && c_.has_time_generated) {
     ES_RETURN_IF_ERROR(FinishLogAnalytics());
   } else if (c_.has_event_id) {
-    if (c_.bad_event_id) return Status::Corruption("EventID is not a number");
+    ES_RETURN_IF_ERROR(RootEventIdStatus());
     FinishNxlog();
   } else if (!c_.ps_id.empty()) {
     ES_RETURN_IF_ERROR(FinishPowerShell());

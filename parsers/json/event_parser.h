@@ -57,8 +57,8 @@ class EventParser {
     bool has_event_id = false;  // NXLog "EventID" seen
     bool has_winlog = false;
     bool has_evtx_event = false;
-    bool bad_event_id = false;       // NXLog EventID present but not a number
-    bool evtx_has_event_id = false;  // Event.System.EventID seen
+    EventIdRead nxlog_event_id = EventIdRead::kAbsent;  // root "EventID" (NXLog, Log Analytics)
+    EventIdRead evtx_event_id = EventIdRead::kAbsent;   // Event.System.EventID
     // NXLog / PowerShell shared
     int64_t level = -1;           // "Level" (a number, or a number in a string)
     int64_t severity_value = -1;  // NXLog SeverityValue
@@ -69,8 +69,9 @@ class EventParser {
     std::string_view ps_id, ps_qualifiers, ps_record_id, ps_pid, ps_tid;
     std::string_view ps_provider, ps_guid, ps_log, ps_machine, ps_user;
     // Winlogbeat / ECS
-    uint64_t ecs_code = 0;
-    bool ecs_has_code = false, winlog_has_event_id = false;
+    uint32_t ecs_code = 0;
+    EventIdRead ecs_code_read = EventIdRead::kAbsent;  // event.code
+    EventIdRead winlog_event_id = EventIdRead::kAbsent;
     std::string_view ecs_provider, ecs_host, ecs_message, ecs_log_level, winlog_time;
     // Azure Log Analytics (SecurityEvent / WindowsEvent)
     bool has_time_generated = false;
@@ -86,6 +87,8 @@ class EventParser {
   JsonError RootField(std::string_view key, JsonValue v);
   // Picks the shape from what the pass saw and completes the header.
   Status ResolveShape();
+  // Whether the root "EventID" (NXLog, Log Analytics) held a 16-bit id.
+  Status RootEventIdStatus() const;
   // Asks the handler once; false means drop data and message.
   bool WantPayload();
 

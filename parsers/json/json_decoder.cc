@@ -1,5 +1,6 @@
 #include "parsers/json/json_decoder.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -131,7 +132,8 @@ Status ReadBlock(InputReader& reader, PaddedBuffer* buf, size_t want, bool* eof,
 
 // Decodes everything `reader` yields. NDJSON is streamed block by block;
 // arrays, pretty-printed objects and UTF-16 text are read whole first (their
-// framing needs the whole text; PowerShell exports are rarely large).
+// framing needs the whole text; PowerShell exports are rarely large), up to
+// kMaxWholeInputBytes.
 Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
                     PaddedBuffer* scratch, const std::string& name, EventHandler& handler,
                     CorruptionReporter& reporter, DecoderStats* stats) {
@@ -143,7 +145,20 @@ Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
   std::string_view head = buf->view();
   size_t start = Utf8BomLength(head);
   if (IsUtf16(head) || DetectFraming(head.substr(start)) == Framing::kStructured) {
-    while (!eof) ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
+    while (!eof) {
+      if (buf->size() > kMaxWholeInputBytes) {
+        return Status::ResourceExhausted(
+                   fmt::format("a JSON array, pretty-printed or UTF-16 export is read whole, and "
+                               "this one is over the {} MiB limit; convert it to NDJSON (one "
+                               "event per line), which is read as a stream",
+                               kMaxWholeInputBytes >> 20))
+            .At(name, buf->size());
+      }
+      // Never more than one byte past the limit, so a refused input costs
+      // no more memory than the largest accepted one.
+      const size_t want = std::min(kBlockBytes, kMaxWholeInputBytes + 1 - buf->size());
+      ES_RETURN_IF_ERROR(ReadBlock(reader, buf, want, &eof, reporter, &counts));
+    }
     if (IsUtf16(buf->view())) {
       ConvertUtf16ToUtf8(buf, scratch);
       start = 0;

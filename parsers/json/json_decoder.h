@@ -24,6 +24,13 @@ class EventParser;
 // allocate without bound.
 inline constexpr size_t kMaxDocumentBytes = 16u << 20;
 
+// Largest input (after gzip, before UTF-16 conversion) that is read whole:
+// a top-level array, pretty-printed objects or UTF-16 text, whose framing
+// needs all of it. A larger one is refused with an error naming the file
+// (NDJSON streams, whatever its size), so one export cannot take the memory
+// the other inputs need.
+inline constexpr size_t kMaxWholeInputBytes = 256u << 20;
+
 std::unique_ptr<Decoder> NewJsonDecoder(const DecoderOptions& options);
 
 // Decodes an in-memory JSON export (NDJSON, a top-level array, or pretty-printed

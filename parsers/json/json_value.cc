@@ -102,6 +102,46 @@ JsonError ReadUint(JsonValue v, uint64_t* out, bool* present) {
   return SUCCESS;
 }
 
+EventIdRead ParseEventIdText(std::string_view text, uint32_t* out) {
+  text = TrimSpace(text);
+  uint64_t u = 0;
+  if (ParseUintText(text, &u)) {
+    // ParseUintText reads "-1" as two's complement; that is out of range too.
+    if (u > kMaxEventId) return EventIdRead::kOutOfRange;
+    *out = static_cast<uint32_t>(u);
+    return EventIdRead::kValid;
+  }
+  // 1008.0 and 1e3 are whole numbers written another way; 1008.9 is not.
+  double d = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (ec == std::errc::result_out_of_range && p == text.data() + text.size()) {
+    return EventIdRead::kOutOfRange;
+  }
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
+    return EventIdRead::kAbsent;
+  }
+  if (!(d >= 0 && d <= kMaxEventId) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    return EventIdRead::kOutOfRange;
+  }
+  *out = static_cast<uint32_t>(d);
+  return EventIdRead::kValid;
+}
+
+JsonError ReadEventId(JsonValue v, uint32_t* out, EventIdRead* read) {
+  *read = EventIdRead::kAbsent;
+  json_type type;
+  if (auto err = v.type().get(type)) return err;
+  if (type != json_type::number && type != json_type::string) return SUCCESS;
+  std::string_view text;
+  if (auto err = RenderValue(v, &text)) return err;
+  *read = ParseEventIdText(text, out);
+  return SUCCESS;
+}
+
+std::string EventIdOutOfRangeMessage(std::string_view field) {
+  return std::string(field) + " is out of range: event ids are whole numbers 0 to 65535";
+}
+
 int LevelFromName(std::string_view name) {
   auto eq = [&](std::string_view want) {
     if (name.size() != want.size()) return false;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -82,6 +83,24 @@ JsonError ReadInto(JsonValue v, T* out, bool* present = nullptr) {
   if (present != nullptr) *present = found;
   return simdjson::SUCCESS;
 }
+
+// Windows event ids are 16 bits. The qualifiers that the legacy API kept in
+// the high word travel in a field of their own in every shape we read
+// (evtx_dump's EventID/#attributes/Qualifiers, PowerShell's Qualifiers), so
+// a larger, negative or fractional id is a malformed event, not one to wrap.
+inline constexpr uint32_t kMaxEventId = 0xFFFF;
+enum class EventIdRead : uint8_t {
+  kAbsent,      // null, boolean, container, or a string that is no number
+  kValid,       // a whole number 0..kMaxEventId
+  kOutOfRange,  // a number, but not a 16-bit event id
+};
+// An event id from a JSON number or a decimal / "0x" string; *out is set
+// only when kValid.
+JsonError ReadEventId(JsonValue v, uint32_t* out, EventIdRead* read);
+// The same from a value's text (a number's token or a string's content).
+EventIdRead ParseEventIdText(std::string_view text, uint32_t* out);
+// "<field> is out of range: ...", the report for kOutOfRange.
+std::string EventIdOutOfRangeMessage(std::string_view field);
 
 // The first '"' or '\\' at or after p. One must come within the readable
 // bytes, less 15: true of a key or string inside a document, which has

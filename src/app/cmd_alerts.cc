@@ -18,7 +18,9 @@
 #include "src/alert/alert_json.h"
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
+#include "src/app/kafka_flags.h"
 #include "src/core/time_util.h"
+#include "src/sink/kafka/kafka_config.h"
 #include "src/sink/kafka/kafka_sink.h"
 
 namespace po = boost::program_options;
@@ -148,9 +150,14 @@ int RunAlerts(const std::vector<std::string>& args) {
                         std::chrono::steady_clock::now().time_since_epoch().count());
   }
 
+  auto user = ParseKafkaPropertyFlags(properties);
+  if (!user.has_value()) {
+    fmt::print(stderr, "eventsift alerts: {}\n", user.error().message());
+    return kExitUsage;
+  }
   std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
   char errstr[512];
-  std::vector<std::pair<std::string, std::string>> settings = {
+  const KafkaProperties defaults = {
       {"bootstrap.servers", brokers},
       {"group.id", group},
       {"client.id", "eventsift-alerts"},
@@ -158,21 +165,9 @@ int RunAlerts(const std::vector<std::string>& args) {
       {"enable.auto.commit", commit ? "true" : "false"},
       {"log_level", "0"},  // errors come through the error callback
   };
-  for (const std::string& p : properties) {
-    auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      fmt::print(stderr, "eventsift alerts: -X expects key=value, got '{}'\n", p.substr(0, eq));
-      return kExitUsage;
-    }
-    settings.emplace_back(p.substr(0, eq), p.substr(eq + 1));
-  }
-  for (const auto& [key, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) !=
-        RD_KAFKA_CONF_OK) {
-      fmt::print(stderr, "eventsift alerts: -X {}: {}\n", key,
-                 IsSecretKafkaProperty(key) ? "invalid value (not shown: secret)" : errstr);
-      return kExitUsage;
-    }
+  if (Status st = ApplyKafkaProperties(conf.get(), defaults, user.value()); !st.ok()) {
+    fmt::print(stderr, "eventsift alerts: {}\n", st.message());
+    return kExitUsage;
   }
   ErrorState errors;
   rd_kafka_conf_set_opaque(conf.get(), &errors);

@@ -215,6 +215,11 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "{}eventsift: {}\n", clear_line, s.ToString());
   };
   options.cancel = &g_cancel;
+  // The fleet sees every hit through the scanner. It carries the CVE
+  // verdicts, which make alerts of their own, so every format builds it.
+  const std::shared_ptr<const correlate::CveCatalog> cves = correlate::DefaultCveCatalog();
+  report::FleetBuilder fleet_builder(rules.value().get(), !no_merge, cves.get());
+  options.hit_observer = &fleet_builder;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -237,16 +242,10 @@ int RunScan(const std::vector<std::string>& args) {
   const double scan_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  // The fleet carries the CVE verdicts, which make alerts of their own and
-  // name the exposed CVEs on EEMS error alerts, so it comes before delivery.
-  const std::shared_ptr<const correlate::CveCatalog> cves = correlate::DefaultCveCatalog();
-  report::FleetInput fleet_in;
-  fleet_in.rules = rules.value().get();
-  fleet_in.observations = &scanner.observations();
-  fleet_in.build_for = [&scanner](const std::string& key) { return scanner.BuildFor(key); };
-  fleet_in.merge_short_names = !no_merge;
-  fleet_in.cves = cves.get();
-  const std::vector<report::FleetHost> fleet = report::BuildFleet(fleet_in);
+  // The CVE verdicts make alerts of their own and name the exposed CVEs on
+  // EEMS error alerts, so the fleet comes before delivery.
+  const std::vector<report::FleetHost> fleet =
+      fleet_builder.Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
   report::NameExposedCves(fleet, &alerts.value());
   for (Alert& a : report::CveExposureAlerts(fleet)) alerts.value().push_back(std::move(a));
 

@@ -11,8 +11,8 @@
 #include <boost/program_options.hpp>
 
 #include "src/app/command.h"
-#include "src/app/kafka_flags.h"
 #include "src/app/exit_codes.h"
+#include "src/app/kafka_flags.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
 
@@ -175,16 +175,12 @@ int RunSpool(const std::vector<std::string>& args) {
       fmt::print(stderr, "eventsift spool replay: --kafka-brokers is required\n");
       return kExitUsage;
     }
-    for (const std::string& p : properties) {
-      auto eq = p.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        // Only the key: the value may be a secret.
-        fmt::print(stderr, "eventsift spool replay: -X expects key=value, got '{}'\n",
-                   p.substr(0, eq));
-        return kExitUsage;
-      }
-      kafka.properties.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+    auto user = ParseKafkaPropertyFlags(properties);
+    if (!user.has_value()) {
+      fmt::print(stderr, "eventsift spool replay: {}\n", user.error().message());
+      return kExitUsage;
     }
+    kafka.properties = std::move(user).value();
     kafka.spool_dir = spool_dir;
     kafka.replay_rejected = rejected;
     return Replay(kafka, timeout_s);

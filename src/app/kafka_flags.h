@@ -8,6 +8,7 @@
 
 #include <boost/program_options/options_description.hpp>
 
+#include "src/core/result.h"
 #include "src/core/status.h"
 #include "src/sink/kafka/kafka_sink.h"
 
@@ -36,8 +37,8 @@ KafkaSinkOptions ToKafkaSinkOptions(const KafkaFlags& flags);
 // $HOME/.local/state/eventsift, else ./.eventsift-state.
 std::string DefaultStateDir();
 
-// True for librdkafka property names whose values must never be printed
-// (passwords, secrets, keys, tokens).
-bool IsSecretProperty(const std::string& key);
+// The one parser of -X key=value (scan, daemon, alerts, spool replay). An
+// error shows only the key: the value may be a secret.
+Result<KafkaProperties> ParseKafkaPropertyFlags(const std::vector<std::string>& flags);
 
 }  // namespace eventsift::app

@@ -28,6 +28,13 @@ bool EventLess(const OwnedEvent& a, const OwnedEvent& b) {
 
 FileTime SaturatingAdd(FileTime a, int64_t b) { return a > kMaxTime - b ? kMaxTime : a + b; }
 
+// A window's width in ticks; 0: one window for the whole run.
+int64_t WindowTicks(int64_t window_seconds) {
+  return window_seconds > 0 && window_seconds < kMaxTime / kTicksPerSecond
+             ? window_seconds * kTicksPerSecond
+             : 0;
+}
+
 }  // namespace
 
 Correlator::Correlator(std::vector<CorrelatedRule> rules, CorrelatorOptions options)
@@ -46,6 +53,105 @@ void Correlator::AddHit(uint32_t rule_index, OwnedEvent event) {
   std::lock_guard lock(mu_);
   hosts_.See(name);
   pending_[rule_index].push_back(Hit{std::move(name), std::move(event)});
+}
+
+void Correlator::PlanHit(uint32_t rule_index, std::string_view computer, FileTime time) {
+  if (rule_index >= rules_.size()) return;  // AddPlannedHit counts it as rejected
+  std::string name = NormalizeHostName(computer);
+  std::lock_guard lock(mu_);
+  hosts_.See(name);
+  auto [it, inserted] = plan_.try_emplace({rule_index, std::move(name)}, time);
+  if (!inserted && time != 0 && (it->second == 0 || time < it->second)) it->second = time;
+}
+
+void Correlator::FixPlanLocked() {
+  plan_fixed_ = true;
+  for (const auto& [rule_name, time] : plan_) {
+    PlannedSeries& series = planned_[{rule_name.first, hosts_.Resolve(rule_name.second)}];
+    if (time != 0 && (series.t0 == 0 || time < series.t0)) series.t0 = time;
+  }
+  plan_.clear();
+}
+
+void Correlator::AddPlannedHit(uint32_t rule_index, OwnedEvent event) {
+  stats_.hits_received.Add();
+  if (rule_index >= rules_.size()) {
+    stats_.hits_rejected.Add();
+    return;
+  }
+  const std::string name = NormalizeHostName(event.computer);
+  std::lock_guard lock(mu_);
+  if (!plan_fixed_) FixPlanLocked();
+  auto it = planned_.find({rule_index, hosts_.Resolve(name)});
+  if (it == planned_.end() || (event.time != 0 && event.time < it->second.t0)) {
+    stats_.hits_rejected.Add();  // never planned: its window would be wrong
+    return;
+  }
+  PlannedSeries& series = it->second;
+  const CorrelationSpec& spec = rules_[rule_index].spec;
+  WindowSummary* window = &series.untimed;
+  if (event.time != 0) {
+    const int64_t width = WindowTicks(spec.window_seconds);
+    const FileTime start =
+        width > 0 ? series.t0 + (event.time - series.t0) / width * width : series.t0;
+    window = &series.windows[start];
+  }
+  FoldIntoWindow(std::move(event), spec.max_samples, window);
+}
+
+void Correlator::FoldIntoWindow(OwnedEvent event, uint32_t max_samples, WindowSummary* window) {
+  if (window->count == 0 || event.time < window->first) window->first = event.time;
+  if (window->count == 0 || event.time > window->last) window->last = event.time;
+  ++window->count;
+  if (!event.computer.empty() && !window->names.contains(event.computer)) {
+    window->names.insert(event.computer);
+  }
+  // The earliest max_samples in EventLess order; an equal event goes after
+  // those already kept, so input order breaks ties.
+  auto& samples = window->samples;
+  if (samples.size() >= max_samples && (samples.empty() || !EventLess(event, samples.back()))) {
+    return;
+  }
+  samples.insert(std::upper_bound(samples.begin(), samples.end(), event, EventLess),
+                 std::move(event));
+  if (samples.size() > max_samples) samples.pop_back();
+}
+
+void Correlator::EmitPlannedLocked(std::vector<Alert>* out) {
+  for (auto& [series_key, series] : planned_) {
+    const auto& [rule_index, key] = series_key;
+    const int64_t width = WindowTicks(rules_[rule_index].spec.window_seconds);
+    SeriesState state;
+    size_t last = SIZE_MAX;
+    for (auto& [start, window] : series.windows) {
+      // An unbounded window ends at its last hit.
+      const FileTime end = width > 0 ? SaturatingAdd(start, width) : window.last;
+      EmitWindow(rule_index, key, &state, std::move(window), start, end, /*untimed=*/false, &last,
+                 out);
+    }
+    if (series.untimed.count > 0) {
+      EmitWindow(rule_index, key, &state, std::move(series.untimed), 0, 0, /*untimed=*/true, &last,
+                 out);
+    }
+  }
+  planned_.clear();
+}
+
+Correlator::WindowSummary Correlator::Summarize(std::vector<Hit>::iterator begin,
+                                                std::vector<Hit>::iterator end,
+                                                uint32_t max_samples) {
+  WindowSummary window;
+  window.count = static_cast<uint64_t>(end - begin);
+  window.first = begin->event.time;
+  window.last = std::prev(end)->event.time;
+  for (auto it = begin; it != end; ++it) {
+    if (!it->event.computer.empty()) window.names.insert(it->event.computer);
+  }
+  const uint64_t kept = std::min<uint64_t>(window.count, max_samples);
+  for (auto it = begin; it != begin + static_cast<ptrdiff_t>(kept); ++it) {
+    window.samples.push_back(std::move(it->event));
+  }
+  return window;
 }
 
 void Correlator::AddBuild(std::string_view raw_host, const ExchangeVersion& v, std::string source) {
@@ -109,6 +215,7 @@ std::optional<ExchangeBuildInfo> Correlator::BuildForLocked(const std::string& h
 
 std::vector<Alert> Correlator::CloseWindows(FileTime limit, bool final) {
   std::vector<Alert> out;
+  if (final) EmitPlannedLocked(&out);
   for (uint32_t r = 0; r < rules_.size(); ++r) {
     std::vector<Hit> hits = std::move(pending_[r]);
     pending_[r].clear();
@@ -142,10 +249,8 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
     stats_.hits_late.Add(static_cast<uint64_t>(on_time - timed));
     timed = hits.erase(timed, on_time);
   }
-  const int64_t window_seconds = rules_[rule_index].spec.window_seconds;
-  const int64_t width = window_seconds > 0 && window_seconds < kMaxTime / kTicksPerSecond
-                            ? window_seconds * kTicksPerSecond
-                            : 0;  // 0: one window for the whole run
+  const int64_t width = WindowTicks(rules_[rule_index].spec.window_seconds);
+  const uint32_t max_samples = rules_[rule_index].spec.max_samples;
   const FileTime t0 = state.anchored ? state.t0 : (timed != hits.end() ? timed->event.time : 0);
   size_t last = SIZE_MAX;
   auto it = timed;
@@ -166,12 +271,13 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
     closed_any = true;
     // An unbounded window ends at its last hit.
     const FileTime reported_end = width > 0 ? end : std::prev(window_end)->event.time;
-    EmitWindow(rule_index, key, &state, it, window_end, start, reported_end, /*untimed=*/false,
-               &last, out);
+    EmitWindow(rule_index, key, &state, Summarize(it, window_end, max_samples), start, reported_end,
+               /*untimed=*/false, &last, out);
     it = window_end;
   }
   if (final && timed != hits.begin()) {
-    EmitWindow(rule_index, key, &state, hits.begin(), timed, 0, 0, /*untimed=*/true, &last, out);
+    EmitWindow(rule_index, key, &state, Summarize(hits.begin(), timed, max_samples), 0, 0,
+               /*untimed=*/true, &last, out);
     closed_any = true;
   }
   if (closed_any) {
@@ -184,11 +290,10 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
 }
 
 void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
-                            std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
-                            FileTime window_start, FileTime window_end, bool untimed, size_t* last,
-                            std::vector<Alert>* out) {
+                            WindowSummary window, FileTime window_start, FileTime window_end,
+                            bool untimed, size_t* last, std::vector<Alert>* out) {
   const CorrelatedRule& rule = rules_[rule_index];
-  const auto count = static_cast<uint64_t>(end - begin);
+  const uint64_t count = window.count;
   if (count < std::max<uint64_t>(rule.spec.threshold, 1)) {
     stats_.hits_below_threshold.Add(count);
     return;
@@ -208,19 +313,12 @@ void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesS
   alert.host = key;
   alert.window_start = window_start;
   alert.window_end = window_end;
-  alert.first_seen = begin->event.time;
-  alert.last_seen = std::prev(end)->event.time;
+  alert.first_seen = window.first;
+  alert.last_seen = window.last;
   alert.count = count;
-  std::set<std::string> names;
-  for (auto it = begin; it != end; ++it) {
-    if (!it->event.computer.empty()) names.insert(it->event.computer);
-  }
-  alert.host_names.assign(names.begin(), names.end());
-  const uint64_t kept = std::min<uint64_t>(count, rule.spec.max_samples);
-  for (auto it = begin; it != begin + static_cast<ptrdiff_t>(kept); ++it) {
-    alert.samples.push_back(std::move(it->event));
-  }
-  stats_.samples_dropped.Add(count - kept);
+  alert.host_names.assign(window.names.begin(), window.names.end());
+  alert.samples = std::move(window.samples);
+  stats_.samples_dropped.Add(count - alert.samples.size());
   alert.exchange = BuildForLocked(key);
   alert.alert_id = ComputeAlertId(alert.rule.id, key, window_start);
   if (!untimed) {

@@ -15,13 +15,21 @@
 // first. For equal numbers an exact revision beats a CU-only one, then the
 // smaller source string, so the choice is deterministic.
 //
+// Two ways in. Streaming (the daemon): AddHit keeps each hit until Drain or
+// Finish closes its window. Batch (scan): PlanHit for every hit first, then
+// AddPlannedHit for each; planning fixes where each series' windows start,
+// so a hit folds at once into its window's summary (count, first and last
+// time, host names, the max_samples earliest events) and memory follows the
+// windows, not the hits. Both give the same alerts; one correlator uses one.
+//
 // Thread-safe: every public method takes one lock. AddHit copies nothing
-// (the event is moved in), and hits are rare next to events.
+// (the event is moved in).
 
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,6 +75,12 @@ class Correlator {
 
   // A rule matched this event; its host is event.computer.
   void AddHit(uint32_t rule_index, OwnedEvent event);
+  // Batch: a hit that AddPlannedHit will bring; every hit is planned before
+  // the first AddPlannedHit, and so are builds and the inventory (AddBuild,
+  // LoadInventory), because host keys and window starts depend on them all.
+  void PlanHit(uint32_t rule_index, std::string_view computer, FileTime time);
+  // Batch: a planned hit, folded into its window's summary.
+  void AddPlannedHit(uint32_t rule_index, OwnedEvent event);
   // An Exchange build seen for a host; `source` says where (it ends up in
   // Alert::exchange->source). The highest version per host wins (see above).
   void AddBuild(std::string_view raw_host, const ExchangeVersion& v, std::string source);
@@ -108,16 +122,35 @@ class Correlator {
     ExchangeVersion version;
     std::string source;
   };
+  // What an alert needs of one window's hits.
+  struct WindowSummary {
+    uint64_t count = 0;
+    FileTime first = 0, last = 0;     // earliest and latest hit time
+    std::set<std::string> names;      // computer names as logged, non-empty
+    std::vector<OwnedEvent> samples;  // the earliest max_samples (EventLess order)
+  };
+  // A batch series (rule, host key): its windows by start, and the untimed.
+  struct PlannedSeries {
+    FileTime t0 = 0;  // start of the first window: the earliest timed hit
+    std::map<FileTime, WindowSummary> windows;
+    WindowSummary untimed;
+  };
 
   std::vector<Alert> CloseWindows(FileTime limit, bool final);
+  // Fixes host keys and each planned series' t0 (on the first AddPlannedHit).
+  void FixPlanLocked();
+  void EmitPlannedLocked(std::vector<Alert>* out);
+  static void FoldIntoWindow(OwnedEvent event, uint32_t max_samples, WindowSummary* window);
+  // A window of sorted hits as a summary; moves the samples out of the hits.
+  static WindowSummary Summarize(std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
+                                 uint32_t max_samples);
   void CloseSeries(uint32_t rule_index, const std::string& key, std::vector<Hit> hits,
                    FileTime limit, bool final, std::vector<Hit>* keep, std::vector<Alert>* out);
   // Turns one window's hits into an alert, or folds or drops them. `last`
   // is the index in `out` of this series' previous alert from this call.
   void EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
-                  std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
-                  FileTime window_start, FileTime window_end, bool untimed, size_t* last,
-                  std::vector<Alert>* out);
+                  WindowSummary window, FileTime window_start, FileTime window_end, bool untimed,
+                  size_t* last, std::vector<Alert>* out);
   void AddBuildLocked(const std::string& name, const ExchangeVersion& v, std::string source);
   std::optional<ExchangeBuildInfo> BuildForLocked(const std::string& host_key) const;
 
@@ -128,6 +161,11 @@ class Correlator {
   std::vector<std::vector<Hit>> pending_;                           // per rule; mu_
   std::map<std::pair<uint32_t, std::string>, SeriesState> series_;  // mu_
   std::map<std::string, BuildSeen> builds_;                         // by normalized name; mu_
+  // Batch: earliest timed hit per (rule, normalized name), 0 when none; then,
+  // once fixed, the series by (rule, host key). mu_
+  std::map<std::pair<uint32_t, std::string>, FileTime> plan_;
+  bool plan_fixed_ = false;
+  std::map<std::pair<uint32_t, std::string>, PlannedSeries> planned_;
   CorrelatorStats stats_;
 };
 

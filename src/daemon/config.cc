@@ -3,11 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "src/daemon/listen_address.h"
 
 namespace eventsift::daemon {
 
@@ -27,9 +30,24 @@ std::string Join(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
+// yaml-cpp keeps both pairs of a repeated key and lookups find the first, so
+// the second would be ignored without a word: refuse it, naming both lines.
+void CheckNoDuplicates(const YAML::Node& map, const std::string& where) {
+  std::map<std::string, int> first_line;
+  for (const auto& kv : map) {
+    std::string key = kv.first.as<std::string>();
+    int line = kv.first.Mark().line + 1;
+    auto [it, inserted] = first_line.emplace(key, line);
+    if (!inserted) {
+      Fail(Join(where, key), fmt::format("given twice (lines {} and {})", it->second, line));
+    }
+  }
+}
+
 void CheckKeys(const YAML::Node& map, const std::string& where,
                const std::set<std::string>& allowed) {
   if (!map.IsMap()) Fail(where.empty() ? "(top level)" : where, "expected a mapping");
+  CheckNoDuplicates(map, where);
   for (const auto& kv : map) {
     std::string key = kv.first.as<std::string>();
     if (!allowed.count(key)) {
@@ -76,6 +94,7 @@ void ReadProperties(const YAML::Node& n, const std::string& where,
   if (!props) return;
   if (!props.IsMap())
     Fail(Join(where, "properties"), "expected a mapping of librdkafka properties");
+  CheckNoDuplicates(props, Join(where, "properties"));
   for (const auto& kv : props) {
     if (!kv.second.IsScalar()) {
       Fail(Join(where, "properties." + kv.first.as<std::string>()), "expected a string value");
@@ -122,7 +141,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   } else if (type == "tcp") {
     s.type = SourceType::kTcp;
     CheckKeys(n, where,
-              {"name", "type", "address", "port", "max_connections", "max_line_bytes", "tls"});
+              {"name", "type", "address", "port", "max_connections", "idle_timeout_ms",
+               "max_line_bytes", "tls"});
     if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
@@ -164,6 +184,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   s.port = static_cast<uint16_t>(port);
   Read(n, where, "max_connections", &s.max_connections);
   if (s.max_connections == 0) Fail(Join(where, "max_connections"), "must be greater than 0");
+  Read(n, where, "idle_timeout_ms", &s.idle_timeout_ms);
+  if (s.idle_timeout_ms < 0) Fail(Join(where, "idle_timeout_ms"), "must be 0 (never) or more");
   Read(n, where, "max_line_bytes", &s.max_line_bytes);
   if (s.max_line_bytes < 1024) Fail(Join(where, "max_line_bytes"), "must be at least 1024");
   return s;
@@ -248,8 +270,10 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   if (YAML::Node m = root["metrics"]) {
     CheckKeys(m, "metrics", {"address"});
     Read(m, "metrics", "address", &c.metrics_address);
-    if (!c.metrics_address.empty() && c.metrics_address.rfind(':') == std::string::npos) {
-      Fail("metrics.address", "expected host:port");
+    if (!c.metrics_address.empty()) {
+      auto address = ParseListenAddress(c.metrics_address);
+      if (!address.has_value()) Fail("metrics.address", std::string(address.error().message()));
+      if (address.value().port == 0) Fail("metrics.address", "port must be 1 to 65535");
     }
   }
   if (YAML::Node l = root["log"]) {

@@ -45,6 +45,8 @@ struct SourceConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   uint32_t max_connections = 64;
+  // A peer that sends nothing for this long is closed; 0: never.
+  int64_t idle_timeout_ms = 300000;
   std::optional<TlsConfig> tls;
   // kafka (raw events in a consumer group)
   std::string brokers;

@@ -14,13 +14,11 @@
 
 #include "src/alert/alert_json.h"
 #include "src/correlate/build_catalog.h"
+#include "src/daemon/clock.h"
 #include "src/daemon/log.h"
+#include "src/daemon/registry.h"
 #include "src/sink/kafka/kafka_sink.h"
-#include "src/sink/stream_sink.h"
-#include "src/source/dir_source.h"
 #include "src/source/kafka_source.h"
-#include "src/source/stream_source.h"
-#include "src/source/tcp_source.h"
 #include "src/source/tls_server.h"
 #include "src/source/unique_fd.h"
 
@@ -39,14 +37,7 @@ constexpr milliseconds kDrainInterval{500};
 // /healthz fails when the loop has not ticked for this long.
 constexpr int64_t kStallMs = 30000;
 
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
-}
-int64_t WallMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+}  // namespace
 
 Result<std::shared_ptr<const detect::RuleSet>> LoadRules(const DaemonConfig& c) {
   return detect::RuleSet::Load(c.rule_paths.empty() ? detect::DefaultRulePaths() : c.rule_paths);
@@ -55,12 +46,6 @@ Result<std::shared_ptr<const detect::RuleSet>> LoadRules(const DaemonConfig& c) 
 void ApplyLogConfig(const DaemonConfig& c) {
   Logger::Get().Configure(c.log_format, ParseLogLevel(c.log_level), c.log_max_repeats_per_minute);
 }
-
-source::TlsServerOptions TlsOptionsOf(const TlsConfig& t) {
-  return source::TlsServerOptions{t.cert_file, t.key_file, t.client_ca_file, t.min_version};
-}
-
-}  // namespace
 
 Status CheckRules(const DaemonConfig& config) {
   auto rules = LoadRules(config);
@@ -103,50 +88,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(DaemonConfig config) {
 Result<std::vector<Daemon::SourceEntry>> Daemon::MakeSources(const DaemonConfig& c) {
   std::vector<SourceEntry> out;
   for (const auto& sc : c.sources) {
-    SourceEntry e{sc, nullptr};
-    switch (sc.type) {
-      case SourceType::kDirectory: {
-        source::DirSourceOptions o;
-        o.path = sc.path;
-        o.include = sc.include;
-        o.exclude = sc.exclude;
-        o.start_at_end = sc.start_at_end;
-        o.max_line_bytes = sc.max_line_bytes;
-        o.rotate_wait = milliseconds(sc.rotate_wait_ms);
-        e.source = std::make_unique<source::DirSource>(sc.name, o);
-        break;
-      }
-      case SourceType::kStdin: {
-        source::StreamSourceOptions o;
-        o.max_line_bytes = sc.max_line_bytes;
-        e.source = std::make_unique<source::StreamSource>(sc.name, o);
-        break;
-      }
-      case SourceType::kTcp: {
-        source::TcpSourceOptions o;
-        o.address = sc.address;
-        o.port = sc.port;
-        o.max_connections = sc.max_connections;
-        o.max_line_bytes = sc.max_line_bytes;
-        if (sc.tls) {
-          o.tls = TlsOptionsOf(*sc.tls);
-          o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
-        }
-        e.source = std::make_unique<source::TcpSource>(sc.name, o);
-        break;
-      }
-      case SourceType::kKafka: {
-        source::KafkaSourceOptions o;
-        o.brokers = sc.brokers;
-        o.topic = sc.topic;
-        o.group_id = sc.group_id;
-        o.properties = sc.properties;
-        o.max_line_bytes = sc.max_line_bytes;
-        e.source = std::make_unique<source::KafkaSource>(sc.name, o);
-        break;
-      }
-    }
-    out.push_back(std::move(e));
+    ES_ASSIGN_OR_RETURN(source, MakeSource(sc));
+    out.push_back(SourceEntry{sc, std::move(source)});
   }
   return out;
 }
@@ -154,35 +97,8 @@ Result<std::vector<Daemon::SourceEntry>> Daemon::MakeSources(const DaemonConfig&
 Result<std::vector<Daemon::SinkEntry>> Daemon::MakeSinks(const DaemonConfig& c) {
   std::vector<SinkEntry> out;
   for (const auto& sc : c.sinks) {
-    SinkEntry e{sc, nullptr, nullptr};
-    switch (sc.type) {
-      case SinkType::kStdout: {
-        ES_ASSIGN_OR_RETURN(s, StreamSink::Open("-"));
-        e.sink = std::move(s);
-        break;
-      }
-      case SinkType::kFile: {
-        // Appended: a restart must not erase what was already delivered.
-        ES_ASSIGN_OR_RETURN(s, StreamSink::Open(sc.path, /*append=*/true));
-        e.sink = std::move(s);
-        break;
-      }
-      case SinkType::kKafka: {
-        KafkaSinkOptions o;
-        o.brokers = sc.brokers;
-        o.topic = sc.topic;
-        o.properties = sc.properties;
-        o.spool_dir = sc.spool_dir;
-        o.spool_max_bytes = sc.spool_max_bytes;
-        o.flush_timeout = milliseconds(c.shutdown_timeout_ms / 2);
-        o.log = [](std::string_view line) { LogWarn("kafka", {{"detail", line}}); };
-        ES_ASSIGN_OR_RETURN(s, KafkaSink::Open(o));
-        e.kafka = s.get();
-        e.sink = std::move(s);
-        break;
-      }
-    }
-    out.push_back(std::move(e));
+    ES_ASSIGN_OR_RETURN(made, MakeSink(sc, c));
+    out.push_back(SinkEntry{sc, std::move(made.sink), made.kafka});
   }
   return out;
 }
@@ -348,115 +264,6 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   return Status::OK();
 }
 
-void Daemon::Reload() {
-  auto refuse = [&](const std::string& why) {
-    reloads_failed_.Add();
-    LogError("reload refused, the running configuration stays", {{"reason", why}});
-  };
-  auto loaded = LoadConfig(config_.path);
-  if (!loaded.has_value()) return refuse(loaded.error().ToString());
-  DaemonConfig next = std::move(loaded).value();
-  if (next.state_dir != config_.state_dir) return refuse("state_dir changed: needs a restart");
-  if (next.metrics_address != config_.metrics_address) {
-    return refuse("metrics.address changed: needs a restart");
-  }
-  auto rules = LoadRules(next);
-  if (!rules.has_value()) return refuse(rules.error().ToString());
-  // A changed build list is checked here and made current once the reload
-  // can no longer be refused.
-  std::shared_ptr<const correlate::BuildCatalog> next_builds;
-  if (next.exchange_builds != config_.exchange_builds) {
-    auto builds = correlate::LoadBuildCatalog(next.exchange_builds);
-    if (!builds.has_value()) return refuse(builds.error().ToString());
-    next_builds = std::make_shared<const correlate::BuildCatalog>(std::move(builds).value());
-  }
-
-  std::vector<SinkEntry> next_sinks;
-  if (next.sinks != config_.sinks) {
-    auto sinks = MakeSinks(next);
-    if (!sinks.has_value()) return refuse(sinks.error().ToString());
-    next_sinks = std::move(sinks).value();
-  }
-  auto made = MakeSources(next);
-  if (!made.has_value()) return refuse(made.error().ToString());
-
-  // Everything read so far becomes safe first (sinks flushed, state written,
-  // Kafka offsets committed), so replaced sources can go without loss.
-  (void)Checkpoint(milliseconds(next.shutdown_timeout_ms / 2));
-  // Sources whose config is unchanged keep running; others are replaced and
-  // resume from the old source's positions.
-  std::vector<SourceEntry> next_sources;
-  std::vector<source::Source*> stopped;  // old listeners stopped to free their port
-  auto put_back = [&] {
-    for (auto& n : next_sources) {
-      for (auto& old : sources_) {
-        if (!old.source && old.config == n.config) {
-          old = std::move(n);
-          break;
-        }
-      }
-    }
-    for (auto* s : stopped) (void)s->Start();
-  };
-  for (auto& c : made.value()) {
-    bool reused = false;
-    for (auto& old : sources_) {
-      if (old.source && old.config == c.config) {
-        next_sources.push_back(std::move(old));
-        reused = true;
-        break;
-      }
-    }
-    if (reused) continue;
-    std::vector<source::FileCheckpoint> cps;
-    for (auto& old : sources_) {
-      if (!old.source || old.config.name != c.config.name) continue;
-      old.source->SaveCheckpoints(&cps);
-      if (old.config.type == SourceType::kTcp) {
-        old.source->Stop();
-        stopped.push_back(old.source.get());
-      }
-    }
-    c.source->RestoreCheckpoints(std::move(cps));
-    WireSource(c);
-    Status s = c.source->Start();
-    if (!s.ok()) {
-      put_back();
-      return refuse(fmt::format("source '{}': {}", c.config.name, s.ToString()));
-    }
-    next_sources.push_back(std::move(c));
-  }
-  // Retired objects are destroyed outside the lock and after the swap: a
-  // Kafka consumer leaving its group calls back into the source on close.
-  std::vector<SourceEntry> retired;
-  for (auto& old : sources_) {
-    if (!old.source) continue;
-    old.source->Stop();
-    retired.push_back(std::move(old));
-  }
-  std::vector<SinkEntry> retired_sinks;
-  {
-    std::lock_guard<std::mutex> lock(objects_mu_);
-    sources_ = std::move(next_sources);
-    if (!next_sinks.empty()) {
-      retired_sinks = std::move(sinks_);
-      sinks_ = std::move(next_sinks);
-    }
-    pipeline_->Rebuild(std::move(rules).value());
-    for (auto& [name, lanes] : lanes_) lanes->Rebuild(pipeline_->shared_rules());
-  }
-  for (auto& s : retired_sinks) (void)s.sink->Flush(milliseconds(next.shutdown_timeout_ms / 2));
-  retired_sinks.clear();
-  retired.clear();
-  if (next_builds) correlate::SetDefaultBuildCatalog(std::move(next_builds));
-  config_ = std::move(next);
-  ApplyLogConfig(config_);
-  EmitAlerts(false);
-  reloads_ok_.Add();
-  LogInfo("reloaded", {{"rules", std::to_string(pipeline_->rules().rules().size())},
-                       {"sources", std::to_string(sources_.size())}});
-}
-
 int Daemon::Run() {
   sigset_t set;
   sigemptyset(&set);
@@ -570,154 +377,6 @@ std::string Daemon::Health() const {
   if (heartbeat_ms_.load() != 0 && age > kStallMs)
     return fmt::format("event loop stalled for {} ms", age);
   return {};
-}
-
-std::string Daemon::RenderMetrics() const {
-  std::lock_guard<std::mutex> lock(objects_mu_);
-  PromText p;
-  struct SourceCounter {
-    const char* name;
-    const char* help;
-    const Counter source::SourceStats::*field;
-  };
-  static const SourceCounter kSourceCounters[] = {
-      {"eventsift_source_bytes_total", "Bytes read from the input.", &source::SourceStats::bytes},
-      {"eventsift_source_lines_total", "Complete NDJSON lines read.", &source::SourceStats::lines},
-      {"eventsift_source_evtx_chunks_total", "EVTX chunks read (re-reads included).",
-       &source::SourceStats::evtx_chunks},
-      {"eventsift_source_events_total", "Events decoded.", &source::SourceStats::events},
-      {"eventsift_source_parse_errors_total", "Lines or records that could not be decoded.",
-       &source::SourceStats::parse_errors},
-      {"eventsift_source_lines_dropped_total", "Lines over max_line_bytes, skipped.",
-       &source::SourceStats::lines_dropped},
-      {"eventsift_source_files_opened_total", "Files opened.", &source::SourceStats::files_opened},
-      {"eventsift_source_open_errors_total", "Matching files that could not be opened (retried).",
-       &source::SourceStats::open_errors},
-      {"eventsift_source_rotations_total", "Renamed or deleted files drained and closed.",
-       &source::SourceStats::rotations},
-      {"eventsift_source_truncations_total", "Files that shrank and were read again from 0.",
-       &source::SourceStats::truncations},
-      {"eventsift_source_connections_accepted_total", "TCP connections accepted.",
-       &source::SourceStats::connections_accepted},
-      {"eventsift_source_connections_rejected_total", "TCP connections over max_connections.",
-       &source::SourceStats::connections_rejected},
-      {"eventsift_source_tls_handshakes_total", "TLS sessions established.",
-       &source::SourceStats::tls_handshakes},
-      {"eventsift_source_tls_handshake_failures_total",
-       "TLS peers dropped for a protocol error (plain text, missing or untrusted client cert).",
-       &source::SourceStats::tls_handshake_failures},
-      {"eventsift_source_tls_handshake_timeouts_total",
-       "TLS peers dropped for not finishing the handshake in time.",
-       &source::SourceStats::tls_handshake_timeouts},
-  };
-  for (const auto& c : kSourceCounters) {
-    p.Family(c.name, "counter", c.help);
-    for (const auto& e : sources_) {
-      p.Sample(c.name, {{"source", e.config.name}, {"type", e.source->type()}},
-               (e.source->stats().*c.field).Get());
-    }
-  }
-  const PipelineStats& ps = pipeline_->stats();
-  p.Family("eventsift_events_total", "counter", "Events decoded from all sources.");
-  p.Sample("eventsift_events_total", {}, ps.events.Get());
-  p.Family("eventsift_parse_errors_total", "counter", "Input errors reported by the decoders.");
-  p.Sample("eventsift_parse_errors_total", {}, ps.parse_errors.Get());
-  p.Family("eventsift_rule_hits_total", "counter", "Events matched, per rule.");
-  for (const auto& [id, counter] : pipeline_->hits_by_rule()) {
-    p.Sample("eventsift_rule_hits_total", {{"rule", id}}, counter->Get());
-  }
-  p.Family("eventsift_alerts_total", "counter", "Alerts produced and sent to the sinks.");
-  p.Sample("eventsift_alerts_total", {}, ps.alerts.Get());
-  p.Family("eventsift_alerts_deduplicated_total", "counter",
-           "Alerts a replay produced again after a restart or reload, not sent twice.");
-  p.Sample("eventsift_alerts_deduplicated_total", {}, ps.alerts_deduplicated.Get());
-  struct SinkCounter {
-    const char* name;
-    const char* help;
-    const Counter SinkStats::*field;
-  };
-  static const SinkCounter kSinkCounters[] = {
-      {"eventsift_sink_received_total", "Alerts given to the sink.", &SinkStats::received},
-      {"eventsift_sink_delivered_total", "Alerts delivered (acknowledged).", &SinkStats::delivered},
-      {"eventsift_sink_spooled_total", "Alerts written to the durable spool.", &SinkStats::spooled},
-      {"eventsift_sink_failed_total", "Alerts neither delivered nor spooled.", &SinkStats::failed},
-  };
-  for (const auto& c : kSinkCounters) {
-    p.Family(c.name, "counter", c.help);
-    for (const auto& s : sinks_) {
-      p.Sample(c.name, {{"sink", SinkTypeName(s.config.type)}}, (s.sink->stats().*c.field).Get());
-    }
-  }
-  p.Family("eventsift_spool_pending", "gauge", "Alerts waiting in the Kafka spool.");
-  for (const auto& s : sinks_) {
-    if (s.kafka)
-      p.Sample("eventsift_spool_pending", {{"sink", "kafka"}}, s.kafka->counters().spool_pending);
-  }
-  p.Family("eventsift_kafka_delivery_latency_seconds", "histogram",
-           "Kafka delivery latency of acknowledged alerts, produce to broker acknowledgement.");
-  for (const auto& s : sinks_) {
-    if (!s.kafka) continue;
-    const KafkaSinkCounters k = s.kafka->counters();
-    for (size_t i = 0; i < k.latency_buckets.size(); ++i) {
-      p.Sample("eventsift_kafka_delivery_latency_seconds_bucket",
-               {{"sink", "kafka"},
-                {"le", fmt::format("{}", KafkaSinkCounters::kLatencyBucketsSeconds[i])}},
-               k.latency_buckets[i]);
-    }
-    p.Sample("eventsift_kafka_delivery_latency_seconds_bucket", {{"sink", "kafka"}, {"le", "+Inf"}},
-             k.latency_count);
-    p.Sample("eventsift_kafka_delivery_latency_seconds_sum", {{"sink", "kafka"}},
-             k.latency_sum_seconds);
-    p.Sample("eventsift_kafka_delivery_latency_seconds_count", {{"sink", "kafka"}},
-             k.latency_count);
-  }
-  int64_t last = last_checkpoint_ms_.load();
-  p.Family("eventsift_checkpoint_age_seconds", "gauge",
-           "Seconds since the state on disk was last known current (written, or unchanged).");
-  p.Sample("eventsift_checkpoint_age_seconds", {},
-           last == 0 ? -1.0 : static_cast<double>(WallMs() - last) / 1000.0);
-  p.Family("eventsift_checkpoints_total", "counter", "Checkpoints written.");
-  p.Sample("eventsift_checkpoints_total", {}, checkpoints_written_.Get());
-  p.Family("eventsift_checkpoint_failures_total", "counter",
-           "Checkpoints not written (flush or disk error).");
-  p.Sample("eventsift_checkpoint_failures_total", {}, checkpoint_failures_.Get());
-  p.Family("eventsift_reloads_total", "counter", "SIGHUP reloads by result.");
-  p.Sample("eventsift_reloads_total", {{"result", "ok"}}, reloads_ok_.Get());
-  p.Sample("eventsift_reloads_total", {{"result", "refused"}}, reloads_failed_.Get());
-  auto unix_seconds = [](FileTime t) {
-    return t == 0 ? 0.0 : static_cast<double>(UnixMillisFromFileTime(t)) / 1000.0;
-  };
-  p.Family("eventsift_max_event_time_seconds", "gauge", "Newest event time seen (unix seconds).");
-  p.Sample("eventsift_max_event_time_seconds", {}, unix_seconds(max_event_time_.load()));
-  p.Family("eventsift_watermark_seconds", "gauge",
-           "Windows ending before this event time (unix seconds) have been emitted.");
-  p.Sample("eventsift_watermark_seconds", {}, unix_seconds(watermark_.load()));
-  p.Family("eventsift_correlation_partitions", "gauge",
-           "Kafka partitions with their own correlation state here.");
-  p.Sample("eventsift_correlation_partitions", {}, partition_lanes_.load());
-  p.Family("eventsift_source_kafka_lag", "gauge",
-           "Messages between the last one read and the end of each assigned partition.");
-  for (const auto& e : sources_) {
-    if (e.config.type != SourceType::kKafka) continue;
-    for (const auto& l : static_cast<const source::KafkaSource*>(e.source.get())->Lag()) {
-      p.Sample("eventsift_source_kafka_lag",
-               {{"source", e.config.name}, {"partition", std::to_string(l.partition)}},
-               static_cast<uint64_t>(l.lag));
-    }
-  }
-  p.Family("eventsift_journal_hits", "gauge",
-           "Rule hits kept in the correlation journal (state.json).");
-  p.Sample("eventsift_journal_hits", {}, journal_hits_.load());
-  p.Family("eventsift_journal_hits_dropped_total", "counter",
-           "Journal hits dropped over its bound.");
-  p.Sample("eventsift_journal_hits_dropped_total", {}, journal_dropped_.load());
-  p.Family("eventsift_log_lines_suppressed_total", "counter",
-           "Repeated log lines held back by rate limiting.");
-  p.Sample("eventsift_log_lines_suppressed_total", {}, Logger::Get().suppressed_total());
-  p.Family("eventsift_uptime_seconds", "gauge", "Seconds since start.");
-  p.Sample("eventsift_uptime_seconds", {},
-           std::chrono::duration<double>(Clock::now() - start_time_).count());
-  return p.text();
 }
 
 }  // namespace eventsift::daemon

@@ -43,6 +43,10 @@ void BlockDaemonSignals();
 
 // Loads the config's rules and TLS files (for --check-config).
 Status CheckRules(const DaemonConfig& config);
+// The rules the config names, or the default pack.
+Result<std::shared_ptr<const detect::RuleSet>> LoadRules(const DaemonConfig& config);
+// Makes the config's log format, level and rate limit current.
+void ApplyLogConfig(const DaemonConfig& config);
 
 class Daemon {
  public:
@@ -77,6 +81,9 @@ class Daemon {
   static Result<std::vector<SourceEntry>> MakeSources(const DaemonConfig& config);
   static Result<std::vector<SinkEntry>> MakeSinks(const DaemonConfig& config);
   void Reload();
+  // Starts again a source a refused reload had stopped; a failure is logged
+  // and counted, the source's open connections keep being read.
+  void RestartSource(SourceEntry& e);
   void WireSource(SourceEntry& e);
   // The per-partition correlation state of a Kafka source (made on first use).
   PartitionLanes* LanesFor(const std::string& source_name);
@@ -113,6 +120,7 @@ class Daemon {
   Counter checkpoint_failures_;
   Counter reloads_ok_;
   Counter reloads_failed_;
+  Counter source_restart_failures_;
   Counter sink_errors_;
 };
 

@@ -1,20 +1,47 @@
 #pragma once
 // MetricsServer: GET /healthz and GET /metrics (Prometheus text format 0.0.4)
-// on cpp-httplib, in its own threads. The handlers only read atomic counters
-// through the callbacks, so scraping never blocks the event loop.
+// on one thread of its own. The handlers only read counters through the
+// callbacks, so scraping never blocks the event loop.
+//
+// It is a liveness probe's target, so no client may hold it up: one poll()
+// loop serves every connection without blocking, each client must send its
+// request head within header_timeout (a client trickling a byte every few
+// seconds is cut off there, not at each byte) and read the answer within
+// write_timeout, a head larger than max_header_bytes is refused (431), and
+// past max_connections the oldest connection is closed for the new one
+// (every answer is one request, then Connection: close). Each cut is counted.
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "src/core/status.h"
-
-namespace httplib {
-class Server;
-}
+#include "src/source/unique_fd.h"
 
 namespace eventsift::daemon {
+
+struct MetricsServerOptions {
+  // The whole request head (request line and headers) must arrive in this.
+  std::chrono::milliseconds header_timeout{2000};
+  // The answer must be taken by the client in this.
+  std::chrono::milliseconds write_timeout{5000};
+  // Open connections at most; a new one past it closes the oldest.
+  size_t max_connections = 64;
+  // Larger request heads get 431 and are closed.
+  size_t max_header_bytes = 8192;
+};
+
+// Connections the server cut short, by reason (for /metrics).
+struct MetricsServerCounters {
+  std::atomic<uint64_t> header_timeouts{0};
+  std::atomic<uint64_t> write_timeouts{0};
+  std::atomic<uint64_t> evicted{0};  // oldest closed for a new one
+  std::atomic<uint64_t> too_large{0};
+};
 
 class MetricsServer {
  public:
@@ -28,14 +55,28 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   // `address` is "host:port"; port 0 picks a free port (see port()).
-  Status Start(const std::string& address, RenderFn render, HealthFn health);
+  Status Start(const std::string& address, RenderFn render, HealthFn health,
+               MetricsServerOptions options = {});
   void Stop();
   int port() const { return port_; }
+  const MetricsServerCounters& counters() const { return counters_; }
 
  private:
-  std::unique_ptr<httplib::Server> server_;
+  struct Conn;
+  void Loop();
+  void AcceptAll(std::vector<std::unique_ptr<Conn>>* conns);
+  // Reads what is there; once the head is complete, the answer is queued.
+  void ReadRequest(Conn& c);
+  std::string Answer(const std::string& head);
+
+  MetricsServerOptions options_;
+  RenderFn render_;
+  HealthFn health_;
+  source::UniqueFd listener_;
+  source::UniqueFd wake_;  // eventfd: Stop() ends the loop
   std::thread thread_;
   int port_ = 0;
+  MetricsServerCounters counters_;
 };
 
 // Builds Prometheus text: each family's HELP/TYPE once, then its samples.

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "src/detect/regex_limits.h"
+
 namespace eventsift::detect {
 
 namespace {
@@ -41,9 +43,10 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
       std::string error;
       int pattern = slot.matcher->Add(cond.regex, cond.case_insensitive, &error);
       if (pattern < 0) {
-        errors->push_back(RuleError(rule, cond.line,
-                                    fmt::format("field '{}': invalid regex '{}': {}",
-                                                cond.field.ToString(), cond.regex, error)));
+        errors->push_back(
+            RuleError(rule, cond.line,
+                      fmt::format("field '{}': invalid regex '{}': {}", cond.field.ToString(),
+                                  RegexForMessage(cond.regex), error)));
         continue;
       }
       auto condition_id = static_cast<uint32_t>(out->conditions_.size());

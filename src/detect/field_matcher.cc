@@ -2,7 +2,18 @@
 
 #include <algorithm>
 
+#include "src/detect/regex_limits.h"
+
 namespace eventsift::detect {
+
+namespace {
+// Where long values are cut for matching (RegexText); per thread because the
+// match calls are const and shared. It only grows, to the bound, once.
+std::string& CutScratch() {
+  thread_local std::string scratch;
+  return scratch;
+}
+}  // namespace
 
 RE2::Options FieldMatcher::MakeOptions() {
   RE2::Options options;
@@ -29,6 +40,10 @@ int FieldMatcher::Add(std::string_view regex, bool case_insensitive, std::string
     *error = single->error();
     return -1;
   }
+  if (std::string limit = RegexLimitError(*single); !limit.empty()) {
+    *error = std::move(limit);
+    return -1;
+  }
   int index = set_->Add(pattern, error);
   if (index < 0) return -1;
   patterns_.push_back(std::move(pattern));
@@ -40,18 +55,21 @@ bool FieldMatcher::Compile() { return set_->Compile(); }
 
 bool FieldMatcher::MatchesAny(std::string_view text) const {
   if (patterns_.empty()) return false;
+  text = RegexText(text, &CutScratch());
   RE2::Set::ErrorInfo info{};
   if (set_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &info)) return true;
   return info.kind != RE2::Set::kNoError;
 }
 
 bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
+  text = RegexText(text, &CutScratch());
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *fallback_[index]);
 }
 
 bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const {
   hits->clear();
   if (patterns_.empty()) return false;
+  text = RegexText(text, &CutScratch());
   RE2::Set::ErrorInfo info{};
   re2::StringPiece piece(text.data(), text.size());
   if (set_->Match(piece, hits, &info) || info.kind == RE2::Set::kNoError) return false;

@@ -1,7 +1,9 @@
 #pragma once
 // FieldMatcher: every regex that rules apply to one field, compiled into one
 // RE2::Set, so a value is scanned once however many rules look at it. RE2
-// runs in time linear in the input, so hostile values cannot stall matching.
+// runs in time linear in the input, and regex_limits.h bounds both the
+// program and the text, so neither a hostile value nor a hostile rule can
+// stall matching.
 
 #include <memory>
 #include <string>
@@ -28,7 +30,9 @@ class FieldMatcher {
   FieldMatcher& operator=(const FieldMatcher&) = delete;
 
   // Adds a pattern (identical patterns share one index). Returns its index,
-  // or -1 with *error set when RE2 refuses it. Only before Compile().
+  // or -1 with *error set when RE2 refuses it or it is over
+  // kMaxRegexProgramSize. Only before Compile(). The match calls below see
+  // only the first kMaxRegexTextBytes of `text`.
   int Add(std::string_view regex, bool case_insensitive, std::string* error);
   // False when RE2 cannot build the set within kSetMaxMem.
   bool Compile();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "src/correlate/cve_verdict.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
+#include "src/pipeline/hit_store.h"
 #include "src/pipeline/registry.h"
 
 namespace eventsift {
@@ -27,7 +29,10 @@ struct BuildSeen {
 // Everything one input contributes, kept until all workers are done so the
 // correlator sees inputs in command-line order.
 struct Scanner::FileResult {
-  std::vector<std::pair<uint32_t, OwnedEvent>> hits;
+  FileResult(std::atomic<uint64_t>* hit_memory, uint64_t budget, SpillFile* spill)
+      : hits(hit_memory, budget, spill) {}
+  std::string path;
+  HitStore hits;
   std::vector<BuildSeen> builds;
   std::vector<HostSeen> exchange_hosts;  // first seen first
 };
@@ -51,8 +56,8 @@ std::string LocationText(const Event& e) {
 // all, regexes run only on candidates, and only hits are copied.
 class ScanHandler : public EventHandler {
  public:
-  ScanHandler(const detect::Matcher& matcher, std::vector<std::pair<uint32_t, OwnedEvent>>* hits,
-              std::vector<BuildSeen>* builds, std::vector<HostSeen>* exchange_hosts)
+  ScanHandler(const detect::Matcher& matcher, HitStore* hits, std::vector<BuildSeen>* builds,
+              std::vector<HostSeen>* exchange_hosts)
       : matcher_(matcher), hits_(hits), builds_(builds), exchange_hosts_(exchange_hosts) {}
 
   bool WantPayload(const Event& header) override {
@@ -82,7 +87,7 @@ class ScanHandler : public EventHandler {
     }
     matched_.clear();
     matcher_.Match(event, &matched_);
-    for (uint32_t rule : matched_) hits_->emplace_back(rule, OwnedEvent::From(event));
+    for (uint32_t rule : matched_) hits_->Add(rule, event);
   }
 
   uint64_t events() const { return events_; }
@@ -107,7 +112,7 @@ class ScanHandler : public EventHandler {
   }
 
   const detect::Matcher& matcher_;
-  std::vector<std::pair<uint32_t, OwnedEvent>>* hits_;
+  HitStore* hits_;
   std::vector<BuildSeen>* builds_;
   std::vector<HostSeen>* exchange_hosts_;
   std::map<std::string, size_t, std::less<>> host_index_;  // name -> index in exchange_hosts_
@@ -144,6 +149,20 @@ class LimitedReporter : public CorruptionReporter {
   std::mutex mu_;  // EVTX chunk workers may report concurrently
   uint64_t count_ = 0;
 };
+
+// One input's decode. Running out of memory on one input (a memory limit,
+// an input past every bound we know of) fails that input only: the worker
+// is where an input's failure must stop, so that the other inputs' alerts
+// are still written.
+Status DecodeInput(Decoder& decoder, const InputSpec& spec, EventHandler& handler,
+                   CorruptionReporter& reporter) {
+  try {
+    return decoder.Decode(spec, handler, reporter);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory while reading this input; skipped the rest")
+        .At(spec.name());
+  }
+}
 
 }  // namespace
 
@@ -224,7 +243,8 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   auto decoder = CreateDecoder(format.value(), dopts);
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
   InputSpec spec{path, path == "-" ? "<stdin>" : ""};
-  Status s = decoder->Decode(spec, handler, reporter);
+  Status s = DecodeInput(*decoder, spec, handler, reporter);
+  out->hits.Flush();
   reporter.Finish();
   stats_.inputs.Add();
   stats_.events.Add(handler.events());
@@ -232,12 +252,21 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   stats_.bytes.Add(decoder->stats().bytes.Get());
   stats_.incomplete.Add(decoder->stats().incomplete.Get());
   stats_.errors.Add(reporter.count());
-  stats_.rule_hits.Add(out->hits.size());
+  stats_.rule_hits.Add(out->hits.size() + out->hits.dropped());
+  if (!out->hits.error().ok()) {
+    // Hits lost: alerts may be missing, so the input counts as failed.
+    stats_.inputs_failed.Add();
+    if (diagnostic_) {
+      diagnostic_(Status::IOError(fmt::format("{}; {} rule hits lost", out->hits.error().message(),
+                                              out->hits.dropped()))
+                      .At(path));
+    }
+  }
   if (!s.ok()) {
     if (options_.decoder.strict && s.code() == StatusCode::kCorruption)
       stats_.strict_failure = true;
     if (s.code() == StatusCode::kIOError || s.code() == StatusCode::kUnsupported ||
-        s.code() == StatusCode::kNotFound) {
+        s.code() == StatusCode::kNotFound || s.code() == StatusCode::kResourceExhausted) {
       stats_.inputs_failed.Add();
     }
     if (diagnostic_) diagnostic_(s);
@@ -247,7 +276,15 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
 Result<std::vector<Alert>> Scanner::Run() {
   ES_ASSIGN_OR_RETURN(paths, ExpandInputs(options_.inputs, diagnostic_, &stats_));
   inputs_total_.store(paths.size());
-  std::vector<FileResult> results(paths.size());
+  // Declared before the results, whose stores write to it.
+  auto spill = std::make_unique<SpillFile>();
+  std::vector<std::unique_ptr<FileResult>> results;
+  results.reserve(paths.size());
+  for (const auto& path : paths) {
+    results.push_back(
+        std::make_unique<FileResult>(&hit_memory_, options_.hit_memory_bytes, spill.get()));
+    results.back()->path = path;
+  }
 
   const int threads = std::max(1, options_.threads);
   const int workers =
@@ -262,7 +299,7 @@ Result<std::vector<Alert>> Scanner::Run() {
         stats_.inputs_skipped.Add();
         continue;
       }
-      ScanOne(paths[i], per_file_threads, &results[i]);
+      ScanOne(paths[i], per_file_threads, results[i].get());
       inputs_done_.fetch_add(1, std::memory_order_relaxed);
     }
   };
@@ -295,23 +332,45 @@ Result<std::vector<Alert>> Scanner::Run() {
     if (inserted) observations_.exchange_hosts.push_back(HostSeen{name, 0});
     observations_.exchange_hosts[it->second].exchange_events += events;
   };
+  // State rules describe a host (EEMS worked); they raise no alert.
+  auto alerting = [this](uint32_t rule) {
+    return rules_->rules()[rule].kind != detect::RuleKind::kState;
+  };
+  HitObserver* observer = options_.hit_observer;
+  auto read_failed = [this](FileResult& r, Status s) {
+    stats_.inputs_failed.Add();
+    if (diagnostic_) diagnostic_(std::move(s).At(r.path));
+  };
+  std::vector<std::string> mitigations;  // of the hit at hand, for the observer
+  // First pass: every host name, build and hit time, so that the correlator
+  // knows the host keys and where each series' windows start.
   for (auto& r : results) {
-    for (const auto& h : r.exchange_hosts) note_host(h.name, h.exchange_events);
-    for (auto& b : r.builds) {
+    for (const auto& h : r->exchange_hosts) note_host(h.name, h.exchange_events);
+    for (auto& b : r->builds) {
       note_host(b.host, 0);  // a build makes an Exchange host even without MSExchange events
       correlator.AddBuild(b.host, b.version, std::move(b.source));
     }
-    for (auto& [rule, event] : r.hits) {
-      HitSeen seen{rule, event.computer, event.time, {}};
-      if (rules_->rules()[rule].id == correlate::kEemsSuccessRuleId) {
-        seen.mitigations = correlate::MitigationIdsOfEvent(event);
+    Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
+      if (observer != nullptr) {
+        mitigations.clear();
+        if (rules_->rules()[rule].id == correlate::kEemsSuccessRuleId) {
+          mitigations = correlate::MitigationIdsOfEvent(event);
+        }
+        observer->FirstPass(rule, event.computer, event.time, mitigations);
       }
-      observations_.hits.push_back(std::move(seen));
-      // State rules describe a host (EEMS worked); they raise no alert.
-      if (rules_->rules()[rule].kind == detect::RuleKind::kState) continue;
-      correlator.AddHit(rule, std::move(event));
-    }
-    r = FileResult{};  // release as we go
+      if (alerting(rule)) correlator.PlanHit(rule, event.computer, event.time);
+    });
+    if (!s.ok()) read_failed(*r, std::move(s));
+  }
+  if (observer != nullptr) observer->BetweenPasses(observations_);
+  // Second pass: each hit folds into its window; inputs are released as we go.
+  for (auto& r : results) {
+    Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
+      if (observer != nullptr) observer->SecondPass(rule, event.computer, event.time);
+      if (alerting(rule)) correlator.AddPlannedHit(rule, std::move(event));
+    });
+    if (!s.ok()) read_failed(*r, std::move(s));
+    r.reset();
   }
   std::vector<Alert> alerts = correlator.Finish();
   stats_.alerts.Add(alerts.size());

@@ -4,8 +4,11 @@
 //   -> correlate::Correlator -> alerts.
 // Files are decoded in parallel, one worker per file (EVTX files also split
 // their chunks across threads when there are fewer files than threads). Rule
-// hits are copied per file and fed to the correlator in input order after the
-// workers finish, so the alerts and their ids do not depend on scheduling.
+// hits are stored per file (HitStore: memory up to a budget, then a
+// temporary file) and fed to the correlator in input order after the workers
+// finish, so the alerts and their ids do not depend on scheduling: a first
+// pass plans every series' windows, the second folds each hit into its
+// window's summary, so memory follows the windows, not the hits.
 
 #include <atomic>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/alert/alert.h"
@@ -24,6 +28,8 @@
 #include "src/pipeline/decoder.h"
 
 namespace eventsift {
+
+class HitObserver;  // below
 
 struct ScanOptions {
   std::vector<std::string> inputs;  // files, directories (recursive) or "-"
@@ -37,6 +43,13 @@ struct ScanOptions {
   // read are still correlated and their alerts delivered or spooled. Must
   // outlive Run().
   const std::atomic<bool>* cancel = nullptr;
+  // Rule hits wait in memory until every input is read, up to this many
+  // bytes for all inputs together; further hits go, compressed, to one
+  // temporary file in $TMPDIR (hit_store.h; plus a block of up to 1 MiB per
+  // input being read), so memory does not grow with the hits.
+  uint64_t hit_memory_bytes = 64u << 20;
+  // Shown every hit after the inputs are read; may be null. Must outlive Run().
+  HitObserver* hit_observer = nullptr;
 };
 
 // What one scan saw, for the summary line and exit codes.
@@ -55,9 +68,7 @@ struct ScanStats {
 };
 
 // What the fleet view (src/report/fleet.h) needs beyond the alerts: which
-// hosts run Exchange and when each rule hit them. Hits are rare next to
-// events, so one small record per hit costs little beside the OwnedEvent the
-// correlator keeps anyway.
+// hosts run Exchange; the hits themselves go to a HitObserver.
 struct HostSeen {
   std::string name;              // computer name as logged
   uint64_t exchange_events = 0;  // events of an MSExchange* provider
@@ -71,7 +82,6 @@ struct HitSeen {
 };
 struct ScanObservations {
   std::vector<HostSeen> exchange_hosts;  // by name, first seen first
-  std::vector<HitSeen> hits;             // every hit of every rule, alert and state kind
   // --inventory's host names as written, in file order: the fleet lists
   // these servers even when the scanned logs hold nothing of them.
   std::vector<std::string> inventory_hosts;
@@ -82,6 +92,21 @@ struct ScanObservations {
     std::vector<std::string> ids;
   };
   std::vector<InventoryMitigations> inventory_mitigations;
+};
+
+// Sees every hit of every rule (alert and state kind) twice once all inputs
+// are read, both times in input order: FirstPass for each, BetweenPasses
+// (with the Exchange hosts and inventory complete), SecondPass for each. A
+// view that needs the whole run's extent (the fleet's timeline) can so keep
+// aggregates instead of a list of hits. Called from Run()'s thread.
+class HitObserver {
+ public:
+  virtual ~HitObserver() = default;
+  // `mitigations`: the ids ("M2.1.0") an EEMS success event names (HitSeen's).
+  virtual void FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                         const std::vector<std::string>& mitigations) = 0;
+  virtual void BetweenPasses(const ScanObservations& observations) = 0;
+  virtual void SecondPass(uint32_t rule, std::string_view computer, FileTime time) = 0;
 };
 
 // Called for every corruption report and unreadable input (stderr in the CLI).
@@ -101,7 +126,7 @@ class Scanner {
   // recorded in observations() only: they raise no alert.
   Result<std::vector<Alert>> Run();
 
-  // After Run(): the Exchange hosts and hits seen, for the fleet view.
+  // After Run(): the Exchange hosts seen, for the fleet view.
   const ScanObservations& observations() const { return observations_; }
   // After Run(): the build the correlator attaches to alerts of `host_key`
   // (from events and the inventory), if any.
@@ -123,6 +148,7 @@ class Scanner {
   ScanStats stats_;
   ScanObservations observations_;
   std::unique_ptr<correlate::Correlator> correlator_;  // kept after Run() for BuildFor
+  std::atomic<uint64_t> hit_memory_{0};                // bytes all HitStores hold in memory
   std::atomic<uint64_t> inputs_done_{0};
   std::atomic<uint64_t> inputs_total_{0};
 };

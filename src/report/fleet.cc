@@ -49,9 +49,11 @@ void Extend(FileTime t, FileTime* first, FileTime* last) {
   if (t > *last) *last = t;
 }
 
-void DecideEems(FleetHost* h) {
-  std::sort(h->error_times.begin(), h->error_times.end());
-  std::sort(h->success_times.begin(), h->success_times.end());
+// Errors after the last success mean EEMS stopped working. Without times
+// on either side the order is unknown; an error then counts as failing,
+// since missing a broken server is worse than a second look at a good one.
+// `error_after_success`: the earliest timed error after the last success.
+void DecideEems(FleetHost* h, FileTime error_after_success) {
   if (!h->in_logs) {
     // Not "no EEMS events": nothing says whether EEMS runs there at all.
     h->eems = EemsState::kNotInLogs;
@@ -65,42 +67,38 @@ void DecideEems(FleetHost* h) {
     h->eems = EemsState::kWorking;
     return;
   }
-  // Errors after the last success mean EEMS stopped working. Without times
-  // on either side the order is unknown; an error then counts as failing,
-  // since missing a broken server is worse than a second look at a good one.
-  auto after = std::upper_bound(h->error_times.begin(), h->error_times.end(), h->last_success);
-  if (h->eems_successes == 0 || h->last_success == 0 || after != h->error_times.end() ||
-      h->error_times.empty()) {
+  if (h->eems_successes == 0 || h->last_success == 0 || error_after_success != 0 ||
+      h->first_error == 0) {
     h->eems = EemsState::kFailing;
-    h->failing_since = after != h->error_times.end() ? *after : h->first_error;
+    h->failing_since = error_after_success != 0 ? error_after_success : h->first_error;
     return;
   }
   h->eems = EemsState::kWorking;  // every error came before the last success
 }
 
 // Keeps the earliest sighting of each mitigation id (timed beats untimed).
-void NoteMitigation(correlate::AppliedMitigation m, FleetHost* h) {
-  for (auto& have : h->mitigations) {
+void NoteMitigation(correlate::AppliedMitigation m, std::vector<correlate::AppliedMitigation>* to) {
+  for (auto& have : *to) {
     if (have.id != m.id) continue;
     if (m.time != 0 && (have.time == 0 || m.time < have.time)) have = std::move(m);
     return;
   }
-  h->mitigations.push_back(std::move(m));
+  to->push_back(std::move(m));
 }
 
 // Rows for the inventory's hosts: a host the logs showed is marked as listed,
 // any other gets a row of its own, so a server whose logs were not collected
 // is still in the fleet. Its names go with the key's for the build lookup.
+template <typename Row>
 void AddInventoryHosts(const std::vector<std::string>& inventory,
-                       const correlate::HostResolver& resolver,
-                       std::map<std::string, FleetHost>* by_key,
+                       const correlate::HostResolver& resolver, std::map<std::string, Row>* by_key,
                        std::map<std::string, std::set<std::string>>* normalized) {
   for (const auto& raw : inventory) {
     const std::string name = correlate::NormalizeHostName(raw);
     if (name.empty()) continue;  // the inventory parser rejects these already
     const std::string key = resolver.Resolve(name);
     auto [it, inserted] = by_key->try_emplace(key);
-    FleetHost& row = it->second;
+    FleetHost& row = it->second.host;
     if (inserted) {
       row.host = key;
       row.in_logs = false;
@@ -112,97 +110,165 @@ void AddInventoryHosts(const std::vector<std::string>& inventory,
 
 }  // namespace
 
-std::vector<FleetHost> BuildFleet(const FleetInput& in) {
-  const ScanObservations& obs = *in.observations;
-  const auto& rules = in.rules->rules();
+FleetBuilder::FleetBuilder(const detect::RuleSet* rules, bool merge_short_names,
+                           const correlate::CveCatalog* cves)
+    : rules_(rules), merge_short_names_(merge_short_names), cves_(cves) {}
+
+void FleetBuilder::FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                             const std::vector<std::string>& mitigations) {
+  auto& by_name = summaries_[rule];
+  auto it = by_name.find(computer);
+  if (it == by_name.end()) it = by_name.emplace(std::string(computer), Summary{}).first;
+  ++it->second.count;
+  Extend(time, &it->second.first, &it->second.last);
+  for (const auto& id : mitigations) {
+    NoteMitigation({id, time, "EEMS success event (1005/1006)"}, &it->second.mitigations);
+  }
+}
+
+void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
+  const auto& rules = rules_->rules();
   // Keys as the correlator makes them: every name of the run is seen first,
   // so a short name merges with its one FQDN whichever file it came from.
-  correlate::HostResolver resolver(in.merge_short_names);
+  correlate::HostResolver resolver(merge_short_names_);
   for (const auto& h : obs.exchange_hosts) resolver.See(correlate::NormalizeHostName(h.name));
-  for (const auto& hit : obs.hits) resolver.See(correlate::NormalizeHostName(hit.computer));
+  for (const auto& [rule, by_name] : summaries_) {
+    for (const auto& [name, summary] : by_name) resolver.See(correlate::NormalizeHostName(name));
+  }
   // The correlator sees the inventory's names too (Correlator::AddBuild), so
   // a logged "ex12" is keyed by the inventory's "ex12.contoso.com" in alerts
   // and here alike.
   for (const auto& h : obs.inventory_hosts) resolver.See(correlate::NormalizeHostName(h));
 
-  std::map<std::string, FleetHost> by_key;
-  std::map<std::string, std::set<std::string>> names;       // key -> raw names
-  std::map<std::string, std::set<std::string>> normalized;  // key -> normalized names
   for (const auto& h : obs.exchange_hosts) {
     const std::string name = correlate::NormalizeHostName(h.name);
     const std::string key = resolver.Resolve(name);
-    FleetHost& row = by_key[key];
+    FleetHost& row = by_key_[key].host;
     row.host = key;
     row.exchange_events += h.exchange_events;
-    names[key].insert(h.name);
-    normalized[key].insert(name);
+    names_[key].insert(h.name);
+    normalized_[key].insert(name);
   }
-  AddInventoryHosts(obs.inventory_hosts, resolver, &by_key, &normalized);
+  AddInventoryHosts(obs.inventory_hosts, resolver, &by_key_, &normalized_);
 
   std::map<std::pair<std::string, uint32_t>, IndicatorHits> indicators;  // (key, rule)
-  for (const auto& hit : obs.hits) {
-    if (hit.rule >= rules.size()) continue;
-    const detect::Rule& rule = rules[hit.rule];
-    const std::string key = resolver.Resolve(correlate::NormalizeHostName(hit.computer));
-    auto it = by_key.find(key);
-    if (it == by_key.end()) continue;  // not an Exchange host (no rule of ours does that today)
-    FleetHost& row = it->second;
-    row.in_logs = true;  // an inventory host the logs named only in this hit
-    if (rule.id == kEemsErrorRule) {
-      ++row.eems_errors;
-      Extend(hit.time, &row.first_error, &row.last_error);
-      if (hit.time != 0) row.error_times.push_back(hit.time);
-    } else if (rule.id == kEemsSuccessRule) {
-      ++row.eems_successes;
-      Extend(hit.time, &row.first_success, &row.last_success);
-      if (hit.time != 0) row.success_times.push_back(hit.time);
-      for (const auto& id : hit.mitigations) {
-        NoteMitigation({id, hit.time, "EEMS success event (1005/1006)"}, &row);
+  for (const auto& [rule_index, by_name] : summaries_) {
+    if (rule_index >= rules.size()) continue;
+    const detect::Rule& rule = rules[rule_index];
+    for (const auto& [name, hits] : by_name) {
+      const std::string key = resolver.Resolve(correlate::NormalizeHostName(name));
+      auto it = by_key_.find(key);
+      row_of_name_[name] = it != by_key_.end() ? &it->second : nullptr;
+      if (it == by_key_.end()) continue;  // not an Exchange host (no rule of ours does that today)
+      FleetHost& row = it->second.host;
+      row.in_logs = true;  // an inventory host the logs named only in hits
+      if (rule.id == kEemsErrorRule) {
+        row.eems_errors += hits.count;
+        Extend(hits.first, &row.first_error, &row.last_error);
+        Extend(hits.last, &row.first_error, &row.last_error);
+      } else if (rule.id == kEemsSuccessRule) {
+        row.eems_successes += hits.count;
+        Extend(hits.first, &row.first_success, &row.last_success);
+        Extend(hits.last, &row.first_success, &row.last_success);
+        for (const auto& m : hits.mitigations) NoteMitigation(m, &row.mitigations);
+      } else if (rule.kind == detect::RuleKind::kAlert) {
+        IndicatorHits& ind = indicators[{key, rule_index}];
+        ind.rule_id = rule.id;
+        ind.title = rule.title;
+        ind.severity = rule.severity;
+        ind.count += hits.count;
+        Extend(hits.first, &ind.first, &ind.last);
+        Extend(hits.last, &ind.first, &ind.last);
+      } else {
+        continue;  // other state rules are on no lane
       }
-    } else if (rule.kind == detect::RuleKind::kAlert) {
-      IndicatorHits& ind = indicators[{key, hit.rule}];
-      ind.rule_id = rule.id;
-      ind.title = rule.title;
-      ind.severity = rule.severity;
-      ++ind.count;
-      Extend(hit.time, &ind.first, &ind.last);
-      if (hit.time != 0) row.indicator_times.push_back(TimelineHit{hit.time, rule.id});
+      Extend(hits.first, &span_first_, &span_last_);
+      Extend(hits.last, &span_first_, &span_last_);
     }
   }
   for (const auto& inv : obs.inventory_mitigations) {
-    auto it = by_key.find(resolver.Resolve(correlate::NormalizeHostName(inv.host)));
-    if (it == by_key.end()) continue;
-    for (const auto& id : inv.ids) NoteMitigation({id, 0, inv.source}, &it->second);
+    auto it = by_key_.find(resolver.Resolve(correlate::NormalizeHostName(inv.host)));
+    if (it == by_key_.end()) continue;
+    for (const auto& id : inv.ids)
+      NoteMitigation({id, 0, inv.source}, &it->second.host.mitigations);
   }
   for (auto& [k, ind] : indicators) {
-    FleetHost& row = by_key[k.first];
+    FleetHost& row = by_key_[k.first].host;
     row.indicator_hits += ind.count;
     row.indicators.push_back(std::move(ind));
   }
+  summaries_.clear();
+}
 
+void FleetBuilder::Bucket(FileTime time, std::vector<TimelineBucket>* lane) const {
+  const double span =
+      span_last_ > span_first_ ? static_cast<double>(span_last_ - span_first_) : 1.0;
+  const int index = std::clamp(
+      static_cast<int>(static_cast<double>(time - span_first_) / span * kTimelineBuckets), 0,
+      kTimelineBuckets - 1);
+  auto it = std::lower_bound(lane->begin(), lane->end(), index,
+                             [](const TimelineBucket& b, int i) { return b.index < i; });
+  if (it == lane->end() || it->index != index)
+    it = lane->insert(it, TimelineBucket{index, 0, time, time});
+  ++it->count;
+  it->first = std::min(it->first, time);
+  it->last = std::max(it->last, time);
+}
+
+void FleetBuilder::SecondPass(uint32_t rule_index, std::string_view computer, FileTime time) {
+  if (time == 0 || rule_index >= rules_->rules().size()) return;
+  auto it = row_of_name_.find(computer);
+  if (it == row_of_name_.end() || it->second == nullptr) return;
+  Row& row = *it->second;
+  const detect::Rule& rule = rules_->rules()[rule_index];
+  if (rule.id == kEemsErrorRule) {
+    if (time > row.host.last_success &&
+        (row.error_after_success == 0 || time < row.error_after_success)) {
+      row.error_after_success = time;
+    }
+    Bucket(time, &row.host.error_lane);
+  } else if (rule.id == kEemsSuccessRule) {
+    Bucket(time, &row.host.success_lane);
+  } else if (rule.kind == detect::RuleKind::kAlert) {
+    Bucket(time, &row.host.indicator_lane);
+  }
+}
+
+std::vector<FleetHost> FleetBuilder::Build(const BuildLookup& build_for) {
   std::vector<FleetHost> out;
-  out.reserve(by_key.size());
-  for (auto& [key, row] : by_key) {
-    row.names.assign(names[key].begin(), names[key].end());
+  out.reserve(by_key_.size());
+  for (auto& [key, r] : by_key_) {
+    FleetHost& row = r.host;
+    row.names.assign(names_[key].begin(), names_[key].end());
     std::sort(row.indicators.begin(), row.indicators.end(),
               [](const IndicatorHits& a, const IndicatorHits& b) { return a.rule_id < b.rule_id; });
-    std::stable_sort(row.indicator_times.begin(), row.indicator_times.end(),
-                     [](const TimelineHit& a, const TimelineHit& b) { return a.time < b.time; });
-    DecideEems(&row);
-    if (in.build_for) {
+    DecideEems(&row, r.error_after_success);
+    if (build_for) {
       // The correlator keys builds by its own view of the names; asking for
       // the key and then each name finds the build however it was keyed.
-      row.build = in.build_for(key);
-      for (auto it = normalized[key].begin(); !row.build && it != normalized[key].end(); ++it) {
-        row.build = in.build_for(*it);
+      row.build = build_for(key);
+      for (auto it = normalized_[key].begin(); !row.build && it != normalized_[key].end(); ++it) {
+        row.build = build_for(*it);
       }
     }
     std::sort(row.mitigations.begin(), row.mitigations.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });
-    if (in.cves != nullptr) row.cves = correlate::JudgeCves(*in.cves, CveInputOf(row));
+    if (cves_ != nullptr) row.cves = correlate::JudgeCves(*cves_, CveInputOf(row));
     out.push_back(std::move(row));
   }
+  by_key_.clear();
+  row_of_name_.clear();
   return out;
+}
+
+std::vector<FleetHost> BuildFleet(const FleetInput& in) {
+  FleetBuilder builder(in.rules, in.merge_short_names, in.cves);
+  static const std::vector<HitSeen> kNone;
+  const std::vector<HitSeen>& hits = in.hits != nullptr ? *in.hits : kNone;
+  for (const auto& h : hits) builder.FirstPass(h.rule, h.computer, h.time, h.mitigations);
+  builder.BetweenPasses(*in.observations);
+  for (const auto& h : hits) builder.SecondPass(h.rule, h.computer, h.time);
+  return builder.Build(in.build_for);
 }
 
 correlate::HostCveInput CveInputOf(const FleetHost& h) {

@@ -9,8 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/alert/alert.h"
@@ -43,11 +46,14 @@ struct IndicatorHits {
   FileTime first = 0, last = 0;  // 0 when no hit carried a time
 };
 
-// A point on a host's timeline. Hits are kept one by one; the renderers
-// bucket them.
-struct TimelineHit {
-  FileTime time = 0;
-  std::string rule_id;
+// A host's timeline lanes cut the fleet's time span (its earliest to its
+// latest timed hit) into kTimelineBuckets columns; a bucket holds the timed
+// hits of one lane that fall in one column.
+inline constexpr int kTimelineBuckets = 240;
+struct TimelineBucket {
+  int index = 0;  // column, 0 .. kTimelineBuckets - 1
+  uint64_t count = 0;
+  FileTime first = 0, last = 0;
 };
 
 struct FleetHost {
@@ -74,19 +80,69 @@ struct FleetHost {
   // EEMS mitigations known applied: from success events (earliest time per
   // id) and the inventory's mitigations column. By id.
   std::vector<correlate::AppliedMitigation> mitigations;
-  // One verdict per CVE of the CVE list, KEV first (FleetInput::cves).
+  // One verdict per CVE of the CVE list, KEV first (FleetBuilder's `cves`).
   std::vector<correlate::CveVerdict> cves;
 
-  std::vector<FileTime> error_times, success_times;  // sorted, timed hits only
-  std::vector<TimelineHit> indicator_times;          // sorted by time, timed only
+  // Timeline lanes: EEMS errors, EEMS successes, indicator hits; non-empty
+  // buckets by index.
+  std::vector<TimelineBucket> error_lane, success_lane, indicator_lane;
+};
+
+// The build of a host key or normalized name (Scanner::BuildFor).
+using BuildLookup = std::function<std::optional<ExchangeBuildInfo>(const std::string&)>;
+
+// Builds the fleet from a scan's hits in memory that follows the hosts and
+// rules, not the hits: the scan shows it every hit twice (HitObserver), the
+// first pass for counts, first and last times, mitigation ids and the
+// fleet's time span, the second for what depends on them (failing since,
+// timeline buckets).
+class FleetBuilder final : public HitObserver {
+ public:
+  // `rules` (the scan's; hit indexes point into it) must outlive us, and so
+  // must `cves`, the CVEs to judge every host against (none when null).
+  FleetBuilder(const detect::RuleSet* rules, bool merge_short_names,
+               const correlate::CveCatalog* cves = nullptr);
+  FleetBuilder(const FleetBuilder&) = delete;  // holds pointers into its own maps
+  FleetBuilder& operator=(const FleetBuilder&) = delete;
+
+  void FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                 const std::vector<std::string>& mitigations) override;
+  void BetweenPasses(const ScanObservations& observations) override;
+  void SecondPass(uint32_t rule, std::string_view computer, FileTime time) override;
+
+  // After the second pass: rows sorted by host key. `build_for` may be empty.
+  std::vector<FleetHost> Build(const BuildLookup& build_for);
+
+ private:
+  struct Summary {  // hits of one rule on one computer name as logged
+    uint64_t count = 0;
+    FileTime first = 0, last = 0;  // 0 when none carried a time
+    // The ids the hits named, each with its earliest time: one per distinct id.
+    std::vector<correlate::AppliedMitigation> mitigations;
+  };
+  struct Row {
+    FleetHost host;
+    FileTime error_after_success = 0;  // earliest timed error after the last success
+  };
+  void Bucket(FileTime time, std::vector<TimelineBucket>* lane) const;
+
+  const detect::RuleSet* rules_;
+  bool merge_short_names_;
+  const correlate::CveCatalog* cves_;
+  std::map<uint32_t, std::map<std::string, Summary, std::less<>>> summaries_;  // rule, name
+  std::map<std::string, Row> by_key_;
+  std::map<std::string, std::set<std::string>> names_;       // key -> raw names
+  std::map<std::string, std::set<std::string>> normalized_;  // key -> normalized names
+  std::map<std::string, Row*, std::less<>> row_of_name_;     // raw name -> row (null: none)
+  FileTime span_first_ = 0, span_last_ = 0;                  // the fleet's timed hits
 };
 
 struct FleetInput {
   const detect::RuleSet* rules = nullptr;  // the scan's rules (hit indexes point here)
   const ScanObservations* observations = nullptr;
-  // The build of a host key or normalized name (Scanner::BuildFor); may be empty.
-  std::function<std::optional<ExchangeBuildInfo>(const std::string&)> build_for;
-  bool merge_short_names = true;  // as the scan's correlator (--no-merge-short-names)
+  const std::vector<HitSeen>* hits = nullptr;  // every hit, in input order
+  BuildLookup build_for;                       // may be empty
+  bool merge_short_names = true;               // as the scan's correlator (--no-merge-short-names)
   // The CVEs to judge every host against; none when null. Must outlive the fleet.
   const correlate::CveCatalog* cves = nullptr;
 };
@@ -97,7 +153,7 @@ correlate::HostCveInput CveInputOf(const FleetHost& h);
 // "applied mitigations" text: "M2.1.0 (2026-05-20T08:00:00Z), M1.1.0 (inventory)" or "-".
 std::string MitigationsText(const FleetHost& h);
 
-// Rows sorted by host key.
+// A FleetBuilder run over a list of hits. Rows sorted by host key.
 std::vector<FleetHost> BuildFleet(const FleetInput& in);
 
 // "15.1.2507.16" and friends: how a BuildStatus reads for people.

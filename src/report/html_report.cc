@@ -258,45 +258,35 @@ void AppendRow(const FleetHost& h, std::string* out) {
       fmt::arg("extra", CveCells(h)));
 }
 
-// One lane of a host's timeline: hits bucketed into kBuckets columns over the
-// fleet's time span, one rect per non-empty bucket, its count in a tooltip.
-constexpr int kBuckets = 240;
+// One lane of a host's timeline: one rect per non-empty bucket of the
+// fleet's time span (FleetBuilder cut it into kTimelineBuckets columns), its
+// count in a tooltip.
 constexpr int kLabelWidth = 230, kPlotWidth = 960, kLaneHeight = 10, kHostHeight = 44;
 
-void AppendLane(const std::vector<FileTime>& times, FileTime t0, FileTime t1, int y,
-                const char* cls, const char* color, const char* what, std::string* out) {
-  if (times.empty()) return;
-  std::map<int, std::pair<uint64_t, std::pair<FileTime, FileTime>>> buckets;
-  const double span = t1 > t0 ? static_cast<double>(t1 - t0) : 1.0;
-  for (FileTime t : times) {
-    int b = std::clamp(static_cast<int>(static_cast<double>(t - t0) / span * kBuckets), 0,
-                       kBuckets - 1);
-    auto& [n, range] = buckets[b];
-    if (n == 0) range = {t, t};
-    ++n;
-    range.first = std::min(range.first, t);
-    range.second = std::max(range.second, t);
-  }
-  const double w = static_cast<double>(kPlotWidth) / kBuckets;
-  for (const auto& [b, v] : buckets) {
+void AppendLane(const std::vector<TimelineBucket>& lane, int y, const char* cls, const char* color,
+                const char* what, std::string* out) {
+  const double w = static_cast<double>(kPlotWidth) / kTimelineBuckets;
+  for (const TimelineBucket& b : lane) {
     *out += fmt::format(
         "<rect class=\"{}\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\" "
         "data-count=\"{}\"><title>{} {}: {} .. {}</title></rect>\n",
-        cls, kLabelWidth + b * w, y, std::max(w - 0.5, 1.0), kLaneHeight, color, v.first, v.first,
-        what, TimeText(v.second.first), TimeText(v.second.second));
+        cls, kLabelWidth + b.index * w, y, std::max(w - 0.5, 1.0), kLaneHeight, color, b.count,
+        b.count, what, TimeText(b.first), TimeText(b.last));
   }
 }
 
 void AppendTimeline(const std::vector<FleetHost>& fleet, std::string* out) {
   FileTime t0 = 0, t1 = 0;
-  auto extend = [&](FileTime t) {
-    if (t0 == 0 || t < t0) t0 = t;
-    t1 = std::max(t1, t);
+  auto extend = [&](const std::vector<TimelineBucket>& lane) {
+    for (const TimelineBucket& b : lane) {
+      if (t0 == 0 || b.first < t0) t0 = b.first;
+      t1 = std::max(t1, b.last);
+    }
   };
   for (const auto& h : fleet) {
-    for (FileTime t : h.error_times) extend(t);
-    for (FileTime t : h.success_times) extend(t);
-    for (const auto& i : h.indicator_times) extend(i.time);
+    extend(h.error_lane);
+    extend(h.success_lane);
+    extend(h.indicator_lane);
   }
   if (t0 == 0) {
     *out +=
@@ -323,14 +313,12 @@ void AppendTimeline(const std::vector<FleetHost>& fleet, std::string* out) {
   }
   int y = 24;
   for (const auto& h : fleet) {
-    std::vector<FileTime> indicator_times;
-    for (const auto& i : h.indicator_times) indicator_times.push_back(i.time);
     *out += fmt::format("<g class=\"host\" data-host=\"{}\">\n<text x=\"0\" y=\"{}\">{}</text>\n",
                         HtmlEscape(h.host), y + 18, HtmlEscape(h.host));
-    AppendLane(h.error_times, t0, t1, y + 2, "eems-error", "#c00", "EEMS errors", out);
-    AppendLane(h.success_times, t0, t1, y + 2 + kLaneHeight + 2, "eems-success", "#2a2",
-               "EEMS successes", out);
-    AppendLane(indicator_times, t0, t1, y + 2 + 2 * (kLaneHeight + 2), "indicator", "#73c",
+    AppendLane(h.error_lane, y + 2, "eems-error", "#c00", "EEMS errors", out);
+    AppendLane(h.success_lane, y + 2 + kLaneHeight + 2, "eems-success", "#2a2", "EEMS successes",
+               out);
+    AppendLane(h.indicator_lane, y + 2 + 2 * (kLaneHeight + 2), "indicator", "#73c",
                "indicator hits", out);
     *out += fmt::format("<line x1=\"0\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#eee\"/>\n</g>\n",
                         y + kHostHeight - 4, kLabelWidth + kPlotWidth);

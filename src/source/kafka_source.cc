@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "src/sink/kafka/kafka_config.h"
+
 namespace eventsift::source {
 
 namespace {
@@ -133,13 +135,7 @@ KafkaSource::~KafkaSource() = default;
 Status KafkaSource::Start() {
   std::array<char, 512> err{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const std::string& k, const std::string& v) -> Status {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument(fmt::format("kafka property '{}': {}", k, err.data()));
-    }
-    return Status::OK();
-  };
-  std::vector<std::pair<std::string, std::string>> props = {
+  const KafkaProperties defaults = {
       {"bootstrap.servers", options_.brokers},
       {"group.id", options_.group_id},
       // Offsets are committed by Commit(), after the sinks are safe.
@@ -147,13 +143,10 @@ Status KafkaSource::Start() {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
   };
-  props.insert(props.end(), options_.properties.begin(), options_.properties.end());
-  for (const auto& [k, v] : props) {
-    Status s = set(k, v);
-    if (!s.ok()) {
-      rd_kafka_conf_destroy(conf);
-      return s;
-    }
+  Status applied = ApplyKafkaProperties(conf, defaults, options_.properties, "properties.");
+  if (!applied.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return applied;
   }
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &Impl::Rebalance);

@@ -66,10 +66,12 @@ struct SourceStats {
   Counter rotations;    // a tracked file renamed away or deleted, then closed
   Counter truncations;  // a tracked file shrank: read again from offset 0
   Counter connections_accepted;
-  Counter connections_rejected;    // over max_connections
-  Counter tls_handshakes;          // TLS sessions established
-  Counter tls_handshake_failures;  // protocol errors: plain text, no/bad client cert
-  Counter tls_handshake_timeouts;  // peers that did not finish within handshake_timeout
+  Counter connections_rejected;     // over max_connections, every peer busy
+  Counter connections_evicted;      // idle peers closed to make room for a new one
+  Counter connections_idle_closed;  // peers that sent nothing for idle_timeout
+  Counter tls_handshakes;           // TLS sessions established
+  Counter tls_handshake_failures;   // protocol errors: plain text, no/bad client cert
+  Counter tls_handshake_timeouts;   // peers that did not finish within handshake_timeout
 };
 
 class Source {

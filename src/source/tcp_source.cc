@@ -58,7 +58,7 @@ void TcpSource::AddPollFds(std::vector<pollfd>* fds) const {
   }
 }
 
-void TcpSource::Accept() {
+void TcpSource::Accept(RecordConsumer& consumer) {
   while (listener_.valid()) {
     sockaddr_in peer{};
     socklen_t len = sizeof(peer);
@@ -66,7 +66,7 @@ void TcpSource::Accept() {
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): retried next poll
     UniqueFd owned(fd);
-    if (conns_.size() >= options_.max_connections) {
+    if (conns_.size() >= options_.max_connections && !EvictIdlest(consumer)) {
       stats().connections_rejected.Add();
       continue;  // closed by `owned`
     }
@@ -75,6 +75,7 @@ void TcpSource::Accept() {
     auto c = std::make_unique<Conn>(options_.max_line_bytes);
     c->fd = std::move(owned);
     c->peer = fmt::format("{}:{}:{}", tls_ ? "tls" : "tcp", ip.data(), ntohs(peer.sin_port));
+    c->last_active = std::chrono::steady_clock::now();
     if (tls_) {
       auto session = tls_->NewSession(c->fd.get());
       if (!session.has_value()) {
@@ -83,10 +84,67 @@ void TcpSource::Accept() {
       }
       c->tls = std::move(session).value();
       c->handshaking = true;
-      c->deadline = std::chrono::steady_clock::now() + options_.handshake_timeout;
+      c->deadline = c->last_active + options_.handshake_timeout;
     }
     conns_.push_back(std::move(c));
     stats().connections_accepted.Add();
+  }
+}
+
+void TcpSource::Deliver(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer) {
+  auto deliver = [&](std::string_view line, uint64_t line_no) {
+    stats().lines.Add();
+    consumer.OnLine(LineRecord{c.peer, line, line_no});
+  };
+  stats().bytes.Add(static_cast<uint64_t>(bytes.size()));
+  uint64_t dropped_before = c.framer.dropped();
+  c.framer.Feed(bytes, deliver);
+  if (finish) c.framer.Finish(deliver);
+  stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+}
+
+void TcpSource::CloseDraining(Conn& c, RecordConsumer& consumer) {
+  if (!c.fd.valid()) return;
+  if (!c.handshaking) {
+    // What the kernel had buffered for this socket when we decided to close
+    // it; a peer that keeps sending gets a bounded amount read, not more
+    // time (the rest is refused with the close, the peer sees a reset).
+    constexpr int kMaxDrainReads = 16;  // 1 MiB
+    std::array<char, size_t{64} * 1024> buf{};
+    for (int i = 0; i < kMaxDrainReads; ++i) {
+      size_t n = 0;
+      if (ReadSome(c, buf.data(), buf.size(), &n) != ReadResult::kData) break;
+      Deliver(c, std::string_view(buf.data(), n), false, consumer);
+    }
+    Deliver(c, {}, true, consumer);
+  }
+  c.fd.Reset();
+}
+
+bool TcpSource::EvictIdlest(RecordConsumer& consumer) {
+  Conn* idlest = nullptr;
+  for (auto& c : conns_) {
+    if (c->fd.valid() && (idlest == nullptr || c->last_active < idlest->last_active))
+      idlest = c.get();
+  }
+  if (idlest == nullptr ||
+      std::chrono::steady_clock::now() - idlest->last_active < options_.min_idle_to_evict) {
+    return false;
+  }
+  CloseDraining(*idlest, consumer);
+  stats().connections_evicted.Add();
+  std::erase_if(conns_, [](const auto& c) { return !c->fd.valid(); });
+  return true;
+}
+
+void TcpSource::CloseIdle(RecordConsumer& consumer) {
+  if (options_.idle_timeout.count() <= 0) return;
+  auto now = std::chrono::steady_clock::now();
+  for (auto& c : conns_) {
+    // A handshake has its own, shorter deadline.
+    if (!c->fd.valid() || c->handshaking || now - c->last_active < options_.idle_timeout) continue;
+    CloseDraining(*c, consumer);
+    stats().connections_idle_closed.Add();
   }
 }
 
@@ -145,7 +203,7 @@ TcpSource::ReadResult TcpSource::ReadSome(Conn& c, char* buf, size_t cap, size_t
 }
 
 Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
-  Accept();
+  Accept(consumer);
   std::array<char, size_t{64} * 1024> buf{};
   size_t used = 0;
   bool more = false;
@@ -153,7 +211,9 @@ Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
   // Handshakes first and regardless of the budget: they deliver nothing, and
   // a full pipeline must not make a peer miss its handshake deadline.
   for (auto& c : conns_) {
-    if (c->handshaking) Handshake(*c);
+    if (!c->handshaking) continue;
+    // A finished handshake is activity; a stalled one is not.
+    if (Handshake(*c) && !c->handshaking) c->last_active = std::chrono::steady_clock::now();
   }
   for (size_t k = 0; k < n_conns; ++k) {
     Conn& c = *conns_[(next_ + k) % n_conns];
@@ -162,27 +222,22 @@ Result<bool> TcpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
       more = true;  // the rest wait in their kernel buffers
       break;
     }
-    auto deliver = [&](std::string_view line, uint64_t line_no) {
-      stats().lines.Add();
-      consumer.OnLine(LineRecord{c.peer, line, line_no});
-    };
     size_t n = 0;
     ReadResult r = ReadSome(c, buf.data(), std::min(buf.size(), budget_bytes - used), &n);
     if (r == ReadResult::kNothing) continue;
     if (r == ReadResult::kEof || r == ReadResult::kError) {
-      c.framer.Finish(deliver);
+      Deliver(c, {}, true, consumer);
       c.fd.Reset();
       continue;
     }
     used += n;
-    stats().bytes.Add(static_cast<uint64_t>(n));
-    uint64_t dropped_before = c.framer.dropped();
-    c.framer.Feed(std::string_view(buf.data(), n), deliver);
-    stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+    c.last_active = std::chrono::steady_clock::now();
+    Deliver(c, std::string_view(buf.data(), n), false, consumer);
     // poll() cannot see what OpenSSL already decrypted: come back for it.
     if (n == buf.size() || (c.tls && c.tls->HasBuffered())) more = true;
   }
   if (n_conns > 0) next_ = (next_ + 1) % n_conns;
+  CloseIdle(consumer);
   std::erase_if(conns_, [](const auto& c) { return !c->fd.valid(); });
   return more;
 }

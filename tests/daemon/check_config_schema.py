@@ -25,6 +25,10 @@ bad_cases = {
     "key of another source type": {"sources": [{"name": "s", "type": "stdin", "port": 1}]},
     "kafka sink without topic": {"sinks": [{"type": "kafka", "brokers": "b:9092"}]},
     "bad log format": {"log": {"format": "xml"}},
+    "metrics port out of range": {"metrics": {"address": "127.0.0.1:99999"}},
+    "metrics port with letters": {"metrics": {"address": "127.0.0.1:12ab"}},
+    "metrics port 0": {"metrics": {"address": "127.0.0.1:0"}},
+    "negative tcp idle timeout": {"sources": [{"name": "n", "type": "tcp", "port": 1, "idle_timeout_ms": -1}]},
 }
 failures = 0
 for name, patch in bad_cases.items():

@@ -52,6 +52,13 @@ class DaemonProcess {
   pid_t pid_ = -1;
 };
 
+// A blocking TCP connection to 127.0.0.1:port, or -1 when refused.
+int ConnectTcp(int port);
+// A socket listening on 127.0.0.1:port, holding the port; -1 on failure.
+int ListenTcp(int port);
+// Writes all of `data`; false on a write error.
+bool SendAll(int fd, const std::string& data);
+
 // GET http://127.0.0.1:port/path; returns "" when not reachable.
 std::string HttpGet(int port, const std::string& path);
 // The value of one sample ("name{labels}" exactly as printed, or "name"), or -1.

@@ -45,7 +45,7 @@ import xml.etree.ElementTree as ET
 SKIP = 77
 # Bump an oracle's number when the normalised form of its records changes: the
 # cache key includes it.
-CACHE_VERSIONS = {"python-evtx": 4, "evtxexport": 5}
+CACHE_VERSIONS = {"python-evtx": 5, "evtxexport": 6}
 
 # ---------------------------------------------------------------------------
 # Known, understood differences. Each entry: which oracle, which files
@@ -263,7 +263,7 @@ def record_from_xml_element(ev, time_attr_fallback=None):
             system = child
         elif name in ("EventData", "UserData"):
             payload = child
-    rec = dict(id=None, eid=None, provider=None, computer=None, time=None, data=[], dkind=None)
+    rec = dict(id=None, channel=None, eid=None, provider=None, computer=None, time=None, data=[], dkind=None)
     if system is not None:
         for el in system:
             n = _local(el.tag)
@@ -285,6 +285,8 @@ def record_from_xml_element(ev, time_attr_fallback=None):
                     pass
             elif n == "Computer":
                 rec["computer"] = el.text or ""
+            elif n == "Channel":
+                rec["channel"] = el.text or ""
     if payload is not None:
         kind = _local(payload.tag)
         rec["dkind"] = kind
@@ -444,7 +446,7 @@ def _flatten_json_userdata(node, out, seen=None):
 def record_from_evtx_dump_json(obj):
     ev = obj.get("Event", {})
     sysn = ev.get("System", {}) or {}
-    rec = dict(id=None, eid=None, provider=None, computer=None, time=None, data=[], dkind=None)
+    rec = dict(id=None, channel=None, eid=None, provider=None, computer=None, time=None, data=[], dkind=None)
     try:
         rec["id"] = int(_node_text(sysn.get("EventRecordID")))
     except (TypeError, ValueError):
@@ -455,6 +457,8 @@ def record_from_evtx_dump_json(obj):
         pass
     prov = sysn.get("Provider")
     rec["provider"] = _attr(prov, "Name") or _attr(prov, "EventSourceName")
+    chan = sysn.get("Channel")
+    rec["channel"] = "" if chan is None else str(_node_text(chan))
     comp = sysn.get("Computer")
     rec["computer"] = "" if comp is None else str(_node_text(comp))
     rec["time"] = parse_time_ticks(_attr(sysn.get("TimeCreated"), "SystemTime"))
@@ -530,10 +534,20 @@ def records_from_eventsift(stdout):
             continue
         data = o.get("data") or {}
         records.append(dict(
-            id=o.get("record_id"), eid=o.get("event_id"), provider=o.get("provider"),
+            id=o.get("record_id"), channel=o.get("channel"), eid=o.get("event_id"), provider=o.get("provider"),
             computer=o.get("computer"), time=parse_time_ticks(o.get("time")),
-            data=[[k, v] for k, v in data.items()], dkind=None))
+            # An empty <Binary/> is no value, as for the peers' XML above
+            # (evtx_dump prints it as null).
+            data=[[k, v] for k, v in data.items() if not (k == "Binary" and v == "")], dkind=None))
     return records, bad
+
+
+def keyed_by_channel(records):
+    """Turns each record's id into (channel, EventRecordID), in place."""
+    for r in records:
+        if r["id"] is not None and not isinstance(r["id"], tuple):
+            r["id"] = (r.get("channel") or "", r["id"])
+    return records
 
 
 def expected_keys(data):
@@ -787,6 +801,11 @@ def main():
                           % (len(out2), len(out1)))
         if rc1 != 0 and not ours:
             findings.fail(label, "eventsift dump exited %d with no records: %s" % (rc1, err1.strip()[:300]))
+        # EventRecordID numbers each channel on its own, and one file may hold
+        # several channels (a PrintService capture holds Operational and
+        # Admin, both with an EventRecordID 10): records are keyed by
+        # (channel, EventRecordID).
+        keyed_by_channel(ours)
         ours_by_id = {}
         dup_ids = 0
         for r in ours:
@@ -809,7 +828,8 @@ def main():
 
         # A record without a readable EventRecordID (evtx_dump prints one in
         # sample_with_a_bad_chunk_magic.evtx) cannot be matched: left out.
-        peers = {n: ([r for r in p[0] if r["id"] is not None],) + tuple(p[1:]) for n, p in peers.items()}
+        peers = {n: (keyed_by_channel([r for r in p[0] if r["id"] is not None]),) + tuple(p[1:])
+                 for n, p in peers.items()}
         counts = {n: len({r["id"] for r in p[0]}) for n, p in peers.items()}
         table = sources.get(fname, {})
         best = max([0] + list(counts.values()) + list(table.values()))

@@ -10,195 +10,24 @@
 
 #include <fmt/format.h>
 
-#include "src/spool/spool.h"
+#include "src/sink/kafka/kafka_config.h"
+#include "src/sink/kafka/kafka_sink_impl.h"
 
 namespace eventsift {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
+using kafka_detail::Clock;
+using kafka_detail::ConfPtr;
+using kafka_detail::IsPermanent;
+using kafka_detail::IsPurge;
+using kafka_detail::kCommitInterval;
+using kafka_detail::kErrorLogInterval;
+using kafka_detail::kPurgeWait;
+using kafka_detail::MetadataPtr;
+using kafka_detail::RecordFromMessage;
 using std::chrono::milliseconds;
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-struct TopicDeleter {
-  void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
-};
-struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
-};
-using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
-using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
-
-// Records per replay round: large enough to keep the producer's batches full,
-// small enough that a failed round re-sends little.
-constexpr size_t kReplayBatch = 2000;
-// Spool commit point while running: at most this much spooled work waits for
-// fsync, and acknowledged records for the cursor.
-constexpr milliseconds kCommitInterval{100};
-// The same broker error is logged again only after this long.
-constexpr std::chrono::seconds kErrorLogInterval{10};
-// After Flush purges the producer, how long to wait for the purge reports.
-constexpr milliseconds kPurgeWait{5000};
-
-// Errors that retrying cannot fix: the record is parked as rejected so it
-// does not block the replay of the records behind it.
-bool IsPermanent(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
-         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
-         err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE;
-}
-
-bool IsPurge(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
-}
-
-std::string_view HeaderValue(const rd_kafka_message_t* m, const char* name) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
-  const void* value = nullptr;
-  size_t size = 0;
-  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return {};
-  return {static_cast<const char*>(value), size};
-}
-
-SpoolRecord RecordFromMessage(const rd_kafka_message_t* m) {
-  SpoolRecord r;
-  if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
-  r.rule_id.assign(HeaderValue(m, kRuleHeader));
-  if (m->payload != nullptr) r.payload.assign(static_cast<const char*>(m->payload), m->len);
-  return r;
-}
-
-void DecrementCounter(Counter* c) { c->value.fetch_sub(1, std::memory_order_relaxed); }
-
-}  // namespace
-
-bool IsSecretKafkaProperty(std::string_view key) {
-  for (std::string_view word : {"password", "secret", "token", "jaas", "sasl.oauthbearer.config",
-                                "ssl.key.pem", "ssl_key", "credentials", "private"}) {
-    if (key.find(word) != std::string_view::npos) return true;
-  }
-  return false;
-}
-
-class KafkaSink::Impl {
- public:
-  Impl(const KafkaSinkOptions& options, SinkStats* stats) : options_(options), stats_(stats) {
-    if (!options_.log) {
-      options_.log = [](std::string_view line) {
-        fmt::print(stderr, "eventsift: kafka: {}\n", line);
-      };
-    }
-  }
-  ~Impl() { Stop(); }
-
-  Status Init();
-  Status Send(std::string_view key, std::string_view rule_id, std::string_view json);
-  Status Flush(milliseconds timeout);
-  Status DrainSpool(milliseconds timeout);
-  KafkaSinkCounters Counters() const;
-  void Stop();
-  bool flushed() const { return flushed_; }
-
- private:
-  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
-  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
-  static void OnLog(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
-
-  Status Configure(rd_kafka_conf_t* conf);
-  void HandleDelivery(const rd_kafka_message_t* m);
-  void HandleError(rd_kafka_resp_err_t err, const char* reason);
-  void LogError(const std::string& message);
-  // Appends to the spool (or the rejected spool) and counts it.
-  void SpoolLocked(SpoolRecord record, bool rejected, bool this_run);
-  Status Produce(std::string_view key, std::string_view rule_id, std::string_view json,
-                 uint64_t seq);
-  bool Probe(milliseconds timeout, std::string* why);
-  void PollLoop();
-  void TryReplay();
-  Status MoveRejectedBack();
-
-  KafkaSinkOptions options_;
-  SinkStats* stats_;  // the owning KafkaSink's; outlives this
-  std::unique_ptr<Spool> spool_;
-  std::unique_ptr<Spool> rejected_;
-  KafkaPtr rk_;
-  TopicPtr topic_;
-  std::thread poller_;
-  std::atomic<bool> stop_{false};
-
-  mutable std::mutex mu_;
-  // While true, Send appends to the spool and the poller replays it: alerts
-  // leave in spool order. Guarded by mu_.
-  bool spool_mode_ = false;
-  std::string last_error_;  // guarded by mu_
-  std::string last_logged_error_;
-  Clock::time_point last_logged_at_{};
-
-  uint64_t run_first_seq_ = 1;  // spool records from this run have seq >= it
-  std::atomic<int64_t> inflight_direct_{0};
-  std::atomic<int64_t> inflight_replay_{0};
-  std::atomic<bool> replay_failed_{false};
-  std::atomic<bool> need_probe_{true};
-  std::atomic<bool> broker_down_{false};
-  std::atomic<bool> auth_failed_{false};
-  // Set by the error callback when every broker failed to connect; a probe
-  // clears it first, so only a failure seen during that probe ends it early.
-  std::atomic<bool> all_down_event_{false};
-  std::atomic<uint64_t> replayed_{0};
-  // Delivery latency histogram (KafkaSinkCounters): per-bucket counts, the
-  // last slot for latencies above every bound; microseconds summed.
-  std::array<std::atomic<uint64_t>, KafkaSinkCounters::kLatencyBucketsSeconds.size() + 1>
-      latency_counts_{};
-  std::atomic<uint64_t> latency_sum_us_{0};
-  void RecordLatency(const rd_kafka_message_t* m);
-  Clock::time_point next_replay_{};
-  Clock::time_point last_commit_{};
-  bool flushed_ = false;
-  bool stopped_ = false;
-};
-
 Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
-  char errstr[512];
-  auto set = [&](const std::string& key, const std::string& value, bool user) -> Status {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) ==
-        RD_KAFKA_CONF_OK) {
-      return Status::OK();
-    }
-    // librdkafka may echo the value in errstr; a secret's value is never shown.
-    std::string why =
-        IsSecretKafkaProperty(key) ? std::string("invalid value (not shown: secret)") : errstr;
-    return Status::InvalidArgument(fmt::format("{}{}: {}", user ? "-X " : "", key, why));
-  };
-  // Our defaults first, so -X can tune them; the delivery guarantees below
-  // are checked after.
-  char features[512];
-  size_t features_size = sizeof features;
-  std::string compression = "lz4";
-  if (rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
-      std::string_view(features).find("zstd") != std::string_view::npos) {
-    compression = "zstd";
-  }
-  const std::pair<const char*, std::string> defaults[] = {
-      {"bootstrap.servers", options_.brokers},
-      {"client.id", "eventsift"},
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      {"compression.type", compression},
-      {"linger.ms", "5"},
-      // A bounded wait per message; what times out is spooled and replayed.
-      {"message.timeout.ms", "30000"},
-      {"log.connection.close", "false"},
-  };
-  for (const auto& [key, value] : defaults) ES_RETURN_IF_ERROR(set(key, value, false));
+  // The delivery guarantees cannot be tuned away.
   for (const auto& [key, value] : options_.properties) {
     if (key == "enable.idempotence" && value != "true") {
       return Status::InvalidArgument(
@@ -210,8 +39,26 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
           "-X acks must stay 'all': an alert counts as delivered only once "
           "all in-sync replicas have it");
     }
-    ES_RETURN_IF_ERROR(set(key, value, true));
   }
+  char features[512];
+  size_t features_size = sizeof features;
+  std::string compression = "lz4";
+  if (rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
+      std::string_view(features).find("zstd") != std::string_view::npos) {
+    compression = "zstd";
+  }
+  const KafkaProperties defaults = {
+      {"bootstrap.servers", options_.brokers},
+      {"client.id", "eventsift"},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"compression.type", compression},
+      {"linger.ms", "5"},
+      // A bounded wait per message; what times out is spooled and replayed.
+      {"message.timeout.ms", "30000"},
+      {"log.connection.close", "false"},
+  };
+  ES_RETURN_IF_ERROR(ApplyKafkaProperties(conf, defaults, options_.properties));
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::OnDelivery);
   rd_kafka_conf_set_error_cb(conf, &Impl::OnError);
@@ -272,21 +119,6 @@ Status KafkaSink::Impl::Init() {
   }
   last_commit_ = Clock::now();
   poller_ = std::thread([this] { PollLoop(); });
-  return Status::OK();
-}
-
-Status KafkaSink::Impl::MoveRejectedBack() {
-  std::vector<SpoolRecord> records;
-  ES_RETURN_IF_ERROR(rejected_->Read(SIZE_MAX, &records));
-  for (SpoolRecord& r : records) {
-    uint64_t old_seq = r.seq;
-    ES_RETURN_IF_ERROR(spool_->Append(&r));
-    ES_RETURN_IF_ERROR(rejected_->Ack(old_seq));
-  }
-  ES_RETURN_IF_ERROR(spool_->Commit());
-  ES_RETURN_IF_ERROR(rejected_->Commit());
-  if (!records.empty())
-    options_.log(fmt::format("{} rejected alerts queued for replay", records.size()));
   return Status::OK();
 }
 
@@ -417,57 +249,27 @@ void KafkaSink::Impl::RecordLatency(const rd_kafka_message_t* m) {
 
 void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
   auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
+  if (seq != 0) return HandleReplayDelivery(m, seq);
+  // A direct send.
   rd_kafka_resp_err_t err = m->err;
-  if (seq == 0) {  // a direct send
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      stats_->delivered.Add();
-      RecordLatency(m);
-    } else {
-      bool permanent = IsPermanent(err);
-      if (!IsPurge(err)) {
-        LogError(
-            fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
-                        permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!permanent) {
-        spool_mode_ = true;
-        need_probe_ = true;
-      }
-      SpoolLocked(RecordFromMessage(m), permanent, true);
-    }
-    inflight_direct_.fetch_sub(1);
-    return;
-  }
-  // A replayed spool record.
-  bool this_run = seq >= run_first_seq_;
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    (void)spool_->Ack(seq);
-    if (this_run) {
-      stats_->delivered.Add();
-      RecordLatency(m);
-      DecrementCounter(&stats_->spooled);
-    } else {
-      replayed_.fetch_add(1);
-    }
-  } else if (IsPermanent(err)) {
-    LogError(fmt::format("spooled alert refused by the broker: {}; parked as rejected",
-                         rd_kafka_err2str(err)));
-    std::lock_guard<std::mutex> lock(mu_);
-    SpoolRecord r = RecordFromMessage(m);
-    Status st = rejected_->Append(&r);
-    if (st.ok()) {
-      (void)spool_->Ack(seq);  // moved, not dropped
-    } else {
-      LogError(fmt::format("cannot park rejected alert: {}", st.ToString()));
-      replay_failed_ = true;
-    }
+    stats_->delivered.Add();
+    RecordLatency(m);
   } else {
-    if (!IsPurge(err)) LogError(fmt::format("replay delivery failed: {}", rd_kafka_err2str(err)));
-    replay_failed_ = true;
-    need_probe_ = true;
+    bool permanent = IsPermanent(err);
+    if (!IsPurge(err)) {
+      LogError(
+          fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
+                      permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!permanent) {
+      spool_mode_ = true;
+      need_probe_ = true;
+    }
+    SpoolLocked(RecordFromMessage(m), permanent, true);
   }
-  inflight_replay_.fetch_sub(1);
+  inflight_direct_.fetch_sub(1);
 }
 
 void KafkaSink::Impl::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -527,75 +329,6 @@ void KafkaSink::Impl::PollLoop() {
   }
 }
 
-void KafkaSink::Impl::TryReplay() {
-  if (!options_.replay || inflight_replay_ > 0) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!spool_mode_) return;
-  }
-  auto now = Clock::now();
-  if (now < next_replay_) return;
-  if (replay_failed_) {
-    // Start again at the first unacknowledged record, after a pause.
-    spool_->Rewind();
-    replay_failed_ = false;
-    next_replay_ = now + options_.replay_backoff;
-    return;
-  }
-  if (need_probe_) {
-    std::string why;
-    if (!Probe(milliseconds(2000), &why)) {
-      broker_down_ = true;
-      next_replay_ = Clock::now() + options_.replay_backoff;
-      return;
-    }
-    if (broker_down_)
-      options_.log(
-          fmt::format("brokers {} reachable again; replaying the spool", options_.brokers));
-    broker_down_ = false;
-    auth_failed_ = false;
-    need_probe_ = false;
-  }
-  std::vector<SpoolRecord> batch;
-  Status st = spool_->Read(kReplayBatch, &batch);
-  if (!st.ok()) {
-    LogError(fmt::format("spool read failed: {}", st.ToString()));
-    next_replay_ = now + options_.replay_backoff;
-    return;
-  }
-  if (batch.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    // Under mu_, no Send can append between this check and the switch.
-    if (spool_->Empty() && inflight_replay_ == 0) {
-      spool_mode_ = false;
-      (void)spool_->Commit();
-      uint64_t replayed = replayed_.load();
-      if (replayed > 0)
-        options_.log(fmt::format("spool replayed ({} alerts of earlier runs)", replayed));
-    }
-    return;
-  }
-  for (const SpoolRecord& r : batch) {
-    inflight_replay_.fetch_add(1);
-    Status produced = Produce(r.key, r.rule_id, r.payload, r.seq);
-    if (produced.ok()) continue;
-    inflight_replay_.fetch_sub(1);
-    if (produced.code() == StatusCode::kResourceExhausted) {
-      std::lock_guard<std::mutex> lock(mu_);
-      SpoolRecord copy = r;
-      if (rejected_->Append(&copy).ok()) {
-        (void)spool_->Ack(r.seq);
-        LogError(fmt::format(
-            "spooled alert for host '{}' is over message.max.bytes; parked as rejected", r.key));
-        continue;
-      }
-    }
-    // Queue full or the like: the rest of the batch is retried in order.
-    replay_failed_ = true;
-    break;
-  }
-}
-
 Status KafkaSink::Impl::Flush(milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   // Wait for outstanding deliveries, and for the spool to drain while the
@@ -633,20 +366,6 @@ Status KafkaSink::Impl::Flush(milliseconds timeout) {
     return Status::Internal("delivery reports still outstanding after the purge");
   }
   return Status::OK();
-}
-
-Status KafkaSink::Impl::DrainSpool(milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!spool_mode_) return Status::OK();
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  return Status::Unavailable(fmt::format("spool not drained within {} ms{}{}", timeout.count(),
-                                         last_error_.empty() ? "" : ": ", last_error_));
 }
 
 KafkaSinkCounters KafkaSink::Impl::Counters() const {

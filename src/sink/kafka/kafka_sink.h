@@ -24,6 +24,7 @@
 
 #include "src/core/result.h"
 #include "src/sink/alert_sink.h"
+#include "src/sink/kafka/kafka_config.h"
 
 namespace eventsift {
 
@@ -34,7 +35,7 @@ struct KafkaSinkOptions {
   std::string brokers;  // bootstrap.servers
   std::string topic;
   // Passed through to librdkafka as-is (-X key=value): TLS, SASL, tuning.
-  std::vector<std::pair<std::string, std::string>> properties;
+  KafkaProperties properties;
   // Directory of the durable spool for undelivered alerts.
   std::string spool_dir;
   uint64_t spool_max_bytes = 1ULL << 30;
@@ -101,9 +102,5 @@ class KafkaSink : public AlertSink {
 };
 
 Result<std::unique_ptr<AlertSink>> NewKafkaSink(const KafkaSinkOptions& options);
-
-// True for librdkafka property names whose values must never be printed
-// (passwords, secrets, private keys, tokens).
-bool IsSecretKafkaProperty(std::string_view key);
 
 }  // namespace eventsift

@@ -320,6 +320,58 @@ TEST(CorrelatorTest, ThreadedInputGivesIdenticalAlerts) {
   EXPECT_EQ(ids.size(), alerts.size());  // one id per (rule, host, window)
 }
 
+// Batch correlation keeps window summaries instead of hits; planned first,
+// then added in any order, it must give exactly the alerts and counts of
+// keeping every hit.
+TEST(CorrelatorTest, PlannedHitsGiveTheAlertsOfKeptHits) {
+  auto rules = [] {
+    std::vector<CorrelatedRule> r = TwoRules();
+    r.push_back(Rule("unbounded", 0, 3, 0, 4));  // one window for the run
+    r.push_back(Rule("nosamples", 1800, 1, 3600, 0));
+    return r;
+  };
+  auto hits = MixedHits();
+  for (uint64_t i = 0; i < 40; ++i) {
+    const FileTime t = i % 9 == 0 ? 0 : kBase + static_cast<int64_t>(i * 29 % 40) * 23 * kMinute;
+    hits.emplace_back(static_cast<uint32_t>(2 + i % 2), Hit(i % 3 ? "EX05" : "ex05.x.y", t, i));
+  }
+  Correlator reference(rules());
+  reference.AddBuild("ex01", ExchangeVersion{15, 1, 2507, 21}, "inventory");
+  for (auto& [rule, event] : hits) reference.AddHit(rule, event);
+  const std::string expected_json = RenderAll(reference.Finish());
+  ASSERT_GT(expected_json.size(), 0u);
+  for (uint32_t seed : {0u, 7u, 99u}) {
+    auto order = hits;
+    if (seed != 0) std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+    Correlator c(rules());
+    c.AddBuild("ex01", ExchangeVersion{15, 1, 2507, 21}, "inventory");
+    for (const auto& [rule, event] : order) c.PlanHit(rule, event.computer, event.time);
+    std::shuffle(order.begin(), order.end(), std::mt19937(seed + 1));
+    for (auto& [rule, event] : order) c.AddPlannedHit(rule, std::move(event));
+    EXPECT_EQ(RenderAll(c.Finish()), expected_json) << "seed " << seed;
+    const CorrelatorStats& a = c.stats();
+    const CorrelatorStats& b = reference.stats();
+    EXPECT_EQ(a.hits_received.Get(), b.hits_received.Get());
+    EXPECT_EQ(a.hits_below_threshold.Get(), b.hits_below_threshold.Get());
+    EXPECT_EQ(a.hits_suppressed.Get(), b.hits_suppressed.Get());
+    EXPECT_EQ(a.samples_dropped.Get(), b.samples_dropped.Get());
+    EXPECT_EQ(a.alerts_emitted.Get(), b.alerts_emitted.Get());
+  }
+}
+
+TEST(CorrelatorTest, UnplannedHitIsRejectedNotMisplaced) {
+  Correlator c({Rule("eems", 3600)});
+  c.PlanHit(0, "EX01", kBase + kHour);
+  c.AddPlannedHit(0, Hit("EX01", kBase + kHour, 1));
+  c.AddPlannedHit(0, Hit("EX01", kBase, 2));  // before the planned first hit
+  c.AddPlannedHit(0, Hit("EX09", kBase, 3));  // a host never planned
+  c.AddPlannedHit(7, Hit("EX01", kBase, 4));  // no such rule
+  std::vector<Alert> alerts = c.Finish();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 1u);
+  EXPECT_EQ(c.stats().hits_rejected.Get(), 3u);
+}
+
 TEST(CorrelatorTest, AlertsSortedByHostRuleAndWindow) {
   Correlator c(TwoRules());
   for (auto& [rule, event] : MixedHits()) c.AddHit(rule, std::move(event));

@@ -77,6 +77,56 @@ sinks: [{type: stdout}]
   ExpectError("state_dir: /x\n", "sources: required");
 }
 
+// metrics.address is checked as sources[].port is: a port past 65535 used to
+// wrap (99999 listened on 34463) and trailing text was cut off (12ab on 12).
+TEST(ConfigTest, MetricsAddressPortMustBeANumberInRange) {
+  for (const char* bad : {"127.0.0.1:99999", "127.0.0.1:12ab", "127.0.0.1:-1", "127.0.0.1:+80",
+                          "127.0.0.1:", "127.0.0.1:0", ":9464", "9464"}) {
+    SCOPED_TRACE(bad);
+    ExpectError(std::string(kMinimal) + "metrics:\n  address: \"" + bad + "\"\n",
+                "metrics.address: ");
+  }
+  ExpectError(std::string(kMinimal) + "metrics:\n  address: 127.0.0.1:99999\n",
+              "metrics.address: port '99999' is not a number from 0 to 65535");
+  for (const char* good : {"127.0.0.1:1", "0.0.0.0:65535", "localhost:9464", "[::1]:9464"}) {
+    auto c = ParseConfig(std::string(kMinimal) + "metrics:\n  address: \"" + good + "\"\n", "m");
+    EXPECT_TRUE(c.has_value()) << good << ": " << c.error().ToString();
+  }
+  // Empty still disables the endpoint.
+  auto off = ParseConfig(std::string(kMinimal) + "metrics:\n  address: \"\"\n", "m");
+  ASSERT_TRUE(off.has_value()) << off.error().ToString();
+  EXPECT_TRUE(off.value().metrics_address.empty());
+}
+
+// A key given twice is refused with both lines, at every level (yaml-cpp
+// keeps both and lookups took the first, silently).
+TEST(ConfigTest, KeysGivenTwiceAreRefusedNamingBothLines) {
+  ExpectError(std::string(kMinimal) + "state_dir: /tmp/other\n",
+              "state_dir: given twice (lines 2 and 9)");
+  ExpectError(R"(
+sources:
+  - name: a
+    type: tcp
+    port: 5000
+    port: 5001
+sinks: [{type: stdout}]
+)",
+              "sources[0].port: given twice (lines 5 and 6)");
+  ExpectError(std::string(kMinimal) + "log:\n  level: info\n  level: debug\n",
+              "log.level: given twice (lines 10 and 11)");
+  ExpectError(R"(
+sources: [{name: a, type: stdin}]
+sinks:
+  - type: kafka
+    brokers: b:9092
+    topic: t
+    properties:
+      sasl.username: x
+      sasl.username: y
+)",
+              "sinks[0].properties.sasl.username: given twice (lines 8 and 9)");
+}
+
 TEST(ConfigTest, TcpTls) {
   auto c = ParseConfig(R"(
 sources:

@@ -1,5 +1,6 @@
 // FieldMatcher (one RE2::Set per field): agreement with per-pattern RE2 over
 // many patterns, and linear time on hostile input.
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "src/detect/field_matcher.h"
 #include "src/detect/matcher.h"
+#include "src/detect/regex_limits.h"
 #include "tests/unit/detect/test_events.h"
 
 namespace eventsift::detect {
@@ -131,11 +133,53 @@ TEST(FieldMatcherTest, HostileMegabyteInputReturnsInLinearTime) {
   // Five passes over ~3 MB; generous for sanitizer and debug builds.
   EXPECT_LT(seconds, 10.0);
 
-  // And a hit at the very end of the same megabyte is still found.
-  hostile.back() = 'b';
+  // Regexes see the first kMaxRegexTextBytes of the megabyte: a hit ending
+  // there is found, one a byte later is not.
+  std::fill(hostile.begin(), hostile.end(), 'a');
+  hostile[kMaxRegexTextBytes - 1] = 'b';
   got.clear();
   m.Match(testing::MakeEvent("p", "c", 1, 4, "", {{"", hostile}}).View(), &got);
   EXPECT_EQ(got, std::vector<uint32_t>{1});
+  hostile[kMaxRegexTextBytes - 1] = 'a';
+  hostile[kMaxRegexTextBytes] = 'b';
+  got.clear();
+  m.Match(testing::MakeEvent("p", "c", 1, 4, "", {{"", hostile}}).View(), &got);
+  EXPECT_TRUE(got.empty());
+}
+
+TEST(FieldMatcherTest, PatternsOverTheProgramSizeLimitAreRefused) {
+  FieldMatcher fm;
+  std::string error;
+  std::string costly;
+  for (int i = 0; i < 20000; ++i) costly += "[a-z]+";
+  EXPECT_EQ(fm.Add(costly, false, &error), -1);
+  EXPECT_NE(error.find("is over the limit of 2000"), std::string::npos) << error;
+  // A long alternation of names, as rules list tools or cmdlets, still loads.
+  std::string names;
+  for (int i = 0; i < 300; ++i) names += (i ? "|" : "") + std::string("tool") + std::to_string(i);
+  EXPECT_EQ(fm.Add(names, true, &error), 0) << error;
+  ASSERT_TRUE(fm.Compile());
+  EXPECT_TRUE(fm.MatchesAny("run TOOL299.exe"));
+}
+
+TEST(FieldMatcherTest, ACutValueDoesNotEndAtTheCut) {
+  FieldMatcher fm;
+  std::string error;
+  ASSERT_EQ(fm.Add("a$", false, &error), 0);
+  ASSERT_EQ(fm.Add("a\\z", false, &error), 1);
+  ASSERT_EQ(fm.Add("[^a]", false, &error), 2);
+  ASSERT_EQ(fm.Add("(?s)a.$", false, &error), 3);
+  ASSERT_TRUE(fm.Compile());
+  const std::string long_run(kMaxRegexTextBytes + 10, 'a');
+  std::vector<int> hits;
+  EXPECT_FALSE(fm.MatchesAny(long_run));
+  EXPECT_FALSE(fm.MatchAll(long_run, &hits));
+  EXPECT_TRUE(hits.empty());
+  for (int p = 0; p < 4; ++p) EXPECT_FALSE(fm.MatchesPattern(p, long_run)) << p;
+  // The same regexes on a value within the bound.
+  const std::string short_run(kMaxRegexTextBytes, 'a');
+  EXPECT_TRUE(fm.MatchesPattern(0, short_run));
+  EXPECT_TRUE(fm.MatchesPattern(1, short_run));
 }
 
 }  // namespace

@@ -37,13 +37,14 @@ class FleetTest : public ::testing::Test {
     return 0;
   }
   void Hit(const std::string& rule, const std::string& host, FileTime t) {
-    obs_.hits.push_back(HitSeen{Rule(rule), host, t, {}});
+    hits_.push_back(HitSeen{Rule(rule), host, t, {}});
   }
   std::vector<FleetHost> Build(bool merge = true, const correlate::CveCatalog* cves = nullptr) {
     FleetInput in;
     in.cves = cves;
     in.rules = rules_.get();
     in.observations = &obs_;
+    in.hits = &hits_;
     in.build_for = [this](const std::string& key) -> std::optional<ExchangeBuildInfo> {
       asked_.push_back(key);
       if (key != "ex01") return std::nullopt;  // keyed by the short name, as a correlator may
@@ -60,6 +61,7 @@ class FleetTest : public ::testing::Test {
 
   std::shared_ptr<const detect::RuleSet> rules_;
   ScanObservations obs_;
+  std::vector<HitSeen> hits_;
   std::vector<std::string> asked_;
 };
 
@@ -113,7 +115,14 @@ TEST_F(FleetTest, EemsStates) {
   EXPECT_EQ(by["stopped"]->eems, EemsState::kFailing);
   EXPECT_EQ(by["stopped"]->failing_since, At(3));
   EXPECT_EQ(by["stopped"]->last_success, At(2));
-  EXPECT_EQ(by["stopped"]->error_times, (std::vector<FileTime>{At(1), At(3), At(4)}));
+  // Its three timed errors on the timeline: the fleet spans At(0) .. At(4).
+  uint64_t on_lane = 0;
+  for (const TimelineBucket& b : by["stopped"]->error_lane) on_lane += b.count;
+  EXPECT_EQ(on_lane, 3u);
+  ASSERT_FALSE(by["stopped"]->error_lane.empty());
+  EXPECT_EQ(by["stopped"]->error_lane.front().first, At(1));
+  EXPECT_EQ(by["stopped"]->error_lane.back().last, At(4));
+  EXPECT_EQ(by["stopped"]->error_lane.back().index, kTimelineBuckets - 1);
 
   EXPECT_EQ(by["recovered"]->eems, EemsState::kWorking);
   EXPECT_EQ(EemsSummary(*by["recovered"]), "working (1 earlier error)");
@@ -137,8 +146,11 @@ TEST_F(FleetTest, IndicatorsCountedPerRuleAndStateRulesAreNotIndicators) {
   EXPECT_EQ(h.indicators[0].severity, "critical");
   EXPECT_EQ(h.indicators[1].rule_id, "proxyshell_remove_mailbox_export");
   EXPECT_EQ(h.indicator_hits, 3u);
-  ASSERT_EQ(h.indicator_times.size(), 3u);
-  EXPECT_EQ(h.indicator_times[0].time, At(1));
+  // Spanning At(0) .. At(3): one bucket per hour apart.
+  ASSERT_EQ(h.indicator_lane.size(), 3u);
+  EXPECT_EQ(h.indicator_lane[0].first, At(1));
+  EXPECT_LT(h.indicator_lane[0].index, h.indicator_lane[1].index);
+  EXPECT_EQ(h.indicator_lane[2].index, kTimelineBuckets - 1);
   EXPECT_EQ(IndicatorSummary(h),
             "proxyshell_mailbox_export x2, proxyshell_remove_mailbox_export x1");
   EXPECT_EQ(h.eems, EemsState::kWorking);
@@ -289,8 +301,8 @@ TEST_F(FleetTest, MitigationsAndCveVerdicts) {
   ASSERT_TRUE(cves) << cves.error().ToString();
   obs_.exchange_hosts = {{"ex01", 1}, {"ex02", 1}};
   const FileTime may20 = ParseEventTime("2026-05-20T08:00:00Z").value();
-  obs_.hits.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20, {"M2.1.0"}});
-  obs_.hits.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 1, {"M2.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20, {"M2.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 1, {"M2.1.0"}});
   obs_.inventory_mitigations.push_back({"EX02", "inventory i.csv:2", {"M1.1.0", "M2.1.0"}});
   auto fleet = Build(true, &cves.value());
   ASSERT_EQ(fleet.size(), 2u);

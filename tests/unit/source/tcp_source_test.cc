@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -68,6 +69,89 @@ TEST(TcpSourceTest, BudgetLimitsWhatIsReadPerPoll) {
   PollFor(s, c, 110, std::chrono::milliseconds(200));
   EXPECT_EQ(c.lines.size(), 100u);
   ::close(a);
+}
+
+// Full of idle peers, the listener gives a new sender the slot of the
+// longest-idle one; what that peer had sent, a partial last line included,
+// is read before it is closed.
+TEST(TcpSourceTest, ANewPeerEvictsTheLongestIdleOneAfterReadingIt) {
+  TcpSourceOptions o;
+  o.max_connections = 2;
+  o.min_idle_to_evict = std::chrono::milliseconds(100);
+  TcpSource s("tcp", o);
+  ASSERT_TRUE(s.Start().ok());
+  FakeConsumer c;
+  int oldest = Connect(s.port());
+  ASSERT_GE(oldest, 0);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(30));
+  int second = Connect(s.port());
+  ASSERT_GE(second, 0);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(30));
+  // Sent while the pipeline reads nothing (budget 0): still in the kernel.
+  ASSERT_EQ(::write(oldest, "{\"a\":1}\n{\"a\"", 12), 12);
+  PollFor(s, c, 0, std::chrono::milliseconds(150));
+  int sender = Connect(s.port());
+  ASSERT_GE(sender, 0);
+  ASSERT_EQ(::write(sender, "{\"s\":1}\n", 8), 8);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(50));
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"{\"a\":1}", "{\"a\"", "{\"s\":1}"}));
+  EXPECT_EQ(s.stats().connections_evicted.Get(), 1u);
+  EXPECT_EQ(s.stats().connections_rejected.Get(), 0u);
+  EXPECT_EQ(s.connections(), 2u);
+  char b;
+  EXPECT_EQ(::recv(oldest, &b, 1, 0), 0);  // the evicted peer sees the close
+  ::close(oldest);
+  ::close(second);
+  ::close(sender);
+}
+
+// Peers that were all active within min_idle_to_evict keep their slots: the
+// new peer is the one closed, so a flood cannot push out busy senders.
+TEST(TcpSourceTest, BusyPeersAreNotEvicted) {
+  TcpSourceOptions o;
+  o.max_connections = 1;
+  o.min_idle_to_evict = std::chrono::seconds(60);
+  TcpSource s("tcp", o);
+  ASSERT_TRUE(s.Start().ok());
+  FakeConsumer c;
+  int busy = Connect(s.port());
+  ASSERT_GE(busy, 0);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(30));
+  int flood = Connect(s.port());
+  ASSERT_GE(flood, 0);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(30));
+  ASSERT_EQ(::write(busy, "{}\n", 3), 3);
+  PollFor(s, c, 1 << 20, std::chrono::milliseconds(30));
+  EXPECT_EQ(c.lines, (std::vector<std::string>{"{}"}));
+  EXPECT_EQ(s.stats().connections_rejected.Get(), 1u);
+  EXPECT_EQ(s.stats().connections_evicted.Get(), 0u);
+  ::close(busy);
+  ::close(flood);
+}
+
+// A peer silent for idle_timeout is closed, after its last partial line is
+// delivered; one that keeps sending is not.
+TEST(TcpSourceTest, IdleTimeoutClosesSilentPeersOnly) {
+  TcpSourceOptions o;
+  o.idle_timeout = std::chrono::milliseconds(150);
+  TcpSource s("tcp", o);
+  ASSERT_TRUE(s.Start().ok());
+  FakeConsumer c;
+  int silent = Connect(s.port());
+  int chatty = Connect(s.port());
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(chatty, 0);
+  ASSERT_EQ(::write(silent, "{\"x\"", 4), 4);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(::write(chatty, "{}\n", 3), 3);
+    PollFor(s, c, 1 << 20, std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(s.stats().connections_idle_closed.Get(), 1u);
+  EXPECT_EQ(s.connections(), 1u);
+  EXPECT_EQ(std::count(c.lines.begin(), c.lines.end(), "{\"x\""), 1);
+  EXPECT_EQ(std::count(c.lines.begin(), c.lines.end(), "{}"), 8);
+  ::close(silent);
+  ::close(chatty);
 }
 
 // TLS: certificates made at test time, an OpenSSL client in a thread while

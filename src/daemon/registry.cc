@@ -1,0 +1,130 @@
+#include "src/daemon/registry.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "src/daemon/log.h"
+#include "src/sink/kafka/kafka_sink.h"
+#include "src/sink/stream_sink.h"
+#include "src/source/dir_source.h"
+#include "src/source/kafka_source.h"
+#include "src/source/stream_source.h"
+#include "src/source/tcp_source.h"
+
+namespace eventsift::daemon {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::unique_ptr<source::Source> MakeDirectory(const SourceConfig& sc) {
+  source::DirSourceOptions o;
+  o.path = sc.path;
+  o.include = sc.include;
+  o.exclude = sc.exclude;
+  o.start_at_end = sc.start_at_end;
+  o.max_line_bytes = sc.max_line_bytes;
+  o.rotate_wait = milliseconds(sc.rotate_wait_ms);
+  return std::make_unique<source::DirSource>(sc.name, o);
+}
+
+std::unique_ptr<source::Source> MakeStdin(const SourceConfig& sc) {
+  source::StreamSourceOptions o;
+  o.max_line_bytes = sc.max_line_bytes;
+  return std::make_unique<source::StreamSource>(sc.name, o);
+}
+
+std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
+  source::TcpSourceOptions o;
+  o.address = sc.address;
+  o.port = sc.port;
+  o.max_connections = sc.max_connections;
+  o.idle_timeout = milliseconds(sc.idle_timeout_ms);
+  o.max_line_bytes = sc.max_line_bytes;
+  if (sc.tls) {
+    o.tls = TlsOptionsOf(*sc.tls);
+    o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
+  }
+  return std::make_unique<source::TcpSource>(sc.name, o);
+}
+
+std::unique_ptr<source::Source> MakeKafka(const SourceConfig& sc) {
+  source::KafkaSourceOptions o;
+  o.brokers = sc.brokers;
+  o.topic = sc.topic;
+  o.group_id = sc.group_id;
+  o.properties = sc.properties;
+  o.max_line_bytes = sc.max_line_bytes;
+  return std::make_unique<source::KafkaSource>(sc.name, o);
+}
+
+Result<MadeSink> MakeStdoutSink(const SinkConfig&, const DaemonConfig&) {
+  ES_ASSIGN_OR_RETURN(s, StreamSink::Open("-"));
+  return MadeSink{std::move(s), nullptr};
+}
+
+Result<MadeSink> MakeFileSink(const SinkConfig& sc, const DaemonConfig&) {
+  // Appended: a restart must not erase what was already delivered.
+  ES_ASSIGN_OR_RETURN(s, StreamSink::Open(sc.path, /*append=*/true));
+  return MadeSink{std::move(s), nullptr};
+}
+
+Result<MadeSink> MakeKafkaSink(const SinkConfig& sc, const DaemonConfig& c) {
+  KafkaSinkOptions o;
+  o.brokers = sc.brokers;
+  o.topic = sc.topic;
+  o.properties = sc.properties;
+  o.spool_dir = sc.spool_dir;
+  o.spool_max_bytes = sc.spool_max_bytes;
+  o.flush_timeout = milliseconds(c.shutdown_timeout_ms / 2);
+  o.log = [](std::string_view line) { LogWarn("kafka", {{"detail", line}}); };
+  ES_ASSIGN_OR_RETURN(s, KafkaSink::Open(o));
+  KafkaSink* kafka = s.get();
+  return MadeSink{std::move(s), kafka};
+}
+
+struct SourceMaker {
+  SourceType type;
+  std::unique_ptr<source::Source> (*make)(const SourceConfig&);
+};
+constexpr SourceMaker kSourceMakers[] = {
+    {SourceType::kDirectory, &MakeDirectory},
+    {SourceType::kStdin, &MakeStdin},
+    {SourceType::kTcp, &MakeTcp},
+    {SourceType::kKafka, &MakeKafka},
+};
+
+struct SinkMaker {
+  SinkType type;
+  Result<MadeSink> (*make)(const SinkConfig&, const DaemonConfig&);
+};
+constexpr SinkMaker kSinkMakers[] = {
+    {SinkType::kStdout, &MakeStdoutSink},
+    {SinkType::kFile, &MakeFileSink},
+    {SinkType::kKafka, &MakeKafkaSink},
+};
+
+}  // namespace
+
+source::TlsServerOptions TlsOptionsOf(const TlsConfig& t) {
+  return source::TlsServerOptions{t.cert_file, t.key_file, t.client_ca_file, t.min_version};
+}
+
+Result<std::unique_ptr<source::Source>> MakeSource(const SourceConfig& config) {
+  for (const auto& m : kSourceMakers) {
+    if (m.type == config.type) return m.make(config);
+  }
+  return Status::InvalidArgument(
+      fmt::format("source '{}': no maker for type '{}'", config.name, SourceTypeName(config.type)));
+}
+
+Result<MadeSink> MakeSink(const SinkConfig& config, const DaemonConfig& daemon) {
+  for (const auto& m : kSinkMakers) {
+    if (m.type == config.type) return m.make(config, daemon);
+  }
+  return Status::InvalidArgument(
+      fmt::format("sink: no maker for type '{}'", SinkTypeName(config.type)));
+}
+
+}  // namespace eventsift::daemon

@@ -1,0 +1,171 @@
+#pragma once
+// KafkaSink::Impl, shared by kafka_sink.cc (producer, delivery reports,
+// flush) and kafka_replay.cc (the spool replay state machine). Private to
+// the sink: nothing outside src/sink/kafka includes it.
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "src/sink/kafka/kafka_sink.h"
+#include "src/spool/spool.h"
+
+namespace eventsift {
+
+namespace kafka_detail {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
+};
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* md) const { rd_kafka_metadata_destroy(md); }
+};
+using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// Records per replay round: large enough to keep the producer's batches full,
+// small enough that a failed round re-sends little.
+inline constexpr size_t kReplayBatch = 2000;
+// Spool commit point while running: at most this much spooled work waits for
+// fsync, and acknowledged records for the cursor.
+inline constexpr milliseconds kCommitInterval{100};
+// The same broker error is logged again only after this long.
+inline constexpr std::chrono::seconds kErrorLogInterval{10};
+// After Flush purges the producer, how long to wait for the purge reports.
+inline constexpr milliseconds kPurgeWait{5000};
+
+// Errors that retrying cannot fix: the record is parked as rejected so it
+// does not block the replay of the records behind it.
+inline bool IsPermanent(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
+         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+         err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE;
+}
+
+inline bool IsPurge(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+}
+
+inline std::string_view HeaderValue(const rd_kafka_message_t* m, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return {};
+  return {static_cast<const char*>(value), size};
+}
+
+inline SpoolRecord RecordFromMessage(const rd_kafka_message_t* m) {
+  SpoolRecord r;
+  if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+  r.rule_id.assign(HeaderValue(m, kRuleHeader));
+  if (m->payload != nullptr) r.payload.assign(static_cast<const char*>(m->payload), m->len);
+  return r;
+}
+
+inline void DecrementCounter(Counter* c) { c->value.fetch_sub(1, std::memory_order_relaxed); }
+
+}  // namespace kafka_detail
+
+class KafkaSink::Impl {
+ public:
+  using Clock = kafka_detail::Clock;
+  using milliseconds = std::chrono::milliseconds;
+
+  Impl(const KafkaSinkOptions& options, SinkStats* stats) : options_(options), stats_(stats) {
+    if (!options_.log) {
+      options_.log = [](std::string_view line) {
+        fmt::print(stderr, "eventsift: kafka: {}\n", line);
+      };
+    }
+  }
+  ~Impl() { Stop(); }
+
+  Status Init();
+  Status Send(std::string_view key, std::string_view rule_id, std::string_view json);
+  Status Flush(milliseconds timeout);
+  Status DrainSpool(milliseconds timeout);
+  KafkaSinkCounters Counters() const;
+  void Stop();
+  bool flushed() const { return flushed_; }
+
+ private:
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void OnLog(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
+
+  Status Configure(rd_kafka_conf_t* conf);
+  void HandleDelivery(const rd_kafka_message_t* m);
+  // The delivery report of spool record `seq` (kafka_replay.cc).
+  void HandleReplayDelivery(const rd_kafka_message_t* m, uint64_t seq);
+  void HandleError(rd_kafka_resp_err_t err, const char* reason);
+  void LogError(const std::string& message);
+  // Appends to the spool (or the rejected spool) and counts it.
+  void SpoolLocked(SpoolRecord record, bool rejected, bool this_run);
+  Status Produce(std::string_view key, std::string_view rule_id, std::string_view json,
+                 uint64_t seq);
+  bool Probe(milliseconds timeout, std::string* why);
+  void PollLoop();
+  void TryReplay();
+  Status MoveRejectedBack();
+
+  KafkaSinkOptions options_;
+  SinkStats* stats_;  // the owning KafkaSink's; outlives this
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<Spool> rejected_;
+  kafka_detail::KafkaPtr rk_;
+  kafka_detail::TopicPtr topic_;
+  std::thread poller_;
+  std::atomic<bool> stop_{false};
+
+  mutable std::mutex mu_;
+  // While true, Send appends to the spool and the poller replays it: alerts
+  // leave in spool order. Guarded by mu_.
+  bool spool_mode_ = false;
+  std::string last_error_;  // guarded by mu_
+  std::string last_logged_error_;
+  Clock::time_point last_logged_at_{};
+
+  uint64_t run_first_seq_ = 1;  // spool records from this run have seq >= it
+  std::atomic<int64_t> inflight_direct_{0};
+  std::atomic<int64_t> inflight_replay_{0};
+  std::atomic<bool> replay_failed_{false};
+  std::atomic<bool> need_probe_{true};
+  std::atomic<bool> broker_down_{false};
+  std::atomic<bool> auth_failed_{false};
+  // Set by the error callback when every broker failed to connect; a probe
+  // clears it first, so only a failure seen during that probe ends it early.
+  std::atomic<bool> all_down_event_{false};
+  std::atomic<uint64_t> replayed_{0};
+  // Delivery latency histogram (KafkaSinkCounters): per-bucket counts, the
+  // last slot for latencies above every bound; microseconds summed.
+  std::array<std::atomic<uint64_t>, KafkaSinkCounters::kLatencyBucketsSeconds.size() + 1>
+      latency_counts_{};
+  std::atomic<uint64_t> latency_sum_us_{0};
+  void RecordLatency(const rd_kafka_message_t* m);
+  Clock::time_point next_replay_{};
+  Clock::time_point last_commit_{};
+  bool flushed_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace eventsift

@@ -330,5 +330,32 @@ TEST_F(FleetTest, MitigationsAndCveVerdicts) {
   EXPECT_NE(html.find("data-verdict=\"exposed_eems_cannot_fetch\""), std::string::npos);
 }
 
+// The builder keeps mitigation ids per logged name and id, not per hit: the
+// names of one host merge into its row, and each id keeps its earliest
+// event whatever order the inputs came in (untimed hits only when no timed
+// one names the id).
+TEST_F(FleetTest, MitigationIdsMergeAcrossNamesEarliestFirst) {
+  obs_.exchange_hosts = {{"EX02.contoso.com", 1}, {"ex02", 1}};
+  const FileTime may20 = ParseEventTime("2026-05-20T08:00:00Z").value();
+  Hit("eems_mitigation_success", "ex02", may20 + 60);  // names no id
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", 0, {"M1.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 30, {"M2.1.0"}});
+  hits_.push_back(
+      HitSeen{Rule("eems_mitigation_success"), "EX02.contoso.com", may20, {"M2.1.0", "M1.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 90, {"M2.1.0"}});
+  // Ids on other rules' hits are not mitigations.
+  hits_.push_back(HitSeen{Rule("eems_mitigation_error"), "ex02", may20 - 60, {"M3.1.0"}});
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet[0].eems_successes, 5u);
+  ASSERT_EQ(fleet[0].mitigations.size(), 2u);
+  EXPECT_EQ(fleet[0].mitigations[0].id, "M1.1.0");
+  EXPECT_EQ(fleet[0].mitigations[0].time, may20);
+  EXPECT_EQ(fleet[0].mitigations[1].id, "M2.1.0");
+  EXPECT_EQ(fleet[0].mitigations[1].time, may20);
+  EXPECT_EQ(MitigationsText(fleet[0]),
+            "M1.1.0 (2026-05-20T08:00:00Z), M2.1.0 (2026-05-20T08:00:00Z)");
+}
+
 }  // namespace
 }  // namespace eventsift::report

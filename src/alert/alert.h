@@ -69,6 +69,20 @@ struct ExchangeBuildInfo {
   std::string release_date;  // "2023-03-14" when the build is in the build list, else ""
 };
 
+// What an exchange_cve_exposure alert is about (docs/exchange-cves.md): one
+// CVE of the CVE list and the server's verdict on it.
+struct CveExposure {
+  std::string id;            // "CVE-2026-42897"
+  std::string title;         // the CVE list's title
+  std::string kev_added;     // "2026-05-15"; empty: not in CISA KEV (or unconfirmed)
+  std::string verdict;       // "exposed_eems_failing", ... (correlate::CveVerdictCode)
+  std::string verdict_text;  // "exposed: EEMS failing since 2026-04-02T10:00:00Z"
+  std::string exposed_from;  // "2026-05-14", when exposure began; may be empty
+  FileTime since = 0;        // the verdict's own date (EEMS failing since); 0: none
+  std::string evidence;
+  std::string eems_mitigation;  // "M2"; empty: EEMS has none for it
+};
+
 struct AlertRule {
   std::string id, title, description, severity, remediation;
   std::vector<std::string> references;
@@ -115,6 +129,9 @@ struct Alert {
   // Set for alerts of Sigma correlation rules only (the JSON key is absent
   // otherwise, so other alerts are unchanged).
   std::optional<AlertCorrelation> correlation;
+  // Added in v1 after the fields above; rendered only when set.
+  std::optional<CveExposure> cve;         // exchange_cve_exposure alerts
+  std::vector<std::string> exposed_cves;  // eems_mitigation_error: CVEs exposed on the host
 };
 
 }  // namespace eventsift

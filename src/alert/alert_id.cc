@@ -8,11 +8,9 @@
 
 namespace eventsift {
 
-std::string ComputeAlertId(std::string_view rule_id, std::string_view host, FileTime window_start) {
-  // A control character as separator: rule ids and host names do not carry
-  // one, so ("a", "b_c") and ("a_b", "c") hash different inputs.
-  const std::string input =
-      fmt::format("{}\x1f{}\x1f{}\x1f{}", kAlertSchemaMajor, rule_id, host, window_start);
+namespace {
+
+std::string HexHash(const std::string& input) {
   const XXH128_hash_t hash = XXH3_128bits(input.data(), input.size());
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, hash);
@@ -24,6 +22,23 @@ std::string ComputeAlertId(std::string_view rule_id, std::string_view host, File
     hex.push_back(kHex[byte & 0xF]);
   }
   return hex;
+}
+
+}  // namespace
+
+std::string ComputeAlertId(std::string_view rule_id, std::string_view host, FileTime window_start) {
+  // A control character as separator: rule ids and host names do not carry
+  // one, so ("a", "b_c") and ("a_b", "c") hash different inputs.
+  return HexHash(
+      fmt::format("{}\x1f{}\x1f{}\x1f{}", kAlertSchemaMajor, rule_id, host, window_start));
+}
+
+std::string ComputeCveAlertId(std::string_view host, std::string_view cve,
+                              std::string_view verdict) {
+  return HexHash(
+      fmt::format("{}\x1f"
+                  "exchange_cve_exposure\x1f{}\x1f{}\x1f{}",
+                  kAlertSchemaMajor, host, cve, verdict));
 }
 
 }  // namespace eventsift

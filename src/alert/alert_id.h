@@ -16,4 +16,11 @@ namespace eventsift {
 // window start as decimal FILETIME ticks (0 for the untimed window).
 std::string ComputeAlertId(std::string_view rule_id, std::string_view host, FileTime window_start);
 
+// exchange_cve_exposure alerts: the same hash over
+// "<schema major>\x1fexchange_cve_exposure\x1f<host key>\x1f<CVE>\x1f<verdict>",
+// so a re-scan with the same verdict repeats the id and a changed verdict
+// makes a new one.
+std::string ComputeCveAlertId(std::string_view host, std::string_view cve,
+                              std::string_view verdict);
+
 }  // namespace eventsift

@@ -23,6 +23,16 @@ namespace {
 constexpr std::string_view kStatusNames[] = {"unknown", "outdated", "borderline",
                                              "current", "no_eems",  "indeterminate"};
 
+// An empty string is written as null.
+void OptionalString(JsonWriter* w, std::string_view key, std::string_view s) {
+  w->Key(key);
+  if (s.empty()) {
+    w->Null();
+  } else {
+    w->String(s);
+  }
+}
+
 void TimeOrNull(JsonWriter* w, std::string_view key, FileTime t) {
   w->Key(key);
   if (t == 0) {
@@ -234,6 +244,37 @@ Status ReadExchange(ondemand::value& v, std::optional<ExchangeBuildInfo>* out) {
   });
 }
 
+// A string or null (read as empty).
+Status ReadOptionalString(ondemand::value& v, std::string_view what, std::string* out) {
+  if (IsNull(v)) {
+    out->clear();
+    return Status::OK();
+  }
+  return ReadString(v, what, out);
+}
+
+Status ReadCve(ondemand::value& v, std::optional<CveExposure>* out) {
+  CveExposure c;
+  ES_RETURN_IF_ERROR(
+      ForEachField(v, "cve", [&](std::string_view key, ondemand::value& f) -> Status {
+        if (key == "id") return ReadString(f, "cve.id", &c.id);
+        if (key == "title") return ReadString(f, "cve.title", &c.title);
+        if (key == "kev_added") return ReadOptionalString(f, "cve.kev_added", &c.kev_added);
+        if (key == "verdict") return ReadString(f, "cve.verdict", &c.verdict);
+        if (key == "verdict_text") return ReadString(f, "cve.verdict_text", &c.verdict_text);
+        if (key == "exposed_from")
+          return ReadOptionalString(f, "cve.exposed_from", &c.exposed_from);
+        if (key == "since") return ReadTime(f, "cve.since", &c.since);
+        if (key == "evidence") return ReadString(f, "cve.evidence", &c.evidence);
+        if (key == "eems_mitigation") {
+          return ReadOptionalString(f, "cve.eems_mitigation", &c.eems_mitigation);
+        }
+        return Status::OK();
+      }));
+  *out = std::move(c);
+  return Status::OK();
+}
+
 Status ReadWindow(ondemand::value& v, Alert* alert) {
   return ForEachField(v, "window", [&](std::string_view key, ondemand::value& f) -> Status {
     if (key == "start") return ReadTime(f, "window.start", &alert->window_start);
@@ -344,6 +385,8 @@ Status ReadAlert(ondemand::value& v, Alert* alert) {
         if (key == "host_names") return ReadStringArray(f, "host_names", &alert->host_names);
         if (key == "exchange") return ReadExchange(f, &alert->exchange);
         if (key == "window") return ReadWindow(f, alert);
+        if (key == "cve") return ReadCve(f, &alert->cve);
+        if (key == "exposed_cves") return ReadStringArray(f, "exposed_cves", &alert->exposed_cves);
         if (key == "first_seen") return ReadTime(f, "first_seen", &alert->first_seen);
         if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
         if (key == "count") return ReadUInt(f, "count", &alert->count);
@@ -438,6 +481,27 @@ std::string RenderAlertJson(const Alert& alert) {
   }
   w.EndArray();
   if (alert.correlation) WriteCorrelation(*alert.correlation, &w);
+  if (alert.cve) {
+    const CveExposure& c = *alert.cve;
+    w.Key("cve");
+    w.BeginObject();
+    w.KV("id", c.id);
+    w.KV("title", c.title);
+    OptionalString(&w, "kev_added", c.kev_added);
+    w.KV("verdict", c.verdict);
+    w.KV("verdict_text", c.verdict_text);
+    OptionalString(&w, "exposed_from", c.exposed_from);
+    TimeOrNull(&w, "since", c.since);
+    w.KV("evidence", c.evidence);
+    OptionalString(&w, "eems_mitigation", c.eems_mitigation);
+    w.EndObject();
+  }
+  if (!alert.exposed_cves.empty()) {
+    w.Key("exposed_cves");
+    w.BeginArray();
+    for (const auto& id : alert.exposed_cves) w.String(id);
+    w.EndArray();
+  }
   w.EndObject();
   return out;
 }

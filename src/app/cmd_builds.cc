@@ -17,6 +17,8 @@
 #include "src/app/exit_codes.h"
 #include "src/core/json_writer.h"
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
+#include "src/correlate/cve_verdict.h"
 
 namespace po = boost::program_options;
 
@@ -25,7 +27,7 @@ namespace eventsift::app {
 namespace {
 
 constexpr char kBuildsHelp[] =
-    "Usage: eventsift builds check [--format text|json] [--builds FILE] VERSION...\n"
+    "Usage: eventsift builds check [--format text|json] [--builds FILE] [--cves FILE] VERSION...\n"
     "       eventsift builds list [--format text|json] [--builds FILE]\n\n"
     "  check  classify each VERSION against the March 2023 SU that the Exchange\n"
     "         Emergency Mitigation Service (EEMS) needs: older than the March 2023\n"
@@ -35,11 +37,14 @@ constexpr char kBuildsHelp[] =
     "         VERSION may be 15.2.1118.20, zero-padded (15.02.1118.020, as ExSetup\n"
     "         and Watson reports write it), Get-ExchangeServer's\n"
     "         \"Version 15.2 (Build 1118.7)\" (names the CU only), or text that\n"
-    "         holds one of these.\n"
+    "         holds one of these. Then, per CVE of the exploited-CVE list (KEV\n"
+    "         first): fixed, EEMS can mitigate, or cannot, and why.\n"
     "  list   print every row of the build list\n\n"
     "The build list is a CSV data file (docs/exchange-builds.md): --builds FILE,\n"
     "else $EVENTSIFT_BUILDS, else <binary dir>/../share/eventsift/exchange-builds.csv,\n"
-    "else the source tree's data/exchange-builds.csv.\n\n"
+    "else the source tree's data/exchange-builds.csv. The CVE list\n"
+    "(docs/exchange-cves.md) is found the same way: --cves FILE, $EVENTSIFT_CVES,\n"
+    "share/eventsift/exchange-cves.csv, data/exchange-cves.csv.\n\n"
     "Examples:\n"
     "  eventsift builds check 15.2.1118.20\n"
     "  eventsift builds check 15.01.2507.023 \"Version 15.1 (Build 2507.6)\" 15.2.2562.17\n"
@@ -73,6 +78,12 @@ struct Checked {
   correlate::ExchangeVersion version;
   ExchangeBuildInfo info;
   std::string remediation;
+  struct Cve {
+    std::string id, kev_added;
+    std::string_view answer;
+    std::string text;
+  };
+  std::vector<Cve> cves;  // the CVE list's, KEV first
 };
 
 void PrintText(const std::vector<Checked>& results) {
@@ -91,6 +102,11 @@ void PrintText(const std::vector<Checked>& results) {
         c.info.product, c.info.release_date.empty() ? "not in the build list" : c.info.release_date,
         ClassificationText(c.info.status), EemsMitigationsName(c.info.eems_mitigations),
         c.info.reason, c.remediation);
+    for (const auto& cve : c.cves) {
+      fmt::format_to(std::back_inserter(out), "  {}{}: {}\n", cve.id,
+                     cve.kev_added.empty() ? "" : fmt::format(" (KEV {})", cve.kev_added),
+                     cve.text);
+    }
   }
   std::fputs(out.c_str(), stdout);
 }
@@ -127,6 +143,22 @@ void PrintJson(const std::vector<Checked>& results) {
     w.KV("eems_mitigations", EemsMitigationsName(c.info.eems_mitigations));
     w.KV("reason", c.info.reason);
     w.KV("remediation", c.remediation);
+    w.Key("cves");
+    w.BeginArray();
+    for (const auto& cve : c.cves) {
+      w.BeginObject();
+      w.KV("id", cve.id);
+      w.Key("kev_added");
+      if (cve.kev_added.empty()) {
+        w.Null();
+      } else {
+        w.String(cve.kev_added);
+      }
+      w.KV("answer", cve.answer);
+      w.KV("text", cve.text);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   }
   w.EndArray();
@@ -174,12 +206,13 @@ void PrintList(const correlate::BuildCatalog& catalog, bool json) {
 
 int RunBuilds(const std::vector<std::string>& args) {
   std::string format;
-  std::string builds_file;
+  std::string builds_file, cves_file;
   std::vector<std::string> versions;
   po::options_description opts(kBuildsHelp);
   opts.add_options()("help,h", "show this help")(
       "format,f", po::value(&format)->default_value("text"), "text or json")(
-      "builds", po::value(&builds_file), "the Exchange build list (CSV) to use");
+      "builds", po::value(&builds_file), "the Exchange build list (CSV) to use")(
+      "cves", po::value(&cves_file), "the exploited-CVE list (CSV) to check against");
   std::string sub;
   if (auto stop = ParseSubcommandArgs("builds", args, {"check", "list"}, opts, &sub, &versions)) {
     return *stop;
@@ -203,7 +236,12 @@ int RunBuilds(const std::vector<std::string>& args) {
     fmt::print(stderr, "eventsift builds: {}\n", s.ToString());
     return kExitUsage;
   }
+  if (Status s = correlate::LoadDefaultCveCatalog(cves_file); !s.ok()) {
+    fmt::print(stderr, "eventsift builds: {}\n", s.ToString());
+    return kExitUsage;
+  }
   auto catalog = correlate::DefaultBuildCatalog();
+  auto cves = correlate::DefaultCveCatalog();
   if (sub == "list") {
     PrintList(*catalog, format == "json");
     return kExitOk;
@@ -224,6 +262,10 @@ int RunBuilds(const std::vector<std::string>& args) {
     c.version = version.value();
     c.info = catalog->Classify(c.version);
     c.remediation = catalog->Remediation(c.version, c.info);
+    for (const correlate::CveEntry* e : cves->Ordered()) {
+      auto answer = correlate::AnswerForBuild(*e, c.version, c.info);
+      c.cves.push_back({e->id, e->kev_added, answer.code, std::move(answer.text)});
+    }
   }
   if (format == "json") {
     PrintJson(results);

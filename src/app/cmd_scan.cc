@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,7 +22,9 @@
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
 #include "src/pipeline/scan.h"
+#include "src/report/cve_alerts.h"
 #include "src/report/fleet.h"
 #include "src/report/fleet_table.h"
 #include "src/report/html_report.h"
@@ -105,7 +106,7 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
 int RunScan(const std::vector<std::string>& args) {
   std::vector<std::string> inputs, rule_paths;
-  std::string out_path, format, inventory, report_path, builds_file, stats_path;
+  std::string out_path, format, inventory, report_path, builds_file, stats_path, cves_file;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false;
@@ -130,8 +131,12 @@ int RunScan(const std::vector<std::string>& args) {
       "(docs/exchange-builds.md)")(
       "builds", po::value(&builds_file),
       "Exchange build list to classify with (default: $EVENTSIFT_BUILDS, else the shipped "
-      "data/exchange-builds.csv)")("no-merge-short-names", po::bool_switch(&no_merge),
-                                   "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
+      "data/exchange-builds.csv)")(
+      "cves", po::value(&cves_file),
+      "exploited Exchange CVE list to judge each server against (default: $EVENTSIFT_CVES, else "
+      "the shipped data/exchange-cves.csv; docs/exchange-cves.md)")(
+      "no-merge-short-names", po::bool_switch(&no_merge),
+      "keep 'ex01' and 'ex01.contoso.com' as separate hosts")(
       "fail-on-alert", po::bool_switch(&fail_on_alert), "exit 10 when any alert was produced")(
       "progress", po::bool_switch(&progress), "show progress even when stderr is not a terminal")(
       "no-progress", po::bool_switch(&no_progress), "never show progress")(
@@ -162,6 +167,11 @@ int RunScan(const std::vector<std::string>& args) {
   // Loaded before any input is read, so a missing or broken list stops the
   // scan at once instead of leaving every alert's build status "unknown".
   if (Status s = correlate::LoadDefaultBuildCatalog(builds_file); !s.ok()) {
+    fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
+    return kExitUsage;
+  }
+
+  if (Status s = correlate::LoadDefaultCveCatalog(cves_file); !s.ok()) {
     fmt::print(stderr, "eventsift scan: {}\n", s.ToString());
     return kExitUsage;
   }
@@ -221,12 +231,11 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "{}eventsift: {}\n", clear_line, s.ToString());
   };
   options.cancel = &g_cancel;
-  // The fleet view (table, --report) sees every hit through the scanner.
-  std::optional<report::FleetBuilder> fleet_builder;
-  if (format == "table" || !report_path.empty()) {
-    fleet_builder.emplace(rules.value().get(), !no_merge);
-    options.hit_observer = &*fleet_builder;
-  }
+  // The fleet sees every hit through the scanner. It carries the CVE
+  // verdicts, which make alerts of their own, so every format builds it.
+  const std::shared_ptr<const correlate::CveCatalog> cves = correlate::DefaultCveCatalog();
+  report::FleetBuilder fleet_builder(rules.value().get(), !no_merge, cves.get());
+  options.hit_observer = &fleet_builder;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -249,6 +258,13 @@ int RunScan(const std::vector<std::string>& args) {
   const double scan_secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  // The CVE verdicts make alerts of their own and name the exposed CVEs on
+  // EEMS error alerts, so the fleet comes before delivery.
+  const std::vector<report::FleetHost> fleet =
+      fleet_builder.Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
+  report::NameExposedCves(fleet, &alerts.value());
+  for (Alert& a : report::CveExposureAlerts(fleet)) alerts.value().push_back(std::move(a));
+
   int exit_code = kExitOk;
   for (const Alert& alert : alerts.value()) {
     const std::string json = RenderAlertJson(alert);
@@ -266,11 +282,6 @@ int RunScan(const std::vector<std::string>& args) {
       diagnostic(s);
       exit_code = kExitSinkError;
     }
-  }
-  std::vector<report::FleetHost> fleet;
-  if (fleet_builder) {
-    fleet =
-        fleet_builder->Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
   }
   if (!report_path.empty()) {
     report::ReportInfo info;
@@ -323,7 +334,7 @@ int RunScan(const std::vector<std::string>& args) {
                "eventsift scan: {} inputs ({} unreadable), {} events, {:.1f} MB, {} hits, "
                "{} alerts, {} errors in {:.3f}s ({:.0f} events/s){}\n",
                st.inputs.Get(), st.inputs_failed.Get(), st.events.Get(),
-               static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), st.alerts.Get(),
+               static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), alerts.value().size(),
                st.errors.Get(), secs,
                scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
     for (const InputAccount& a : scanner.accounts()) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "src/correlate/csv_line.h"
+#include "src/correlate/default_data.h"
 
 #ifndef ES_BUILDS_FILE
 #error "ES_BUILDS_FILE must be defined by src/correlate/CMakeLists.txt"
@@ -26,16 +27,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kHeader = "product,cu,update,build,released,kb,source";
-
-bool IsDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int month = (s[5] - '0') * 10 + (s[6] - '0');
-  const int day = (s[8] - '0') * 10 + (s[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 // Same Exchange line and CU: major.minor.build.
 bool SameCu(const ExchangeVersion& a, const ExchangeVersion& b) {
@@ -125,7 +116,7 @@ Result<BuildCatalog> BuildCatalog::Parse(std::string_view text, const std::strin
       return bad(fmt::format("build \"{}\" is not a four-part 15.x.y.z version", f[3]));
     }
     row.version = *version;
-    if (!IsDate(row.released)) {
+    if (!IsCsvDate(row.released)) {
       return bad(fmt::format("released \"{}\" is not a YYYY-MM-DD date", row.released));
     }
     const auto key =
@@ -437,62 +428,28 @@ std::string DefaultBuildCatalogPath() {
   return ES_BUILDS_FILE;
 }
 
-namespace {
-
-struct DefaultState {
-  std::mutex mu;
-  bool tried = false;                           // guarded by mu
-  std::shared_ptr<const BuildCatalog> catalog;  // mu
-  Status error;                                 // mu; why `catalog` is null after a try
-};
-
-DefaultState& State() {
-  static DefaultState state;  // function-local: no static-init order issue
-  return state;
-}
-
-}  // namespace
-
 Result<BuildCatalog> LoadBuildCatalog(const std::string& path) {
   return BuildCatalog::Load(path.empty() ? DefaultBuildCatalogPath() : path);
 }
 
-void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog) {
-  DefaultState& s = State();
-  std::lock_guard lock(s.mu);
-  s.tried = true;
-  s.catalog = std::move(catalog);
-  s.error = Status::OK();
+namespace {
+
+DefaultData<BuildCatalog>& Default() {
+  static DefaultData<BuildCatalog> data(
+      &LoadBuildCatalog);  // function-local: no static-init order issue
+  return data;
 }
 
-Status LoadDefaultBuildCatalog(const std::string& path) {
-  auto loaded = LoadBuildCatalog(path);
-  if (!loaded) {
-    DefaultState& s = State();
-    std::lock_guard lock(s.mu);
-    s.tried = true;
-    s.catalog.reset();
-    s.error = loaded.error();
-    return loaded.error();
-  }
-  SetDefaultBuildCatalog(std::make_shared<const BuildCatalog>(std::move(loaded).value()));
-  return Status::OK();
+}  // namespace
+
+void SetDefaultBuildCatalog(std::shared_ptr<const BuildCatalog> catalog) {
+  Default().Set(std::move(catalog));
 }
+
+Status LoadDefaultBuildCatalog(const std::string& path) { return Default().Load(path); }
 
 std::shared_ptr<const BuildCatalog> DefaultBuildCatalog(Status* error) {
-  DefaultState& s = State();
-  std::lock_guard lock(s.mu);
-  if (!s.tried) {
-    s.tried = true;
-    auto loaded = BuildCatalog::Load(DefaultBuildCatalogPath());
-    if (loaded) {
-      s.catalog = std::make_shared<const BuildCatalog>(std::move(loaded).value());
-    } else {
-      s.error = loaded.error();
-    }
-  }
-  if (!s.catalog && error != nullptr) *error = s.error;
-  return s.catalog;
+  return Default().Get(error);
 }
 
 }  // namespace eventsift::correlate

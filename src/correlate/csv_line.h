@@ -15,6 +15,9 @@ std::vector<std::string> SplitCsvLine(std::string_view line);
 // Without leading/trailing spaces, tabs, CR and LF.
 std::string_view TrimCsv(std::string_view s);
 
+// A "YYYY-MM-DD" date (month 1-12, day 1-31): the data files' date columns.
+bool IsCsvDate(std::string_view s);
+
 // Calls fn(line_number, text) for every line of `text` that is neither blank
 // nor a comment ('#', which also skips Export-Csv's "#TYPE ..." line), with a
 // UTF-8 BOM and CR removed and the line trimmed. Stops at and returns the

@@ -13,6 +13,7 @@
 
 #include "src/core/utf16.h"
 #include "src/correlate/csv_line.h"
+#include "src/correlate/cve_verdict.h"
 
 namespace eventsift::correlate {
 
@@ -32,9 +33,14 @@ bool IsAnyOf(std::string_view key, std::initializer_list<std::string_view> names
                      [&](std::string_view n) { return EqualsNoCase(key, n); });
 }
 
+bool IsMitigationsKey(std::string_view key) {
+  return IsAnyOf(key, {"mitigations", "MitigationsApplied"});
+}
+
 Result<std::vector<InventoryEntry>> ParseCsv(std::string_view text, const std::string& path) {
   std::vector<InventoryEntry> entries;
   bool header_allowed = true;
+  size_t mitigations_column = 0;  // 0: none (column 0 is the host)
   Status status = ForEachCsvLine(text, [&](uint64_t line_no, std::string_view line) -> Status {
     std::vector<std::string> fields = SplitCsvLine(line);
     const std::string_view host = fields.size() >= 2 ? TrimCsv(fields[0]) : std::string_view();
@@ -44,7 +50,12 @@ Result<std::vector<InventoryEntry>> ParseCsv(std::string_view text, const std::s
     // The first row may be a header ("Name","AdminDisplayVersion").
     const bool header = header_allowed && !version;
     header_allowed = false;
-    if (header) return Status::OK();
+    if (header) {
+      for (size_t i = 1; i < fields.size(); ++i) {
+        if (IsMitigationsKey(TrimCsv(fields[i]))) mitigations_column = i;
+      }
+      return Status::OK();
+    }
     if (host.empty() || !version) {
       const std::string why =
           !version ? std::string(version.error().message()) : std::string("the host is empty");
@@ -52,8 +63,12 @@ Result<std::vector<InventoryEntry>> ParseCsv(std::string_view text, const std::s
                  fmt::format("inventory: expected \"host,build\", got \"{}\": {}", line, why))
           .At(path, Where::kNone, line_no);
     }
-    entries.push_back(InventoryEntry{std::string(host), version.value(),
-                                     fmt::format("inventory {}:{}", path, line_no)});
+    InventoryEntry entry{
+        std::string(host), version.value(), fmt::format("inventory {}:{}", path, line_no), {}};
+    if (mitigations_column != 0 && mitigations_column < fields.size()) {
+      entry.mitigations = ExtractMitigationIds(fields[mitigations_column]);
+    }
+    entries.push_back(std::move(entry));
     return Status::OK();
   });
   if (!status.ok()) return status;
@@ -120,6 +135,7 @@ Status ReadEntry(ondemand::object& object, const std::string& path, uint64_t lin
   std::string host;
   int host_rank = 0;  // host > fqdn > name
   std::optional<Result<ExchangeVersion>> build;
+  std::vector<std::string> mitigations;
   for (auto member : object) {
     ondemand::field field;
     if (auto ec = std::move(member).get(field)) return bad(simdjson::error_message(ec));
@@ -138,6 +154,25 @@ Status ReadEntry(ondemand::object& object, const std::string& path, uint64_t lin
       host_rank = rank;
       continue;
     }
+    if (IsMitigationsKey(key)) {
+      // A string ("M1.1.0, M2.1.0") or an array of strings; ids are found leniently.
+      ondemand::value value = field.value();
+      std::string_view s;
+      ondemand::array items;
+      if (value.get_string().get(s) == simdjson::SUCCESS) {
+        mitigations = ExtractMitigationIds(s);
+      } else if (value.get_array().get(items) == simdjson::SUCCESS) {
+        for (auto item : items) {
+          if (item.get_string().get(s) != simdjson::SUCCESS) {
+            return bad(fmt::format("\"{}\" holds a non-string", key));
+          }
+          for (auto& id : ExtractMitigationIds(s)) mitigations.push_back(std::move(id));
+        }
+      } else if (!value.is_null()) {
+        return bad(fmt::format("\"{}\" is neither a string nor an array of strings", key));
+      }
+      continue;
+    }
     if (!build && IsAnyOf(key, {"build", "version", "AdminDisplayVersion"})) {
       ondemand::value value = field.value();
       build = ReadBuild(value, EqualsNoCase(key, "AdminDisplayVersion"));
@@ -146,8 +181,9 @@ Status ReadEntry(ondemand::object& object, const std::string& path, uint64_t lin
   if (host.empty()) return bad("no host (a \"host\", \"fqdn\" or \"name\" string)");
   if (!build) return bad("no build (a \"build\", \"version\" or \"AdminDisplayVersion\" value)");
   if (!*build) return bad(std::string(build->error().message()));
-  out->push_back(
-      InventoryEntry{std::move(host), build->value(), fmt::format("inventory {}:{}", path, line)});
+  out->push_back(InventoryEntry{std::move(host), build->value(),
+                                fmt::format("inventory {}:{}", path, line),
+                                std::move(mitigations)});
   return Status::OK();
 }
 

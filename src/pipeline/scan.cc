@@ -13,6 +13,7 @@
 
 #include "parsers/evtx/evtx_decoder.h"
 #include "parsers/json/json_decoder.h"
+#include "src/correlate/cve_verdict.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/inventory.h"
 #include "src/correlate/sigma_correlator.h"
@@ -388,6 +389,10 @@ Result<std::vector<Alert>> Scanner::Run() {
     auto entries = correlate::LoadInventoryFile(options_.inventory_csv);
     if (!entries) return entries.error();
     for (auto& entry : entries.value()) {
+      if (!entry.mitigations.empty()) {
+        observations_.inventory_mitigations.push_back(
+            {entry.host, entry.source, std::move(entry.mitigations)});
+      }
       correlator.AddBuild(entry.host, entry.version, std::move(entry.source));
       observations_.inventory_hosts.push_back(std::move(entry.host));
     }
@@ -410,6 +415,7 @@ Result<std::vector<Alert>> Scanner::Run() {
     stats_.inputs_failed.Add();
     if (diagnostic_) diagnostic_(std::move(s).At(r.path));
   };
+  std::vector<std::string> mitigations;  // of the hit at hand, for the observer
   // First pass: every host name, build and hit time, so that the correlator
   // knows the host keys and where each series' windows start.
   for (auto& r : results) {
@@ -419,7 +425,13 @@ Result<std::vector<Alert>> Scanner::Run() {
       correlator.AddBuild(b.host, b.version, std::move(b.source));
     }
     Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
-      if (observer != nullptr) observer->FirstPass(rule, event.computer, event.time);
+      if (observer != nullptr) {
+        mitigations.clear();
+        if (rules_->rules()[rule].id == correlate::kEemsSuccessRuleId) {
+          mitigations = correlate::MitigationIdsOfEvent(event);
+        }
+        observer->FirstPass(rule, event.computer, event.time, mitigations);
+      }
       if (alerting(rule)) correlator.PlanHit(rule, event.computer, event.time);
     });
     if (!s.ok()) read_failed(*r, std::move(s));

@@ -78,12 +78,21 @@ struct HitSeen {
   uint32_t rule = 0;     // index into the scan's rule set
   std::string computer;  // as logged
   FileTime time = 0;     // 0 when the event carries no time
+  // Mitigation ids ("M2.1.0") an EEMS success event names; empty for other hits.
+  std::vector<std::string> mitigations;
 };
 struct ScanObservations {
   std::vector<HostSeen> exchange_hosts;  // by name, first seen first
   // --inventory's host names as written, in file order: the fleet lists
   // these servers even when the scanned logs hold nothing of them.
   std::vector<std::string> inventory_hosts;
+  // The applied mitigation ids of inventory rows that list any, by host name
+  // as written, with the row ("inventory FILE:LINE").
+  struct InventoryMitigations {
+    std::string host, source;
+    std::vector<std::string> ids;
+  };
+  std::vector<InventoryMitigations> inventory_mitigations;
 };
 
 // Sees every hit of every rule (alert and state kind) twice once all inputs
@@ -94,7 +103,9 @@ struct ScanObservations {
 class HitObserver {
  public:
   virtual ~HitObserver() = default;
-  virtual void FirstPass(uint32_t rule, std::string_view computer, FileTime time) = 0;
+  // `mitigations`: the ids ("M2.1.0") an EEMS success event names (HitSeen's).
+  virtual void FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                         const std::vector<std::string>& mitigations) = 0;
   virtual void BetweenPasses(const ScanObservations& observations) = 0;
   virtual void SecondPass(uint32_t rule, std::string_view computer, FileTime time) = 0;
 };

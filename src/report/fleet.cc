@@ -76,6 +76,16 @@ void DecideEems(FleetHost* h, FileTime error_after_success) {
   h->eems = EemsState::kWorking;  // every error came before the last success
 }
 
+// Keeps the earliest sighting of each mitigation id (timed beats untimed).
+void NoteMitigation(correlate::AppliedMitigation m, std::vector<correlate::AppliedMitigation>* to) {
+  for (auto& have : *to) {
+    if (have.id != m.id) continue;
+    if (m.time != 0 && (have.time == 0 || m.time < have.time)) have = std::move(m);
+    return;
+  }
+  to->push_back(std::move(m));
+}
+
 // Rows for the inventory's hosts: a host the logs showed is marked as listed,
 // any other gets a row of its own, so a server whose logs were not collected
 // is still in the fleet. Its names go with the key's for the build lookup.
@@ -100,15 +110,20 @@ void AddInventoryHosts(const std::vector<std::string>& inventory,
 
 }  // namespace
 
-FleetBuilder::FleetBuilder(const detect::RuleSet* rules, bool merge_short_names)
-    : rules_(rules), merge_short_names_(merge_short_names) {}
+FleetBuilder::FleetBuilder(const detect::RuleSet* rules, bool merge_short_names,
+                           const correlate::CveCatalog* cves)
+    : rules_(rules), merge_short_names_(merge_short_names), cves_(cves) {}
 
-void FleetBuilder::FirstPass(uint32_t rule, std::string_view computer, FileTime time) {
+void FleetBuilder::FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                             const std::vector<std::string>& mitigations) {
   auto& by_name = summaries_[rule];
   auto it = by_name.find(computer);
   if (it == by_name.end()) it = by_name.emplace(std::string(computer), Summary{}).first;
   ++it->second.count;
   Extend(time, &it->second.first, &it->second.last);
+  for (const auto& id : mitigations) {
+    NoteMitigation({id, time, "EEMS success event (1005/1006)"}, &it->second.mitigations);
+  }
 }
 
 void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
@@ -155,6 +170,7 @@ void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
         row.eems_successes += hits.count;
         Extend(hits.first, &row.first_success, &row.last_success);
         Extend(hits.last, &row.first_success, &row.last_success);
+        for (const auto& m : hits.mitigations) NoteMitigation(m, &row.mitigations);
       } else if (rule.kind == detect::RuleKind::kAlert) {
         IndicatorHits& ind = indicators[{key, rule_index}];
         ind.rule_id = rule.id;
@@ -169,6 +185,12 @@ void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
       Extend(hits.first, &span_first_, &span_last_);
       Extend(hits.last, &span_first_, &span_last_);
     }
+  }
+  for (const auto& inv : obs.inventory_mitigations) {
+    auto it = by_key_.find(resolver.Resolve(correlate::NormalizeHostName(inv.host)));
+    if (it == by_key_.end()) continue;
+    for (const auto& id : inv.ids)
+      NoteMitigation({id, 0, inv.source}, &it->second.host.mitigations);
   }
   for (auto& [k, ind] : indicators) {
     FleetHost& row = by_key_[k.first].host;
@@ -229,6 +251,9 @@ std::vector<FleetHost> FleetBuilder::Build(const BuildLookup& build_for) {
         row.build = build_for(*it);
       }
     }
+    std::sort(row.mitigations.begin(), row.mitigations.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (cves_ != nullptr) row.cves = correlate::JudgeCves(*cves_, CveInputOf(row));
     out.push_back(std::move(row));
   }
   by_key_.clear();
@@ -237,13 +262,37 @@ std::vector<FleetHost> FleetBuilder::Build(const BuildLookup& build_for) {
 }
 
 std::vector<FleetHost> BuildFleet(const FleetInput& in) {
-  FleetBuilder builder(in.rules, in.merge_short_names);
+  FleetBuilder builder(in.rules, in.merge_short_names, in.cves);
   static const std::vector<HitSeen> kNone;
   const std::vector<HitSeen>& hits = in.hits != nullptr ? *in.hits : kNone;
-  for (const auto& h : hits) builder.FirstPass(h.rule, h.computer, h.time);
+  for (const auto& h : hits) builder.FirstPass(h.rule, h.computer, h.time, h.mitigations);
   builder.BetweenPasses(*in.observations);
   for (const auto& h : hits) builder.SecondPass(h.rule, h.computer, h.time);
   return builder.Build(in.build_for);
+}
+
+correlate::HostCveInput CveInputOf(const FleetHost& h) {
+  correlate::HostCveInput in;
+  in.build = h.build;
+  in.in_logs = h.in_logs;
+  in.mitigations = h.mitigations;
+  in.eems_errors = h.eems_errors;
+  in.eems_successes = h.eems_successes;
+  in.eems_failing = h.eems == EemsState::kFailing;
+  in.failing_since = h.failing_since;
+  in.last_success = h.last_success;
+  return in;
+}
+
+std::string MitigationsText(const FleetHost& h) {
+  if (h.mitigations.empty()) return "-";
+  std::string out;
+  for (const auto& m : h.mitigations) {
+    if (!out.empty()) out += ", ";
+    out += m.id;
+    out += m.time != 0 ? " (" + FormatRfc3339(m.time, 0) + ")" : std::string(" (inventory)");
+  }
+  return out;
 }
 
 }  // namespace eventsift::report

@@ -18,6 +18,8 @@
 
 #include "src/alert/alert.h"
 #include "src/core/time_util.h"
+#include "src/correlate/cve_catalog.h"
+#include "src/correlate/cve_verdict.h"
 #include "src/detect/rule.h"
 #include "src/pipeline/scan.h"
 
@@ -75,6 +77,12 @@ struct FleetHost {
   std::vector<IndicatorHits> indicators;  // by rule id
   uint64_t indicator_hits = 0;            // sum of indicators' counts
 
+  // EEMS mitigations known applied: from success events (earliest time per
+  // id) and the inventory's mitigations column. By id.
+  std::vector<correlate::AppliedMitigation> mitigations;
+  // One verdict per CVE of the CVE list, KEV first (FleetBuilder's `cves`).
+  std::vector<correlate::CveVerdict> cves;
+
   // Timeline lanes: EEMS errors, EEMS successes, indicator hits; non-empty
   // buckets by index.
   std::vector<TimelineBucket> error_lane, success_lane, indicator_lane;
@@ -85,16 +93,20 @@ using BuildLookup = std::function<std::optional<ExchangeBuildInfo>(const std::st
 
 // Builds the fleet from a scan's hits in memory that follows the hosts and
 // rules, not the hits: the scan shows it every hit twice (HitObserver), the
-// first pass for counts, first and last times and the fleet's time span, the
-// second for what depends on them (failing since, timeline buckets).
+// first pass for counts, first and last times, mitigation ids and the
+// fleet's time span, the second for what depends on them (failing since,
+// timeline buckets).
 class FleetBuilder final : public HitObserver {
  public:
-  // `rules` (the scan's; hit indexes point into it) must outlive us.
-  FleetBuilder(const detect::RuleSet* rules, bool merge_short_names);
+  // `rules` (the scan's; hit indexes point into it) must outlive us, and so
+  // must `cves`, the CVEs to judge every host against (none when null).
+  FleetBuilder(const detect::RuleSet* rules, bool merge_short_names,
+               const correlate::CveCatalog* cves = nullptr);
   FleetBuilder(const FleetBuilder&) = delete;  // holds pointers into its own maps
   FleetBuilder& operator=(const FleetBuilder&) = delete;
 
-  void FirstPass(uint32_t rule, std::string_view computer, FileTime time) override;
+  void FirstPass(uint32_t rule, std::string_view computer, FileTime time,
+                 const std::vector<std::string>& mitigations) override;
   void BetweenPasses(const ScanObservations& observations) override;
   void SecondPass(uint32_t rule, std::string_view computer, FileTime time) override;
 
@@ -105,6 +117,8 @@ class FleetBuilder final : public HitObserver {
   struct Summary {  // hits of one rule on one computer name as logged
     uint64_t count = 0;
     FileTime first = 0, last = 0;  // 0 when none carried a time
+    // The ids the hits named, each with its earliest time: one per distinct id.
+    std::vector<correlate::AppliedMitigation> mitigations;
   };
   struct Row {
     FleetHost host;
@@ -114,6 +128,7 @@ class FleetBuilder final : public HitObserver {
 
   const detect::RuleSet* rules_;
   bool merge_short_names_;
+  const correlate::CveCatalog* cves_;
   std::map<uint32_t, std::map<std::string, Summary, std::less<>>> summaries_;  // rule, name
   std::map<std::string, Row> by_key_;
   std::map<std::string, std::set<std::string>> names_;       // key -> raw names
@@ -128,7 +143,15 @@ struct FleetInput {
   const std::vector<HitSeen>* hits = nullptr;  // every hit, in input order
   BuildLookup build_for;                       // may be empty
   bool merge_short_names = true;               // as the scan's correlator (--no-merge-short-names)
+  // The CVEs to judge every host against; none when null. Must outlive the fleet.
+  const correlate::CveCatalog* cves = nullptr;
 };
+
+// The verdicts' inputs for one host.
+correlate::HostCveInput CveInputOf(const FleetHost& h);
+
+// "applied mitigations" text: "M2.1.0 (2026-05-20T08:00:00Z), M1.1.0 (inventory)" or "-".
+std::string MitigationsText(const FleetHost& h);
 
 // A FleetBuilder run over a list of hits. Rows sorted by host key.
 std::vector<FleetHost> BuildFleet(const FleetInput& in);

@@ -10,7 +10,8 @@ namespace eventsift::report {
 
 // One line per Exchange host: host, build, product, build status, whether the
 // build can receive EEMS mitigations at all, EEMS state, last success,
-// indicators, after a blank line and a title line that counts
+// indicators, applied mitigations and one column per listed CVE (KEV first),
+// after a blank line and a title line that counts
 // them (and the hosts only the inventory listed, if any); an empty fleet is
 // one line saying so.
 std::string RenderFleetTable(const std::vector<FleetHost>& fleet);
@@ -22,6 +23,13 @@ std::string EemsSummary(const FleetHost& h);
 // The last EEMS success, "never", or "-" for a host without EEMS events or
 // not in the logs.
 std::string LastSuccessText(const FleetHost& h);
+// A CVE verdict as the table and the report show it: "exposed: EEMS failing
+// since ... [exposed from 2026-05-14]".
+std::string CveVerdictCell(const correlate::CveVerdict& v);
+// "CVE-2026-42897 (KEV 2026-05-15)" or "CVE-2021-42321".
+std::string CveColumnName(const correlate::CveEntry& cve);
+// Hosts with at least one exposed verdict.
+size_t CountExposed(const std::vector<FleetHost>& fleet);
 // "proxyshell_mailbox_export x2, ..." or "-".
 std::string IndicatorSummary(const FleetHost& h);
 

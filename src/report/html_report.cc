@@ -19,7 +19,7 @@ constexpr std::string_view kHead = R"html(<!DOCTYPE html>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="generator" content="eventsift {{version}}">
-<title>eventsift: Exchange fleet report</title>
+<title>eventsift: Exchange fleet report{{title_suffix}}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.5em 0 .4em}
@@ -37,11 +37,11 @@ svg text{font:12px system-ui,sans-serif}
 </style>
 </head>
 <body>
-<h1>Exchange fleet</h1>
+<h1>Exchange fleet{{title_suffix}}</h1>
 <p class="meta">{{summary}}</p>
 <table id="fleet">
 <thead><tr>
-<th data-col="host">Host</th><th data-col="build" data-type="version">Build</th><th data-col="product">Product</th><th data-col="status">Build status</th><th data-col="mitigations">Gets mitigations</th><th data-col="eems">EEMS</th><th data-col="last_success">Last EEMS success</th><th data-col="indicators" data-type="num">Attack indicators</th>
+<th data-col="host">Host</th><th data-col="build" data-type="version">Build</th><th data-col="product">Product</th><th data-col="status">Build status</th><th data-col="mitigations">Gets mitigations</th><th data-col="eems">EEMS</th><th data-col="last_success">Last EEMS success</th><th data-col="indicators" data-type="num">Attack indicators</th>{{extra_heads}}
 </tr></thead>
 <tbody>
 )html";
@@ -153,6 +153,56 @@ int EemsRank(EemsState s) {
   return 1;
 }
 
+// Exposed first when sorted ascending.
+int VerdictRank(correlate::CveVerdictKind k) {
+  if (correlate::IsExposed(k)) return 0;
+  switch (k) {
+    case correlate::CveVerdictKind::kUnknown:
+      return 1;
+    case correlate::CveVerdictKind::kMitigated:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+// The applied-mitigations and per-CVE header cells; empty without a CVE list.
+std::string CveHeads(const std::vector<FleetHost>& fleet) {
+  if (fleet.empty() || fleet.front().cves.empty()) return "";
+  std::string out = "<th data-col=\"applied\">Applied mitigations</th>";
+  for (const auto& v : fleet.front().cves) {
+    const auto& c = *v.cve;
+    out += fmt::format(
+        "<th data-col=\"cve-{id}\" data-cve=\"{id}\" data-kev=\"{kev}\" "
+        "title=\"{title}\">{name}</th>",
+        fmt::arg("id", HtmlEscape(c.id)), fmt::arg("kev", HtmlEscape(c.kev_added)),
+        fmt::arg("title",
+                 HtmlEscape(fmt::format(
+                     "{} (disclosed {}{}{})", c.title, c.disclosed,
+                     c.kev() ? ", CISA KEV " + c.kev_added : "",
+                     c.eems_mitigation.empty() ? "" : ", EEMS mitigation " + c.eems_mitigation))),
+        fmt::arg("name", HtmlEscape(CveColumnName(c))));
+  }
+  return out;
+}
+
+std::string CveCells(const FleetHost& h) {
+  if (h.cves.empty()) return "";
+  std::string out = fmt::format("<td class=\"applied\">{}</td>", HtmlEscape(MitigationsText(h)));
+  for (const auto& v : h.cves) {
+    const char* cls = correlate::IsExposed(v.kind)                    ? "bad"
+                      : v.kind == correlate::CveVerdictKind::kUnknown ? "muted"
+                                                                      : "good";
+    out += fmt::format(
+        "<td data-cve=\"{}\" data-verdict=\"{}\" data-since=\"{}\" data-exposed-from=\"{}\" "
+        "data-sort=\"{}{}\" class=\"{}\" title=\"{}\">{}</td>",
+        HtmlEscape(v.cve->id), correlate::CveVerdictCode(v.kind), TimeText(v.since),
+        HtmlEscape(v.exposed_from), VerdictRank(v.kind), TimeText(v.since), cls,
+        HtmlEscape(v.evidence), HtmlEscape(CveVerdictCell(v)));
+  }
+  return out;
+}
+
 void AppendRow(const FleetHost& h, std::string* out) {
   const std::string host = HtmlEscape(h.host);
   std::string names;
@@ -186,7 +236,7 @@ void AppendRow(const FleetHost& h, std::string* out) {
       "<td title=\"{reason}\">{mitigations}</td>"
       "<td data-sort=\"{eems_rank}{failing_since}\" class=\"{eems_class}\">{eems}</td>"
       "<td data-sort=\"{last_success_key}\">{last_success}</td>"
-      "<td data-sort=\"{indicator_hits}\">{indicators}</td></tr>\n",
+      "<td data-sort=\"{indicator_hits}\">{indicators}</td>{extra}</tr>\n",
       fmt::arg("host", host), fmt::arg("names", HtmlEscape(names)),
       fmt::arg("build", HtmlEscape(VersionKey(h.build))),
       fmt::arg("build_text", h.build ? HtmlEscape(h.build->version) : "-"),
@@ -204,7 +254,8 @@ void AppendRow(const FleetHost& h, std::string* out) {
       fmt::arg("eems", HtmlEscape(EemsSummary(h))),
       fmt::arg("last_success_key", TimeText(h.last_success)),
       fmt::arg("last_success", HtmlEscape(LastSuccessText(h))),
-      fmt::arg("indicator_hits", h.indicator_hits), fmt::arg("indicators", indicators));
+      fmt::arg("indicator_hits", h.indicator_hits), fmt::arg("indicators", indicators),
+      fmt::arg("extra", CveCells(h)));
 }
 
 // One lane of a host's timeline: one rect per non-empty bucket of the
@@ -320,8 +371,16 @@ std::string RenderFleetHtml(const std::vector<FleetHost>& fleet, const ReportInf
       unseen > 0 ? fmt::format(", {} not in the scanned logs (inventory only)", unseen) : "",
       info.inputs, info.inputs == 1 ? "" : "s", info.events, info.alerts,
       info.alerts == 1 ? "" : "s", info.producer_version);
-  std::string out = Fill(
-      kHead, {{"version", HtmlEscape(info.producer_version)}, {"summary", HtmlEscape(summary)}});
+  // The title counts the servers exposed to a listed CVE, when there is a list.
+  const std::string title_suffix =
+      fleet.empty() || fleet.front().cves.empty()
+          ? ""
+          : fmt::format(": {} of {} server{} exposed to a listed CVE", CountExposed(fleet),
+                        fleet.size(), fleet.size() == 1 ? "" : "s");
+  std::string out = Fill(kHead, {{"version", HtmlEscape(info.producer_version)},
+                                 {"summary", HtmlEscape(summary)},
+                                 {"title_suffix", HtmlEscape(title_suffix)},
+                                 {"extra_heads", CveHeads(fleet)}});
   for (const auto& h : fleet) AppendRow(h, &out);
   if (fleet.empty())
     out += "<tr><td colspan=\"8\" class=\"muted\">No Exchange hosts seen.</td></tr>\n";

@@ -89,6 +89,9 @@ class ScanE2ETest(unittest.TestCase):
                                   if not f.endswith(".py")])
         self.assertTrue(expected, "sample data must hold EEMS events")
         by_host = {}
+        # ex01's build (15.1.2507.16) makes a CVE verdict alert as well;
+        # cve_e2e_test.py checks those.
+        alerts = [a for a in alerts if a["rule"]["id"] != "exchange_cve_exposure"]
         for a in alerts:
             self.assertEqual(a["rule"]["id"], "eems_mitigation_error")
             by_host.setdefault(a["host"], []).append(a)

@@ -32,6 +32,17 @@ TEST(AlertIdTest, FollowsTheDocumentedRecipe) {
                                                "0"));
 }
 
+TEST(AlertIdTest, CveExposureRecipe) {
+  EXPECT_EQ(ComputeCveAlertId("ex01", "CVE-2026-42897", "exposed_eems_failing"),
+            Recipe("1\x1f"
+                   "exchange_cve_exposure\x1f"
+                   "ex01\x1f"
+                   "CVE-2026-42897\x1f"
+                   "exposed_eems_failing"));
+  EXPECT_NE(ComputeCveAlertId("ex01", "CVE-2026-42897", "exposed_eems_silent"),
+            ComputeCveAlertId("ex01", "CVE-2026-42897", "exposed_eems_failing"));
+}
+
 TEST(AlertIdTest, IsLowercaseHexOf128Bits) {
   const std::string id = ComputeAlertId("r", "h", 1);
   ASSERT_EQ(id.size(), 32u);

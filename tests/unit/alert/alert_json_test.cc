@@ -148,6 +148,36 @@ TEST(ParseAlertJsonTest, RoundTripsSigmaFields) {
   EXPECT_EQ(RenderAlertJson(parsed.value()), json);
 }
 
+TEST(ParseAlertJsonTest, RoundTripsCveFields) {
+  Alert original = SparseAlert();
+  original.cve = CveExposure{"CVE-2026-42897",
+                             "OWA XSS",
+                             "2026-05-15",
+                             "exposed_eems_failing",
+                             "exposed: EEMS failing since 2026-05-01T07:00:00Z",
+                             "2026-05-14",
+                             133821504000000000LL,
+                             "evidence",
+                             "M2"};
+  original.exposed_cves = {"CVE-2026-42897"};
+  const std::string json = RenderAlertJson(original);
+  Result<Alert> parsed = ParseAlertJson(json);
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().ToString();
+  ASSERT_TRUE(parsed.value().cve.has_value());
+  EXPECT_EQ(parsed.value().cve->since, 133821504000000000LL);
+  EXPECT_EQ(parsed.value().cve->kev_added, "2026-05-15");
+  EXPECT_EQ(parsed.value().exposed_cves, original.exposed_cves);
+  EXPECT_EQ(RenderAlertJson(parsed.value()), json);
+  // Empty optional strings are null and read back empty.
+  original.cve->kev_added.clear();
+  original.cve->exposed_from.clear();
+  const std::string sparse = RenderAlertJson(original);
+  EXPECT_NE(sparse.find("\"kev_added\":null"), std::string::npos) << sparse;
+  auto again = ParseAlertJson(sparse);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(RenderAlertJson(again.value()), sparse);
+}
+
 TEST(ParseAlertJsonTest, IgnoresFieldsAddedLater) {
   std::string json = RenderAlertJson(SparseAlert());
   json.insert(1, R"("added_in_v1_1":{"nested":[1,2,{"x":null}]},)");

@@ -48,6 +48,38 @@ TEST(InventoryCsvTest, BadRowNamesLineAndWhy) {
   EXPECT_EQ(Error("host,build\nEX01\n").where()->line, 2u);                  // one column
 }
 
+// A header-named mitigations column gives the applied ids; other extra
+// columns are still ignored, even when they hold id-like text.
+TEST(InventoryCsvTest, MitigationsColumn) {
+  auto e = Parse(
+      "Name,AdminDisplayVersion,Site,MitigationsApplied\n"
+      "EX01,15.1.2507.66,M5-site,\"M1.1.0, m2.1.x\"\n"
+      "EX02,15.1.2507.66,M5-site,\n"
+      "EX03,15.1.2507.66\n");
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].mitigations, (std::vector<std::string>{"M1.1.0", "M2.1.x"}));
+  EXPECT_TRUE(e[1].mitigations.empty());
+  EXPECT_TRUE(e[2].mitigations.empty());
+  // No such column: nothing read from the extra ones.
+  auto plain = Parse("host,build,note\nEX01,15.1.2507.66,M2.1.0\n");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_TRUE(plain[0].mitigations.empty());
+}
+
+TEST(InventoryJsonTest, MitigationsField) {
+  auto e = Parse(
+      "[{\"Name\": \"EX01\", \"AdminDisplayVersion\": \"15.1.2507.66\", "
+      "\"MitigationsApplied\": [\"M1.1.0\", \"M2.1.0\"]},\n"
+      " {\"Name\": \"EX02\", \"build\": \"15.1.2507.66\", \"mitigations\": \"M2.1.0 PING1\"},\n"
+      " {\"Name\": \"EX03\", \"build\": \"15.1.2507.66\", \"Mitigations\": null}]");
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].mitigations, (std::vector<std::string>{"M1.1.0", "M2.1.0"}));
+  EXPECT_EQ(e[1].mitigations, (std::vector<std::string>{"M2.1.0"}));
+  EXPECT_TRUE(e[2].mitigations.empty());
+  Status s = Error("[{\"Name\": \"EX01\", \"build\": \"15.1.2507.66\", \"Mitigations\": 3}]");
+  EXPECT_NE(std::string(s.message()).find("Mitigations"), std::string::npos) << s.ToString();
+}
+
 // Get-ExchangeServer | Select Name,AdminDisplayVersion | ConvertTo-Json, with
 // the version as a string (remote PowerShell) and as a ServerVersion object.
 TEST(InventoryJsonTest, ConvertToJsonShapes) {

@@ -38,10 +38,11 @@ class FleetTest : public ::testing::Test {
     return 0;
   }
   void Hit(const std::string& rule, const std::string& host, FileTime t) {
-    hits_.push_back(HitSeen{Rule(rule), host, t});
+    hits_.push_back(HitSeen{Rule(rule), host, t, {}});
   }
-  std::vector<FleetHost> Build(bool merge = true) {
+  std::vector<FleetHost> Build(bool merge = true, const correlate::CveCatalog* cves = nullptr) {
     FleetInput in;
+    in.cves = cves;
     in.rules = rules_.get();
     in.observations = &obs_;
     in.hits = &hits_;
@@ -168,10 +169,10 @@ TEST_F(FleetTest, TableHasOneLinePerHost) {
       table,
       std::regex("\nex01 +15\\.1\\.2507\\.16 +Exchange Server 2016 CU23 Nov22 SU +"
                  "OUTDATED \\(<Mar 2023\\) +no +failing since 2026-11-20T05:00:00Z \\(1 error\\) "
-                 "+never +-\n")))
+                 "+never +- +-\n")))
       << table;
   EXPECT_TRUE(std::regex_search(
-      table, std::regex("\nex02 +- +- +unknown +unknown +no EEMS events +- +-\n")))
+      table, std::regex("\nex02 +- +- +unknown +unknown +no EEMS events +- +- +-\n")))
       << table;
   EXPECT_EQ(RenderFleetTable({}), "\nExchange fleet: no Exchange hosts seen\n");
 }
@@ -270,7 +271,7 @@ TEST_F(FleetTest, InventoryOnlyHostsInTableAndHtml) {
   EXPECT_TRUE(std::regex_search(
       table, std::regex("\nex01 +15\\.1\\.2507\\.16 +Exchange Server 2016 CU23 Nov22 SU +"
                         "OUTDATED \\(<Mar 2023\\) +no +no Exchange events in the scanned logs "
-                        "+- +-\n")))
+                        "+- +- +-\n")))
       << table;
   ReportInfo info;
   info.producer_version = "0.0-test";
@@ -289,6 +290,72 @@ TEST_F(FleetTest, InventoryOnlyHostsInTableAndHtml) {
                 .find("1 Exchange host: 1 with EEMS failing, 0 with "
                       "attack indicators. From"),
             std::string::npos);
+}
+
+// Mitigation ids named by EEMS success events and by the inventory reach the
+// host row, and the CVE verdicts use them.
+TEST_F(FleetTest, MitigationsAndCveVerdicts) {
+  auto cves = correlate::CveCatalog::Parse(
+      "cve,title,disclosed,kev_added,eems_mitigation,fixed_builds,source,note\n"
+      "CVE-2026-42897,t,2026-05-14,2026-05-15,M2,15.1.2507.69,https://example.org/,\n",
+      "cves.csv");
+  ASSERT_TRUE(cves) << cves.error().ToString();
+  obs_.exchange_hosts = {{"ex01", 1}, {"ex02", 1}};
+  const FileTime may20 = ParseEventTime("2026-05-20T08:00:00Z").value();
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20, {"M2.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 1, {"M2.1.0"}});
+  obs_.inventory_mitigations.push_back({"EX02", "inventory i.csv:2", {"M1.1.0", "M2.1.0"}});
+  auto fleet = Build(true, &cves.value());
+  ASSERT_EQ(fleet.size(), 2u);
+  // ex01: build older than March 2023, no EEMS events.
+  ASSERT_EQ(fleet[0].cves.size(), 1u);
+  EXPECT_EQ(fleet[0].cves[0].kind, correlate::CveVerdictKind::kExposedCannotFetch);
+  EXPECT_EQ(fleet[0].cves[0].exposed_from, "2026-05-14");
+  // ex02: no build, but M2 applied: the timed event beats the inventory.
+  ASSERT_EQ(fleet[1].mitigations.size(), 2u);
+  EXPECT_EQ(fleet[1].mitigations[1].id, "M2.1.0");
+  EXPECT_EQ(fleet[1].mitigations[1].time, may20);
+  EXPECT_EQ(fleet[1].cves[0].kind, correlate::CveVerdictKind::kMitigated);
+  EXPECT_EQ(MitigationsText(fleet[1]), "M1.1.0 (inventory), M2.1.0 (2026-05-20T08:00:00Z)");
+  const std::string table = RenderFleetTable(fleet);
+  EXPECT_NE(table.find("1 exposed to a listed CVE)"), std::string::npos) << table;
+  EXPECT_NE(table.find("CVE-2026-42897 (KEV 2026-05-15)"), std::string::npos) << table;
+  EXPECT_NE(table.find("exposed: EEMS cannot fetch (build older than March 2023) [exposed from "
+                       "2026-05-14]"),
+            std::string::npos)
+      << table;
+  const std::string html = RenderFleetHtml(fleet, ReportInfo{});
+  EXPECT_NE(html.find("<title>eventsift: Exchange fleet report: 1 of 2 servers exposed to a "
+                      "listed CVE</title>"),
+            std::string::npos);
+  EXPECT_NE(html.find("data-verdict=\"exposed_eems_cannot_fetch\""), std::string::npos);
+}
+
+// The builder keeps mitigation ids per logged name and id, not per hit: the
+// names of one host merge into its row, and each id keeps its earliest
+// event whatever order the inputs came in (untimed hits only when no timed
+// one names the id).
+TEST_F(FleetTest, MitigationIdsMergeAcrossNamesEarliestFirst) {
+  obs_.exchange_hosts = {{"EX02.contoso.com", 1}, {"ex02", 1}};
+  const FileTime may20 = ParseEventTime("2026-05-20T08:00:00Z").value();
+  Hit("eems_mitigation_success", "ex02", may20 + 60);  // names no id
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", 0, {"M1.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 30, {"M2.1.0"}});
+  hits_.push_back(
+      HitSeen{Rule("eems_mitigation_success"), "EX02.contoso.com", may20, {"M2.1.0", "M1.1.0"}});
+  hits_.push_back(HitSeen{Rule("eems_mitigation_success"), "ex02", may20 + 90, {"M2.1.0"}});
+  // Ids on other rules' hits are not mitigations.
+  hits_.push_back(HitSeen{Rule("eems_mitigation_error"), "ex02", may20 - 60, {"M3.1.0"}});
+  auto fleet = Build();
+  ASSERT_EQ(fleet.size(), 1u);
+  EXPECT_EQ(fleet[0].eems_successes, 5u);
+  ASSERT_EQ(fleet[0].mitigations.size(), 2u);
+  EXPECT_EQ(fleet[0].mitigations[0].id, "M1.1.0");
+  EXPECT_EQ(fleet[0].mitigations[0].time, may20);
+  EXPECT_EQ(fleet[0].mitigations[1].id, "M2.1.0");
+  EXPECT_EQ(fleet[0].mitigations[1].time, may20);
+  EXPECT_EQ(MitigationsText(fleet[0]),
+            "M1.1.0 (2026-05-20T08:00:00Z), M2.1.0 (2026-05-20T08:00:00Z)");
 }
 
 }  // namespace

@@ -95,9 +95,8 @@ void InputReader::Close() {
     inflateEnd(&z_->zs);
     z_->init = false;
   }
-  if (file_ != nullptr && owns_file_) std::fclose(file_);
+  owned_file_.reset();
   file_ = nullptr;
-  owns_file_ = false;
   memory_ = {};
   raw_pos_ = raw_end_ = 0;
   source_eof_ = gzip_ = done_ = false;
@@ -110,11 +109,11 @@ Status InputReader::OpenFile(const std::string& path) {
     file_ = stdin;
   } else {
     name_ = path;
-    file_ = std::fopen(path.c_str(), "rb");
+    owned_file_ = eventsift::OpenFile(path, "rb");
+    file_ = owned_file_.get();
     if (file_ == nullptr) {
       return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
     }
-    owns_file_ = true;
   }
   ES_RETURN_IF_ERROR(Fill());
   gzip_ = IsGzip(std::string_view(raw_.get(), raw_end_));

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/core/file_util.h"
 #include "src/core/status.h"
 
 namespace eventsift::json {
@@ -75,9 +76,9 @@ class InputReader {
   void Close();
 
   std::string name_;
-  std::FILE* file_ = nullptr;
-  bool owns_file_ = false;
-  std::string_view memory_;  // OpenMemory source, consumed from the front
+  UniqueFile owned_file_;      // an opened file; null for stdin and memory
+  std::FILE* file_ = nullptr;  // stdin or owned_file_.get()
+  std::string_view memory_;    // OpenMemory source, consumed from the front
   std::unique_ptr<char[]> raw_;
   size_t raw_pos_ = 0, raw_end_ = 0;
   bool source_eof_ = false;

@@ -167,7 +167,8 @@ JsonError ForEachElement(JsonValue v, Fn&& fn) {
   if (auto err = v.get_array().get(arr)) return err;
   for (auto item : arr) {
     JsonValue element;
-    if (auto err = std::move(item).get(element)) return err;
+    // simdjson_result::get() is &&-qualified: the move selects it.
+    if (auto err = std::move(item).get(element)) return err;  // NOLINT(performance-move-const-arg)
     if (auto err = fn(element)) return err;
   }
   return simdjson::SUCCESS;

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/program_options/errors.hpp>
 #include <fmt/format.h>
+#include <boost/program_options/errors.hpp>
 
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
@@ -23,7 +23,8 @@ constexpr Command kCommands[] = {
     {"builds", "classify Exchange builds against the March 2023 SU that EEMS needs", RunBuilds},
     {"spool", "show, replay or drop alerts spooled while Kafka was unreachable", RunSpool},
     {"alerts", "follow the Kafka alert topic and print alerts", RunAlerts},
-    {"daemon", "run as a service: watch directories, stdin, TCP or Kafka; forward alerts", RunDaemon},
+    {"daemon", "run as a service: watch directories, stdin, TCP or Kafka; forward alerts",
+     RunDaemon},
 };
 
 void PrintUsage(std::FILE* out) {
@@ -63,7 +64,8 @@ int RunCli(int argc, char** argv) {
     try {
       return c.run(args);
     } catch (const boost::program_options::error& e) {
-      fmt::print(stderr, "eventsift {}: {}\nTry 'eventsift {} --help'.\n", c.name, e.what(), c.name);
+      fmt::print(stderr, "eventsift {}: {}\nTry 'eventsift {} --help'.\n", c.name, e.what(),
+                 c.name);
       return kExitUsage;
     } catch (const std::exception& e) {
       fmt::print(stderr, "eventsift {}: fatal: {}\n", c.name, e.what());

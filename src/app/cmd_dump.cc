@@ -236,7 +236,8 @@ int RunDump(const std::vector<std::string>& args) {
     }
     account.format = evtx_input ? "evtx" : "json";
     AccountingReporter accounting(&reporter, &account);
-    const auto record_format = format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson;
+    const auto record_format =
+        format == "xml" ? evtx::RecordFormat::kXml : evtx::RecordFormat::kJson;
     Status s;
     if (is_stream) {
       DecoderStats stats;

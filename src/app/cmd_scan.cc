@@ -21,6 +21,7 @@
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
+#include "src/core/file_util.h"
 #include "src/correlate/build_catalog.h"
 #include "src/correlate/cve_catalog.h"
 #include "src/pipeline/scan.h"
@@ -290,12 +291,10 @@ int RunScan(const std::vector<std::string>& args) {
     info.events = scanner.stats().events.Get();
     info.alerts = alerts.value().size();
     const std::string html = report::RenderFleetHtml(fleet, info);
-    std::FILE* f = std::fopen(report_path.c_str(), "wb");
-    if (f == nullptr || std::fwrite(html.data(), 1, html.size(), f) != html.size()) {
-      diagnostic(Status::IOError("cannot write report").At(report_path));
-      exit_code = kExitSinkError;
-    }
-    if (f != nullptr && std::fclose(f) != 0) {
+    UniqueFile f = OpenFile(report_path, "wb");
+    const bool written =
+        f != nullptr && std::fwrite(html.data(), 1, html.size(), f.get()) == html.size();
+    if (!CloseFile(std::move(f)) || !written) {
       diagnostic(Status::IOError("cannot write report").At(report_path));
       exit_code = kExitSinkError;
     }
@@ -305,12 +304,13 @@ int RunScan(const std::vector<std::string>& args) {
     if (out_path.empty()) {
       std::fwrite(table.data(), 1, table.size(), stdout);
     } else {
-      std::FILE* f = std::fopen(out_path.c_str(), "wb");
-      if (f == nullptr || std::fwrite(table.data(), 1, table.size(), f) != table.size()) {
+      UniqueFile f = OpenFile(out_path, "wb");
+      const bool written =
+          f != nullptr && std::fwrite(table.data(), 1, table.size(), f.get()) == table.size();
+      if (!CloseFile(std::move(f)) || !written) {
         diagnostic(Status::IOError("cannot write table").At(out_path));
         exit_code = kExitSinkError;
       }
-      if (f != nullptr) std::fclose(f);
     }
   }
 

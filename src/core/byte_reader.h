@@ -5,8 +5,8 @@
 // GetVarint32(Slice*)). Values are decoded little-endian with memcpy, never by
 // casting pointers into the buffer.
 
-#include <cstdint>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>
@@ -91,8 +91,8 @@ class ByteReader {
         .AtOffset(absolute_pos());
   }
   Status OutOfBounds(const char* what, size_t pos, size_t) const {
-    return Status::Corruption(fmt::format("{}: offset {} past end of {}-byte buffer", what, pos,
-                                          data_.size()))
+    return Status::Corruption(
+               fmt::format("{}: offset {} past end of {}-byte buffer", what, pos, data_.size()))
         .AtOffset(base_offset_ + pos);
   }
 

@@ -6,16 +6,26 @@ namespace eventsift {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kCorruption: return "corruption";
-    case StatusCode::kTruncated: return "truncated";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kIOError: return "io error";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kResourceExhausted: return "resource exhausted";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kNotFound:
+      return "not found";
+    case StatusCode::kCorruption:
+      return "corruption";
+    case StatusCode::kTruncated:
+      return "truncated";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kIOError:
+      return "io error";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kResourceExhausted:
+      return "resource exhausted";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -54,7 +64,8 @@ Status&& Status::AtOffset(uint64_t offset) && {
 std::string Status::ToString() const {
   if (!rep_) return "ok";
   if (rep_->has_where) {
-    return fmt::format("{}: {}: {}", StatusCodeName(rep_->code), rep_->where.ToString(), rep_->message);
+    return fmt::format("{}: {}: {}", StatusCodeName(rep_->code), rep_->where.ToString(),
+                       rep_->message);
   }
   return fmt::format("{}: {}", StatusCodeName(rep_->code), rep_->message);
 }

@@ -15,13 +15,13 @@ namespace eventsift {
 enum class StatusCode : uint8_t {
   kOk = 0,
   kNotFound,
-  kCorruption,       // input bytes violate the format
-  kTruncated,        // input ended before a field was complete
-  kInvalidArgument,  // caller or configuration error (bad rule, bad flag)
-  kIOError,          // the OS refused a read/write
-  kUnsupported,      // valid input we do not handle
+  kCorruption,         // input bytes violate the format
+  kTruncated,          // input ended before a field was complete
+  kInvalidArgument,    // caller or configuration error (bad rule, bad flag)
+  kIOError,            // the OS refused a read/write
+  kUnsupported,        // valid input we do not handle
   kResourceExhausted,  // a bound was hit (depth, memory, spool size)
-  kUnavailable,      // a peer (broker) could not be reached
+  kUnavailable,        // a peer (broker) could not be reached
   kInternal,
 };
 
@@ -50,22 +50,32 @@ class [[nodiscard]] Status {
 
   static Status OK() { return Status(); }
   static Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, std::move(msg)); }
-  static Status Corruption(std::string msg) { return Status(StatusCode::kCorruption, std::move(msg)); }
-  static Status Truncated(std::string msg) { return Status(StatusCode::kTruncated, std::move(msg)); }
+  static Status Corruption(std::string msg) {
+    return Status(StatusCode::kCorruption, std::move(msg));
+  }
+  static Status Truncated(std::string msg) {
+    return Status(StatusCode::kTruncated, std::move(msg));
+  }
   static Status InvalidArgument(std::string msg) {
     return Status(StatusCode::kInvalidArgument, std::move(msg));
   }
   static Status IOError(std::string msg) { return Status(StatusCode::kIOError, std::move(msg)); }
-  static Status Unsupported(std::string msg) { return Status(StatusCode::kUnsupported, std::move(msg)); }
+  static Status Unsupported(std::string msg) {
+    return Status(StatusCode::kUnsupported, std::move(msg));
+  }
   static Status ResourceExhausted(std::string msg) {
     return Status(StatusCode::kResourceExhausted, std::move(msg));
   }
-  static Status Unavailable(std::string msg) { return Status(StatusCode::kUnavailable, std::move(msg)); }
+  static Status Unavailable(std::string msg) {
+    return Status(StatusCode::kUnavailable, std::move(msg));
+  }
   static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
-  std::string_view message() const { return rep_ ? std::string_view(rep_->message) : std::string_view(); }
+  std::string_view message() const {
+    return rep_ ? std::string_view(rep_->message) : std::string_view();
+  }
   const Where* where() const { return rep_ && rep_->has_where ? &rep_->where : nullptr; }
 
   // Attach or refine the location; returns *this for chaining at return sites.
@@ -84,15 +94,16 @@ class [[nodiscard]] Status {
     bool has_where = false;
     Where where;
   };
-  Status(StatusCode code, std::string msg) : rep_(std::make_unique<Rep>(Rep{code, std::move(msg), false, Where{}})) {}
+  Status(StatusCode code, std::string msg)
+      : rep_(std::make_unique<Rep>(Rep{code, std::move(msg), false, Where{}})) {}
   std::unique_ptr<Rep> rep_;
 };
 
 // Propagate a non-OK Status to the caller.
-#define ES_RETURN_IF_ERROR(expr)               \
-  do {                                         \
-    ::eventsift::Status es_status_ = (expr);   \
-    if (!es_status_.ok()) return es_status_;   \
+#define ES_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::eventsift::Status es_status_ = (expr); \
+    if (!es_status_.ok()) return es_status_; \
   } while (0)
 
 }  // namespace eventsift

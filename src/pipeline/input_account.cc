@@ -1,4 +1,5 @@
 #include "src/pipeline/input_account.h"
+#include "src/core/file_util.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -189,12 +190,12 @@ std::string AccountsJson(std::string_view command, std::span<const InputAccount>
 Status WriteAccountsJson(const std::string& path, std::string_view command,
                          std::span<const InputAccount> accounts) {
   const std::string json = AccountsJson(command, accounts);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  UniqueFile f = OpenFile(path, "wb");
   if (f == nullptr) {
     return Status::IOError(fmt::format("cannot write --stats: {}", std::strerror(errno))).At(path);
   }
-  const bool written = std::fwrite(json.data(), 1, json.size(), f) == json.size();
-  const bool closed = std::fclose(f) == 0;
+  const bool written = std::fwrite(json.data(), 1, json.size(), f.get()) == json.size();
+  const bool closed = CloseFile(std::move(f));
   if (!written || !closed) return Status::IOError("cannot write --stats").At(path);
   return Status::OK();
 }

@@ -8,21 +8,22 @@
 namespace eventsift {
 
 Result<std::unique_ptr<StreamSink>> StreamSink::Open(const std::string& path, bool append) {
-  if (path == "-") return std::unique_ptr<StreamSink>(new StreamSink(stdout, false, path));
-  std::FILE* f = std::fopen(path.c_str(), append ? "ab" : "wb");
+  if (path == "-") return std::unique_ptr<StreamSink>(new StreamSink(stdout, nullptr, path));
+  UniqueFile f = OpenFile(path, append ? "ab" : "wb");
   if (f == nullptr) {
-    return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno))).At(path);
+    return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno)))
+        .At(path);
   }
-  return std::unique_ptr<StreamSink>(new StreamSink(f, true, path));
+  std::FILE* out = f.get();
+  return std::unique_ptr<StreamSink>(new StreamSink(out, std::move(f), path));
 }
 
-StreamSink::~StreamSink() {
-  if (owned_ && file_ != nullptr) std::fclose(file_);
-}
+StreamSink::~StreamSink() = default;
 
 Status StreamSink::Send(const Alert& alert, std::string_view json) {
   stats_.received.Add();
-  if (std::fwrite(json.data(), 1, json.size(), file_) != json.size() || std::fputc('\n', file_) == EOF) {
+  if (std::fwrite(json.data(), 1, json.size(), file_) != json.size() ||
+      std::fputc('\n', file_) == EOF) {
     stats_.failed.Add();
     return Status::IOError(fmt::format("write failed: {}", std::strerror(errno))).At(path_);
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "src/core/file_util.h"
 #include "src/core/result.h"
 #include "src/sink/alert_sink.h"
 
@@ -24,9 +25,10 @@ class StreamSink : public AlertSink {
   Status Flush(std::chrono::milliseconds timeout) override;
 
  private:
-  StreamSink(std::FILE* f, bool owned, std::string path) : file_(f), owned_(owned), path_(std::move(path)) {}
-  std::FILE* file_;  // stdout (not owned) or an fopen'ed file (owned)
-  bool owned_;
+  StreamSink(std::FILE* out, UniqueFile owned, std::string path)
+      : owned_(std::move(owned)), file_(out), path_(std::move(path)) {}
+  UniqueFile owned_;  // the opened file; null for stdout
+  std::FILE* file_;   // stdout or owned_.get()
   std::string path_;
 };
 

@@ -1,4 +1,5 @@
 #include "src/source/tls_server.h"
+#include "src/core/file_util.h"
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -31,12 +32,10 @@ std::string DrainErrors() {
 // "Permission denied" instead of a PEM decoding reason.
 Status CheckReadable(const std::string& key, const std::string& path) {
   if (path.empty()) return Status::InvalidArgument(fmt::format("{}: required with tls", key));
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  if (OpenFile(path, "rb") == nullptr) {
     return Status::InvalidArgument(
         fmt::format("{}: cannot read '{}': {}", key, path, std::strerror(errno)));
   }
-  std::fclose(f);
   return Status::OK();
 }
 

@@ -13,7 +13,6 @@ constexpr double kBoundSeconds = 30;  // connect probe (5 s) + flush (5 s) + sla
 
 class KafkaErrorsTest : public BrokerTest {
  protected:
-
   CommandResult Produce(const std::string& flags) {
     return Shell(ProduceCommand(
         work_, kAlerts, 0,

@@ -70,7 +70,9 @@ TEST_F(RulesCliTest, CheckShippedRules) {
   // EEMS rule (rules/sigma/) too.
   r = Eventsift("rules check rules/");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "11 rules OK (10 eventsift, 1 Sigma); 0 Sigma rules refused\n");
+  EXPECT_EQ(r.out,
+            "11 rules OK (10 eventsift, 1 Sigma); 0 Sigma rules refused\n"
+            "1 Sigma correlation OK, 0 refused\n");
   EXPECT_EQ(r.err, "");
 }
 
@@ -175,8 +177,11 @@ TEST_F(RulesCliTest, ScanRaisesEachShippedRuleOnItsHost) {
       alerts + "')))))\" > " + pairs;
   ASSERT_EQ(std::system(extract.c_str()), 0) << r.out;
   // rules/ holds the EEMS rule twice: ours and its Sigma form (rules/sigma/).
+  // The Sigma rule alerts through its per-host event_count correlation
+  // (mr_eems_mitigation_error_per_host.yml, no `generate`), so the Sigma
+  // alert carries the correlation's id.
   EXPECT_EQ(Slurp(pairs),
-            "6f3e9b1c-2d4a-4c8e-9a51-0e1b7c2d8f01 eems.contoso.com 1\n"
+            "71d6e570-6a89-481e-8241-5a3fda5278ee eems.contoso.com 1\n"
             "eems_mitigation_error eems.contoso.com 1\n"
             "exchange_cve_2021_42321_get_app_exception getappexc.contoso.com 1\n"
             "exchange_cve_2021_42321_get_app_failed getapp.contoso.com 1\n"

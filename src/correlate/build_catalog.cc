@@ -22,8 +22,6 @@
 
 namespace eventsift::correlate {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 constexpr std::string_view kHeader = "product,cu,update,build,released,kb,source";
@@ -416,16 +414,7 @@ std::string BuildCatalog::Remediation(const ExchangeVersion& v,
 }
 
 std::string DefaultBuildCatalogPath() {
-  if (const char* env = std::getenv("EVENTSIFT_BUILDS"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path() / ".." / "share" / "eventsift" / "exchange-builds.csv";
-    if (fs::is_regular_file(installed, ec)) return installed.lexically_normal().string();
-  }
-  return ES_BUILDS_FILE;
+  return DefaultDataPath("EVENTSIFT_BUILDS", "exchange-builds.csv", ES_BUILDS_FILE);
 }
 
 Result<BuildCatalog> LoadBuildCatalog(const std::string& path) {

@@ -20,8 +20,6 @@
 
 namespace eventsift::correlate {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 constexpr std::string_view kHeader =
@@ -218,14 +216,7 @@ std::vector<const CveEntry*> CveCatalog::Ordered() const {
 }
 
 std::string DefaultCveCatalogPath() {
-  if (const char* env = std::getenv("EVENTSIFT_CVES"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path() / ".." / "share" / "eventsift" / "exchange-cves.csv";
-    if (fs::is_regular_file(installed, ec)) return installed.lexically_normal().string();
-  }
-  return ES_CVES_FILE;
+  return DefaultDataPath("EVENTSIFT_CVES", "exchange-cves.csv", ES_CVES_FILE);
 }
 
 Result<CveCatalog> LoadCveCatalog(const std::string& path) {

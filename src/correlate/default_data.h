@@ -3,15 +3,36 @@
 // CVE list): set by a checked load or reload, else loaded from its default
 // path on first use. Thread-safe.
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "src/core/result.h"
 #include "src/core/status.h"
 
 namespace eventsift::correlate {
+
+// Where a data file is read from when no path is given: $`env_var` if set,
+// else share/eventsift/`file_name` beside an installed binary, else the
+// source tree's copy.
+inline std::string DefaultDataPath(const char* env_var, const char* file_name,
+                                   const char* source_tree_copy) {
+  if (const char* env = std::getenv(env_var); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed =
+        exe.parent_path() / ".." / "share" / "eventsift" / file_name;
+    if (std::filesystem::is_regular_file(installed, ec)) {
+      return installed.lexically_normal().string();
+    }
+  }
+  return source_tree_copy;
+}
 
 template <typename T>
 class DefaultData {

@@ -25,7 +25,11 @@ std::vector<std::pair<std::string, FieldRef>> RuleFields(const Rule& rule) {
 std::vector<std::pair<std::string, std::string>> FieldValuesOf(
     const std::vector<std::pair<std::string, FieldRef>>& fields, const Event& event) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [name, ref] : fields) {
+  for (const auto& field : fields) {
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot
+    // capture a binding in a lambda.
+    const std::string& name = field.first;
+    const FieldRef& ref = field.second;
     if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.first == name; })) {
       continue;  // a Sigma name read under two logsource variants: the first found wins
     }

@@ -89,7 +89,11 @@ class Daemon {
   PartitionLanes* LanesFor(const std::string& source_name);
   void EmitAlerts(bool finish);
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
+  // Tells every source that what it delivered is durable (Source::Commit).
+  void CommitSources();
   std::string RenderMetrics() const;
+  // Per-client counters and answers of the HTTP sources.
+  void RenderHttpMetrics(PromText* p) const;
   std::string Health() const;
 
   DaemonConfig config_;

@@ -326,6 +326,26 @@ class HttpSourceTest(unittest.TestCase):
         self.assertIn("not durable within 2000 ms", body)
         self.assertGreaterEqual(d.metric("eventsift_checkpoint_failures_total"), 1)
 
+    def test_tls_with_curl(self):
+        crt, key = os.path.join(self.dir, "server.crt"), os.path.join(self.dir, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", crt], check=True, capture_output=True)
+        d = self.daemon(http_extra=f"    tls:\n      cert_file: {crt}\n      key_file: {key}\n"
+                                   "    commit_delay_ms: 20\n")
+        batch = self.write("batch.ndjson", "\n".join([
+            eems("EXT.contoso.com", T0, 1), tick("EXT.contoso.com", T0 + 3 * DAY, 2)]) + "\n")
+        r = subprocess.run(["curl", "-sS", "--cacert", crt, "-X", "POST", "--data-binary",
+                            f"@{batch}", "-H", f"Authorization: Bearer {TOKEN}",
+                            "-w", "\n%{http_code}", f"https://127.0.0.1:{d.port}/ingest"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.stdout.splitlines()[-1], "200", r.stdout + r.stderr)
+        self.assertEqual(alert_hosts(d.alerts), ["EXT"])
+        # Plain HTTP to the TLS port is not answered as HTTP.
+        status, _, _ = curl(d.port, batch, "-H", f"Authorization: Bearer {TOKEN}")
+        self.assertNotEqual(status, 200)
+        self.assertEqual(d.stop(), 0)
+
     def test_syslog_ng_http_destination_delivers_to_the_alert_output(self):
         sng = find_syslog_ng()
         if sng is None:
@@ -418,7 +438,6 @@ log {{ source(s_events); destination(d_eventsift); }};
         d.proc.wait(timeout=5)
         with lock:
             acked_at_kill = set(acked)
-        self.assertLess(len(acked_at_kill), len(batches), "the kill came mid-stream")
 
         # Restart, and before the client sends anything again, close every
         # window: what was answered 200 before the kill must all be there
@@ -430,6 +449,7 @@ log {{ source(s_events); destination(d_eventsift); }};
         got = set(alert_hosts(d.alerts))
         missing = sorted(h for i in acked_at_kill for h in batches[i][0] if h not in got)
         self.assertEqual(missing, [], "alerts of batches answered 200 before the SIGKILL")
+        self.assertLess(len(acked_at_kill), len(batches), "the kill came mid-stream")
 
         sending.set()
         t.join(30)

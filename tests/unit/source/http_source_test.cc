@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "tests/unit/source/fake_consumer.h"
+#include "tests/unit/source/tls_test_util.h"
 
 namespace eventsift::source {
 namespace {
@@ -207,6 +208,66 @@ TEST(HttpSourceTest, NotDurableInTimeIs503AndStopAnswersWaitingClients) {
   Answer b = queued.get();
   EXPECT_EQ(b.status, 503);
   EXPECT_NE(b.body.find("shutting down"), std::string::npos) << b.body;
+}
+
+class HttpSourceTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/http_source_tls";
+    std::filesystem::create_directories(dir_);
+    std::string error;
+    ASSERT_TRUE(tls_test::MakeTestCerts(dir_, &certs_, &error)) << error;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // POST over TLS, verifying the server against the test CA.
+  Answer PostTls(uint16_t port, const std::string& cert = "", const std::string& key = "") {
+    httplib::SSLClient client("127.0.0.1", port, cert, key);
+    client.set_ca_cert_path(certs_.ca_crt.c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_read_timeout(std::chrono::seconds(10));
+    auto r = client.Post("/", kTwoLines, "application/x-ndjson");
+    if (!r) return Answer{};
+    return Answer{r->status, r->body, r->get_header_value("Retry-After")};
+  }
+
+  std::string dir_;
+  tls_test::TestCerts certs_;
+};
+
+TEST_F(HttpSourceTlsTest, BatchOverTlsAndPlainHttpRefused) {
+  HttpSourceOptions o;
+  o.tls = TlsServerOptions{certs_.server_crt, certs_.server_key, "", "1.2"};
+  auto source = Started(o);
+  FakeConsumer consumer;
+  auto answer = std::async(std::launch::async, [&] { return PostTls(source->port()); });
+  EXPECT_EQ(Drive(*source, consumer, answer).status, 200);
+  EXPECT_EQ(consumer.lines.size(), 2u);
+  // Plain HTTP to the TLS port gets no HTTP answer, and nothing is read.
+  EXPECT_EQ(Post(source->port(), kTwoLines).status, -1);
+  EXPECT_EQ(consumer.lines.size(), 2u);
+}
+
+TEST_F(HttpSourceTlsTest, MutualTlsNeedsAClientCertificate) {
+  HttpSourceOptions o;
+  o.tls = TlsServerOptions{certs_.server_crt, certs_.server_key, certs_.ca_crt, "1.2"};
+  auto source = Started(o);
+  FakeConsumer consumer;
+  EXPECT_EQ(PostTls(source->port()).status, -1);
+  auto answer = std::async(std::launch::async, [&] {
+    return PostTls(source->port(), certs_.client_crt, certs_.client_key);
+  });
+  EXPECT_EQ(Drive(*source, consumer, answer).status, 200);
+  EXPECT_EQ(consumer.lines.size(), 2u);
+}
+
+TEST_F(HttpSourceTlsTest, KeyNotMatchingTheCertificateIsAStartError) {
+  HttpSourceOptions o;
+  o.tls = TlsServerOptions{certs_.server_crt, certs_.other_key, "", "1.2"};
+  HttpSource source("web", o);
+  Status st = source.Start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.ToString().find("tls.key_file"), std::string::npos) << st.ToString();
 }
 
 }  // namespace

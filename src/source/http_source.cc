@@ -368,6 +368,10 @@ Status HttpSource::Commit() {
 int64_t HttpSource::CommitDueInMs() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (delivered_.empty()) return -1;
+  // Group commit: with nothing else queued the checkpoint is due now; while
+  // batches keep arriving they are read first, for at most commit_delay, so
+  // one checkpoint answers them all.
+  if (queued_.empty()) return 0;
   auto due = delivered_.front()->delivered_at + options_.commit_delay;
   return std::max<int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()).count());

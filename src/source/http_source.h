@@ -11,8 +11,10 @@
 // batch is answered when the next checkpoint that covers it (sinks flushed or
 // spooled, state with the correlation journal written) calls Commit(). So a
 // 200 means what a committed Kafka offset means: a SIGKILL after it loses
-// nothing. CommitDueInMs() asks the loop for that checkpoint within
-// commit_delay (CommitDueInMs), so one checkpoint covers the batches of several clients.
+// nothing. CommitDueInMs() asks the loop for that checkpoint as soon as no
+// other batch is queued (group commit: batches that arrive while one
+// checkpoint is written share the next), or after commit_delay while more
+// keep arriving.
 // Anything else (503 when a batch is not durable within ack_timeout, or the
 // daemon is stopping) means "send it again": events it carried may have
 // been processed already, so delivery is at least once.
@@ -65,7 +67,8 @@ struct HttpSourceOptions {
   size_t max_pending = 16;
   // A batch not durable by then is answered 503 (the client sends it again).
   std::chrono::milliseconds ack_timeout{30000};
-  // How long a delivered batch may wait for its checkpoint.
+  // How long a delivered batch may wait for its checkpoint while more
+  // batches keep arriving (with none queued it is checkpointed at once).
   std::chrono::milliseconds commit_delay{100};
   int retry_after_seconds = 1;
   int backpressure_status = 503;  // or 429

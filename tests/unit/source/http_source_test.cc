@@ -93,6 +93,36 @@ TEST(HttpSourceTest, BatchIsAnsweredOnlyAfterCommit) {
   EXPECT_EQ(source->Responses()[200], 1u);
 }
 
+TEST(HttpSourceTest, CheckpointIsDueAtOnceUnlessMoreBatchesAreQueued) {
+  HttpSourceOptions o;
+  o.commit_delay = std::chrono::seconds(10);
+  auto source = Started(o);
+  FakeConsumer consumer;
+  EXPECT_EQ(source->CommitDueInMs(), -1);
+  auto first = std::async(std::launch::async, [&] { return Post(source->port(), kTwoLines); });
+  auto second = std::async(std::launch::async, [&] { return Post(source->port(), kTwoLines); });
+  // Both queued before any is delivered.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (source->stats().lines.Get() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+    if (source->Clients().size() == 1 &&
+        source->Clients()[0].second->bytes.load() == 2 * kTwoLines.size()) {
+      // A budget of one byte delivers one batch per Poll.
+      ASSERT_TRUE(source->Poll(consumer, 1).value());
+    }
+  }
+  ASSERT_EQ(consumer.lines.size(), 2u);
+  // One batch waits for its checkpoint while another is queued: the
+  // checkpoint waits for it (up to commit_delay) to cover both.
+  EXPECT_GT(source->CommitDueInMs(), 1000);
+  EXPECT_FALSE(source->Poll(consumer, 1).value());
+  EXPECT_EQ(consumer.lines.size(), 4u);
+  EXPECT_EQ(source->CommitDueInMs(), 0);
+  ASSERT_TRUE(source->Commit().ok());
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(second.get().status, 200);
+}
+
 TEST(HttpSourceTest, GzipAndJsonArrayBodies) {
   auto source = Started();
   FakeConsumer consumer;

@@ -346,6 +346,21 @@ class HttpSourceTest(unittest.TestCase):
         self.assertNotEqual(status, 200)
         self.assertEqual(d.stop(), 0)
 
+    def test_sighup_with_a_changed_http_source_listens_again_on_its_port(self):
+        d = self.daemon(http_extra="    commit_delay_ms: 20\n")
+        self.assertEqual(post(d.port, tick("A", T0, 1) + "\n", auth())[0], 200)
+        with open(d.config) as f:
+            text = f.read()
+        with open(d.config, "w") as f:
+            f.write(text.replace("commit_delay_ms: 20", "commit_delay_ms: 30"))
+        d.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(
+            lambda: d.metric('eventsift_reloads_total{result="ok"}') == 1, 10), d.read_log())
+        self.assertEqual(post(d.port, tick("A", T0 + 1, 2) + "\n", auth())[0], 200)
+        self.assertEqual(d.metric('eventsift_source_events_total{source="web",type="http"}'), 1,
+                         "the replaced source counts from zero")
+        self.assertEqual(d.stop(), 0)
+
     def test_syslog_ng_http_destination_delivers_to_the_alert_output(self):
         sng = find_syslog_ng()
         if sng is None:

@@ -258,6 +258,11 @@ void HttpSource::Handle(const httplib::Request& req, httplib::Response& res,
 
   auto deadline = Clock::now() + options_.ack_timeout;
   std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) {
+    // Stop came while the body was read: the loop polls no more.
+    lock.unlock();
+    return answer(503, ErrorBody("shutting down, send again later"), true, false);
+  }
   batch->id = ++next_request_;
   batch->origin = fmt::format("http:{}/{}", req.remote_addr, batch->id);
   queued_.push_back(batch);

@@ -249,7 +249,9 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   }
   if (mark == last_saved_mark_ && checkpoints_written_.Get() > 0) {
     last_checkpoint_ms_ = WallMs();  // the state on disk is current
-    CommitSources();
+    // Only sources waiting for it: an idle Kafka source is not committed
+    // again every interval.
+    CommitSources(/*only_waiting=*/true);
     return Status::OK();
   }
   DaemonState state;
@@ -269,15 +271,16 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   checkpoints_written_.Add();
   last_checkpoint_ms_ = state.saved_at_unix_ms;
   last_saved_mark_ = mark;
-  CommitSources();
+  CommitSources(/*only_waiting=*/false);
   return Status::OK();
 }
 
-void Daemon::CommitSources() {
+void Daemon::CommitSources(bool only_waiting) {
   // Sinks are flushed and the state is written: external positions (Kafka
   // offsets) may now move past the events read so far, and HTTP clients get
   // their answer.
   for (auto& e : sources_) {
+    if (only_waiting && e.source->CommitDueInMs() < 0) continue;
     Status c = e.source->Commit();
     if (!c.ok()) {
       Logger::Get().LogLimited(LogLevel::kWarn, e.config.name + ":commit", "offset commit failed",

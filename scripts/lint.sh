@@ -42,6 +42,18 @@ if ! clang-format --dry-run --Werror "${cxx_files[@]}" 2>/tmp/eventsift-format.$
 fi
 rm -f /tmp/eventsift-format.$$
 echo "lint: clang-format: ${#cxx_files[@]} files clean"
+
+# Includes run one way (source -> decoder -> event -> detect -> correlate ->
+# sink): the decoders and the layers below them include nothing that drives
+# them.
+upward=$(git grep -nE '#include "src/(pipeline|detect|correlate|alert|spool|sink|report|daemon|app)/' \
+  -- 'parsers/' 'src/core/' 'src/event/' 'src/decoder/' || true)
+if [ -n "$upward" ]; then
+  echo "$upward" >&2
+  echo "lint: layering: the includes above point upward (docs/architecture.md)" >&2
+  exit 1
+fi
+echo "lint: layering: parsers/, src/{core,event,decoder}/ include nothing above them"
 [ "$mode" = format ] && exit 0
 
 db="build/$preset"

@@ -25,10 +25,10 @@
 #include "src/correlate/cve_watch.h"
 #include "src/correlate/sigma_correlator.h"
 #include "src/daemon/hit_journal.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
 #include "src/source/source.h"
 
 namespace eventsift::daemon {

@@ -123,6 +123,7 @@ class EventSinkObserver : public EventObserver {
 struct EventsFlags {
   std::string out;  // FILE, "-" or "kafka"
   std::string topic = "eventsift.events";
+  std::string brokers;    // default: --kafka-brokers
   std::string spool_dir;  // default: DefaultStateDir()/spool-events
   std::string channels, providers, event_ids, overflow = "block";
   bool matched = false;
@@ -135,6 +136,8 @@ void AddEventsOptions(po::options_description* opts, EventsFlags* f) {
                   "also write every event as ECS/Winlogbeat JSON to FILE ('-': stdout), or "
                   "'kafka' for --events-topic on --kafka-brokers")(
       "events-topic", po::value(&f->topic)->default_value(f->topic), "events topic")(
+      "events-kafka-brokers", po::value(&f->brokers),
+      "bootstrap servers of the events topic (default: --kafka-brokers)")(
       "events-spool-dir", po::value(&f->spool_dir),
       "durable spool of the events topic (default: $EVENTSIFT_STATE_DIR/spool-events)")(
       "events-channels", po::value(&f->channels), "only these channels (comma-separated)")(
@@ -280,11 +283,12 @@ int RunScan(const std::vector<std::string>& args) {
     eo.overflow = events.overflow == "drop" ? EventOverflow::kDrop : EventOverflow::kBlock;
     eo.queue_bytes = std::max<uint64_t>(1, events.queue_mb) << 20;
     if (events.out == "kafka") {
-      if (!kafka.enabled()) {
+      if (!kafka.enabled() && events.brokers.empty()) {
         fmt::print(stderr, "eventsift scan: --events-out kafka needs --kafka-brokers\n");
         return kExitUsage;
       }
       KafkaSinkOptions ko = ToKafkaSinkOptions(kafka);
+      if (!events.brokers.empty()) ko.brokers = events.brokers;
       ko.topic = events.topic;
       ko.spool_dir =
           events.spool_dir.empty() ? DefaultStateDir() + "/spool-events" : events.spool_dir;

@@ -165,7 +165,7 @@ std::string EventsLine(const EventSink& sink) {
 }
 
 // The record-id account: totals, then each host/channel with a gap or a
-// repeat (the first few; --stats has them all).
+// repeat (the first few).
 void PrintRecordIds(const correlate::RecordTracker& records) {
   constexpr size_t kMaxLines = 20;
   size_t keys_with = 0;
@@ -185,9 +185,14 @@ void PrintRecordIds(const correlate::RecordTracker& records) {
                  keys_with - kMaxLines);
       break;
     }
+    // The newest few ranges.
+    constexpr size_t kMaxRanges = 6;
     std::string ranges;
-    for (const auto& g : k.recent) {
-      ranges += fmt::format("{}{}-{}{}", ranges.empty() ? "" : " ", g.first, g.last,
+    const size_t from = k.recent.size() > kMaxRanges ? k.recent.size() - kMaxRanges : 0;
+    if (from > 0 || k.gaps > k.recent.size()) ranges = "... ";
+    for (size_t i = from; i < k.recent.size(); ++i) {
+      const auto& g = k.recent[i];
+      ranges += fmt::format("{}{}-{}{}", i == from ? "" : " ", g.first, g.last,
                             g.cleared ? " (log cleared)" : "");
     }
     fmt::print(stderr,

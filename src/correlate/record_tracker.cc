@@ -151,6 +151,9 @@ void RecordTracker::Merge(const RecordTracker& other) {
     s.gaps += o.gaps;
     s.missing += o.missing;
     s.recent.insert(s.recent.end(), o.recent.begin(), o.recent.end());
+    if (s.recent.size() > options_.max_gaps_kept) {
+      s.recent.erase(s.recent.begin(), s.recent.end() - options_.max_gaps_kept);
+    }
     const KeyState& os = other.state_[i];
     KeyState& st = state_[key];
     st.floor = std::max(st.floor, os.floor);

@@ -107,17 +107,12 @@ extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 // Hands the scan's events to the events sink (--events-out).
 class EventSinkObserver : public EventObserver {
  public:
-  explicit EventSinkObserver(EventSink* sink, bool matched_only)
-      : sink_(sink), matched_only_(matched_only) {}
-  // With --events-matched the rules decide on the payload already.
-  bool WantPayload(const Event& header) const override {
-    return !matched_only_ && sink_->WantsHeader(header);
-  }
+  explicit EventSinkObserver(EventSink* sink) : sink_(sink) {}
+  bool WantPayload(const Event& header) const override { return sink_->WantsHeader(header); }
   void OnEvent(const Event& event, bool matched) override { sink_->Offer(event, matched); }
 
  private:
   EventSink* sink_;
-  bool matched_only_;
 };
 
 struct EventsFlags {
@@ -352,7 +347,7 @@ int RunScan(const std::vector<std::string>& args) {
   options.track_records = !no_record_ids;
   std::unique_ptr<EventSinkObserver> event_observer;
   if (event_sink) {
-    event_observer = std::make_unique<EventSinkObserver>(event_sink.get(), events.matched);
+    event_observer = std::make_unique<EventSinkObserver>(event_sink.get());
     options.event_observer = event_observer.get();
   }
 

@@ -7,7 +7,9 @@
 #include "parsers/evtx/evtx_decoder.h"
 #include "src/correlate/exchange_build.h"
 #include "src/daemon/log.h"
+#include "src/daemon/record_ledger.h"
 #include "src/pipeline/scan.h"
+#include "src/sink/event_sink.h"
 
 namespace eventsift::daemon {
 
@@ -49,7 +51,8 @@ EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
       hits_by_rule_(counters_from != nullptr
                         ? counters_from->hits_by_rule_
                         : std::make_shared<std::map<std::string, std::unique_ptr<Counter>>>()),
-      stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()) {
+      stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()),
+      taps_(counters_from != nullptr ? counters_from->taps_ : std::make_shared<EventTaps>()) {
   Rebuild(std::move(rules));
 }
 
@@ -124,7 +127,9 @@ bool EventPipeline::WantPayload(const Event& header) {
   // Tailing resumes by the record header's number: it grows with the live
   // file, and it is known before the gate (EventRecordID may not be yet).
   if (evtx_mode_ && header.record_number <= evtx_after_) return false;
-  return matcher_->MayMatch(header) || MayCarryBuild(header);
+  if (matcher_->MayMatch(header) || MayCarryBuild(header)) return true;
+  if (taps_->sink != nullptr && taps_->sink->WantsHeader(header)) return true;
+  return taps_->records != nullptr && correlate::RecordTracker::WantsPayload(header);
 }
 
 void EventPipeline::OnEvent(const Event& event) {
@@ -137,6 +142,7 @@ void EventPipeline::OnEvent(const Event& event) {
   }
   stats_->events.Add();
   if (source_) source_->stats().events.Add();
+  if (taps_->records != nullptr) taps_->records->Add(event);
   if (event.time > max_event_time_) max_event_time_ = event.time;
   if (MayCarryBuild(event)) {
     if (auto v = correlate::ExtractExchangeBuild(event)) {
@@ -152,6 +158,7 @@ void EventPipeline::OnEvent(const Event& event) {
   }
   matched_.clear();
   matcher_->Match(event, &matched_);
+  if (taps_->sink != nullptr) taps_->sink->Offer(event, !matched_.empty());
   if (matched_.empty()) return;
   for (uint32_t idx : matched_) {
     stats_->rule_hits.Add();

@@ -1,5 +1,6 @@
 #include "src/sink/event_sink.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -150,6 +151,7 @@ void EventSink::WriterLoop() {
       has_items_.wait(lock, [&] { return !queue_.empty() || closing_; });
       if (queue_.empty()) return;  // closing, and everything written
       batch.swap(queue_);
+      writing_ = true;
     }
     uint64_t freed = 0;
     for (const Item& item : batch) {
@@ -167,9 +169,30 @@ void EventSink::WriterLoop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       bytes_ -= freed;
+      writing_ = false;
     }
     has_room_.notify_all();
   }
+}
+
+Status EventSink::Flush(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!has_room_.wait_until(lock, deadline, [&] { return queue_.empty() && !writing_; })) {
+      return Status::Unavailable(
+          fmt::format("events sink: {} bytes still queued after the flush timeout", bytes_));
+    }
+    if (!write_error_.ok()) return write_error_;
+  }
+  if (kafka_) {
+    return kafka_->Flush(std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
+        deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero())));
+  }
+  if (std::fflush(file_) != 0) {
+    return Status::IOError(fmt::format("flush failed: {}", std::strerror(errno))).At(options_.path);
+  }
+  return Status::OK();
 }
 
 Status EventSink::Close(std::chrono::milliseconds timeout) {

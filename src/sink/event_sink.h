@@ -76,11 +76,16 @@ class EventSink {
   EventSink(const EventSink&) = delete;  // owns the writer thread
   EventSink& operator=(const EventSink&) = delete;
 
-  // Whether an event with this header may go out (to decide on decoding its
-  // payload before the rules have seen it).
-  bool WantsHeader(const Event& header) const { return options_.filter.PassesHeader(header); }
+  // Whether an event with this header may go out, so its payload must be
+  // decoded though no rule needs it (with matched_only the rules decide).
+  bool WantsHeader(const Event& header) const {
+    return !options_.filter.matched_only && options_.filter.PassesHeader(header);
+  }
   // One event, with whether any rule matched it. Thread-safe.
   void Offer(const Event& event, bool matched);
+  // Waits until what is queued now is written, then flushes the output
+  // (Kafka: delivered or spooled), all within `timeout`; Offer may go on.
+  Status Flush(std::chrono::milliseconds timeout);
   // Writes what is queued, then flushes the output (Kafka: waits up to
   // `timeout` for delivery reports; the rest is spooled). Offer must not be
   // called after.
@@ -115,6 +120,7 @@ class EventSink {
   std::condition_variable has_room_;
   std::deque<Item> queue_;
   uint64_t bytes_ = 0;
+  bool writing_ = false;  // the writer holds a batch taken from queue_
   bool closing_ = false;
   Status write_error_;  // the first output error, reported by Close
   std::thread writer_;

@@ -207,6 +207,7 @@ int RunScan(const std::vector<std::string>& args) {
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
   bool progress = false, no_progress = false, no_record_ids = false;
+  uint64_t gap_alert_threshold = 0;
   KafkaFlags kafka;
   EventsFlags events;
 
@@ -243,7 +244,10 @@ int RunScan(const std::vector<std::string>& args) {
       "write what became of each input (chunks, records decoded and recovered, what was "
       "skipped and where) to this file as JSON")(
       "no-record-ids", po::bool_switch(&no_record_ids),
-      "do not track EventRecordID gaps and repeats per host and channel");
+      "do not track EventRecordID gaps and repeats per host and channel")(
+      "gap-alert-threshold", po::value(&gap_alert_threshold)->default_value(0),
+      "raise a pipeline_gap alert for each host and channel missing at least this many "
+      "records (0: none)");
   AddKafkaOptions(&opts, &kafka);
   AddEventsOptions(&opts, &events);
   po::variables_map vm = ParseArgs(args, opts, &inputs);
@@ -413,6 +417,13 @@ int RunScan(const std::vector<std::string>& args) {
       fleet_builder.Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
   report::NameExposedCves(fleet, &alerts.value());
   for (Alert& a : report::CveExposureAlerts(fleet)) alerts.value().push_back(std::move(a));
+  if (!no_record_ids && gap_alert_threshold > 0) {
+    for (const auto& k : scanner.records().keys()) {
+      if (k.missing >= gap_alert_threshold) {
+        alerts.value().push_back(correlate::PipelineGapAlert(k, k.recent, k.missing));
+      }
+    }
+  }
 
   int exit_code = kExitOk;
   // The events are all queued by now; their output drains apart from the

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "src/alert/alert_id.h"
 #include "src/event/event_ecs_json.h"
 
 namespace eventsift::correlate {
@@ -190,6 +193,39 @@ uint64_t RecordTracker::total_repeats() const {
   uint64_t n = 0;
   for (const auto& s : stats_) n += s.repeats;
   return n;
+}
+
+Alert PipelineGapAlert(const RecordKeyStats& key, const std::vector<RecordGap>& gaps,
+                       uint64_t missing) {
+  Alert a;
+  a.rule.id = "pipeline_gap";
+  a.rule.title = "Events lost before eventsift (EventRecordID gap)";
+  a.rule.severity = "medium";
+  a.rule.description =
+      "Records of this host and channel never arrived: the forwarder, collector or transport "
+      "upstream lost them, or the log was cleared before they were sent.";
+  a.rule.remediation =
+      "Check the forwarder's own logs and queues for the time of the gap; a log_cleared gap "
+      "sits beside a Security 1102 or System 104 event.";
+  a.rule.format = "eventsift";
+  a.host = key.host;
+  a.host_names = {key.host};
+  a.count = missing;
+  std::string ranges;
+  bool cleared = false;
+  for (const auto& g : gaps) {
+    ranges += fmt::format("{}{}-{}", ranges.empty() ? "" : ",", g.first, g.last);
+    cleared = cleared || g.cleared;
+  }
+  a.matched = {{"channel", key.channel},
+               {"missing_ranges", ranges},
+               {"log_cleared", cleared ? "true" : "false"}};
+  // One alert per host, channel and first missing id: the same gap, seen
+  // again after a restart, gets the same id.
+  const uint64_t first = gaps.empty() ? 0 : gaps.front().first;
+  a.alert_id =
+      ComputeAlertId("pipeline_gap", key.host + "/" + key.channel, static_cast<FileTime>(first));
+  return a;
 }
 
 }  // namespace eventsift::correlate

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "src/alert/alert.h"
 #include "src/event/event.h"
 
 namespace eventsift::correlate {
@@ -106,5 +107,11 @@ class RecordTracker {
   size_t last_key_ = SIZE_MAX;  // events of one key come in runs
   uint64_t untracked_ = 0;
 };
+
+// The pipeline_gap alert of `missing` records of one host and channel, the
+// ranges in matched.missing_ranges (docs/alerts.md). Its id is stable per
+// host, channel and first missing id.
+Alert PipelineGapAlert(const RecordKeyStats& key, const std::vector<RecordGap>& gaps,
+                       uint64_t missing);
 
 }  // namespace eventsift::correlate

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "src/alert/alert_id.h"
-
 namespace eventsift::daemon {
 
 namespace {
@@ -43,7 +41,7 @@ std::vector<Alert> RecordLedger::Settle(bool finish) {
   for (size_t key = 0; key < pending_.size(); ++key) {
     Pending& p = pending_[key];
     if (p.missing == 0 || p.missing < config_.gap_alert_threshold) continue;
-    alerts.push_back(MakePipelineGapAlert(tracker_.keys()[key], p.gaps, p.missing));
+    alerts.push_back(correlate::PipelineGapAlert(tracker_.keys()[key], p.gaps, p.missing));
     p = Pending{};
   }
   return alerts;
@@ -78,39 +76,6 @@ void RecordLedger::RenderMetrics(PromText* p) const {
   p->Family("eventsift_record_untracked_total", "counter",
             "Events of host/channels beyond record_ids.max_keys, not tracked.");
   p->Sample("eventsift_record_untracked_total", {}, tracker_.untracked());
-}
-
-Alert MakePipelineGapAlert(const correlate::RecordKeyStats& key,
-                           const std::vector<correlate::RecordGap>& gaps, uint64_t missing) {
-  Alert a;
-  a.rule.id = "pipeline_gap";
-  a.rule.title = "Events lost before eventsift (EventRecordID gap)";
-  a.rule.severity = "medium";
-  a.rule.description =
-      "Records of this host and channel never arrived: the forwarder, collector or transport "
-      "upstream lost them, or the log was cleared before they were sent.";
-  a.rule.remediation =
-      "Check the forwarder's own logs and queues for the time of the gap; a log_cleared gap "
-      "sits beside a Security 1102 or System 104 event.";
-  a.rule.format = "eventsift";
-  a.host = key.host;
-  a.host_names = {key.host};
-  a.count = missing;
-  std::string ranges;
-  bool cleared = false;
-  for (const auto& g : gaps) {
-    ranges += fmt::format("{}{}-{}", ranges.empty() ? "" : ",", g.first, g.last);
-    cleared = cleared || g.cleared;
-  }
-  a.matched = {{"channel", key.channel},
-               {"missing_ranges", ranges},
-               {"log_cleared", cleared ? "true" : "false"}};
-  // One alert per host, channel and first missing id: the same gap, seen
-  // again after a restart, gets the same id.
-  const uint64_t first = gaps.empty() ? 0 : gaps.front().first;
-  a.alert_id =
-      ComputeAlertId("pipeline_gap", key.host + "/" + key.channel, static_cast<FileTime>(first));
-  return a;
 }
 
 }  // namespace eventsift::daemon

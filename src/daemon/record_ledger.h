@@ -38,8 +38,4 @@ class RecordLedger {
   std::vector<Pending> pending_;  // per key index: settled, not yet alerted
 };
 
-// The pipeline_gap alert of `missing` records of one host and channel.
-Alert MakePipelineGapAlert(const correlate::RecordKeyStats& key,
-                           const std::vector<correlate::RecordGap>& gaps, uint64_t missing);
-
 }  // namespace eventsift::daemon

@@ -22,6 +22,8 @@ import sys
 import tempfile
 import unittest
 
+import jsonschema
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_args  # noqa: E402
 
@@ -127,6 +129,23 @@ class RecordGapsTest(unittest.TestCase):
             self.assertIn("54 missing in 2 gaps: 101-149 (log cleared) 181-185,", sec)
             app = key_line(err, "dc02", "Application")
             self.assertIn("10 missing in 1 gaps: 51-60 (log cleared)", app)
+
+            # --gap-alert-threshold: one pipeline_gap alert per host/channel
+            # missing that many records, schema-valid, with the ranges.
+            out = os.path.join(tmp, "alerts.ndjson")
+            r = subprocess.run([BINARY, "scan", "--gap-alert-threshold", "50", "--out", out,
+                                os.path.join(tmp, "dc02.ndjson")], capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            with open(out) as f:
+                alerts = [json.loads(l) for l in f]
+            gaps = [a for a in alerts if a["rule"]["id"] == "pipeline_gap"]
+            self.assertEqual(len(gaps), 1, alerts)
+            with open(os.path.join(ROOT, "schemas", "alert.schema.json")) as f:
+                jsonschema.validate(gaps[0], json.load(f))
+            self.assertEqual((gaps[0]["host"], gaps[0]["count"]), ("dc02", 54))
+            self.assertEqual(gaps[0]["matched"], {"channel": "Security",
+                                                  "missing_ranges": "101-149,181-185",
+                                                  "log_cleared": "true"})
 
 
 if __name__ == "__main__":

@@ -47,9 +47,10 @@ std::vector<std::string> SplitComma(const std::string& text) {
   return out;
 }
 
-// Per-item bookkeeping beside the JSON's bytes, so a queue of tiny events is
-// bounded too.
-constexpr uint64_t kItemOverhead = 64;
+// A batch is sealed for the writer at this size: large enough that the
+// lock and the write are per batch, not per event.
+constexpr size_t kBatchBytes = 256 << 10;
+constexpr std::chrono::milliseconds kIdleSeal{20};
 
 }  // namespace
 
@@ -111,61 +112,100 @@ void EventSink::Offer(const Event& event, bool matched) {
     stats_.filtered.Add();
     return;
   }
-  Item item;
-  item.key = EventHostKey(event.computer);
-  AppendEventEcsJson(event, &item.json);
-  const uint64_t size = item.json.size() + item.key.size() + kItemOverhead;
+  // Rendered outside the lock into this thread's scratch, then copied in.
+  thread_local std::string json, key;
+  json.clear();
+  AppendEventEcsJson(event, &json);
+  key = EventHostKey(event.computer);
+  const uint64_t size = json.size() + 1 + key.size() + kEntryCost;
   std::unique_lock<std::mutex> lock(mu_);
-  if (bytes_ + size > options_.queue_bytes && !queue_.empty()) {
+  if (bytes_ + size > options_.queue_bytes && bytes_ > 0) {
     if (options_.overflow == EventOverflow::kDrop) {
       stats_.dropped.Add();
       return;
     }
     const auto start = std::chrono::steady_clock::now();
-    has_room_.wait(lock, [&] { return bytes_ + size <= options_.queue_bytes || queue_.empty(); });
+    SealLocked();
+    has_items_.notify_one();
+    has_room_.wait(lock, [&] { return bytes_ + size <= options_.queue_bytes || bytes_ == 0; });
     stats_.blocked_ms.Add(
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::steady_clock::now() - start)
                                   .count()));
   }
+  open_.json.append(json);
+  open_.json.push_back('\n');
+  open_.keys.append(key);
+  open_.entries.push_back(Batch::Entry{static_cast<uint32_t>(open_.json.size() - 1),
+                                       static_cast<uint32_t>(open_.keys.size())});
   bytes_ += size;
-  queue_.push_back(std::move(item));
   stats_.queued.Add();
-  if (queue_.size() == 1) has_items_.notify_one();
+  if (open_.json.size() >= kBatchBytes) {
+    SealLocked();
+    has_items_.notify_one();
+  }
 }
 
-Status EventSink::WriteOne(const Item& item) {
-  if (kafka_) return kafka_->SendMessage(item.key, "", item.json);
-  if (std::fwrite(item.json.data(), 1, item.json.size(), file_) != item.json.size() ||
-      std::fputc('\n', file_) == EOF) {
-    return Status::IOError(fmt::format("write failed: {}", std::strerror(errno))).At(options_.path);
+void EventSink::SealLocked() {
+  if (open_.entries.empty()) return;
+  queue_.push_back(std::move(open_));
+  open_ = Batch{};
+}
+
+Status EventSink::WriteBatch(const Batch& batch) {
+  if (!kafka_) {
+    if (std::fwrite(batch.json.data(), 1, batch.json.size(), file_) != batch.json.size()) {
+      return Status::IOError(fmt::format("write failed: {}", std::strerror(errno)))
+          .At(options_.path);
+    }
+    return Status::OK();
   }
-  return Status::OK();
+  Status first;
+  uint32_t json_at = 0, key_at = 0;
+  for (const Batch::Entry& e : batch.entries) {
+    const std::string_view json(batch.json.data() + json_at, e.json_end - json_at);
+    const std::string_view key(batch.keys.data() + key_at, e.key_end - key_at);
+    json_at = e.json_end + 1;
+    key_at = e.key_end;
+    Status s = kafka_->SendMessage(key, "", json);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
 }
 
 void EventSink::WriterLoop() {
-  std::deque<Item> batch;
+  std::deque<Batch> batches;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      has_items_.wait(lock, [&] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) return;  // closing, and everything written
-      batch.swap(queue_);
+      // Sealed batches wake the writer; a partly filled one is taken after
+      // kIdleSeal, so a quiet stream's events do not wait for company.
+      has_items_.wait_for(lock, kIdleSeal, [&] { return !queue_.empty() || closing_; });
+      SealLocked();
+      if (queue_.empty()) {
+        if (closing_) return;  // everything written
+        continue;
+      }
+      batches.swap(queue_);
       writing_ = true;
     }
     uint64_t freed = 0;
-    for (const Item& item : batch) {
-      freed += item.json.size() + item.key.size() + kItemOverhead;
-      Status s = WriteOne(item);
-      if (s.ok()) {
-        stats_.written.Add();
+    for (const Batch& b : batches) {
+      freed += b.cost();
+      Status s = WriteBatch(b);
+      // A file write error loses the batch; the Kafka sink took every event
+      // (delivered or spooled; what it could not spool it counts as failed).
+      if (s.ok() || kafka_) {
+        stats_.written.Add(b.entries.size());
       } else {
-        stats_.failed.Add();
+        stats_.failed.Add(b.entries.size());
+      }
+      if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
         if (write_error_.ok()) write_error_ = s;
       }
     }
-    batch.clear();
+    batches.clear();
     {
       std::lock_guard<std::mutex> lock(mu_);
       bytes_ -= freed;
@@ -179,7 +219,10 @@ Status EventSink::Flush(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!has_room_.wait_until(lock, deadline, [&] { return queue_.empty() && !writing_; })) {
+    SealLocked();
+    has_items_.notify_one();
+    if (!has_room_.wait_until(
+            lock, deadline, [&] { return queue_.empty() && open_.entries.empty() && !writing_; })) {
       return Status::Unavailable(
           fmt::format("events sink: {} bytes still queued after the flush timeout", bytes_));
     }

@@ -102,12 +102,21 @@ class EventSink {
 
  private:
   explicit EventSink(EventSinkOptions options) : options_(std::move(options)) {}
-  struct Item {
-    std::string key;
-    std::string json;
+  // Events rendered back to back ("json\n" each) with their keys, so
+  // queueing an event is a copy into a buffer, not an allocation.
+  struct Batch {
+    struct Entry {
+      uint32_t json_end, key_end;  // ends in `json` (newline excluded) and `keys`
+    };
+    std::string json, keys;
+    std::vector<Entry> entries;
+    uint64_t cost() const { return json.size() + keys.size() + entries.size() * kEntryCost; }
   };
+  static constexpr uint64_t kEntryCost = 16;
   void WriterLoop();
-  Status WriteOne(const Item& item);
+  // Moves the open batch to the queue (mu_ held).
+  void SealLocked();
+  Status WriteBatch(const Batch& batch);
 
   EventSinkOptions options_;
   EventSinkStats stats_;
@@ -118,9 +127,10 @@ class EventSink {
   mutable std::mutex mu_;
   std::condition_variable has_items_;
   std::condition_variable has_room_;
-  std::deque<Item> queue_;
-  uint64_t bytes_ = 0;
-  bool writing_ = false;  // the writer holds a batch taken from queue_
+  Batch open_;               // being filled by Offer
+  std::deque<Batch> queue_;  // sealed, for the writer
+  uint64_t bytes_ = 0;       // open_ and queue_
+  bool writing_ = false;     // the writer holds a batch taken from queue_
   bool closing_ = false;
   Status write_error_;  // the first output error, reported by Close
   std::thread writer_;

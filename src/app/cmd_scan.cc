@@ -29,6 +29,7 @@
 #include "src/report/fleet.h"
 #include "src/report/fleet_table.h"
 #include "src/report/html_report.h"
+#include "src/report/record_ids_report.h"
 #include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
@@ -461,6 +462,7 @@ int RunScan(const std::vector<std::string>& args) {
     info.inputs = scanner.stats().inputs.Get();
     info.events = scanner.stats().events.Get();
     info.alerts = alerts.value().size();
+    info.record_ids = report::KeysWithLoss(scanner.records());
     const std::string html = report::RenderFleetHtml(fleet, info);
     UniqueFile f = OpenFile(report_path, "wb");
     const bool written =
@@ -471,7 +473,8 @@ int RunScan(const std::vector<std::string>& args) {
     }
   }
   if (format == "table") {
-    std::string table = RenderAlertTable(alerts.value()) + report::RenderFleetTable(fleet);
+    std::string table = RenderAlertTable(alerts.value()) + report::RenderFleetTable(fleet) +
+                        report::RenderRecordIdsText(report::KeysWithLoss(scanner.records()));
     if (out_path.empty()) {
       std::fwrite(table.data(), 1, table.size(), stdout);
     } else {

@@ -8,7 +8,9 @@ Crafted Winlogbeat NDJSON (made here) through the real binary:
 - a Security 1102 right above a gap, and a System 104 naming a channel,
   mark the gap as a log clear;
 - per host and channel: the same ids on another host or channel are no
-  repeat; --no-record-ids leaves the account out.
+  repeat; --no-record-ids leaves the account out;
+- `--format table` and `--report` list the host/channels with a gap or a
+  repeat; --gap-alert-threshold raises a schema-valid pipeline_gap alert.
 
 Usage: record_gaps_test.py --binary build/release/bin/eventsift [unittest args]
 """
@@ -103,6 +105,23 @@ class RecordGapsTest(unittest.TestCase):
             write(os.path.join(one, "a.ndjson"), [event("H", "Security", i) for i in full[:1000]])
             write(os.path.join(one, "b.ndjson"), [event("H", "Security", i) for i in full[1000:]])
             self.assertEqual(totals(scan(one)), (1, 0, 0))
+
+            # The fleet views: --format table and --report list the host/channel.
+            report = os.path.join(tmp, "..", os.path.basename(tmp) + "-report.html")
+            r = subprocess.run([BINARY, "scan", "--format", "table", "--report", report, tmp],
+                               capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            table = r.stdout.decode()
+            self.assertIn("Records lost upstream (EventRecordID gaps and repeats)", table)
+            row = next(l for l in table.splitlines() if l.startswith("dc01.contoso.com "))
+            self.assertEqual(row.split()[1:7], ["Security", "1-1000", "994", "11", "5", "301-310"])
+            self.assertNotIn("\nex01 ", table)
+            with open(report) as f:
+                html = f.read()
+            os.unlink(report)
+            self.assertIn("<h2>Records lost upstream</h2>", html)
+            self.assertIn("<td>dc01.contoso.com</td><td>Security</td><td>1-1000</td><td>994</td>"
+                          "<td>11</td><td>5</td><td>301-310 700-700</td>", html)
 
             # The summary line goes away when asked.
             self.assertNotIn("record ids", scan("--no-record-ids", tmp))

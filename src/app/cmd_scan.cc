@@ -181,16 +181,7 @@ void PrintRecordIds(const correlate::RecordTracker& records) {
                  keys_with - kMaxLines);
       break;
     }
-    // The newest few ranges.
-    constexpr size_t kMaxRanges = 6;
-    std::string ranges;
-    const size_t from = k.recent.size() > kMaxRanges ? k.recent.size() - kMaxRanges : 0;
-    if (from > 0 || k.gaps > k.recent.size()) ranges = "... ";
-    for (size_t i = from; i < k.recent.size(); ++i) {
-      const auto& g = k.recent[i];
-      ranges += fmt::format("{}{}-{}{}", i == from ? "" : " ", g.first, g.last,
-                            g.cleared ? " (log cleared)" : "");
-    }
+    const std::string ranges = report::GapRangesText(k);
     fmt::print(stderr,
                "eventsift scan: record ids: {} {}: ids {}-{}, {} seen, {} missing in {} gaps{}{}, "
                "{} repeats{}\n",

@@ -8,20 +8,22 @@
 
 namespace eventsift::report {
 
-namespace {
-
-// The newest ranges shown per row; the count says how many there were.
-constexpr size_t kMaxRanges = 6;
-
-std::string RangesText(const correlate::RecordKeyStats& k) {
+std::string GapRangesText(const correlate::RecordKeyStats& k, size_t max) {
   std::string out;
-  const size_t from = k.recent.size() > kMaxRanges ? k.recent.size() - kMaxRanges : 0;
+  const size_t from = k.recent.size() > max ? k.recent.size() - max : 0;
   if (from > 0 || k.gaps > k.recent.size()) out = "... ";
   for (size_t i = from; i < k.recent.size(); ++i) {
     const auto& g = k.recent[i];
     out += fmt::format("{}{}-{}{}", i == from ? "" : " ", g.first, g.last,
                        g.cleared ? " (log cleared)" : "");
   }
+  return out;
+}
+
+namespace {
+
+std::string RangesText(const correlate::RecordKeyStats& k) {
+  std::string out = GapRangesText(k);
   return out.empty() ? "-" : out;
 }
 

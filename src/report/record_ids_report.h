@@ -13,6 +13,10 @@ namespace eventsift::report {
 // The keys worth showing (a gap, a repeat or a late id), in first-seen order.
 std::vector<correlate::RecordKeyStats> KeysWithLoss(const correlate::RecordTracker& records);
 
+// The newest `max` gap ranges of a key ("301-310 700-700 (log cleared)"),
+// "... " first when older ones are left out; "" when it has none.
+std::string GapRangesText(const correlate::RecordKeyStats& key, size_t max = 6);
+
 // "Records lost upstream" as a text table; "" when `keys` is empty.
 std::string RenderRecordIdsText(const std::vector<correlate::RecordKeyStats>& keys);
 // The same as an HTML section (escaped), appended to `out`; nothing when empty.

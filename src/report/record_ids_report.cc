@@ -57,19 +57,18 @@ std::string RenderRecordIdsText(const std::vector<correlate::RecordKeyStats>& ke
 
 void AppendRecordIdsHtml(const std::vector<correlate::RecordKeyStats>& keys, std::string* out) {
   if (keys.empty()) return;
+  // A list, not a table: the fleet table stays the only one whose rows are
+  // hosts (scripts and the sorting read its rows).
   *out +=
-      "<h2>Records lost upstream</h2>\n<p class=\"meta\">EventRecordID gaps (records that never "
-      "arrived) and repeats, per host and channel.</p>\n<table id=\"record_ids\">\n<thead><tr>"
-      "<th>Host</th><th>Channel</th><th>Ids</th><th>Seen</th><th>Missing</th><th>Repeats</th>"
-      "<th>Gaps (newest)</th></tr></thead>\n<tbody>\n";
+      "<h2>Records lost upstream</h2>\n<p class=\"legend\">EventRecordID gaps (records that "
+      "never arrived) and repeats, per host and channel.</p>\n<ul id=\"record_ids\">\n";
   for (const auto& k : keys) {
     *out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{}-{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "</tr>\n",
+        "<li><b>{}</b> {}: ids {}-{}, {} seen, <b>{} missing</b>, {} repeats; gaps: {}</li>\n",
         HtmlEscape(k.host), HtmlEscape(k.channel), k.lowest, k.highest, k.seen, k.missing,
         k.repeats, HtmlEscape(RangesText(k)));
   }
-  *out += "</tbody>\n</table>\n";
+  *out += "</ul>\n";
 }
 
 }  // namespace eventsift::report

@@ -120,8 +120,9 @@ class RecordGapsTest(unittest.TestCase):
                 html = f.read()
             os.unlink(report)
             self.assertIn("<h2>Records lost upstream</h2>", html)
-            self.assertIn("<td>dc01.contoso.com</td><td>Security</td><td>1-1000</td><td>994</td>"
-                          "<td>11</td><td>5</td><td>301-310 700-700</td>", html)
+            self.assertIn("<li><b>dc01.contoso.com</b> Security: ids 1-1000, 994 seen, "
+                          "<b>11 missing</b>, 5 repeats; gaps: 301-310 700-700</li>", html)
+            self.assertNotIn("<b>ex01</b>", html)
 
             # The summary line goes away when asked.
             self.assertNotIn("record ids", scan("--no-record-ids", tmp))

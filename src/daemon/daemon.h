@@ -91,7 +91,12 @@ class Daemon {
   PartitionLanes* LanesFor(const std::string& source_name);
   void EmitAlerts(bool finish);
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
+  // Tells the sources that what they delivered is durable (Source::Commit);
+  // `only_waiting`: those whose CommitDueInMs says something waits.
+  void CommitSources(bool only_waiting);
   std::string RenderMetrics() const;
+  // Per-client counters and answers of the HTTP sources.
+  void RenderHttpMetrics(PromText* p) const;
   std::string Health() const;
 
   DaemonConfig config_;

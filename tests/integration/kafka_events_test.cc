@@ -82,6 +82,28 @@ TEST_F(KafkaEventsTest, AlertsCompleteWhileEventsTopicMissing) {
   EXPECT_EQ(Field(got.front().value, "record_id"), "1") << "spooled events first, in order";
 }
 
+TEST_F(KafkaEventsTest, SpoolReplayOfEventsKeepsTheEventSchema) {
+  const int kHosts = 50;
+  const std::string alerts = UniqueName("ev.alerts"), events = UniqueName("ev.later");
+  ASSERT_TRUE(CreateTopic(alerts, 1));
+  WriteEemsInput(work_ / "in.ndjson", kHosts);
+  CommandResult r = Shell(Scan(work_ / "in.ndjson", alerts, "--events-topic " + events));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(SpoolPending(work_ / "spool-events"), kHosts);
+  ASSERT_TRUE(CreateTopic(events, 1));
+  r = Shell(std::string(ES_BINARY) + " spool replay --events --kafka-brokers " + broker_ +
+            " --kafka-topic " + events + " --spool-dir '" + (work_ / "spool-events").string() +
+            "' --timeout 60");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = Shell("kcat -C -b " + broker_ + " -t '" + events + "' -o beginning -e -q -f '%h\\n'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> headers = Lines(r.out);
+  ASSERT_EQ(headers.size(), static_cast<size_t>(kHosts));
+  for (const std::string& h : headers) {
+    EXPECT_NE(h.find("eventsift.schema=eventsift.event/v1"), std::string::npos) << h;
+  }
+}
+
 TEST_F(KafkaEventsTest, AlertsCompleteWhileEventsBrokerDown) {
   const int kHosts = 300;
   const std::string alerts = UniqueName("ev.alerts");

@@ -232,6 +232,7 @@ void Daemon::EmitAlerts(bool finish) {
       Status st = s.sink->Send(a, json);
       if (!st.ok()) {
         sink_errors_.Add();
+        alert_lost_ = true;
         Logger::Get().LogLimited(
             LogLevel::kError, "sink:send", "alert not delivered",
             {{"sink", s.sink->name()}, {"alert_id", a.alert_id}, {"error", st.ToString()}});
@@ -243,6 +244,15 @@ void Daemon::EmitAlerts(bool finish) {
 Status Daemon::Checkpoint(milliseconds flush_timeout) {
   // Offsets must never get ahead of the alerts their events produced: flush
   // (deliver or spool) first, and keep the old state if that fails.
+  if (alert_lost_) {
+    checkpoint_failures_.Add();
+    Logger::Get().LogLimited(
+        LogLevel::kError, "checkpoint:alert_lost", "checkpoint withheld",
+        {{"why",
+          "a sink did not take an alert; a restart re-reads from the last checkpoint "
+          "and sends it again"}});
+    return Status::IOError("checkpoint withheld: a sink did not take an alert");
+  }
   for (auto& s : sinks_) {
     Status st = s.sink->Flush(flush_timeout);
     if (!st.ok()) {

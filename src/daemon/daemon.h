@@ -133,6 +133,9 @@ class Daemon {
   Counter reloads_failed_;
   Counter source_restart_failures_;
   Counter sink_errors_;
+  // An alert a sink did not take (Send failed): no checkpoint may be taken
+  // any more, so a restart re-reads its input and sends it again.
+  bool alert_lost_ = false;
 };
 
 }  // namespace eventsift::daemon

@@ -90,6 +90,9 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   const PipelineStats& stats() const { return *stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
   const correlate::SigmaCorrelator& sigma() const { return *sigma_; }
+  // The Sigma correlation counters, shared with counters_from and kept
+  // across Rebuild (for /metrics).
+  const correlate::SigmaCorrelatorStats& sigma_stats() const { return *sigma_stats_; }
 
  private:
   class Reporter;
@@ -119,6 +122,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // Shared with the pipelines of Kafka partitions (counters_from).
   std::shared_ptr<std::map<std::string, std::unique_ptr<Counter>>> hits_by_rule_;
   std::shared_ptr<PipelineStats> stats_;
+  std::shared_ptr<correlate::SigmaCorrelatorStats> sigma_stats_;
 };
 
 }  // namespace eventsift::daemon

@@ -118,7 +118,11 @@ def sigma_part(a, expect):
             chainsaw = rows.get("Chainsaw hunt, same Sigma rules")
             expect(chainsaw is not None and chainsaw[8].isdigit(),
                    "sigma: Chainsaw row or its detection count missing: %s" % chainsaw)
-            expect("Hayabusa csv-timeline" in rows, "sigma: Hayabusa row missing")
+            hayabusa = rows.get("Hayabusa csv-timeline -A -a")
+            # Hayabusa's own event count: all records scanned (its channel
+            # filter would skip this mixed-channel input).
+            expect(hayabusa is not None and hayabusa[5] not in ("", "0"),
+                   "sigma: Hayabusa row missing or no events/s: %s" % hayabusa)
         else:
             expect("skipped: not found under" in out, "sigma: peers absent but no skip line")
             print("bench_run_smoke: ../shared/peers absent: Hayabusa/Chainsaw rows only checked as skipped")

@@ -29,6 +29,8 @@ packages=(
   python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
   clang libclang-rt-14-dev clang-format clang-tidy chromium
   default-jre-headless maven curl procps hyperfine time
+  # The libraries syslog-ng (unpacked below) runs with.
+  libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libcurl4 libglib2.0-0
 )
 
 missing=()
@@ -57,21 +59,53 @@ fi
 # renderer, built with cargo into ~/.cargo/bin once (about 4 minutes on
 # 2 cores); kept when that version is already there.
 evtx_version=0.15.1
+cargo_pid=""
 evtx_dump_bin="$(command -v evtx_dump || echo "$HOME/.cargo/bin/evtx_dump")"
 if "$evtx_dump_bin" --version 2>/dev/null | grep -qw "$evtx_version"; then
   echo "setup: evtx_dump $evtx_version present" >&2
 else
   cargo_bin="$(command -v cargo || echo "$HOME/.cargo/bin/cargo")"
   if [ -x "$cargo_bin" ]; then
-    echo "setup: installing evtx_dump $evtx_version with cargo" >&2
-    "$cargo_bin" install evtx --version "$evtx_version" --locked --quiet
+    # Built beside the release build (cargo waits on the network and on
+    # one-crate steps that leave cores idle); waited for below.
+    echo "setup: installing evtx_dump $evtx_version with cargo (log: build/evtx-install.log)" >&2
+    mkdir -p build
+    "$cargo_bin" install evtx --version "$evtx_version" --locked --quiet >build/evtx-install.log 2>&1 &
+    cargo_pid=$!
   else
     echo "setup: cargo not found: evtx_dump $evtx_version not installed;" \
          "evtx_xml_differential and e2e_evtx_writer will skip (and fail under CI=true)" >&2
   fi
 fi
 
+# syslog-ng's http() destination is the real sender of the http source's
+# test (tests/e2e/http_source_e2e_test.py). Debian's syslog-ng-core conflicts
+# with rsyslog (both are the system log daemon; rsyslog is a test sender too),
+# so its two packages are unpacked, not installed, and the test runs it from
+# there unprivileged with its own config.
+sng_dir="${ES_SYSLOG_NG_DIR:-$HOME/.cache/eventsift/syslog-ng}"
+if [ -x "$sng_dir/usr/sbin/syslog-ng" ] && [ -f "$sng_dir/usr/lib/syslog-ng/3.38/libhttp.so" ]; then
+  echo "setup: syslog-ng unpacked in $sng_dir" >&2
+else
+  echo "setup: unpacking syslog-ng-core and syslog-ng-mod-http into $sng_dir" >&2
+  sng_tmp="$(mktemp -d)"
+  (cd "$sng_tmp" && apt-get download -qq syslog-ng-core syslog-ng-mod-http)
+  mkdir -p "$sng_dir"
+  for deb in "$sng_tmp"/*.deb; do dpkg-deb -x "$deb" "$sng_dir"; done
+  rm -rf "$sng_tmp"
+fi
+
 if [ "$build" -eq 1 ]; then
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
+fi
+
+if [ -n "$cargo_pid" ]; then
+  if wait "$cargo_pid"; then
+    echo "setup: evtx_dump $evtx_version installed" >&2
+  else
+    cat build/evtx-install.log >&2
+    echo "setup: cargo install evtx $evtx_version failed (log above)" >&2
+    exit 1
+  fi
 fi

@@ -134,7 +134,7 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     s.type = SourceType::kDirectory;
     CheckKeys(n, where,
               {"name", "type", "path", "include", "exclude", "start_at", "rotate_wait_ms",
-               "max_line_bytes"});
+               "max_line_bytes", "incomplete_after_ms", "max_decompressed_bytes"});
   } else if (type == "stdin") {
     s.type = SourceType::kStdin;
     CheckKeys(n, where, {"name", "type", "max_line_bytes"});
@@ -175,6 +175,11 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   s.start_at_end = start_at == "end";
   Read(n, where, "rotate_wait_ms", &s.rotate_wait_ms);
   if (s.rotate_wait_ms < 0) Fail(Join(where, "rotate_wait_ms"), "must be 0 or more");
+  Read(n, where, "incomplete_after_ms", &s.incomplete_after_ms);
+  RequirePositive(s.incomplete_after_ms, Join(where, "incomplete_after_ms"));
+  Read(n, where, "max_decompressed_bytes", &s.max_decompressed_bytes);
+  if (s.max_decompressed_bytes < 1024)
+    Fail(Join(where, "max_decompressed_bytes"), "must be at least 1024");
   Read(n, where, "address", &s.address);
   int64_t port = s.port;
   Read(n, where, "port", &port);

@@ -37,10 +37,15 @@ struct SourceConfig {
   SourceType type = SourceType::kDirectory;
   // directory
   std::string path;
-  std::vector<std::string> include = {"*.json", "*.ndjson", "*.jsonl", "*.evtx"};
+  std::vector<std::string> include = {"*.json",       "*.ndjson",    "*.jsonl",    "*.evtx",
+                                      "*.json.gz",    "*.ndjson.gz", "*.jsonl.gz", "*.json.zst",
+                                      "*.ndjson.zst", "*.jsonl.zst"};
   std::vector<std::string> exclude;
   bool start_at_end = false;  // start_at: beginning | end
   int64_t rotate_wait_ms = 2000;
+  // Compressed files: cut-short report delay, and decompressed size bound.
+  int64_t incomplete_after_ms = 60000;
+  uint64_t max_decompressed_bytes = uint64_t{64} << 30;
   // tcp
   std::string address = "127.0.0.1";
   uint16_t port = 0;

@@ -26,6 +26,8 @@ std::unique_ptr<source::Source> MakeDirectory(const SourceConfig& sc) {
   o.start_at_end = sc.start_at_end;
   o.max_line_bytes = sc.max_line_bytes;
   o.rotate_wait = milliseconds(sc.rotate_wait_ms);
+  o.incomplete_after = milliseconds(sc.incomplete_after_ms);
+  o.max_decompressed_bytes = sc.max_decompressed_bytes;
   return std::make_unique<source::DirSource>(sc.name, o);
 }
 

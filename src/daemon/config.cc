@@ -138,8 +138,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   } else if (type == "stdin") {
     s.type = SourceType::kStdin;
     CheckKeys(n, where, {"name", "type", "max_line_bytes"});
-  } else if (type == "tcp") {
-    s.type = SourceType::kTcp;
+  } else if (type == "tcp" || type == "syslog") {
+    s.type = type == "tcp" ? SourceType::kTcp : SourceType::kSyslog;
     CheckKeys(n, where,
               {"name", "type", "address", "port", "max_connections", "idle_timeout_ms",
                "max_line_bytes", "tls"});
@@ -156,7 +156,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     if (s.group_id.empty()) Fail(Join(where, "group_id"), "must not be empty");
     ReadProperties(n, where, &s.properties);
   } else {
-    Fail(Join(where, "type"), fmt::format("'{}' is not one of directory, stdin, tcp, kafka", type));
+    Fail(Join(where, "type"),
+         fmt::format("'{}' is not one of directory, stdin, tcp, syslog, kafka", type));
   }
   Read(n, where, "name", &s.name);
   if (s.name.empty()) Fail(Join(where, "name"), "required");
@@ -183,7 +184,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   Read(n, where, "address", &s.address);
   int64_t port = s.port;
   Read(n, where, "port", &port);
-  if (s.type == SourceType::kTcp && (port <= 0 || port > 65535)) {
+  if ((s.type == SourceType::kTcp || s.type == SourceType::kSyslog) &&
+      (port <= 0 || port > 65535)) {
     Fail(Join(where, "port"), "required, 1 to 65535");
   }
   s.port = static_cast<uint16_t>(port);
@@ -313,6 +315,8 @@ std::string_view SourceTypeName(SourceType t) {
       return "tcp";
     case SourceType::kKafka:
       return "kafka";
+    case SourceType::kSyslog:
+      return "syslog";
   }
   return "unknown";
 }

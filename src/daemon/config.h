@@ -17,7 +17,7 @@
 
 namespace eventsift::daemon {
 
-enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka };
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kSyslog };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
 
@@ -46,7 +46,7 @@ struct SourceConfig {
   // Compressed files: cut-short report delay, and decompressed size bound.
   int64_t incomplete_after_ms = 60000;
   uint64_t max_decompressed_bytes = uint64_t{64} << 30;
-  // tcp
+  // tcp, syslog
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   uint32_t max_connections = 64;

@@ -37,7 +37,7 @@ std::unique_ptr<source::Source> MakeStdin(const SourceConfig& sc) {
   return std::make_unique<source::StreamSource>(sc.name, o);
 }
 
-std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
+source::TcpSourceOptions TcpOptionsOf(const SourceConfig& sc) {
   source::TcpSourceOptions o;
   o.address = sc.address;
   o.port = sc.port;
@@ -48,6 +48,17 @@ std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
     o.tls = TlsOptionsOf(*sc.tls);
     o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
   }
+  return o;
+}
+
+std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
+  return std::make_unique<source::TcpSource>(sc.name, TcpOptionsOf(sc));
+}
+
+// Syslog over TCP: the TCP listener with syslog framing.
+std::unique_ptr<source::Source> MakeSyslog(const SourceConfig& sc) {
+  source::TcpSourceOptions o = TcpOptionsOf(sc);
+  o.framing = source::TcpFraming::kSyslog;
   return std::make_unique<source::TcpSource>(sc.name, o);
 }
 
@@ -95,6 +106,7 @@ constexpr SourceMaker kSourceMakers[] = {
     {SourceType::kStdin, &MakeStdin},
     {SourceType::kTcp, &MakeTcp},
     {SourceType::kKafka, &MakeKafka},
+    {SourceType::kSyslog, &MakeSyslog},
 };
 
 struct SinkMaker {

@@ -71,6 +71,7 @@ struct SourceStats {
   Counter compressed_files;    // drop files found to be gzip or zstd (by content)
   Counter decompress_errors;   // corrupt, cut or oversized compressed files
   Counter decompressed_bytes;  // bytes after decompression
+  Counter frame_errors;        // syslog: bad length, oversize frame, garbage, bad header
   Counter connections_accepted;
   Counter connections_rejected;     // over max_connections, every peer busy
   Counter connections_evicted;      // idle peers closed to make room for a new one

@@ -138,7 +138,7 @@ TEST(DaemonInputsTest, GzipAndZstdFilesAreReadByContentNotName) {
   EXPECT_EQ(ReadAlertIds(dir / "alerts.ndjson").size(), 3u);
 }
 
-TEST(DaemonInputsTest, GzipFileStillBeingWrittenIsReadAsItGrows) {
+TEST(DaemonInputsTest, GzipFileStillBeingWrittenOrRotatedIsReadAsItGrows) {
   ScratchDir dir("growing");
   std::filesystem::create_directories(dir / "in");
   int port = FreePort();
@@ -158,12 +158,18 @@ TEST(DaemonInputsTest, GzipFileStillBeingWrittenIsReadAsItGrows) {
       << ReadFile(dir / "daemon.log");
   double partial = Metric(port, "eventsift_source_events_total");
   EXPECT_LT(partial, 400);
-  AppendFile(dir / "in/live.json.gz", gz.substr(half));
+  // Rotated by rename while half written: the writer finishes the renamed
+  // file (followed by inode) and starts a new one under the old name.
+  std::filesystem::rename(dir / "in/live.json.gz", dir / "in/live.json.gz.1");
+  AppendFile(dir / "in/live.json.gz.1", gz.substr(half));
+  std::string next = EemsLines(30, kT0, 10, &record);
+  AppendFile(dir / "in/live.json.gz", Gzip(next));
   ASSERT_TRUE(
-      WaitFor([&] { return Metric(port, "eventsift_source_events_total") == 400; }, seconds(10)))
+      WaitFor([&] { return Metric(port, "eventsift_source_events_total") == 410; }, seconds(10)))
       << ReadFile(dir / "daemon.log");
   std::this_thread::sleep_for(milliseconds(600));
-  EXPECT_EQ(Metric(port, "eventsift_source_events_total"), 400);
+  EXPECT_EQ(Metric(port, "eventsift_source_events_total"), 410);
+  EXPECT_EQ(Metric(port, "eventsift_source_compressed_files_total"), 2);
   EXPECT_EQ(Metric(port, "eventsift_source_parse_errors_total"), 0);
   EXPECT_EQ(Metric(port, "eventsift_source_decompress_errors_total"), 0);
   d.Signal(SIGTERM);

@@ -209,11 +209,26 @@ TEST(DaemonInputsTest, CorruptCutAndOversizedFilesAreReportedAndTheRestGoesOn) {
     deflateEnd(&zs);
     WriteFile(dir / "in/bomb.json.gz", bomb);
   }
+  // A zstd frame declaring a 1 GiB window (content size unknown): refused
+  // before any allocation, whatever it holds.
+  {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 30);
+    std::string out(ZSTD_compressBound(text.size()) + 1024, '\0');
+    ZSTD_inBuffer in{text.data(), text.size(), 0};
+    ZSTD_outBuffer ob{out.data(), out.size(), 0};
+    ZSTD_compressStream2(cctx, &ob, &in, ZSTD_e_continue);
+    while (ZSTD_compressStream2(cctx, &ob, &in, ZSTD_e_end) != 0) {
+    }
+    ZSTD_freeCCtx(cctx);
+    out.resize(ob.pos);
+    WriteFile(dir / "in/wide.ndjson.zst", out);
+  }
   std::string good = EemsLines(50, kT0, 5, &record);
   WriteFile(dir / "in/good.json.gz", Gzip(good));
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
-  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_source_decompress_errors_total") == 4; },
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "eventsift_source_decompress_errors_total") == 5; },
                       seconds(20)))
       << ReadFile(dir / "daemon.log");
   std::string log = ReadFile(dir / "daemon.log");
@@ -231,9 +246,10 @@ TEST(DaemonInputsTest, CorruptCutAndOversizedFilesAreReportedAndTheRestGoesOn) {
   EXPECT_TRUE(logged("cut.json.gz", "gzip stream ends early")) << log;
   EXPECT_TRUE(logged("cut.ndjson.zst", "zstd stream ends early")) << log;
   EXPECT_TRUE(logged("bomb.json.gz", "more than max_decompressed_bytes (8388608)")) << log;
+  EXPECT_TRUE(logged("wide.ndjson.zst", "zstd: ")) << log;
   // The bomb stopped at its bound (one 64 KiB block over at most).
   EXPECT_LE(Metric(port, "eventsift_source_decompressed_bytes_total"),
-            3.0 * static_cast<double>(text.size()) + good.size() + (8 << 20) + (64 << 10));
+            4.0 * static_cast<double>(text.size()) + good.size() + (8 << 20) + (64 << 10));
   // The good file and the intact part of the others were read.
   ASSERT_TRUE(
       WaitFor([&] { return Metric(port, "eventsift_source_events_total") >= 5; }, seconds(10)));

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "src/pipeline/decoder.h"
+#include "src/decoder/decoder.h"
 
 namespace eventsift::json {
 

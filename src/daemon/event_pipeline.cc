@@ -137,6 +137,17 @@ uint64_t EventPipeline::OnEvtx(const source::EvtxRecord& record) {
   return evtx_max_;
 }
 
+void EventPipeline::OnSourceError(const Status& status) {
+  // Counted like a decoder report, but rate-limited on its own key: a
+  // corrupt compressed file's garbage lines must not hide the error that
+  // names the file.
+  stats_->parse_errors.Add();
+  std::string source = source_ ? source_->name() : std::string("?");
+  if (source_) source_->stats().parse_errors.Add();
+  Logger::Get().LogLimited(LogLevel::kWarn, source + ":source", "input error",
+                           {{"source", source}, {"error", status.ToString()}});
+}
+
 bool EventPipeline::WantPayload(const Event& header) {
   // Tailing resumes by the record header's number: it grows with the live
   // file, and it is known before the gate (EventRecordID may not be yet).

@@ -76,6 +76,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
 
   void OnLine(const source::LineRecord& record) override;
   uint64_t OnEvtx(const source::EvtxRecord& record) override;
+  void OnSourceError(const Status& status) override;
   bool WantPayload(const Event& header) override;
   void OnEvent(const Event& event) override;
 

@@ -937,7 +937,7 @@ TEST(DaemonProcessTest, ShippedSigmaEemsCorrelationAcrossSigkill) {
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(seconds(6)), 0);
   const std::string id = "71d6e570-6a89-481e-8241-5a3fda5278ee";  // the correlation's id
-  const std::string group = "ex01.contoso.com\x1f";  // the host key
+  const std::string group = "ex01.contoso.com\x1f";               // the host key
   std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
   EXPECT_EQ(ids, (std::vector<std::string>{
                      ComputeAlertId(id, group, FileTimeFromUnixMillis(kT0 * 1000)),

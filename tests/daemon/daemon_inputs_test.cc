@@ -280,7 +280,8 @@ TEST(DaemonInputsTest, SigkillWhileReadingAGzipFileLosesNoAlert) {
       // Events no rule matches make the file long enough (about 40 MB
       // decompressed) to be read over many polls.
       for (int i = 0; i < 100; ++i) text += TickEvent(host, t + i, ++record) + "\n";
-      text += EemsEvent(host, t, ++record) + "\n" + EemsEvent(host, t + 600, ++record) + "\n";
+      text += EemsEvent(host, t, ++record) + "\n";
+      text += EemsEvent(host, t + 600, ++record) + "\n";
     }
   }
   text += TickEvent("EX99.contoso.com", kT0 + (kRounds * 3 + 2) * kDay, ++record) + "\n";

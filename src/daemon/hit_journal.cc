@@ -1,5 +1,6 @@
 #include "src/daemon/hit_journal.h"
 
+
 #include <algorithm>
 #include <set>
 #include <string_view>
@@ -28,15 +29,28 @@ void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
   ++generation_;
 }
 
+std::string HitJournal::EmittedId(const Alert& a) {
+  return a.revision == 1 ? a.alert_id + "/1" : a.alert_id;
+}
+
 void HitJournal::NoteEmitted(const Alert& a) {
-  emitted_.push_back(
-      EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
-  emitted_ids_.insert(a.alert_id);
+  std::string id = EmittedId(a);
+  emitted_.push_back(EmittedAlert{id, a.rule.id, a.host_names, a.window_start, a.window_end});
+  emitted_ids_.insert(std::move(id));
   ++generation_;
 }
 
-bool HitJournal::WasEmitted(const std::string& alert_id) const {
-  return emitted_ids_.contains(alert_id);
+bool HitJournal::WasEmitted(const Alert& a) const {
+  // The final alert (or follow-up) covers the immediate one too.
+  return WasEmitted(a.alert_id) || (a.revision == 1 && WasEmitted(EmittedId(a)));
+}
+
+bool HitJournal::ImmediateSent(const std::string& alert_id) const {
+  return WasEmitted(alert_id + "/1");
+}
+
+bool HitJournal::WasEmitted(const std::string& emitted_id) const {
+  return emitted_ids_.contains(emitted_id);
 }
 
 void HitJournal::NoteBuild(SavedBuild b) {

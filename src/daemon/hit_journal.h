@@ -50,8 +50,15 @@ class HitJournal {
   explicit HitJournal(size_t max_hits = 200000) : max_hits_(max_hits) {}
 
   void Add(const std::string& rule_id, const OwnedEvent& event);
+  // An alert sent. An immediate alert (Alert::revision 1) is remembered as
+  // "<alert_id>/1", apart from its window's final alert (revision 0) or
+  // follow-up (2), remembered by its alert_id: a replay skips each once, and
+  // a final alert replayed after only the immediate one went out is still due.
   void NoteEmitted(const Alert& alert);
-  bool WasEmitted(const std::string& alert_id) const;
+  bool WasEmitted(const Alert& alert) const;
+  bool WasEmitted(const std::string& emitted_id) const;
+  // Only the immediate alert of this window went out so far.
+  bool ImmediateSent(const std::string& alert_id) const;
   void NoteBuild(SavedBuild build);
 
   // Drops what no replay needs any more, given the current watermark.
@@ -75,6 +82,8 @@ class HitJournal {
  private:
   size_t max_hits_;
   std::vector<PendingHit> hits_;
+  // The id an alert is remembered by: its alert_id, "/1" added to an immediate one's.
+  static std::string EmittedId(const Alert& alert);
   // Rebuilds emitted_ids_ after emitted_ was replaced.
   void IndexEmitted();
 

@@ -67,7 +67,9 @@ double MetricValue(const std::string& metrics_text, const std::string& sample);
 // Polls `pred` every 50 ms until true or `timeout`.
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
-// alert_id of every line of an NDJSON alert file, in order.
+// alert_id of every line of an NDJSON alert file, in order; follow-ups
+// (revision 2, the same alert_id with its window's final count) are left out,
+// so each window that alerted counts once.
 std::vector<std::string> ReadAlertIds(const std::string& path);
 std::string ReadFile(const std::string& path);
 void AppendFile(const std::string& path, const std::string& text);

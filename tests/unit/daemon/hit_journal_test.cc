@@ -103,5 +103,30 @@ TEST(HitJournalTest, RoundTripsThroughState) {
   EXPECT_EQ(back.builds().size(), 1u);
 }
 
+TEST(HitJournalTest, ImmediateAlertAndItsWindowsFinalAlertAreRememberedApart) {
+  HitJournal j;
+  Alert early = Sent("a1", "EX01", kT0);
+  early.revision = 1;
+  Alert final_alert = Sent("a1", "EX01", kT0);  // the window's close, in a new correlator
+  j.NoteEmitted(early);
+  EXPECT_TRUE(j.WasEmitted(early));         // a replay's immediate alert is held back
+  EXPECT_FALSE(j.WasEmitted(final_alert));  // the final alert is still due
+  EXPECT_TRUE(j.ImmediateSent("a1"));
+  Alert follow_up = final_alert;
+  follow_up.revision = 2;
+  j.NoteEmitted(follow_up);
+  EXPECT_TRUE(j.WasEmitted(final_alert));
+  EXPECT_TRUE(j.WasEmitted(follow_up));
+  EXPECT_TRUE(j.WasEmitted(early));
+  // Saved and loaded with the other ids.
+  DaemonState state;
+  j.SaveTo(&state);
+  HitJournal back;
+  back.LoadFrom(state);
+  EXPECT_TRUE(back.ImmediateSent("a1"));
+  EXPECT_TRUE(back.WasEmitted(follow_up));
+  EXPECT_FALSE(back.ImmediateSent("a2"));
+}
+
 }  // namespace
 }  // namespace eventsift::daemon

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 
 namespace eventsift::bench {
 

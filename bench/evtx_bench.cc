@@ -26,8 +26,8 @@
 #include "parsers/evtx/chunk_decoder.h"
 #include "parsers/evtx/evtx_decoder.h"
 #include "parsers/evtx/template_cache.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 
 namespace {
 

@@ -29,8 +29,8 @@
 
 #include "bench/bench_handlers.h"
 #include "parsers/json/json_decoder.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "parsers/evtx/chunk_decoder.h"
-#include "src/pipeline/decoder.h"
+#include "src/decoder/decoder.h"
 
 namespace eventsift::evtx {
 

@@ -1,6 +1,7 @@
 // PowerShell `Get-WinEvent | ConvertTo-Json` (EventLogRecord properties).
 
 #include "parsers/json/event_parser.h"
+#include "parsers/json/property_names.h"
 
 namespace eventsift::json {
 
@@ -82,6 +83,12 @@ Status EventParser::FinishPowerShell() {
   }
   // PowerShell-only keys were also queued as NXLog data; drop them.
   pending_.clear();
+  // Properties are values only; the template's names come from the table.
+  const std::span<const std::string_view> names =
+      PropertyNamesFor(event_.provider, event_.event_id, event_.version, event_.data.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (event_.data[i].name.empty()) event_.data[i].name = names[i];
+  }
   return Status::OK();
 }
 

@@ -23,8 +23,8 @@
 #include "parsers/json/json_value.h"
 #include "src/core/arena.h"
 #include "src/core/status.h"
+#include "src/decoder/event_handler.h"
 #include "src/event/event.h"
-#include "src/pipeline/event_handler.h"
 
 namespace eventsift::json {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/pipeline/decoder.h"
+#include "src/decoder/decoder.h"
 
 namespace eventsift::json {
 

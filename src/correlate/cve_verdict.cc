@@ -6,6 +6,15 @@
 
 namespace eventsift::correlate {
 
+void NoteAppliedMitigation(AppliedMitigation m, std::vector<AppliedMitigation>* to) {
+  for (auto& have : *to) {
+    if (have.id != m.id) continue;
+    if (m.time != 0 && (have.time == 0 || m.time < have.time)) have = std::move(m);
+    return;
+  }
+  to->push_back(std::move(m));
+}
+
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }

@@ -41,6 +41,10 @@ struct AppliedMitigation {
   std::string source;  // "EEMS event 1005" or "inventory FILE:LINE"
 };
 
+// Adds `m` to `to`, keeping the earliest sighting of each id (timed beats
+// untimed: the inventory's entries carry no time).
+void NoteAppliedMitigation(AppliedMitigation m, std::vector<AppliedMitigation>* to);
+
 struct HostCveInput {
   std::optional<ExchangeBuildInfo> build;
   bool in_logs = true;  // false: only the inventory lists the host

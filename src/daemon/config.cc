@@ -224,7 +224,8 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   DaemonConfig c;
   CheckKeys(root, "",
             {"state_dir", "checkpoint_interval_ms", "shutdown_timeout_ms", "rules", "correlation",
-             "sources", "sinks", "metrics", "log", "exit_when_sources_end", "exchange_builds"});
+             "sources", "sinks", "metrics", "log", "exit_when_sources_end", "exchange_builds",
+             "exchange_cves"});
   Read(root, "", "state_dir", &c.state_dir);
   if (c.state_dir.empty()) Fail("state_dir", "must not be empty");
   Read(root, "", "checkpoint_interval_ms", &c.checkpoint_interval_ms);
@@ -233,6 +234,7 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   RequirePositive(c.shutdown_timeout_ms, "shutdown_timeout_ms");
   Read(root, "", "exit_when_sources_end", &c.exit_when_sources_end);
   Read(root, "", "exchange_builds", &c.exchange_builds);
+  Read(root, "", "exchange_cves", &c.exchange_cves);
   if (YAML::Node rules = root["rules"]) {
     CheckKeys(rules, "rules", {"paths"});
     ReadStrings(rules, "rules", "paths", &c.rule_paths);

@@ -85,6 +85,9 @@ struct DaemonConfig {
   // The Exchange build list (docs/exchange-builds.md); empty:
   // correlate::DefaultBuildCatalogPath().
   std::string exchange_builds;
+  // The Exchange CVE list (docs/exchange-cves.md); empty:
+  // correlate::DefaultCveCatalogPath().
+  std::string exchange_cves;
   // Streaming watermark = newest event time seen - (longest rule window +
   // allowed_lateness): windows ending before it are emitted.
   int64_t allowed_lateness_seconds = 0;

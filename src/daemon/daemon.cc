@@ -14,6 +14,7 @@
 
 #include "src/alert/alert_json.h"
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
 #include "src/daemon/clock.h"
 #include "src/daemon/log.h"
 #include "src/daemon/registry.h"
@@ -64,6 +65,8 @@ Status CheckRules(const DaemonConfig& config) {
   if (!rules.has_value()) return rules.error();
   auto builds = correlate::LoadBuildCatalog(config.exchange_builds);
   if (!builds.has_value()) return builds.error();
+  auto cves = correlate::LoadCveCatalog(config.exchange_cves);
+  if (!cves.has_value()) return cves.error();
   // TLS files are loaded as the source would (readable, PEM, key matches).
   for (const auto& sc : config.sources) {
     if (!sc.tls) continue;
@@ -133,6 +136,7 @@ Status Daemon::Init() {
   // Loaded at start so a missing or broken list stops the daemon here, not
   // at its first alert.
   ES_RETURN_IF_ERROR(correlate::LoadDefaultBuildCatalog(config_.exchange_builds));
+  ES_RETURN_IF_ERROR(correlate::LoadDefaultCveCatalog(config_.exchange_cves));
   std::shared_ptr<const detect::RuleSet> rules = std::move(loaded_rules).value();
   journal_.LoadFrom(state);
   pipeline_ = std::make_unique<EventPipeline>(

@@ -84,6 +84,15 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_alerts_deduplicated_total", "counter",
            "Alerts a replay produced again after a restart or reload, not sent twice.");
   p.Sample("eventsift_alerts_deduplicated_total", {}, ps.alerts_deduplicated.Get());
+  p.Family("eventsift_cve_exposure_alerts_total", "counter",
+           "exchange_cve_exposure alerts: a server's verdict for a CVE became exposed.");
+  p.Sample("eventsift_cve_exposure_alerts_total", {}, ps.cve_alerts.Get());
+  const correlate::CveWatchStats& cw = pipeline_->cve_watch().stats();
+  p.Family("eventsift_cve_hosts", "gauge", "Exchange servers whose CVE verdicts are followed.");
+  p.Sample("eventsift_cve_hosts", {}, cw.hosts);
+  p.Family("eventsift_cve_hosts_dropped_total", "counter",
+           "Servers not followed for CVE verdicts: the bound on servers was reached.");
+  p.Sample("eventsift_cve_hosts_dropped_total", {}, cw.hosts_dropped);
   struct SinkCounter {
     const char* name;
     const char* help;

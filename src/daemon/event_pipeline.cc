@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 
 #include "parsers/evtx/evtx_decoder.h"
+#include "src/correlate/cve_catalog.h"
 #include "src/correlate/exchange_build.h"
+#include "src/correlate/host_key.h"
 #include "src/daemon/log.h"
 #include "src/pipeline/scan.h"
+#include "src/report/cve_alerts.h"
+#include "src/report/fleet.h"
 
 namespace eventsift::daemon {
 
@@ -50,6 +54,13 @@ EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
                         ? counters_from->hits_by_rule_
                         : std::make_shared<std::map<std::string, std::unique_ptr<Counter>>>()),
       stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()) {
+  if (!journal_->cve_state().empty()) {
+    Status s = cve_watch_.LoadState(journal_->cve_state(), "state.json");
+    if (!s.ok()) {
+      Logger::Get().LogLimited(LogLevel::kWarn, "cve:state", "exchange CVE state dropped",
+                               {{"error", s.ToString()}});
+    }
+  }
   Rebuild(std::move(rules));
 }
 
@@ -148,6 +159,7 @@ void EventPipeline::OnEvent(const Event& event) {
       journal_->NoteBuild(SavedBuild{std::string(event.computer), v->major, v->minor, v->build,
                                      v->revision, v->revision_known, src});
       correlator_->AddBuild(event.computer, *v, std::move(src));
+      cve_watch_.NoteBuild(event.computer, event.time);
     }
   }
   matched_.clear();
@@ -158,6 +170,7 @@ void EventPipeline::OnEvent(const Event& event) {
     const detect::Rule& rule = rules_->rules()[idx];
     const std::string& id = rule.id;
     (*hits_by_rule_)[id]->Add();
+    NoteEems(id, event);
     const bool sigma = sigma_->Uses(idx);
     // State rules (EEMS successes) describe a host and raise no alert
     // (docs/rules.md, "State rules"): counted above, never correlated.
@@ -177,6 +190,34 @@ void EventPipeline::OnEvent(const Event& event) {
   }
 }
 
+void EventPipeline::NoteEems(const std::string& rule_id, const Event& event) {
+  if (rule_id == report::kEemsErrorRule) {
+    cve_watch_.NoteEemsError(event.computer, event.time);
+  } else if (rule_id == report::kEemsSuccessRule) {
+    cve_watch_.NoteEemsSuccess(event.computer, event.time,
+                               correlate::MitigationIdsOfEvent(OwnedEvent::From(event)));
+  }
+}
+
+void EventPipeline::DrainCveVerdicts(FileTime watermark, bool finish, std::vector<Alert>* alerts) {
+  // The list the daemon loaded at start (or its last reload); none: no verdicts.
+  const std::shared_ptr<const correlate::CveCatalog> catalog = correlate::DefaultCveCatalog();
+  if (catalog == nullptr) return;
+  auto build_for = [this](const std::string& key) { return correlator_->BuildFor(key); };
+  for (const correlate::CveVerdictChange& c :
+       cve_watch_.Drain(*catalog, watermark, finish, build_for)) {
+    if (!correlate::IsExposed(c.verdict.kind)) continue;
+    stats_->cve_alerts.Add();
+    alerts->push_back(report::CveExposureAlert(c.host, c.names, c.build, c.verdict, c.last_error,
+                                               c.last_success));
+  }
+  report::NameExposedCves(
+      [this](const std::string& host) {
+        return cve_watch_.ExposedCves(correlate::NormalizeHostName(host));
+      },
+      alerts);
+}
+
 FileTime EventPipeline::watermark() const {
   if (max_event_time_ == 0) return 0;
   return max_event_time_ - (max_window_seconds_ + allowed_lateness_seconds_) * kTicksPerSecond;
@@ -190,6 +231,7 @@ std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   immediate_pending_ = false;
   std::vector<Alert> alerts = finish ? correlator_->Finish() : correlator_->Drain(wm);
   AppendSigmaAlerts(finish ? sigma_->Finish() : sigma_->Drain(wm), &alerts);
+  DrainCveVerdicts(wm, finish, &alerts);
   std::vector<Alert> fresh;
   for (auto& a : alerts) {
     // A closed window whose immediate alert went out before a restart: the
@@ -229,6 +271,7 @@ uint64_t EventPipeline::OldestOpenLine() const {
 void EventPipeline::PruneJournal() {
   journal_->Prune(watermark(), horizons_);
   journal_->set_sigma_state(sigma_->SaveState());
+  journal_->set_cve_state(cve_watch_.SaveState());
 }
 
 }  // namespace eventsift::daemon

@@ -22,12 +22,13 @@
 #include "src/alert/alert.h"
 #include "src/core/stats.h"
 #include "src/correlate/correlator.h"
+#include "src/correlate/cve_watch.h"
 #include "src/correlate/sigma_correlator.h"
 #include "src/daemon/hit_journal.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
 #include "src/source/source.h"
 
 namespace eventsift::daemon {
@@ -41,6 +42,7 @@ struct PipelineStats {
   Counter alerts_deduplicated;   // re-produced by a replay, already sent before
   Counter builds;                // Exchange builds seen in events
   Counter evtx_records_skipped;  // re-read EVTX records already delivered
+  Counter cve_alerts;            // exchange_cve_exposure alerts (a verdict became exposed)
 };
 
 class EventPipeline : public source::RecordConsumer, public EventHandler {
@@ -94,14 +96,23 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   const PipelineStats& stats() const { return *stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
   const correlate::SigmaCorrelator& sigma() const { return *sigma_; }
+  const correlate::CveWatch& cve_watch() const { return cve_watch_; }
 
  private:
   class Reporter;
+  // EEMS errors and successes go to the CVE watch.
+  void NoteEems(const std::string& rule_id, const Event& event);
+  // Verdicts judged at this watermark: alerts for those that became
+  // exposed; the EEMS error alerts name the host's exposed CVEs.
+  void DrainCveVerdicts(FileTime watermark, bool finish, std::vector<Alert>* alerts);
 
   std::shared_ptr<const detect::RuleSet> rules_;
   std::unique_ptr<detect::Matcher> matcher_;
   std::unique_ptr<correlate::Correlator> correlator_;
   std::unique_ptr<correlate::SigmaCorrelator> sigma_;  // Sigma correlation rules
+  // Per-server CVE verdicts; independent of the rules, so it outlives a
+  // Rebuild. Checkpointed through the journal.
+  correlate::CveWatch cve_watch_;
   correlate::CorrelatorOptions correlator_options_;
   std::map<std::string, RuleHorizon> horizons_;
   int64_t max_window_seconds_ = 0;

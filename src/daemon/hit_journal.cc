@@ -168,6 +168,12 @@ void HitJournal::set_sigma_state(std::string state) {
   ++generation_;
 }
 
+void HitJournal::set_cve_state(std::string state) {
+  if (state == cve_state_) return;
+  cve_state_ = std::move(state);
+  ++generation_;
+}
+
 void HitJournal::IndexEmitted() {
   emitted_ids_.clear();
   for (const auto& e : emitted_) emitted_ids_.insert(e.alert_id);
@@ -178,6 +184,7 @@ void HitJournal::SaveTo(DaemonState* state) const {
   state->emitted = emitted_;
   state->builds = builds_;
   state->sigma_correlation = sigma_state_;
+  state->exchange_cves = cve_state_;
 }
 
 void HitJournal::LoadFrom(const DaemonState& state) {
@@ -186,6 +193,7 @@ void HitJournal::LoadFrom(const DaemonState& state) {
   IndexEmitted();
   builds_ = state.builds;
   sigma_state_ = state.sigma_correlation;
+  cve_state_ = state.exchange_cves;
   ++generation_;
 }
 

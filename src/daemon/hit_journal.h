@@ -68,6 +68,9 @@ class HitJournal {
   // with the hits (the engine serialises itself: SigmaCorrelator::SaveState).
   void set_sigma_state(std::string state);
   const std::string& sigma_state() const { return sigma_state_; }
+  // The CVE watch's state (correlate::CveWatch::SaveState), likewise.
+  void set_cve_state(std::string state);
+  const std::string& cve_state() const { return cve_state_; }
 
   const std::vector<PendingHit>& hits() const { return hits_; }
   const std::vector<SavedBuild>& builds() const { return builds_; }
@@ -93,6 +96,7 @@ class HitJournal {
   std::unordered_set<std::string> emitted_ids_;
   std::vector<SavedBuild> builds_;
   std::string sigma_state_;
+  std::string cve_state_;
   uint64_t dropped_ = 0;
   uint64_t generation_ = 0;
 };

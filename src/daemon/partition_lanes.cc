@@ -40,6 +40,7 @@ void PartitionLanes::Restore(const std::vector<PartitionState>& saved) {
     as_state.emitted = p.emitted;
     as_state.builds = p.builds;
     as_state.sigma_correlation = p.sigma_correlation;
+    as_state.exchange_cves = p.exchange_cves;
     lanes_.erase(p.partition);
     Lane lane;
     lane.journal = std::make_unique<HitJournal>();
@@ -101,6 +102,7 @@ void PartitionLanes::SaveTo(DaemonState* state) const {
     ps.emitted = std::move(as_state.emitted);
     ps.builds = std::move(as_state.builds);
     ps.sigma_correlation = std::move(as_state.sigma_correlation);
+    ps.exchange_cves = std::move(as_state.exchange_cves);
     state->partitions.push_back(std::move(ps));
   }
 }

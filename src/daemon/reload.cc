@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
 #include "src/daemon/daemon.h"
 #include "src/daemon/log.h"
 
@@ -37,6 +38,12 @@ void Daemon::Reload() {
     auto builds = correlate::LoadBuildCatalog(next.exchange_builds);
     if (!builds.has_value()) return refuse(builds.error().ToString());
     next_builds = std::make_shared<const correlate::BuildCatalog>(std::move(builds).value());
+  }
+  std::shared_ptr<const correlate::CveCatalog> next_cves;
+  if (next.exchange_cves != config_.exchange_cves) {
+    auto cves = correlate::LoadCveCatalog(next.exchange_cves);
+    if (!cves.has_value()) return refuse(cves.error().ToString());
+    next_cves = std::make_shared<const correlate::CveCatalog>(std::move(cves).value());
   }
 
   std::vector<SinkEntry> next_sinks;
@@ -116,6 +123,7 @@ void Daemon::Reload() {
   retired_sinks.clear();
   retired.clear();
   if (next_builds) correlate::SetDefaultBuildCatalog(std::move(next_builds));
+  if (next_cves) correlate::SetDefaultCveCatalog(std::move(next_cves));
   config_ = std::move(next);
   ApplyLogConfig(config_);
   EmitAlerts(false);

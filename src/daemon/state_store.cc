@@ -101,18 +101,20 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return Status::IOError(fmt::format("{}: {}", what, std::strerror(errno))).At(path);
 }
 
-// The engine's own JSON, embedded as is.
-void WriteSigmaState(const std::string& state, JsonWriter* w) {
+// An engine's own JSON (the Sigma correlations', the CVE watch's), embedded
+// as is under `key`.
+void WriteEmbeddedState(const char* key, const std::string& state, JsonWriter* w) {
   if (state.empty()) return;
-  w->Key("sigma_correlation");
+  w->Key(key);
   w->Raw(state);
 }
 
 // The embedded engine state back as JSON text (empty when absent).
-Status ReadSigmaState(simdjson::dom::object parent, const std::string& origin, std::string* out) {
+Status ReadEmbeddedState(simdjson::dom::object parent, const char* key, const std::string& origin,
+                         std::string* out) {
   simdjson::dom::element el;
-  if (parent["sigma_correlation"].get(el)) return Status::OK();
-  if (!el.is_object()) return Status::Corruption("bad sigma_correlation").At(origin);
+  if (parent[key].get(el)) return Status::OK();
+  if (!el.is_object()) return Status::Corruption(fmt::format("bad {}", key)).At(origin);
   *out = simdjson::minify(el);
   return Status::OK();
 }
@@ -189,7 +191,8 @@ std::string SerializeState(const DaemonState& s) {
   }
   w.EndArray();
   WriteJournal(s.hits, s.emitted, s.builds, &w);
-  WriteSigmaState(s.sigma_correlation, &w);
+  WriteEmbeddedState("sigma_correlation", s.sigma_correlation, &w);
+  WriteEmbeddedState("exchange_cves", s.exchange_cves, &w);
   w.Key("partitions");
   w.BeginArray();
   for (const auto& p : s.partitions) {
@@ -198,7 +201,8 @@ std::string SerializeState(const DaemonState& s) {
     w.KVInt("partition", p.partition);
     w.KVInt("max_event_time", p.max_event_time);
     WriteJournal(p.hits, p.emitted, p.builds, &w);
-    WriteSigmaState(p.sigma_correlation, &w);
+    WriteEmbeddedState("sigma_correlation", p.sigma_correlation, &w);
+    WriteEmbeddedState("exchange_cves", p.exchange_cves, &w);
     w.EndObject();
   }
   w.EndArray();
@@ -241,7 +245,8 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
     }
   }
   ES_RETURN_IF_ERROR(ReadJournal(root, &r, &s.hits, &s.emitted, &s.builds));
-  ES_RETURN_IF_ERROR(ReadSigmaState(root, origin, &s.sigma_correlation));
+  ES_RETURN_IF_ERROR(ReadEmbeddedState(root, "sigma_correlation", origin, &s.sigma_correlation));
+  ES_RETURN_IF_ERROR(ReadEmbeddedState(root, "exchange_cves", origin, &s.exchange_cves));
   if (!root["partitions"].get(arr)) {
     for (simdjson::dom::element el : arr) {
       simdjson::dom::object o;
@@ -251,7 +256,8 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
       p.partition = static_cast<int32_t>(r.I(o, "partition"));
       p.max_event_time = r.I(o, "max_event_time");
       ES_RETURN_IF_ERROR(ReadJournal(o, &r, &p.hits, &p.emitted, &p.builds));
-      ES_RETURN_IF_ERROR(ReadSigmaState(o, origin, &p.sigma_correlation));
+      ES_RETURN_IF_ERROR(ReadEmbeddedState(o, "sigma_correlation", origin, &p.sigma_correlation));
+      ES_RETURN_IF_ERROR(ReadEmbeddedState(o, "exchange_cves", origin, &p.exchange_cves));
       s.partitions.push_back(std::move(p));
     }
   }

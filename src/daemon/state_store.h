@@ -58,6 +58,7 @@ struct PartitionState {
   std::vector<EmittedAlert> emitted;
   std::vector<SavedBuild> builds;
   std::string sigma_correlation;  // SigmaCorrelator::SaveState JSON, or empty
+  std::string exchange_cves;      // correlate::CveWatch::SaveState JSON, or empty
 };
 
 struct DaemonState {
@@ -73,6 +74,9 @@ struct DaemonState {
   // The Sigma correlation engine's state (SigmaCorrelator::SaveState JSON;
   // absent in older files and when no correlation is loaded: empty).
   std::string sigma_correlation;
+  // The per-server CVE verdicts' inputs (correlate::CveWatch::SaveState
+  // JSON; absent in older files: empty).
+  std::string exchange_cves;
 };
 
 class StateStore {

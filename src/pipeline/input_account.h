@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "src/core/status.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/decoder.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/decoder.h"
 
 namespace eventsift {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "src/core/result.h"
-#include "src/pipeline/decoder.h"
+#include "src/decoder/decoder.h"
 
 namespace eventsift {
 

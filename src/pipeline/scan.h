@@ -23,9 +23,9 @@
 #include "src/core/result.h"
 #include "src/core/stats.h"
 #include "src/correlate/correlator.h"
+#include "src/decoder/decoder.h"
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
-#include "src/pipeline/decoder.h"
 #include "src/pipeline/input_account.h"
 
 namespace eventsift {

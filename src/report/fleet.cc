@@ -76,16 +76,6 @@ void DecideEems(FleetHost* h, FileTime error_after_success) {
   h->eems = EemsState::kWorking;  // every error came before the last success
 }
 
-// Keeps the earliest sighting of each mitigation id (timed beats untimed).
-void NoteMitigation(correlate::AppliedMitigation m, std::vector<correlate::AppliedMitigation>* to) {
-  for (auto& have : *to) {
-    if (have.id != m.id) continue;
-    if (m.time != 0 && (have.time == 0 || m.time < have.time)) have = std::move(m);
-    return;
-  }
-  to->push_back(std::move(m));
-}
-
 // Rows for the inventory's hosts: a host the logs showed is marked as listed,
 // any other gets a row of its own, so a server whose logs were not collected
 // is still in the fleet. Its names go with the key's for the build lookup.
@@ -122,7 +112,8 @@ void FleetBuilder::FirstPass(uint32_t rule, std::string_view computer, FileTime 
   ++it->second.count;
   Extend(time, &it->second.first, &it->second.last);
   for (const auto& id : mitigations) {
-    NoteMitigation({id, time, "EEMS success event (1005/1006)"}, &it->second.mitigations);
+    correlate::NoteAppliedMitigation({id, time, "EEMS success event (1005/1006)"},
+                                     &it->second.mitigations);
   }
 }
 
@@ -170,7 +161,8 @@ void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
         row.eems_successes += hits.count;
         Extend(hits.first, &row.first_success, &row.last_success);
         Extend(hits.last, &row.first_success, &row.last_success);
-        for (const auto& m : hits.mitigations) NoteMitigation(m, &row.mitigations);
+        for (const auto& m : hits.mitigations)
+          correlate::NoteAppliedMitigation(m, &row.mitigations);
       } else if (rule.kind == detect::RuleKind::kAlert) {
         IndicatorHits& ind = indicators[{key, rule_index}];
         ind.rule_id = rule.id;
@@ -190,7 +182,7 @@ void FleetBuilder::BetweenPasses(const ScanObservations& obs) {
     auto it = by_key_.find(resolver.Resolve(correlate::NormalizeHostName(inv.host)));
     if (it == by_key_.end()) continue;
     for (const auto& id : inv.ids)
-      NoteMitigation({id, 0, inv.source}, &it->second.host.mitigations);
+      correlate::NoteAppliedMitigation({id, 0, inv.source}, &it->second.host.mitigations);
   }
   for (auto& [k, ind] : indicators) {
     FleetHost& row = by_key_[k.first].host;

@@ -303,5 +303,112 @@ class CveE2ETest(unittest.TestCase):
         self.assertRegex(text, re.escape(f"{CVE} (KEV 2026-05-15): EEMS cannot mitigate"))
 
 
+
+DAEMON_CONFIG = """state_dir: {state}
+exit_when_sources_end: true
+sources:
+  - name: in
+    type: stdin
+sinks:
+  - type: stdout
+"""
+
+
+class CveDaemonTest(unittest.TestCase):
+    """The daemon judges the same verdicts as it reads (stdin here), sends an
+    exchange_cve_exposure alert when a verdict becomes exposed, and keeps
+    what it judged across restarts (its state file)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.state = os.path.join(self.tmp.name, "state")
+        self.config = os.path.join(self.tmp.name, "eventsift.yaml")
+        with open(self.config, "w") as f:
+            f.write(DAEMON_CONFIG.format(state=self.state))
+        self.record = 9001
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def daemon(self, evs):
+        lines = []
+        for e in evs:
+            lines.append(winlogbeat(e, self.record))
+            self.record += 1
+        r = subprocess.run([BINARY, "daemon", "--config", self.config], cwd=ROOT,
+                           input=("\n".join(lines) + "\n").encode(), capture_output=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
+        return [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+
+    def test_check_config_loads_the_cve_list(self):
+        bad = os.path.join(self.tmp.name, "cves.csv")
+        with open(bad, "w") as f:
+            f.write("cve,title,disclosed,kev_added,eems_mitigation,fixed_builds,source,note\n"
+                    "CVE-2026-1,title,2026-13-01,,,,https://example.org,\n")
+        with open(self.config, "a") as f:
+            f.write(f"exchange_cves: {bad}\n")
+        r = subprocess.run([BINARY, "daemon", "--config", self.config, "--check-config"],
+                           cwd=ROOT, capture_output=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(f"{bad}:2", r.stderr.decode())
+
+    def saved_verdicts(self):
+        with open(os.path.join(self.state, "state.json"), encoding="utf-8") as f:
+            state = json.load(f)
+        return {h["host"].split(".")[0]: h["verdicts"].get(CVE)
+                for h in state["exchange_cves"]["hosts"]}
+
+    def test_verdicts_as_events_arrive_and_across_restarts(self):
+        alerts = self.daemon(events())
+        cve = {a["host"].split(".")[0]: a for a in alerts
+               if a["rule"]["id"] == "exchange_cve_exposure"}
+        # The servers the logs show (the inventory is scan's): exposed ones alert.
+        self.assertEqual(sorted(cve), ["exfail", "exold"])
+        for host, a in cve.items():
+            self.assertEqual(a["cve"]["verdict"], WANT[host][0])
+            self.assertTrue(a["cve"]["verdict_text"].startswith(WANT[host][1]))
+            self.assertEqual(a["rule"]["severity"], "critical")
+        # Same alert ids as scan, so consumers de-duplicate across both.
+        scanned = subprocess.run([BINARY, "scan", "-"], cwd=ROOT, capture_output=True,
+                                 input=("\n".join(winlogbeat(e, i) for i, e in
+                                                  enumerate(events(), start=9001)) + "\n").encode(),
+                                 timeout=120)
+        self.assertEqual(scanned.returncode, 0, scanned.stderr.decode()[-2000:])
+        scan_ids = sorted(json.loads(l)["alert_id"] for l in scanned.stdout.decode().splitlines()
+                          if l.strip() and json.loads(l)["rule"]["id"] == "exchange_cve_exposure")
+        self.assertEqual(sorted(a["alert_id"] for a in cve.values()), scan_ids)
+        eems = [a for a in alerts if a["rule"]["id"] == "eems_mitigation_error"]
+        self.assertTrue(eems)
+        for a in eems:
+            self.assertEqual(a["exposed_cves"], [CVE])
+        self.assertEqual(self.saved_verdicts()["expatch"], "patched")
+        self.assertEqual(self.saved_verdicts()["exmita"], "mitigated")
+
+        # Restarted with more of the same: no verdict changes, no CVE alert.
+        more = []
+        for hours in (0, 24):
+            more.append(dict(host=f"EXFAIL.{DOMAIN}", time=t("2026-05-25T07:00:00") +
+                             dt.timedelta(hours=hours), provider=EEMS, channel="Application",
+                             id=1008, level="error", message=EEMS_ERROR))
+        alerts = self.daemon(more)
+        self.assertEqual([a for a in alerts if a["rule"]["id"] == "exchange_cve_exposure"], [])
+
+        # EEMS works again on exfail and applies M2: mitigated, no alert.
+        alerts = self.daemon([dict(host=f"EXFAIL.{DOMAIN}", time=t("2026-06-01T07:00:00"),
+                                   provider=EEMS, channel="Application", id=1005,
+                                   level="information", message="Mitigation M2.1.0 applied.")])
+        self.assertEqual([a for a in alerts if a["rule"]["id"] == "exchange_cve_exposure"], [])
+        self.assertEqual(self.saved_verdicts()["exfail"], "mitigated")
+        self.assertEqual(self.saved_verdicts()["exold"], "exposed_eems_cannot_fetch")
+
+        # A server first seen now, on a build older than March 2023: alerted.
+        alerts = self.daemon([dict(host=f"EXNEW.{DOMAIN}", time=t("2026-06-02T09:00:00"),
+                                   provider="MSExchange Common", channel="Application", id=4999,
+                                   level="error", message=watson("15.01.2507.016"))])
+        new = [a for a in alerts if a["rule"]["id"] == "exchange_cve_exposure"]
+        self.assertEqual([a["host"].split(".")[0] for a in new], ["exnew"])
+        self.assertEqual(new[0]["cve"]["verdict"], "exposed_eems_cannot_fetch")
+
 if __name__ == "__main__":
     e2e_args.main(sys.modules[__name__])

@@ -143,6 +143,7 @@ def flat(ev):
         "channel": s.get("Channel", ""), "computer": s.get("Computer", ""),
         "record_id": int(s.get("EventRecordID", 0)), "level": int(s.get("Level", 4) or 4),
         "time": s["TimeCreated"]["#attributes"]["SystemTime"],
+        "version": int(s.get("Version", 0) or 0),
     }
     return sysd, {k: ("" if v is None else str(v) if not isinstance(v, str) else v)
                   for k, v in data.items() if not isinstance(v, (list, dict))}
@@ -155,6 +156,19 @@ def winlogbeat(ev):
                        "event_id": s["event_id"], "provider_name": s["provider"],
                        "record_id": s["record_id"], "event_data": d},
             "host": {"name": s["computer"]}, "log": {"level": "information"}}
+
+
+def powershell(ev):
+    """`Get-WinEvent | ConvertTo-Json` of the event (PowerShell 7: ISO time):
+    EventData as unnamed Properties in template order."""
+    s, _ = flat(ev)
+    data = ev["Event"].get("EventData") or {}
+    values = [v for k, v in data.items() if k != "#attributes"] if isinstance(data, dict) else []
+    return {"Id": s["event_id"], "Version": s["version"], "Level": s["level"],
+            "ProviderName": s["provider"], "LogName": s["channel"], "MachineName": s["computer"],
+            "RecordId": s["record_id"], "TimeCreated": s["time"],
+            "Properties": [{"Value": "" if v is None else v if isinstance(v, str) else json.dumps(v)}
+                           for v in values]}
 
 
 def nxlog(ev):
@@ -216,9 +230,10 @@ class SigmaRegressionTest(NeedsShared):
         for name, rule_id, count in regression_cases():
             rule = rule_file_by_id(rule_id)
             events = evtx_dump_events(os.path.join(CORPUS, "json", f"sigma_{name}.json"))
-            # PowerShell's ConvertTo-Json keeps only unnamed Properties, so a
-            # named Sigma field cannot be found there (docs/sigma.md).
-            for shape, convert in (("winlogbeat", winlogbeat), ("nxlog", nxlog)):
+            # PowerShell's ConvertTo-Json keeps only unnamed Properties: the
+            # decoder names them from data/event-fields.tsv (docs/json-exports.md).
+            for shape, convert in (("winlogbeat", winlogbeat), ("nxlog", nxlog),
+                                   ("powershell", powershell)):
                 with self.subTest(case=name, shape=shape), tempfile.TemporaryDirectory() as tmp:
                     path = os.path.join(tmp, f"{name}.{shape}.ndjson")
                     with open(path, "w", encoding="utf-8") as f:

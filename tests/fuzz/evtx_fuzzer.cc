@@ -23,8 +23,8 @@
 #include <simdjson.h>
 
 #include "parsers/evtx/evtx_decoder.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 
 namespace {
 

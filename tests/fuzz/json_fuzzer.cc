@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "parsers/json/json_decoder.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 #include "src/event/event_json.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // libFuzzer target for the small text parsers of src/correlate: the Exchange
 // build list, host inventories, Exchange version strings and host names.
 //
-// Input layout: one selector byte, then the text. selector % 5 picks:
+// Input layout: one selector byte, then the text. selector % 6 picks:
 //   0: build list CSV   BuildCatalog::Parse (--builds FILE, $EVENTSIFT_BUILDS);
 //                       when it parses, every row's version and its
 //                       neighbours are classified against it.
@@ -14,6 +14,12 @@
 //   3: version string   ParseExchangeVersionText, then Classify and
 //                       Remediation: `eventsift builds check VERSION`.
 //   4: host names       NormalizeHostName on every line, then HostResolver.
+//   5: CVE list CSV     CveCatalog::Parse (--cves FILE, $EVENTSIFT_CVES, the
+//                       daemon's exchange_cves:); when it parses, every fix
+//                       and its neighbours go through CheckFix, the
+//                       `builds check` answer and the per-server verdicts;
+//                       and the text through ExtractMitigationIds (the EEMS
+//                       success messages it reads).
 //
 // Results are read field by field (copied into a sink) so ASan sees a view
 // into freed or foreign memory. A rejected input must come back as a Status
@@ -28,6 +34,8 @@
 #include <vector>
 
 #include "src/correlate/build_catalog.h"
+#include "src/correlate/cve_catalog.h"
+#include "src/correlate/cve_verdict.h"
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/host_key.h"
 #include "src/correlate/inventory.h"
@@ -162,6 +170,36 @@ size_t FuzzHosts(std::string_view text) {
   return sum;
 }
 
+size_t FuzzCveList(std::string_view text) {
+  size_t sum = 0;
+  for (const std::string& id : cr::ExtractMitigationIds(text)) sum += Touch(id);
+  auto parsed = cr::CveCatalog::Parse(text, "fuzz-cves.csv");
+  if (!parsed) return sum + CheckError(parsed.error());
+  const cr::CveCatalog& catalog = parsed.value();
+  for (const cr::CveEntry* e : catalog.Ordered()) {
+    sum += Touch(e->id) + Touch(e->title) + Touch(e->disclosed) + Touch(e->kev_added);
+    for (const cr::CveFix& fix : e->fixes) {
+      for (int d : {-1, 0, 1}) {
+        cr::ExchangeVersion v = fix.build;
+        v.revision += d;
+        const cr::FixCheck check = cr::CveCatalog::CheckFix(*e, v);
+        sum += static_cast<size_t>(check.state) + Touch(check.detail);
+        const eventsift::ExchangeBuildInfo info = DefaultCatalog().Classify(v);
+        sum += Touch(cr::AnswerForBuild(*e, v, info).text);
+        cr::HostCveInput in;
+        in.build = info;
+        in.eems_errors = d == 1;
+        in.eems_failing = d == 1;
+        in.mitigations.push_back({e->eems_mitigation + ".1.0", 0, "fuzz"});
+        const cr::CveVerdict verdict = cr::JudgeCve(*e, in);
+        sum += Touch(verdict.text) + Touch(verdict.evidence) + Touch(verdict.exposed_from) +
+               Touch(cr::CveRemediation(*e, verdict.kind));
+      }
+    }
+  }
+  return sum;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -169,7 +207,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t selector = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   size_t sum = 0;
-  switch ((selector & 0x7F) % 5) {
+  switch ((selector & 0x7F) % 6) {
     case 0:
       sum = FuzzBuildList(text);
       break;
@@ -180,8 +218,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3:
       sum = FuzzVersion(text);
       break;
-    default:
+    case 4:
       sum = FuzzHosts(text);
+      break;
+    default:
+      sum = FuzzCveList(text);
       break;
   }
   g_sink = sum;

@@ -117,7 +117,7 @@ def json_seeds(paths, out_dir, lines_per_seed=20):
     return n
 
 
-LIST_BUILDS, LIST_INV_CSV, LIST_INV_JSON, LIST_VERSION, LIST_HOSTS = range(5)
+LIST_BUILDS, LIST_INV_CSV, LIST_INV_JSON, LIST_VERSION, LIST_HOSTS, LIST_CVES = range(6)
 
 # A C++ string literal (no raw strings in those tests) and runs of them.
 CXX_LITERAL = r'"(?:[^"\\\n]|\\.)*"'
@@ -180,6 +180,13 @@ def list_seeds(repo, out_dir):
     with open(os.path.join(repo, "data", "exchange-builds.csv"), "rb") as f:
         for piece in build_list_pieces(f.read()):
             seed(LIST_BUILDS, piece)
+    with open(os.path.join(repo, "data", "exchange-cves.csv"), "rb") as f:
+        cves = f.read()
+    seed(LIST_CVES, cves)
+    seed(LIST_CVES, cves.replace(b"\n", b"\r\n"))
+    header, *rows = [l for l in cves.split(b"\n") if l and not l.startswith(b"#")]
+    for row in rows:
+        seed(LIST_CVES, header + b"\n" + row + b"\n")
     with open(os.path.join(repo, "tests", "unit", "correlate", "inventory_test.cc")) as f:
         cxx = f.read()
     inventories = call_arguments(cxx, "Parse") + call_arguments(cxx, "Error")

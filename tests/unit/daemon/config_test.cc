@@ -34,6 +34,14 @@ TEST(ConfigTest, ExchangeBuildsPath) {
   EXPECT_TRUE(ParseConfig(kMinimal, "mem.yaml").value().exchange_builds.empty());
 }
 
+TEST(ConfigTest, ExchangeCvesPath) {
+  auto c =
+      ParseConfig(std::string(kMinimal) + "exchange_cves: /etc/eventsift/cves.csv\n", "mem.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  EXPECT_EQ(c.value().exchange_cves, "/etc/eventsift/cves.csv");
+  EXPECT_TRUE(ParseConfig(kMinimal, "mem.yaml").value().exchange_cves.empty());
+}
+
 TEST(ConfigTest, TheShippedExampleIsValid) {
   auto c = LoadConfig(std::string(ES_SOURCE_DIR) + "/deploy/eventsift.yaml");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "src/core/status.h"
+#include "src/decoder/decoder.h"
 #include "src/event/owned_event.h"
-#include "src/pipeline/decoder.h"
 
 namespace eventsift::evtx::testing {
 

@@ -12,8 +12,8 @@
 
 #include "src/core/stats.h"
 #include "src/core/status.h"
-#include "src/pipeline/corruption_reporter.h"
-#include "src/pipeline/event_handler.h"
+#include "src/decoder/corruption_reporter.h"
+#include "src/decoder/event_handler.h"
 
 namespace eventsift {
 

@@ -235,9 +235,15 @@ std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   std::vector<Alert> fresh;
   for (auto& a : alerts) {
     // A closed window whose immediate alert went out before a restart: the
-    // new correlator does not know it, but consumers need its follow-up.
-    if (a.revision == 0 && !journal_->WasEmitted(a) && journal_->ImmediateSent(a.alert_id)) {
-      a.revision = 2;
+    // new correlator does not know it. Its follow-up is due if it grew.
+    if (a.revision == 0 && !journal_->WasEmitted(a)) {
+      if (auto sent = journal_->ImmediateCount(a.alert_id)) {
+        if (a.count <= *sent) {
+          stats_->alerts_deduplicated.Add();
+          continue;
+        }
+        a.revision = 2;
+      }
     }
     if (journal_->WasEmitted(a)) {
       stats_->alerts_deduplicated.Add();

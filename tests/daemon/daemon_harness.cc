@@ -172,6 +172,15 @@ void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
+std::string WindowEndEemsRule(const ScratchDir& dir) {
+  std::string rule = ReadFile(std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml");
+  const std::string from = "  samples: 3\n";
+  if (rule.find(from) == std::string::npos) return "";  // the caller's rule load fails loudly
+  rule.replace(rule.find(from), from.size(), from + "  emit: window_end\n");
+  WriteFile(dir / "eems_window_end.yaml", rule);
+  return dir / "eems_window_end.yaml";
+}
+
 std::vector<std::string> ReadAlertIds(const std::string& path) {
   std::vector<std::string> ids;
   std::istringstream in(ReadFile(path));

@@ -81,6 +81,10 @@ std::string EemsEvent(const std::string& host, int64_t unix_seconds, uint64_t re
 // An event no rule matches; it only moves event time forward.
 std::string TickEvent(const std::string& host, int64_t unix_seconds, uint64_t record_id);
 
+// The shipped EEMS rule with `emit: window_end` (its alerts wait for their
+// window to close), written into `dir`; returns the file's path.
+std::string WindowEndEemsRule(const ScratchDir& dir);
+
 // The alert id the correlator gives rule `eems_mitigation_error` on `host`
 // for the window starting at `unix_seconds`.
 std::string ExpectedAlertId(const std::string& host, int64_t unix_seconds);

@@ -580,23 +580,12 @@ TEST(DaemonProcessTest, ImmediateAlertLeavesBeforeItsWindowClosesThenOneFollowUp
   EXPECT_EQ(AlertLinesWithRevision(dir / "alerts.ndjson", 1).size(), 1u);
 }
 
-// The shipped EEMS rule with `emit: window_end`: its alert waits for the
-// window to close. Written into `dir`; returns its path.
-std::string WindowEndRule(const ScratchDir& dir) {
-  std::string rule = ReadFile(kRule);
-  const std::string from = "  samples: 3\n";
-  EXPECT_NE(rule.find(from), std::string::npos);
-  rule.replace(rule.find(from), from.size(), from + "  emit: window_end\n");
-  WriteFile(dir / "rule.yaml", rule);
-  return dir / "rule.yaml";
-}
-
 TEST(DaemonProcessTest, WindowEndRuleWaitsForItsWindow) {
   ScratchDir dir("window-end");
   std::filesystem::create_directories(dir / "in");
   int port = FreePort();
   std::string config =
-      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), WindowEndRule(dir)});
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), WindowEndEemsRule(dir)});
   DaemonProcess d;
   d.Start(config, dir / "daemon.log");
   ASSERT_TRUE(WaitFor([&] { return !HttpGet(port, "/healthz").empty(); }, seconds(10)))
@@ -799,6 +788,12 @@ TEST(DaemonProcessTest, TlsListenerAlertsAndRejections) {
   ASSERT_TRUE(client.Send(TickEvent("EX01", kT0 + 3 * kDay, 4) + "\n")) << client.error();
   ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2; }, seconds(10)))
       << ReadFile(dir / "daemon.log");
+  // The alerts are immediate (they need not wait for the tick): wait for it.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric(port, "eventsift_source_lines_total{source=\"tls\",type=\"tcp\"}") == 2;
+      },
+      seconds(10)));
   auto ids = ReadAlertIds(dir / "alerts.ndjson");
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()),
             (std::set<std::string>{ExpectedAlertId("EX01.contoso.com", kT0),
@@ -864,7 +859,7 @@ TEST(DaemonProcessTest, CorrelationStateSurvivesRestart) {
   // Window-end alerts: the window open at the restart must close with hits
   // from both runs.
   std::string config =
-      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), WindowEndRule(dir)});
+      WriteConfig(dir, port, DaemonSetup{DirSourceYaml(dir / "in"), WindowEndEemsRule(dir)});
   std::string in = dir / "in/a.ndjson";
   {
     DaemonProcess d;

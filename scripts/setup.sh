@@ -29,6 +29,8 @@ packages=(
   python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
   clang libclang-rt-14-dev clang-format clang-tidy chromium
   default-jre-headless maven curl procps hyperfine time
+  # The libraries syslog-ng (unpacked below) runs with.
+  libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 libcurl4 libglib2.0-0
 )
 
 missing=()
@@ -69,6 +71,23 @@ else
     echo "setup: cargo not found: evtx_dump $evtx_version not installed;" \
          "evtx_xml_differential and e2e_evtx_writer will skip (and fail under CI=true)" >&2
   fi
+fi
+
+# syslog-ng's http() destination is the real sender of the http source's
+# test (tests/e2e/http_source_e2e_test.py). Debian's syslog-ng-core conflicts
+# with rsyslog (both are the system log daemon; rsyslog is a test sender too),
+# so its two packages are unpacked, not installed, and the test runs it from
+# there unprivileged with its own config.
+sng_dir="${ES_SYSLOG_NG_DIR:-$HOME/.cache/eventsift/syslog-ng}"
+if [ -x "$sng_dir/usr/sbin/syslog-ng" ] && [ -f "$sng_dir/usr/lib/syslog-ng/3.38/libhttp.so" ]; then
+  echo "setup: syslog-ng unpacked in $sng_dir" >&2
+else
+  echo "setup: unpacking syslog-ng-core and syslog-ng-mod-http into $sng_dir" >&2
+  sng_tmp="$(mktemp -d)"
+  (cd "$sng_tmp" && apt-get download -qq syslog-ng-core syslog-ng-mod-http)
+  mkdir -p "$sng_dir"
+  for deb in "$sng_tmp"/*.deb; do dpkg-deb -x "$deb" "$sng_dir"; done
+  rm -rf "$sng_tmp"
 fi
 
 if [ "$build" -eq 1 ]; then

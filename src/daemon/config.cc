@@ -125,6 +125,24 @@ TlsConfig ReadTls(const YAML::Node& n, const std::string& where) {
   return t;
 }
 
+void ReadHttp(const YAML::Node& n, const std::string& where, SourceConfig* s) {
+  Read(n, where, "auth_token_file", &s->auth_token_file);
+  Read(n, where, "max_body_bytes", &s->max_body_bytes);
+  if (s->max_body_bytes < 1024) Fail(Join(where, "max_body_bytes"), "must be at least 1024");
+  Read(n, where, "max_pending_requests", &s->max_pending_requests);
+  if (s->max_pending_requests == 0 || s->max_pending_requests > 1024)
+    Fail(Join(where, "max_pending_requests"), "must be 1 to 1024");
+  Read(n, where, "ack_timeout_ms", &s->ack_timeout_ms);
+  RequirePositive(s->ack_timeout_ms, Join(where, "ack_timeout_ms"));
+  Read(n, where, "commit_delay_ms", &s->commit_delay_ms);
+  if (s->commit_delay_ms < 0) Fail(Join(where, "commit_delay_ms"), "must be 0 or more");
+  Read(n, where, "retry_after_seconds", &s->retry_after_seconds);
+  RequirePositive(s->retry_after_seconds, Join(where, "retry_after_seconds"));
+  Read(n, where, "backpressure_status", &s->backpressure_status);
+  if (s->backpressure_status != 429 && s->backpressure_status != 503)
+    Fail(Join(where, "backpressure_status"), "must be 429 or 503");
+}
+
 SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   SourceConfig s;
   if (!n.IsMap()) Fail(where, "expected a mapping");
@@ -144,6 +162,15 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
               {"name", "type", "address", "port", "max_connections", "idle_timeout_ms",
                "max_line_bytes", "tls"});
     if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
+  } else if (type == "http") {
+    s.type = SourceType::kHttp;
+    s.idle_timeout_ms = 5000;
+    CheckKeys(n, where,
+              {"name", "type", "address", "port", "tls", "auth_token_file", "max_body_bytes",
+               "max_line_bytes", "max_pending_requests", "ack_timeout_ms", "commit_delay_ms",
+               "retry_after_seconds", "backpressure_status", "idle_timeout_ms"});
+    if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
+    ReadHttp(n, where, &s);
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
     CheckKeys(n, where,
@@ -156,7 +183,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     if (s.group_id.empty()) Fail(Join(where, "group_id"), "must not be empty");
     ReadProperties(n, where, &s.properties);
   } else {
-    Fail(Join(where, "type"), fmt::format("'{}' is not one of directory, stdin, tcp, kafka", type));
+    Fail(Join(where, "type"),
+         fmt::format("'{}' is not one of directory, stdin, tcp, http, kafka", type));
   }
   Read(n, where, "name", &s.name);
   if (s.name.empty()) Fail(Join(where, "name"), "required");
@@ -178,7 +206,7 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   Read(n, where, "address", &s.address);
   int64_t port = s.port;
   Read(n, where, "port", &port);
-  if (s.type == SourceType::kTcp && (port <= 0 || port > 65535)) {
+  if ((s.type == SourceType::kTcp || s.type == SourceType::kHttp) && (port <= 0 || port > 65535)) {
     Fail(Join(where, "port"), "required, 1 to 65535");
   }
   s.port = static_cast<uint16_t>(port);
@@ -310,6 +338,8 @@ std::string_view SourceTypeName(SourceType t) {
       return "tcp";
     case SourceType::kKafka:
       return "kafka";
+    case SourceType::kHttp:
+      return "http";
   }
   return "unknown";
 }

@@ -17,11 +17,11 @@
 
 namespace eventsift::daemon {
 
-enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka };
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kHttp };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
 
-// TLS on a tcp source (the files are loaded and checked when it starts).
+// TLS on a tcp or http source (the files are loaded and checked when it starts).
 struct TlsConfig {
   std::string cert_file;
   std::string key_file;
@@ -48,6 +48,14 @@ struct SourceConfig {
   // A peer that sends nothing for this long is closed; 0: never.
   int64_t idle_timeout_ms = 300000;
   std::optional<TlsConfig> tls;
+  // http (also address, port, tls, idle_timeout_ms: keep-alive)
+  std::string auth_token_file;  // set: requests need "Authorization: Bearer <token>"
+  uint64_t max_body_bytes = 10 << 20;
+  uint32_t max_pending_requests = 16;
+  int64_t ack_timeout_ms = 30000;
+  int64_t commit_delay_ms = 100;
+  int64_t retry_after_seconds = 1;
+  int64_t backpressure_status = 503;
   // kafka (raw events in a consumer group)
   std::string brokers;
   std::string topic;

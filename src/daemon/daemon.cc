@@ -38,6 +38,9 @@ constexpr milliseconds kDrainInterval{500};
 // Sooner when hits of `emit: immediate` rules wait: their alerts are due as
 // soon as a window reaches its threshold (docs/rules.md).
 constexpr milliseconds kImmediateDrainInterval{100};
+// After a failed checkpoint, one a waiting source asks for is not tried
+// again sooner than this.
+constexpr milliseconds kCommitRetryWait{1000};
 // /healthz fails when the loop has not ticked for this long.
 constexpr int64_t kStallMs = 30000;
 
@@ -226,6 +229,7 @@ void Daemon::EmitAlerts(bool finish) {
       Status st = s.sink->Send(a, json);
       if (!st.ok()) {
         sink_errors_.Add();
+        alert_lost_ = true;
         Logger::Get().LogLimited(
             LogLevel::kError, "sink:send", "alert not delivered",
             {{"sink", s.sink->name()}, {"alert_id", a.alert_id}, {"error", st.ToString()}});
@@ -237,6 +241,15 @@ void Daemon::EmitAlerts(bool finish) {
 Status Daemon::Checkpoint(milliseconds flush_timeout) {
   // Offsets must never get ahead of the alerts their events produced: flush
   // (deliver or spool) first, and keep the old state if that fails.
+  if (alert_lost_) {
+    checkpoint_failures_.Add();
+    Logger::Get().LogLimited(
+        LogLevel::kError, "checkpoint:alert_lost", "checkpoint withheld",
+        {{"why",
+          "a sink did not take an alert; a restart re-reads from the last checkpoint "
+          "and sends it again"}});
+    return Status::IOError("checkpoint withheld: a sink did not take an alert");
+  }
   for (auto& s : sinks_) {
     Status st = s.sink->Flush(flush_timeout);
     if (!st.ok()) {
@@ -257,6 +270,9 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   }
   if (mark == last_saved_mark_ && checkpoints_written_.Get() > 0) {
     last_checkpoint_ms_ = WallMs();  // the state on disk is current
+    // Only sources waiting for it: an idle Kafka source is not committed
+    // again every interval.
+    CommitSources(/*only_waiting=*/true);
     return Status::OK();
   }
   DaemonState state;
@@ -276,16 +292,22 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
   checkpoints_written_.Add();
   last_checkpoint_ms_ = state.saved_at_unix_ms;
   last_saved_mark_ = mark;
+  CommitSources(/*only_waiting=*/false);
+  return Status::OK();
+}
+
+void Daemon::CommitSources(bool only_waiting) {
   // Sinks are flushed and the state is written: external positions (Kafka
-  // offsets) may now move past the events read so far.
+  // offsets) may now move past the events read so far, and HTTP clients get
+  // their answer.
   for (auto& e : sources_) {
+    if (only_waiting && e.source->CommitDueInMs() < 0) continue;
     Status c = e.source->Commit();
     if (!c.ok()) {
       Logger::Get().LogLimited(LogLevel::kWarn, e.config.name + ":commit", "offset commit failed",
                                {{"source", e.config.name}, {"error", c.ToString()}});
     }
   }
-  return Status::OK();
 }
 
 int Daemon::Run() {
@@ -301,6 +323,8 @@ int Daemon::Run() {
   }
   bool finish = false;
   bool more = false;
+  int64_t commit_due_ms = -1;  // a source's delivered input waits for a checkpoint
+  auto commit_retry_at = Clock::now();
   auto next_drain = Clock::now() + kDrainInterval;
   auto last_drain = Clock::now();
   auto next_checkpoint = Clock::now() + milliseconds(config_.checkpoint_interval_ms);
@@ -311,7 +335,10 @@ int Daemon::Run() {
     fds.clear();
     fds.push_back(pollfd{sigfd.get(), POLLIN, 0});
     for (const auto& e : sources_) e.source->AddPollFds(&fds);
-    ::poll(fds.data(), fds.size(), more ? 0 : static_cast<int>(kIdleWait.count()));
+    // A batch waiting for its checkpoint shortens the wait to when it is due.
+    int64_t wait_ms = more ? 0 : kIdleWait.count();
+    if (commit_due_ms >= 0) wait_ms = std::min(wait_ms, commit_due_ms);
+    ::poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
     signalfd_siginfo si{};
     while (::read(sigfd.get(), &si, sizeof(si)) == sizeof(si)) {
       if (si.ssi_signo == SIGHUP) {
@@ -354,8 +381,28 @@ int Daemon::Run() {
       next_drain = now + kDrainInterval;
       last_drain = now;
     }
-    if (now >= next_checkpoint) {
-      (void)Checkpoint(milliseconds(config_.shutdown_timeout_ms / 2));
+    commit_due_ms = -1;
+    for (const auto& e : sources_) {
+      int64_t due = e.source->CommitDueInMs();
+      if (due >= 0 && (commit_due_ms < 0 || due < commit_due_ms)) commit_due_ms = due;
+    }
+    if (commit_due_ms >= 0 && now < commit_retry_at) {
+      // The last such checkpoint failed (a sink cannot flush): not again at once.
+      commit_due_ms = std::max<int64_t>(
+          commit_due_ms,
+          std::chrono::duration_cast<milliseconds>(commit_retry_at - now).count() + 1);
+    }
+    bool commit_wanted = commit_due_ms == 0;
+    if (commit_wanted) {
+      // A client waits for its batch to be durable: its alerts go out (or
+      // to the spool) with this checkpoint instead of the next drain.
+      EmitAlerts(false);
+      next_drain = now + kDrainInterval;
+      last_drain = now;
+    }
+    if (now >= next_checkpoint || commit_wanted) {
+      Status st = Checkpoint(milliseconds(config_.shutdown_timeout_ms / 2));
+      if (!st.ok()) commit_retry_at = Clock::now() + kCommitRetryWait;
       next_checkpoint = Clock::now() + milliseconds(config_.checkpoint_interval_ms);
     }
     if (all_ended && config_.exit_when_sources_end) {

@@ -90,7 +90,12 @@ class Daemon {
   void EmitAlerts(bool finish);
   bool ImmediatePending() const;  // hits of `emit: immediate` rules wait for a drain
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
+  // Tells the sources that what they delivered is durable (Source::Commit);
+  // `only_waiting`: those whose CommitDueInMs says something waits.
+  void CommitSources(bool only_waiting);
   std::string RenderMetrics() const;
+  // Per-client counters and answers of the HTTP sources.
+  void RenderHttpMetrics(PromText* p) const;
   std::string Health() const;
 
   DaemonConfig config_;
@@ -123,6 +128,9 @@ class Daemon {
   Counter reloads_failed_;
   Counter source_restart_failures_;
   Counter sink_errors_;
+  // An alert a sink did not take (Send failed): no checkpoint may be taken
+  // any more, so a restart re-reads its input and sends it again.
+  bool alert_lost_ = false;
 };
 
 }  // namespace eventsift::daemon

@@ -11,6 +11,7 @@
 #include "src/daemon/daemon.h"
 #include "src/daemon/log.h"
 #include "src/sink/kafka/kafka_sink.h"
+#include "src/source/http_source.h"
 #include "src/source/kafka_source.h"
 
 namespace eventsift::daemon {
@@ -170,6 +171,7 @@ std::string Daemon::RenderMetrics() const {
                static_cast<uint64_t>(l.lag));
     }
   }
+  RenderHttpMetrics(&p);
   p.Family("eventsift_journal_hits", "gauge",
            "Rule hits kept in the correlation journal (state.json).");
   p.Sample("eventsift_journal_hits", {}, journal_hits_.load());
@@ -193,6 +195,47 @@ std::string Daemon::RenderMetrics() const {
   p.Sample("eventsift_uptime_seconds", {},
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count());
   return p.text();
+}
+
+void Daemon::RenderHttpMetrics(PromText* p) const {
+  struct ClientCounter {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t> source::HttpClientCounters::*field;
+  };
+  static const ClientCounter kClientCounters[] = {
+      {"eventsift_http_client_requests_total", "HTTP requests received, whatever the answer.",
+       &source::HttpClientCounters::requests},
+      {"eventsift_http_client_events_total", "Events decoded from the client's batches.",
+       &source::HttpClientCounters::events},
+      {"eventsift_http_client_bytes_total", "Request body bytes, after decompression.",
+       &source::HttpClientCounters::bytes},
+      {"eventsift_http_client_refused_total",
+       "Records refused (over max_line_bytes, or not decodable).",
+       &source::HttpClientCounters::refused},
+  };
+  std::vector<const SourceEntry*> http;
+  for (const auto& e : sources_) {
+    if (e.config.type == SourceType::kHttp) http.push_back(&e);
+  }
+  for (const auto& c : kClientCounters) {
+    p->Family(c.name, "counter", c.help);
+    for (const SourceEntry* e : http) {
+      auto* s = static_cast<const source::HttpSource*>(e->source.get());
+      for (const auto& [client, counters] : s->Clients()) {
+        p->Sample(c.name, {{"source", e->config.name}, {"client", client}},
+                  (counters->*c.field).load());
+      }
+    }
+  }
+  p->Family("eventsift_http_responses_total", "counter", "HTTP answers by status code.");
+  for (const SourceEntry* e : http) {
+    auto* s = static_cast<const source::HttpSource*>(e->source.get());
+    for (const auto& [code, n] : s->Responses()) {
+      p->Sample("eventsift_http_responses_total",
+                {{"source", e->config.name}, {"code", std::to_string(code)}}, n);
+    }
+  }
 }
 
 }  // namespace eventsift::daemon

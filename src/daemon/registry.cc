@@ -8,6 +8,7 @@
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
 #include "src/source/dir_source.h"
+#include "src/source/http_source.h"
 #include "src/source/kafka_source.h"
 #include "src/source/stream_source.h"
 #include "src/source/tcp_source.h"
@@ -47,6 +48,27 @@ std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
     o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
   }
   return std::make_unique<source::TcpSource>(sc.name, o);
+}
+
+std::unique_ptr<source::Source> MakeHttp(const SourceConfig& sc) {
+  source::HttpSourceOptions o;
+  o.address = sc.address;
+  o.port = sc.port;
+  if (sc.tls) o.tls = TlsOptionsOf(*sc.tls);
+  o.auth_token_file = sc.auth_token_file;
+  o.max_body_bytes = sc.max_body_bytes;
+  o.max_line_bytes = sc.max_line_bytes;
+  o.max_pending = sc.max_pending_requests;
+  o.ack_timeout = milliseconds(sc.ack_timeout_ms);
+  o.commit_delay = milliseconds(sc.commit_delay_ms);
+  o.retry_after_seconds = static_cast<int>(sc.retry_after_seconds);
+  o.backpressure_status = static_cast<int>(sc.backpressure_status);
+  o.idle_timeout = milliseconds(sc.idle_timeout_ms);
+  o.on_error = [name = sc.name](const std::string& client, const std::string& what) {
+    Logger::Get().LogLimited(LogLevel::kWarn, name + ":http", "http batch refused records",
+                             {{"source", name}, {"client", client}, {"error", what}});
+  };
+  return std::make_unique<source::HttpSource>(sc.name, o);
 }
 
 std::unique_ptr<source::Source> MakeKafka(const SourceConfig& sc) {
@@ -93,6 +115,7 @@ constexpr SourceMaker kSourceMakers[] = {
     {SourceType::kStdin, &MakeStdin},
     {SourceType::kTcp, &MakeTcp},
     {SourceType::kKafka, &MakeKafka},
+    {SourceType::kHttp, &MakeHttp},
 };
 
 struct SinkMaker {

@@ -83,7 +83,7 @@ void Daemon::Reload() {
       SourceEntry& old = sources_[j];
       if (old_kept[j] || old.config.name != c.config.name) continue;
       old.source->SaveCheckpoints(&cps);
-      if (old.config.type == SourceType::kTcp) {
+      if (old.config.type == SourceType::kTcp || old.config.type == SourceType::kHttp) {
         old.source->Stop();
         stopped.push_back(&old);
       }

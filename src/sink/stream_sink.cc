@@ -22,18 +22,27 @@ StreamSink::~StreamSink() = default;
 
 Status StreamSink::Send(const Alert& alert, std::string_view json) {
   stats_.received.Add();
+  if (!failed_.ok()) {
+    stats_.failed.Add();
+    return failed_;
+  }
   if (std::fwrite(json.data(), 1, json.size(), file_) != json.size() ||
       std::fputc('\n', file_) == EOF) {
     stats_.failed.Add();
-    return Status::IOError(fmt::format("write failed: {}", std::strerror(errno))).At(path_);
+    failed_ = Status::IOError(fmt::format("write failed: {}", std::strerror(errno))).At(path_);
+    return failed_;
   }
   stats_.delivered.Add();
   return Status::OK();
 }
 
 Status StreamSink::Flush(std::chrono::milliseconds) {
-  if (std::fflush(file_) != 0) {
-    return Status::IOError(fmt::format("flush failed: {}", std::strerror(errno))).At(path_);
+  if (!failed_.ok()) return failed_;
+  // A buffered write fails only here (a full disk): the alerts in the buffer
+  // are gone, so the stream stays failed.
+  if (std::fflush(file_) != 0 || std::ferror(file_) != 0) {
+    failed_ = Status::IOError(fmt::format("flush failed: {}", std::strerror(errno))).At(path_);
+    return failed_;
   }
   return Status::OK();
 }

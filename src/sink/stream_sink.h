@@ -30,6 +30,10 @@ class StreamSink : public AlertSink {
   UniqueFile owned_;  // the opened file; null for stdout
   std::FILE* file_;   // stdout or owned_.get()
   std::string path_;
+  // Set by the first failed write or flush, for good: bytes of some alert
+  // may be gone, so Flush keeps failing and no checkpoint can claim them
+  // (the daemon re-reads and re-sends after a restart).
+  Status failed_;
 };
 
 }  // namespace eventsift

@@ -103,6 +103,10 @@ class Source {
   // Everything delivered so far is now safe downstream (sinks flushed, state
   // written): sources with an external position (Kafka offsets) record it.
   virtual Status Commit() { return Status::OK(); }
+  // When something delivered waits for Commit() and should not wait for the
+  // regular checkpoint interval (an HTTP client waits for its answer): the
+  // milliseconds until that checkpoint is due (0: now); -1 when nothing waits.
+  virtual int64_t CommitDueInMs() const { return -1; }
 
   // Positions of everything delivered so far (files only; streams have none).
   virtual void SaveCheckpoints(std::vector<FileCheckpoint>* out) const {}

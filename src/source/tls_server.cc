@@ -41,7 +41,7 @@ Status CheckReadable(const std::string& key, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<TlsServer>> TlsServer::Create(const TlsServerOptions& o) {
+Status ConfigureServerContext(SSL_CTX* ctx, const TlsServerOptions& o) {
   ERR_clear_error();
   int min_version = 0;
   if (o.min_version == "1.2") {
@@ -57,26 +57,24 @@ Result<std::unique_ptr<TlsServer>> TlsServer::Create(const TlsServerOptions& o) 
   if (!o.client_ca_file.empty())
     ES_RETURN_IF_ERROR(CheckReadable("tls.client_ca_file", o.client_ca_file));
 
-  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) return Status::Internal(fmt::format("SSL_CTX_new: {}", DrainErrors()));
-  SSL_CTX_set_min_proto_version(ctx.get(), min_version);
+  SSL_CTX_set_min_proto_version(ctx, min_version);
   // Loggers often close without close_notify; that is their end of stream,
   // not an attack on a protocol whose lines are self-delimiting.
-  SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   // No TLS 1.3 session tickets: senders keep one long connection, and a
   // client that never reads (they only send) and closes with our tickets
   // unread makes its kernel send a reset, which discards what it sent last
   // and we had not read yet.
-  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  SSL_CTX_set_num_tickets(ctx, 0);
   // SSL_read may return fewer bytes than asked and we retry on poll: let a
   // partial write buffer move (only the handshake writes anyway).
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                  SSL_MODE_RELEASE_BUFFERS);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), o.cert_file.c_str()) != 1) {
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != 1) {
     return Status::InvalidArgument(fmt::format(
         "tls.cert_file: '{}' holds no usable PEM certificate ({})", o.cert_file, DrainErrors()));
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), o.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_PrivateKey_file(ctx, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     // OpenSSL 3 compares the key with the certificate here already.
     if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
       return Status::InvalidArgument(fmt::format(
@@ -86,22 +84,30 @@ Result<std::unique_ptr<TlsServer>> TlsServer::Create(const TlsServerOptions& o) 
     return Status::InvalidArgument(fmt::format(
         "tls.key_file: '{}' holds no usable PEM private key ({})", o.key_file, DrainErrors()));
   }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+  if (SSL_CTX_check_private_key(ctx) != 1) {
     return Status::InvalidArgument(
         fmt::format("tls.key_file: '{}' does not match the certificate in tls.cert_file '{}' ({})",
                     o.key_file, o.cert_file, DrainErrors()));
   }
   if (!o.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), o.client_ca_file.c_str(), nullptr) != 1) {
+    if (SSL_CTX_load_verify_locations(ctx, o.client_ca_file.c_str(), nullptr) != 1) {
       return Status::InvalidArgument(fmt::format(
           "tls.client_ca_file: '{}' holds no usable PEM CA ({})", o.client_ca_file, DrainErrors()));
     }
     // The CA names sent in the CertificateRequest, so clients pick the right cert.
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.client_ca_file.c_str());
-    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx.get(), names);
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx, names);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   ERR_clear_error();
+  return Status::OK();
+}
+
+Result<std::unique_ptr<TlsServer>> TlsServer::Create(const TlsServerOptions& o) {
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return Status::Internal(fmt::format("SSL_CTX_new: {}", DrainErrors()));
+  ES_RETURN_IF_ERROR(ConfigureServerContext(ctx.get(), o));
   return std::make_unique<TlsServer>(CreateTag(), std::move(ctx));
 }
 

@@ -27,6 +27,11 @@ struct TlsServerOptions {
   bool operator==(const TlsServerOptions&) const = default;
 };
 
+// Loads the certificate, key and client CA into `ctx` and sets the protocol
+// floor and options every listener of ours uses (the TCP source's sessions,
+// the HTTP source's server). Errors name the config key and the file.
+Status ConfigureServerContext(SSL_CTX* ctx, const TlsServerOptions& options);
+
 struct SslCtxFree {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };

@@ -28,6 +28,8 @@ bad_cases = {
     "metrics port out of range": {"metrics": {"address": "127.0.0.1:99999"}},
     "metrics port with letters": {"metrics": {"address": "127.0.0.1:12ab"}},
     "metrics port 0": {"metrics": {"address": "127.0.0.1:0"}},
+    "http backpressure status not 429 or 503": {"sources": [{"name": "h", "type": "http", "port": 1, "backpressure_status": 500}]},
+    "http without port": {"sources": [{"name": "h", "type": "http"}]},
     "negative tcp idle timeout": {"sources": [{"name": "n", "type": "tcp", "port": 1, "idle_timeout_ms": -1}]},
 }
 failures = 0

@@ -10,6 +10,8 @@ docs/scaling.md. Run from the repository root after a Release build:
 --ndjson: Winlogbeat NDJSON (one event per line); --evtx-dir: .evtx files.
 """
 import argparse
+import gzip
+import http.client
 import os
 import shutil
 import socket
@@ -128,6 +130,38 @@ def main():
             f"  - {{name: net, type: tcp, port: {tls_port}, tls: {{cert_file: {crt}, key_file: {key}}}}}",
             send_tls, n, "tcp+tls/ndjson")
         shutil.rmtree(certs)
+        # The http source: ~1 MiB NDJSON batches posted one after the other
+        # on one keep-alive connection, each waiting for its 200 (the batch
+        # durable: the wall time includes a checkpoint per batch).
+        batches = []
+        with open(a.ndjson, "rb") as f:
+            cur = []
+            size = 0
+            for line in f:
+                cur.append(line)
+                size += len(line)
+                if size >= (1 << 20):
+                    batches.append(b"".join(cur))
+                    cur, size = [], 0
+            if cur:
+                batches.append(b"".join(cur))
+        for encoding in ("identity", "gzip"):
+            http_port = free_port()
+            bodies = batches if encoding == "identity" else [gzip.compress(b, 1) for b in batches]
+
+            def post_all(_, bodies=bodies, encoding=encoding, http_port=http_port):
+                conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=60)
+                for body in bodies:
+                    conn.request("POST", "/", body=body, headers={"Content-Encoding": encoding})
+                    r = conn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        raise SystemExit(f"http: answer {r.status}")
+                conn.close()
+
+            run(a.binary, a.rules,
+                f"  - {{name: web, type: http, port: {http_port}, max_body_bytes: 4194304}}",
+                post_all, n, f"http/ndjson ({encoding}, {len(batches)} batches of ~1 MiB)")
     if a.evtx_dir:
         def copy(w):
             for name in sorted(os.listdir(a.evtx_dir)):

@@ -175,6 +175,65 @@ sinks: [{type: stdout}]
               "sources[0].tls: unknown key");
 }
 
+TEST(ConfigTest, HttpSource) {
+  auto c = ParseConfig(R"(
+sources:
+  - name: web
+    type: http
+    address: 0.0.0.0
+    port: 8088
+    auth_token_file: /etc/eventsift/http.token
+    tls: {cert_file: /c.pem, key_file: /k.pem}
+    max_body_bytes: 2097152
+    max_line_bytes: 65536
+    max_pending_requests: 4
+    ack_timeout_ms: 5000
+    commit_delay_ms: 0
+    retry_after_seconds: 2
+    backpressure_status: 429
+    idle_timeout_ms: 1000
+  - {name: plain, type: http, port: 8089}
+sinks: [{type: stdout}]
+)",
+                       "h.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const SourceConfig& h = c.value().sources[0];
+  EXPECT_EQ(h.type, SourceType::kHttp);
+  EXPECT_EQ(h.address, "0.0.0.0");
+  EXPECT_EQ(h.port, 8088);
+  EXPECT_EQ(h.auth_token_file, "/etc/eventsift/http.token");
+  ASSERT_TRUE(h.tls.has_value());
+  EXPECT_EQ(h.tls->cert_file, "/c.pem");
+  EXPECT_EQ(h.max_body_bytes, 2097152u);
+  EXPECT_EQ(h.max_line_bytes, 65536u);
+  EXPECT_EQ(h.max_pending_requests, 4u);
+  EXPECT_EQ(h.ack_timeout_ms, 5000);
+  EXPECT_EQ(h.commit_delay_ms, 0);
+  EXPECT_EQ(h.retry_after_seconds, 2);
+  EXPECT_EQ(h.backpressure_status, 429);
+  EXPECT_EQ(h.idle_timeout_ms, 1000);
+  const SourceConfig& plain = c.value().sources[1];
+  EXPECT_EQ(plain.backpressure_status, 503);
+  EXPECT_EQ(plain.idle_timeout_ms, 5000);
+  EXPECT_EQ(plain.max_pending_requests, 16u);
+  EXPECT_EQ(SourceTypeName(plain.type), "http");
+  const char* kSinks = "sinks: [{type: stdout}]\n";
+  ExpectError(std::string("sources: [{name: h, type: http}]\n") + kSinks,
+              "sources[0].port: required");
+  ExpectError(
+      std::string("sources: [{name: h, type: http, port: 1, backpressure_status: 500}]\n") + kSinks,
+      "sources[0].backpressure_status: must be 429 or 503");
+  ExpectError(
+      std::string("sources: [{name: h, type: http, port: 1, max_pending_requests: 0}]\n") + kSinks,
+      "sources[0].max_pending_requests: must be 1 to 1024");
+  ExpectError(
+      std::string("sources: [{name: h, type: http, port: 1, max_body_bytes: 10}]\n") + kSinks,
+      "sources[0].max_body_bytes: must be at least 1024");
+  ExpectError(
+      std::string("sources: [{name: h, type: http, port: 1, max_connections: 3}]\n") + kSinks,
+      "sources[0].max_connections: unknown key");
+}
+
 TEST(ConfigTest, KafkaSource) {
   auto c = ParseConfig(R"(
 sources: [{name: raw, type: kafka, brokers: "b:9092", topic: t, properties: {fetch.min.bytes: 1}}]

@@ -115,6 +115,17 @@ TEST(DaemonProcessTest, DroppedAndAppendedFilesProduceAlertsAndMetrics) {
                                     ExpectedAlertId("ex03.contoso.com", kT0 + 10000)};
   ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 3; }, seconds(10)))
       << ReadFile(dir / "daemon.log");
+  // The alerts are immediate: they need not wait for the tick, the windows'
+  // close or the first checkpoint, which the metrics below show.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::string text = HttpGet(port, "/metrics");
+        return MetricValue(text, kDropEvents) == 6 &&
+               MetricValue(text, "eventsift_checkpoint_age_seconds") >= 0 &&
+               MetricValue(text, "eventsift_watermark_seconds") == kT0 + 2 * kDay;
+      },
+      seconds(10)))
+      << HttpGet(port, "/metrics");
   auto ids = ReadAlertIds(dir / "alerts.ndjson");
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), expected);
   EXPECT_EQ(ids.size(), 3u);

@@ -59,14 +59,19 @@ fi
 # renderer, built with cargo into ~/.cargo/bin once (about 4 minutes on
 # 2 cores); kept when that version is already there.
 evtx_version=0.15.1
+cargo_pid=""
 evtx_dump_bin="$(command -v evtx_dump || echo "$HOME/.cargo/bin/evtx_dump")"
 if "$evtx_dump_bin" --version 2>/dev/null | grep -qw "$evtx_version"; then
   echo "setup: evtx_dump $evtx_version present" >&2
 else
   cargo_bin="$(command -v cargo || echo "$HOME/.cargo/bin/cargo")"
   if [ -x "$cargo_bin" ]; then
-    echo "setup: installing evtx_dump $evtx_version with cargo" >&2
-    "$cargo_bin" install evtx --version "$evtx_version" --locked --quiet
+    # Built beside the release build (cargo waits on the network and on
+    # one-crate steps that leave cores idle); waited for below.
+    echo "setup: installing evtx_dump $evtx_version with cargo (log: build/evtx-install.log)" >&2
+    mkdir -p build
+    "$cargo_bin" install evtx --version "$evtx_version" --locked --quiet >build/evtx-install.log 2>&1 &
+    cargo_pid=$!
   else
     echo "setup: cargo not found: evtx_dump $evtx_version not installed;" \
          "evtx_xml_differential and e2e_evtx_writer will skip (and fail under CI=true)" >&2
@@ -93,4 +98,14 @@ fi
 if [ "$build" -eq 1 ]; then
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
+fi
+
+if [ -n "$cargo_pid" ]; then
+  if wait "$cargo_pid"; then
+    echo "setup: evtx_dump $evtx_version installed" >&2
+  else
+    cat build/evtx-install.log >&2
+    echo "setup: cargo install evtx $evtx_version failed (log above)" >&2
+    exit 1
+  fi
 fi

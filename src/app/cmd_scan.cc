@@ -29,6 +29,8 @@
 #include "src/report/fleet.h"
 #include "src/report/fleet_table.h"
 #include "src/report/html_report.h"
+#include "src/report/record_ids_report.h"
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
 
@@ -103,6 +105,92 @@ class ProgressLine {
 std::atomic<bool> g_cancel{false};
 extern "C" void OnStopSignal(int) { g_cancel.store(true); }
 
+// Hands the scan's events to the events sink (--events-out).
+class EventSinkObserver : public EventObserver {
+ public:
+  explicit EventSinkObserver(EventSink* sink) : sink_(sink) {}
+  bool WantPayload(const Event& header) const override { return sink_->WantsHeader(header); }
+  void OnEvent(const Event& event, bool matched) override { sink_->Offer(event, matched); }
+
+ private:
+  EventSink* sink_;
+};
+
+struct EventsFlags {
+  std::string out;  // FILE, "-" or "kafka"
+  std::string topic = "eventsift.events";
+  std::string brokers;    // default: --kafka-brokers
+  std::string spool_dir;  // default: DefaultStateDir()/spool-events
+  std::string channels, providers, event_ids, overflow = "block";
+  bool matched = false;
+  uint64_t queue_mb = 64;
+};
+
+void AddEventsOptions(po::options_description* opts, EventsFlags* f) {
+  po::options_description e("Events sink (docs/events-sink.md)");
+  e.add_options()("events-out", po::value(&f->out),
+                  "also write every event as ECS/Winlogbeat JSON to FILE ('-': stdout), or "
+                  "'kafka' for --events-topic on --kafka-brokers")(
+      "events-topic", po::value(&f->topic)->default_value(f->topic), "events topic")(
+      "events-kafka-brokers", po::value(&f->brokers),
+      "bootstrap servers of the events topic (default: --kafka-brokers)")(
+      "events-spool-dir", po::value(&f->spool_dir),
+      "durable spool of the events topic (default: $EVENTSIFT_STATE_DIR/spool-events)")(
+      "events-channels", po::value(&f->channels), "only these channels (comma-separated)")(
+      "events-providers", po::value(&f->providers), "only these providers (comma-separated)")(
+      "events-ids", po::value(&f->event_ids), "only these event ids (comma-separated)")(
+      "events-matched", po::bool_switch(&f->matched), "only events some rule matched")(
+      "events-overflow", po::value(&f->overflow)->default_value(f->overflow),
+      "when the events queue is full: block (lose nothing) or drop (counted)")(
+      "events-queue-mb", po::value(&f->queue_mb)->default_value(f->queue_mb),
+      "events waiting for the output, in MiB");
+  opts->add(e);
+}
+
+std::string EventsLine(const EventSink& sink) {
+  const EventSinkStats& s = sink.stats();
+  std::string text = fmt::format("events sink ({}): {} events, {} written, {} filtered out",
+                                 sink.name(), s.offered.Get(), s.written.Get(), s.filtered.Get());
+  if (const SinkStats* k = sink.kafka_stats(); k != nullptr) {
+    text += fmt::format(", {} delivered {} spooled", k->delivered.Get(), k->spooled.Get());
+    if (k->failed.Get() > 0) text += fmt::format(" {} FAILED", k->failed.Get());
+  }
+  if (s.dropped.Get() > 0) text += fmt::format(", {} DROPPED (queue full)", s.dropped.Get());
+  if (s.failed.Get() > 0) text += fmt::format(", {} FAILED", s.failed.Get());
+  return text;
+}
+
+// The record-id account: totals, then each host/channel with a gap or a
+// repeat (the first few).
+void PrintRecordIds(const correlate::RecordTracker& records) {
+  constexpr size_t kMaxLines = 20;
+  size_t keys_with = 0;
+  for (const auto& k : records.keys()) keys_with += (k.missing > 0 || k.repeats > 0) ? 1 : 0;
+  fmt::print(stderr,
+             "eventsift scan: record ids: {} host/channels, {} records missing in gaps, {} "
+             "repeats{}\n",
+             records.keys().size(), records.total_missing(), records.total_repeats(),
+             records.untracked() > 0
+                 ? fmt::format(", {} events untracked (key limit)", records.untracked())
+                 : "");
+  size_t shown = 0;
+  for (const auto& k : records.keys()) {
+    if (k.missing == 0 && k.repeats == 0 && k.late == 0) continue;
+    if (shown++ == kMaxLines) {
+      fmt::print(stderr, "eventsift scan: record ids: ... {} more host/channels\n",
+                 keys_with - kMaxLines);
+      break;
+    }
+    const std::string ranges = report::GapRangesText(k);
+    fmt::print(stderr,
+               "eventsift scan: record ids: {} {}: ids {}-{}, {} seen, {} missing in {} gaps{}{}, "
+               "{} repeats{}\n",
+               k.host, k.channel, k.lowest, k.highest, k.seen, k.missing, k.gaps,
+               ranges.empty() ? "" : ": ", ranges, k.repeats,
+               k.late > 0 ? fmt::format(", {} late", k.late) : "");
+  }
+}
+
 }  // namespace
 
 int RunScan(const std::vector<std::string>& args) {
@@ -110,8 +198,10 @@ int RunScan(const std::vector<std::string>& args) {
   std::string out_path, format, inventory, report_path, builds_file, stats_path, cves_file;
   int threads = 0;
   bool strict = false, carve = false, quiet = false, fail_on_alert = false, no_merge = false;
-  bool progress = false, no_progress = false;
+  bool progress = false, no_progress = false, no_record_ids = false;
+  uint64_t gap_alert_threshold = 0;
   KafkaFlags kafka;
+  EventsFlags events;
 
   po::options_description opts(kScanHelp);
   opts.add_options()("help,h", "show this help")(
@@ -144,8 +234,14 @@ int RunScan(const std::vector<std::string>& args) {
       "quiet,q", po::bool_switch(&quiet), "no summary or account lines")(
       "stats", po::value(&stats_path),
       "write what became of each input (chunks, records decoded and recovered, what was "
-      "skipped and where) to this file as JSON");
+      "skipped and where) to this file as JSON")(
+      "no-record-ids", po::bool_switch(&no_record_ids),
+      "do not track EventRecordID gaps and repeats per host and channel")(
+      "gap-alert-threshold", po::value(&gap_alert_threshold)->default_value(0),
+      "raise a pipeline_gap alert for each host and channel missing at least this many "
+      "records (0: none)");
   AddKafkaOptions(&opts, &kafka);
+  AddEventsOptions(&opts, &events);
   po::variables_map vm = ParseArgs(args, opts, &inputs);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -163,6 +259,48 @@ int RunScan(const std::vector<std::string>& args) {
   if (!kafka_ok.ok()) {
     fmt::print(stderr, "eventsift scan: {}\n", kafka_ok.message());
     return kExitUsage;
+  }
+
+  std::unique_ptr<EventSink> event_sink;
+  if (!events.out.empty()) {
+    EventSinkOptions eo;
+    auto filter =
+        EventFilter::Parse(events.channels, events.providers, events.event_ids, events.matched);
+    if (!filter) {
+      fmt::print(stderr, "eventsift scan: --events-ids: {}\n", filter.error().message());
+      return kExitUsage;
+    }
+    eo.filter = std::move(filter).value();
+    if (events.overflow != "block" && events.overflow != "drop") {
+      fmt::print(stderr, "eventsift scan: --events-overflow must be block or drop, not '{}'\n",
+                 events.overflow);
+      return kExitUsage;
+    }
+    eo.overflow = events.overflow == "drop" ? EventOverflow::kDrop : EventOverflow::kBlock;
+    eo.queue_bytes = std::max<uint64_t>(1, events.queue_mb) << 20;
+    if (events.out == "kafka") {
+      if (!kafka.enabled() && events.brokers.empty()) {
+        fmt::print(stderr, "eventsift scan: --events-out kafka needs --kafka-brokers\n");
+        return kExitUsage;
+      }
+      KafkaSinkOptions ko = ToKafkaSinkOptions(kafka);
+      if (!events.brokers.empty()) ko.brokers = events.brokers;
+      ko.topic = events.topic;
+      ko.spool_dir =
+          events.spool_dir.empty() ? DefaultStateDir() + "/spool-events" : events.spool_dir;
+      ko.log = [](std::string_view line) {
+        fmt::print(stderr, "eventsift: kafka events: {}\n", line);
+      };
+      eo.kafka = std::move(ko);
+    } else {
+      eo.path = events.out;
+    }
+    auto sink = EventSink::Open(std::move(eo));
+    if (!sink) {
+      fmt::print(stderr, "eventsift scan: events sink: {}\n", sink.error().ToString());
+      return kExitUsage;
+    }
+    event_sink = std::move(sink).value();
   }
 
   // Loaded before any input is read, so a missing or broken list stops the
@@ -202,6 +340,12 @@ int RunScan(const std::vector<std::string>& args) {
   options.decoder.carve = carve;
   options.correlator.merge_short_names = !no_merge;
   options.inventory_csv = inventory;
+  options.track_records = !no_record_ids;
+  std::unique_ptr<EventSinkObserver> event_observer;
+  if (event_sink) {
+    event_observer = std::make_unique<EventSinkObserver>(event_sink.get());
+    options.event_observer = event_observer.get();
+  }
 
   // Sinks: Kafka when asked for; the NDJSON stream when --out is given or
   // Kafka is not (alerts are never only in memory).
@@ -265,8 +409,22 @@ int RunScan(const std::vector<std::string>& args) {
       fleet_builder.Build([&scanner](const std::string& key) { return scanner.BuildFor(key); });
   report::NameExposedCves(fleet, &alerts.value());
   for (Alert& a : report::CveExposureAlerts(fleet)) alerts.value().push_back(std::move(a));
+  if (!no_record_ids && gap_alert_threshold > 0) {
+    for (const auto& k : scanner.records().keys()) {
+      if (k.missing >= gap_alert_threshold) {
+        alerts.value().push_back(correlate::PipelineGapAlert(k, k.recent, k.missing));
+      }
+    }
+  }
 
   int exit_code = kExitOk;
+  // The events are all queued by now; their output drains apart from the
+  // alerts, which have their own sinks and producer.
+  std::thread events_closer;
+  Status events_status;
+  if (event_sink) {
+    events_closer = std::thread([&] { events_status = event_sink->Close(kafka.flush_timeout()); });
+  }
   for (const Alert& alert : alerts.value()) {
     const std::string json = RenderAlertJson(alert);
     for (auto& sink : sinks) {
@@ -284,12 +442,18 @@ int RunScan(const std::vector<std::string>& args) {
       exit_code = kExitSinkError;
     }
   }
+  if (events_closer.joinable()) events_closer.join();
+  if (!events_status.ok()) {
+    diagnostic(events_status);
+    exit_code = kExitSinkError;
+  }
   if (!report_path.empty()) {
     report::ReportInfo info;
     info.producer_version = ES_VERSION;
     info.inputs = scanner.stats().inputs.Get();
     info.events = scanner.stats().events.Get();
     info.alerts = alerts.value().size();
+    info.record_ids = report::KeysWithLoss(scanner.records());
     const std::string html = report::RenderFleetHtml(fleet, info);
     UniqueFile f = OpenFile(report_path, "wb");
     const bool written =
@@ -300,7 +464,8 @@ int RunScan(const std::vector<std::string>& args) {
     }
   }
   if (format == "table") {
-    std::string table = RenderAlertTable(alerts.value()) + report::RenderFleetTable(fleet);
+    std::string table = RenderAlertTable(alerts.value()) + report::RenderFleetTable(fleet) +
+                        report::RenderRecordIdsText(report::KeysWithLoss(scanner.records()));
     if (out_path.empty()) {
       std::fwrite(table.data(), 1, table.size(), stdout);
     } else {
@@ -337,6 +502,8 @@ int RunScan(const std::vector<std::string>& args) {
                static_cast<double>(st.bytes.Get()) / 1e6, st.rule_hits.Get(), alerts.value().size(),
                st.errors.Get(), secs,
                scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
+    if (event_sink) fmt::print(stderr, "eventsift scan: {}\n", EventsLine(*event_sink));
+    if (!no_record_ids) PrintRecordIds(scanner.records());
     for (const InputAccount& a : scanner.accounts()) {
       if (!a.Clean()) fmt::print(stderr, "eventsift scan: account: {}\n", AccountLine(a));
     }
@@ -350,6 +517,10 @@ int RunScan(const std::vector<std::string>& args) {
   }
   for (const auto& sink : sinks) {
     if (sink->stats().failed.Get() > 0) exit_code = kExitSinkError;
+  }
+  if (event_sink && event_sink->kafka_stats() != nullptr &&
+      event_sink->kafka_stats()->failed.Get() > 0) {
+    exit_code = kExitSinkError;
   }
   if (g_cancel.load()) {
     fmt::print(stderr, "eventsift scan: interrupted; {} inputs not scanned\n",

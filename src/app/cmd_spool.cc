@@ -13,6 +13,7 @@
 #include "src/app/command.h"
 #include "src/app/exit_codes.h"
 #include "src/app/kafka_flags.h"
+#include "src/event/event_ecs_json.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
 
@@ -144,7 +145,10 @@ int RunSpool(const std::vector<std::string>& args) {
       "librdkafka property key=value, repeatable (replay: TLS, SASL)")(
       "timeout", po::value(&timeout_s)->default_value(timeout_s),
       "replay: seconds to wait for the spool to drain")(
-      "rejected", "replay or drop the alerts parked as rejected");
+      "rejected", "replay or drop the alerts parked as rejected")(
+      "events",
+      "the spool holds events (the events sink's, docs/events-sink.md): replay them with the "
+      "event schema header");
   po::options_description hidden;
   hidden.add_options()("action", po::value(&action));
   po::options_description all;
@@ -183,6 +187,7 @@ int RunSpool(const std::vector<std::string>& args) {
     kafka.properties = std::move(user).value();
     kafka.spool_dir = spool_dir;
     kafka.replay_rejected = rejected;
+    if (vm.count("events") != 0) kafka.schema = kEventSchemaVersion;
     return Replay(kafka, timeout_s);
   }
   fmt::print(stderr, "eventsift spool: unknown action '{}' (status, replay or drop)\n", action);

@@ -219,6 +219,18 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   return s;
 }
 
+// The Kafka keys of an alert sink and of the events sink (checked by the caller).
+void ReadKafkaOutput(const YAML::Node& n, const std::string& where, SinkConfig* s) {
+  s->type = SinkType::kKafka;
+  Read(n, where, "brokers", &s->brokers);
+  Read(n, where, "topic", &s->topic);
+  if (s->brokers.empty()) Fail(Join(where, "brokers"), "required");
+  if (s->topic.empty()) Fail(Join(where, "topic"), "required");
+  Read(n, where, "spool_dir", &s->spool_dir);
+  Read(n, where, "spool_max_bytes", &s->spool_max_bytes);
+  ReadProperties(n, where, &s->properties);
+}
+
 SinkConfig ReadSink(const YAML::Node& n, const std::string& where) {
   SinkConfig s;
   if (!n.IsMap()) Fail(where, "expected a mapping");
@@ -233,19 +245,74 @@ SinkConfig ReadSink(const YAML::Node& n, const std::string& where) {
     Read(n, where, "path", &s.path);
     if (s.path.empty()) Fail(Join(where, "path"), "required");
   } else if (type == "kafka") {
-    s.type = SinkType::kKafka;
     CheckKeys(n, where, {"type", "brokers", "topic", "properties", "spool_dir", "spool_max_bytes"});
-    Read(n, where, "brokers", &s.brokers);
-    Read(n, where, "topic", &s.topic);
-    if (s.brokers.empty()) Fail(Join(where, "brokers"), "required");
-    if (s.topic.empty()) Fail(Join(where, "topic"), "required");
-    Read(n, where, "spool_dir", &s.spool_dir);
-    Read(n, where, "spool_max_bytes", &s.spool_max_bytes);
-    ReadProperties(n, where, &s.properties);
+    ReadKafkaOutput(n, where, &s);
   } else {
     Fail(Join(where, "type"), fmt::format("'{}' is not one of stdout, file, kafka", type));
   }
   return s;
+}
+
+EventsConfig ReadEvents(const YAML::Node& n, const std::string& state_dir) {
+  const std::string where = "events";
+  EventsConfig e;
+  if (!n.IsMap()) Fail(where, "expected a mapping");
+  std::string type;
+  Read(n, where, "type", &type);
+  const std::set<std::string> common = {"type",         "channels",    "providers", "event_ids",
+                                        "matched_only", "queue_bytes", "overflow"};
+  std::set<std::string> allowed = common;
+  if (type == "file") {
+    e.output.type = SinkType::kFile;
+    allowed.insert("path");
+    CheckKeys(n, where, allowed);
+    Read(n, where, "path", &e.output.path);
+    if (e.output.path.empty()) Fail(Join(where, "path"), "required");
+  } else if (type == "kafka") {
+    allowed.insert({"brokers", "topic", "properties", "spool_dir", "spool_max_bytes"});
+    CheckKeys(n, where, allowed);
+    ReadKafkaOutput(n, where, &e.output);
+    if (e.output.spool_dir.empty()) e.output.spool_dir = state_dir + "/spool-events";
+  } else {
+    Fail(Join(where, "type"), fmt::format("'{}' is not one of file, kafka", type));
+  }
+  ReadStrings(n, where, "channels", &e.channels);
+  ReadStrings(n, where, "providers", &e.providers);
+  if (YAML::Node ids = n["event_ids"]) {
+    if (!ids.IsSequence()) Fail(Join(where, "event_ids"), "expected a list of event ids");
+    for (size_t i = 0; i < ids.size(); ++i) {
+      try {
+        e.event_ids.push_back(ids[i].as<uint32_t>());
+      } catch (const YAML::Exception&) {
+        Fail(fmt::format("{}.event_ids[{}]", where, i), "expected a number");
+      }
+    }
+  }
+  Read(n, where, "matched_only", &e.matched_only);
+  Read(n, where, "queue_bytes", &e.queue_bytes);
+  if (e.queue_bytes < 65536) Fail(Join(where, "queue_bytes"), "must be at least 65536");
+  std::string overflow = "block";
+  Read(n, where, "overflow", &overflow);
+  if (overflow != "block" && overflow != "drop") {
+    Fail(Join(where, "overflow"), "must be 'block' or 'drop'");
+  }
+  e.drop_when_full = overflow == "drop";
+  return e;
+}
+
+RecordIdsConfig ReadRecordIds(const YAML::Node& n) {
+  const std::string where = "record_ids";
+  RecordIdsConfig r;
+  CheckKeys(n, where,
+            {"enabled", "reorder_window", "max_ranges", "max_keys", "gap_alert_threshold"});
+  Read(n, where, "enabled", &r.enabled);
+  Read(n, where, "reorder_window", &r.reorder_window);
+  Read(n, where, "max_ranges", &r.max_ranges);
+  Read(n, where, "max_keys", &r.max_keys);
+  Read(n, where, "gap_alert_threshold", &r.gap_alert_threshold);
+  if (r.max_ranges < 2) Fail(Join(where, "max_ranges"), "must be at least 2");
+  if (r.max_keys < 1) Fail(Join(where, "max_keys"), "must be at least 1");
+  return r;
 }
 
 DaemonConfig ReadConfig(const YAML::Node& root) {
@@ -253,7 +320,7 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   CheckKeys(root, "",
             {"state_dir", "checkpoint_interval_ms", "shutdown_timeout_ms", "rules", "correlation",
              "sources", "sinks", "metrics", "log", "exit_when_sources_end", "exchange_builds",
-             "exchange_cves"});
+             "exchange_cves", "events", "record_ids"});
   Read(root, "", "state_dir", &c.state_dir);
   if (c.state_dir.empty()) Fail("state_dir", "must not be empty");
   Read(root, "", "checkpoint_interval_ms", &c.checkpoint_interval_ms);
@@ -297,6 +364,8 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
       c.sinks.back().spool_dir = c.state_dir + "/spool";
     }
   }
+  if (YAML::Node ev = root["events"]) c.events = ReadEvents(ev, c.state_dir);
+  if (YAML::Node r = root["record_ids"]) c.record_ids = ReadRecordIds(r);
   if (YAML::Node m = root["metrics"]) {
     CheckKeys(m, "metrics", {"address"});
     Read(m, "metrics", "address", &c.metrics_address);

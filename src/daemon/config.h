@@ -80,6 +80,34 @@ struct SinkConfig {
   bool operator==(const SinkConfig&) const = default;
 };
 
+// The events sink (every event as ECS JSON, docs/events-sink.md): a file or
+// its own Kafka topic, beside the alert sinks and never in their way.
+struct EventsConfig {
+  // type file (appended) or kafka; a Kafka spool_dir defaults to
+  // <state_dir>/spool-events.
+  SinkConfig output;
+  std::vector<std::string> channels, providers;
+  std::vector<uint32_t> event_ids;
+  bool matched_only = false;
+  uint64_t queue_bytes = 64u << 20;
+  bool drop_when_full = false;  // overflow: drop (counted) instead of block
+
+  bool operator==(const EventsConfig&) const = default;
+};
+
+// EventRecordID gaps and repeats per host and channel (docs/operations.md).
+struct RecordIdsConfig {
+  bool enabled = true;
+  uint64_t reorder_window = 100000;
+  uint32_t max_ranges = 1024;
+  uint32_t max_keys = 100000;
+  // Missing records of one host and channel, settled since its last
+  // pipeline_gap alert, that raise the next one; 0: no alert.
+  uint64_t gap_alert_threshold = 0;
+
+  bool operator==(const RecordIdsConfig&) const = default;
+};
+
 struct DaemonConfig {
   std::string path;  // the file it was loaded from
   // Checkpoints and correlation state live here (created if missing).
@@ -102,6 +130,8 @@ struct DaemonConfig {
   bool merge_short_host_names = true;
   std::vector<SourceConfig> sources;
   std::vector<SinkConfig> sinks;
+  std::optional<EventsConfig> events;
+  RecordIdsConfig record_ids;
   // host:port of /healthz and /metrics; empty disables the endpoint.
   std::string metrics_address = "127.0.0.1:9464";
   LogFormat log_format = LogFormat::kJson;

@@ -18,6 +18,7 @@
 #include "src/daemon/clock.h"
 #include "src/daemon/log.h"
 #include "src/daemon/registry.h"
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/source/kafka_source.h"
 #include "src/source/tls_server.h"
@@ -168,6 +169,15 @@ Status Daemon::Init() {
   auto sinks = MakeSinks(config_);
   if (!sinks.has_value()) return sinks.error();
   sinks_ = std::move(sinks).value();
+  if (config_.events) {
+    auto events = MakeEventSink(*config_.events, config_);
+    if (!events.has_value()) {
+      return Status::InvalidArgument(fmt::format("events: {}", events.error().ToString()));
+    }
+    events_ = std::move(events).value();
+  }
+  if (config_.record_ids.enabled) records_ = std::make_unique<RecordLedger>(config_.record_ids);
+  pipeline_->set_taps(EventTaps{events_.get(), records_.get()});
   if (!config_.metrics_address.empty()) {
     ES_RETURN_IF_ERROR(metrics_.Start(
         config_.metrics_address, [this] { return RenderMetrics(); }, [this] { return Health(); }));
@@ -223,6 +233,10 @@ void Daemon::EmitAlerts(bool finish) {
     std::vector<Alert> more = lanes->DrainAlerts(finish);
     std::move(more.begin(), more.end(), std::back_inserter(alerts));
   }
+  if (records_) {
+    std::vector<Alert> gaps = records_->Settle(finish);
+    std::move(gaps.begin(), gaps.end(), std::back_inserter(alerts));
+  }
   for (const auto& a : alerts) {
     std::string json = RenderAlertJson(a);
     for (auto& s : sinks_) {
@@ -256,6 +270,16 @@ Status Daemon::Checkpoint(milliseconds flush_timeout) {
       checkpoint_failures_.Add();
       LogError("checkpoint skipped: sink flush failed",
                {{"sink", s.sink->name()}, {"error", st.ToString()}});
+      return st;
+    }
+  }
+  // The events read so far are written (or spooled) before the positions
+  // past them are saved; with overflow: drop, the dropped ones are counted.
+  if (events_) {
+    Status st = events_->Flush(flush_timeout);
+    if (!st.ok()) {
+      checkpoint_failures_.Add();
+      LogError("checkpoint skipped: events sink flush failed", {{"error", st.ToString()}});
       return st;
     }
   }
@@ -438,6 +462,10 @@ int Daemon::Run() {
   }
   done_cv.notify_all();
   watchdog.join();
+  if (events_) {
+    Status es = events_->Close(milliseconds(0));
+    if (!es.ok()) LogError("events sink", {{"error", es.ToString()}});
+  }
   metrics_.Stop();
   LogInfo("stopped", {{"events", std::to_string(pipeline_->stats().events.Get())},
                       {"alerts", std::to_string(pipeline_->stats().alerts.Get())},

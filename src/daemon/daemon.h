@@ -27,13 +27,15 @@
 #include "src/daemon/hit_journal.h"
 #include "src/daemon/metrics_server.h"
 #include "src/daemon/partition_lanes.h"
+#include "src/daemon/record_ledger.h"
 #include "src/daemon/state_store.h"
 #include "src/sink/alert_sink.h"
 #include "src/source/source.h"
 
 namespace eventsift {
 class KafkaSink;
-}
+class EventSink;
+}  // namespace eventsift
 
 namespace eventsift::daemon {
 
@@ -112,6 +114,10 @@ class Daemon {
   mutable std::mutex objects_mu_;
   std::vector<SourceEntry> sources_;
   std::vector<SinkEntry> sinks_;
+  // The events sink (config `events`) and the EventRecordID ledger
+  // (`record_ids`); made at start, kept across reloads.
+  std::unique_ptr<EventSink> events_;
+  std::unique_ptr<RecordLedger> records_;
   MetricsServer metrics_;
   std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
   std::atomic<int64_t> heartbeat_ms_{0};        // loop's last tick (steady clock)

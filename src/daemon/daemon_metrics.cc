@@ -10,6 +10,7 @@
 #include "src/daemon/clock.h"
 #include "src/daemon/daemon.h"
 #include "src/daemon/log.h"
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/source/http_source.h"
 #include "src/source/kafka_source.h"
@@ -191,6 +192,47 @@ std::string Daemon::RenderMetrics() const {
                                         {"too_large", &http.too_large}}) {
     p.Sample("eventsift_metrics_connections_closed_total", {{"reason", reason}}, counter->load());
   }
+  if (events_) {
+    struct EventsCounter {
+      const char* name;
+      const char* help;
+      const Counter EventSinkStats::*field;
+    };
+    static const EventsCounter kEventsCounters[] = {
+        {"eventsift_events_sink_offered_total", "Events shown to the events sink.",
+         &EventSinkStats::offered},
+        {"eventsift_events_sink_filtered_total", "Events its filter left out.",
+         &EventSinkStats::filtered},
+        {"eventsift_events_sink_written_total", "Events handed to the file or the events producer.",
+         &EventSinkStats::written},
+        {"eventsift_events_sink_dropped_total", "Events dropped: queue full under overflow: drop.",
+         &EventSinkStats::dropped},
+        {"eventsift_events_sink_failed_total", "Events the output refused (write errors).",
+         &EventSinkStats::failed},
+        {"eventsift_events_sink_blocked_ms_total",
+         "Milliseconds the pipeline waited for room in the queue (overflow: block).",
+         &EventSinkStats::blocked_ms},
+    };
+    for (const auto& c : kEventsCounters) {
+      p.Family(c.name, "counter", c.help);
+      p.Sample(c.name, {{"sink", events_->name()}}, (events_->stats().*c.field).Get());
+    }
+    p.Family("eventsift_events_sink_queued_bytes", "gauge", "Rendered events waiting.");
+    p.Sample("eventsift_events_sink_queued_bytes", {{"sink", events_->name()}},
+             events_->queued_bytes());
+    if (const SinkStats* k = events_->kafka_stats(); k != nullptr) {
+      p.Family("eventsift_events_sink_delivered_total", "counter",
+               "Events acknowledged by the events topic.");
+      p.Sample("eventsift_events_sink_delivered_total", {{"sink", "kafka"}}, k->delivered.Get());
+      p.Family("eventsift_events_sink_spooled_total", "counter",
+               "Events written to the events spool.");
+      p.Sample("eventsift_events_sink_spooled_total", {{"sink", "kafka"}}, k->spooled.Get());
+      p.Family("eventsift_events_sink_spool_pending", "gauge", "Events in the events spool.");
+      p.Sample("eventsift_events_sink_spool_pending", {{"sink", "kafka"}},
+               events_->kafka_counters().spool_pending);
+    }
+  }
+  if (records_) records_->RenderMetrics(&p);
   p.Family("eventsift_uptime_seconds", "gauge", "Seconds since start.");
   p.Sample("eventsift_uptime_seconds", {},
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count());

@@ -9,9 +9,11 @@
 #include "src/correlate/exchange_build.h"
 #include "src/correlate/host_key.h"
 #include "src/daemon/log.h"
+#include "src/daemon/record_ledger.h"
 #include "src/pipeline/scan.h"
 #include "src/report/cve_alerts.h"
 #include "src/report/fleet.h"
+#include "src/sink/event_sink.h"
 
 namespace eventsift::daemon {
 
@@ -53,7 +55,8 @@ EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
       hits_by_rule_(counters_from != nullptr
                         ? counters_from->hits_by_rule_
                         : std::make_shared<std::map<std::string, std::unique_ptr<Counter>>>()),
-      stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()) {
+      stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()),
+      taps_(counters_from != nullptr ? counters_from->taps_ : std::make_shared<EventTaps>()) {
   if (!journal_->cve_state().empty()) {
     Status s = cve_watch_.LoadState(journal_->cve_state(), "state.json");
     if (!s.ok()) {
@@ -135,7 +138,9 @@ bool EventPipeline::WantPayload(const Event& header) {
   // Tailing resumes by the record header's number: it grows with the live
   // file, and it is known before the gate (EventRecordID may not be yet).
   if (evtx_mode_ && header.record_number <= evtx_after_) return false;
-  return matcher_->MayMatch(header) || MayCarryBuild(header);
+  if (matcher_->MayMatch(header) || MayCarryBuild(header)) return true;
+  if (taps_->sink != nullptr && taps_->sink->WantsHeader(header)) return true;
+  return taps_->records != nullptr && correlate::RecordTracker::WantsPayload(header);
 }
 
 void EventPipeline::OnEvent(const Event& event) {
@@ -148,6 +153,7 @@ void EventPipeline::OnEvent(const Event& event) {
   }
   stats_->events.Add();
   if (source_) source_->stats().events.Add();
+  if (taps_->records != nullptr) taps_->records->Add(event);
   if (event.time > max_event_time_) max_event_time_ = event.time;
   if (MayCarryBuild(event)) {
     if (auto v = correlate::ExtractExchangeBuild(event)) {
@@ -164,6 +170,7 @@ void EventPipeline::OnEvent(const Event& event) {
   }
   matched_.clear();
   matcher_->Match(event, &matched_);
+  if (taps_->sink != nullptr) taps_->sink->Offer(event, !matched_.empty());
   if (matched_.empty()) return;
   for (uint32_t idx : matched_) {
     stats_->rule_hits.Add();

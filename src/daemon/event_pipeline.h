@@ -31,7 +31,21 @@
 #include "src/detect/rule_set.h"
 #include "src/source/source.h"
 
+namespace eventsift {
+class EventSink;
+}
+
 namespace eventsift::daemon {
+
+class RecordLedger;
+
+// Where every event goes besides the rules: the events sink and the
+// EventRecordID ledger (either may be null). Shared with the pipelines of
+// Kafka partitions (counters_from).
+struct EventTaps {
+  EventSink* sink = nullptr;
+  RecordLedger* records = nullptr;
+};
 
 struct PipelineStats {
   Counter events;
@@ -58,6 +72,8 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // The source whose records follow (its stats count events and errors).
   // `source` must outlive the records it delivers.
   void set_source(source::Source* source) { source_ = source; }
+  // The taps of this pipeline and of those counting into it.
+  void set_taps(EventTaps taps) { *taps_ = taps; }
 
   void OnLine(const source::LineRecord& record) override;
   uint64_t OnEvtx(const source::EvtxRecord& record) override;
@@ -135,6 +151,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // Shared with the pipelines of Kafka partitions (counters_from).
   std::shared_ptr<std::map<std::string, std::unique_ptr<Counter>>> hits_by_rule_;
   std::shared_ptr<PipelineStats> stats_;
+  std::shared_ptr<EventTaps> taps_;
 };
 
 }  // namespace eventsift::daemon

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "src/daemon/log.h"
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/sink/stream_sink.h"
 #include "src/source/dir_source.h"
@@ -92,7 +93,8 @@ Result<MadeSink> MakeFileSink(const SinkConfig& sc, const DaemonConfig&) {
   return MadeSink{std::move(s), nullptr};
 }
 
-Result<MadeSink> MakeKafkaSink(const SinkConfig& sc, const DaemonConfig& c) {
+// The producer options of a Kafka sink's config; `what` prefixes its log lines.
+KafkaSinkOptions KafkaOptionsOf(const SinkConfig& sc, const DaemonConfig& c, std::string what) {
   KafkaSinkOptions o;
   o.brokers = sc.brokers;
   o.topic = sc.topic;
@@ -100,8 +102,12 @@ Result<MadeSink> MakeKafkaSink(const SinkConfig& sc, const DaemonConfig& c) {
   o.spool_dir = sc.spool_dir;
   o.spool_max_bytes = sc.spool_max_bytes;
   o.flush_timeout = milliseconds(c.shutdown_timeout_ms / 2);
-  o.log = [](std::string_view line) { LogWarn("kafka", {{"detail", line}}); };
-  ES_ASSIGN_OR_RETURN(s, KafkaSink::Open(o));
+  o.log = [what](std::string_view line) { LogWarn(what, {{"detail", line}}); };
+  return o;
+}
+
+Result<MadeSink> MakeKafkaSink(const SinkConfig& sc, const DaemonConfig& c) {
+  ES_ASSIGN_OR_RETURN(s, KafkaSink::Open(KafkaOptionsOf(sc, c, "kafka")));
   KafkaSink* kafka = s.get();
   return MadeSink{std::move(s), kafka};
 }
@@ -140,6 +146,23 @@ Result<std::unique_ptr<source::Source>> MakeSource(const SourceConfig& config) {
   }
   return Status::InvalidArgument(
       fmt::format("source '{}': no maker for type '{}'", config.name, SourceTypeName(config.type)));
+}
+
+Result<std::unique_ptr<EventSink>> MakeEventSink(const EventsConfig& ec, const DaemonConfig& c) {
+  EventSinkOptions o;
+  o.filter.channels = ec.channels;
+  o.filter.providers = ec.providers;
+  o.filter.event_ids = ec.event_ids;
+  o.filter.matched_only = ec.matched_only;
+  o.queue_bytes = ec.queue_bytes;
+  o.overflow = ec.drop_when_full ? EventOverflow::kDrop : EventOverflow::kBlock;
+  if (ec.output.type == SinkType::kKafka) {
+    o.kafka = KafkaOptionsOf(ec.output, c, "kafka events");
+  } else {
+    o.path = ec.output.path;
+    o.append = true;  // a restart must not erase what was written
+  }
+  return EventSink::Open(std::move(o));
 }
 
 Result<MadeSink> MakeSink(const SinkConfig& config, const DaemonConfig& daemon) {

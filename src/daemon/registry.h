@@ -14,7 +14,8 @@
 
 namespace eventsift {
 class KafkaSink;
-}
+class EventSink;
+}  // namespace eventsift
 
 namespace eventsift::daemon {
 
@@ -31,6 +32,10 @@ Result<std::unique_ptr<source::Source>> MakeSource(const SourceConfig& config);
 // Opens the sink `config` describes; `daemon` supplies shared settings
 // (the shutdown bound that sizes a Kafka flush).
 Result<MadeSink> MakeSink(const SinkConfig& config, const DaemonConfig& daemon);
+
+// Opens the events sink `config` describes (its writer thread starts).
+Result<std::unique_ptr<EventSink>> MakeEventSink(const EventsConfig& config,
+                                                 const DaemonConfig& daemon);
 
 source::TlsServerOptions TlsOptionsOf(const TlsConfig& tls);
 

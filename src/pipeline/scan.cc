@@ -56,6 +56,7 @@ struct Scanner::FileResult {
   std::vector<BuildSeen> builds;
   std::vector<HostSeen> exchange_hosts;  // first seen first
   InputAccount account;
+  std::unique_ptr<correlate::RecordTracker> records;  // with track_records
   // A part of a split NDJSON file: the lines of the parts before it, added
   // to the part's own line numbers.
   uint64_t line_base = 0;
@@ -83,26 +84,41 @@ bool MayCarryExchangeBuild(const Event& header) {
 class ScanHandler : public EventHandler {
  public:
   ScanHandler(const detect::Matcher& matcher, HitStore* hits, std::vector<BuildSeen>* builds,
-              std::vector<HostSeen>* exchange_hosts)
-      : matcher_(matcher), hits_(hits), builds_(builds), exchange_hosts_(exchange_hosts) {}
+              std::vector<HostSeen>* exchange_hosts, EventObserver* observer,
+              correlate::RecordTracker* records)
+      : matcher_(matcher),
+        hits_(hits),
+        builds_(builds),
+        exchange_hosts_(exchange_hosts),
+        observer_(observer),
+        records_(records) {}
 
   bool WantPayload(const Event& header) override {
     if (matcher_.MayMatch(header) || MayCarryExchangeBuild(header)) return true;
+    if (observer_ != nullptr && observer_->WantPayload(header)) return true;
+    if (records_ != nullptr && correlate::RecordTracker::WantsPayload(header)) return true;
     payload_skipped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
 
   // A declined event is only counted, and checked for an Exchange provider
-  // (which WantPayload never declines), so it needs no other header field.
-  bool FullHeaderWhenDeclined() const override { return false; }
+  // (which WantPayload never declines), so it needs no other header field;
+  // the events sink and the record tracker need every one.
+  bool FullHeaderWhenDeclined() const override {
+    return observer_ != nullptr || records_ != nullptr;
+  }
   // Matcher::MayMatch is const and thread-safe; the counter is atomic.
   bool WantPayloadIsThreadSafe() const override { return true; }
 
   void OnEvent(const Event& event) override {
     ++events_;
+    if (records_ != nullptr) records_->Add(event);
     // Declined by WantPayload: MayMatch said no, so Match would too, and
     // Exchange and build-carrying events are never declined.
-    if (event.payload_declined) return;
+    if (event.payload_declined) {
+      if (observer_ != nullptr) observer_->OnEvent(event, false);
+      return;
+    }
     if (event.provider.starts_with("MSExchange")) NoteExchangeHost(event.computer);
     if (MayCarryExchangeBuild(event)) {
       if (auto v = correlate::ExtractExchangeBuild(event)) {
@@ -115,6 +131,7 @@ class ScanHandler : public EventHandler {
     matched_.clear();
     matcher_.Match(event, &matched_);
     for (uint32_t rule : matched_) hits_->Add(rule, event);
+    if (observer_ != nullptr) observer_->OnEvent(event, !matched_.empty());
   }
 
   uint64_t events() const { return events_; }
@@ -142,6 +159,8 @@ class ScanHandler : public EventHandler {
   HitStore* hits_;
   std::vector<BuildSeen>* builds_;
   std::vector<HostSeen>* exchange_hosts_;
+  EventObserver* observer_;
+  correlate::RecordTracker* records_;
   std::map<std::string, size_t, std::less<>> host_index_;  // name -> index in exchange_hosts_
   size_t last_host_ = SIZE_MAX;
   std::vector<uint32_t> matched_;
@@ -354,12 +373,19 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   account.format = format.value() == InputFormat::kEvtx ? "evtx" : "json";
   DecoderOptions dopts = options_.decoder;
   dopts.threads = decoder_threads;
-  ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts);
+  if (options_.track_records) {
+    out->records = std::make_unique<correlate::RecordTracker>(options_.record_tracker);
+  }
+  ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts,
+                      options_.event_observer, out->records.get());
   Status s;
   uint64_t bytes = 0, incomplete = 0, events = 0, payload_skipped = 0;
   // A large NDJSON file when threads are left over: its lines split across them.
   std::vector<json::LineRange> ranges;
-  if (!is_stream && format.value() == InputFormat::kJson && decoder_threads > 1) {
+  // Not when events are observed or record ids tracked: both want one
+  // pass over the file in order.
+  if (!is_stream && format.value() == InputFormat::kJson && decoder_threads > 1 &&
+      !options_.track_records && options_.event_observer == nullptr) {
     ranges = json::SplitNdjsonFile(path, decoder_threads);
   }
   if (ranges.size() > 1) {
@@ -459,7 +485,7 @@ Scanner::SplitOutcome Scanner::ScanSplit(const std::string& path,
     part.result->path = path;
     part.reporter = std::make_unique<PartReporter>(options_.max_reports_per_input);
     FileResult& r = *part.result;
-    ScanHandler handler(matcher_, &r.hits, &r.builds, &r.exchange_hosts);
+    ScanHandler handler(matcher_, &r.hits, &r.builds, &r.exchange_hosts, nullptr, nullptr);
     try {
       part.status = json::DecodeJsonLineRange(path, ranges[k], path, handler, *part.reporter, stats,
                                               &part.lines);
@@ -558,6 +584,13 @@ Result<std::vector<Alert>> Scanner::Run() {
   }
   accounts_.clear();
   for (auto& r : results) accounts_.push_back(std::move(r->account));
+  // Inputs in command-line order; holes settle once every input is in.
+  records_ = correlate::RecordTracker(options_.record_tracker);
+  for (auto& r : results) {
+    if (r->records) records_.Merge(*r->records);
+    r->records.reset();
+  }
+  (void)records_.Settle(true);
   // A split file's parts stand in for it, in file order: the correlator
   // sees the same hits in the same order as from one thread.
   std::vector<std::unique_ptr<FileResult>> flat;

@@ -23,6 +23,7 @@
 #include "src/core/result.h"
 #include "src/core/stats.h"
 #include "src/correlate/correlator.h"
+#include "src/correlate/record_tracker.h"
 #include "src/decoder/decoder.h"
 #include "src/detect/matcher.h"
 #include "src/detect/rule_set.h"
@@ -35,6 +36,17 @@ struct LineRange;
 }  // namespace json
 
 class HitObserver;  // below
+
+// Sees every event as it is decoded (scan's events sink), from the decoding
+// threads: several inputs at once, so it must be thread-safe.
+class EventObserver {
+ public:
+  virtual ~EventObserver() = default;
+  // Whether the event's payload must be decoded though no rule needs it.
+  virtual bool WantPayload(const Event& header) const = 0;
+  // Every event, with whether a rule matched it.
+  virtual void OnEvent(const Event& event, bool matched) = 0;
+};
 
 struct ScanOptions {
   std::vector<std::string> inputs;  // files, directories (recursive) or "-"
@@ -55,6 +67,11 @@ struct ScanOptions {
   uint64_t hit_memory_bytes = 64u << 20;
   // Shown every hit after the inputs are read; may be null. Must outlive Run().
   HitObserver* hit_observer = nullptr;
+  // Shown every event; may be null. Must outlive Run().
+  EventObserver* event_observer = nullptr;
+  // Track EventRecordIDs per host and channel (gaps, repeats): records().
+  bool track_records = false;
+  correlate::RecordTrackerOptions record_tracker;
 };
 
 // What one scan saw, for the summary line and exit codes.
@@ -140,6 +157,8 @@ class Scanner {
   const ScanStats& stats() const { return stats_; }
   // After Run(): what became of each input, in input order (--stats).
   const std::vector<InputAccount>& accounts() const { return accounts_; }
+  // After Run() with track_records: the record ids seen, every hole settled.
+  const correlate::RecordTracker& records() const { return records_; }
   // Inputs finished so far and total, for a progress display (any thread).
   uint64_t inputs_done() const { return inputs_done_.load(std::memory_order_relaxed); }
   uint64_t inputs_total() const { return inputs_total_.load(std::memory_order_relaxed); }
@@ -162,6 +181,7 @@ class Scanner {
   ScanStats stats_;
   ScanObservations observations_;
   std::vector<InputAccount> accounts_;
+  correlate::RecordTracker records_;
   std::unique_ptr<correlate::Correlator> correlator_;  // kept after Run() for BuildFor
   std::atomic<uint64_t> hit_memory_{0};                // bytes all HitStores hold in memory
   std::atomic<uint64_t> inputs_done_{0};

@@ -1,4 +1,5 @@
 #include "src/report/html_report.h"
+#include "src/report/record_ids_report.h"
 
 #include <algorithm>
 #include <map>
@@ -386,6 +387,7 @@ std::string RenderFleetHtml(const std::vector<FleetHost>& fleet, const ReportInf
     out += "<tr><td colspan=\"8\" class=\"muted\">No Exchange hosts seen.</td></tr>\n";
   out += kMiddle;
   AppendTimeline(fleet, &out);
+  AppendRecordIdsHtml(info.record_ids, &out);
   out += kTail;
   return out;
 }

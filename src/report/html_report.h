@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/correlate/record_tracker.h"
 #include "src/report/fleet.h"
 
 namespace eventsift::report {
@@ -16,6 +17,8 @@ namespace eventsift::report {
 struct ReportInfo {
   std::string producer_version;  // eventsift version
   uint64_t inputs = 0, events = 0, alerts = 0;
+  // Host/channels with EventRecordID gaps or repeats (record_ids_report.h).
+  std::vector<correlate::RecordKeyStats> record_ids;
 };
 
 std::string RenderFleetHtml(const std::vector<FleetHost>& fleet, const ReportInfo& info);

@@ -557,3 +557,142 @@ TEST(DaemonKafkaTest, TakenOverPartitionsKeepTheirOwnWatermarkAndOpenWindows) {
 
 }  // namespace
 }  // namespace eventsift::daemon_test
+
+namespace eventsift::daemon_test {
+namespace {
+
+// winlog.record_id of each message on an events topic.
+std::vector<uint64_t> TopicRecordIds(const std::string& broker, const std::string& topic) {
+  std::string text =
+      Capture(fmt::format("kcat -b {} -t {} -C -e -q -f '%s\\n' 2>/dev/null", broker, topic));
+  std::vector<uint64_t> ids;
+  const std::string key = "\"record_id\":";
+  for (size_t p = text.find(key); p != std::string::npos; p = text.find(key, p)) {
+    p += key.size();
+    ids.push_back(std::strtoull(text.c_str() + p, nullptr, 10));
+  }
+  return ids;
+}
+
+std::string EventsConfig(const ScratchDir& dir, const std::string& broker,
+                         const std::string& alerts_topic, const std::string& events_brokers,
+                         const std::string& events_topic, int port) {
+  return fmt::format(R"(state_dir: {}
+checkpoint_interval_ms: 200
+shutdown_timeout_ms: 10000
+rules: {{paths: [{}/rules/eems_mitigation_error.yaml]}}
+sources:
+  - {{name: drop, type: directory, path: {}, include: ["*.ndjson"]}}
+sinks:
+  - {{type: kafka, brokers: {}, topic: {}}}
+events:
+  type: kafka
+  brokers: {}
+  topic: {}
+metrics: {{address: "127.0.0.1:{}"}}
+)",
+                     dir / "state", ES_SOURCE_DIR, dir / "in", broker, alerts_topic, events_brokers,
+                     events_topic, port);
+}
+
+// Every event reaches the events topic across a SIGKILL and a restart (at
+// least once: duplicates only from the last checkpoint interval), and every
+// alert its own topic.
+TEST(DaemonKafkaTest, EventsTopicGetsEveryEventAcrossSigkill) {
+  if (KafkaDir().empty())
+    GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
+  std::string broker, alerts, events;
+  ASSERT_TRUE(BrokerAndTopic("eventsift.daemon.ev.alerts", &broker, &alerts));
+  ASSERT_TRUE(BrokerAndTopic("eventsift.daemon.ev.events", &broker, &events));
+  ScratchDir dir("kafka_events");
+  std::filesystem::create_directories(dir / "in");
+  std::string config = dir / "eventsift.yaml";
+  WriteFile(config, EventsConfig(dir, broker, alerts, broker, events, FreePort()));
+  constexpr int kHosts = 20;
+  std::set<uint64_t> expected;
+  auto round = [&](int r) {
+    std::string s;
+    for (int h = 0; h < kHosts; ++h) {
+      const uint64_t id = static_cast<uint64_t>(r * kHosts + h + 1);
+      expected.insert(id);
+      s += EemsEvent(fmt::format("EX{:02}.contoso.com", h), kT0 + r * 3 * kDay + h * 60, id) + "\n";
+    }
+    return s;
+  };
+  auto all_there = [&] {
+    auto ids = TopicRecordIds(broker, events);
+    std::set<uint64_t> got(ids.begin(), ids.end());
+    return std::includes(got.begin(), got.end(), expected.begin(), expected.end());
+  };
+  std::string in = dir / "in/a.ndjson";
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  AppendFile(in, round(0) + round(1));
+  ASSERT_TRUE(WaitFor(all_there, seconds(60))) << ReadFile(dir / "daemon.log");
+  AppendFile(in, round(2));
+  d.Signal(SIGKILL);
+  ASSERT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
+  AppendFile(in, round(3));
+  DaemonProcess again;
+  again.Start(config, dir / "daemon.log");
+  ASSERT_TRUE(WaitFor(all_there, seconds(60))) << ReadFile(dir / "daemon.log");
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(seconds(12)), 0);
+  auto ids = TopicRecordIds(broker, events);
+  std::set<uint64_t> got(ids.begin(), ids.end());
+  EXPECT_EQ(got, expected) << "every event, none foreign";
+  EXPECT_LE(ids.size() - got.size(), static_cast<size_t>(2 * kHosts))
+      << "re-sent only what was read after the last checkpoint";
+  EXPECT_GE(TopicAlertIds(broker, alerts).size(), static_cast<size_t>(3 * kHosts));
+}
+
+// With the events brokers unreachable, the events are spooled and the
+// alerts still arrive, all of them.
+TEST(DaemonKafkaTest, AlertsCompleteWhileEventsBrokerDown) {
+  if (KafkaDir().empty())
+    GTEST_SKIP() << "ES_DAEMON_KAFKA_DIR not set (run through ctest -L kafka)";
+  std::string broker, alerts;
+  ASSERT_TRUE(BrokerAndTopic("eventsift.daemon.evdown.alerts", &broker, &alerts));
+  ScratchDir dir("kafka_events_down");
+  std::filesystem::create_directories(dir / "in");
+  const int port = FreePort();
+  std::string config = dir / "eventsift.yaml";
+  WriteFile(config, EventsConfig(dir, broker, alerts, fmt::format("127.0.0.1:{}", FreePort()),
+                                 "eventsift.events", port));
+  constexpr int kHosts = 30;
+  std::set<std::string> expected;
+  std::string text;
+  for (int r = 0; r < 2; ++r) {
+    for (int h = 0; h < kHosts; ++h) {
+      std::string host = fmt::format("EX{:02}.contoso.com", h);
+      const int64_t t = kT0 + r * 3 * kDay + h * 60;
+      if (r == 0) expected.insert(ExpectedAlertId(host, t));
+      text += EemsEvent(host, t, static_cast<uint64_t>(r * kHosts + h + 1)) + "\n";
+    }
+  }
+  DaemonProcess d;
+  d.Start(config, dir / "daemon.log");
+  AppendFile(dir / "in/a.ndjson", text);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto ids = TopicAlertIds(broker, alerts);
+        return std::set<std::string>(ids.begin(), ids.end()) == expected;
+      },
+      seconds(60)))
+      << ReadFile(dir / "daemon.log");
+  std::string metrics;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        metrics = HttpGet(port, "/metrics");
+        return MetricValue(metrics, "eventsift_events_sink_spooled_total{sink=\"kafka\"}") ==
+               2 * kHosts;
+      },
+      seconds(20)))
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, "eventsift_events_sink_delivered_total{sink=\"kafka\"}"), 0);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.Wait(seconds(12)), 0);
+}
+
+}  // namespace
+}  // namespace eventsift::daemon_test

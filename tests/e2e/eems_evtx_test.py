@@ -128,12 +128,14 @@ class EemsEvtxTest(unittest.TestCase):
         self.assertTrue(from_evtx)
         self.assertEqual([without_source(a) for a in from_evtx],
                          [without_source(b) for b in from_json])
-        self.assertEqual(scan("--format", "table", self.sample_dir).stdout,
-                         scan("--format", "table", committed).stdout)
+        # The fleet views; the record-id account is left out, as the EVTX
+        # files number their records apart from the export.
+        self.assertEqual(scan("--format", "table", "--no-record-ids", self.sample_dir).stdout,
+                         scan("--format", "table", "--no-record-ids", committed).stdout)
 
     def test_fleet_view_from_evtx_equals_fleet_view_from_json(self):
-        r1 = scan("--format", "table", self.evtx_dir)
-        r2 = scan("--format", "table", self.json)
+        r1 = scan("--format", "table", "--no-record-ids", self.evtx_dir)
+        r2 = scan("--format", "table", "--no-record-ids", self.json)
         self.assertEqual(r1.returncode, 0, r1.stderr.decode())
         self.assertEqual(r2.returncode, 0, r2.stderr.decode())
         table = r1.stdout.decode()

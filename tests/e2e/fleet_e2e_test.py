@@ -14,6 +14,7 @@ JSON alerts do not change.
 Usage: fleet_e2e_test.py --binary build/release/bin/eventsift [unittest args]
 """
 
+import itertools
 import os
 import re
 import subprocess
@@ -50,7 +51,9 @@ def fleet_rows(stdout):
     def cells(line):
         ends = starts[1:] + [len(line)]
         return [line[a:b].strip() for a, b in zip(starts, ends)]
-    rows = [dict(zip(names, cells(l))) for l in lines[start + 2:] if l]
+    # The fleet ends at the first blank line (the record-id table may follow).
+    body = list(itertools.takewhile(bool, lines[start + 2:]))
+    rows = [dict(zip(names, cells(l))) for l in body]
     return lines[start], header, rows
 
 
@@ -214,8 +217,9 @@ class FleetE2ETest(unittest.TestCase):
         self.assertFalse({"ex20.fabrikam.local", "ex21"} & {host for _, host, _ in with_inventory})
 
     def test_table_with_no_exchange_host(self):
-        r = run("scan", "--format", "table", os.path.join("tests", "data", "json",
-                                                         "otrf_smbexec_head200.json.gz"))
+        # The record-id table (this sample has gaps) would follow the fleet.
+        r = run("scan", "--format", "table", "--no-record-ids",
+                os.path.join("tests", "data", "json", "otrf_smbexec_head200.json.gz"))
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         self.assertTrue(r.stdout.decode().endswith("0 alerts\n\nExchange fleet: no Exchange hosts seen\n"),
                         r.stdout.decode())

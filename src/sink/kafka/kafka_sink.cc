@@ -171,8 +171,8 @@ Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
       rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
-      RD_KAFKA_V_HEADER(kSchemaHeader, kAlertSchemaVersion,
-                        static_cast<ssize_t>(sizeof kAlertSchemaVersion - 1)),
+      RD_KAFKA_V_HEADER(kSchemaHeader, options_.schema.data(),
+                        static_cast<ssize_t>(options_.schema.size())),
       RD_KAFKA_V_HEADER(kRuleHeader, rule_id.data(), static_cast<ssize_t>(rule_id.size())),
       RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();

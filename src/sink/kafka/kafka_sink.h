@@ -34,6 +34,8 @@ inline constexpr char kRuleHeader[] = "eventsift.rule_id";
 struct KafkaSinkOptions {
   std::string brokers;  // bootstrap.servers
   std::string topic;
+  // The kSchemaHeader value: the alert schema, or the events sink's.
+  std::string schema = kAlertSchemaVersion;
   // Passed through to librdkafka as-is (-X key=value): TLS, SASL, tuning.
   KafkaProperties properties;
   // Directory of the durable spool for undelivered alerts.

@@ -1,0 +1,139 @@
+#pragma once
+// EventSink: every normalized event (or those its filter passes) as JSON in
+// ECS/Winlogbeat names (src/event/event_ecs_json.h) to a file or to Kafka,
+// beside the alerts and never in their way.
+//
+// Callers (decoding threads, the daemon's loop) hand events to Offer, which
+// renders them and puts them in a bounded in-memory queue; one writer thread
+// takes them to the output. The queue decouples the callers from the output:
+// a slow or unreachable events topic never holds up the alerts, which have
+// their own producer. When the queue is full, `overflow` decides: block the
+// caller until there is room (nothing lost; the default) or drop the event
+// (counted in stats().dropped). Kafka keeps the alert sink's guarantees
+// (idempotent, acks=all, a durable spool of its own replayed in order), keyed
+// by host (EventHostKey) so one host's events stay in order in a partition.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/core/result.h"
+#include "src/core/stats.h"
+#include "src/event/event.h"
+#include "src/sink/kafka/kafka_sink.h"
+
+namespace eventsift {
+
+// Which events go out. Empty lists pass everything; channels and providers
+// compare without case.
+struct EventFilter {
+  std::vector<std::string> channels;
+  std::vector<std::string> providers;
+  std::vector<uint32_t> event_ids;
+  bool matched_only = false;  // only events some rule matched
+
+  // The header part (channel, provider, event id).
+  bool PassesHeader(const Event& header) const;
+  // Parses "a,b,c" lists (the CLI's and the config's form).
+  static Result<EventFilter> Parse(const std::string& channels, const std::string& providers,
+                                   const std::string& event_ids, bool matched_only);
+};
+
+enum class EventOverflow : uint8_t { kBlock, kDrop };
+
+struct EventSinkOptions {
+  EventFilter filter;
+  // Where events go: a file path ("-" is stdout) or, when `kafka` is set,
+  // that topic. A file is truncated, or appended to with `append`.
+  std::string path;
+  bool append = false;
+  std::optional<KafkaSinkOptions> kafka;
+  uint64_t queue_bytes = 64u << 20;  // rendered JSON waiting for the writer
+  EventOverflow overflow = EventOverflow::kBlock;
+};
+
+struct EventSinkStats {
+  Counter offered;     // events shown to the sink
+  Counter filtered;    // left out by the filter
+  Counter queued;      // rendered and queued
+  Counter written;     // handed to the file or the Kafka producer
+  Counter dropped;     // queue full under overflow=drop
+  Counter failed;      // the output refused (file write error)
+  Counter blocked_ms;  // time callers waited for room (overflow=block)
+};
+
+class EventSink {
+ public:
+  static Result<std::unique_ptr<EventSink>> Open(EventSinkOptions options);
+  ~EventSink();
+  EventSink(const EventSink&) = delete;  // owns the writer thread
+  EventSink& operator=(const EventSink&) = delete;
+
+  // Whether an event with this header may go out, so its payload must be
+  // decoded though no rule needs it (with matched_only the rules decide).
+  bool WantsHeader(const Event& header) const {
+    return !options_.filter.matched_only && options_.filter.PassesHeader(header);
+  }
+  // One event, with whether any rule matched it. Thread-safe.
+  void Offer(const Event& event, bool matched);
+  // Waits until what is queued now is written, then flushes the output
+  // (Kafka: delivered or spooled), all within `timeout`; Offer may go on.
+  Status Flush(std::chrono::milliseconds timeout);
+  // Writes what is queued, then flushes the output (Kafka: waits up to
+  // `timeout` for delivery reports; the rest is spooled). Offer must not be
+  // called after.
+  Status Close(std::chrono::milliseconds timeout);
+
+  std::string_view name() const { return kafka_ ? "kafka" : "file"; }
+  const EventSinkStats& stats() const { return stats_; }
+  // The Kafka output's counters (delivered, spooled, failed), or null.
+  const SinkStats* kafka_stats() const { return kafka_ ? &kafka_->stats() : nullptr; }
+  KafkaSinkCounters kafka_counters() const {
+    return kafka_ ? kafka_->counters() : KafkaSinkCounters{};
+  }
+  uint64_t queued_bytes() const;
+
+ private:
+  explicit EventSink(EventSinkOptions options) : options_(std::move(options)) {}
+  // Events rendered back to back ("json\n" each) with their keys, so
+  // queueing an event is a copy into a buffer, not an allocation.
+  struct Batch {
+    struct Entry {
+      uint32_t json_end, key_end;  // ends in `json` (newline excluded) and `keys`
+    };
+    std::string json, keys;
+    std::vector<Entry> entries;
+    uint64_t cost() const { return json.size() + keys.size() + entries.size() * kEntryCost; }
+  };
+  static constexpr uint64_t kEntryCost = 16;
+  void WriterLoop();
+  // Moves the open batch to the queue (mu_ held).
+  void SealLocked();
+  Status WriteBatch(const Batch& batch);
+
+  EventSinkOptions options_;
+  EventSinkStats stats_;
+  std::unique_ptr<KafkaSink> kafka_;
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = false;
+
+  mutable std::mutex mu_;
+  std::condition_variable has_items_;
+  std::condition_variable has_room_;
+  Batch open_;               // being filled by Offer
+  std::deque<Batch> queue_;  // sealed, for the writer
+  uint64_t bytes_ = 0;       // open_ and queue_
+  bool writing_ = false;     // the writer holds a batch taken from queue_
+  bool closing_ = false;
+  Status write_error_;  // the first output error, reported by Close
+  std::thread writer_;
+};
+
+}  // namespace eventsift

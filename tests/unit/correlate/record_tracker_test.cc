@@ -1,0 +1,128 @@
+// RecordTracker's bookkeeping: holes close as ids arrive in any order, gaps
+// settle at the end, past the reorder window or the range bound, repeats and
+// late ids are told apart, and memory per key and keys stay bounded.
+#include "src/correlate/record_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace eventsift::correlate {
+namespace {
+
+// A random order of n ids holes the set in up to ~n/4 places: 2000 ids stay
+// within the default bound of ranges per key.
+TEST(RecordTrackerTest, ShuffledIdsLeaveNoGap) {
+  std::vector<uint64_t> ids(2000);
+  std::iota(ids.begin(), ids.end(), 1);
+  std::shuffle(ids.begin(), ids.end(), std::mt19937(3));
+  RecordTracker t;
+  for (uint64_t id : ids) t.Add("h", "Security", id);
+  EXPECT_TRUE(t.Settle(true).empty());
+  ASSERT_EQ(t.keys().size(), 1u);
+  EXPECT_EQ(t.keys()[0].seen, 2000u);
+  EXPECT_EQ(t.keys()[0].missing, 0u);
+  EXPECT_EQ(t.keys()[0].repeats, 0u);
+}
+
+TEST(RecordTrackerTest, GapsAndRepeats) {
+  RecordTracker t;
+  for (uint64_t id = 10; id <= 100; ++id) {
+    if (id < 40 || id > 49) t.Add("h", "System", id);
+  }
+  t.Add("h", "System", 20);
+  t.Add("h", "System", 20);
+  t.Add("h", "Security", 20);  // another channel: no repeat
+  auto gaps = t.Settle(true);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].second.first, 40u);
+  EXPECT_EQ(gaps[0].second.last, 49u);
+  EXPECT_EQ(t.keys()[gaps[0].first].channel, "System");
+  EXPECT_EQ(t.total_missing(), 10u);
+  EXPECT_EQ(t.total_repeats(), 2u);
+  EXPECT_EQ(t.keys()[0].lowest, 10u) << "nothing below the first id is a gap";
+}
+
+TEST(RecordTrackerTest, ReorderWindowKeepsRecentHolesOpen) {
+  RecordTrackerOptions o;
+  o.reorder_window = 100;
+  RecordTracker t(o);
+  for (uint64_t id = 1; id <= 150; ++id) {
+    if (id != 30 && id != 120) t.Add("h", "c", id);
+  }
+  auto settled = t.Settle(false);
+  ASSERT_EQ(settled.size(), 1u) << "30 is 120 below the top, 120 only 30";
+  EXPECT_EQ(settled[0].second.first, 30u);
+  t.Add("h", "c", 120);  // the late one within the window closes its hole
+  t.Add("h", "c", 30);   // below the settled floor: late, not a repeat
+  EXPECT_TRUE(t.Settle(true).empty());
+  EXPECT_EQ(t.keys()[0].missing, 1u);
+  EXPECT_EQ(t.keys()[0].late, 1u);
+  EXPECT_EQ(t.keys()[0].repeats, 0u);
+}
+
+TEST(RecordTrackerTest, RangesPerKeyAndKeysBounded) {
+  RecordTrackerOptions o;
+  o.max_ranges = 8;
+  o.max_keys = 2;
+  o.max_gaps_kept = 4;
+  RecordTracker t(o);
+  for (uint64_t id = 1; id <= 200; id += 2) t.Add("h", "c", id);  // every other id
+  EXPECT_EQ(t.keys()[0].gaps, 100u - 8u) << "the lowest holes settle to stay in bound";
+  EXPECT_LE(t.keys()[0].recent.size(), 4u);
+  t.Settle(true);
+  EXPECT_EQ(t.keys()[0].missing, 99u);
+  t.Add("h2", "c", 1);
+  t.Add("h3", "c", 1);
+  EXPECT_EQ(t.keys().size(), 2u);
+  EXPECT_EQ(t.untracked(), 1u);
+}
+
+TEST(RecordTrackerTest, MergeCountsOverlapAsRepeats) {
+  RecordTracker a, b, all;
+  for (uint64_t id = 1; id <= 60; ++id) a.Add("h", "c", id);
+  for (uint64_t id = 50; id <= 100; ++id) b.Add("h", "c", id);
+  all.Merge(a);
+  all.Merge(b);
+  EXPECT_TRUE(all.Settle(true).empty());
+  EXPECT_EQ(all.keys()[0].repeats, 11u);
+  EXPECT_EQ(all.keys()[0].seen, 111u);
+}
+
+Event ClearEvent(uint32_t id, std::string_view channel, uint64_t record_id,
+                 std::vector<DataField>* data) {
+  Event e;
+  e.event_id = id;
+  e.channel = channel;
+  e.provider = "Microsoft-Windows-Eventlog";
+  e.computer = "DC01";
+  e.record_id = record_id;
+  e.data = *data;
+  return e;
+}
+
+TEST(RecordTrackerTest, LogClearBesideGap) {
+  RecordTracker t;
+  for (uint64_t id = 1; id <= 10; ++id) t.Add("dc01", "Security", id);
+  std::vector<DataField> none;
+  t.Add(ClearEvent(1102, "Security", 20, &none));
+  for (uint64_t id = 21; id <= 30; ++id) t.Add("dc01", "Security", id);
+  for (uint64_t id = 35; id <= 40; ++id) t.Add("dc01", "Security", id);
+  std::vector<DataField> app = {{"Channel", "Application"}};
+  t.Add(ClearEvent(104, "System", 7, &app));
+  t.Add("dc01", "Application", 1);
+  t.Add("dc01", "Application", 5);
+  auto gaps = t.Settle(true);
+  ASSERT_EQ(gaps.size(), 3u);
+  for (const auto& [key, gap] : gaps) {
+    const std::string& channel = t.keys()[key].channel;
+    if (channel == "Security" && gap.first == 11) EXPECT_TRUE(gap.cleared);
+    if (channel == "Security" && gap.first == 31) EXPECT_FALSE(gap.cleared);
+    if (channel == "Application") EXPECT_TRUE(gap.cleared);
+  }
+}
+
+}  // namespace
+}  // namespace eventsift::correlate

@@ -12,6 +12,8 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 # EVTX chunk CRC32s (PCLMUL-accelerated; the same CRC-32 as zlib).
 pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
+# zstd drop files read by the daemon's directory source.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 if(ES_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -23,10 +23,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev libboost-dev
   libsimdjson-dev libre2-dev librdkafka-dev libyaml-cpp-dev
-  libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev libdeflate-dev libssl-dev
+  libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
   python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
+  rsyslog rsyslog-openssl
   clang libclang-rt-14-dev clang-format clang-tidy chromium
   default-jre-headless maven curl procps hyperfine time
   # The libraries syslog-ng (unpacked below) runs with.

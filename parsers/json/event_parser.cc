@@ -23,6 +23,8 @@ std::string_view ShapeName(Shape shape) {
       return "powershell";
     case Shape::kLogAnalytics:
       return "log_analytics";
+    case Shape::kOpenWec:
+      return "openwec";
   }
   return "unknown";
 }
@@ -179,8 +181,42 @@ JsonError EventParser::RootField(std::string_view key, JsonValue v) {
     ES_JSON_KEY("EventSourceName") { return QueueData(key, v, &c_.la_provider); }
     ES_JSON_KEY("Provider") { return QueueData(key, v, &c_.la_provider); }
     ES_JSON_KEY("EventData") {
-      return header_only_ ? SUCCESS : QueueData(key, v, &c_.la_event_data);
+      if (header_only_) return SUCCESS;
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      // An object is OpenWEC's; Log Analytics stores XML in a string.
+      if (t == json_type::object) return OpenWecEventData(v);
+      return QueueData(key, v, &c_.la_event_data);
     }
+
+    // OpenWEC's Json format: the XML's System element as an object.
+    ES_JSON_KEY("System") {
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      if (t != json_type::object) break;
+      c_.has_openwec_system = true;
+      return OpenWecSystem(v);
+    }
+    ES_JSON_KEY("UserData") { return header_only_ ? SUCCESS : QueueData(key, v, &c_.ow_user_data); }
+    ES_JSON_KEY("RenderingInfo") {
+      if (header_only_) return SUCCESS;
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      if (t != json_type::object) break;
+      return ForEachField(v, [&](std::string_view k, JsonValue rv) -> JsonError {
+        return k == "Message" ? RenderValue(rv, &event_.message) : SUCCESS;
+      });
+    }
+    // Collector metadata (OpenWEC's Json and Nxlog formats): not event data.
+    ES_JSON_KEY("OpenWEC") {
+      json_type t;
+      if (auto err = v.type().get(t)) return err;
+      if (t != json_type::object) break;
+      return OpenWecMetadata(v);
+    }
+    ES_JSON_KEY("DebugData") return SUCCESS;
+    ES_JSON_KEY("ProcessingErrorData") return SUCCESS;
+    ES_JSON_KEY("BinaryEventData") return SUCCESS;
 
     // NXLog (and the OTRF/Logstash variant); several are shared with PowerShell.
     ES_JSON_KEY("EventID") {
@@ -300,6 +336,8 @@ Status EventParser::ResolveShape() {
     if (c_.evtx_event_id != EventIdRead::kValid) {
       return Status::Corruption("evtx_dump event without Event.System.EventID");
     }
+  } else if (c_.has_openwec_system) {
+    ES_RETURN_IF_ERROR(FinishOpenWec());
   } else if (c_.has_winlog) {
     ES_RETURN_IF_ERROR(FinishEcs());
   } else if (c_.has_event_id && c_.has_time_generated) {

@@ -4,7 +4,7 @@
 // Passes over the root object with simdjson On-Demand: every key is
 // dispatched by name, and keys that mean different things in different shapes
 // are held as candidates until the shape is known at the end of the object
-// (detection order: evtx_dump "Event", Winlogbeat "winlog", Log Analytics
+// (detection order: evtx_dump "Event", OpenWEC "System", Winlogbeat "winlog", Log Analytics
 // "TimeGenerated" with "EventID", NXLog "EventID", PowerShell "Id"). docs/json-exports.md has the
 // field mapping per shape. The first pass reads header keys only; a second, full pass runs only for
 // flat-shape events the handler wants the payload of (see Parse).
@@ -28,7 +28,15 @@
 
 namespace eventsift::json {
 
-enum class Shape : uint8_t { kUnknown, kEvtxDump, kEcs, kNxlog, kPowerShell, kLogAnalytics };
+enum class Shape : uint8_t {
+  kUnknown,
+  kEvtxDump,
+  kEcs,
+  kNxlog,
+  kPowerShell,
+  kLogAnalytics,
+  kOpenWec
+};
 std::string_view ShapeName(Shape shape);
 
 class EventParser {
@@ -77,6 +85,10 @@ class EventParser {
     bool has_time_generated = false;
     int64_t event_level = -1;  // WindowsEvent "EventLevel"
     std::string_view la_time, la_computer, la_provider, la_event_data;
+    // OpenWEC ("System" object at the root)
+    bool has_openwec_system = false;
+    EventIdRead ow_event_id = EventIdRead::kAbsent;  // System.EventID
+    std::string_view ow_event_source_name, ow_time_received, ow_user_data;
   };
 
   void ResetDocumentState();
@@ -108,6 +120,11 @@ class EventParser {
   Status FinishLogAnalytics();
   // Reads the EventData column's JSON object string into event_.data.
   Status ParseJsonEventData(std::string_view text);
+  // dialect_openwec.cc
+  JsonError OpenWecSystem(JsonValue v);
+  JsonError OpenWecEventData(JsonValue v);
+  JsonError OpenWecMetadata(JsonValue v);
+  Status FinishOpenWec();
   // dialect_evtx_dump.cc
   JsonError EvtxEvent(JsonValue v);
   JsonError EvtxSystem(JsonValue v);

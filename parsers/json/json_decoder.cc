@@ -1,5 +1,7 @@
 #include "parsers/json/json_decoder.h"
 
+#include "parsers/json/event_xml.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -396,9 +398,17 @@ Status JsonLineDecoder::DecodeLine(std::string_view line, uint64_t line_no, std:
         .At(std::string(file), Where::kNone, line_no);
   }
   // Copy into our padded buffer: the caller's line has no simdjson padding.
-  padded_.assign(line.data(), line.size());
-  padded_.resize(line.size() + kPadding);
-  Status s = parser_->Parse(std::string_view(padded_.data(), line.size()), handler);
+  // A line holding a whole event as XML (syslog messages from NXLog's
+  // $raw_event, WEF) is rewritten as the JSON of the same event.
+  Status s;
+  if (line.front() == '<' && LooksLikeEventXml(line)) {
+    s = EventXmlToJson(line, &padded_);
+  } else {
+    padded_.assign(line.data(), line.size());
+  }
+  size_t doc_size = padded_.size();
+  padded_.resize(doc_size + kPadding);
+  if (s.ok()) s = parser_->Parse(std::string_view(padded_.data(), doc_size), handler);
   if (!s.ok()) {
     stats_.errors.Add();
     stats_.bytes_dropped.Add(line.size());

@@ -58,6 +58,13 @@ std::string GroupKey(const std::vector<std::string>& values) {
   return key;
 }
 
+// The host fields: grouped by as alerts key hosts (NormalizeHostName), so
+// "EX01", "ex01", "EX01." and "\\EX01" fall into one group (FQDNs stay apart).
+bool IsHostField(std::string_view field) {
+  return EqualsAsciiCaseless(field, "Computer") || EqualsAsciiCaseless(field, "ComputerName") ||
+         EqualsAsciiCaseless(field, "Hostname");
+}
+
 FileTime AddTicks(FileTime t, int64_t ticks) { return t > kMaxTime - ticks ? kMaxTime : t + ticks; }
 
 }  // namespace
@@ -174,7 +181,9 @@ SigmaCorrelator::SigmaCorrelator(std::vector<SigmaCorrelation> correlations,
                                  SigmaCorrelatorOptions options)
     : base_consumers_(base_rules.size()),
       base_standalone_(base_rules.size(), true),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      stats_(options_.stats != nullptr ? options_.stats
+                                       : std::make_shared<SigmaCorrelatorStats>()) {
   if (!options_.field_lookup) options_.field_lookup = DefaultSigmaField;
   const size_t n = correlations.size();
   detect::SigmaResolution res = detect::ResolveSigmaCorrelations(correlations, base_rules);
@@ -225,7 +234,20 @@ SigmaCorrelator::SigmaCorrelator(std::vector<SigmaCorrelation> correlations,
   }
 }
 
-SigmaCorrelator::~SigmaCorrelator() = default;
+SigmaCorrelator::~SigmaCorrelator() {
+  stats_->windows_open.fetch_sub(groups_counted_);
+  stats_->hits_held.fetch_sub(hits_counted_);
+}
+
+void SigmaCorrelator::CountHeld() {
+  int64_t groups = 0;
+  for (const auto& node : nodes_) groups += static_cast<int64_t>(node->groups.size());
+  auto hits = static_cast<int64_t>(open_entries());
+  stats_->windows_open.fetch_add(groups - groups_counted_);
+  stats_->hits_held.fetch_add(hits - hits_counted_);
+  groups_counted_ = groups;
+  hits_counted_ = hits;
+}
 
 const SigmaCorrelation& SigmaCorrelator::correlation(size_t i) const { return nodes_[i]->spec; }
 
@@ -239,13 +261,13 @@ bool SigmaCorrelator::Standalone(uint32_t base_index) const {
 
 void SigmaCorrelator::AddHit(uint32_t base_index, const OwnedEvent& event) {
   if (!Uses(base_index)) return;
-  stats_.hits_received.Add();
+  stats_->hits_received.Add();
   if (event.time == 0) {
-    stats_.hits_untimed.Add();
+    stats_->hits_untimed.Add();
     return;
   }
   if (event.time <= applied_until_) {
-    stats_.hits_late.Add();
+    stats_->hits_late.Add();
     return;
   }
   auto shared = std::make_shared<const OwnedEvent>(event);
@@ -270,7 +292,9 @@ SigmaCorrelator::Item SigmaCorrelator::MakeItem(
   item.node = c.node;
   item.slot = c.slot;
   for (size_t g = 0; g < node.spec.group_by.size(); ++g) {
-    item.group.push_back(lookup(node.GroupField(g, c.slot)).value_or(std::string()));
+    const std::string& field = node.GroupField(g, c.slot);
+    std::string value = lookup(field).value_or(std::string());
+    item.group.push_back(IsHostField(field) ? NormalizeHostName(value) : std::move(value));
   }
   if (!node.spec.field.empty()) item.value = lookup(node.spec.field);
   return item;
@@ -279,6 +303,8 @@ SigmaCorrelator::Item SigmaCorrelator::MakeItem(
 void SigmaCorrelator::Push(Item item) {
   item.seq = seq_++;
   pending_.push_back(std::move(item));
+  stats_->hits_held.fetch_add(1);  // exact again at the next Apply
+  ++hits_counted_;
   if (pending_.size() <= options_.max_pending) return;
   // Over the bound: apply the oldest hits now, as if the watermark had
   // moved to the newest pending time minus the longest timespan.
@@ -328,7 +354,7 @@ std::vector<Alert> SigmaCorrelator::Apply(FileTime watermark, bool final) {
   std::vector<Item> derived;
   auto take_derived = [&] {
     for (Item& d : derived) {
-      stats_.chained_hits.Add();
+      stats_->chained_hits.Add();
       d.seq = seq_++;
       if (final || d.time <= watermark) {
         chained.push_back(std::move(d));
@@ -367,6 +393,7 @@ std::vector<Alert> SigmaCorrelator::Apply(FileTime watermark, bool final) {
     take_derived();
   }
   if (!final) applied_until_ = std::max(applied_until_, watermark);
+  CountHeld();
   return out;
 }
 
@@ -384,7 +411,7 @@ void SigmaCorrelator::ApplyItem(Item item, std::vector<Item>* derived, std::vect
   // Windows the new entry is past are complete.
   CloseUntil(node, group, item.time, derived, out);
   if (item.time < group.quiet_until) {
-    stats_.hits_absorbed.Add();
+    stats_->hits_absorbed.Add();
     return;
   }
   Entry entry;
@@ -420,7 +447,7 @@ void SigmaCorrelator::CloseUntil(Node& node, Group& group, FileTime limit,
 void SigmaCorrelator::PushEntry(Node& node, Group& group, Entry entry) {
   if (group.entries.size() >= options_.max_entries_per_group) {
     PopFront(node, group);
-    stats_.entries_dropped.Add();
+    stats_->entries_dropped.Add();
   }
   if (entry.value) ++group.value_counts[*entry.value];
   if (entry.slot < group.slot_counts.size()) ++group.slot_counts[entry.slot];
@@ -530,12 +557,16 @@ void SigmaCorrelator::Fire(Node& node, Group& group, double metric, const std::s
     alert.rule = AlertRule{s.Key(),       s.title,
                            s.description, s.level.empty() ? std::string("medium") : s.level,
                            std::string(), s.references};
-    std::set<std::string> names;
+    std::set<std::string> names, keys;
     for (const Entry& e : group.entries) {
-      if (!e.host.empty()) names.insert(e.host);
+      if (!e.host.empty()) {
+        names.insert(e.host);
+        keys.insert(NormalizeHostName(e.host));
+      }
     }
     alert.host_names.assign(names.begin(), names.end());
-    if (names.size() == 1) alert.host = NormalizeHostName(*names.begin());
+    // One machine under several spellings is still one host.
+    if (keys.size() == 1) alert.host = *keys.begin();
     alert.first_seen = front.time;
     alert.last_seen = back.time;
     alert.window_start = front.time;
@@ -557,7 +588,7 @@ void SigmaCorrelator::Fire(Node& node, Group& group, double metric, const std::s
     alert.correlation = std::move(info);
     // The group stands where the host key stands in the id recipe.
     alert.alert_id = ComputeAlertId(s.Key(), GroupKey(group.values), alert.window_start);
-    stats_.alerts_emitted.Add();
+    stats_->alerts_emitted.Add();
     out->push_back(std::move(alert));
   }
   // A chained hit's fields are this correlation's group-by values.
@@ -593,7 +624,7 @@ void SigmaCorrelator::EvictGroups(Node& node) {
                      return std::tie(a.first, a.second->first) < std::tie(b.first, b.second->first);
                    });
   for (size_t i = 0; i < n; ++i) node.groups.erase(order[i].second);
-  stats_.groups_dropped.Add(n);
+  stats_->groups_dropped.Add(n);
 }
 
 uint64_t SigmaCorrelator::OldestOpenLine() const {
@@ -815,11 +846,21 @@ Status SigmaCorrelator::LoadState(std::string_view json, const std::string& orig
   for (auto& node : nodes_) node->groups.clear();
   pending_.clear();
   applied_until_ = applied;
+  // State saved before host group-by values were normalized joins the
+  // groups new hits fall into.
+  auto normalize_hosts = [&](uint32_t n, std::vector<std::string>* values) {
+    const auto& names = nodes_[n]->spec.group_by;
+    for (size_t g = 0; g < values->size() && g < names.size(); ++g) {
+      if (IsHostField(names[g])) (*values)[g] = NormalizeHostName((*values)[g]);
+    }
+  };
   for (Item& item : pending) {
+    normalize_hosts(item.node, &item.group);
     item.seq = seq_++;
     pending_.push_back(std::move(item));
   }
   for (Window& w : windows) {
+    normalize_hosts(w.node, &w.group);
     Node& node = *nodes_[w.node];
     Group& group = node.groups[GroupKey(w.group)];
     group.values = w.group;
@@ -830,6 +871,7 @@ Status SigmaCorrelator::LoadState(std::string_view json, const std::string& orig
       PushEntry(node, group, std::move(e));
     }
   }
+  CountHeld();
   return Status::OK();
 }
 

@@ -31,6 +31,7 @@
 // Not thread-safe: scan feeds it from one thread after the workers finish,
 // the daemon from its loop thread.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -72,17 +73,6 @@ SigmaFieldLookup RuleSetFieldLookup(std::shared_ptr<const detect::RuleSet> rules
 
 using detect::SigmaRuleRef;
 
-struct SigmaCorrelatorOptions {
-  size_t max_entries_per_group = 10000;
-  size_t max_groups_per_correlation = 100000;
-  // Hits waiting for the watermark; past it the oldest are applied at once
-  // (the watermark moves to the newest pending time minus the longest
-  // timespan, so later hits older than that are late).
-  size_t max_pending = 50000;
-  uint32_t max_samples = 3;  // sample events per alert (the latest of the window)
-  SigmaFieldLookup field_lookup = DefaultSigmaField;
-};
-
 struct SigmaCorrelatorStats {
   Counter hits_received;    // AddHit calls for rules some correlation uses
   Counter hits_untimed;     // dropped: the event has no time
@@ -92,6 +82,26 @@ struct SigmaCorrelatorStats {
   Counter groups_dropped;   // dropped by max_groups_per_correlation (least recent first)
   Counter chained_hits;     // correlation alerts fed to the correlations naming them
   Counter alerts_emitted;   // alerts of correlations that alert on their own
+  // Gauges, summed over the correlators counting here: groups (a
+  // correlation's windows for one group-by value) held now, and hits held
+  // (in those windows, or waiting for the watermark).
+  std::atomic<int64_t> windows_open{0};
+  std::atomic<int64_t> hits_held{0};
+};
+
+struct SigmaCorrelatorOptions {
+  size_t max_entries_per_group = 10000;
+  size_t max_groups_per_correlation = 100000;
+  // Hits waiting for the watermark; past it the oldest are applied at once
+  // (the watermark moves to the newest pending time minus the longest
+  // timespan, so later hits older than that are late).
+  size_t max_pending = 50000;
+  uint32_t max_samples = 3;  // sample events per alert (the latest of the window)
+  SigmaFieldLookup field_lookup = DefaultSigmaField;
+  // Counted into these when given (the daemon's pipelines share one set
+  // across rule reloads and Kafka partitions, for /metrics), else into the
+  // correlator's own.
+  std::shared_ptr<SigmaCorrelatorStats> stats;
 };
 
 class SigmaCorrelator {
@@ -137,7 +147,7 @@ class SigmaCorrelator {
   std::string SaveState() const;
   Status LoadState(std::string_view json, const std::string& origin);
 
-  const SigmaCorrelatorStats& stats() const { return stats_; }
+  const SigmaCorrelatorStats& stats() const { return *stats_; }
 
  private:
   struct Item;
@@ -167,6 +177,8 @@ class SigmaCorrelator {
   void Fire(Node& node, Group& group, double metric, const std::string& value,
             std::vector<Item>* derived, std::vector<Alert>* out);
   void EvictGroups(Node& node);
+  // Brings stats().windows_open and hits_held in line with what is held now.
+  void CountHeld();
 
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::vector<Consumer>> base_consumers_;  // per base rule
@@ -178,7 +190,9 @@ class SigmaCorrelator {
   std::vector<Alert> forced_;   // fired by the max_pending bound, out with the next Drain
   FileTime applied_until_ = 0;  // watermark already applied; older hits are late
   uint64_t seq_ = 0;            // arrival order, the last tie-breaker
-  SigmaCorrelatorStats stats_;
+  std::shared_ptr<SigmaCorrelatorStats> stats_;
+  int64_t groups_counted_ = 0;  // this correlator's share of stats_->windows_open
+  int64_t hits_counted_ = 0;    // and of stats_->hits_held
 };
 
 }  // namespace eventsift::correlate

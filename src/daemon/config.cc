@@ -152,12 +152,12 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     s.type = SourceType::kDirectory;
     CheckKeys(n, where,
               {"name", "type", "path", "include", "exclude", "start_at", "rotate_wait_ms",
-               "max_line_bytes"});
+               "max_line_bytes", "incomplete_after_ms", "max_decompressed_bytes"});
   } else if (type == "stdin") {
     s.type = SourceType::kStdin;
     CheckKeys(n, where, {"name", "type", "max_line_bytes"});
-  } else if (type == "tcp") {
-    s.type = SourceType::kTcp;
+  } else if (type == "tcp" || type == "syslog") {
+    s.type = type == "tcp" ? SourceType::kTcp : SourceType::kSyslog;
     CheckKeys(n, where,
               {"name", "type", "address", "port", "max_connections", "idle_timeout_ms",
                "max_line_bytes", "tls"});
@@ -184,7 +184,7 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     ReadProperties(n, where, &s.properties);
   } else {
     Fail(Join(where, "type"),
-         fmt::format("'{}' is not one of directory, stdin, tcp, http, kafka", type));
+         fmt::format("'{}' is not one of directory, stdin, tcp, syslog, http, kafka", type));
   }
   Read(n, where, "name", &s.name);
   if (s.name.empty()) Fail(Join(where, "name"), "required");
@@ -203,10 +203,17 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   s.start_at_end = start_at == "end";
   Read(n, where, "rotate_wait_ms", &s.rotate_wait_ms);
   if (s.rotate_wait_ms < 0) Fail(Join(where, "rotate_wait_ms"), "must be 0 or more");
+  Read(n, where, "incomplete_after_ms", &s.incomplete_after_ms);
+  RequirePositive(s.incomplete_after_ms, Join(where, "incomplete_after_ms"));
+  Read(n, where, "max_decompressed_bytes", &s.max_decompressed_bytes);
+  if (s.max_decompressed_bytes < 1024)
+    Fail(Join(where, "max_decompressed_bytes"), "must be at least 1024");
   Read(n, where, "address", &s.address);
   int64_t port = s.port;
   Read(n, where, "port", &port);
-  if ((s.type == SourceType::kTcp || s.type == SourceType::kHttp) && (port <= 0 || port > 65535)) {
+  if ((s.type == SourceType::kTcp || s.type == SourceType::kHttp ||
+       s.type == SourceType::kSyslog) &&
+      (port <= 0 || port > 65535)) {
     Fail(Join(where, "port"), "required, 1 to 65535");
   }
   s.port = static_cast<uint16_t>(port);
@@ -409,6 +416,8 @@ std::string_view SourceTypeName(SourceType t) {
       return "kafka";
     case SourceType::kHttp:
       return "http";
+    case SourceType::kSyslog:
+      return "syslog";
   }
   return "unknown";
 }

@@ -17,7 +17,7 @@
 
 namespace eventsift::daemon {
 
-enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kHttp };
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kHttp, kSyslog };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
 
@@ -37,11 +37,16 @@ struct SourceConfig {
   SourceType type = SourceType::kDirectory;
   // directory
   std::string path;
-  std::vector<std::string> include = {"*.json", "*.ndjson", "*.jsonl", "*.evtx"};
+  std::vector<std::string> include = {"*.json",       "*.ndjson",    "*.jsonl",    "*.evtx",
+                                      "*.json.gz",    "*.ndjson.gz", "*.jsonl.gz", "*.json.zst",
+                                      "*.ndjson.zst", "*.jsonl.zst"};
   std::vector<std::string> exclude;
   bool start_at_end = false;  // start_at: beginning | end
   int64_t rotate_wait_ms = 2000;
-  // tcp
+  // Compressed files: cut-short report delay, and decompressed size bound.
+  int64_t incomplete_after_ms = 60000;
+  uint64_t max_decompressed_bytes = uint64_t{64} << 30;
+  // tcp, syslog
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   uint32_t max_connections = 64;

@@ -42,6 +42,16 @@ std::string Daemon::RenderMetrics() const {
        &source::SourceStats::rotations},
       {"eventsift_source_truncations_total", "Files that shrank and were read again from 0.",
        &source::SourceStats::truncations},
+      {"eventsift_source_compressed_files_total",
+       "Drop files found to be gzip or zstd (by content).", &source::SourceStats::compressed_files},
+      {"eventsift_source_decompress_errors_total",
+       "Compressed files corrupt, cut short or over max_decompressed_bytes (reported, left).",
+       &source::SourceStats::decompress_errors},
+      {"eventsift_source_decompressed_bytes_total", "Bytes after decompression.",
+       &source::SourceStats::decompressed_bytes},
+      {"eventsift_source_frame_errors_total",
+       "Syslog framing errors (bad length, oversize frame, garbage, bad header), reported.",
+       &source::SourceStats::frame_errors},
       {"eventsift_source_connections_accepted_total", "TCP connections accepted.",
        &source::SourceStats::connections_accepted},
       {"eventsift_source_connections_rejected_total",
@@ -159,6 +169,30 @@ std::string Daemon::RenderMetrics() const {
   p.Family("eventsift_watermark_seconds", "gauge",
            "Windows ending before this event time (unix seconds) have been emitted.");
   p.Sample("eventsift_watermark_seconds", {}, unix_seconds(watermark_.load()));
+  const correlate::SigmaCorrelatorStats& sc = pipeline_->sigma_stats();
+  p.Family("eventsift_sigma_correlation_hits_total", "counter",
+           "Rule hits received by Sigma correlations.");
+  p.Sample("eventsift_sigma_correlation_hits_total", {}, sc.hits_received.Get());
+  p.Family("eventsift_sigma_correlation_windows_open", "gauge",
+           "Sigma correlation windows held (one per correlation and group-by value).");
+  p.Sample("eventsift_sigma_correlation_windows_open", {},
+           static_cast<double>(sc.windows_open.load(std::memory_order_relaxed)));
+  p.Family("eventsift_sigma_correlation_hits_held", "gauge",
+           "Hits held by Sigma correlations: in open windows or waiting for the watermark.");
+  p.Sample("eventsift_sigma_correlation_hits_held", {},
+           static_cast<double>(sc.hits_held.load(std::memory_order_relaxed)));
+  p.Family("eventsift_sigma_correlation_alerts_total", "counter",
+           "Alerts of Sigma correlations sent on.");
+  p.Sample("eventsift_sigma_correlation_alerts_total", {}, sc.alerts_emitted.Get());
+  p.Family("eventsift_sigma_correlation_dropped_total", "counter",
+           "Sigma correlation hits or state dropped, by reason.");
+  for (const auto& [reason, counter] :
+       {std::pair<const char*, const Counter*>{"untimed", &sc.hits_untimed},
+        {"late", &sc.hits_late},
+        {"entries_over_bound", &sc.entries_dropped},
+        {"groups_over_bound", &sc.groups_dropped}}) {
+    p.Sample("eventsift_sigma_correlation_dropped_total", {{"reason", reason}}, counter->Get());
+  }
   p.Family("eventsift_correlation_partitions", "gauge",
            "Kafka partitions with their own correlation state here.");
   p.Sample("eventsift_correlation_partitions", {}, partition_lanes_.load());

@@ -56,7 +56,9 @@ EventPipeline::EventPipeline(std::shared_ptr<const detect::RuleSet> rules,
                         ? counters_from->hits_by_rule_
                         : std::make_shared<std::map<std::string, std::unique_ptr<Counter>>>()),
       stats_(counters_from != nullptr ? counters_from->stats_ : std::make_shared<PipelineStats>()),
-      taps_(counters_from != nullptr ? counters_from->taps_ : std::make_shared<EventTaps>()) {
+      taps_(counters_from != nullptr ? counters_from->taps_ : std::make_shared<EventTaps>()),
+      sigma_stats_(counters_from != nullptr ? counters_from->sigma_stats_
+                                            : std::make_shared<correlate::SigmaCorrelatorStats>()) {
   if (!journal_->cve_state().empty()) {
     Status s = cve_watch_.LoadState(journal_->cve_state(), "state.json");
     if (!s.ok()) {
@@ -80,6 +82,7 @@ void EventPipeline::Rebuild(std::shared_ptr<const detect::RuleSet> rules) {
       std::make_unique<correlate::Correlator>(ToCorrelatedRules(*rules_), correlator_options_);
   correlate::SigmaCorrelatorOptions sigma_options;
   sigma_options.field_lookup = correlate::RuleSetFieldLookup(rules_);
+  sigma_options.stats = sigma_stats_;
   sigma_ = std::make_unique<correlate::SigmaCorrelator>(
       rules_->sigma_correlations(), rules_->SigmaRefs(), nullptr, std::move(sigma_options));
   if (!journal_->sigma_state().empty()) {
@@ -132,6 +135,17 @@ uint64_t EventPipeline::OnEvtx(const source::EvtxRecord& record) {
   if (!s.ok()) reporter_->Report(s, record.bytes.size());
   evtx_mode_ = false;
   return evtx_max_;
+}
+
+void EventPipeline::OnSourceError(const Status& status) {
+  // Counted like a decoder report, but rate-limited on its own key: a
+  // corrupt compressed file's garbage lines must not hide the error that
+  // names the file.
+  stats_->parse_errors.Add();
+  std::string source = source_ ? source_->name() : std::string("?");
+  if (source_) source_->stats().parse_errors.Add();
+  Logger::Get().LogLimited(LogLevel::kWarn, source + ":source", "input error",
+                           {{"source", source}, {"error", status.ToString()}});
 }
 
 bool EventPipeline::WantPayload(const Event& header) {

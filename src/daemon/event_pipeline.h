@@ -77,6 +77,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
 
   void OnLine(const source::LineRecord& record) override;
   uint64_t OnEvtx(const source::EvtxRecord& record) override;
+  void OnSourceError(const Status& status) override;
   bool WantPayload(const Event& header) override;
   void OnEvent(const Event& event) override;
 
@@ -112,6 +113,9 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   const PipelineStats& stats() const { return *stats_; }
   const correlate::Correlator& correlator() const { return *correlator_; }
   const correlate::SigmaCorrelator& sigma() const { return *sigma_; }
+  // The Sigma correlation counters, shared with counters_from and kept
+  // across Rebuild (for /metrics).
+  const correlate::SigmaCorrelatorStats& sigma_stats() const { return *sigma_stats_; }
   const correlate::CveWatch& cve_watch() const { return cve_watch_; }
 
  private:
@@ -152,6 +156,7 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   std::shared_ptr<std::map<std::string, std::unique_ptr<Counter>>> hits_by_rule_;
   std::shared_ptr<PipelineStats> stats_;
   std::shared_ptr<EventTaps> taps_;
+  std::shared_ptr<correlate::SigmaCorrelatorStats> sigma_stats_;
 };
 
 }  // namespace eventsift::daemon

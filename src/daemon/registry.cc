@@ -28,6 +28,8 @@ std::unique_ptr<source::Source> MakeDirectory(const SourceConfig& sc) {
   o.start_at_end = sc.start_at_end;
   o.max_line_bytes = sc.max_line_bytes;
   o.rotate_wait = milliseconds(sc.rotate_wait_ms);
+  o.incomplete_after = milliseconds(sc.incomplete_after_ms);
+  o.max_decompressed_bytes = sc.max_decompressed_bytes;
   return std::make_unique<source::DirSource>(sc.name, o);
 }
 
@@ -37,7 +39,7 @@ std::unique_ptr<source::Source> MakeStdin(const SourceConfig& sc) {
   return std::make_unique<source::StreamSource>(sc.name, o);
 }
 
-std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
+source::TcpSourceOptions TcpOptionsOf(const SourceConfig& sc) {
   source::TcpSourceOptions o;
   o.address = sc.address;
   o.port = sc.port;
@@ -48,6 +50,17 @@ std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
     o.tls = TlsOptionsOf(*sc.tls);
     o.handshake_timeout = milliseconds(sc.tls->handshake_timeout_ms);
   }
+  return o;
+}
+
+std::unique_ptr<source::Source> MakeTcp(const SourceConfig& sc) {
+  return std::make_unique<source::TcpSource>(sc.name, TcpOptionsOf(sc));
+}
+
+// Syslog over TCP: the TCP listener with syslog framing.
+std::unique_ptr<source::Source> MakeSyslog(const SourceConfig& sc) {
+  source::TcpSourceOptions o = TcpOptionsOf(sc);
+  o.framing = source::TcpFraming::kSyslog;
   return std::make_unique<source::TcpSource>(sc.name, o);
 }
 
@@ -122,6 +135,7 @@ constexpr SourceMaker kSourceMakers[] = {
     {SourceType::kTcp, &MakeTcp},
     {SourceType::kKafka, &MakeKafka},
     {SourceType::kHttp, &MakeHttp},
+    {SourceType::kSyslog, &MakeSyslog},
 };
 
 struct SinkMaker {

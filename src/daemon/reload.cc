@@ -83,7 +83,8 @@ void Daemon::Reload() {
       SourceEntry& old = sources_[j];
       if (old_kept[j] || old.config.name != c.config.name) continue;
       old.source->SaveCheckpoints(&cps);
-      if (old.config.type == SourceType::kTcp || old.config.type == SourceType::kHttp) {
+      if (old.config.type == SourceType::kTcp || old.config.type == SourceType::kHttp ||
+          old.config.type == SourceType::kSyslog) {
         old.source->Stop();
         stopped.push_back(&old);
       }

@@ -184,6 +184,7 @@ std::string SerializeState(const DaemonState& s) {
     w.KVUInt("fingerprint_len", f.fingerprint_len);
     w.KVBool("evtx", f.evtx);
     w.KVUInt("offset", f.offset);
+    if (f.compressed) w.KVBool("compressed", true);
     w.KVUInt("line_no", f.line_no);
     w.KVUInt("evtx_next_chunk", f.evtx_next_chunk);
     w.KVUInt("evtx_last_record_id", f.evtx_last_record_id);
@@ -238,6 +239,7 @@ Result<DaemonState> ParseState(std::string_view json, const std::string& origin)
       f.fingerprint_len = static_cast<uint32_t>(r.U(o, "fingerprint_len"));
       f.evtx = r.Get<bool>(o, "evtx", false);
       f.offset = r.U(o, "offset");
+      f.compressed = r.Get<bool>(o, "compressed", false);
       f.line_no = r.U(o, "line_no");
       f.evtx_next_chunk = static_cast<uint32_t>(r.U(o, "evtx_next_chunk"));
       f.evtx_last_record_id = r.U(o, "evtx_last_record_id");

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "src/detect/regex_limits.h"
+#include "src/detect/sigma_rule.h"
 
 namespace eventsift::detect {
 
@@ -13,6 +14,50 @@ namespace {
 Status RuleError(const Rule& rule, int line, const std::string& reason) {
   return Status::InvalidArgument(fmt::format("rule '{}': {}", rule.id, reason))
       .At(rule.file, Where::kNone, static_cast<uint64_t>(line > 0 ? line : rule.line));
+}
+
+// Whether the condition under `node` can only hold when one of the rule's
+// field conditions hit. Negations and direct checks can hold on an event
+// that hit nothing, so they do not count; `false` holds on nothing, so it
+// vacuously does.
+bool SigmaNeedsHit(const SigmaRule& sigma, uint32_t node_index) {
+  const SigmaNode& node = sigma.nodes[node_index];
+  switch (node.kind) {
+    case SigmaNode::Kind::kCondition:
+    case SigmaNode::Kind::kFalse:
+      return true;
+    case SigmaNode::Kind::kAnd:
+      return std::any_of(node.children.begin(), node.children.end(),
+                         [&](uint32_t c) { return SigmaNeedsHit(sigma, c); });
+    case SigmaNode::Kind::kAtLeast:
+      if (node.count == 0) return false;
+      [[fallthrough]];
+    case SigmaNode::Kind::kOr:
+      return !node.children.empty() &&
+             std::all_of(node.children.begin(), node.children.end(),
+                         [&](uint32_t c) { return SigmaNeedsHit(sigma, c); });
+    default:
+      return false;
+  }
+}
+
+bool NeedsHit(const Rule& rule) {
+  if (rule.sigma != nullptr) return SigmaNeedsHit(*rule.sigma, rule.sigma->root);
+  const auto& fields = rule.match.fields;
+  if (fields.empty()) return false;
+  auto positive = [](const FieldCondition& c) { return !c.negate; };
+  // all: one positive condition must hold; any: holds only through a
+  // positive one unless some condition is negated.
+  return rule.match.mode == CombineMode::kAll ? std::any_of(fields.begin(), fields.end(), positive)
+                                              : std::all_of(fields.begin(), fields.end(), positive);
+}
+
+void FileUnder(std::unordered_map<std::string, std::vector<uint32_t>>* index,
+               const std::vector<std::string>& keys, uint32_t r) {
+  for (const std::string& key : keys) {
+    auto& bucket = (*index)[key];
+    if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
+  }
 }
 
 }  // namespace
@@ -30,6 +75,7 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
     entry.has_exact_filters = !rule.match.providers.empty() || !rule.match.channels.empty() ||
                               !rule.match.event_ids.empty() || !rule.match.levels.empty();
     entry.all = rule.match.mode == CombineMode::kAll;
+    entry.needs_hit = NeedsHit(rule);
     for (const FieldCondition& cond : rule.match.fields) {
       uint32_t slot_index = 0;
       while (slot_index < out->slots_.size() && !(out->slots_[slot_index].field == cond.field)) {
@@ -74,15 +120,16 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
         }
       }
     } else if (!rule.match.providers.empty()) {
+      FileUnder(&out->by_provider_, rule.match.providers, r);
       for (const std::string& p : rule.match.providers) {
-        auto& bucket = out->by_provider_[p];
-        if (bucket.empty() || bucket.back() != r) bucket.push_back(r);
         if (p.size() < out->provider_lengths_.size()) {
           out->provider_lengths_[p.size()] = 1;
         } else {
           out->long_providers_ = true;
         }
       }
+    } else if (!rule.match.channels.empty()) {
+      FileUnder(&out->by_channel_, rule.match.channels, r);
     } else {
       out->unindexed_.push_back(r);
     }
@@ -110,6 +157,11 @@ const std::vector<uint32_t>& CompiledRules::ByEventId(uint32_t event_id) const {
 const std::vector<uint32_t>& CompiledRules::ByProvider(const std::string& lowered_provider) const {
   auto it = by_provider_.find(lowered_provider);
   return it == by_provider_.end() ? empty_ : it->second;
+}
+
+const std::vector<uint32_t>& CompiledRules::ByChannel(const std::string& lowered_channel) const {
+  auto it = by_channel_.find(lowered_channel);
+  return it == by_channel_.end() ? empty_ : it->second;
 }
 
 }  // namespace eventsift::detect

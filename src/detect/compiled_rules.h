@@ -2,10 +2,13 @@
 // CompiledRules: what RuleSet builds from its rules for the Matcher. Internal
 // to detect/; the layout is the matching algorithm's (matcher.cc):
 //   1. exact filters through indexes: an event only looks at the rules filed
-//      under its event id or its provider, plus the few rules with neither;
+//      under its event id, its provider or its channel, plus the few rules
+//      with none of them;
 //   2. one FieldMatcher (RE2::Set) pass per value of each field that a
 //      candidate reads; on a hit, which patterns matched (see matcher.cc);
-//   3. negation and all/any per rule from the per-condition hit bits.
+//   3. negation and all/any per rule from the per-condition hit bits, only
+//      for the candidates that can match without a hit (RuleEntry::needs_hit
+//      false) and those that one of their own conditions hit.
 
 #include <cstdint>
 #include <memory>
@@ -40,7 +43,12 @@ class CompiledRules {
     uint32_t condition_count = 0;
     bool has_exact_filters = false;  // any of providers, channels, event_ids, levels
     bool all = true;                 // mode: all (else any)
-    std::vector<uint32_t> slots;     // distinct slots the rule reads
+    // The rule cannot match unless one of its own field conditions hit (a
+    // positive condition under and/or, not only negations or direct
+    // checks): the set passes are then its prefilter, and an event that
+    // hits none of its patterns need not evaluate it.
+    bool needs_hit = false;
+    std::vector<uint32_t> slots;  // distinct slots the rule reads
   };
 
   // Compiles `rules`, referring to them by index only. Regex errors name the rule's
@@ -48,11 +56,14 @@ class CompiledRules {
   static std::unique_ptr<const CompiledRules> Build(const std::vector<Rule>& rules,
                                                     std::vector<Status>* errors);
 
-  // Rule indexes for an event id / lower-cased provider, ascending; empty
-  // when none. Rules with event ids are filed by id only; rules with
-  // providers but no ids by provider only; the rest are `unindexed`.
+  // Rule indexes for an event id / lower-cased provider / lower-cased
+  // channel, ascending; empty when none. Rules with event ids are filed by
+  // id only; rules with providers but no ids by provider only; rules with
+  // channels but neither by channel only; the rest are `unindexed`.
   const std::vector<uint32_t>& ByEventId(uint32_t event_id) const;
   const std::vector<uint32_t>& ByProvider(const std::string& lowered_provider) const;
+  const std::vector<uint32_t>& ByChannel(const std::string& lowered_channel) const;
+  bool HasChannelIndex() const { return !by_channel_.empty(); }
   // False when no rule is filed under a provider of this length: the
   // provider need not be lower-cased and looked up (most events' providers
   // are not any rule's).
@@ -77,6 +88,7 @@ class CompiledRules {
   std::vector<RuleEntry> entries_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> by_event_id_;
   std::unordered_map<std::string, std::vector<uint32_t>> by_provider_;
+  std::unordered_map<std::string, std::vector<uint32_t>> by_channel_;
   std::vector<uint8_t> provider_lengths_ = std::vector<uint8_t>(256, 0);  // by key length
   bool long_providers_ = false;  // a key of 256 bytes or more
   std::vector<uint32_t> unindexed_;

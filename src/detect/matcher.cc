@@ -1,12 +1,15 @@
 #include "src/detect/matcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstddef>
 #include <cstdlib>
 #include <iterator>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "src/detect/compiled_rules.h"
 #include "src/detect/field_values.h"
@@ -15,19 +18,40 @@
 
 namespace eventsift::detect {
 
+// What an event header (event id, level, provider, channel) decides.
+struct Matcher::Plan {
+  std::vector<uint32_t> candidates;        // pass the exact filters, ascending
+  std::vector<uint32_t> always;            // candidates evaluated even without a hit
+  std::vector<uint32_t> slots;             // every slot a candidate reads
+  std::vector<std::vector<int>> relevant;  // per slots[i]: its patterns some candidate uses
+
+  size_t Bytes() const {
+    size_t n = sizeof(Plan) + 4 * (candidates.size() + always.size() + slots.size());
+    for (const auto& r : relevant) n += sizeof(r) + 4 * r.size();
+    return n;
+  }
+};
+
 // Per-thread working memory. Vectors only grow, and every entry set during a
 // Match is reset before it returns, so a thread can alternate between
 // matchers of different sizes and steady state allocates nothing.
 struct Matcher::Scratch {
-  std::vector<uint32_t> candidates;
-  std::vector<uint32_t> merged;  // spare buffer for merging candidate lists
-  std::vector<uint32_t> needed_slots;
-  std::vector<uint8_t> slot_needed;     // by slot index
-  std::vector<uint8_t> rule_candidate;  // by rule index
-  std::vector<uint8_t> cond_hit;        // by condition id
-  std::vector<int> relevant_patterns;   // of the slot being scanned
+  std::vector<uint32_t> merged;          // spare buffer for merging candidate lists
+  std::vector<uint8_t> rule_candidate;   // by rule index, while a plan is built
+  std::vector<uint8_t> rule_touched;     // by rule index: a condition of it hit
+  std::vector<uint32_t> touched;         // the rules marked in rule_touched
+  std::vector<uint8_t> cond_hit;         // by condition id
+  std::vector<uint32_t> hit_conditions;  // the conditions set in cond_hit
+  std::vector<uint32_t> evaluate;        // rules whose condition is evaluated
   std::vector<int> pattern_hits;
-  std::string lowered_provider;
+  std::string lowered;
+  // Plans by header, for the matcher `plans_owner` only; cleared when
+  // another matcher uses this thread or the cache reaches its bounds.
+  uint64_t plans_owner = 0;
+  std::unordered_map<std::string, Plan> plans;
+  size_t plans_bytes = 0;
+  std::string key;
+  Plan unindexed_plan;  // rebuilt per event on the unindexed path
 };
 
 namespace {
@@ -41,17 +65,43 @@ namespace {
 // asking its one pattern and 1.56 us with a set pass.
 constexpr size_t kMaxPatternsAskedOneByOne = 4;
 
+// Bounds of the per-thread plan cache. A real log has tens to a few
+// hundred distinct headers; hostile input with ever new providers only
+// makes the cache start over, and its memory stays under kMaxPlanBytes.
+constexpr size_t kMaxPlans = 4096;
+constexpr size_t kMaxPlanBytes = size_t{16} << 20;
+
+std::atomic<uint64_t> g_next_instance{1};
+
 template <typename T>
 void GrowTo(std::vector<T>* v, size_t n) {
   if (v->size() < n) v->resize(n);
 }
 
+void LowerInto(std::string_view s, std::string* out) {
+  out->assign(s);
+  for (char& c : *out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
+bool IndexDisabledByEnvironment() {
+  const char* env = std::getenv("EVENTSIFT_NO_RULE_INDEX");
+  return env != nullptr && *env != '\0' && std::string_view(env) != "0";
+}
+
 }  // namespace
 
 Matcher::Matcher(std::shared_ptr<const RuleSet> rules)
-    : rules_(std::move(rules)), compiled_(rules_->compiled()) {}
+    : Matcher(std::move(rules), !IndexDisabledByEnvironment()) {}
 
-Matcher::Scratch& Matcher::ThreadScratch() {
+Matcher::Matcher(std::shared_ptr<const RuleSet> rules, bool indexed)
+    : rules_(std::move(rules)),
+      compiled_(rules_->compiled()),
+      indexed_(indexed),
+      instance_(g_next_instance.fetch_add(1)) {}
+
+Matcher::Scratch& Matcher::ThreadScratch() const {
   thread_local Scratch scratch;
   return scratch;
 }
@@ -81,36 +131,36 @@ bool Matcher::PassesHeader(const Rule& rule, const Event& event) const {
 
 void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const {
   out->clear();
-  // Lower-casing and hashing the provider is most of this function's cost;
-  // a provider of a length no rule is filed under cannot be in the index.
-  // (ASCII lower-casing keeps the length.)
-  const std::vector<uint32_t>* by_provider = nullptr;
-  if (compiled_.MayHaveProvider(event.provider.size())) {
-    scratch->lowered_provider.assign(event.provider);
-    for (char& c : scratch->lowered_provider) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    by_provider = &compiled_.ByProvider(scratch->lowered_provider);
-  }
+  const auto& rules = rules_->rules();
   const auto& entries = compiled_.entries();
-  // The three lists are ascending and disjoint (each rule is filed once), so
-  // merging them gives the ascending union in linear time. std::merge into
-  // a spare scratch vector, not std::inplace_merge, which allocates.
-  // Only the lists that hold rules: for most events (declined by the header
-  // filter) there are none, and no hash look-up is made.
-  const std::vector<uint32_t>* lists[3];
+  if (!indexed_) {
+    for (uint32_t r = 0; r < rules.size(); ++r) {
+      if (!entries[r].has_exact_filters || PassesHeader(rules[r], event)) out->push_back(r);
+    }
+    return;
+  }
+  // A provider of a length no rule is filed under cannot be in the index.
+  // (ASCII lower-casing keeps the length.)
+  const std::vector<uint32_t>* lists[4];
   size_t list_count = 0;
   if (compiled_.MayHaveEventId(event.event_id)) {
     lists[list_count++] = &compiled_.ByEventId(event.event_id);
   }
-  if (by_provider != nullptr) lists[list_count++] = by_provider;
+  if (compiled_.MayHaveProvider(event.provider.size())) {
+    LowerInto(event.provider, &scratch->lowered);
+    lists[list_count++] = &compiled_.ByProvider(scratch->lowered);
+  }
+  if (compiled_.HasChannelIndex()) {
+    LowerInto(event.channel, &scratch->lowered);
+    lists[list_count++] = &compiled_.ByChannel(scratch->lowered);
+  }
   if (!compiled_.unindexed().empty()) lists[list_count++] = &compiled_.unindexed();
+  // The lists are ascending and disjoint (each rule is filed once), so
+  // merging them gives the ascending union in linear time.
   for (const auto* list : std::span(lists, list_count)) {
     const auto middle = static_cast<std::ptrdiff_t>(out->size());
     for (uint32_t r : *list) {
-      if (!entries[r].has_exact_filters || PassesHeader(rules_->rules()[r], event)) {
-        out->push_back(r);
-      }
+      if (!entries[r].has_exact_filters || PassesHeader(rules[r], event)) out->push_back(r);
     }
     if (middle != 0 && middle != static_cast<std::ptrdiff_t>(out->size())) {
       scratch->merged.clear();
@@ -121,46 +171,102 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
   }
 }
 
-bool Matcher::MayMatch(const Event& header) const {
-  stats_.header_checks.Add();
-  Scratch& scratch = ThreadScratch();
-  Candidates(header, &scratch, &scratch.candidates);
-  bool any = !scratch.candidates.empty();
-  if (!any) stats_.header_skips.Add();
-  return any;
-}
-
-void Matcher::ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const {
-  const CompiledRules::Slot& slot = compiled_.slots()[slot_index];
+void Matcher::BuildPlan(const Event& event, Scratch* scratch, Plan* plan) const {
+  Candidates(event, scratch, &plan->candidates);
+  const auto& entries = compiled_.entries();
+  const auto& slots = compiled_.slots();
   const auto& conditions = compiled_.conditions();
-  // The slot's patterns that some candidate rule uses (the others' answers
-  // would be thrown away); worked out on the first value that hits the set,
-  // since most events have none.
-  bool relevant_known = false;
-  auto find_relevant = [&] {
-    scratch->relevant_patterns.clear();
+  plan->always.clear();
+  plan->slots.clear();
+  GrowTo(&scratch->rule_candidate, entries.size());
+  for (uint32_t r : plan->candidates) {
+    scratch->rule_candidate[r] = 1;
+    // Unindexed, every candidate is evaluated: the reference path.
+    if (!indexed_ || !entries[r].needs_hit) plan->always.push_back(r);
+    for (uint32_t s : entries[r].slots) plan->slots.push_back(s);
+  }
+  std::sort(plan->slots.begin(), plan->slots.end());
+  plan->slots.erase(std::unique(plan->slots.begin(), plan->slots.end()), plan->slots.end());
+  plan->relevant.resize(plan->slots.size());
+  for (size_t i = 0; i < plan->slots.size(); ++i) {
+    const CompiledRules::Slot& slot = slots[plan->slots[i]];
+    std::vector<int>& relevant = plan->relevant[i];
+    relevant.clear();
     for (size_t p = 0; p < slot.pattern_conditions.size(); ++p) {
       for (uint32_t c : slot.pattern_conditions[p]) {
         if (scratch->rule_candidate[conditions[c].rule]) {
-          scratch->relevant_patterns.push_back(static_cast<int>(p));
+          relevant.push_back(static_cast<int>(p));
           break;
         }
       }
     }
-    relevant_known = true;
-  };
+  }
+  for (uint32_t r : plan->candidates) scratch->rule_candidate[r] = 0;
+}
+
+const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) const {
+  if (!indexed_) {
+    BuildPlan(event, scratch, &scratch->unindexed_plan);
+    return scratch->unindexed_plan;
+  }
+  if (scratch->plans_owner != instance_) {
+    scratch->plans.clear();
+    scratch->plans_bytes = 0;
+    scratch->plans_owner = instance_;
+  }
+  // The key holds the raw header: lengths first, so that no two headers
+  // share a key.
+  std::string& key = scratch->key;
+  key.clear();
+  const uint32_t sizes[] = {event.event_id, event.level,
+                            static_cast<uint32_t>(event.provider.size()),
+                            static_cast<uint32_t>(event.channel.size())};
+  key.append(reinterpret_cast<const char*>(sizes), sizeof(sizes));
+  key.append(event.provider);
+  key.append(event.channel);
+  if (auto it = scratch->plans.find(key); it != scratch->plans.end()) return it->second;
+  if (scratch->plans.size() >= kMaxPlans || scratch->plans_bytes >= kMaxPlanBytes) {
+    scratch->plans.clear();
+    scratch->plans_bytes = 0;
+  }
+  Plan& plan = scratch->plans[key];
+  BuildPlan(event, scratch, &plan);
+  scratch->plans_bytes += key.size() + plan.Bytes();
+  return plan;
+}
+
+bool Matcher::MayMatch(const Event& header) const {
+  stats_.header_checks.Add();
+  Scratch& scratch = ThreadScratch();
+  bool any = !PlanFor(header, &scratch).candidates.empty();
+  if (!any) stats_.header_skips.Add();
+  return any;
+}
+
+void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, const Event& event,
+                       Scratch* scratch) const {
+  const CompiledRules::Slot& slot = compiled_.slots()[slot_index];
+  const auto& conditions = compiled_.conditions();
   auto mark = [&](int p) {
-    for (uint32_t c : slot.pattern_conditions[p]) scratch->cond_hit[c] = 1;
+    for (uint32_t c : slot.pattern_conditions[p]) {
+      if (scratch->cond_hit[c]) continue;
+      scratch->cond_hit[c] = 1;
+      scratch->hit_conditions.push_back(c);
+      uint32_t r = conditions[c].rule;
+      if (!scratch->rule_touched[r]) {
+        scratch->rule_touched[r] = 1;
+        scratch->touched.push_back(r);
+      }
+    }
   };
   auto scan = [&](std::string_view value) {
     // One set pass decides whether anything matched; that pass allocates
     // nothing, and it is all most values need.
     if (!slot.matcher->MatchesAny(value)) return;
-    if (!relevant_known) find_relevant();
-    if (scratch->relevant_patterns.size() <= kMaxPatternsAskedOneByOne) {
+    if (relevant.size() <= kMaxPatternsAskedOneByOne) {
       // Few candidates: ask each pattern alone. Also allocation-free, where
       // RE2::Set would allocate the list of matching patterns.
-      for (int p : scratch->relevant_patterns) {
+      for (int p : relevant) {
         if (!scratch->cond_hit[slot.pattern_conditions[p].front()] &&
             slot.matcher->MatchesPattern(p, value)) {
           mark(p);
@@ -320,28 +426,29 @@ bool Matcher::EvalSigma(const SigmaRule& sigma, uint32_t node_index,
 void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) const {
   stats_.received.Add();
   Scratch& scratch = ThreadScratch();
-  Candidates(event, &scratch, &scratch.candidates);
-  if (scratch.candidates.empty()) return;
+  const Plan& plan = PlanFor(event, &scratch);
+  if (plan.candidates.empty()) return;
 
   const auto& entries = compiled_.entries();
-  GrowTo(&scratch.slot_needed, compiled_.slots().size());
   GrowTo(&scratch.cond_hit, compiled_.conditions().size());
-  GrowTo(&scratch.rule_candidate, entries.size());
-  scratch.needed_slots.clear();
-  for (uint32_t r : scratch.candidates) {
-    scratch.rule_candidate[r] = 1;
-    for (uint32_t s : entries[r].slots) {
-      if (!scratch.slot_needed[s]) {
-        scratch.slot_needed[s] = 1;
-        scratch.needed_slots.push_back(s);
-      }
+  GrowTo(&scratch.rule_touched, entries.size());
+  for (size_t i = 0; i < plan.slots.size(); ++i) {
+    ScanSlot(plan.slots[i], plan.relevant[i], event, &scratch);
+  }
+
+  // The candidates that can match: those a hit touched (a set pass may
+  // also hit other rules' patterns) and those that need no hit.
+  scratch.evaluate.assign(plan.always.begin(), plan.always.end());
+  for (uint32_t r : scratch.touched) {
+    if (entries[r].needs_hit && indexed_ &&
+        std::binary_search(plan.candidates.begin(), plan.candidates.end(), r)) {
+      scratch.evaluate.push_back(r);
     }
   }
-  for (uint32_t s : scratch.needed_slots) ScanSlot(s, event, &scratch);
 
   const auto& conditions = compiled_.conditions();
   size_t before = rule_indices->size();
-  for (uint32_t r : scratch.candidates) {
+  for (uint32_t r : scratch.evaluate) {
     const CompiledRules::RuleEntry& entry = entries[r];
     if (const SigmaRule* sigma = rules_->rules()[r].sigma.get()) {
       if (EvalSigma(*sigma, sigma->root, entry, event, scratch)) rule_indices->push_back(r);
@@ -364,12 +471,12 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
     }
     if (result) rule_indices->push_back(r);
   }
+  std::sort(rule_indices->begin() + static_cast<std::ptrdiff_t>(before), rule_indices->end());
 
-  for (uint32_t r : scratch.candidates) scratch.rule_candidate[r] = 0;
-  for (uint32_t s : scratch.needed_slots) {
-    scratch.slot_needed[s] = 0;
-    for (uint32_t c : compiled_.slots()[s].conditions) scratch.cond_hit[c] = 0;
-  }
+  for (uint32_t c : scratch.hit_conditions) scratch.cond_hit[c] = 0;
+  scratch.hit_conditions.clear();
+  for (uint32_t r : scratch.touched) scratch.rule_touched[r] = 0;
+  scratch.touched.clear();
   size_t hits = rule_indices->size() - before;
   if (hits > 0) {
     stats_.matched.Add();

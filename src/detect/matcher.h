@@ -6,7 +6,17 @@
 // Per event: the exact filters (event id, provider, channel, level) pick the
 // candidate rules through indexes; each value of each field those candidates
 // read goes through its field's RE2::Set once; only on a set hit are the
-// candidates' patterns asked which matched; negation and all/any come last.
+// candidates' patterns asked which matched; negation and all/any come last,
+// and only for the candidates that a hit touched or that can match without
+// one (CompiledRules::RuleEntry::needs_hit). What the header decides (the
+// candidates, the fields they read, the set patterns that are theirs) is
+// worked out once per distinct header and kept in a bounded per-thread
+// cache: a log has few distinct (event id, level, provider, channel).
+//
+// EVENTSIFT_NO_RULE_INDEX=1 in the environment (for tests only: it is slow)
+// turns the indexes, the header cache and the hit prefilter off: every rule
+// is header-checked and every candidate evaluated for every event. The
+// alerts must be the same either way (tests/e2e/sigma_index_test.py).
 // In steady state nothing is allocated per event, except when a value hits
 // a field whose set holds more than 4 candidate patterns: RE2::Set then
 // allocates the list of matches (see kMaxPatternsAskedOneByOne in
@@ -36,6 +46,8 @@ struct MatcherStats {
 class Matcher {
  public:
   explicit Matcher(std::shared_ptr<const RuleSet> rules);
+  // `indexed` false: the reference path EVENTSIFT_NO_RULE_INDEX selects.
+  Matcher(std::shared_ptr<const RuleSet> rules, bool indexed);
   Matcher(const Matcher&) = delete;  // stats are per matcher; share it by reference
   Matcher& operator=(const Matcher&) = delete;
 
@@ -53,8 +65,13 @@ class Matcher {
 
  private:
   struct Scratch;
-  static Scratch& ThreadScratch();
+  struct Plan;
+  Scratch& ThreadScratch() const;
 
+  // What the event's header decides, from the per-thread cache (or built
+  // into scratch for the unindexed path).
+  const Plan& PlanFor(const Event& event, Scratch* scratch) const;
+  void BuildPlan(const Event& event, Scratch* scratch, Plan* plan) const;
   // Candidate rules passing the exact filters, ascending, into *out.
   void Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const;
   bool PassesHeader(const Rule& rule, const Event& event) const;
@@ -63,11 +80,15 @@ class Matcher {
   bool EvalSigma(const SigmaRule& sigma, uint32_t node, const CompiledRules::RuleEntry& entry,
                  const Event& event, const Scratch& scratch) const;
   // Runs the slot's set over each of the event's values for that field and
-  // marks the conditions whose pattern was found.
-  void ScanSlot(uint32_t slot_index, const Event& event, Scratch* scratch) const;
+  // marks the conditions whose pattern was found; `relevant`: the slot's
+  // patterns some candidate uses.
+  void ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, const Event& event,
+                Scratch* scratch) const;
 
   std::shared_ptr<const RuleSet> rules_;
   const CompiledRules& compiled_;  // owned by *rules_
+  const bool indexed_;
+  const uint64_t instance_;  // tells this matcher's cached plans from another's
   mutable MatcherStats stats_;
 };
 

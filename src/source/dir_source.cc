@@ -62,6 +62,17 @@ struct DirSource::Tracked {
   // renamed away or deleted: it is drained, then closed after rotate_wait.
   bool present = true;
   Clock::time_point last_growth = Clock::now();
+  // Compression, told by the first bytes once there are enough of them.
+  bool kind_known = false;
+  std::unique_ptr<StreamDecompressor> dec;
+  // Compressed: read_offset counts compressed bytes consumed; out_offset the
+  // decompressed bytes produced (what a checkpoint records), and resume_out
+  // those a restored checkpoint says were already processed (skipped).
+  uint64_t out_offset = 0;
+  uint64_t resume_out = 0;
+  bool failed = false;                 // corrupt or oversized: reported, not read on
+  bool incomplete_reported = false;    // cut short: reported once
+  bool compressed_checkpoint = false;  // restored offset counts decompressed bytes
   // EVTX.
   uint32_t next_chunk = 0;
   uint64_t last_record_id = 0;
@@ -194,7 +205,11 @@ bool DirSource::Track(const std::string& path, const struct stat& st, bool initi
     if (!(it->id == f->id)) continue;
     auto fp = FingerprintFile(fd, it->fingerprint_len);
     if (fp.has_value() && fp.value() == it->fingerprint && it->evtx == f->evtx) {
-      if (static_cast<uint64_t>(st.st_size) >= it->offset) {
+      f->compressed_checkpoint = it->compressed;
+      if (it->compressed) {
+        f->resume_out = it->offset;
+        f->framer.set_line_no(it->line_no);
+      } else if (static_cast<uint64_t>(st.st_size) >= it->offset) {
         f->read_offset = it->offset;
         f->framer.set_line_no(it->line_no);
       }
@@ -216,6 +231,30 @@ size_t DirSource::ReadNdjson(Tracked& f, RecordConsumer& consumer, size_t budget
   struct stat st {};
   if (::fstat(f.fd.get(), &st) != 0) return 0;
   uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (!f.kind_known) {
+    std::array<char, 4> head{};
+    size_t n = static_cast<size_t>(std::min<uint64_t>(size, head.size()));
+    if (n > 0 && !ReadAt(f.fd.get(), reinterpret_cast<uint8_t*>(head.data()), n, 0)) return 0;
+    bool undecided = false;
+    Compression kind = DetectCompression(std::string_view(head.data(), n), &undecided);
+    // A file whose first bytes may still become a magic waits for them,
+    // unless its writer is gone.
+    if (undecided && f.present) return 0;
+    f.kind_known = true;
+    if (kind != Compression::kNone) {
+      f.dec = std::make_unique<StreamDecompressor>(kind);
+      stats().compressed_files.Add();
+      // A compressed stream is read from its start (start_at: end cannot
+      // seek into it); a restored plain-file offset cannot apply to it.
+      f.read_offset = 0;
+      if (!f.compressed_checkpoint) f.framer.Reset();
+    } else if (f.compressed_checkpoint) {
+      f.read_offset = 0;  // the checkpoint's offset counted decompressed bytes
+      f.resume_out = 0;
+      f.framer.Reset();
+    }
+  }
+  if (f.dec) return ReadCompressed(f, consumer, budget, more);
   if (size < f.read_offset) {
     stats().truncations.Add();
     f.framer.Reset();
@@ -289,7 +328,140 @@ size_t DirSource::ReadEvtx(Tracked& f, RecordConsumer& consumer, bool* more) {
   return n;
 }
 
+void DirSource::FeedDecompressed(Tracked& f, std::string_view bytes, RecordConsumer& consumer) {
+  if (f.out_offset < f.resume_out) {
+    // Already processed before the restart: skipped, not delivered again.
+    size_t skip =
+        static_cast<size_t>(std::min<uint64_t>(f.resume_out - f.out_offset, bytes.size()));
+    f.out_offset += skip;
+    bytes.remove_prefix(skip);
+  }
+  if (bytes.empty()) return;
+  f.out_offset += bytes.size();
+  stats().decompressed_bytes.Add(bytes.size());
+  uint64_t dropped_before = f.framer.dropped();
+  f.framer.Feed(bytes, [&](std::string_view line, uint64_t line_no) {
+    stats().lines.Add();
+    consumer.OnLine(LineRecord{f.path, line, line_no});
+  });
+  stats().lines_dropped.Add(f.framer.dropped() - dropped_before);
+}
+
+void DirSource::FailCompressed(Tracked& f, Status status, RecordConsumer& consumer) {
+  stats().decompress_errors.Add();
+  consumer.OnSourceError(status);
+  f.failed = true;
+  // A line cut by the error is not a line.
+  f.framer.Reset();
+}
+
+size_t DirSource::ReadCompressed(Tracked& f, RecordConsumer& consumer, size_t budget, bool* more) {
+  struct stat st {};
+  if (::fstat(f.fd.get(), &st) != 0) return 0;
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < f.read_offset) {
+    // Rewritten in place: decompress the new contents from the start.
+    stats().truncations.Add();
+    f.dec = std::make_unique<StreamDecompressor>(f.dec->kind());
+    f.framer.Reset();
+    f.read_offset = f.out_offset = f.resume_out = 0;
+    f.failed = f.incomplete_reported = false;
+  }
+  if (f.failed || f.dec->ended()) return 0;
+  if (!raw_buf_) {
+    raw_buf_ = std::make_unique_for_overwrite<char[]>(kReadBlock);
+    out_buf_ = std::make_unique_for_overwrite<char[]>(kReadBlock);
+  }
+  size_t used = 0;        // decompressed bytes: what the pipeline pays for
+  bool flushing = false;  // the decompressor may hold output without new input
+  while ((f.read_offset < size || flushing) && used < budget) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kReadBlock, size - f.read_offset));
+    ssize_t n = 0;
+    if (want > 0) {
+      n = ::pread(f.fd.get(), raw_buf_.get(), want, static_cast<off_t>(f.read_offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        FailCompressed(f,
+                       Status::IOError(fmt::format("read: {}", std::strerror(errno)))
+                           .At(f.path, f.read_offset),
+                       consumer);
+        return used;
+      }
+      if (n == 0) break;
+    }
+    std::string_view in(raw_buf_.get(), static_cast<size_t>(n));
+    flushing = false;
+    while (used < budget) {
+      size_t consumed = 0, produced = 0;
+      Status s = f.dec->Decompress(in, &consumed, out_buf_.get(), kReadBlock, &produced);
+      in.remove_prefix(consumed);
+      f.read_offset += consumed;
+      used += produced;
+      FeedDecompressed(f, std::string_view(out_buf_.get(), produced), consumer);
+      if (!s.ok()) {
+        FailCompressed(f, std::move(s).At(f.path, f.read_offset), consumer);
+        return used;
+      }
+      if (f.out_offset > options_.max_decompressed_bytes) {
+        FailCompressed(
+            f,
+            Status::ResourceExhausted(
+                fmt::format("{} stream decompresses to more than max_decompressed_bytes ({})",
+                            CompressionName(f.dec->kind()), options_.max_decompressed_bytes))
+                .At(f.path, f.read_offset),
+            consumer);
+        return used;
+      }
+      if (f.dec->ended()) break;
+      if (produced == kReadBlock) {
+        flushing = in.empty();
+        continue;  // more output may be waiting
+      }
+      if (consumed == 0 || in.empty()) break;  // needs bytes not yet read
+    }
+    if (f.dec->ended()) break;
+  }
+  if (used > 0) {
+    f.last_growth = Clock::now();
+    stats().bytes.Add(used);
+  }
+  if (f.read_offset < size || flushing) *more = true;
+  const auto idle = Clock::now() - f.last_growth;
+  if (f.read_offset >= size && !*more && idle >= options_.rotate_wait &&
+      (f.dec->at_boundary() || f.dec->ended()) && f.framer.pending_bytes() > 0) {
+    // A complete stream that stopped growing: its last line needs no newline.
+    f.framer.Finish([&](std::string_view line, uint64_t line_no) {
+      stats().lines.Add();
+      consumer.OnLine(LineRecord{f.path, line, line_no});
+    });
+  }
+  if (f.read_offset >= size && !*more && idle >= options_.incomplete_after) {
+    if (!f.dec->at_boundary() && !f.dec->ended() && !f.incomplete_reported) {
+      f.incomplete_reported = true;
+      stats().decompress_errors.Add();
+      consumer.OnSourceError(
+          Status::Truncated(fmt::format("{} stream ends early after {} decompressed bytes "
+                                        "(no growth for {} ms; read on if it grows)",
+                                        CompressionName(f.dec->kind()), f.out_offset,
+                                        options_.incomplete_after.count()))
+              .At(f.path, f.read_offset));
+    }
+  }
+  return used;
+}
+
 void DirSource::Close(Tracked& f, RecordConsumer& consumer) {
+  if (f.dec && !f.failed && !f.dec->at_boundary() && !f.dec->ended()) {
+    // Removed or renamed away with its stream unfinished: the file was cut.
+    if (!f.incomplete_reported) {
+      stats().decompress_errors.Add();
+      consumer.OnSourceError(
+          Status::Truncated(fmt::format("{} stream ends early after {} decompressed bytes",
+                                        CompressionName(f.dec->kind()), f.out_offset))
+              .At(f.path, f.read_offset));
+    }
+    f.framer.Reset();
+  }
   if (!f.evtx) {
     // The writer is gone: a last line without its newline is still a line.
     f.framer.Finish([&](std::string_view line, uint64_t line_no) {
@@ -345,7 +517,15 @@ void DirSource::SaveCheckpoints(std::vector<FileCheckpoint>* out) const {
     auto fp = FingerprintFile(f->fd.get(), cp.fingerprint_len);
     if (!fp.has_value()) continue;
     cp.fingerprint = fp.value();
-    cp.offset = f->read_offset - f->framer.pending_bytes();
+    if (f->dec) {
+      cp.compressed = true;
+      cp.offset = std::max(f->out_offset - f->framer.pending_bytes(), f->resume_out);
+    } else if (!f->kind_known && f->compressed_checkpoint) {
+      cp.compressed = true;  // not read yet since the restart
+      cp.offset = f->resume_out;
+    } else {
+      cp.offset = f->read_offset - f->framer.pending_bytes();
+    }
     cp.line_no = f->framer.line_no();
     cp.evtx_next_chunk = f->next_chunk;
     cp.evtx_last_record_id = f->last_record_id;

@@ -6,6 +6,13 @@
 //   * `.evtx` files are read by whole 64 KiB chunks as they become complete;
 //     the last chunk read is read again when the file changes (a live log
 //     keeps filling it) and the consumer skips record ids already delivered.
+//   * gzip and zstd files (told by their first bytes, not their name) are
+//     decompressed a block at a time as they grow, so a file still being
+//     written is read as far as it goes; memory stays fixed whatever the
+//     decompressed size. A corrupt stream is reported (file and compressed
+//     offset) and the file is left; a stream that stops in the middle of a
+//     gzip member / zstd frame is reported as cut once it has not grown for
+//     incomplete_after, or when it is removed.
 // Files are tracked by device + inode, not by name, and stay open while
 // tracked, so:
 //   * rotation by rename: the renamed file is drained (kept open for
@@ -26,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "src/source/decompressor.h"
 #include "src/source/line_framer.h"
 #include "src/source/source.h"
 #include "src/source/unique_fd.h"
@@ -36,7 +44,9 @@ struct DirSourceOptions {
   std::string path;  // the directory to watch
   // fnmatch(3) patterns on the file name; a file is read when it matches an
   // include and no exclude.
-  std::vector<std::string> include = {"*.json", "*.ndjson", "*.jsonl", "*.evtx"};
+  std::vector<std::string> include = {"*.json",       "*.ndjson",    "*.jsonl",    "*.evtx",
+                                      "*.json.gz",    "*.ndjson.gz", "*.jsonl.gz", "*.json.zst",
+                                      "*.ndjson.zst", "*.jsonl.zst"};
   std::vector<std::string> exclude;
   // Files already present at the first scan without a checkpoint: read them
   // from the start (false) or only what is appended after (true).
@@ -47,6 +57,12 @@ struct DirSourceOptions {
   std::chrono::milliseconds rotate_wait{2000};
   // Full directory rescan interval, besides inotify.
   std::chrono::milliseconds rescan_interval{1000};
+  // A compressed file that stopped growing in the middle of its stream is
+  // reported as cut after this long (still read on if it grows later).
+  std::chrono::milliseconds incomplete_after{60000};
+  // Decompressed bytes read from one compressed file at most: a larger
+  // stream (a decompression bomb) is reported and left there.
+  uint64_t max_decompressed_bytes = uint64_t{64} << 30;
   // EVTX chunks read per file per Poll (bounds memory: 64 KiB each).
   uint32_t max_evtx_chunks_per_poll = 16;
 };
@@ -80,6 +96,11 @@ class DirSource : public Source {
   bool Track(const std::string& path, const struct stat& st, bool initial);
   // Reads one file; returns bytes consumed, sets *more when it stopped early.
   size_t ReadNdjson(Tracked& f, RecordConsumer& consumer, size_t budget, bool* more);
+  size_t ReadCompressed(Tracked& f, RecordConsumer& consumer, size_t budget, bool* more);
+  // Feeds decompressed bytes to the framer (after any resume skip).
+  void FeedDecompressed(Tracked& f, std::string_view bytes, RecordConsumer& consumer);
+  // Reports a compressed file's error and stops reading it.
+  void FailCompressed(Tracked& f, Status status, RecordConsumer& consumer);
   size_t ReadEvtx(Tracked& f, RecordConsumer& consumer, bool* more);
   void Close(Tracked& f, RecordConsumer& consumer);
 
@@ -92,6 +113,7 @@ class DirSource : public Source {
   std::vector<std::unique_ptr<Tracked>> files_;
   std::vector<FileCheckpoint> restored_;  // not yet matched to a file
   std::vector<uint8_t> evtx_buf_;
+  std::unique_ptr<char[]> raw_buf_, out_buf_;  // compressed reads, 64 KiB each
 };
 
 }  // namespace eventsift::source

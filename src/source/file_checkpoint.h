@@ -34,8 +34,12 @@ struct FileCheckpoint {
   uint64_t fingerprint = 0;      // XXH3 of the first fingerprint_len bytes
   uint32_t fingerprint_len = 0;  // 0: file was empty, matches any file
   bool evtx = false;
-  // NDJSON: the byte after the last complete line processed, and its line number.
+  // NDJSON: the byte after the last complete line processed, and its line
+  // number. For a compressed file (gzip, zstd) the offset counts
+  // decompressed bytes: a compressed stream cannot be entered in its middle,
+  // so it is decompressed again from its start and that many bytes skipped.
   uint64_t offset = 0;
+  bool compressed = false;
   uint64_t line_no = 0;
   // EVTX: first chunk not yet known to be final, and the last record id delivered.
   uint32_t evtx_next_chunk = 0;

@@ -52,6 +52,9 @@ class RecordConsumer {
   // Returns the highest record id delivered, or record.after_record_id when
   // none was newer.
   virtual uint64_t OnEvtx(const EvtxRecord& record) = 0;
+  // Input a source could not read (a corrupt or cut compressed file), with
+  // the file and offset in the status; the source goes on with the rest.
+  virtual void OnSourceError(const Status& status) {}
 };
 
 struct SourceStats {
@@ -62,9 +65,13 @@ struct SourceStats {
   Counter parse_errors;   // lines/records the pipeline could not decode
   Counter lines_dropped;  // lines over max_line_bytes, skipped
   Counter files_opened;
-  Counter open_errors;  // matching files that could not be opened (retried every rescan)
-  Counter rotations;    // a tracked file renamed away or deleted, then closed
-  Counter truncations;  // a tracked file shrank: read again from offset 0
+  Counter open_errors;         // matching files that could not be opened (retried every rescan)
+  Counter rotations;           // a tracked file renamed away or deleted, then closed
+  Counter truncations;         // a tracked file shrank: read again from offset 0
+  Counter compressed_files;    // drop files found to be gzip or zstd (by content)
+  Counter decompress_errors;   // corrupt, cut or oversized compressed files
+  Counter decompressed_bytes;  // bytes after decompression
+  Counter frame_errors;        // syslog: bad length, oversize frame, garbage, bad header
   Counter connections_accepted;
   Counter connections_rejected;     // over max_connections, every peer busy
   Counter connections_evicted;      // idle peers closed to make room for a new one

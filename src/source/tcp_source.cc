@@ -76,6 +76,9 @@ void TcpSource::Accept(RecordConsumer& consumer) {
     c->fd = std::move(owned);
     c->peer = fmt::format("{}:{}:{}", tls_ ? "tls" : "tcp", ip.data(), ntohs(peer.sin_port));
     c->last_active = std::chrono::steady_clock::now();
+    if (options_.framing == TcpFraming::kSyslog) {
+      c->syslog = std::make_unique<SyslogFramer>(options_.max_line_bytes);
+    }
     if (tls_) {
       auto session = tls_->NewSession(c->fd.get());
       if (!session.has_value()) {
@@ -92,6 +95,10 @@ void TcpSource::Accept(RecordConsumer& consumer) {
 }
 
 void TcpSource::Deliver(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer) {
+  if (c.syslog) {
+    DeliverSyslog(c, bytes, finish, consumer);
+    return;
+  }
   auto deliver = [&](std::string_view line, uint64_t line_no) {
     stats().lines.Add();
     consumer.OnLine(LineRecord{c.peer, line, line_no});
@@ -101,6 +108,28 @@ void TcpSource::Deliver(Conn& c, std::string_view bytes, bool finish, RecordCons
   c.framer.Feed(bytes, deliver);
   if (finish) c.framer.Finish(deliver);
   stats().lines_dropped.Add(c.framer.dropped() - dropped_before);
+}
+
+void TcpSource::DeliverSyslog(Conn& c, std::string_view bytes, bool finish,
+                              RecordConsumer& consumer) {
+  auto on_error = [&](std::string what, uint64_t offset) {
+    stats().frame_errors.Add();
+    consumer.OnSourceError(Status::Corruption(std::move(what)).At(c.peer, offset));
+  };
+  auto on_frame = [&](std::string_view frame, uint64_t frame_no) {
+    SyslogMessage m = ParseSyslogMessage(frame);
+    if (!m.error.empty()) {
+      stats().frame_errors.Add();
+      consumer.OnSourceError(
+          Status::Corruption(fmt::format("syslog message {}: {}", frame_no, m.error)).At(c.peer));
+      return;
+    }
+    stats().lines.Add();
+    consumer.OnLine(LineRecord{c.peer, m.msg, frame_no});
+  };
+  stats().bytes.Add(static_cast<uint64_t>(bytes.size()));
+  c.syslog->Feed(bytes, on_frame, on_error);
+  if (finish) c.syslog->Finish(on_frame, on_error);
 }
 
 void TcpSource::CloseDraining(Conn& c, RecordConsumer& consumer) {

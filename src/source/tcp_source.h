@@ -17,6 +17,10 @@
 // plain text to the TLS port, holds one connection slot for at most that long and never blocks the
 // loop; a connection counts against max_connections from accept on, handshake included. No
 // checkpoint: a peer must resend after a crash.
+// With framing kSyslog the same listener takes syslog over TCP (RFC 6587
+// octet counting or LF framing, RFC 5424 or 3164 messages, SyslogFramer):
+// each message's MSG (a Windows event as JSON or XML) is one record, and
+// framing errors are reported naming the peer and stream offset.
 
 #include <chrono>
 #include <cstdint>
@@ -27,12 +31,16 @@
 
 #include "src/source/line_framer.h"
 #include "src/source/source.h"
+#include "src/source/syslog_framer.h"
 #include "src/source/tls_server.h"
 #include "src/source/unique_fd.h"
 
 namespace eventsift::source {
 
+enum class TcpFraming : uint8_t { kLines, kSyslog };
+
 struct TcpSourceOptions {
+  TcpFraming framing = TcpFraming::kLines;
   std::string address = "127.0.0.1";  // IPv4 address to bind
   uint16_t port = 0;                  // 0: an ephemeral port (tests)
   size_t max_connections = 64;
@@ -53,7 +61,9 @@ class TcpSource : public Source {
   TcpSource(std::string name, TcpSourceOptions options);
   ~TcpSource() override;
 
-  std::string_view type() const override { return "tcp"; }
+  std::string_view type() const override {
+    return options_.framing == TcpFraming::kSyslog ? "syslog" : "tcp";
+  }
   // Loads and checks the TLS files first: a bad certificate or key fails here.
   Status Start() override;
   void AddPollFds(std::vector<pollfd>* fds) const override;
@@ -76,11 +86,13 @@ class TcpSource : public Source {
     std::chrono::steady_clock::time_point last_active;
     std::string peer;
     LineFramer framer;
+    std::unique_ptr<SyslogFramer> syslog;  // framing kSyslog
   };
   void Accept(RecordConsumer& consumer);
   // Frames `bytes` into lines for the consumer, counting them; `finish`
   // also delivers a last line without a newline.
   void Deliver(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer);
+  void DeliverSyslog(Conn& c, std::string_view bytes, bool finish, RecordConsumer& consumer);
   // Reads what the peer's socket already holds (up to 1 MiB), delivers it
   // with the last partial line, and closes the connection.
   void CloseDraining(Conn& c, RecordConsumer& consumer);

@@ -21,6 +21,8 @@ jsonschema.validate(example, schema)
 bad_cases = {
     "unknown top-level key": {"checkpoint_interval": 5},
     "tcp port out of range": {"sources": [{"name": "n", "type": "tcp", "port": 70000}]},
+    "syslog without port": {"sources": [{"name": "n", "type": "syslog"}]},
+    "directory max_decompressed_bytes too small": {"sources": [{"name": "d", "type": "directory", "path": "/x", "max_decompressed_bytes": 10}]},
     "directory without path": {"sources": [{"name": "d", "type": "directory"}]},
     "key of another source type": {"sources": [{"name": "s", "type": "stdin", "port": 1}]},
     "kafka sink without topic": {"sinks": [{"type": "kafka", "brokers": "b:9092"}]},

@@ -992,6 +992,13 @@ correlation:
   };
   ASSERT_TRUE(WaitFor([&] { return saved_hits() == 2; }, seconds(10)))
       << ReadFile(dir / "daemon.log");
+  // /metrics: both hits received and held (waiting for the watermark, so no
+  // window is open yet), nothing sent, nothing dropped.
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_hits_total"), 2);
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_hits_held"), 2);
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_windows_open"), 0);
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_alerts_total"), 0);
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_dropped_total{reason=\"late\"}"), 0);
   d.Signal(SIGKILL);
   EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);
   EXPECT_TRUE(ReadAlertIds(dir / "alerts.ndjson").empty());
@@ -1002,16 +1009,28 @@ correlation:
   again.Start(config, dir / "daemon.log");
   ASSERT_TRUE(WaitFor([&] { return !ReadAlertIds(dir / "alerts.ndjson").empty(); }, seconds(10)))
       << ReadFile(dir / "daemon.log");
+  // /metrics of the restarted daemon: its one new hit, the alert sent, and
+  // (the tick 3 days on moved the watermark past the window) nothing held.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Metric(port, "eventsift_sigma_correlation_alerts_total") == 1 &&
+               Metric(port, "eventsift_sigma_correlation_windows_open") == 0 &&
+               Metric(port, "eventsift_sigma_correlation_hits_held") == 0;
+      },
+      seconds(10)))
+      << HttpGet(port, "/metrics");
+  EXPECT_EQ(Metric(port, "eventsift_sigma_correlation_hits_total"), 1);
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(seconds(6)), 0);
   std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
-  // The group (Computer) stands where the host key stands in the id recipe.
+  // The group (Computer, as its host key) stands where the host key stands
+  // in the id recipe.
   EXPECT_EQ(ids,
-            std::vector<std::string>{ComputeAlertId("eems-3-per-host-24h", "EX01.contoso.com\x1f",
+            std::vector<std::string>{ComputeAlertId("eems-3-per-host-24h", "ex01.contoso.com\x1f",
                                                     FileTimeFromUnixMillis(kT0 * 1000))});
   std::string alert = ReadFile(dir / "alerts.ndjson");
   EXPECT_NE(alert.find("\"count\":3,"), std::string::npos) << alert;
-  EXPECT_NE(alert.find("\"group\":{\"Computer\":\"EX01.contoso.com\"}"), std::string::npos)
+  EXPECT_NE(alert.find("\"group\":{\"Computer\":\"ex01.contoso.com\"}"), std::string::npos)
       << alert;
   // The named rule alerts only through the correlation.
   EXPECT_EQ(alert.find("\"id\":\"eems_mitigation_error\""), std::string::npos) << alert;
@@ -1055,7 +1074,7 @@ TEST(DaemonProcessTest, ShippedSigmaEemsCorrelationAcrossSigkill) {
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(seconds(6)), 0);
   const std::string id = "71d6e570-6a89-481e-8241-5a3fda5278ee";  // the correlation's id
-  const std::string group = "EX01.contoso.com\x1f";
+  const std::string group = "ex01.contoso.com\x1f";               // the host key
   std::vector<std::string> ids = ReadAlertIds(dir / "alerts.ndjson");
   EXPECT_EQ(ids, (std::vector<std::string>{
                      ComputeAlertId(id, group, FileTimeFromUnixMillis(kT0 * 1000)),

@@ -102,6 +102,37 @@ def main():
         run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in}",
             lambda w: shutil.copy(a.ndjson, os.path.join(w, "in", "events.ndjson")), n,
             "directory/ndjson")
+        # The same file gzip- and zstd-compressed in the drop directory.
+        gz = os.path.join(tempfile.mkdtemp(prefix="es_measure_gz_"), "events.ndjson")
+        subprocess.run(["gzip", "-k", "-6", "-f", a.ndjson, "-c"], check=True,
+                       stdout=open(gz + ".gz", "wb"))
+        run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in}",
+            lambda w: shutil.copy(gz + ".gz", os.path.join(w, "in", "events.ndjson.gz")), n,
+            "directory/ndjson.gz")
+        if shutil.which("zstd"):
+            subprocess.run(["zstd", "-q", "-3", "-f", a.ndjson, "-o", gz + ".zst"], check=True)
+            run(a.binary, a.rules, "  - {name: drop, type: directory, path: @WORK@/in}",
+                lambda w: shutil.copy(gz + ".zst", os.path.join(w, "in", "events.ndjson.zst")), n,
+                "directory/ndjson.zst")
+        shutil.rmtree(os.path.dirname(gz))
+        # Syslog: each line as an octet-counted RFC 5424 frame.
+        syslog_port = free_port()
+
+        def send_syslog(_):
+            head = b"<134>1 2026-12-07T00:00:00Z wec01 winevent - - - "
+            with socket.create_connection(("127.0.0.1", syslog_port)) as s, \
+                    open(a.ndjson, "rb") as f:
+                batch = []
+                for line in f:
+                    body = head + line.rstrip(b"\n")
+                    batch.append(b"%d %s" % (len(body), body))
+                    if len(batch) == 1000:
+                        s.sendall(b"".join(batch))
+                        batch = []
+                s.sendall(b"".join(batch))
+
+        run(a.binary, a.rules, f"  - {{name: sys, type: syslog, port: {syslog_port}}}",
+            send_syslog, n, "syslog/octet-counted ndjson")
         tcp_port = free_port()
 
         def send(_):

@@ -147,14 +147,19 @@ class ShippedEemsCorrelation(unittest.TestCase):
         # Only the correlation alerts: the 1008 rule it names (generate:
         # false) raises nothing on its own.
         self.assertEqual({a["rule"]["id"] for a in alerts}, {EEMS_CORRELATION})
-        # The same hosts as our own rule, each group one Computer value.
-        self.assertEqual(sorted({h for a in alerts for h in a["host_names"]}),
-                         sorted({h for a in native for h in a["host_names"]}))
+        # The same hosts as our own rule, each group one Computer value: the
+        # host key (normalized), which is also the alert's host.
+        def key(h):  # src/correlate/host_key.h's NormalizeHostName
+            h = h.strip().lower()
+            return (h[2:] if h.startswith("\\\\") else h).rstrip(".")
+        self.assertEqual(sorted({key(h) for a in alerts for h in a["host_names"]}),
+                         sorted({key(h) for a in native for h in a["host_names"]}))
         per_group = {}
         for a in alerts:
             self.assertEqual(a["correlation"]["type"], "event_count")
             computer = a["correlation"]["group"]["Computer"]
-            self.assertEqual(a["host_names"], [computer])
+            self.assertEqual(a["host"], computer)
+            self.assertEqual({key(h) for h in a["host_names"]}, {computer})
             per_group.setdefault(computer, []).append(a)
         # Windows of a group do not overlap: one alert per host and 24 h.
         for computer, group in per_group.items():

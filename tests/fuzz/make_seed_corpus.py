@@ -237,6 +237,7 @@ def main():
     evtx += sorted(glob.glob(os.path.join(corpus, "evtx", "*.evtx")))
     jsons = sorted(glob.glob(os.path.join(repo, "tests", "data", "json", "*.json*")))
     jsons += sorted(glob.glob(os.path.join(repo, "tests", "data", "json", "*.ndjson*")))
+    jsons += sorted(glob.glob(os.path.join(repo, "tests", "data", "openwec", "*.ndjson")))
     jsons += sorted(glob.glob(os.path.join(corpus, "json", "*.json*")))
     ne = evtx_seeds(evtx, os.path.join(args.out, "evtx"))
     ne += hostile_evtx_seeds(repo, os.path.join(args.out, "evtx"))

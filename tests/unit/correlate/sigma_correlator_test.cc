@@ -487,7 +487,7 @@ correlation:
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].correlation->value, "C:\\Users\\x\\evil.exe");
   EXPECT_EQ(alerts[0].correlation->metric, 5);
-  EXPECT_EQ(Group(alerts[0]), "Computer=WS01.contoso.com;");
+  EXPECT_EQ(Group(alerts[0]), "Computer=ws01.contoso.com;");  // the host key
 }
 
 // Aliases let group-by read a different field per rule (the
@@ -618,6 +618,80 @@ correlation:
   EXPECT_EQ(e.c.open_entries(), 2u);
   std::vector<Alert> alerts = e.c.Finish();
   ASSERT_EQ(alerts.size(), 2u);
+}
+
+// Group-by on the host: the key is the host as alerts key it
+// (NormalizeHostName), so the same machine written "EX01", "ex01.",
+// "\\EX01" and " Ex01 " by different channels and forwarders is one group
+// and three of its events fire once; an FQDN is another name and stays its
+// own group (merging short names needs the whole run's names, which a
+// stream does not have).
+TEST(SigmaCorrelatorTest, GroupByHostUsesTheNormalizedHostKey) {
+  for (const char* field : {"Computer", "ComputerName"}) {
+    Engine e(fmt::format(R"(title: per host
+id: corr-host
+correlation:
+    type: event_count
+    rules: [failed_login]
+    group-by: [{}]
+    timespan: 5m
+    condition: {{gte: 3}}
+)",
+                         field));
+    const char* names[] = {"EX01", "ex01.", "\\\\EX01", " Ex01 ", "ex01.contoso.com"};
+    for (int i = 0; i < 5; ++i) e.c.AddHit(kFailed, Ev(kT0 + i * kSecond, {}, names[i]));
+    std::vector<Alert> alerts = e.c.Finish();
+    ASSERT_EQ(alerts.size(), 1u) << field;
+    EXPECT_EQ(Group(alerts[0]), std::string(field) + "=ex01;");
+    EXPECT_EQ(alerts[0].count, 3u);
+    EXPECT_EQ(alerts[0].host, "ex01");
+  }
+}
+
+// The counters /metrics shows: correlators given the same stats (the
+// daemon's pipelines across reloads and Kafka partitions) count into one
+// set; windows_open follows the groups held, falls as windows close, and a
+// correlator gone (a reload) takes its share with it.
+TEST(SigmaCorrelatorTest, SharedStatsCountHitsWindowsAlertsAndDrops) {
+  SigmaCorrelatorOptions options;
+  options.stats = std::make_shared<SigmaCorrelatorStats>();
+  options.max_groups_per_correlation = 2;
+  auto shared = options.stats;
+  auto a = std::make_unique<Engine>(kCount3In5m, options);
+  {
+    Engine b(kCount3In5m, options);
+    for (const char* user : {"u1", "u2"}) {
+      a->c.AddHit(kFailed, Ev(kT0, {{"TargetUserName", user}}));
+      b.c.AddHit(kFailed, Ev(kT0, {{"TargetUserName", user}}));
+    }
+    EXPECT_TRUE(a->c.Drain(kT0 + kSecond).empty());
+    EXPECT_TRUE(b.c.Drain(kT0 + kSecond).empty());
+    EXPECT_EQ(shared->hits_received.Get(), 4u);
+    EXPECT_EQ(shared->windows_open.load(), 4);
+    EXPECT_EQ(a->c.open_entries(), 2u);
+    EXPECT_EQ(b.c.open_entries(), 2u);
+    EXPECT_EQ(shared->hits_held.load(), 4);
+    // A third group in `a` evicts one (bound 2): dropped, still 2 held there.
+    a->c.AddHit(kFailed, Ev(kT0 + 2 * kSecond, {{"TargetUserName", "u3"}}));
+    EXPECT_TRUE(a->c.Drain(kT0 + 3 * kSecond).empty());
+    EXPECT_EQ(shared->groups_dropped.Get(), 1u);
+    EXPECT_EQ(shared->windows_open.load(), 4);
+    // A hit older than what `b` applied is late: dropped, counted.
+    b.c.AddHit(kFailed, Ev(kT0, {{"TargetUserName", "u1"}}));
+    EXPECT_EQ(shared->hits_late.Get(), 1u);
+  }
+  EXPECT_EQ(shared->windows_open.load(), 2);  // `b` gone
+  EXPECT_EQ(shared->hits_held.load(), 2);
+  for (int i = 0; i < 2; ++i) {
+    a->c.AddHit(kFailed, Ev(kT0 + (10 + i) * kSecond, {{"TargetUserName", "u3"}}));
+  }
+  std::vector<Alert> alerts = a->c.Finish();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(shared->alerts_emitted.Get(), 1u);
+  EXPECT_EQ(shared->windows_open.load(), 0);  // Finish decided every window
+  EXPECT_EQ(shared->hits_held.load(), 0);
+  a.reset();
+  EXPECT_EQ(shared->windows_open.load(), 0);
 }
 
 // Over max_pending, the oldest hits are applied at once instead of

@@ -101,7 +101,8 @@ TEST_F(SigmaStateTest, OpenWindowSurvivesARestart) {
   EXPECT_EQ(alerts[0].count, 3u);
   EXPECT_EQ(alerts[0].first_seen, FileTimeFromUnixMillis(kT0 * 1000));
   ASSERT_TRUE(alerts[0].correlation.has_value());
-  EXPECT_EQ(alerts[0].correlation->group.at(0).second, "EX01.contoso.com");
+  // Grouped by the host key (src/correlate/host_key.h).
+  EXPECT_EQ(alerts[0].correlation->group.at(0).second, "ex01.contoso.com");
 }
 
 // A partition's lane carries its own engine state: saved, restored, and

@@ -1,5 +1,6 @@
 // Matcher semantics: exact filters, regex fields, case, all/any, negation,
 // data.Name / data.* / message|data.*, ordering and MayMatch.
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -318,6 +319,60 @@ TEST(MatcherTest, OneMatcherServesManyThreads) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong, std::vector<int>(kThreads, 0));
   EXPECT_EQ(m.stats().received.Get(), uint64_t{kThreads} * kEvents);
+}
+
+// Header plans are cached per thread and per matcher: two matchers over
+// different rules alternating on one thread, with the same headers, each
+// answer from their own rules; a rule set replaced by a new matcher (as on
+// a daemon reload) is never answered from the old one's plans.
+TEST(MatcherTest, HeaderPlansBelongToTheirMatcher) {
+  auto by_id = Rules("id: id1\nmatch: {event_ids: [1], fields: [{field: message, regex: x}]}\n");
+  auto by_channel = Rules("id: ch\nmatch: {channels: [C], fields: [{field: message, regex: x}]}\n");
+  const OwnedEvent e1 = MakeEvent("P", "C", 1, 4, "x");
+  const OwnedEvent e2 = MakeEvent("P", "D", 2, 4, "x");
+  for (int round = 0; round < 3; ++round) {
+    auto a = std::make_unique<Matcher>(by_id);
+    auto b = std::make_unique<Matcher>(by_channel);
+    EXPECT_EQ(Hits(*a, e1), Ids{"id1"});
+    EXPECT_EQ(Hits(*b, e1), Ids{"ch"});
+    EXPECT_EQ(Hits(*a, e2), Ids{});
+    EXPECT_EQ(Hits(*b, e2), Ids{});
+    EXPECT_TRUE(a->MayMatch(e1.View()));
+    EXPECT_FALSE(b->MayMatch(e2.View()));
+  }
+}
+
+// The unindexed reference path (EVENTSIFT_NO_RULE_INDEX) and the indexed one
+// agree on rules filed every way (id, provider, channel, none) and on rules
+// that hold without a field hit (negation under any/all, no fields).
+TEST(MatcherTest, UnindexedPathAgrees) {
+  auto set = Rules(R"(rules:
+  - {id: id, match: {event_ids: [1, 2], fields: [{field: message, regex: a}]}}
+  - {id: prov, match: {providers: [P], fields: [{field: data.*, regex: b}]}}
+  - {id: chan, match: {channels: [C], fields: [{field: message, regex: a}]}}
+  - {id: lvl, match: {levels: [4], fields: [{field: message, regex: a, negate: true}]}}
+  - {id: any_neg, match: {event_ids: [1], mode: any, fields: [{field: message, regex: q}, {field: data.*, regex: z, negate: true}]}}
+  - {id: bare, match: {channels: [D]}}
+)");
+  Matcher indexed(set, true), reference(set, false);
+  std::vector<OwnedEvent> events;
+  for (uint32_t id : {1u, 2u, 3u}) {
+    for (const char* prov : {"P", "p", "Q"}) {
+      for (const char* chan : {"C", "c", "D"}) {
+        for (const char* msg : {"a", "zz", "q"}) {
+          events.push_back(MakeEvent(prov, chan, id, id == 3 ? 2 : 4, msg, {{"", msg}}));
+        }
+      }
+    }
+  }
+  int hits = 0;
+  for (const OwnedEvent& e : events) {
+    Ids got = Hits(indexed, e);
+    hits += static_cast<int>(got.size());
+    EXPECT_EQ(got, Hits(reference, e));
+    EXPECT_EQ(indexed.MayMatch(e.View()), reference.MayMatch(e.View()));
+  }
+  EXPECT_GT(hits, 50);
 }
 
 }  // namespace

@@ -556,5 +556,78 @@ TEST(SigmaTest, MetadataIsCarried) {
   EXPECT_EQ(r.references, (std::vector<std::string>{"https://x"}));
 }
 
+// The hit prefilter (CompiledRules::RuleEntry::needs_hit): a rule that can
+// only match through one of its own field hits is skipped on events that hit
+// none of its patterns, while rules that hold without any hit (only a
+// negation, only `exists`/`null`, `1 of` with an all-negated branch) are
+// still evaluated. Each rule is checked against the unindexed reference
+// path on events that hit nothing, hit only another rule, and hit it.
+TEST(SigmaTest, HitPrefilterKeepsRulesThatHoldWithoutAHit) {
+  const std::string rules =
+      ProcRule("    sel:\n        Image|endswith: '\\a.exe'\n    condition: sel\n", "needs") +
+      "---\n" +
+      ProcRule("    filter:\n        Image|endswith: '\\b.exe'\n    condition: not filter\n",
+               "only_not") +
+      "---\n" + ProcRule("    sel:\n        Hashes: null\n    condition: sel\n", "only_null") +
+      "---\n" +
+      ProcRule(
+          "    sel:\n        Image|endswith: '\\a.exe'\n    f:\n        User: x\n"
+          "    condition: 1 of sel or not f\n",
+          "or_not") +
+      "---\n" +
+      ProcRule(
+          "    sel:\n        Image|endswith: '\\a.exe'\n    f:\n        User: x\n"
+          "    condition: sel and not f\n",
+          "and_not");
+  auto set = Load(rules);
+  ASSERT_NE(set, nullptr);
+  ASSERT_EQ(set->rules().size(), 5u);
+  Matcher indexed(set, true), reference(set, false);
+  auto ids = [&](const Matcher& m, const OwnedEvent& owned) {
+    std::vector<uint32_t> hits;
+    m.Match(owned.View(), &hits);
+    std::vector<std::string> out;
+    for (uint32_t i : hits) out.push_back(m.rules()[i].id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  const OwnedEvent none = Sysmon1({{"Image", "C:\\c.exe"}, {"Hashes", "h"}, {"User", "x"}});
+  const OwnedEvent other = Sysmon1({{"Image", "C:\\b.exe"}, {"User", "y"}});
+  const OwnedEvent hit = Sysmon1({{"Image", "C:\\a.exe"}, {"User", "y"}});
+  EXPECT_EQ(ids(indexed, none), (Ids{"only_not"}));
+  EXPECT_EQ(ids(indexed, other), (Ids{"only_null", "or_not"}));
+  EXPECT_EQ(ids(indexed, hit), (Ids{"needs", "only_not", "only_null", "or_not", "and_not"}));
+  for (const OwnedEvent* e : {&none, &other, &hit}) {
+    EXPECT_EQ(ids(indexed, *e), ids(reference, *e));
+  }
+  // Each rule's flag, as the index sees it.
+  const auto& entries = set->compiled().entries();
+  std::vector<bool> needs;
+  for (const auto& e : entries) needs.push_back(e.needs_hit);
+  EXPECT_EQ(needs, (std::vector<bool>{true, false, false, false, true}));
+}
+
+// Rules whose logsource gives channels but no event id (service: security
+// without EventID) are filed under their channel: other channels' events
+// never meet them, and the channel compares case-insensitively.
+TEST(SigmaTest, ChannelIndexForRulesWithoutEventIds) {
+  auto set = Load(
+      "title: t\nid: sec\nlogsource:\n    product: windows\n    service: security\n"
+      "detection:\n    sel:\n        TargetUserName: admin\n    condition: sel\n");
+  ASSERT_NE(set, nullptr);
+  ASSERT_EQ(set->rules().size(), 1u);
+  const CompiledRules& c = set->compiled();
+  EXPECT_TRUE(c.HasChannelIndex());
+  EXPECT_EQ(c.ByChannel("security"), (std::vector<uint32_t>{0}));
+  EXPECT_TRUE(c.unindexed().empty());
+  Matcher m(set);
+  EXPECT_TRUE(Matches(set, MakeEvent("Microsoft-Windows-Security-Auditing", "SECURITY", 4624, 0, "",
+                                     {{"TargetUserName", "Admin"}})));
+  EXPECT_FALSE(Matches(set, MakeEvent("Microsoft-Windows-Security-Auditing", "System", 4624, 0, "",
+                                      {{"TargetUserName", "admin"}})));
+  const OwnedEvent other = MakeEvent("x", "System", 1, 0, "", {});
+  EXPECT_FALSE(m.MayMatch(other.View()));
+}
+
 }  // namespace
 }  // namespace eventsift::detect

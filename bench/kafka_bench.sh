@@ -229,8 +229,9 @@ new_topic "$t3" log-append-time
 mkdir -p "$work/daemon/in" "$work/daemon/rules" "$work/daemon/state"
 metrics_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # The EEMS rule with the shortest window (1 s, the minimum), threshold 1 and
-# no suppression: each event's alert leaves as soon as the daemon's
-# watermark passes its window (see docs/perf/kafka.md).
+# no suppression: `emit: immediate` by default, so each window's alert leaves
+# at the first drain after its first event, and a follow-up with the final
+# count once the watermark passes the window (see docs/perf/kafka.md).
 sed -e 's/^  window: .*/  window: 1s/' -e 's/^  suppress: .*/  suppress: 0s/' \
   rules/eems_mitigation_error.yaml >"$work/daemon/rules/eems_bench.yaml"
 grep -q '^  window: 1s' "$work/daemon/rules/eems_bench.yaml" || die "bench rule not rewritten"
@@ -296,8 +297,12 @@ fi
 latency >/dev/null || die "latency: counts on $t3 do not match what was fed: $res"
 p50=$(sed -n 's/.* p50 \([0-9-]*\).*/\1/p' <<<"$res")
 p99=$(sed -n 's/.* p99 \([0-9-]*\).*/\1/p' <<<"$res")
+a50=$(sed -n 's/.* alert_p50 \([0-9-]*\).*/\1/p' <<<"$res")
+a99=$(sed -n 's/.* alert_p99 \([0-9-]*\).*/\1/p' <<<"$res")
 n_alerts=$(sed -n 's/.* alerts \([0-9]*\).*/\1/p' <<<"$res")
+n_follow=$(sed -n 's/.* followups \([0-9]*\).*/\1/p' <<<"$res")
 c50=$(sed -n 's/.* after_close_p50 \([0-9-]*\).*/\1/p' <<<"$res")
 c99=$(sed -n 's/.* after_close_p99 \([0-9-]*\).*/\1/p' <<<"$res")
-echo "| kafka | e2e latency p50/p99 ms at $rate events/s ($fed events of $hosts hosts → $n_alerts alerts; rule window 1s; append → broker ack) | $p50 / $p99 | p99 < 1000 | $(met "$p99 < 1000" "p99 $(awk "BEGIN{printf \"%.1f\", $p99/1000}")× target") |"
-echo "| kafka | of which window close → broker ack p50/p99 ms (drain timer + delivery) | $c50 / $c99 | | |"
+echo "| kafka | e2e alert latency p50/p99 ms at $rate events/s ($fed events of $hosts hosts → $n_alerts alerts + $n_follow follow-ups; rule window 1s, emit immediate; raising event's append → broker ack of the alert's first message) | $a50 / $a99 | p99 < 1000 | $(met "$a99 < 1000" "p99 $(awk "BEGIN{printf \"%.1f\", $a99/1000}")× target") |"
+echo "| kafka | per event: append → broker ack of the first message counting it p50/p99 ms (later events of a window wait for its follow-up) | $p50 / $p99 | | |"
+echo "| kafka | of which window close → broker ack of the last message p50/p99 ms (drain timer + delivery) | $c50 / $c99 | | |"

@@ -18,12 +18,15 @@
   kafka_events.py latency --log L --alerts K
       K is kcat -f '%T\\t%s\\n' of the alert topic (broker timestamp, alert).
       Each event of L is matched to the alert of its host whose window holds
-      it; latency = broker timestamp - append time. Prints "fed N in_alerts M
-      missing X alerts A bad_counts C duplicates D stray_hosts S p50 .. p99 ..
-      max .. min .. after_close_p50 .. after_close_p99 .." (ms; after_close:
-      from window end + --holdback-ms to the broker's ack, per alert) and
-      exits 1 unless every event is in exactly one alert whose count is the
-      number of events fed into its window.
+      it (an immediate alert and its follow-up are one alert). Prints "fed N
+      in_alerts M missing X alerts A followups F bad_counts C duplicates D
+      stray_hosts S alert_p50 .. alert_p99 .. p50 .. p99 .. max .. min ..
+      after_close_p50 .. after_close_p99 .." (ms; alert_*: an alert's first
+      message - append time of the event that raised it; p50/p99: per event,
+      the first message counting it - its append time; after_close: from
+      window end + --holdback-ms to the broker's ack of the alert's last
+      message) and exits 1 unless every event is in exactly one alert whose
+      final count is the number of events fed into its window.
 
 The event is the first line of tests/data/json/winlogbeat.ndjson (a real
 EEMS 1008 Winlogbeat export with its stack trace), so alerts carry realistic
@@ -155,16 +158,25 @@ def unix_ms(rfc3339):
 
 def cmd_latency(a):
     """Each fed event belongs to the one alert of its host whose window holds
-    its time; its latency is that alert's broker timestamp minus the event's
-    append time. Every alert's count must equal the events fed into its
-    window, and every event must be in exactly one alert."""
+    its time. Rules with `emit: immediate` (the default for threshold 1) send
+    an alert as soon as its window reaches the threshold (revision 1, the
+    count so far) and one follow-up (revision 2, same alert_id, final count)
+    when the window closes with more events; window_end alerts come once.
+
+    - alert latency, per alert: its first message's broker timestamp minus
+      the append time of the event that made it (the window's first event, as
+      the bench rule has threshold 1): how long until the SIEM knows;
+    - event latency, per event: the broker timestamp of the first message
+      whose count includes it (events in append order) minus its append time:
+      how long until every event is accounted for.
+    Every alert's final count must equal the events fed into its window, and
+    every event must be in exactly one alert."""
     events = {}  # host -> [(event ms, append ms)]
     with open(a.log, encoding="utf-8") as f:
         for line in f:
             host, t, appended = line.rstrip("\n").split("\t")
             events.setdefault(host, []).append((int(t), int(appended)))
-    alerts = {}  # host -> [(start ms, end ms, count, broker ms)]
-    ids = set()
+    messages = {}  # alert_id -> {revision: (host, start ms, end ms, count, broker ms)}
     duplicates = 0
     with open(a.alerts, encoding="utf-8") as f:
         for line in f:
@@ -172,37 +184,54 @@ def cmd_latency(a):
             if not value:
                 continue
             alert = json.loads(value)
-            if alert["alert_id"] in ids:
+            revs = messages.setdefault(alert["alert_id"], {})
+            rev = alert.get("revision", 0)
+            if rev in revs:
                 duplicates += 1
                 continue
-            ids.add(alert["alert_id"])
             w = alert["window"]
-            alerts.setdefault(alert["host"], []).append(
-                (unix_ms(w["start"]), unix_ms(w["end"]), alert["count"], int(ts)))
-    lat = []
+            revs[rev] = (alert["host"], unix_ms(w["start"]), unix_ms(w["end"]), alert["count"], int(ts))
+    alerts = {}  # host -> [(start ms, end ms, final count, [(count, broker ms) by revision])]
+    followups = 0
+    for revs in messages.values():
+        order = sorted(revs)
+        followups += len(order) - 1
+        host, start, end, final, _ = revs[order[-1]]
+        alerts.setdefault(host, []).append((start, end, final, [(revs[r][3], revs[r][4]) for r in order]))
+    lat, alert_lat = [], []
     uncovered = 0
     bad_counts = 0
     for host, evs in events.items():
         mine = sorted(alerts.get(host.lower(), []))
         starts = [m[0] for m in mine]
-        in_alert = [0] * len(mine)
+        in_alert = [[] for _ in mine]
         for t, appended in evs:
             k = bisect.bisect_right(starts, t) - 1
             if k < 0 or t >= mine[k][1]:
                 uncovered += 1
                 continue
-            in_alert[k] += 1
-            lat.append(mine[k][3] - appended)
-        bad_counts += sum(1 for k, m in enumerate(mine) if m[2] != in_alert[k])
+            in_alert[k].append(appended)
+        for k, m in enumerate(mine):
+            got = sorted(in_alert[k])
+            if m[2] != len(got):
+                bad_counts += 1
+            if got:
+                alert_lat.append(m[3][0][1] - got[0])
+            for i, appended in enumerate(got):
+                ts = next((b for c, b in m[3] if c > i), m[3][-1][1])
+                lat.append(ts - appended)
     stray = len([h for h in alerts if h not in {e.lower() for e in events}])
     fed = sum(len(v) for v in events.values())
     # From the moment the watermark let the window close (its end plus the
     # daemon's hold-back: longest rule window + allowed lateness, with event
-    # time = append time) to the broker's ack: drain timer plus delivery.
-    after_close = sorted(m[3] - (m[1] + a.holdback_ms) for v in alerts.values() for m in v)
+    # time = append time) to the broker's ack of its last message.
+    after_close = sorted(m[3][-1][1] - (m[1] + a.holdback_ms) for v in alerts.values() for m in v)
     lat.sort()
-    summary = (f"fed {fed} in_alerts {len(lat)} missing {uncovered} alerts {len(ids)} "
-               f"bad_counts {bad_counts} duplicates {duplicates} stray_hosts {stray}")
+    alert_lat.sort()
+    summary = (f"fed {fed} in_alerts {len(lat)} missing {uncovered} alerts {len(messages)} "
+               f"followups {followups} bad_counts {bad_counts} duplicates {duplicates} stray_hosts {stray}")
+    if alert_lat:
+        summary += f" alert_p50 {percentile(alert_lat, 50)} alert_p99 {percentile(alert_lat, 99)}"
     if lat:
         summary += (f" p50 {percentile(lat, 50)} p99 {percentile(lat, 99)} max {lat[-1]} "
                     f"min {lat[0]}")

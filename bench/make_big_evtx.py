@@ -3,6 +3,7 @@
 
   make_big_evtx.py --out big.evtx --size-mb 300 [--corpus DIR | FILE...]
   make_big_evtx.py --out corpus-once.evtx --once        # every good chunk once
+  make_big_evtx.py --out security.evtx --size-mb 256 --kind security --eventsift build/release/bin/eventsift
 
 Chunks are copied whole from the corpus files (cycling through them in order
 until the size is reached). A chunk is used only if its signature is
@@ -26,6 +27,15 @@ python-evtx and evtxexport do not care, evtx_dump neither, but a decoder that
 drops records whose id it has already seen (recovery de-duplication) would
 report fewer records than the file holds, so the default is to renumber.
 
+Kinds (--kind): only chunks whose records are mostly of one kind of log,
+told by the channel eventsift's own `dump --format jsonl` gives each record
+(its `source.chunk` says which chunk it came from): security (Security),
+system (System), sysmon (Microsoft-Windows-Sysmon/Operational), application
+(Application: the classic providers), powershell (Microsoft-Windows-
+PowerShell/Operational and Windows PowerShell), and mixed (every chunk, the
+default). The kind of each chunk is written to OUT.expect.json's
+`chunk_kinds` summary.
+
 The file header is rewritten: first chunk 0, last chunk n-1, next record id,
 chunk count (u16; files above 65535 chunks store the low 16 bits, as Windows
 does, and readers must count chunks from the file size), flags 0 (clean), and
@@ -33,11 +43,14 @@ its CRC32 (bytes 0..119). Standard library only.
 """
 
 import argparse
+import collections
 import fnmatch
 import glob
 import json
 import os
+import re
 import struct
+import subprocess
 import sys
 import zlib
 
@@ -83,7 +96,38 @@ def renumber(c, offsets, first_id):
     return bytes(c)
 
 
-def collect(paths):
+KINDS = {
+    "security": ("Security",),
+    "system": ("System",),
+    "sysmon": ("Microsoft-Windows-Sysmon/Operational",),
+    "application": ("Application",),
+    "powershell": ("Microsoft-Windows-PowerShell/Operational", "Windows PowerShell"),
+}
+CHANNEL_RE = re.compile(rb'"channel":"((?:[^"\\]|\\.)*)"')
+CHUNK_RE = re.compile(rb'"source":\{[^}]*"chunk":(\d+)')
+
+
+def chunk_kinds(eventsift, path):
+    """{chunk index: kind} for the chunks of `path` whose records are mostly
+    of one kind, from eventsift's dump of the file."""
+    p = subprocess.run([eventsift, "dump", "--format", "jsonl", path], capture_output=True)
+    tally = collections.defaultdict(collections.Counter)
+    for line in p.stdout.splitlines():
+        ch, ck = CHANNEL_RE.search(line), CHUNK_RE.search(line)
+        if ch and ck:
+            tally[int(ck.group(1))][ch.group(1).decode("utf-8", "replace")] += 1
+    kinds = {}
+    for chunk, channels in tally.items():
+        channel, n = channels.most_common(1)[0]
+        if 2 * n <= sum(channels.values()):
+            continue
+        for kind, names in KINDS.items():
+            if channel in names:
+                kinds[chunk] = kind
+    return kinds
+
+
+def collect(paths, kind=None, eventsift=None):
     chunks = []  # (bytes, record offsets, source)
     header = None
     skipped = 0
@@ -94,8 +138,11 @@ def collect(paths):
             continue
         if header is None:
             header = bytearray(image[:HEADER])
+        kinds = chunk_kinds(eventsift, path) if kind else None
         for i in range((len(image) - HEADER) // CHUNK):
             c = image[HEADER + i * CHUNK:HEADER + (i + 1) * CHUNK]
+            if kinds is not None and kinds.get(i) != kind:
+                continue
             offsets = chunk_ok(c)
             if offsets is None:
                 skipped += 1
@@ -114,6 +161,9 @@ def main():
     ap.add_argument("--exclude", action="append", default=[],
                     help="fnmatch on source file names to leave out (e.g. '*CAPI2*': "
                          "evtxexport stops at the first record it cannot decode)")
+    ap.add_argument("--kind", choices=sorted(KINDS) + ["mixed"], default="mixed",
+                    help="only chunks mostly of this kind of log (needs --eventsift)")
+    ap.add_argument("--eventsift", help="eventsift binary that tells each chunk's kind (--kind)")
     ap.add_argument("--keep-record-ids", action="store_true",
                     help="copy chunks byte for byte (record ids repeat per copy)")
     ap.add_argument("--expect", action="store_true",
@@ -127,9 +177,12 @@ def main():
         corpus = args.corpus or os.path.join(repo, "..", "shared", "corpus", "evtx")
         paths = sorted(glob.glob(os.path.join(corpus, "*.evtx")))
     paths = [p for p in paths if not any(fnmatch.fnmatch(os.path.basename(p), x) for x in args.exclude)]
-    header, chunks, skipped = collect(paths)
+    kind = None if args.kind == "mixed" else args.kind
+    if kind and not args.eventsift:
+        sys.exit("make_big_evtx: --kind %s needs --eventsift BINARY" % kind)
+    header, chunks, skipped = collect(paths, kind, args.eventsift)
     if not chunks:
-        sys.exit("make_big_evtx: no usable chunks in %d files" % len(paths))
+        sys.exit("make_big_evtx: no usable %schunks in %d files" % (kind + " " if kind else "", len(paths)))
 
     if args.once:
         n = len(chunks)
@@ -162,7 +215,7 @@ def main():
         with open(args.out + ".expect.json", "w") as f:
             json.dump({"generator": "bench/make_big_evtx.py", "records": records, "chunks": n,
                        "bytes": HEADER + n * CHUNK, "usable_chunks": len(chunks), "skipped_chunks": skipped,
-                       "source_files": used, "excluded": args.exclude,
+                       "source_files": used, "excluded": args.exclude, "kind": args.kind,
                        "record_ids": "repeat" if args.keep_record_ids else "renumbered"}, f, indent=1)
     print("make_big_evtx: %s: %d chunks (%.1f MiB), %d records, from %d usable chunks of %d files "
           "(%d chunks skipped: bad signature/CRC/record walk or empty); record ids %s"

@@ -99,6 +99,7 @@ void InputReader::Close() {
   file_ = nullptr;
   memory_ = {};
   raw_pos_ = raw_end_ = 0;
+  file_left_ = UINT64_MAX;
   source_eof_ = gzip_ = done_ = false;
 }
 
@@ -120,6 +121,23 @@ Status InputReader::OpenFile(const std::string& path) {
   return Status::OK();
 }
 
+Status InputReader::OpenFileRange(const std::string& path, uint64_t begin, uint64_t end) {
+  Close();
+  name_ = path;
+  owned_file_ = eventsift::OpenFile(path, "rb");
+  file_ = owned_file_.get();
+  if (file_ == nullptr) {
+    return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
+  }
+  if (begin > static_cast<uint64_t>(INT64_MAX) ||
+      fseeko(file_, static_cast<off_t>(begin), SEEK_SET) != 0) {
+    return Status::IOError(fmt::format("cannot seek: {}", std::strerror(errno))).At(path, begin);
+  }
+  file_left_ = end > begin ? end - begin : 0;
+  source_eof_ = file_left_ == 0;
+  return Status::OK();
+}
+
 void InputReader::OpenMemory(std::string_view bytes) {
   Close();
   name_ = "<memory>";
@@ -132,8 +150,10 @@ Status InputReader::Fill() {
   raw_pos_ = raw_end_ = 0;
   if (source_eof_) return Status::OK();
   if (file_ != nullptr) {
-    size_t n = std::fread(raw_.get(), 1, kRawChunk, file_);
-    if (n < kRawChunk) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kRawChunk, file_left_));
+    size_t n = std::fread(raw_.get(), 1, want, file_);
+    file_left_ -= n;
+    if (n < want || file_left_ == 0) {
       if (std::ferror(file_)) {
         return Status::IOError(fmt::format("read failed: {}", std::strerror(errno))).At(name_);
       }
@@ -158,8 +178,10 @@ Status InputReader::Read(char* dst, size_t n, size_t* got) {
     // A plain file with nothing buffered: read straight into the caller's
     // buffer rather than through raw_ and a copy (a whole pass over the
     // input's bytes that NDJSON scanning would otherwise pay).
+    n = static_cast<size_t>(std::min<uint64_t>(n, file_left_));
     size_t read = std::fread(dst, 1, n, file_);
-    if (read < n) {
+    file_left_ -= read;
+    if (read < n || file_left_ == 0) {
       if (std::ferror(file_)) {
         return Status::IOError(fmt::format("read failed: {}", std::strerror(errno))).At(name_);
       }

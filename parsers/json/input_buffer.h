@@ -6,6 +6,7 @@
 // document inside it can be handed to ondemand::parser::iterate without a copy.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ class InputReader {
   InputReader& operator=(const InputReader&) = delete;
 
   Status OpenFile(const std::string& path);
+  // Bytes [begin, end) of a plain file, read as they are (no gzip sniffing):
+  // one part of an NDJSON file split across threads.
+  Status OpenFileRange(const std::string& path, uint64_t begin, uint64_t end);
   void OpenMemory(std::string_view bytes);
 
   // Reads up to n decompressed bytes into dst; *got == 0 means end of input.
@@ -82,6 +86,7 @@ class InputReader {
   std::unique_ptr<char[]> raw_;
   size_t raw_pos_ = 0, raw_end_ = 0;
   bool source_eof_ = false;
+  uint64_t file_left_ = UINT64_MAX;  // bytes the file source may still yield
   bool gzip_ = false;
   bool done_ = false;
   struct ZState;

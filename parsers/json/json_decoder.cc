@@ -3,7 +3,10 @@
 #include "parsers/json/event_xml.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -132,48 +135,20 @@ Status ReadBlock(InputReader& reader, PaddedBuffer* buf, size_t want, bool* eof,
   return Status::OK();
 }
 
-// Decodes everything `reader` yields. NDJSON is streamed block by block;
-// arrays, pretty-printed objects and UTF-16 text are read whole first (their
-// framing needs the whole text; PowerShell exports are rarely large), up to
-// kMaxWholeInputBytes.
-Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
-                    PaddedBuffer* scratch, const std::string& name, EventHandler& handler,
-                    CorruptionReporter& reporter, DecoderStats* stats) {
-  Counts counts;
-  uint64_t total = 0;
-  bool eof = false;
-  buf->Clear();
-  ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
-  std::string_view head = buf->view();
-  size_t start = Utf8BomLength(head);
-  if (IsUtf16(head) || DetectFraming(head.substr(start)) == Framing::kStructured) {
-    while (!eof) {
-      if (buf->size() > kMaxWholeInputBytes) {
-        return Status::ResourceExhausted(
-                   fmt::format("a JSON array, pretty-printed or UTF-16 export is read whole, and "
-                               "this one is over the {} MiB limit; convert it to NDJSON (one "
-                               "event per line), which is read as a stream",
-                               kMaxWholeInputBytes >> 20))
-            .At(name, buf->size());
-      }
-      // Never more than one byte past the limit, so a refused input costs
-      // no more memory than the largest accepted one.
-      const size_t want = std::min(kBlockBytes, kMaxWholeInputBytes + 1 - buf->size());
-      ES_RETURN_IF_ERROR(ReadBlock(reader, buf, want, &eof, reporter, &counts));
-    }
-    if (IsUtf16(buf->view())) {
-      ConvertUtf16ToUtf8(buf, scratch);
-      start = 0;
-    }
-    std::string_view text = buf->view();
-    DocumentDecoder sink(parser, name, text.data() + text.size() + kPadding, handler, reporter,
-                         &counts);
-    SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
-    AddCounts(counts, text.size(), stats);
-    return Status::OK();
-  }
-  uint64_t base_offset = 0;  // input offset of buf's first byte
-  uint64_t line = 1;
+// NDJSON from `reader`, whose first block is already in `buf` (`eof`: it
+// was the last); decoding starts at buf[start]. `base_offset` is the input
+// offset of buf's first byte. Later blocks are kBlockBytes each, so every
+// block ends at a multiple of kBlockBytes from the input's start whatever
+// `base_offset` is (the first block is sized so): overlong lines are then
+// judged the same way whether the file is decoded whole or in parts.
+// *line is the number of the next line; *total counts the bytes consumed.
+Status DecodeLines(InputReader& reader, EventParser* parser, PaddedBuffer* buf, size_t start,
+                   bool eof, uint64_t base_offset, const std::string& name, EventHandler& handler,
+                   CorruptionReporter& reporter, Counts* counts_out, uint64_t* total_out,
+                   uint64_t* line_io) {
+  Counts& counts = *counts_out;
+  uint64_t& total = *total_out;
+  uint64_t& line = *line_io;
   bool skipping = false;  // inside an overlong line, dropping bytes until '\n'
   for (;;) {
     std::string_view window = buf->view();
@@ -219,6 +194,52 @@ Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
     base_offset += consumed;
     ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
   }
+  return Status::OK();
+}
+
+// Decodes everything `reader` yields. NDJSON is streamed block by block;
+// arrays, pretty-printed objects and UTF-16 text are read whole first (their
+// framing needs the whole text; PowerShell exports are rarely large), up to
+// kMaxWholeInputBytes.
+Status DecodeStream(InputReader& reader, EventParser* parser, PaddedBuffer* buf,
+                    PaddedBuffer* scratch, const std::string& name, EventHandler& handler,
+                    CorruptionReporter& reporter, DecoderStats* stats) {
+  Counts counts;
+  bool eof = false;
+  buf->Clear();
+  ES_RETURN_IF_ERROR(ReadBlock(reader, buf, kBlockBytes, &eof, reporter, &counts));
+  std::string_view head = buf->view();
+  size_t start = Utf8BomLength(head);
+  if (IsUtf16(head) || DetectFraming(head.substr(start)) == Framing::kStructured) {
+    while (!eof) {
+      if (buf->size() > kMaxWholeInputBytes) {
+        return Status::ResourceExhausted(
+                   fmt::format("a JSON array, pretty-printed or UTF-16 export is read whole, and "
+                               "this one is over the {} MiB limit; convert it to NDJSON (one "
+                               "event per line), which is read as a stream",
+                               kMaxWholeInputBytes >> 20))
+            .At(name, buf->size());
+      }
+      // Never more than one byte past the limit, so a refused input costs
+      // no more memory than the largest accepted one.
+      const size_t want = std::min(kBlockBytes, kMaxWholeInputBytes + 1 - buf->size());
+      ES_RETURN_IF_ERROR(ReadBlock(reader, buf, want, &eof, reporter, &counts));
+    }
+    if (IsUtf16(buf->view())) {
+      ConvertUtf16ToUtf8(buf, scratch);
+      start = 0;
+    }
+    std::string_view text = buf->view();
+    DocumentDecoder sink(parser, name, text.data() + text.size() + kPadding, handler, reporter,
+                         &counts);
+    SplitDocuments(text, start, DetectFraming(text.substr(start)), kMaxDocumentBytes, sink);
+    AddCounts(counts, text.size(), stats);
+    return Status::OK();
+  }
+  uint64_t line = 1;
+  uint64_t total = 0;
+  ES_RETURN_IF_ERROR(DecodeLines(reader, parser, buf, start, eof, 0, name, handler, reporter,
+                                 &counts, &total, &line));
   AddCounts(counts, total, stats);
   return Status::OK();
 }
@@ -279,6 +300,86 @@ Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHa
   reader.OpenMemory(bytes);
   PaddedBuffer buf, scratch;
   return DecodeStream(reader, &parser, &buf, &scratch, name, handler, reporter, stats);
+}
+
+namespace {
+
+// Bytes read at a file's start to decide whether it may be split.
+constexpr size_t kSniffBytes = 64u << 10;
+
+// Reads up to n bytes at `offset`; fewer at the end of the file.
+std::string ReadAt(std::FILE* f, uint64_t offset, size_t n) {
+  std::string out(n, '\0');
+  if (fseeko(f, static_cast<off_t>(offset), SEEK_SET) != 0) return {};
+  out.resize(std::fread(out.data(), 1, n, f));
+  return out;
+}
+
+// The first line start at or after `target`: one past the first '\n' at or
+// after target - 1; `size` when there is none.
+uint64_t NextLineStart(std::FILE* f, uint64_t target, uint64_t size) {
+  uint64_t pos = target - 1;
+  while (pos < size) {
+    std::string piece = ReadAt(f, pos, kSniffBytes);
+    if (piece.empty()) return size;
+    if (const void* nl = std::memchr(piece.data(), '\n', piece.size())) {
+      return pos + static_cast<uint64_t>(static_cast<const char*>(nl) - piece.data()) + 1;
+    }
+    pos += piece.size();
+  }
+  return size;
+}
+
+}  // namespace
+
+std::vector<LineRange> SplitNdjsonFile(const std::string& path, int parts) {
+  std::error_code ec;
+  if (parts < 2 || path == "-" || !std::filesystem::is_regular_file(path, ec)) return {};
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec || size < 2 * kMinSplitPartBytes) return {};
+  UniqueFile file = OpenFile(path, "rb");
+  if (file == nullptr) return {};
+  const std::string head = ReadAt(file.get(), 0, kSniffBytes);
+  if (IsGzip(head) || IsUtf16(head)) return {};
+  std::string_view text = std::string_view(head).substr(Utf8BomLength(head));
+  // The whole-file decoder tells the framing from the first line; split only
+  // when that line ends within what we read, so both decide alike.
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text.find('\n', first) == std::string_view::npos ||
+      DetectFraming(text) != Framing::kLines) {
+    return {};
+  }
+  const auto n = static_cast<uint64_t>(
+      std::min<uint64_t>(static_cast<uint64_t>(parts), size / kMinSplitPartBytes));
+  std::vector<LineRange> ranges;
+  uint64_t begin = 0;
+  for (uint64_t k = 1; k <= n; ++k) {
+    const uint64_t end = k == n ? size : NextLineStart(file.get(), size / n * k, size);
+    if (end > begin) ranges.push_back(LineRange{begin, end});
+    begin = std::max(begin, end);
+  }
+  return ranges;
+}
+
+Status DecodeJsonLineRange(const std::string& path, LineRange range, const std::string& name,
+                           EventHandler& handler, CorruptionReporter& reporter, DecoderStats* stats,
+                           uint64_t* lines) {
+  InputReader reader;
+  ES_RETURN_IF_ERROR(reader.OpenFileRange(path, range.begin, range.end));
+  EventParser parser;
+  PaddedBuffer buf;
+  Counts counts;
+  bool eof = false;
+  // The first block ends where the whole-file decoder's block would.
+  ES_RETURN_IF_ERROR(
+      ReadBlock(reader, &buf, kBlockBytes - range.begin % kBlockBytes, &eof, reporter, &counts));
+  const size_t start = range.begin == 0 ? Utf8BomLength(buf.view()) : 0;
+  uint64_t line = 1, total = 0;
+  ES_RETURN_IF_ERROR(DecodeLines(reader, &parser, &buf, start, eof, range.begin, name, handler,
+                                 reporter, &counts, &total, &line));
+  AddCounts(counts, total, stats);
+  *lines = line - 1;
+  return Status::OK();
 }
 
 JsonLineDecoder::JsonLineDecoder() : parser_(std::make_unique<EventParser>()) {}

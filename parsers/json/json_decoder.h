@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "src/decoder/decoder.h"
 
@@ -41,6 +42,32 @@ std::unique_ptr<Decoder> NewJsonDecoder(const DecoderOptions& options);
 // stream). `stats` may be null.
 Status DecodeJsonBuffer(std::string_view bytes, const std::string& name, EventHandler& handler,
                         CorruptionReporter& reporter, DecoderStats* stats);
+
+// One large NDJSON file decoded by several threads: the file is cut into
+// byte ranges that each start at a line's start (a line belongs to the range
+// where it starts); each range is decoded on its own with lines numbered from
+// 1, and the caller adds the line counts of the ranges before it.
+struct LineRange {
+  uint64_t begin = 0, end = 0;  // [begin, end) in the file
+};
+
+// A range is never smaller than this, so small files stay whole.
+inline constexpr uint64_t kMinSplitPartBytes = 1u << 20;
+
+// Up to `parts` ranges covering a plain UTF-8 NDJSON file, in file order.
+// Empty when the file should be decoded whole: not a regular file, gzip,
+// UTF-16, an array or pretty-printed objects (their framing needs the whole
+// text), too small to be worth it, or unreadable (Decode then reports why).
+std::vector<LineRange> SplitNdjsonFile(const std::string& path, int parts);
+
+// Decodes the NDJSON lines of `path` in `range` (from SplitNdjsonFile):
+// offsets are the file's, lines count from 1 at range.begin. *lines gets the
+// number of lines in the range. Events carry `name` as their file. Counts go
+// to `stats` (shared by the ranges of one file: its counters are atomic),
+// all but `inputs`, which the caller counts once per file.
+Status DecodeJsonLineRange(const std::string& path, LineRange range, const std::string& name,
+                           EventHandler& handler, CorruptionReporter& reporter, DecoderStats* stats,
+                           uint64_t* lines);
 
 // Decodes one NDJSON line (the daemon's tailer and TCP listener). Reuses its
 // parser, arena and Event between calls, so steady state allocates nothing.

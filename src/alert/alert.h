@@ -132,6 +132,12 @@ struct Alert {
   // Added in v1 after the fields above; rendered only when set.
   std::optional<CveExposure> cve;         // exchange_cve_exposure alerts
   std::vector<std::string> exposed_cves;  // eems_mitigation_error: CVEs exposed on the host
+  // Added in v1; rendered only when not 0. A streaming correlator sends an
+  // `emit: immediate` rule's alert as soon as its window reaches the
+  // threshold (revision 1, the count so far), and once more when the window
+  // closes if more hits fell in it (revision 2, same alert_id, final count).
+  // 0: the alert was sent once, with its window closed (scan, window_end).
+  uint32_t revision = 0;
 };
 
 }  // namespace eventsift

@@ -391,6 +391,15 @@ Status ReadAlert(ondemand::value& v, Alert* alert) {
         if (key == "last_seen") return ReadTime(f, "last_seen", &alert->last_seen);
         if (key == "count") return ReadUInt(f, "count", &alert->count);
         if (key == "suppressed") return ReadUInt(f, "suppressed", &alert->suppressed);
+        if (key == "revision") {
+          uint64_t revision = 0;
+          ES_RETURN_IF_ERROR(ReadUInt(f, "revision", &revision));
+          if (revision == 0 || revision > UINT32_MAX) {
+            return Status::Corruption("alert JSON: \"revision\" must be 1 or more");
+          }
+          alert->revision = static_cast<uint32_t>(revision);
+          return Status::OK();
+        }
         if (key == "matched") {
           return ForEachField(f, "matched", [&](std::string_view name, ondemand::value& mv) {
             return ReadString(
@@ -502,6 +511,7 @@ std::string RenderAlertJson(const Alert& alert) {
     for (const auto& id : alert.exposed_cves) w.String(id);
     w.EndArray();
   }
+  if (alert.revision != 0) w.KVUInt("revision", alert.revision);
   w.EndObject();
   return out;
 }

@@ -145,6 +145,7 @@ void PrintJson(const std::vector<detect::Rule>& rules) {
     w.KVUInt("threshold", r.correlation.threshold);
     w.KVInt("suppress_seconds", r.correlation.suppress_seconds);
     w.KVUInt("samples", r.correlation.max_samples);
+    w.KV("emit", r.correlation.immediate() ? "immediate" : "window_end");
     w.EndObject();
     w.EndObject();
   }

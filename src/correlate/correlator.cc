@@ -35,6 +35,14 @@ int64_t WindowTicks(int64_t window_seconds) {
              : 0;
 }
 
+// The start of the window holding `time` on the grid of `width`-tick windows
+// anchored at t0. Times before t0 fall in earlier windows of the same grid:
+// an immediate alert fixes t0 while earlier hits may still arrive in time.
+FileTime WindowStart(FileTime t0, FileTime time, int64_t width) {
+  if (time >= t0) return t0 + (time - t0) / width * width;
+  return t0 - ((t0 - time) + width - 1) / width * width;
+}
+
 }  // namespace
 
 Correlator::Correlator(std::vector<CorrelatedRule> rules, CorrelatorOptions options)
@@ -92,8 +100,7 @@ void Correlator::AddPlannedHit(uint32_t rule_index, OwnedEvent event) {
   WindowSummary* window = &series.untimed;
   if (event.time != 0) {
     const int64_t width = WindowTicks(spec.window_seconds);
-    const FileTime start =
-        width > 0 ? series.t0 + (event.time - series.t0) / width * width : series.t0;
+    const FileTime start = width > 0 ? WindowStart(series.t0, event.time, width) : series.t0;
     window = &series.windows[start];
   }
   FoldIntoWindow(std::move(event), spec.max_samples, window);
@@ -139,7 +146,7 @@ void Correlator::EmitPlannedLocked(std::vector<Alert>* out) {
 
 Correlator::WindowSummary Correlator::Summarize(std::vector<Hit>::iterator begin,
                                                 std::vector<Hit>::iterator end,
-                                                uint32_t max_samples) {
+                                                uint32_t max_samples, bool copy_samples) {
   WindowSummary window;
   window.count = static_cast<uint64_t>(end - begin);
   window.first = begin->event.time;
@@ -149,7 +156,7 @@ Correlator::WindowSummary Correlator::Summarize(std::vector<Hit>::iterator begin
   }
   const uint64_t kept = std::min<uint64_t>(window.count, max_samples);
   for (auto it = begin; it != begin + static_cast<ptrdiff_t>(kept); ++it) {
-    window.samples.push_back(std::move(it->event));
+    window.samples.push_back(copy_samples ? it->event : std::move(it->event));
   }
   return window;
 }
@@ -259,7 +266,7 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
     FileTime start = t0;
     FileTime end = kMaxTime;
     if (width > 0) {
-      start = t0 + (it->event.time - t0) / width * width;
+      start = WindowStart(t0, it->event.time, width);
       end = SaturatingAdd(start, width);
     }
     if (!final && (width == 0 || end > limit)) break;
@@ -280,6 +287,11 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
                /*untimed=*/true, &last, out);
     closed_any = true;
   }
+  if (!final && it != hits.end() && rules_[rule_index].spec.immediate()) {
+    const size_t before = out->size();
+    EmitOpenWindows(rule_index, key, &state, t0, it, hits.end(), &last, out);
+    closed_any = closed_any || out->size() != before;
+  }
   if (closed_any) {
     // This key now owns state; later FQDNs must not move these names away.
     for (const Hit& h : hits) hosts_.Freeze(h.name);
@@ -289,21 +301,72 @@ void Correlator::CloseSeries(uint32_t rule_index, const std::string& key, std::v
   std::move(it, hits.end(), std::back_inserter(*keep));
 }
 
+void Correlator::EmitOpenWindows(uint32_t rule_index, const std::string& key, SeriesState* state,
+                                 FileTime t0, std::vector<Hit>::iterator begin,
+                                 std::vector<Hit>::iterator end, size_t* last,
+                                 std::vector<Alert>* out) {
+  const CorrelationSpec& spec = rules_[rule_index].spec;
+  const int64_t width = WindowTicks(spec.window_seconds);
+  for (auto it = begin; it != end;) {
+    FileTime start = t0;
+    FileTime window_end = kMaxTime;
+    if (width > 0) {
+      start = WindowStart(t0, it->event.time, width);
+      window_end = SaturatingAdd(start, width);
+    }
+    auto next =
+        std::partition_point(it, end, [&](const Hit& h) { return h.event.time < window_end; });
+    const auto count = static_cast<uint64_t>(next - it);
+    if (count >= std::max<uint64_t>(spec.threshold, 1) && !state->sent_early.contains(start)) {
+      // The window's start, and so its alert_id, must not move any more.
+      state->anchored = true;
+      state->t0 = t0;
+      // An unbounded window ends at its last hit (so far).
+      const FileTime reported_end = width > 0 ? window_end : std::prev(next)->event.time;
+      const size_t before = out->size();
+      EmitWindow(rule_index, key, state, Summarize(it, next, spec.max_samples, /*copy=*/true),
+                 start, reported_end, /*untimed=*/false, last, out, /*revision=*/1);
+      // Suppressed into an earlier alert: nothing sent, and the closed
+      // window will be suppressed the same way.
+      if (out->size() != before) state->sent_early[start] = count;
+    }
+    it = next;
+  }
+}
+
 void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
                             WindowSummary window, FileTime window_start, FileTime window_end,
-                            bool untimed, size_t* last, std::vector<Alert>* out) {
+                            bool untimed, size_t* last, std::vector<Alert>* out,
+                            uint32_t revision) {
   const CorrelatedRule& rule = rules_[rule_index];
   const uint64_t count = window.count;
   if (count < std::max<uint64_t>(rule.spec.threshold, 1)) {
-    stats_.hits_below_threshold.Add(count);
+    if (revision == 0) stats_.hits_below_threshold.Add(count);
     return;
+  }
+  // This window's immediate alert, when one was sent: the window is not
+  // suppressed (it was not when that alert went out), and it needs a
+  // follow-up only if its count grew.
+  uint64_t sent_count = 0;
+  if (revision == 0 && !untimed) {
+    if (auto early = state->sent_early.find(window_start); early != state->sent_early.end()) {
+      sent_count = early->second;
+      state->sent_early.erase(early);
+      if (count <= sent_count) {
+        stats_.alerts_unchanged.Add();
+        *last = SIZE_MAX;  // what later windows fold into is already out
+        return;
+      }
+      revision = 2;
+    }
   }
   const int64_t suppress_ticks =
       rule.spec.suppress_seconds > 0 && rule.spec.suppress_seconds < kMaxTime / kTicksPerSecond
           ? rule.spec.suppress_seconds * kTicksPerSecond
           : 0;
-  if (!untimed && suppress_ticks > 0 && state->has_alert &&
+  if (sent_count == 0 && !untimed && suppress_ticks > 0 && state->has_alert &&
       window_start < SaturatingAdd(state->alert_end, suppress_ticks)) {
+    if (revision == 1) return;  // counted when the window closes
     stats_.hits_suppressed.Add(count);
     if (*last != SIZE_MAX) (*out)[*last].suppressed += count;
     return;
@@ -318,12 +381,16 @@ void Correlator::EmitWindow(uint32_t rule_index, const std::string& key, SeriesS
   alert.count = count;
   alert.host_names.assign(window.names.begin(), window.names.end());
   alert.samples = std::move(window.samples);
-  stats_.samples_dropped.Add(count - alert.samples.size());
+  // Counted once per window: when it closes.
+  if (revision != 1) stats_.samples_dropped.Add(count - alert.samples.size());
   if (rule.matched_values && !alert.samples.empty()) {
     alert.matched = rule.matched_values(alert.samples.front().View());
   }
   alert.exchange = BuildForLocked(key);
   alert.alert_id = ComputeAlertId(alert.rule.id, key, window_start);
+  alert.revision = revision;
+  if (revision == 1) stats_.alerts_immediate.Add();
+  if (revision == 2) stats_.alerts_followed_up.Add();
   if (!untimed) {
     state->has_alert = true;
     state->alert_end = window_end;

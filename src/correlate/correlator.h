@@ -67,8 +67,11 @@ struct CorrelatorStats {
   Counter hits_late;             // dropped (Drain): older than a window already closed
   Counter hits_below_threshold;  // dropped: their window stayed under the threshold
   Counter hits_suppressed;       // folded into an earlier alert of the same rule and host
-  Counter alerts_emitted;
-  Counter samples_dropped;  // hits of emitted alerts beyond max_samples (counted, not kept)
+  Counter alerts_emitted;        // every alert sent, follow-ups included
+  Counter alerts_immediate;      // sent before their window closed (emit: immediate)
+  Counter alerts_followed_up;    // a closed window's follow-up to an immediate alert
+  Counter alerts_unchanged;      // closed windows whose immediate alert had the final count
+  Counter samples_dropped;       // hits of emitted alerts beyond max_samples (counted, not kept)
 };
 
 class Correlator {
@@ -98,7 +101,12 @@ class Correlator {
   // by (host, rule id, window start).
   std::vector<Alert> Finish();
   // Streaming: emits the windows that end at or before `watermark` and keeps
-  // the open ones. Suppressed windows are counted in stats (the alert they
+  // the open ones. Rules with CorrelationSpec::immediate() also get an alert
+  // (revision 1) for each open window that reached its threshold, once; when
+  // that window closes, a follow-up (revision 2, same alert_id) only if it
+  // gained hits since. Sending one fixes the series' window grid (so the
+  // alert_id holds); hits older than its first window, still on time, fall
+  // in earlier windows of that grid. Suppressed windows are counted in stats (the alert they
   // fold into is already out, so its `suppressed` stays as sent). Untimed hits
   // and window_seconds <= 0 wait for Finish(). Short names are merged with
   // the FQDNs seen so far; a name's key is fixed once it had a window closed.
@@ -121,6 +129,8 @@ class Correlator {
     FileTime closed_until = 0;  // end of the last closed window
     bool has_alert = false;
     FileTime alert_end = 0;  // window end of the last alert (suppression)
+    // Open windows whose immediate alert is out, by start: the count it had.
+    std::map<FileTime, uint64_t> sent_early;
   };
   struct BuildSeen {
     ExchangeVersion version;
@@ -147,14 +157,21 @@ class Correlator {
   static void FoldIntoWindow(OwnedEvent event, uint32_t max_samples, WindowSummary* window);
   // A window of sorted hits as a summary; moves the samples out of the hits.
   static WindowSummary Summarize(std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
-                                 uint32_t max_samples);
+                                 uint32_t max_samples, bool copy_samples = false);
+  // emit: immediate, streaming: alerts for the open windows of a series
+  // (sorted hits [begin, end), all timed) that reached the threshold.
+  void EmitOpenWindows(uint32_t rule_index, const std::string& key, SeriesState* state, FileTime t0,
+                       std::vector<Hit>::iterator begin, std::vector<Hit>::iterator end,
+                       size_t* last, std::vector<Alert>* out);
   void CloseSeries(uint32_t rule_index, const std::string& key, std::vector<Hit> hits,
                    FileTime limit, bool final, std::vector<Hit>* keep, std::vector<Alert>* out);
   // Turns one window's hits into an alert, or folds or drops them. `last`
   // is the index in `out` of this series' previous alert from this call.
+  // `revision`: 1 for an open window's immediate alert; otherwise 0, and the
+  // window's own immediate alert, if one was sent, is looked up in `state`.
   void EmitWindow(uint32_t rule_index, const std::string& key, SeriesState* state,
                   WindowSummary window, FileTime window_start, FileTime window_end, bool untimed,
-                  size_t* last, std::vector<Alert>* out);
+                  size_t* last, std::vector<Alert>* out, uint32_t revision = 0);
   void AddBuildLocked(const std::string& name, const ExchangeVersion& v, std::string source);
   std::optional<ExchangeBuildInfo> BuildForLocked(const std::string& host_key) const;
 

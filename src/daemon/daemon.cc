@@ -36,6 +36,9 @@ using std::chrono::milliseconds;
 constexpr size_t kPollBudget = 1 << 20;
 constexpr milliseconds kIdleWait{200};
 constexpr milliseconds kDrainInterval{500};
+// Sooner when hits of `emit: immediate` rules wait: their alerts are due as
+// soon as a window reaches its threshold (docs/rules.md).
+constexpr milliseconds kImmediateDrainInterval{100};
 // After a failed checkpoint, one a waiting source asks for is not tried
 // again sooner than this.
 constexpr milliseconds kCommitRetryWait{1000};
@@ -216,6 +219,14 @@ void Daemon::WireSource(SourceEntry& e) {
   kafka->set_commit_floor([lanes](int32_t p) { return lanes->CommitFloor(p); });
 }
 
+bool Daemon::ImmediatePending() const {
+  if (pipeline_->immediate_pending()) return true;
+  for (const auto& [name, lanes] : lanes_) {
+    if (lanes->immediate_pending()) return true;
+  }
+  return false;
+}
+
 void Daemon::EmitAlerts(bool finish) {
   std::vector<Alert> alerts = pipeline_->DrainAlerts(finish);
   for (auto& [name, lanes] : lanes_) {
@@ -339,6 +350,7 @@ int Daemon::Run() {
   int64_t commit_due_ms = -1;  // a source's delivered input waits for a checkpoint
   auto commit_retry_at = Clock::now();
   auto next_drain = Clock::now() + kDrainInterval;
+  auto last_drain = Clock::now();
   auto next_checkpoint = Clock::now() + milliseconds(config_.checkpoint_interval_ms);
   std::string stop_reason;
   std::vector<pollfd> fds;
@@ -388,9 +400,10 @@ int Daemon::Run() {
     partition_lanes_ = n_lanes;
     max_event_time_ = pipeline_->max_event_time();
     auto now = Clock::now();
-    if (now >= next_drain) {
+    if (now >= next_drain || (now >= last_drain + kImmediateDrainInterval && ImmediatePending())) {
       EmitAlerts(false);
       next_drain = now + kDrainInterval;
+      last_drain = now;
     }
     commit_due_ms = -1;
     for (const auto& e : sources_) {
@@ -409,6 +422,7 @@ int Daemon::Run() {
       // to the spool) with this checkpoint instead of the next drain.
       EmitAlerts(false);
       next_drain = now + kDrainInterval;
+      last_drain = now;
     }
     if (now >= next_checkpoint || commit_wanted) {
       Status st = Checkpoint(milliseconds(config_.shutdown_timeout_ms / 2));

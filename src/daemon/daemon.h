@@ -90,6 +90,7 @@ class Daemon {
   // The per-partition correlation state of a Kafka source (made on first use).
   PartitionLanes* LanesFor(const std::string& source_name);
   void EmitAlerts(bool finish);
+  bool ImmediatePending() const;  // hits of `emit: immediate` rules wait for a drain
   Status Checkpoint(std::chrono::milliseconds flush_timeout);
   // Tells the sources that what they delivered is durable (Source::Commit);
   // `only_waiting`: those whose CommitDueInMs says something waits.

@@ -90,6 +90,9 @@ std::string Daemon::RenderMetrics() const {
   }
   p.Family("eventsift_alerts_total", "counter", "Alerts produced and sent to the sinks.");
   p.Sample("eventsift_alerts_total", {}, ps.alerts.Get());
+  p.Family("eventsift_alert_followups_total", "counter",
+           "Follow-ups sent when the window of an immediate alert closed with more hits.");
+  p.Sample("eventsift_alert_followups_total", {}, ps.alert_followups.Get());
   p.Family("eventsift_alerts_deduplicated_total", "counter",
            "Alerts a replay produced again after a restart or reload, not sent twice.");
   p.Sample("eventsift_alerts_deduplicated_total", {}, ps.alerts_deduplicated.Get());

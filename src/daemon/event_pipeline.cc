@@ -205,6 +205,8 @@ void EventPipeline::OnEvent(const Event& event) {
     if (sigma) sigma_->AddHit(idx, owned);
     if (!standalone) continue;
     journal_->Add(id, owned);
+    // An open window may now reach its threshold: drain soon (daemon.cc).
+    if (rule.correlation.immediate()) immediate_pending_ = true;
     correlator_->AddHit(idx, std::move(owned));
   }
 }
@@ -245,19 +247,31 @@ FileTime EventPipeline::watermark() const {
 std::vector<Alert> EventPipeline::DrainAlerts(bool finish) {
   FileTime wm = watermark();
   // Nothing new can close while the watermark stands still (Rebuild resets it).
-  if (!finish && wm == last_drained_) return {};
+  if (!finish && wm == last_drained_ && !immediate_pending_) return {};
   last_drained_ = wm;
+  immediate_pending_ = false;
   std::vector<Alert> alerts = finish ? correlator_->Finish() : correlator_->Drain(wm);
   AppendSigmaAlerts(finish ? sigma_->Finish() : sigma_->Drain(wm), &alerts);
   DrainCveVerdicts(wm, finish, &alerts);
   std::vector<Alert> fresh;
   for (auto& a : alerts) {
-    if (journal_->WasEmitted(a.alert_id)) {
+    // A closed window whose immediate alert went out before a restart: the
+    // new correlator does not know it. Its follow-up is due if it grew.
+    if (a.revision == 0 && !journal_->WasEmitted(a)) {
+      if (auto sent = journal_->ImmediateCount(a.alert_id)) {
+        if (a.count <= *sent) {
+          stats_->alerts_deduplicated.Add();
+          continue;
+        }
+        a.revision = 2;
+      }
+    }
+    if (journal_->WasEmitted(a)) {
       stats_->alerts_deduplicated.Add();
       continue;
     }
     journal_->NoteEmitted(a);
-    stats_->alerts.Add();
+    (a.revision >= 2 ? stats_->alert_followups : stats_->alerts).Add();
     fresh.push_back(std::move(a));
   }
   return fresh;

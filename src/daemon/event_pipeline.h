@@ -51,7 +51,8 @@ struct PipelineStats {
   Counter events;
   Counter parse_errors;
   Counter rule_hits;
-  Counter alerts;                // produced by the correlator and sent to sinks
+  Counter alerts;                // produced by the correlator and sent to sinks, follow-ups aside
+  Counter alert_followups;       // follow-ups of immediate alerts (Alert::revision 2) sent
   Counter alerts_deduplicated;   // re-produced by a replay, already sent before
   Counter builds;                // Exchange builds seen in events
   Counter evtx_records_skipped;  // re-read EVTX records already delivered
@@ -88,6 +89,9 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   // Closed windows as alerts, without those already emitted (journal), which
   // are noted as emitted. `finish` closes every window (end of input).
   std::vector<Alert> DrainAlerts(bool finish);
+  // Hits of `emit: immediate` rules arrived since the last DrainAlerts: an
+  // open window may have reached its threshold (the daemon drains sooner).
+  bool immediate_pending() const { return immediate_pending_; }
   // Drops journal entries no replay needs any more, and hands the Sigma
   // engine's state to the journal (before a checkpoint).
   void PruneJournal();
@@ -145,7 +149,8 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   uint64_t evtx_base_offset_ = 0;
   uint32_t evtx_first_chunk_ = 0;
   FileTime max_event_time_ = 0;
-  FileTime last_drained_ = -1;  // watermark of the last Drain
+  FileTime last_drained_ = -1;      // watermark of the last Drain
+  bool immediate_pending_ = false;  // hits of `emit: immediate` rules since the last Drain
   std::vector<uint32_t> matched_;
   // Shared with the pipelines of Kafka partitions (counters_from).
   std::shared_ptr<std::map<std::string, std::unique_ptr<Counter>>> hits_by_rule_;

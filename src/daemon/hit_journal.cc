@@ -1,5 +1,11 @@
 #include "src/daemon/hit_journal.h"
 
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include <charconv>
+
 #include <algorithm>
 #include <set>
 #include <string_view>
@@ -28,15 +34,42 @@ void HitJournal::Add(const std::string& rule_id, const OwnedEvent& event) {
   ++generation_;
 }
 
+std::string HitJournal::EmittedId(const Alert& a) {
+  return a.revision == 1 ? fmt::format("{}{}{}", a.alert_id, kImmediateMark, a.count) : a.alert_id;
+}
+
 void HitJournal::NoteEmitted(const Alert& a) {
   emitted_.push_back(
-      EmittedAlert{a.alert_id, a.rule.id, a.host_names, a.window_start, a.window_end});
-  emitted_ids_.insert(a.alert_id);
+      EmittedAlert{EmittedId(a), a.rule.id, a.host_names, a.window_start, a.window_end});
+  Index(emitted_.back().alert_id);
   ++generation_;
 }
 
-bool HitJournal::WasEmitted(const std::string& alert_id) const {
-  return emitted_ids_.contains(alert_id);
+void HitJournal::Index(const std::string& emitted_id) {
+  const size_t mark = emitted_id.find(kImmediateMark);
+  if (mark == std::string::npos) {
+    emitted_ids_.insert(emitted_id);
+    return;
+  }
+  uint64_t count = 0;
+  const char* digits = emitted_id.data() + mark + std::strlen(kImmediateMark);
+  std::from_chars(digits, emitted_id.data() + emitted_id.size(), count);
+  immediate_counts_[emitted_id.substr(0, mark)] = count;
+}
+
+bool HitJournal::WasEmitted(const Alert& a) const {
+  // The window's final alert (or follow-up) covers its immediate one too.
+  return WasEmitted(a.alert_id) || (a.revision == 1 && ImmediateCount(a.alert_id).has_value());
+}
+
+std::optional<uint64_t> HitJournal::ImmediateCount(const std::string& alert_id) const {
+  auto it = immediate_counts_.find(alert_id);
+  if (it == immediate_counts_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool HitJournal::WasEmitted(const std::string& emitted_id) const {
+  return emitted_ids_.contains(emitted_id);
 }
 
 void HitJournal::NoteBuild(SavedBuild b) {
@@ -162,7 +195,8 @@ void HitJournal::set_cve_state(std::string state) {
 
 void HitJournal::IndexEmitted() {
   emitted_ids_.clear();
-  for (const auto& e : emitted_) emitted_ids_.insert(e.alert_id);
+  immediate_counts_.clear();
+  for (const auto& e : emitted_) Index(e.alert_id);
 }
 
 void HitJournal::SaveTo(DaemonState* state) const {

@@ -26,7 +26,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -50,8 +52,16 @@ class HitJournal {
   explicit HitJournal(size_t max_hits = 200000) : max_hits_(max_hits) {}
 
   void Add(const std::string& rule_id, const OwnedEvent& event);
+  // An alert sent. An immediate alert (Alert::revision 1) is remembered as
+  // "<alert_id>/immediate/<count>", apart from its window's final alert
+  // (revision 0) or follow-up (2), remembered by its alert_id: a replay
+  // skips each once, and after a restart the window's final alert is still
+  // due if its count grew past what the immediate alert said.
   void NoteEmitted(const Alert& alert);
-  bool WasEmitted(const std::string& alert_id) const;
+  bool WasEmitted(const Alert& alert) const;
+  bool WasEmitted(const std::string& emitted_id) const;
+  // The count of this window's immediate alert, if only that went out.
+  std::optional<uint64_t> ImmediateCount(const std::string& alert_id) const;
   void NoteBuild(SavedBuild build);
 
   // Drops what no replay needs any more, given the current watermark.
@@ -78,6 +88,10 @@ class HitJournal {
  private:
   size_t max_hits_;
   std::vector<PendingHit> hits_;
+  static constexpr const char* kImmediateMark = "/immediate/";
+  // The id an alert is remembered by (see NoteEmitted).
+  static std::string EmittedId(const Alert& alert);
+  void Index(const std::string& emitted_id);
   // Rebuilds emitted_ids_ after emitted_ was replaced.
   void IndexEmitted();
 
@@ -85,6 +99,8 @@ class HitJournal {
   // The ids of emitted_: WasEmitted runs once per drained alert, and a scan
   // of emitted_ made that quadratic in the alerts a journal remembers.
   std::unordered_set<std::string> emitted_ids_;
+  // Immediate alerts among emitted_: alert_id -> the count they carried.
+  std::unordered_map<std::string, uint64_t> immediate_counts_;
   std::vector<SavedBuild> builds_;
   std::string sigma_state_;
   std::string cve_state_;

@@ -79,6 +79,13 @@ std::vector<Alert> PartitionLanes::DrainAlerts(bool finish) {
   return out;
 }
 
+bool PartitionLanes::immediate_pending() const {
+  for (const auto& [p, lane] : lanes_) {
+    if (lane.pipeline->immediate_pending()) return true;
+  }
+  return false;
+}
+
 void PartitionLanes::PruneJournals() {
   for (auto& [p, lane] : lanes_) lane.pipeline->PruneJournal();
 }

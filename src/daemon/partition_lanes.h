@@ -62,6 +62,7 @@ class PartitionLanes : public source::RecordConsumer {
 
   // Closed windows of every lane, each drained at its own watermark.
   std::vector<Alert> DrainAlerts(bool finish);
+  bool immediate_pending() const;  // EventPipeline::immediate_pending of any lane
   void PruneJournals();
   void SaveTo(DaemonState* state) const;
   // The lowest offset of `partition` its lane still needs, or -1.

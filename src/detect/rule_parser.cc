@@ -19,7 +19,8 @@ constexpr std::string_view kRuleKeys[] = {"id",       "title",       "descriptio
 constexpr std::string_view kMatchKeys[] = {"providers", "channels", "event_ids",
                                            "levels",    "fields",   "mode"};
 constexpr std::string_view kFieldKeys[] = {"field", "regex", "case_insensitive", "negate"};
-constexpr std::string_view kCorrelationKeys[] = {"window", "threshold", "suppress", "samples"};
+constexpr std::string_view kCorrelationKeys[] = {"window", "threshold", "suppress", "samples",
+                                                 "emit"};
 
 // Bounds that keep a typo from turning into a resource problem.
 constexpr uint64_t kMaxSamples = 1000;
@@ -353,6 +354,18 @@ class Parser {
       uint64_t samples = 0;
       ES_RETURN_IF_ERROR(GetUint(n, "correlation.samples", 0, kMaxSamples, &samples));
       spec->max_samples = static_cast<uint32_t>(samples);
+    }
+    if (const YAML::Node n = node["emit"]) {
+      std::string emit;
+      ES_RETURN_IF_ERROR(GetString(n, "correlation.emit", &emit));
+      if (emit == "immediate") {
+        spec->emit = EmitMode::kImmediate;
+      } else if (emit == "window_end") {
+        spec->emit = EmitMode::kWindowEnd;
+      } else {
+        return Error(
+            n, fmt::format("correlation.emit must be 'immediate' or 'window_end', not '{}'", emit));
+      }
     }
     return Status::OK();
   }

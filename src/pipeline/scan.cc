@@ -30,20 +30,44 @@ namespace fs = std::filesystem;
 struct BuildSeen {
   std::string host;
   correlate::ExchangeVersion version;
-  std::string source;
+  std::string event;  // "event <provider> <id>"
+  // Where the event was read; the line is relative to a split file's part
+  // until the lines of the parts before it are known.
+  std::string file;
+  uint64_t offset = Where::kNone;
+  uint64_t line = 0;
+
+  // "event MSExchange Common 4999 at file:line" (or file@0xoffset, or file).
+  std::string Source(uint64_t line_base) const {
+    if (line != 0) return fmt::format("{} at {}:{}", event, file, line + line_base);
+    if (offset != Where::kNone) return fmt::format("{} at {}@0x{:x}", event, file, offset);
+    return fmt::format("{} at {}", event, file);
+  }
 };
 
 // Everything one input contributes, kept until all workers are done so the
 // correlator sees inputs in command-line order.
 struct Scanner::FileResult {
   FileResult(std::atomic<uint64_t>* hit_memory, uint64_t budget, SpillFile* spill)
-      : hits(hit_memory, budget, spill) {}
+      : hits(hit_memory, budget, spill), spill(spill) {}
   std::string path;
   HitStore hits;
+  SpillFile* spill;
   std::vector<BuildSeen> builds;
   std::vector<HostSeen> exchange_hosts;  // first seen first
   InputAccount account;
   std::unique_ptr<correlate::RecordTracker> records;  // with track_records
+  // A part of a split NDJSON file: the lines of the parts before it, added
+  // to the part's own line numbers.
+  uint64_t line_base = 0;
+  // A split NDJSON file: its parts in file order, which hold its hits.
+  std::vector<std::unique_ptr<FileResult>> parts;
+};
+
+struct Scanner::SplitOutcome {
+  Status status;
+  uint64_t events = 0;
+  uint64_t payload_skipped = 0;
 };
 
 namespace {
@@ -53,12 +77,6 @@ namespace {
 // undecoded when no rule needs it.
 bool MayCarryExchangeBuild(const Event& header) {
   return header.provider.starts_with("MSExchange") || header.provider == "MsiInstaller";
-}
-
-std::string LocationText(const Event& e) {
-  if (e.where.line != 0) return fmt::format("{}:{}", e.where.file, e.where.line);
-  if (e.where.offset != UINT64_MAX) return fmt::format("{}@0x{:x}", e.where.file, e.where.offset);
-  return std::string(e.where.file);
 }
 
 // Per-input handler: exact filters decide whether the payload is decoded at
@@ -104,9 +122,10 @@ class ScanHandler : public EventHandler {
     if (event.provider.starts_with("MSExchange")) NoteExchangeHost(event.computer);
     if (MayCarryExchangeBuild(event)) {
       if (auto v = correlate::ExtractExchangeBuild(event)) {
-        builds_->push_back(BuildSeen{
-            std::string(event.computer), *v,
-            fmt::format("event {} {} at {}", event.provider, event.event_id, LocationText(event))});
+        builds_->push_back(BuildSeen{std::string(event.computer), *v,
+                                     fmt::format("event {} {}", event.provider, event.event_id),
+                                     std::string(event.where.file), event.where.offset,
+                                     event.where.line});
       }
     }
     matched_.clear();
@@ -168,6 +187,11 @@ class LimitedReporter : public CorruptionReporter {
     }
   }
   uint64_t count() const { return count_; }
+  // Reports known to come after the `limit` shown, counted without their text.
+  void CountUnshown(uint64_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    count_ += n;
+  }
 
  private:
   const DiagnosticFn& diagnostic_;
@@ -175,6 +199,54 @@ class LimitedReporter : public CorruptionReporter {
   std::string input_;
   std::mutex mu_;  // EVTX chunk workers may report concurrently
   uint64_t count_ = 0;
+};
+
+// Holds one part's reports of a split file until the lines before the part
+// are known. Only what can still be shown or listed is kept: the first
+// `limit` reports (the diagnostics shown per input) and the first
+// InputAccount::kMaxListed skips; the rest are counted, so memory stays
+// bounded however damaged the part is.
+class PartReporter : public CorruptionReporter {
+ public:
+  explicit PartReporter(uint64_t limit) : limit_(limit) {}
+  void Report(const Status& status, uint64_t bytes_dropped) override {
+    const Where* where = status.where();
+    // InputAccount::Note's rule for a skip.
+    const bool skip = bytes_dropped != 0 || (where != nullptr && where->line != 0);
+    if (kept_.size() < limit_ || (skip && kept_skips_ < InputAccount::kMaxListed)) {
+      kept_.push_back({status, bytes_dropped});
+      kept_skips_ += skip ? 1 : 0;
+      return;
+    }
+    ++unkept_problems_;
+    if (skip) {
+      ++unkept_skips_;
+      unkept_bytes_ += bytes_dropped;
+    }
+  }
+
+  // Forwards the kept reports with `line_base` added to their lines, and
+  // counts the others in `account` and with `count_unshown`.
+  void Replay(uint64_t line_base, CorruptionReporter& next, InputAccount* account,
+              const std::function<void(uint64_t)>& count_unshown) {
+    for (auto& [status, bytes] : kept_) {
+      const Where* where = status.where();
+      if (where != nullptr && where->line != 0) {
+        status.At(std::string(where->file), Where::kNone, where->line + line_base);
+      }
+      next.Report(status, bytes);
+    }
+    account->problems += unkept_problems_;
+    account->skips += unkept_skips_;
+    account->bytes_skipped += unkept_bytes_;
+    count_unshown(unkept_problems_);
+  }
+
+ private:
+  uint64_t limit_;
+  std::vector<std::pair<Status, uint64_t>> kept_;
+  uint64_t kept_skips_ = 0;
+  uint64_t unkept_problems_ = 0, unkept_skips_ = 0, unkept_bytes_ = 0;
 };
 
 // One input's decode. Running out of memory on one input (a memory limit,
@@ -307,8 +379,32 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   ScanHandler handler(matcher_, &out->hits, &out->builds, &out->exchange_hosts,
                       options_.event_observer, out->records.get());
   Status s;
-  uint64_t bytes = 0, incomplete = 0;
-  if (is_stream) {
+  uint64_t bytes = 0, incomplete = 0, events = 0, payload_skipped = 0;
+  // A large NDJSON file when threads are left over: its lines split across them.
+  std::vector<json::LineRange> ranges;
+  // Not when events are observed or record ids tracked: both want one
+  // pass over the file in order.
+  if (!is_stream && format.value() == InputFormat::kJson && decoder_threads > 1 &&
+      !options_.track_records && options_.event_observer == nullptr) {
+    ranges = json::SplitNdjsonFile(path, decoder_threads);
+  }
+  if (ranges.size() > 1) {
+    DecoderStats dstats;
+    SplitOutcome split = ScanSplit(
+        path, ranges, out, reporter, [&limited](uint64_t n) { limited.CountUnshown(n); }, &dstats);
+    s = std::move(split.status);
+    events = split.events;
+    payload_skipped = split.payload_skipped;
+    bytes = dstats.bytes.Get();
+    incomplete = dstats.incomplete.Get();
+    account.Take(dstats);
+    if (s.ok() && options_.decoder.strict && dstats.errors.Get() > 0) {
+      // As the whole-file decoder says it (json_decoder.cc).
+      s = Status::Corruption(fmt::format("{} malformed or unrecognised document(s) (--strict)",
+                                         dstats.errors.Get()))
+              .At(path);
+    }
+  } else if (is_stream) {
     DecoderStats dstats;
     if (format.value() == InputFormat::kEvtx) {
       const auto* data = reinterpret_cast<const uint8_t*>(stream.data());
@@ -327,23 +423,34 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
     incomplete = decoder->stats().incomplete.Get();
     account.Take(decoder->stats());
   }
+  if (ranges.size() <= 1) {
+    events = handler.events();
+    payload_skipped = handler.payload_skipped();
+  }
   out->hits.Flush();
   limited.Finish();
   if (!s.ok()) account.error = s.ToString();
   stats_.inputs.Add();
-  stats_.events.Add(handler.events());
-  stats_.payload_skipped.Add(handler.payload_skipped());
+  stats_.events.Add(events);
+  stats_.payload_skipped.Add(payload_skipped);
   stats_.bytes.Add(bytes);
   stats_.incomplete.Add(incomplete);
   stats_.errors.Add(limited.count());
-  stats_.rule_hits.Add(out->hits.size() + out->hits.dropped());
-  if (!out->hits.error().ok()) {
+  uint64_t hits = out->hits.size(), hits_dropped = out->hits.dropped();
+  Status hits_error = out->hits.error();
+  for (const auto& part : out->parts) {
+    hits += part->hits.size();
+    hits_dropped += part->hits.dropped();
+    if (hits_error.ok()) hits_error = part->hits.error();
+  }
+  stats_.rule_hits.Add(hits + hits_dropped);
+  if (!hits_error.ok()) {
     // Hits lost: alerts may be missing, so the input counts as failed.
     stats_.inputs_failed.Add();
     if (diagnostic_) {
-      diagnostic_(Status::IOError(fmt::format("{}; {} rule hits lost", out->hits.error().message(),
-                                              out->hits.dropped()))
-                      .At(path));
+      diagnostic_(
+          Status::IOError(fmt::format("{}; {} rule hits lost", hits_error.message(), hits_dropped))
+              .At(path));
     }
   }
   if (!s.ok()) {
@@ -358,6 +465,61 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
     }
     if (diagnostic_) diagnostic_(s);
   }
+}
+
+Scanner::SplitOutcome Scanner::ScanSplit(const std::string& path,
+                                         const std::vector<json::LineRange>& ranges,
+                                         FileResult* out, CorruptionReporter& reporter,
+                                         const std::function<void(uint64_t)>& count_unshown,
+                                         DecoderStats* stats) {
+  struct Part {
+    std::unique_ptr<FileResult> result;
+    std::unique_ptr<PartReporter> reporter;
+    Status status;
+    uint64_t lines = 0, events = 0, payload_skipped = 0;
+  };
+  std::vector<Part> parts(ranges.size());
+  auto decode = [&](size_t k) {
+    Part& part = parts[k];
+    part.result = std::make_unique<FileResult>(&hit_memory_, options_.hit_memory_bytes, out->spill);
+    part.result->path = path;
+    part.reporter = std::make_unique<PartReporter>(options_.max_reports_per_input);
+    FileResult& r = *part.result;
+    ScanHandler handler(matcher_, &r.hits, &r.builds, &r.exchange_hosts, nullptr, nullptr);
+    try {
+      part.status = json::DecodeJsonLineRange(path, ranges[k], path, handler, *part.reporter, stats,
+                                              &part.lines);
+    } catch (const std::bad_alloc&) {
+      part.status =
+          Status::ResourceExhausted("out of memory while reading this input; skipped the rest")
+              .At(path, ranges[k].begin);
+    }
+    r.hits.Flush();
+    part.events = handler.events();
+    part.payload_skipped = handler.payload_skipped();
+  };
+  std::vector<std::thread> pool;
+  for (size_t k = 1; k < parts.size(); ++k) pool.emplace_back(decode, k);
+  decode(0);
+  for (auto& t : pool) t.join();
+
+  // In file order, as one thread would have: reports with whole-file lines,
+  // and nothing after a part that could not be read.
+  SplitOutcome outcome;
+  uint64_t line_base = 0;
+  for (Part& part : parts) {
+    part.result->line_base = line_base;
+    line_base += part.lines;
+    part.reporter->Replay(part.result->line_base, reporter, &out->account, count_unshown);
+    outcome.events += part.events;
+    outcome.payload_skipped += part.payload_skipped;
+    out->parts.push_back(std::move(part.result));
+    if (!part.status.ok()) {
+      outcome.status = std::move(part.status);
+      break;
+    }
+  }
+  return outcome;
 }
 
 Result<std::vector<Alert>> Scanner::Run() {
@@ -429,6 +591,17 @@ Result<std::vector<Alert>> Scanner::Run() {
     r->records.reset();
   }
   (void)records_.Settle(true);
+  // A split file's parts stand in for it, in file order: the correlator
+  // sees the same hits in the same order as from one thread.
+  std::vector<std::unique_ptr<FileResult>> flat;
+  for (auto& r : results) {
+    if (r->parts.empty()) {
+      flat.push_back(std::move(r));
+    } else {
+      std::move(r->parts.begin(), r->parts.end(), std::back_inserter(flat));
+    }
+  }
+  results = std::move(flat);
   std::map<std::string, size_t> host_index;  // name -> index in exchange_hosts
   auto note_host = [this, &host_index](const std::string& name, uint64_t events) {
     auto [it, inserted] = host_index.try_emplace(name, observations_.exchange_hosts.size());
@@ -452,7 +625,7 @@ Result<std::vector<Alert>> Scanner::Run() {
     for (const auto& h : r->exchange_hosts) note_host(h.name, h.exchange_events);
     for (auto& b : r->builds) {
       note_host(b.host, 0);  // a build makes an Exchange host even without MSExchange events
-      correlator.AddBuild(b.host, b.version, std::move(b.source));
+      correlator.AddBuild(b.host, b.version, b.Source(r->line_base));
     }
     Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
       if (observer != nullptr) {
@@ -470,6 +643,7 @@ Result<std::vector<Alert>> Scanner::Run() {
   // Second pass: each hit folds into its window; inputs are released as we go.
   for (auto& r : results) {
     Status s = r->hits.ForEach([&](uint32_t rule, OwnedEvent& event) {
+      if (event.line != 0) event.line += r->line_base;  // a split file's part
       if (observer != nullptr) observer->SecondPass(rule, event.computer, event.time);
       sigma.AddHit(rule, event);
       if (alerting(rule)) correlator.AddPlannedHit(rule, std::move(event));

@@ -31,6 +31,10 @@
 
 namespace eventsift {
 
+namespace json {
+struct LineRange;
+}  // namespace json
+
 class HitObserver;  // below
 
 // Sees every event as it is decoded (scan's events sink), from the decoding
@@ -161,7 +165,14 @@ class Scanner {
 
  private:
   struct FileResult;
+  struct SplitOutcome;
   void ScanOne(const std::string& path, int decoder_threads, FileResult* out);
+  // One NDJSON file decoded as `ranges` on one thread each; the parts land in
+  // out->parts, their reports in `reporter` in file order with whole-file
+  // lines; reports past what can be shown go to `count_unshown` as a count.
+  SplitOutcome ScanSplit(const std::string& path, const std::vector<json::LineRange>& ranges,
+                         FileResult* out, CorruptionReporter& reporter,
+                         const std::function<void(uint64_t)>& count_unshown, DecoderStats* stats);
 
   std::shared_ptr<const detect::RuleSet> rules_;
   detect::Matcher matcher_;

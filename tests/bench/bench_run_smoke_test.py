@@ -6,7 +6,9 @@ command on tiny EVTX inputs, with the binaries already built.
    1 MiB input made from tests/data/evtx (the clone's own copies, so the test
    does not need ../shared/corpus) and evtxexport as the only peer (Debian;
    evtx_dump would need `cargo install`): exits 0, prints the results table
-   with eventsift dump and scan rows at 1 and 2 threads, each scan row says
+   with eventsift dump and scan rows at 1 and 2 threads (also on the
+   per-kind Security and System inputs; the missing Sysmon kind is reported
+   as not made), each scan row says
    its alert-count check passed, the count-check line reports 0 failures,
    the Targets table is there, and results-latest.json holds the same rows;
    dump's record count equals the number of records in the generated file,
@@ -54,6 +56,9 @@ def run(build_dir, work, threads="1,2"):
     cmd = [sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--no-setup", "--no-build",
            "--build-dir", build_dir, "--only", "evtx", "--evtx-mb", "2", "--small-evtx-mb", "1",
            "--runs", "2", "--warmup", "0", "--threads", threads, "--peers", "evtxexport", "--work", work,
+           # Per-kind inputs: tests/data has Security and System chunks only,
+           # so sysmon is skipped with its reason.
+           "--kinds", "security,system,sysmon", "--kind-mb", "1",
            # tests/data has the evtx/ layout of the corpus and is in every clone.
            "--corpus", os.path.join(REPO, "tests", "data")]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -146,8 +151,15 @@ def main():
         for t in (1, 2):
             for tool in ("eventsift dump jsonl", "eventsift scan"):
                 expect("| big-2mb.evtx | %s | %d |" % (tool, t) in out, "row %s -t%d missing" % (tool, t))
+        for kind in ("security", "system"):
+            for t in (1, 2):
+                expect("| kind-%s-1mb.evtx | eventsift scan | %d |" % (kind, t) in out,
+                       "per-kind row %s -t%d missing" % (kind, t))
+            expect("%s: scan >= 4x evtx_dump" % kind in out, "per-kind target %s missing" % kind)
+        expect("per-kind input sysmon" in out and "not made" in out, "missing kind not reported")
         scan_rows = [ln for ln in out.splitlines() if "| eventsift scan |" in ln]
-        expect(len(scan_rows) == 4, "expected 4 scan rows, got %d" % len(scan_rows))
+        expect(len(scan_rows) == 8, "expected 8 scan rows (2 mixed and 2 kinds at 2 thread counts), got %d"
+               % len(scan_rows))
         expect(all("alert-count check ok" in ln for ln in scan_rows), "a scan row lacks 'alert-count check ok'")
         expect(" checks, 0 failed" in out, "count-check summary line missing or failures")
         expect("## Targets" in out and "EVTX scan >= 3x" in out, "targets table missing")

@@ -67,7 +67,9 @@ double MetricValue(const std::string& metrics_text, const std::string& sample);
 // Polls `pred` every 50 ms until true or `timeout`.
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
-// alert_id of every line of an NDJSON alert file, in order.
+// alert_id of every line of an NDJSON alert file, in order; follow-ups
+// (revision 2, the same alert_id with its window's final count) are left out,
+// so each window that alerted counts once.
 std::vector<std::string> ReadAlertIds(const std::string& path);
 std::string ReadFile(const std::string& path);
 void AppendFile(const std::string& path, const std::string& text);
@@ -78,6 +80,10 @@ void WriteFile(const std::string& path, const std::string& text);
 std::string EemsEvent(const std::string& host, int64_t unix_seconds, uint64_t record_id);
 // An event no rule matches; it only moves event time forward.
 std::string TickEvent(const std::string& host, int64_t unix_seconds, uint64_t record_id);
+
+// The shipped EEMS rule with `emit: window_end` (its alerts wait for their
+// window to close), written into `dir`; returns the file's path.
+std::string WindowEndEemsRule(const ScratchDir& dir);
 
 // The alert id the correlator gives rule `eems_mitigation_error` on `host`
 // for the window starting at `unix_seconds`.

@@ -236,7 +236,9 @@ TEST_F(InventoryTest, MissingFileIsIoError) {
 }
 
 TEST(CorrelatorTest, DrainEmitsClosedWindowsAndDropsLateHits) {
-  Correlator c({Rule("eems", 3600)});
+  CorrelatedRule rule = Rule("eems", 3600);
+  rule.spec.emit = EmitMode::kWindowEnd;
+  Correlator c({rule});
   c.AddHit(0, Hit("EX01", kBase, 1));
   c.AddHit(0, Hit("EX01", kBase + 30 * kMinute, 2));
   c.AddHit(0, Hit("EX01", kBase + 90 * kMinute, 3));
@@ -382,13 +384,8 @@ TEST(CorrelatorTest, AlertsSortedByHostRuleAndWindow) {
   }));
 }
 
-TEST(CorrelatorTest, EmittedAlertsValidateAgainstTheSchema) {
-  Correlator c(TwoRules());
-  c.AddBuild("EX01", ExchangeVersion{15, 1, 2507, 21}, "event MSExchange Common 4999 at a.evtx");
-  c.AddBuild("ex02.contoso.com", ExchangeVersion{15, 2, 1118, 7, false}, "inventory s.csv:2");
-  for (auto& [rule, event] : MixedHits()) c.AddHit(rule, std::move(event));
-  std::vector<Alert> alerts = c.Finish();
-  ASSERT_GT(alerts.size(), 3u);
+// Every alert passes schemas/alert.schema.json (the validator script).
+void ExpectValidAlerts(const std::vector<Alert>& alerts) {
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("eventsift_correlated_" + std::to_string(::getpid()) + ".ndjson"))
                                .string();
@@ -402,6 +399,138 @@ TEST(CorrelatorTest, EmittedAlertsValidateAgainstTheSchema) {
   EXPECT_NE(result.output.find(std::to_string(alerts.size()) + " alert(s) checked, 0 invalid"),
             std::string::npos)
       << result.output;
+}
+
+TEST(CorrelatorTest, EmittedAlertsValidateAgainstTheSchema) {
+  Correlator c(TwoRules());
+  c.AddBuild("EX01", ExchangeVersion{15, 1, 2507, 21}, "event MSExchange Common 4999 at a.evtx");
+  c.AddBuild("ex02.contoso.com", ExchangeVersion{15, 2, 1118, 7, false}, "inventory s.csv:2");
+  for (auto& [rule, event] : MixedHits()) c.AddHit(rule, std::move(event));
+  std::vector<Alert> alerts = c.Finish();
+  ASSERT_GT(alerts.size(), 3u);
+  ExpectValidAlerts(alerts);
+}
+
+CorrelatedRule ImmediateRule(int64_t window_seconds, uint64_t threshold,
+                             int64_t suppress_seconds = 0) {
+  CorrelatedRule r = Rule("eems", window_seconds, threshold, suppress_seconds);
+  r.spec.emit = EmitMode::kImmediate;
+  return r;
+}
+
+TEST(CorrelatorTest, EmitModeDefaultsToImmediateForThresholdOne) {
+  EXPECT_TRUE(Rule("a", 3600, 1).spec.immediate());
+  EXPECT_FALSE(Rule("b", 3600, 2).spec.immediate());
+  EXPECT_TRUE(ImmediateRule(3600, 5).spec.immediate());
+  CorrelatedRule r = Rule("c", 3600, 1);
+  r.spec.emit = EmitMode::kWindowEnd;
+  EXPECT_FALSE(r.spec.immediate());
+}
+
+TEST(CorrelatorTest, ImmediateAlertThenOneFollowUpWithTheFinalCount) {
+  Correlator c({ImmediateRule(3600, 2)});
+  c.AddHit(0, Hit("EX01", kBase, 1));
+  EXPECT_TRUE(c.Drain(kBase - kHour).empty());  // one hit: below the threshold
+  c.AddHit(0, Hit("EX01", kBase + 10 * kMinute, 2));
+  std::vector<Alert> early = c.Drain(kBase - kHour);  // watermark has not moved
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0].revision, 1u);
+  EXPECT_EQ(early[0].count, 2u);
+  EXPECT_EQ(early[0].window_start, kBase);
+  EXPECT_EQ(early[0].window_end, kBase + kHour);
+  EXPECT_EQ(early[0].samples.size(), 2u);
+  EXPECT_EQ(early[0].alert_id, ComputeAlertId("eems", "ex01", kBase));
+  // Sent once: more hits in the open window wait for it to close.
+  c.AddHit(0, Hit("EX01", kBase + 20 * kMinute, 3));
+  c.AddHit(0, Hit("EX01", kBase + 30 * kMinute, 4));
+  EXPECT_TRUE(c.Drain(kBase + 40 * kMinute).empty());
+  std::vector<Alert> closed = c.Drain(kBase + kHour);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].revision, 2u);
+  EXPECT_EQ(closed[0].alert_id, early[0].alert_id);
+  EXPECT_EQ(closed[0].count, 4u);
+  EXPECT_EQ(closed[0].last_seen, kBase + 30 * kMinute);
+  EXPECT_EQ(c.stats().alerts_immediate.Get(), 1u);
+  EXPECT_EQ(c.stats().alerts_followed_up.Get(), 1u);
+  EXPECT_EQ(c.stats().alerts_emitted.Get(), 2u);
+  EXPECT_TRUE(c.Finish().empty());
+}
+
+TEST(CorrelatorTest, ImmediateAlertWithTheFinalCountGetsNoFollowUp) {
+  Correlator c({ImmediateRule(3600, 1)});
+  c.AddHit(0, Hit("EX01", kBase, 1));
+  std::vector<Alert> early = c.Drain(0);
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0].revision, 1u);
+  EXPECT_TRUE(c.Drain(kBase + kHour).empty());
+  EXPECT_EQ(c.stats().alerts_unchanged.Get(), 1u);
+  EXPECT_TRUE(c.Finish().empty());
+}
+
+TEST(CorrelatorTest, ImmediateAlertKeepsItsIdWhenEarlierHitsArrive) {
+  Correlator c({ImmediateRule(3600, 1)});
+  c.AddHit(0, Hit("EX01", kBase + 30 * kMinute, 1));
+  std::vector<Alert> early = c.Drain(0);
+  ASSERT_EQ(early.size(), 1u);
+  const std::string id = early[0].alert_id;
+  // Out of order but on time: it lands in the window before, on the same grid.
+  c.AddHit(0, Hit("EX01", kBase + 10 * kMinute, 2));
+  c.AddHit(0, Hit("EX01", kBase + 40 * kMinute, 3));
+  std::vector<Alert> more = c.Drain(0);
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_EQ(more[0].window_start, kBase + 30 * kMinute - kHour);
+  EXPECT_EQ(more[0].revision, 1u);
+  std::vector<Alert> rest = c.Finish();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].alert_id, id);
+  EXPECT_EQ(rest[0].revision, 2u);
+  EXPECT_EQ(rest[0].count, 2u);
+}
+
+TEST(CorrelatorTest, ImmediateAlertIsNotSentForASuppressedWindow) {
+  // 1h windows, suppress 24h: the second window folds into the first alert.
+  Correlator c({ImmediateRule(3600, 1, 24 * 3600)});
+  c.AddHit(0, Hit("EX01", kBase, 1));
+  ASSERT_EQ(c.Drain(0).size(), 1u);
+  c.AddHit(0, Hit("EX01", kBase + 90 * kMinute, 2));
+  EXPECT_TRUE(c.Drain(kBase + kHour).empty());  // first window closes unchanged
+  EXPECT_TRUE(c.Drain(kBase + 80 * kMinute).empty());
+  EXPECT_TRUE(c.Finish().empty());
+  EXPECT_EQ(c.stats().hits_suppressed.Get(), 1u);
+  EXPECT_EQ(c.stats().alerts_immediate.Get(), 1u);
+}
+
+TEST(CorrelatorTest, BatchAlertsIgnoreTheEmitMode) {
+  // scan: whole windows, each alert once with its final count, no revision.
+  auto run = [](EmitMode mode) {
+    CorrelatedRule r = Rule("eems", 3600, 1, 24 * 3600);
+    r.spec.emit = mode;
+    Correlator c({r});
+    std::vector<OwnedEvent> hits;
+    for (int64_t m : {5, 15, 64, 66, 185, 2000})
+      hits.push_back(Hit("EX01", kBase + m * kMinute, m));
+    for (const auto& h : hits) c.PlanHit(0, h.computer, h.time);
+    for (auto& h : hits) c.AddPlannedHit(0, std::move(h));
+    return RenderAll(c.Finish());
+  };
+  const std::string immediate = run(EmitMode::kImmediate);
+  EXPECT_EQ(immediate, run(EmitMode::kWindowEnd));
+  EXPECT_EQ(immediate.find("revision"), std::string::npos);
+  EXPECT_NE(immediate.find("\"count\":3,"), std::string::npos) << immediate;
+}
+
+TEST(CorrelatorTest, ImmediateAlertsValidateAgainstTheSchema) {
+  Correlator c({ImmediateRule(3600, 1)});
+  c.AddHit(0, Hit("EX01", kBase, 1));
+  std::vector<Alert> alerts = c.Drain(0);
+  c.AddHit(0, Hit("EX01", kBase + kMinute, 2));
+  for (Alert& a : c.Finish()) alerts.push_back(std::move(a));
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[1].revision, 2u);
+  ExpectValidAlerts(alerts);
+  Result<Alert> back = ParseAlertJson(RenderAlertJson(alerts[1]));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back.value().revision, 2u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 namespace eventsift::daemon {
@@ -101,6 +102,33 @@ TEST(HitJournalTest, RoundTripsThroughState) {
   EXPECT_EQ(back.hits().size(), 1u);
   EXPECT_TRUE(back.WasEmitted("a1"));
   EXPECT_EQ(back.builds().size(), 1u);
+}
+
+TEST(HitJournalTest, ImmediateAlertAndItsWindowsFinalAlertAreRememberedApart) {
+  HitJournal j;
+  Alert early = Sent("a1", "EX01", kT0);
+  early.revision = 1;
+  early.count = 3;
+  Alert final_alert = Sent("a1", "EX01", kT0);  // the window's close, in a new correlator
+  final_alert.count = 5;
+  j.NoteEmitted(early);
+  EXPECT_TRUE(j.WasEmitted(early));         // a replay's immediate alert is held back
+  EXPECT_FALSE(j.WasEmitted(final_alert));  // the final alert may still be due
+  EXPECT_EQ(j.ImmediateCount("a1"), std::optional<uint64_t>(3));
+  EXPECT_EQ(j.ImmediateCount("a2"), std::nullopt);
+  // Saved and loaded with the other ids.
+  DaemonState state;
+  j.SaveTo(&state);
+  HitJournal back;
+  back.LoadFrom(state);
+  EXPECT_EQ(back.ImmediateCount("a1"), std::optional<uint64_t>(3));
+  EXPECT_TRUE(back.WasEmitted(early));
+  Alert follow_up = final_alert;
+  follow_up.revision = 2;
+  back.NoteEmitted(follow_up);
+  EXPECT_TRUE(back.WasEmitted(final_alert));
+  EXPECT_TRUE(back.WasEmitted(follow_up));
+  EXPECT_TRUE(back.WasEmitted(early));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // PartitionLanes with the shipped EEMS rule (24 h windows from a host's
-// first hit): each Kafka partition keeps its own watermark, so a partition
+// first hit), set to `emit: window_end` so that alerts wait for the
+// watermarks under test (the daemon tests cover `immediate`, its default):
+// each Kafka partition keeps its own watermark, so a partition
 // whose events are days older than another's is not dropped as late; the
 // commit floor points at the oldest hit of an open window; lanes survive a
 // save and restore, and go when their partition is not assigned.
@@ -8,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <fmt/format.h>
@@ -24,8 +28,14 @@ constexpr int64_t kDay = 86400;
 class PartitionLanesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded =
-        detect::RuleSet::Load({std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml"});
+    std::ifstream in(std::string(ES_SOURCE_DIR) + "/rules/eems_mitigation_error.yaml");
+    std::string rule((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "  samples: 3\n";
+    ASSERT_NE(rule.find(from), std::string::npos);
+    rule.replace(rule.find(from), from.size(), from + "  emit: window_end\n");
+    const std::string path = ::testing::TempDir() + "eems_window_end_lanes.yaml";
+    std::ofstream(path) << rule;
+    auto loaded = detect::RuleSet::Load({path});
     ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
     rules_ = std::move(loaded).value();
     main_ = std::make_unique<EventPipeline>(rules_, correlate::CorrelatorOptions{}, 0, &journal_);

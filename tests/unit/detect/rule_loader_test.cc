@@ -152,7 +152,7 @@ TEST(RuleLoaderTest, RefusesUnknownKeys) {
       "(allowed: field, regex, case_insensitive, negate)");
   EXPECT_EQ(ParseError("id: r\nmatch: {levels: [2]}\ncorrelation: {windows: 1h}\n"),
             "invalid argument: bad.yaml:3: rule 'r': correlation: unknown key 'windows' "
-            "(allowed: window, threshold, suppress, samples)");
+            "(allowed: window, threshold, suppress, samples, emit)");
 }
 
 TEST(RuleLoaderTest, RefusesUnknownField) {

@@ -142,7 +142,7 @@ TEST_F(RulesCliTest, ListJson) {
                       "assert r['file'].endswith('rules/eems_mitigation_error.yaml'); "
                       "assert r['line']==5; assert r['title'].startswith('Exchange Emergency'); "
                       "assert r['correlation']=={'window_seconds':86400,'threshold':1,"
-                      "'suppress_seconds':86400,'samples':3}, r\"";
+                      "'suppress_seconds':86400,'samples':3,'emit':'immediate'}, r\"";
   EXPECT_EQ(std::system(check.c_str()), 0) << r.out;
 }
 

@@ -90,12 +90,12 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
   } else if (sink->options_.path == "-") {
     sink->file_ = stdout;
   } else {
-    sink->file_ = std::fopen(sink->options_.path.c_str(), sink->options_.append ? "ab" : "wb");
-    if (sink->file_ == nullptr) {
+    sink->owned_ = OpenFile(sink->options_.path, sink->options_.append ? "ab" : "wb");
+    if (sink->owned_ == nullptr) {
       return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno)))
           .At(sink->options_.path);
     }
-    sink->owns_file_ = true;
+    sink->file_ = sink->owned_.get();
   }
   sink->writer_ = std::thread([s = sink.get()] { s->WriterLoop(); });
   return sink;
@@ -103,7 +103,8 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
 
 EventSink::~EventSink() {
   if (writer_.joinable()) (void)Close(std::chrono::milliseconds(0));
-  if (owns_file_ && file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
+  owned_.reset();  // stdout is not ours to close
 }
 
 void EventSink::Offer(const Event& event, bool matched) {

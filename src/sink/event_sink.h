@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "src/core/file_util.h"
 #include "src/core/result.h"
 #include "src/core/stats.h"
 #include "src/event/event.h"
@@ -121,8 +122,8 @@ class EventSink {
   EventSinkOptions options_;
   EventSinkStats stats_;
   std::unique_ptr<KafkaSink> kafka_;
-  std::FILE* file_ = nullptr;
-  bool owns_file_ = false;
+  UniqueFile owned_;           // the opened file; null for stdout and Kafka
+  std::FILE* file_ = nullptr;  // stdout or owned_.get()
 
   mutable std::mutex mu_;
   std::condition_variable has_items_;

@@ -118,7 +118,10 @@ Status HttpSource::Start() {
   }
   size_t threads = options_.max_pending + kSpareThreads;
   // cpp-httplib takes ownership of the queue it asks for.
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib's API: the server takes the raw pointer and deletes the pool.
+  server_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);  // NOLINT(cppcoreguidelines-owning-memory)
+  };
   server_->set_payload_max_length(options_.max_body_bytes);
   auto idle = std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count();
   server_->set_keep_alive_timeout(std::max<time_t>(1, idle));

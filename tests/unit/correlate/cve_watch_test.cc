@@ -92,7 +92,8 @@ TEST(CveWatchTest, BoundsHostsAndErrorTimes) {
   }
   EXPECT_EQ(watch.stats().error_times_dropped, 6u);
   // The earliest times are the ones kept: failing since the first error.
-  const CveVerdictChange* c = Find(watch.Drain(catalog, 0, true, Build(2507, 66)), "a");
+  const auto changes = watch.Drain(catalog, 0, true, Build(2507, 66));
+  const CveVerdictChange* c = Find(changes, "a");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->verdict.since, T("2026-05-01T00:00:00Z"));
 }

@@ -38,9 +38,10 @@ fi
 if [ "${ES_SKIP_ASAN:-0}" != 1 ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
-  # The differential suites compare output with other parsers (their time is
-  # the peers' and the corpus's); the decoders meet ASan in evtx_test's
-  # corpus-wide tests and the fuzzers.
+  # The differential suites compare output with other parsers or a reference
+  # path (their time is the peers' and the corpus's); the decoders meet ASan
+  # in evtx_test's corpus-wide tests and the fuzzers, the Sigma engine in
+  # e2e_sigma.
   ctest --preset asan -j "$jobs" --timeout 900 -LE 'kafka|bench|differential'
 fi
 

@@ -168,8 +168,13 @@ Status ReadEntry(ondemand::object& object, const std::string& path, uint64_t lin
           }
           for (auto& id : ExtractMitigationIds(s)) mitigations.push_back(std::move(id));
         }
-      } else if (!value.is_null()) {
-        return bad(fmt::format("\"{}\" is neither a string nor an array of strings", key));
+      } else {
+        // is_null() reports malformed JSON as an error; taken as a bool it
+        // would throw.
+        bool is_null = false;
+        if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+          return bad(fmt::format("\"{}\" is neither a string nor an array of strings", key));
+        }
       }
       continue;
     }

@@ -82,6 +82,17 @@ TEST(InventoryJsonTest, MitigationsField) {
 
 // Get-ExchangeServer | Select Name,AdminDisplayVersion | ConvertTo-Json, with
 // the version as a string (remote PowerShell) and as a ServerVersion object.
+// Found by lists_fuzzer: a malformed value where MitigationsApplied is read
+// threw from simdjson (is_null taken as a bool) instead of being reported.
+TEST(InventoryJsonTest, MalformedMitigationsValueIsAnErrorNotAThrow) {
+  for (const char* value : {"tru", "nul", "-", "{"}) {
+    Status s = Error(std::string("[{\"Name\": \"EX01\", \"build\": \"15.1.2507.66\", ") +
+                     "\"MitigationsApplied\": " + value + "}]");
+    EXPECT_FALSE(s.ok()) << value;
+    EXPECT_FALSE(s.message().empty()) << value;
+  }
+}
+
 TEST(InventoryJsonTest, ConvertToJsonShapes) {
   auto e = Parse(
       "[\n"

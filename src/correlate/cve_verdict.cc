@@ -6,6 +6,14 @@
 
 namespace eventsift::correlate {
 
+EemsFailing DecideEemsFailing(uint64_t successes, FileTime first_error, FileTime last_success,
+                              FileTime error_after_success) {
+  if (successes == 0 || last_success == 0 || error_after_success != 0 || first_error == 0) {
+    return {true, error_after_success != 0 ? error_after_success : first_error};
+  }
+  return {};  // every error came before the last success
+}
+
 void NoteAppliedMitigation(AppliedMitigation m, std::vector<AppliedMitigation>* to) {
   for (auto& have : *to) {
     if (have.id != m.id) continue;

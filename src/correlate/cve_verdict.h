@@ -45,6 +45,20 @@ struct AppliedMitigation {
 // untimed: the inventory's entries carry no time).
 void NoteAppliedMitigation(AppliedMitigation m, std::vector<AppliedMitigation>* to);
 
+// Whether a host's EEMS is failing, given its EEMS errors (at least one) and
+// successes: errors after the last success mean EEMS stopped working.
+// Without times on either side the order is unknown; an error then counts as
+// failing, since missing a broken server is worse than a second look at a
+// good one. `error_after_success`: the earliest timed error after the last
+// success (0: none). `since` is that error, else the first error. The fleet
+// view (report/fleet.cc) and the daemon's CveWatch both decide through it.
+struct EemsFailing {
+  bool failing = false;
+  FileTime since = 0;
+};
+EemsFailing DecideEemsFailing(uint64_t successes, FileTime first_error, FileTime last_success,
+                              FileTime error_after_success);
+
 struct HostCveInput {
   std::optional<ExchangeBuildInfo> build;
   bool in_logs = true;  // false: only the inventory lists the host

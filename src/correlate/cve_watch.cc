@@ -86,18 +86,15 @@ HostCveInput CveWatch::InputOf(const std::string& key, const Host& h, const Buil
   // As the fleet decides it (report/fleet.cc): errors after the last
   // success, or errors and no timed success, mean EEMS is failing.
   if (h.errors > 0) {
-    const bool error_after_success =
-        !h.error_times.empty() || (h.last_error != 0 && h.last_error > h.last_success);
-    if (h.successes == 0 || h.last_success == 0 || h.first_error == 0 || error_after_success) {
-      in.eems_failing = true;
-      if (!h.error_times.empty()) {
-        in.failing_since = *h.error_times.begin();
-      } else if (h.last_success == 0) {
-        in.failing_since = h.first_error;
-      } else {
-        in.failing_since = h.last_error;  // the kept times were all dropped
-      }
-    }
+    // The earliest kept error time after the last success; when every kept
+    // time was dropped, the latest error stands in for it.
+    const FileTime error_after_success = !h.error_times.empty()          ? *h.error_times.begin()
+                                         : h.last_error > h.last_success ? h.last_error
+                                                                         : 0;
+    const EemsFailing f =
+        DecideEemsFailing(h.successes, h.first_error, h.last_success, error_after_success);
+    in.eems_failing = f.failing;
+    in.failing_since = f.since;
   }
   return in;
 }

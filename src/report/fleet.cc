@@ -49,10 +49,8 @@ void Extend(FileTime t, FileTime* first, FileTime* last) {
   if (t > *last) *last = t;
 }
 
-// Errors after the last success mean EEMS stopped working. Without times
-// on either side the order is unknown; an error then counts as failing,
-// since missing a broken server is worse than a second look at a good one.
-// `error_after_success`: the earliest timed error after the last success.
+// `error_after_success`: the earliest timed error after the last success
+// (correlate::DecideEemsFailing says how errors and successes decide).
 void DecideEems(FleetHost* h, FileTime error_after_success) {
   if (!h->in_logs) {
     // Not "no EEMS events": nothing says whether EEMS runs there at all.
@@ -67,13 +65,10 @@ void DecideEems(FleetHost* h, FileTime error_after_success) {
     h->eems = EemsState::kWorking;
     return;
   }
-  if (h->eems_successes == 0 || h->last_success == 0 || error_after_success != 0 ||
-      h->first_error == 0) {
-    h->eems = EemsState::kFailing;
-    h->failing_since = error_after_success != 0 ? error_after_success : h->first_error;
-    return;
-  }
-  h->eems = EemsState::kWorking;  // every error came before the last success
+  const correlate::EemsFailing f = correlate::DecideEemsFailing(
+      h->eems_successes, h->first_error, h->last_success, error_after_success);
+  h->eems = f.failing ? EemsState::kFailing : EemsState::kWorking;
+  if (f.failing) h->failing_since = f.since;
 }
 
 // Rows for the inventory's hosts: a host the logs showed is marked as listed,

@@ -14,6 +14,8 @@ pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
 # zstd drop files read by the daemon's directory source.
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# librelp (rsyslog's RELP library): the relp source's server.
+pkg_check_modules(RELP REQUIRED IMPORTED_TARGET relp)
 if(ES_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

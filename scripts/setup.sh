@@ -27,7 +27,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.
   python3 python3-jsonschema python3-yaml python3-evtx libevtx-utils kcat python3-confluent-kafka openssl
-  rsyslog rsyslog-openssl
+  rsyslog rsyslog-openssl rsyslog-relp librelp-dev
   clang libclang-rt-14-dev clang-format clang-tidy chromium
   default-jre-headless maven curl procps hyperfine time
   # The libraries syslog-ng (unpacked below) runs with.

@@ -171,6 +171,14 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
                "retry_after_seconds", "backpressure_status", "idle_timeout_ms"});
     if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
     ReadHttp(n, where, &s);
+  } else if (type == "relp") {
+    s.type = SourceType::kRelp;
+    CheckKeys(n, where,
+              {"name", "type", "address", "port", "max_line_bytes", "tls", "journal_dir",
+               "journal_max_bytes"});
+    if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
+    Read(n, where, "journal_dir", &s.journal_dir);
+    Read(n, where, "journal_max_bytes", &s.journal_max_bytes);
   } else if (type == "kafka") {
     s.type = SourceType::kKafka;
     CheckKeys(n, where,
@@ -184,7 +192,7 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     ReadProperties(n, where, &s.properties);
   } else {
     Fail(Join(where, "type"),
-         fmt::format("'{}' is not one of directory, stdin, tcp, syslog, http, kafka", type));
+         fmt::format("'{}' is not one of directory, stdin, tcp, syslog, relp, http, kafka", type));
   }
   Read(n, where, "name", &s.name);
   if (s.name.empty()) Fail(Join(where, "name"), "required");
@@ -211,8 +219,8 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   Read(n, where, "address", &s.address);
   int64_t port = s.port;
   Read(n, where, "port", &port);
-  if ((s.type == SourceType::kTcp || s.type == SourceType::kHttp ||
-       s.type == SourceType::kSyslog) &&
+  if ((s.type == SourceType::kTcp || s.type == SourceType::kHttp || s.type == SourceType::kSyslog ||
+       s.type == SourceType::kRelp) &&
       (port <= 0 || port > 65535)) {
     Fail(Join(where, "port"), "required, 1 to 65535");
   }
@@ -223,6 +231,11 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
   if (s.idle_timeout_ms < 0) Fail(Join(where, "idle_timeout_ms"), "must be 0 (never) or more");
   Read(n, where, "max_line_bytes", &s.max_line_bytes);
   if (s.max_line_bytes < 1024) Fail(Join(where, "max_line_bytes"), "must be at least 1024");
+  // Room for several of the largest messages, so a full journal still
+  // holds whole files the reader can finish and release.
+  if (s.type == SourceType::kRelp && s.journal_max_bytes < 16 * s.max_line_bytes) {
+    Fail(Join(where, "journal_max_bytes"), "must be at least 16 x max_line_bytes");
+  }
   return s;
 }
 
@@ -356,6 +369,10 @@ DaemonConfig ReadConfig(const YAML::Node& root) {
   for (size_t i = 0; i < sources.size(); ++i) {
     std::string where = fmt::format("sources[{}]", i);
     c.sources.push_back(ReadSource(sources[i], where));
+    SourceConfig& added = c.sources.back();
+    if (added.type == SourceType::kRelp && added.journal_dir.empty()) {
+      added.journal_dir = c.state_dir + "/relp-" + added.name;
+    }
     if (!names.insert(c.sources.back().name).second) {
       Fail(where + ".name",
            fmt::format("'{}' is used by an earlier source", c.sources.back().name));
@@ -418,6 +435,8 @@ std::string_view SourceTypeName(SourceType t) {
       return "http";
     case SourceType::kSyslog:
       return "syslog";
+    case SourceType::kRelp:
+      return "relp";
   }
   return "unknown";
 }

@@ -17,7 +17,7 @@
 
 namespace eventsift::daemon {
 
-enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kHttp, kSyslog };
+enum class SourceType : uint8_t { kDirectory, kStdin, kTcp, kKafka, kHttp, kSyslog, kRelp };
 enum class SinkType : uint8_t { kStdout, kFile, kKafka };
 enum class LogFormat : uint8_t { kJson, kLogfmt };
 
@@ -61,6 +61,10 @@ struct SourceConfig {
   int64_t commit_delay_ms = 100;
   int64_t retry_after_seconds = 1;
   int64_t backpressure_status = 503;
+  // relp (also address, port, tls): the journal that makes `rsp 200` durable;
+  // journal_dir defaults to <state_dir>/relp-<name>.
+  std::string journal_dir;
+  uint64_t journal_max_bytes = uint64_t{1} << 30;
   // kafka (raw events in a consumer group)
   std::string brokers;
   std::string topic;

@@ -11,6 +11,7 @@
 #include "src/source/dir_source.h"
 #include "src/source/http_source.h"
 #include "src/source/kafka_source.h"
+#include "src/source/relp_source.h"
 #include "src/source/stream_source.h"
 #include "src/source/tcp_source.h"
 
@@ -62,6 +63,17 @@ std::unique_ptr<source::Source> MakeSyslog(const SourceConfig& sc) {
   source::TcpSourceOptions o = TcpOptionsOf(sc);
   o.framing = source::TcpFraming::kSyslog;
   return std::make_unique<source::TcpSource>(sc.name, o);
+}
+
+std::unique_ptr<source::Source> MakeRelp(const SourceConfig& sc) {
+  source::RelpSourceOptions o;
+  o.address = sc.address;
+  o.port = sc.port;
+  o.max_line_bytes = sc.max_line_bytes;
+  o.journal_dir = sc.journal_dir;
+  o.journal_max_bytes = sc.journal_max_bytes;
+  if (sc.tls) o.tls = TlsOptionsOf(*sc.tls);
+  return std::make_unique<source::RelpSource>(sc.name, o);
 }
 
 std::unique_ptr<source::Source> MakeHttp(const SourceConfig& sc) {
@@ -136,6 +148,7 @@ constexpr SourceMaker kSourceMakers[] = {
     {SourceType::kKafka, &MakeKafka},
     {SourceType::kHttp, &MakeHttp},
     {SourceType::kSyslog, &MakeSyslog},
+    {SourceType::kRelp, &MakeRelp},
 };
 
 struct SinkMaker {

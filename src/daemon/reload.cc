@@ -84,7 +84,7 @@ void Daemon::Reload() {
       if (old_kept[j] || old.config.name != c.config.name) continue;
       old.source->SaveCheckpoints(&cps);
       if (old.config.type == SourceType::kTcp || old.config.type == SourceType::kHttp ||
-          old.config.type == SourceType::kSyslog) {
+          old.config.type == SourceType::kSyslog || old.config.type == SourceType::kRelp) {
         old.source->Stop();
         stopped.push_back(&old);
       }

@@ -79,6 +79,9 @@ struct SourceStats {
   Counter tls_handshakes;           // TLS sessions established
   Counter tls_handshake_failures;   // protocol errors: plain text, no/bad client cert
   Counter tls_handshake_timeouts;   // peers that did not finish within handshake_timeout
+  Counter messages_acked;           // relp: messages journaled, so acknowledged
+  Counter journal_full_waits;       // relp: a message waited for journal room (backpressure)
+  Counter journal_write_errors;     // relp: journal writes that failed (retried)
 };
 
 class Source {

@@ -71,7 +71,7 @@ def tls_files(d):
 
 
 class Daemon:
-    def __init__(self, d, source_yaml):
+    def __init__(self, d, source_yaml, extra_yaml=""):
         self.dir = d
         self.metrics_port = free_port()
         self.config = os.path.join(d, "eventsift.yaml")
@@ -90,7 +90,7 @@ metrics:
   address: 127.0.0.1:{self.metrics_port}
 log:
   format: json
-""")
+{extra_yaml}""")
         self.log_path = os.path.join(d, "daemon.log")
         self.log = open(self.log_path, "wb")
         self.p = subprocess.Popen([BINARY, "daemon", "--config", self.config], cwd=ROOT,

@@ -90,7 +90,8 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
   } else if (sink->options_.path == "-") {
     sink->file_ = stdout;
   } else {
-    sink->owned_ = OpenFile(sink->options_.path, sink->options_.append ? "ab" : "wb");
+    sink->owned_ = sink->options_.append ? OpenFileAppendLines(sink->options_.path)
+                                         : OpenFile(sink->options_.path, "wb");
     if (sink->owned_ == nullptr) {
       return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno)))
           .At(sink->options_.path);

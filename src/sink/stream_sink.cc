@@ -9,7 +9,7 @@ namespace eventsift {
 
 Result<std::unique_ptr<StreamSink>> StreamSink::Open(const std::string& path, bool append) {
   if (path == "-") return std::unique_ptr<StreamSink>(new StreamSink(stdout, nullptr, path));
-  UniqueFile f = OpenFile(path, append ? "ab" : "wb");
+  UniqueFile f = append ? OpenFileAppendLines(path) : OpenFile(path, "wb");
   if (f == nullptr) {
     return Status::IOError(fmt::format("cannot open for writing: {}", std::strerror(errno)))
         .At(path);

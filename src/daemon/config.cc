@@ -176,7 +176,14 @@ SourceConfig ReadSource(const YAML::Node& n, const std::string& where) {
     CheckKeys(n, where,
               {"name", "type", "address", "port", "max_line_bytes", "tls", "journal_dir",
                "journal_max_bytes"});
-    if (YAML::Node t = n["tls"]) s.tls = ReadTls(t, Join(where, "tls"));
+    if (YAML::Node t = n["tls"]) {
+      // librelp runs the handshake with its own OpenSSL settings: these two
+      // would be silently ignored.
+      for (const char* key : {"min_version", "handshake_timeout_ms"}) {
+        if (t.IsMap() && t[key]) Fail(Join(Join(where, "tls"), key), "not supported by relp");
+      }
+      s.tls = ReadTls(t, Join(where, "tls"));
+    }
     Read(n, where, "journal_dir", &s.journal_dir);
     Read(n, where, "journal_max_bytes", &s.journal_max_bytes);
   } else if (type == "kafka") {

@@ -35,6 +35,9 @@ bad_cases = {
     "metrics port 0": {"metrics": {"address": "127.0.0.1:0"}},
     "http backpressure status not 429 or 503": {"sources": [{"name": "h", "type": "http", "port": 1, "backpressure_status": 500}]},
     "http without port": {"sources": [{"name": "h", "type": "http"}]},
+    "relp without port": {"sources": [{"name": "r", "type": "relp"}]},
+    "relp with a tcp-only key": {"sources": [{"name": "r", "type": "relp", "port": 1, "max_connections": 5}]},
+    "relp tls min_version (not applied by librelp)": {"sources": [{"name": "r", "type": "relp", "port": 1, "tls": {"cert_file": "c", "key_file": "k", "min_version": "1.3"}}]},
     "negative tcp idle timeout": {"sources": [{"name": "n", "type": "tcp", "port": 1, "idle_timeout_ms": -1}]},
 }
 failures = 0

@@ -266,5 +266,25 @@ sinks:
   EXPECT_EQ(s.properties[1].second, "5");
 }
 
+TEST(ConfigTest, RelpSourceKeysAndJournalDefault) {
+  const std::string head = "state_dir: /tmp/es-state\nsinks:\n  - type: stdout\nsources:\n";
+  auto c = ParseConfig(
+      head + "  - {name: r, type: relp, port: 2514, journal_max_bytes: 20000000}\n", "mem.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const SourceConfig& s = c.value().sources[0];
+  EXPECT_EQ(s.type, SourceType::kRelp);
+  EXPECT_EQ(s.journal_dir, "/tmp/es-state/relp-r");
+  EXPECT_EQ(s.journal_max_bytes, 20000000u);
+  ExpectError(head + "  - {name: r, type: relp}\n", "sources[0].port");
+  ExpectError(head + "  - {name: r, type: relp, port: 1, max_connections: 3}\n", "max_connections");
+  // Smaller than 16 messages of max_line_bytes (1 MiB by default).
+  ExpectError(head + "  - {name: r, type: relp, port: 1, journal_max_bytes: 100000}\n",
+              "sources[0].journal_max_bytes");
+  ExpectError(head +
+                  "  - {name: r, type: relp, port: 1, tls: {cert_file: c, key_file: k, "
+                  "min_version: '1.3'}}\n",
+              "sources[0].tls.min_version");
+}
+
 }  // namespace
 }  // namespace eventsift::daemon

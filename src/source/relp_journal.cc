@@ -193,8 +193,10 @@ Status RelpJournal::Append(std::string_view peer, std::string_view frame,
     // sealed at once; a failure here is retried by the next Append.
     (void)OpenNext();
   }
-  uint64_t one = 1;
-  (void)!::write(wake_.get(), &one, sizeof(one));
+  if (reader_waiting_.exchange(false, std::memory_order_acq_rel)) {
+    uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof(one));
+  }
   return Status::OK();
 }
 

@@ -93,9 +93,12 @@ class RelpJournal {
   // Deletes the files with seq below pos.seq.
   void Release(const JournalPos& pos);
   uint64_t bytes() const;
-  // An eventfd made readable by each Append (for the loop's poll).
+  // An eventfd made readable by the first Append after the reader said it
+  // caught up (WaitForMore), for the loop's poll: one wake-up per burst,
+  // not one per message.
   int wake_fd() const { return wake_.get(); }
   void DrainWake() const;
+  void WaitForMore() { reader_waiting_.store(true, std::memory_order_release); }
 
  private:
   Status OpenNext();  // with mu_ held
@@ -110,6 +113,7 @@ class RelpJournal {
   uint64_t total_ = 0;  // bytes of the files not yet released
   bool closing_ = false;
   std::atomic<uint64_t> write_seq_{0};
+  std::atomic<bool> reader_waiting_{true};
   std::string record_;  // reused buffer for one record
 };
 

@@ -253,6 +253,9 @@ Result<bool> RelpSource::Poll(RecordConsumer& consumer, size_t budget_bytes) {
   }
   if (!journal_) return false;
   journal_->DrainWake();
+  // Set before reading: an Append after this point wakes the loop again, so
+  // nothing written while this Poll runs waits for the idle timeout.
+  journal_->WaitForMore();
   size_t used = 0;
   while (used < budget_bytes) {
     uint64_t writing = journal_->write_seq();

@@ -11,6 +11,7 @@ extern "C" {
 #include <librelp.h>
 }
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -81,6 +82,11 @@ RelpSource::~RelpSource() { Stop(); }
 
 Status RelpSource::Start() {
   std::string where = fmt::format("{}:{}", options_.address, options_.port);
+  // IPv4 only: Stop wakes librelp's loop by connecting to this address.
+  in_addr probe{};
+  if (::inet_pton(AF_INET, options_.address.c_str(), &probe) != 1) {
+    return Status::InvalidArgument("not an IPv4 address").At(where);
+  }
   RelpJournalOptions jo;
   jo.dir = options_.journal_dir;
   jo.max_bytes = options_.journal_max_bytes;
@@ -106,6 +112,7 @@ Status RelpSource::Start() {
   relpEngine_t* e = engine_->engine;
   relpEngineSetDbgprint(e, &NoDebugPrint);
   relpEngineSetDnsLookupMode(e, 0);  // peers are named by address: no DNS on the hot path
+  relpEngineSetFamily(e, AF_INET);
   relpEngineSetSyslogRcv2(e, &OnSyslog);
   relpEngineSetOnErr(e, &OnErr);
   relpEngineSetOnGenericErr(e, &OnGenericErr);
@@ -198,13 +205,16 @@ void RelpSource::OnMessage(std::string_view host, std::string_view ip, std::stri
         stats().journal_write_errors.Add();
         QueueError(st);
       });
-  if (s.ok()) stats().messages_acked.Add();
-  // Not ok only while stopping with the journal failing to write: the
-  // message is acknowledged without being kept; reported as lost.
-  else
+  if (s.ok()) {
+    stats().messages_acked.Add();
+  } else {
+    // Only while stopping with the journal failing to write: librelp
+    // answers rsp 200 whatever the callback returns, so this message is
+    // acknowledged without being kept. Reported as lost.
     QueueError(
         Status::IOError(fmt::format("message acknowledged but not journaled: {}", s.ToString()))
             .At(peer));
+  }
 }
 
 void RelpSource::OnRelpError(std::string what) {

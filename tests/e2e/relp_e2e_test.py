@@ -249,6 +249,21 @@ class RsyslogRelpTest(unittest.TestCase):
             self.assertEqual(daemon.stop(), 0)
 
 
+class StartupTest(unittest.TestCase):
+    def test_a_non_ipv4_address_stops_the_start_naming_it(self):
+        with tempfile.TemporaryDirectory(prefix="es_relp_addr_") as d:
+            config = os.path.join(d, "eventsift.yaml")
+            with open(config, "w") as f:
+                f.write(f"state_dir: {d}/state\nrules:\n  paths: [{sx.RULE}]\nsources:\n"
+                        f"  - {{name: sys, type: relp, address: '::1', port: {sx.free_port()}}}\n"
+                        "sinks:\n  - type: stdout\nmetrics:\n  address: ''\n")
+            r = subprocess.run([BINARY, "daemon", "--config", config], cwd=ROOT,
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("not an IPv4 address", r.stderr)
+            self.assertIn("sys", r.stderr)
+
+
 class JournalRecoveryTest(unittest.TestCase):
     def test_a_cut_last_record_is_reported_and_reading_goes_on(self):
         with tempfile.TemporaryDirectory(prefix="es_relp_cut_") as d:

@@ -14,6 +14,11 @@
   events is then in the events sink file: none lost; duplicates (a message
   journaled but not yet checkpointed, or sent again by rsyslogd) are
   allowed and counted.
+* Backpressure: the events sink writes to a FIFO nobody reads, so the
+  pipeline stops and the journal fills; no more messages are acknowledged
+  (rsyslogd keeps them) and the journal stays within its bound; once the
+  FIFO is read, every event comes out.
+* A non-IPv4 address stops the start, naming the source.
 * A journal file cut by a kill in the middle of its last record (made by
   this test) is reported naming the file, and the records before it and
   the journal files after it are read.
@@ -27,7 +32,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import select
 import tempfile
+import threading
 import time
 import unittest
 
@@ -247,6 +254,84 @@ class RsyslogRelpTest(unittest.TestCase):
             self.assertEqual(daemon.metric("eventsift_source_parse_errors_total"), 0,
                              daemon.log_text())
             self.assertEqual(daemon.stop(), 0)
+
+
+@unittest.skipIf(not HAVE_SENDER and os.environ.get("CI") != "true", SKIP_WHY)
+class BackpressureTest(unittest.TestCase):
+    def test_a_full_journal_holds_the_sender_and_loses_nothing(self):
+        """The events sink writes to a FIFO nobody reads: the pipeline stops,
+        the journal fills, rsyslogd gets no more rsp 200 and keeps the rest.
+        Then the FIFO is read: every event comes out."""
+        self.assertTrue(HAVE_SENDER, "rsyslogd and omrelp are required under CI=true")
+        n = 3000
+        with open(sx.WINLOGBEAT) as f:
+            template = json.loads(f.readline())
+        template["winlog"]["provider_name"] = template["event"]["provider"] = "RelpTest"
+        with tempfile.TemporaryDirectory(prefix="es_relp_full_") as d:
+            fifo = os.path.join(d, "events.fifo")
+            os.mkfifo(fifo)
+            reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            port = sx.free_port()
+            sx.BINARY = BINARY
+            daemon = sx.Daemon(d, relp_source(port, journal_max=16 * 65536),
+                               f"events:\n  type: file\n  path: {fifo}\n  queue_bytes: 65536\n")
+            events = os.path.join(d, "events.log")
+            lines = []
+            for i in range(1, n + 1):
+                template["winlog"]["record_id"] = i
+                lines.append(json.dumps(template))
+            with open(events, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            rs, rs_log = start_rsyslog(d, events, port)
+            try:
+                self.assertTrue(
+                    daemon.wait_metric("eventsift_source_relp_journal_full_total", 1, timeout=60),
+                    f"the journal never filled\n{daemon.log_text()}")
+                time.sleep(1)
+                held = daemon.metric("eventsift_source_relp_acked_total")
+                time.sleep(1)
+                self.assertEqual(daemon.metric("eventsift_source_relp_acked_total"), held,
+                                 "acknowledged while the journal was full")
+                self.assertLess(held, n)
+                # The journal holds what was acknowledged, within its bound
+                # (plus one message).
+                jdir = os.path.join(d, "state", "relp-sys")
+                size = sum(os.path.getsize(os.path.join(jdir, f)) for f in os.listdir(jdir))
+                self.assertLessEqual(size, 16 * 65536 + 65536 + 64)
+                print(f"\nheld at {int(held)} of {n} acknowledged, journal {size} bytes",
+                      file=sys.stderr)
+                # Now read the FIFO: everything comes out.
+                ids, buf = set(), b""
+                deadline = time.time() + 90
+                while len(ids) < n and time.time() < deadline:
+                    r, _, _ = select.select([reader], [], [], 0.5)
+                    if not r:
+                        continue
+                    chunk = os.read(reader, 1 << 16)
+                    buf += chunk
+                    *done, buf = buf.split(b"\n")
+                    for l in done:
+                        ids.add(json.loads(l)["winlog"]["record_id"])
+                missing = sorted(set(range(1, n + 1)) - ids)
+                self.assertEqual(missing, [], f"lost {len(missing)}\n{daemon.log_text()}")
+            finally:
+                stop_rsyslog(rs, rs_log)
+                # The daemon's last flush needs the FIFO read.
+                stopping = threading.Event()
+
+                def drain():
+                    while not stopping.is_set():
+                        if select.select([reader], [], [], 0.1)[0]:
+                            try:
+                                os.read(reader, 1 << 16)
+                            except BlockingIOError:
+                                pass
+                drainer = threading.Thread(target=drain)
+                drainer.start()
+                daemon.stop()
+                stopping.set()
+                drainer.join()
+                os.close(reader)
 
 
 class StartupTest(unittest.TestCase):

@@ -103,9 +103,20 @@ Status RelpSource::Start() {
   }
 
   engine_ = std::make_unique<Engine>();
+  // librelp reports why a step failed (a missing certificate, an address
+  // in use) through its error callback, here on this thread: the first
+  // such report goes into the returned status.
+  tl_source = this;
   auto fail = [&](std::string_view what, relpRetVal r) {
+    tl_source = nullptr;
     engine_.reset();
-    return Status::IOError(fmt::format("librelp: {} failed ({})", what, r)).At(where);
+    std::string detail;
+    {
+      std::lock_guard<std::mutex> lock(errors_mu_);
+      if (!errors_.empty()) detail = fmt::format(": {}", errors_.front().message());
+      errors_.clear();
+    }
+    return Status::IOError(fmt::format("librelp: {} failed ({}){}", what, r, detail)).At(where);
   };
   relpRetVal r = relpEngineConstruct(&engine_->engine);
   if (r != RELP_RET_OK) return fail("engine construct", r);
@@ -151,6 +162,7 @@ Status RelpSource::Start() {
   }
   r = relpEngineListnerConstructFinalize(e, srv);
   if (r != RELP_RET_OK) return fail("listen (address in use, or bad TLS files?)", r);
+  tl_source = nullptr;
   shutdown_flag_ = 0;
   running_ = true;
   thread_ = std::thread([this, e] {

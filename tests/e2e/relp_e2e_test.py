@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import select
@@ -347,6 +348,20 @@ class StartupTest(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("not an IPv4 address", r.stderr)
             self.assertIn("sys", r.stderr)
+
+    def test_a_port_in_use_stops_the_start_with_librelps_reason(self):
+        with tempfile.TemporaryDirectory(prefix="es_relp_busy_") as d, socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            config = os.path.join(d, "eventsift.yaml")
+            with open(config, "w") as f:
+                f.write(f"state_dir: {d}/state\nrules:\n  paths: [{sx.RULE}]\nsources:\n"
+                        f"  - {{name: sys, type: relp, port: {busy.getsockname()[1]}}}\n"
+                        "sinks:\n  - type: stdout\nmetrics:\n  address: ''\n")
+            r = subprocess.run([BINARY, "daemon", "--config", config], cwd=ROOT,
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("error while binding relp tcp socket", r.stderr)
 
 
 class JournalRecoveryTest(unittest.TestCase):

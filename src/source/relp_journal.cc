@@ -167,10 +167,15 @@ Status RelpJournal::Append(std::string_view peer, std::string_view frame,
   record_.push_back('\n');
   bool waited = false;
   while (!closing_ && total_ + record_.size() > options_.max_bytes && total_ > 0) {
-    if (!waited && on_full) on_full();
+    if (!waited) {
+      if (on_full) on_full();
+      writer_waiting_.store(true, std::memory_order_release);
+      Wake();  // the loop checkpoints early to release what it has read
+    }
     waited = true;
     room_.wait_for(lock, kRetryWait);
   }
+  writer_waiting_.store(false, std::memory_order_release);
   for (;;) {
     if (!fd_.valid()) {
       Status s = OpenNext();
@@ -193,10 +198,7 @@ Status RelpJournal::Append(std::string_view peer, std::string_view frame,
     // sealed at once; a failure here is retried by the next Append.
     (void)OpenNext();
   }
-  if (reader_waiting_.exchange(false, std::memory_order_acq_rel)) {
-    uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof(one));
-  }
+  if (reader_waiting_.exchange(false, std::memory_order_acq_rel)) Wake();
   return Status::OK();
 }
 
@@ -229,6 +231,11 @@ void RelpJournal::Release(const JournalPos& pos) {
 uint64_t RelpJournal::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return total_;
+}
+
+void RelpJournal::Wake() const {
+  uint64_t one = 1;
+  (void)!::write(wake_.get(), &one, sizeof(one));
 }
 
 void RelpJournal::DrainWake() const {

@@ -99,10 +99,14 @@ class RelpJournal {
   int wake_fd() const { return wake_.get(); }
   void DrainWake() const;
   void WaitForMore() { reader_waiting_.store(true, std::memory_order_release); }
+  // True while an Append waits for room (the loop should checkpoint early
+  // so Release can make some).
+  bool writer_waiting() const { return writer_waiting_.load(std::memory_order_acquire); }
 
  private:
   Status OpenNext();  // with mu_ held
   Status WriteRecord(const std::string& record);
+  void Wake() const;
 
   RelpJournalOptions options_;
   mutable std::mutex mu_;
@@ -114,6 +118,7 @@ class RelpJournal {
   bool closing_ = false;
   std::atomic<uint64_t> write_seq_{0};
   std::atomic<bool> reader_waiting_{true};
+  std::atomic<bool> writer_waiting_{false};
   std::string record_;  // reused buffer for one record
 };
 

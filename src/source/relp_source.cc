@@ -375,6 +375,11 @@ void RelpSource::RestoreCheckpoints(std::vector<FileCheckpoint> checkpoints) {
   }
 }
 
+int64_t RelpSource::CommitDueInMs() const {
+  bool releasable = read_.seq > saved_.seq;
+  return journal_ && journal_->writer_waiting() && releasable ? 0 : -1;
+}
+
 Status RelpSource::Commit() {
   if (journal_ && saved_valid_) journal_->Release(saved_);
   return Status::OK();

@@ -61,6 +61,9 @@ class RelpSource : public Source {
   // acknowledged); the journal stays for the next start.
   void Stop() override;
   Status Commit() override;
+  // 0 while the journal is full and a checkpoint would let whole files it
+  // has read be deleted; -1 otherwise.
+  int64_t CommitDueInMs() const override;
   void SaveCheckpoints(std::vector<FileCheckpoint>* out) const override;
   void RestoreCheckpoints(std::vector<FileCheckpoint> checkpoints) override;
 

@@ -335,6 +335,39 @@ class BackpressureTest(unittest.TestCase):
                 os.close(reader)
 
 
+@unittest.skipIf(not HAVE_SENDER and os.environ.get("CI") != "true", SKIP_WHY)
+class FullJournalCheckpointTest(unittest.TestCase):
+    def test_a_full_journal_is_released_without_waiting_for_the_interval(self):
+        """A 1 MiB journal, 6 MB of messages and a checkpoint every 10 min:
+        journal files are deleted only after a checkpoint, so the journal
+        fills; the daemon then checkpoints at once instead of holding the
+        sender until the interval."""
+        self.assertTrue(HAVE_SENDER, "rsyslogd and omrelp are required under CI=true")
+        n = 3000
+        with open(sx.WINLOGBEAT) as f:
+            template = json.loads(f.readline())
+        template["winlog"]["provider_name"] = template["event"]["provider"] = "RelpTest"
+        with tempfile.TemporaryDirectory(prefix="es_relp_early_") as d:
+            port = sx.free_port()
+            sx.BINARY = BINARY
+            daemon = sx.Daemon(d, relp_source(port, journal_max=16 * 65536), checkpoint_ms=600000)
+            events = os.path.join(d, "events.log")
+            with open(events, "w") as f:
+                for i in range(1, n + 1):
+                    template["winlog"]["record_id"] = i
+                    f.write(json.dumps(template) + "\n")
+            rs, rs_log = start_rsyslog(d, events, port)
+            try:
+                ok = daemon.wait_metric("eventsift_source_events_total", n, timeout=40)
+                self.assertTrue(ok, f"{daemon.metric('eventsift_source_events_total')} of {n}"
+                                    f"\n{daemon.log_text()}")
+                self.assertGreater(daemon.metric("eventsift_source_relp_journal_full_total"), 0)
+                self.assertEqual(daemon.metric("eventsift_source_relp_acked_total"), n)
+            finally:
+                stop_rsyslog(rs, rs_log)
+                self.assertEqual(daemon.stop(), 0)
+
+
 class StartupTest(unittest.TestCase):
     def test_a_non_ipv4_address_stops_the_start_naming_it(self):
         with tempfile.TemporaryDirectory(prefix="es_relp_addr_") as d:

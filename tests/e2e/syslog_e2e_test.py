@@ -71,13 +71,13 @@ def tls_files(d):
 
 
 class Daemon:
-    def __init__(self, d, source_yaml, extra_yaml=""):
+    def __init__(self, d, source_yaml, extra_yaml="", checkpoint_ms=200):
         self.dir = d
         self.metrics_port = free_port()
         self.config = os.path.join(d, "eventsift.yaml")
         with open(self.config, "w") as f:
             f.write(f"""state_dir: {d}/state
-checkpoint_interval_ms: 200
+checkpoint_interval_ms: {checkpoint_ms}
 shutdown_timeout_ms: 5000
 rules:
   paths: [{RULE}]

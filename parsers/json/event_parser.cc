@@ -125,8 +125,11 @@ Status EventParser::ParseDocument(JsonError err, simdjson::ondemand::document& d
 
 JsonError EventParser::ParseRoot(JsonObject root) {
   for (auto field_result : root) {
-    simdjson::ondemand::field field;
-    if (auto err = std::move(field_result).get(field)) return err;
+    // The field is used where the iterator built it: copying simdjson's
+    // field and value structs (as get() and a by-value argument do) stalled
+    // on store forwarding for every key, a third of this loop's time.
+    if (auto err = field_result.error()) return err;
+    simdjson::ondemand::field& field = field_result.value_unsafe();
     std::string_view key;
     if (auto err = FieldKey(field, &key)) return err;
     error_key_ = key;
@@ -147,7 +150,7 @@ JsonError EventParser::PushData(std::vector<DataField>* out, std::string_view na
 // here; nested shapes hand their subtree to their dialect. PowerShell-only
 // keys are also kept as NXLog data, since the shape is not known yet and
 // names like ProcessId are real EventData fields in Sysmon events.
-JsonError EventParser::RootField(std::string_view key, JsonValue v) {
+JsonError EventParser::RootField(std::string_view key, JsonValue& v) {
   switch (KeyHash(key)) {
     // Nested shapes.
     ES_JSON_KEY("Event") {

@@ -96,7 +96,7 @@ class EventParser {
   // pass, turning simdjson errors into a Status.
   Status ParseDocument(JsonError err, simdjson::ondemand::document& d);
   JsonError ParseRoot(JsonObject root);
-  JsonError RootField(std::string_view key, JsonValue v);
+  JsonError RootField(std::string_view key, JsonValue& v);
   // Picks the shape from what the pass saw and completes the header.
   Status ResolveShape();
   // Whether the root "EventID" (NXLog, Log Analytics) held a 16-bit id.

@@ -147,8 +147,9 @@ JsonError ForEachField(JsonValue v, Fn&& fn) {
   JsonObject obj;
   if (auto err = v.get_object().get(obj)) return err;
   for (auto field_result : obj) {
-    simdjson::ondemand::field field;
-    if (auto err = std::move(field_result).get(field)) return err;
+    // Used in place, not copied out (see EventParser::ParseRoot).
+    if (auto err = field_result.error()) return err;
+    simdjson::ondemand::field& field = field_result.value_unsafe();
     std::string_view key;
     if (auto err = FieldKey(field, &key)) return err;
     if (auto err = fn(key, field.value())) return err;

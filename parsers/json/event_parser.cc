@@ -139,7 +139,7 @@ JsonError EventParser::ParseRoot(JsonObject root) {
   return SUCCESS;
 }
 
-JsonError EventParser::PushData(std::vector<DataField>* out, std::string_view name, JsonValue v) {
+JsonError EventParser::PushData(std::vector<DataField>* out, std::string_view name, JsonValue& v) {
   std::string_view text;
   if (auto err = RenderValue(v, &text)) return err;
   out->push_back(DataField{name, text});
@@ -206,7 +206,7 @@ JsonError EventParser::RootField(std::string_view key, JsonValue& v) {
       json_type t;
       if (auto err = v.type().get(t)) return err;
       if (t != json_type::object) break;
-      return ForEachField(v, [&](std::string_view k, JsonValue rv) -> JsonError {
+      return ForEachField(v, [&](std::string_view k, JsonValue& rv) -> JsonError {
         return k == "Message" ? RenderValue(rv, &event_.message) : SUCCESS;
       });
     }
@@ -298,14 +298,14 @@ JsonError EventParser::RootField(std::string_view key, JsonValue& v) {
   return header_only_ ? SUCCESS : PushData(&pending_, key, v);
 }
 
-JsonError EventParser::QueueData(std::string_view key, JsonValue v, std::string_view* text) {
+JsonError EventParser::QueueData(std::string_view key, JsonValue& v, std::string_view* text) {
   if (header_only_) return RenderValue(v, text);
   if (auto err = PushData(&pending_, key, v)) return err;
   *text = pending_.back().value;
   return SUCCESS;
 }
 
-JsonError EventParser::ReadGuid(JsonValue v) {
+JsonError EventParser::ReadGuid(JsonValue& v) {
   std::string_view guid;
   if (auto err = RenderValue(v, &guid)) return err;
   event_.provider_guid = BracedGuid(guid, &arena_);

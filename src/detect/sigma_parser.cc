@@ -10,6 +10,7 @@
 
 #include "src/detect/regex_limits.h"
 #include "src/detect/sigma_condition.h"
+#include "src/detect/sigma_correlation_parser.h"
 #include "src/detect/sigma_logsource.h"
 #include "src/detect/sigma_rule.h"
 
@@ -296,7 +297,9 @@ class DetectionCompiler {
       if (f.field == ref && f.regex == regex && f.case_insensitive == case_insensitive) break;
     }
     if (index == fields.size()) {
-      fields.push_back(FieldCondition{ref, std::move(regex), case_insensitive, false, *line_});
+      // Leaf compiled every regex it passes here, within the limits.
+      fields.push_back(
+          FieldCondition{ref, std::move(regex), case_insensitive, false, *line_, true});
     }
     auto key = std::make_pair(SigmaNode::Kind::kCondition, index);
     for (uint32_t n = 0; n < sigma_->nodes.size(); ++n) {
@@ -392,7 +395,8 @@ class SigmaFileParser {
                   SigmaFileResult* out)
       : file_(file), placeholders_(placeholders), out_(out) {}
 
-  void Parse(std::string_view text) {
+  void Parse(std::string_view text, std::vector<SigmaCorrelation>* correlations,
+             std::vector<Status>* correlation_errors) {
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(std::string(text));
@@ -400,8 +404,12 @@ class SigmaFileParser {
       out_->refused.push_back(
           Status::InvalidArgument(fmt::format("sigma: not valid YAML: {}", e.msg))
               .At(file_, Where::kNone, e.mark.line >= 0 ? e.mark.line + 1 : 0));
+      correlation_errors->push_back(SigmaCorrelationYamlError(e, file_));
       return;
     }
+    // Before the loop below: it only reads `docs` (Merge clones), but the
+    // correlation reader then sees the documents exactly as loaded.
+    ParseSigmaCorrelations(docs, file_, correlations, correlation_errors);
     YAML::Node global;
     YAML::Node previous;
     for (const YAML::Node& doc : docs) {
@@ -613,9 +621,11 @@ bool LooksLikeSigma(std::string_view text) {
 }
 
 void ParseSigmaFile(std::string_view text, const std::string& file,
-                    const SigmaPlaceholders& placeholders, SigmaFileResult* out) {
+                    const SigmaPlaceholders& placeholders, SigmaFileResult* out,
+                    std::vector<SigmaCorrelation>* correlations,
+                    std::vector<Status>* correlation_errors) {
   SigmaFileParser parser(file, placeholders, out);
-  parser.Parse(text);
+  parser.Parse(text, correlations, correlation_errors);
 }
 
 Status LoadSigmaPlaceholders(const std::string& path, SigmaPlaceholders* out) {

@@ -12,6 +12,7 @@
 
 #include "src/core/status.h"
 #include "src/detect/rule.h"
+#include "src/detect/sigma_correlation.h"
 #include "src/detect/sigma_value.h"
 
 namespace eventsift::detect {
@@ -37,8 +38,13 @@ struct SigmaFileResult {
   std::vector<SigmaCorrelationDoc> correlations;
 };
 
+// Also reads the file's correlation documents into `correlations` and
+// `correlation_errors`, as ParseSigmaCorrelations does, from the same YAML
+// parse (parsing is most of the cost of loading rules).
 void ParseSigmaFile(std::string_view text, const std::string& file,
-                    const SigmaPlaceholders& placeholders, SigmaFileResult* out);
+                    const SigmaPlaceholders& placeholders, SigmaFileResult* out,
+                    std::vector<SigmaCorrelation>* correlations,
+                    std::vector<Status>* correlation_errors);
 
 // Placeholder file for `expand`: a YAML mapping of name -> list of values.
 Status LoadSigmaPlaceholders(const std::string& path, SigmaPlaceholders* out);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -289,28 +290,34 @@ class DetectionCompiler {
   }
 
   // A regex condition; identical ones (same field, regex and case) share one.
+  // Found through maps: a rule may list hundreds of values, and a linear
+  // search per value made loading such a rule quadratic.
   uint32_t Condition(const FieldRef& ref, std::string regex, bool case_insensitive) {
     auto& fields = rule_->match.fields;
+    std::vector<uint32_t>& same_regex = fields_by_regex_[regex];
+    auto found = std::find_if(same_regex.begin(), same_regex.end(), [&](uint32_t i) {
+      return fields[i].field == ref && fields[i].case_insensitive == case_insensitive;
+    });
     uint32_t index = 0;
-    for (; index < fields.size(); ++index) {
-      const FieldCondition& f = fields[index];
-      if (f.field == ref && f.regex == regex && f.case_insensitive == case_insensitive) break;
-    }
-    if (index == fields.size()) {
+    if (found != same_regex.end()) {
+      index = *found;
+    } else {
+      index = static_cast<uint32_t>(fields.size());
+      same_regex.push_back(index);
       // Leaf compiled every regex it passes here, within the limits.
       fields.push_back(
           FieldCondition{ref, std::move(regex), case_insensitive, false, *line_, true});
     }
-    auto key = std::make_pair(SigmaNode::Kind::kCondition, index);
-    for (uint32_t n = 0; n < sigma_->nodes.size(); ++n) {
-      const SigmaNode& node = sigma_->nodes[n];
-      if (node.kind == key.first && node.index == key.second) return n;
-    }
-    return Add({SigmaNode::Kind::kCondition, index, 0, {}});
+    // Only this function makes condition nodes, so the map knows them all.
+    auto [it, inserted] = node_of_condition_.emplace(index, 0);
+    if (inserted) it->second = Add({SigmaNode::Kind::kCondition, index, 0, {}});
+    return it->second;
   }
 
   Rule* rule_;
   SigmaRule* sigma_;
+  std::unordered_map<std::string, std::vector<uint32_t>> fields_by_regex_;  // -> fields indexes
+  std::unordered_map<uint32_t, uint32_t> node_of_condition_;  // fields index -> its node
   const SigmaPlaceholders& placeholders_;
   const LogsourceVariant* variant_ = nullptr;
   int* line_ = nullptr;
@@ -440,9 +447,13 @@ class SigmaFileParser {
           Refuse(line, "", "", Status::Unsupported(fmt::format("collection action '{}'", action)));
           continue;
         } else {
-          full = global ? Merge(global, doc) : YAML::Clone(doc);
+          // Without a global part the document is read as loaded (Document
+          // only reads it): cloning every rule's tree cost a tenth of loading.
+          full.reset(global.IsMap() ? Merge(global, doc) : doc);
         }
-        previous = full;
+        // reset, not operator=: assigning to a Node that holds one rewrites
+        // that node in place, which would be the previous loaded document.
+        previous.reset(full);
         Document(full, line);
       } catch (const YAML::Exception& e) {
         Refuse(line, String(doc["id"]), String(doc["title"]),

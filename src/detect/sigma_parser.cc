@@ -68,8 +68,9 @@ bool ParseNumber(std::string_view s, double* out) {
 // conditions (Rule::match.fields) and checks.
 class DetectionCompiler {
  public:
-  DetectionCompiler(Rule* rule, SigmaRule* sigma, const SigmaPlaceholders& placeholders)
-      : rule_(rule), sigma_(sigma), placeholders_(placeholders) {}
+  DetectionCompiler(Rule* rule, SigmaRule* sigma, const SigmaPlaceholders& placeholders,
+                    std::unordered_map<std::string, std::string>* verdicts)
+      : rule_(rule), sigma_(sigma), placeholders_(placeholders), verdicts_(verdicts) {}
 
   // The root node of the detection's condition under `variant`.
   Status Compile(const YAML::Node& detection, const LogsourceVariant& variant, uint32_t* root,
@@ -268,17 +269,9 @@ class DetectionCompiler {
     ES_RETURN_IF_ERROR(SigmaValuePatterns(value, effective, placeholders_, &patterns));
     // The per-regex cost bound (regex_limits.h) refuses this rule alone.
     for (const std::string& re : patterns.regexes) {
-      RE2::Options options;
-      options.set_log_errors(false);
-      options.set_case_sensitive(patterns.cased);
-      RE2 compiled(re, options);
-      if (!compiled.ok()) {
-        return Status::Unsupported(
-            fmt::format("regex '{}' that RE2 rejects: {}", RegexForMessage(re), compiled.error()));
-      }
-      if (std::string why = RegexLimitError(compiled); !why.empty()) {
-        return Status::Unsupported(fmt::format("regex '{}': {}", RegexForMessage(re), why));
-      }
+      const std::string& why = Verdict(re, patterns.cased);
+      if (!why.empty())
+        return Status::Unsupported(fmt::format("regex '{}'{}", RegexForMessage(re), why));
     }
     SigmaNode any{SigmaNode::Kind::kOr, 0, 0, {}};
     for (std::string& re : patterns.regexes) {
@@ -287,6 +280,23 @@ class DetectionCompiler {
     if (any.children.empty()) return Status::InvalidArgument("a value with no pattern");
     *out = any.children.size() == 1 ? any.children[0] : Add(std::move(any));
     return Status::OK();
+  }
+
+  // What follows "regex '...'" in the refusal of `re`, or "" when RE2 takes
+  // it within the limits; each distinct regex is compiled once per load.
+  const std::string& Verdict(const std::string& re, bool cased) {
+    auto [it, inserted] = verdicts_->try_emplace((cased ? "c" : "i") + re);
+    if (!inserted) return it->second;
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_case_sensitive(cased);
+    RE2 compiled(re, options);
+    if (!compiled.ok()) {
+      it->second = fmt::format(" that RE2 rejects: {}", compiled.error());
+    } else if (std::string why = RegexLimitError(compiled); !why.empty()) {
+      it->second = ": " + why;
+    }
+    return it->second;
   }
 
   // A regex condition; identical ones (same field, regex and case) share one.
@@ -319,6 +329,7 @@ class DetectionCompiler {
   std::unordered_map<std::string, std::vector<uint32_t>> fields_by_regex_;  // -> fields indexes
   std::unordered_map<uint32_t, uint32_t> node_of_condition_;  // fields index -> its node
   const SigmaPlaceholders& placeholders_;
+  std::unordered_map<std::string, std::string>* verdicts_;  // SigmaFileResult::regex_verdicts
   const LogsourceVariant* variant_ = nullptr;
   int* line_ = nullptr;
 };
@@ -518,7 +529,7 @@ class SigmaFileParser {
       return;
     }
     int at = line;
-    DetectionCompiler compiler(&rule, sigma.get(), placeholders_);
+    DetectionCompiler compiler(&rule, sigma.get(), placeholders_, &out_->regex_verdicts);
     std::vector<uint32_t> variant_roots;
     for (const LogsourceVariant& v : variants) {
       uint32_t root = 0;

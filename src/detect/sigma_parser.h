@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "src/core/status.h"
@@ -36,6 +37,10 @@ struct SigmaFileResult {
   std::vector<Rule> rules;
   std::vector<Status> refused;  // one per rule not loaded, with file:line and reason
   std::vector<SigmaCorrelationDoc> correlations;
+  // Why RE2 or regex_limits.h refuses a regex ("" when it does not), by
+  // case flag and regex, for every regex compiled so far: rules share many
+  // values, and compiling each regex alone is a large part of loading.
+  std::unordered_map<std::string, std::string> regex_verdicts;
 };
 
 // Also reads the file's correlation documents into `correlations` and

@@ -153,7 +153,7 @@ void EventSink::SealLocked() {
   open_ = Batch{};
 }
 
-Status EventSink::WriteBatch(const Batch& batch) {
+Status EventSink::WriteBatch(Batch batch) {
   if (!kafka_) {
     if (std::fwrite(batch.json.data(), 1, batch.json.size(), file_) != batch.json.size()) {
       return Status::IOError(fmt::format("write failed: {}", std::strerror(errno)))
@@ -161,17 +161,18 @@ Status EventSink::WriteBatch(const Batch& batch) {
     }
     return Status::OK();
   }
-  Status first;
+  auto owned = std::make_shared<const Batch>(std::move(batch));
+  messages_.clear();
+  messages_.reserve(owned->entries.size());
   uint32_t json_at = 0, key_at = 0;
-  for (const Batch::Entry& e : batch.entries) {
-    const std::string_view json(batch.json.data() + json_at, e.json_end - json_at);
-    const std::string_view key(batch.keys.data() + key_at, e.key_end - key_at);
+  for (const Batch::Entry& e : owned->entries) {
+    messages_.push_back(KafkaSink::BorrowedMessage{
+        std::string_view(owned->keys.data() + key_at, e.key_end - key_at), "",
+        std::string_view(owned->json.data() + json_at, e.json_end - json_at)});
     json_at = e.json_end + 1;
     key_at = e.key_end;
-    Status s = kafka_->SendMessage(key, "", json);
-    if (!s.ok() && first.ok()) first = s;
   }
-  return first;
+  return kafka_->SendBorrowed(messages_, std::move(owned));
 }
 
 void EventSink::WriterLoop() {
@@ -191,15 +192,16 @@ void EventSink::WriterLoop() {
       writing_ = true;
     }
     uint64_t freed = 0;
-    for (const Batch& b : batches) {
+    for (Batch& b : batches) {
       freed += b.cost();
-      Status s = WriteBatch(b);
+      const uint64_t events = b.entries.size();
+      Status s = WriteBatch(std::move(b));
       // A file write error loses the batch; the Kafka sink took every event
       // (delivered or spooled; what it could not spool it counts as failed).
       if (s.ok() || kafka_) {
-        stats_.written.Add(b.entries.size());
+        stats_.written.Add(events);
       } else {
-        stats_.failed.Add(b.entries.size());
+        stats_.failed.Add(events);
       }
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu_);

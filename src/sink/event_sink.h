@@ -117,7 +117,9 @@ class EventSink {
   void WriterLoop();
   // Moves the open batch to the queue (mu_ held).
   void SealLocked();
-  Status WriteBatch(const Batch& batch);
+  // Kafka takes the batch's bytes without copying them: it keeps the batch
+  // until the last of its events is delivered or spooled.
+  Status WriteBatch(Batch batch);
 
   EventSinkOptions options_;
   EventSinkStats stats_;
@@ -135,6 +137,7 @@ class EventSink {
   bool closing_ = false;
   Status write_error_;  // the first output error, reported by Close
   std::thread writer_;
+  std::vector<KafkaSink::BorrowedMessage> messages_;  // the writer's, reused per batch
 };
 
 }  // namespace eventsift

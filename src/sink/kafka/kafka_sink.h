@@ -91,6 +91,15 @@ class KafkaSink : public AlertSink {
   Status Send(const Alert& alert, std::string_view json) override;
   // The same with the message fields given directly (tools and tests).
   Status SendMessage(std::string_view key, std::string_view rule_id, std::string_view json);
+  // Messages whose bytes `owner` keeps alive: the producer references them
+  // instead of copying each into its queue, and lets go of `owner` after the
+  // last one's delivery report. For many messages rendered into one buffer
+  // (the events sink). Otherwise SendMessage for each, in order.
+  struct BorrowedMessage {
+    std::string_view key, rule_id, json;
+  };
+  Status SendBorrowed(const std::vector<BorrowedMessage>& messages,
+                      std::shared_ptr<const void> owner);
   Status Flush(std::chrono::milliseconds timeout) override;
   // Waits until the spool is empty (replayed) or `timeout` passes.
   Status DrainSpool(std::chrono::milliseconds timeout);

@@ -49,6 +49,12 @@ struct EventFilter {
 
 enum class EventOverflow : uint8_t { kBlock, kDrop };
 
+// The events producer's default compression.type. Events are many and
+// small: zstd's CPU per event was a tenth of the process's while lz4 needs a
+// fraction of it, for about 2.3x the bytes on the topic (docs/perf/kafka.md).
+// Alerts keep zstd. compression.type in the sink's properties overrides it.
+inline constexpr char kEventsCompression[] = "lz4";
+
 struct EventSinkOptions {
   EventFilter filter;
   // Where events go: a file path ("-" is stdout) or, when `kafka` is set,
@@ -96,6 +102,8 @@ class EventSink {
   const EventSinkStats& stats() const { return stats_; }
   // The Kafka output's counters (delivered, spooled, failed), or null.
   const SinkStats* kafka_stats() const { return kafka_ ? &kafka_->stats() : nullptr; }
+  // The events producer, or null for a file.
+  const KafkaSink* kafka() const { return kafka_.get(); }
   KafkaSinkCounters kafka_counters() const {
     return kafka_ ? kafka_->counters() : KafkaSinkCounters{};
   }

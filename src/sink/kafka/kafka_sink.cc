@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -43,8 +44,9 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
   }
   char features[512];
   size_t features_size = sizeof features;
-  std::string compression = "lz4";
-  if (rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
+  std::string compression = options_.compression.empty() ? "lz4" : options_.compression;
+  if (options_.compression.empty() &&
+      rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
       std::string_view(features).find("zstd") != std::string_view::npos) {
     compression = "zstd";
   }
@@ -405,6 +407,16 @@ KafkaSinkCounters KafkaSink::Impl::Counters() const {
   return c;
 }
 
+std::string KafkaSink::Impl::Property(const std::string& name) const {
+  std::array<char, 512> value{};
+  size_t size = value.size();
+  if (!rk_ || rd_kafka_conf_get(rd_kafka_conf(rk_.get()), name.c_str(), value.data(), &size) !=
+                  RD_KAFKA_CONF_OK) {
+    return "";
+  }
+  return value.data();
+}
+
 void KafkaSink::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
@@ -463,6 +475,8 @@ Status KafkaSink::Flush(milliseconds timeout) { return impl_->Flush(timeout); }
 Status KafkaSink::DrainSpool(milliseconds timeout) { return impl_->DrainSpool(timeout); }
 
 KafkaSinkCounters KafkaSink::counters() const { return impl_->Counters(); }
+
+std::string KafkaSink::property(const std::string& name) const { return impl_->Property(name); }
 
 Result<std::unique_ptr<AlertSink>> NewKafkaSink(const KafkaSinkOptions& options) {
   ES_ASSIGN_OR_RETURN(sink, KafkaSink::Open(options));

@@ -36,6 +36,9 @@ struct KafkaSinkOptions {
   std::string topic;
   // The kSchemaHeader value: the alert schema, or the events sink's.
   std::string schema = kAlertSchemaVersion;
+  // The default compression.type; empty: zstd where librdkafka has it,
+  // else lz4. A compression.type in `properties` overrides it.
+  std::string compression;
   // Passed through to librdkafka as-is (-X key=value): TLS, SASL, tuning.
   KafkaProperties properties;
   // Directory of the durable spool for undelivered alerts.
@@ -104,6 +107,8 @@ class KafkaSink : public AlertSink {
   // Waits until the spool is empty (replayed) or `timeout` passes.
   Status DrainSpool(std::chrono::milliseconds timeout);
   KafkaSinkCounters counters() const;
+  // The producer's effective value of a librdkafka property ("" if unknown).
+  std::string property(const std::string& name) const;
 
   class Impl;
 

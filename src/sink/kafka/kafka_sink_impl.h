@@ -131,6 +131,7 @@ class KafkaSink::Impl {
   Status Flush(milliseconds timeout);
   Status DrainSpool(milliseconds timeout);
   KafkaSinkCounters Counters() const;
+  std::string Property(const std::string& name) const;
   void Stop();
   bool flushed() const { return flushed_; }
 

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
 
@@ -246,6 +247,31 @@ TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirB
   std::set<std::string> want;
   for (int i = 0; i < 10; ++i) want.insert(Json(i));
   EXPECT_EQ(values, want);
+}
+
+// Alerts compress with zstd (where librdkafka has it), the events producer
+// with lz4 (kEventsCompression); compression.type in the properties wins.
+TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
+  auto alerts = OpenSink(Options());
+  ASSERT_TRUE(alerts);
+  const std::string alerts_codec = alerts->property("compression.type");
+  EXPECT_TRUE(alerts_codec == "zstd" || alerts_codec == "lz4") << alerts_codec;
+  EXPECT_EQ(alerts->property("acks"), "-1");  // "all"
+  alerts.reset();
+  for (const std::string& user : {std::string(), std::string("zstd"), std::string("none")}) {
+    EventSinkOptions eo;
+    eo.kafka = Options();
+    eo.kafka->spool_dir += "-events";
+    if (!user.empty()) eo.kafka->properties.emplace_back("compression.type", user);
+    auto opened = EventSink::Open(std::move(eo));
+    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    std::unique_ptr<EventSink> events = std::move(opened).value();
+    ASSERT_NE(events->kafka(), nullptr);
+    EXPECT_EQ(events->kafka()->property("compression.type"), user.empty() ? "lz4" : user);
+    EXPECT_EQ(events->kafka()->property("enable.idempotence"), "true");
+    ASSERT_TRUE(events->Close(milliseconds(2000)).ok());
+  }
+  fs::remove_all(spool_dir_.string() + "-events");
 }
 
 TEST_F(KafkaSinkMockTest, BrokerDownSpoolsThenReplaysInOrderAtNextStart) {

@@ -34,11 +34,16 @@ constexpr uint64_t kAuditSuccess = 0x0020000000000000ULL;
 
 }  // namespace
 
-std::string EventHostKey(std::string_view computer) {
-  std::string key(computer);
-  for (char& c : key) {
+void AssignEventHostKey(std::string_view computer, std::string* out) {
+  out->assign(computer);
+  for (char& c : *out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
+}
+
+std::string EventHostKey(std::string_view computer) {
+  std::string key;
+  AssignEventHostKey(computer, &key);
   return key;
 }
 
@@ -63,7 +68,8 @@ void AppendEventEcsJson(const Event& e, std::string* out) {
     if ((e.keywords & kAuditSuccess) != 0) c.Raw(",\"outcome\":\"success\"");
     if ((e.keywords & kAuditFailure) != 0) c.Raw(",\"outcome\":\"failure\"");
     c.StringAfter("},\"log\":{\"level\":", LevelName(e.level));
-    const std::string host = EventHostKey(e.computer);
+    thread_local std::string host;
+    AssignEventHostKey(e.computer, &host);
     c.StringAfter("},\"host\":{\"name\":", host);
     c.StringAfter("},\"winlog\":{\"channel\":", e.channel);
     c.StringAfter(",\"computer_name\":", e.computer);

@@ -34,5 +34,7 @@ void AppendEventEcsJson(const Event& e, std::string* out);
 // The Kafka key and `host.name`: the computer name in lower case (Winlogbeat
 // lower-cases host.name), so one host's events share a partition.
 std::string EventHostKey(std::string_view computer);
+// The same into `out`, reusing its buffer (per event on the sink's path).
+void AssignEventHostKey(std::string_view computer, std::string* out);
 
 }  // namespace eventsift

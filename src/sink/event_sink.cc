@@ -50,6 +50,8 @@ std::vector<std::string> SplitComma(const std::string& text) {
 // A batch is sealed for the writer at this size: large enough that the
 // lock and the write are per batch, not per event.
 constexpr size_t kBatchBytes = 256 << 10;
+// Room for the event that crosses kBatchBytes (most are a few KiB).
+constexpr size_t kBatchSlack = 16 << 10;
 constexpr std::chrono::milliseconds kIdleSeal{20};
 
 }  // namespace
@@ -118,7 +120,7 @@ void EventSink::Offer(const Event& event, bool matched) {
   thread_local std::string json, key;
   json.clear();
   AppendEventEcsJson(event, &json);
-  key = EventHostKey(event.computer);
+  AssignEventHostKey(event.computer, &key);
   const uint64_t size = json.size() + 1 + key.size() + kEntryCost;
   std::unique_lock<std::mutex> lock(mu_);
   if (bytes_ + size > options_.queue_bytes && bytes_ > 0) {
@@ -152,6 +154,9 @@ void EventSink::SealLocked() {
   if (open_.entries.empty()) return;
   queue_.push_back(std::move(open_));
   open_ = Batch{};
+  // Sized once for a full batch, so filling it does not reallocate and copy
+  // what it holds a dozen times over.
+  open_.json.reserve(kBatchBytes + kBatchSlack);
 }
 
 Status EventSink::WriteBatch(Batch batch) {

@@ -87,7 +87,8 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
   if (sink->options_.kafka) {
     KafkaSinkOptions k = *sink->options_.kafka;
     k.schema = kEventSchemaVersion;
-    if (k.compression.empty()) k.compression = kEventsCompression;
+    k.defaults.insert(k.defaults.begin(), EventsProducerDefaults().begin(),
+                      EventsProducerDefaults().end());
     ES_ASSIGN_OR_RETURN(kafka, KafkaSink::Open(k));
     sink->kafka_ = std::move(kafka);
   } else if (sink->options_.path == "-") {

@@ -49,11 +49,18 @@ struct EventFilter {
 
 enum class EventOverflow : uint8_t { kBlock, kDrop };
 
-// The events producer's default compression.type. Events are many and
-// small: zstd's CPU per event was a tenth of the process's while lz4 needs a
-// fraction of it, for about 2.3x the bytes on the topic (docs/perf/kafka.md).
-// Alerts keep zstd. compression.type in the sink's properties overrides it.
-inline constexpr char kEventsCompression[] = "lz4";
+// The events producer's librdkafka defaults; the sink's properties (-X,
+// the daemon's events `properties:`) override them. Events are many and
+// small (docs/perf/kafka.md has the measurements):
+// - lz4, not the alerts' zstd: zstd cost about a tenth of the process's CPU
+//   per event, lz4 half of that, for 2.3x the bytes on the topic;
+// - message.copy.max.bytes 0: the request references each event where the
+//   sink rendered it (SendBorrowed) instead of copying it once more.
+inline const KafkaProperties& EventsProducerDefaults() {
+  static const KafkaProperties kDefaults = {{"compression.type", "lz4"},
+                                            {"message.copy.max.bytes", "0"}};
+  return kDefaults;
+}
 
 struct EventSinkOptions {
   EventFilter filter;

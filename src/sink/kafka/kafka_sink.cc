@@ -45,13 +45,12 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
   }
   char features[512];
   size_t features_size = sizeof features;
-  std::string compression = options_.compression.empty() ? "lz4" : options_.compression;
-  if (options_.compression.empty() &&
-      rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
+  std::string compression = "lz4";
+  if (rd_kafka_conf_get(conf, "builtin.features", features, &features_size) == RD_KAFKA_CONF_OK &&
       std::string_view(features).find("zstd") != std::string_view::npos) {
     compression = "zstd";
   }
-  const KafkaProperties defaults = {
+  KafkaProperties defaults = {
       {"bootstrap.servers", options_.brokers},
       {"client.id", "eventsift"},
       {"enable.idempotence", "true"},
@@ -62,6 +61,7 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
       {"message.timeout.ms", "30000"},
       {"log.connection.close", "false"},
   };
+  defaults.insert(defaults.end(), options_.defaults.begin(), options_.defaults.end());
   ES_RETURN_IF_ERROR(ApplyKafkaProperties(conf, defaults, options_.properties));
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::OnDelivery);

@@ -36,9 +36,10 @@ struct KafkaSinkOptions {
   std::string topic;
   // The kSchemaHeader value: the alert schema, or the events sink's.
   std::string schema = kAlertSchemaVersion;
-  // The default compression.type; empty: zstd where librdkafka has it,
-  // else lz4. A compression.type in `properties` overrides it.
-  std::string compression;
+  // This producer's own defaults (the events sink's compression, say): set
+  // after eventsift's (compression.type zstd where librdkafka has it, else
+  // lz4; linger.ms 5; ...) and before `properties`, which override them.
+  KafkaProperties defaults;
   // Passed through to librdkafka as-is (-X key=value): TLS, SASL, tuning.
   KafkaProperties properties;
   // Directory of the durable spool for undelivered alerts.

@@ -250,13 +250,15 @@ TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirB
 }
 
 // Alerts compress with zstd (where librdkafka has it), the events producer
-// with lz4 (kEventsCompression); compression.type in the properties wins.
+// with lz4 and references the rendered events (EventsProducerDefaults);
+// compression.type in the properties wins.
 TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
   auto alerts = OpenSink(Options());
   ASSERT_TRUE(alerts);
   const std::string alerts_codec = alerts->property("compression.type");
   EXPECT_TRUE(alerts_codec == "zstd" || alerts_codec == "lz4") << alerts_codec;
   EXPECT_EQ(alerts->property("acks"), "-1");  // "all"
+  EXPECT_EQ(alerts->property("message.copy.max.bytes"), "65535");
   alerts.reset();
   for (const std::string& user : {std::string(), std::string("zstd"), std::string("none")}) {
     EventSinkOptions eo;
@@ -268,6 +270,7 @@ TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
     std::unique_ptr<EventSink> events = std::move(opened).value();
     ASSERT_NE(events->kafka(), nullptr);
     EXPECT_EQ(events->kafka()->property("compression.type"), user.empty() ? "lz4" : user);
+    EXPECT_EQ(events->kafka()->property("message.copy.max.bytes"), "0");
     EXPECT_EQ(events->kafka()->property("enable.idempotence"), "true");
     ASSERT_TRUE(events->Close(milliseconds(2000)).ok());
   }

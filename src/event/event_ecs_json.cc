@@ -47,8 +47,9 @@ std::string EventHostKey(std::string_view computer) {
   return key;
 }
 
-void AppendEventEcsJson(const Event& e, std::string* out) {
-  JsonCursor c(out);
+namespace {
+
+void WriteEventEcsJson(const Event& e, JsonCursor& c) {
   if (e.time != 0) {
     constexpr std::string_view kTime = "{\"@timestamp\":\"";
     char* p = c.Reserve(kTime.size() + kRfc3339MaxSize);
@@ -112,6 +113,19 @@ void AppendEventEcsJson(const Event& e, std::string* out) {
   if (e.where.offset != UINT64_MAX) c.UIntAfter(",\"offset\":", e.where.offset);
   if (e.where.line != 0) c.UIntAfter(",\"line\":", e.where.line);
   c.Raw("}}}");
+}
+
+}  // namespace
+
+void AppendEventEcsJson(const Event& e, std::string* out) {
+  JsonCursor c(out);
+  WriteEventEcsJson(e, c);
+}
+
+std::string_view RenderEventEcsJson(const Event& e, std::string* scratch) {
+  JsonCursor c = JsonCursor::Scratch(scratch);
+  WriteEventEcsJson(e, c);
+  return c.Written();
 }
 
 }  // namespace eventsift

@@ -118,9 +118,8 @@ void EventSink::Offer(const Event& event, bool matched) {
     return;
   }
   // Rendered outside the lock into this thread's scratch, then copied in.
-  thread_local std::string json, key;
-  json.clear();
-  AppendEventEcsJson(event, &json);
+  thread_local std::string scratch, key;
+  const std::string_view json = RenderEventEcsJson(event, &scratch);
   AssignEventHostKey(event.computer, &key);
   const uint64_t size = json.size() + 1 + key.size() + kEntryCost;
   std::unique_lock<std::mutex> lock(mu_);

@@ -161,8 +161,9 @@ std::string EventsLine(const EventSink& sink) {
 }
 
 // The record-id account: totals, then each host/channel with a gap or a
-// repeat (the first few).
-void PrintRecordIds(const correlate::RecordTracker& records) {
+// repeat (the first few). With `--format table` those lines would repeat the
+// table's "Records lost upstream" section, so only the totals are printed.
+void PrintRecordIds(const correlate::RecordTracker& records, bool table_has_them) {
   constexpr size_t kMaxLines = 20;
   size_t keys_with = 0;
   for (const auto& k : records.keys()) keys_with += (k.missing > 0 || k.repeats > 0) ? 1 : 0;
@@ -173,6 +174,7 @@ void PrintRecordIds(const correlate::RecordTracker& records) {
              records.untracked() > 0
                  ? fmt::format(", {} events untracked (key limit)", records.untracked())
                  : "");
+  if (table_has_them) return;
   size_t shown = 0;
   for (const auto& k : records.keys()) {
     if (k.missing == 0 && k.repeats == 0 && k.late == 0) continue;
@@ -503,7 +505,7 @@ int RunScan(const std::vector<std::string>& args) {
                st.errors.Get(), secs,
                scan_secs > 0 ? static_cast<double>(st.events.Get()) / scan_secs : 0.0, sink_text);
     if (event_sink) fmt::print(stderr, "eventsift scan: {}\n", EventsLine(*event_sink));
-    if (!no_record_ids) PrintRecordIds(scanner.records());
+    if (!no_record_ids) PrintRecordIds(scanner.records(), format == "table");
     for (const InputAccount& a : scanner.accounts()) {
       if (!a.Clean()) fmt::print(stderr, "eventsift scan: account: {}\n", AccountLine(a));
     }

@@ -47,7 +47,11 @@ size_t RecordTracker::KeyIndex(std::string_view host, std::string_view channel) 
 }
 
 void RecordTracker::Add(const Event& e) {
-  const std::string host = EventHostKey(e.computer);
+  if (last_host_.empty() || e.computer != last_computer_) {
+    last_computer_.assign(e.computer);
+    last_host_ = EventHostKey(e.computer);
+  }
+  const std::string& host = last_host_;
   Add(host, e.channel, e.record_id);
   const bool security_clear = e.event_id == 1102 && e.channel == "Security";
   const bool log_clear =
@@ -96,6 +100,13 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
     first = st.floor;
   }
   auto& ranges = st.ranges;
+  // A channel's records mostly arrive in order: one past the highest range
+  // extends it in place (no other range can touch it).
+  if (first == last && first >= st.floor && !ranges.empty() &&
+      ranges.rbegin()->second + 1 == first) {
+    ranges.rbegin()->second = first;
+    return;
+  }
   auto it = ranges.upper_bound(first);
   if (it != ranges.begin()) {
     auto prev = std::prev(it);

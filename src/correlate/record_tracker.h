@@ -105,6 +105,10 @@ class RecordTracker {
   std::vector<KeyState> state_;
   std::vector<RecordKeyStats> stats_;
   size_t last_key_ = SIZE_MAX;  // events of one key come in runs
+  // The last event's computer as given and as a host key: events of one host
+  // come in runs, so the key is lower-cased once per run, not per event.
+  std::string last_computer_;
+  std::string last_host_;
   uint64_t untracked_ = 0;
 };
 

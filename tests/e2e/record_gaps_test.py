@@ -116,6 +116,10 @@ class RecordGapsTest(unittest.TestCase):
             row = next(l for l in table.splitlines() if l.startswith("dc01.contoso.com "))
             self.assertEqual(row.split()[1:7], ["Security", "1-1000", "994", "11", "5", "301-310"])
             self.assertNotIn("\nex01 ", table)
+            # The table holds the per host/channel lines: stderr keeps the totals only.
+            err = r.stderr.decode()
+            self.assertRegex(err, r"record ids: \d+ host/channels, 11 records missing in gaps")
+            self.assertNotIn("record ids: dc01.contoso.com Security", err)
             with open(report) as f:
                 html = f.read()
             os.unlink(report)

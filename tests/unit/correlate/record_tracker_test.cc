@@ -124,5 +124,37 @@ TEST(RecordTrackerTest, LogClearBesideGap) {
   }
 }
 
+// Events of two hosts interleaved, one spelled in two cases: the host key is
+// the lower-cased computer whatever the run it arrives in, and ids arriving
+// in order extend one range (no gap, no repeat) while a repeat still counts.
+TEST(RecordTrackerTest, HostRunsAndInOrderIdsKeepOneKeyPerHost) {
+  RecordTracker t;
+  Event e;
+  e.channel = "Security";
+  for (uint64_t id = 1; id <= 300; ++id) {
+    e.computer = (id % 3 == 0) ? "WS02" : (id % 2 == 0 ? "DC01" : "dc01");
+    e.record_id = id;
+    t.Add(e);
+  }
+  e.computer = "Dc01";
+  e.record_id = 2;  // DC01's 2 again
+  t.Add(e);
+  t.Settle(true);
+  ASSERT_EQ(t.keys().size(), 2u);
+  for (const RecordKeyStats& k : t.keys()) {
+    if (k.host == "dc01") {
+      EXPECT_EQ(k.seen, 201u);
+      EXPECT_EQ(k.repeats, 1u);
+    } else {
+      EXPECT_EQ(k.host, "ws02");
+      EXPECT_EQ(k.seen, 100u);
+      EXPECT_EQ(k.repeats, 0u);
+    }
+  }
+  // dc01 holds ids not divisible by 3, ws02 the multiples of 3: each has
+  // holes where the other host's ids are.
+  EXPECT_EQ(t.total_missing(), 99u + 198u);
+}
+
 }  // namespace
 }  // namespace eventsift::correlate

@@ -154,20 +154,50 @@ void EventSink::SealLocked() {
   if (open_.entries.empty()) return;
   queue_.push_back(std::move(open_));
   open_ = Batch{};
+  open_.json = pool_->Take();
+}
+
+std::string EventSink::BufferPool::Take() {
+  std::string buffer;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!free.empty()) {
+      buffer = std::move(free.back());
+      free.pop_back();
+    }
+  }
+  buffer.clear();
   // Sized once for a full batch, so filling it does not reallocate and copy
   // what it holds a dozen times over.
-  open_.json.reserve(kBatchBytes + kBatchSlack);
+  buffer.reserve(kBatchBytes + kBatchSlack);
+  return buffer;
+}
+
+void EventSink::BufferPool::Give(std::string buffer) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (free.size() < kMaxPooled) free.push_back(std::move(buffer));
 }
 
 Status EventSink::WriteBatch(Batch batch) {
   if (!kafka_) {
-    if (std::fwrite(batch.json.data(), 1, batch.json.size(), file_) != batch.json.size()) {
-      return Status::IOError(fmt::format("write failed: {}", std::strerror(errno)))
+    const bool written =
+        std::fwrite(batch.json.data(), 1, batch.json.size(), file_) == batch.json.size();
+    const int error = errno;
+    pool_->Give(std::move(batch.json));
+    if (!written) {
+      return Status::IOError(fmt::format("write failed: {}", std::strerror(error)))
           .At(options_.path);
     }
     return Status::OK();
   }
-  auto owned = std::make_shared<const Batch>(std::move(batch));
+  // The producer lets go of the batch after its last delivery report; its
+  // buffer then goes back to the pool.
+  auto give_back = [pool = pool_](Batch* b) {
+    std::unique_ptr<Batch> done(b);
+    pool->Give(std::move(done->json));
+  };
+  std::shared_ptr<const Batch> owned(std::make_unique<Batch>(std::move(batch)).release(),
+                                     std::move(give_back));
   messages_.clear();
   messages_.reserve(owned->entries.size());
   uint32_t json_at = 0, key_at = 0;

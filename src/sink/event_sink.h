@@ -129,6 +129,17 @@ class EventSink {
     uint64_t cost() const { return json.size() + keys.size() + entries.size() * kEntryCost; }
   };
   static constexpr uint64_t kEntryCost = 16;
+  // JSON buffers of written batches, kept for the next ones (at most
+  // kMaxPooled): a fresh 256 KiB buffer per batch faults its pages in again.
+  // Shared with the producer, which returns a batch after its last delivery
+  // report, possibly after the sink is gone.
+  struct BufferPool {
+    static constexpr size_t kMaxPooled = 16;
+    std::mutex mu;
+    std::vector<std::string> free;
+    std::string Take();
+    void Give(std::string buffer);
+  };
   void WriterLoop();
   // Moves the open batch to the queue (mu_ held).
   void SealLocked();
@@ -153,6 +164,7 @@ class EventSink {
   Status write_error_;  // the first output error, reported by Close
   std::thread writer_;
   std::vector<KafkaSink::BorrowedMessage> messages_;  // the writer's, reused per batch
+  std::shared_ptr<BufferPool> pool_ = std::make_shared<BufferPool>();
 };
 
 }  // namespace eventsift

@@ -62,8 +62,9 @@ class ChunkRun {
  public:
   ChunkRun(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
            std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
-           TemplateCache* cache)
+           TemplateCache* cache, size_t size_in_file)
       : chunk_(chunk),
+        size_in_file_(std::max(size_in_file, chunk.size())),
         index_(index),
         file_offset_(file_offset),
         file_name_(file_name),
@@ -79,8 +80,8 @@ class ChunkRun {
     // JSON keeps the text's bytes as padding for its cursor (see Record);
     // XML appends to the text.
     if (options_.render != ChunkDecodeOptions::Render::kJson) out_->text.clear();
-    if (chunk_.size() < kChunkSize) {
-      Report(Status::Truncated("chunk is shorter than 65536 bytes"), 0, chunk_.size());
+    if (size_in_file_ < kChunkSize) {
+      Report(Status::Truncated("chunk is shorter than 65536 bytes"), 0, size_in_file_);
     }
     auto header = ParseChunkHeader(chunk_);
     size_t limit = chunk_.size();
@@ -443,6 +444,7 @@ class ChunkRun {
   static constexpr size_t kMaxNestedLevels = 4;
 
   std::span<const uint8_t> chunk_;
+  size_t size_in_file_;  // chunk_ may be its first bytes only (DecodeChunk)
   uint32_t index_;
   uint64_t file_offset_;
   std::string_view file_name_;
@@ -470,9 +472,9 @@ class ChunkRun {
 
 void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
                  std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
-                 TemplateCache* cache) {
+                 TemplateCache* cache, size_t size_in_file) {
   out->Clear();
-  ChunkRun(chunk, index, file_offset, file_name, options, out, cache).Run();
+  ChunkRun(chunk, index, file_offset, file_name, options, out, cache, size_in_file).Run();
   // Records that failed after rendering megabytes (up to the walker's
   // bounds) leave the text's capacity behind; every output slot in flight
   // keeping that much would multiply it, so only what is kept is kept.

@@ -116,8 +116,13 @@ class TemplateCache;
 // out->fatal under strict. `file_name` and `chunk` must outlive `out`'s use.
 // `cache`, if not null, lends templates compiled in earlier chunks (and keeps
 // this chunk's); it must outlive `out`'s use too, and serve one thread.
+// `size_in_file` (0: chunk.size()) is the chunk's size in the file when
+// `chunk` is only its first bytes, up to the free-space offset its header
+// gives (not with --carve): nothing past them is read then, so a report may
+// be caused by the missing bytes and the caller must decode the whole chunk
+// again (evtx_decoder.cc does).
 void DecodeChunk(std::span<const uint8_t> chunk, uint32_t index, uint64_t file_offset,
                  std::string_view file_name, const ChunkDecodeOptions& options, ChunkOutput* out,
-                 TemplateCache* cache = nullptr);
+                 TemplateCache* cache = nullptr, size_t size_in_file = 0);
 
 }  // namespace eventsift::evtx

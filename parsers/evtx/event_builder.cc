@@ -311,7 +311,7 @@ bool EventBuilder::ApplyItems(const EventPlan& plan, std::span<const ValueRef> v
       StartJsonPayload();
       continue;
     }
-    if (filter_done && IsFilterTarget(item.target)) continue;  // filled before the gate
+    if (filter_done && IsLeanTarget(item.target)) continue;  // filled before the gate
     if (item.repeat && static_cast<size_t>(item.subst) < values.size() &&
         values[item.subst].is_array()) {
       ApplyRepeated(plan, item, values[item.subst]);

@@ -93,7 +93,8 @@ class EventBuilder : public BinXmlVisitor {
   bool FinishJson(const EventJsonOptions& opts);
 
   // EventHandler::FullHeaderWhenDeclined() == false: ApplyPlan fills only
-  // the header filter's fields (IsFilterTarget) before asking the gate, and
+  // the header filter's fields and the record's key (IsLeanTarget) before
+  // asking the gate, and
   // the rest of the header only when the payload is wanted.
   void set_lean_declined(bool lean) { lean_declined_ = lean; }
 

@@ -284,7 +284,7 @@ void AddFilterItems(EventPlan* plan) {
       plan->gate_after_filter = true;
       return;
     }
-    if (IsFilterTarget(item.target)) plan->filter_items.push_back(item);
+    if (IsLeanTarget(item.target)) plan->filter_items.push_back(item);
   }
 }
 

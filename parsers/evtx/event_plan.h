@@ -47,6 +47,13 @@ inline bool IsFilterTarget(Target t) {
          t == Target::kLevel || t == Target::kChannel;
 }
 
+// What a declined record carries in lean mode (EventHandler::
+// FullHeaderWhenDeclined): the filter's fields, and the computer and
+// EventRecordID that record-id tracking keys every record on.
+inline bool IsLeanTarget(Target t) {
+  return IsFilterTarget(t) || t == Target::kComputer || t == Target::kEventRecordId;
+}
+
 // <System> child element -> its content's target (kNone if not captured).
 Target SystemElementTarget(std::string_view element);
 // Attribute of a <System> child -> target (kNone if not captured).
@@ -124,7 +131,7 @@ struct EventPlan {
   // fields) is known in advance: formatted and escaped once per template.
   std::vector<std::string> data_json_keys;
   // Lean mode (EventBuilder::set_lean_declined): the kField items with a
-  // filter target (IsFilterTarget) before the payload starts, in plan order,
+  // lean target (IsLeanTarget) before the payload starts, in plan order,
   // and whether the gate is then asked (a kPayloadStart or kNested item
   // follows). Most records are declined, and for those only these are
   // filled, so they are picked out once here rather than per record.

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "parsers/evtx/template_cache.h"
+#include "src/core/byte_reader.h"
 
 namespace eventsift::evtx {
 
@@ -45,11 +46,16 @@ Status ChunkReader::Read(uint64_t offset, size_t length, std::vector<uint8_t>* b
     *out = image_.subspan(offset, length);  // the caller keeps within size()
     return Status::OK();
   }
-  buf->resize(length);
+  if (buf->size() < length) buf->resize(length);
+  ES_RETURN_IF_ERROR(ReadInto(offset, length, buf->data()));
+  *out = std::span<const uint8_t>(buf->data(), length);
+  return Status::OK();
+}
+
+Status ChunkReader::ReadInto(uint64_t offset, size_t length, uint8_t* dst) const {
   size_t got = 0;
   while (got < length) {
-    const ssize_t n =
-        ::pread(fd_, buf->data() + got, length - got, static_cast<off_t>(offset + got));
+    const ssize_t n = ::pread(fd_, dst + got, length - got, static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       return Status::IOError(fmt::format("cannot read: {}", std::strerror(errno)))
@@ -63,11 +69,35 @@ Status ChunkReader::Read(uint64_t offset, size_t length, std::vector<uint8_t>* b
     }
     got += static_cast<size_t>(n);
   }
-  *out = *buf;
   return Status::OK();
 }
 
 namespace {
+
+// The chunk at `offset` (`length` bytes in the file) up to its free-space
+// offset, into `*bytes`: what follows is slack that only recovery reads, and
+// on sparse logs most of the chunk (docs/perf/evtx.md). `*used` is left
+// empty when the chunk must be read whole: a partial last chunk, or a header
+// without the chunk signature or with a free-space offset out of range.
+Status ReadUsedPart(const ChunkReader& reader, uint64_t offset, size_t length,
+                    std::vector<uint8_t>* bytes, std::span<const uint8_t>* used) {
+  *used = {};
+  // One page first: the header, and all of a chunk that uses no more.
+  constexpr size_t kFirstRead = 4096;
+  if (length < kChunkSize) return Status::OK();
+  if (bytes->size() < kChunkSize) bytes->resize(kChunkSize);
+  ES_RETURN_IF_ERROR(reader.ReadInto(offset, kFirstRead, bytes->data()));
+  if (std::memcmp(bytes->data(), "ElfChnk\0", 8) != 0) return Status::OK();
+  uint32_t free_space = 0;
+  ByteReader::LoadAt(std::span<const uint8_t>(*bytes), 48, &free_space);
+  if (free_space < kChunkHeaderSize || free_space > length) return Status::OK();
+  if (free_space > kFirstRead) {
+    ES_RETURN_IF_ERROR(
+        reader.ReadInto(offset + kFirstRead, free_space - kFirstRead, bytes->data() + kFirstRead));
+  }
+  *used = std::span<const uint8_t>(bytes->data(), free_space);
+  return Status::OK();
+}
 
 // Decodes chunks [0, count) of `reader`'s input with `threads` workers;
 // `emit` sees them in order on the calling thread. At most 8 x threads chunk
@@ -83,9 +113,20 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
   auto decode = [&](uint64_t i, ChunkOutput* out, std::vector<uint8_t>* bytes,
                     TemplateCache* cache) {
     const uint64_t offset = kFileHeaderSize + i * kChunkSize;
+    const size_t length = std::min<uint64_t>(kChunkSize, reader.size() - offset);
     std::span<const uint8_t> chunk;
-    Status s =
-        reader.Read(offset, std::min<uint64_t>(kChunkSize, reader.size() - offset), bytes, &chunk);
+    Status s;
+    if (reader.copies() && !options.carve) {
+      s = ReadUsedPart(reader, offset, length, bytes, &chunk);
+      if (s.ok() && !chunk.empty()) {
+        DecodeChunk(chunk, static_cast<uint32_t>(i), offset, name, options, out, cache, length);
+        if (out->reports.empty() && out->fatal.ok()) return;
+        // Something is wrong in this chunk, and the bytes past its free-space
+        // offset may be why (a name or template offset pointing there) or
+        // may hold the records recovery finds: decode it whole, as always.
+      }
+    }
+    if (s.ok()) s = reader.Read(offset, length, bytes, &chunk);
     if (!s.ok()) {
       out->Clear();
       out->fatal = s;  // the file changed under us: stop it here

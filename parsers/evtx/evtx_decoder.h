@@ -108,10 +108,16 @@ class ChunkReader {
   ChunkReader(int fd, uint64_t size, std::string_view name) : fd_(fd), size_(size), name_(name) {}
 
   uint64_t size() const { return size_; }
+  // Whether Read copies (a file) rather than viewing (an image): only then
+  // does reading less than a whole chunk save anything.
+  bool copies() const { return fd_ >= 0; }
   // The `length` bytes at `offset` (within size()): a view into the image,
-  // or read into `*buf` (resized), which *out then views.
+  // or read into the start of `*buf` (grown if shorter, never shrunk, so a
+  // reused buffer is not zero-filled again), which *out then views.
   Status Read(uint64_t offset, size_t length, std::vector<uint8_t>* buf,
               std::span<const uint8_t>* out) const;
+  // Files only: reads the `length` bytes at `offset` into `dst`.
+  Status ReadInto(uint64_t offset, size_t length, uint8_t* dst) const;
 
  private:
   std::span<const uint8_t> image_;

@@ -54,9 +54,17 @@ bool TemplateCache::Matches(ChunkContext& ctx, uint32_t offset, const CachedTemp
     const bool inline_name = field == base + n.rel + 4;
     if (inline_name != n.inline_name) return false;
     if (!inline_name) {
-      // A name elsewhere in the chunk: only its text matters.
-      std::string_view name;
-      if (!ctx.Name(field, &name).ok() || name != n.name) return false;
+      // A name elsewhere in the chunk: only its text matters, and equal
+      // characters give equal text. (Unequal ones may too, where invalid
+      // UTF-16 becomes U+FFFD: then the template is compiled again, which
+      // gives what the entry would.)
+      const std::string_view raw = e.raw_names[&n - e.log.names.data()];
+      const size_t size = NameSizeAt(chunk, field);
+      if (size != raw.size() + 10 ||
+          !SameBytes(chunk.data() + field + 8, reinterpret_cast<const uint8_t*>(raw.data()),
+                     raw.size())) {
+        return false;
+      }
     }
     done = size_t{n.rel} + 4;
   }
@@ -93,9 +101,14 @@ CachedTemplate* TemplateCache::Insert(ChunkContext& ctx, uint32_t offset, const 
   // name referenced by thousands of ops counts thousands of times.
   size_t size = sizeof(CachedTemplate) + tmpl.data_size + 2 * tmpl.ops.size() * sizeof(Op) +
                 log.layouts.size() * sizeof(CompileLog::Layout);
-  for (const CompileLog::NameRef& n : log.names) size += sizeof(n) + n.name.size();
+  for (const CompileLog::NameRef& n : log.names) size += sizeof(n) + 3 * n.name.size() + 16;
   for (const Op& op : tmpl.ops) size += op.text.size();
   if (size > kMaxBytes - bytes_) return nullptr;
+  for (const CompileLog::NameRef& n : log.names) {
+    uint32_t field = 0;
+    std::memcpy(&field, chunk.data() + base + n.rel, 4);  // inside the body, as compiled
+    if (!n.inline_name && NameSizeAt(chunk, field) == 0) return nullptr;  // the compile read it
+  }
   bytes_ += size;
   auto e = std::make_unique<CachedTemplate>();
   std::memcpy(e->guid, tmpl.guid, 16);
@@ -104,7 +117,19 @@ CachedTemplate* TemplateCache::Insert(ChunkContext& ctx, uint32_t offset, const 
   e->log = log;
   // Text moves to the cache's arena: the chunk's arena is reset with its
   // output, while the entry serves later chunks.
-  for (CompileLog::NameRef& n : e->log.names) n.name = text_.Copy(n.name);
+  e->raw_names.reserve(e->log.names.size());
+  for (CompileLog::NameRef& n : e->log.names) {
+    n.name = text_.Copy(n.name);
+    std::string_view raw;
+    if (!n.inline_name) {
+      uint32_t field = 0;
+      std::memcpy(&field, chunk.data() + base + n.rel, 4);  // inside the body, as compiled
+      const size_t name_size = NameSizeAt(chunk, field);    // checked above
+      raw = text_.Copy(std::string_view(reinterpret_cast<const char*>(chunk.data()) + field + 8,
+                                        name_size - 10));
+    }
+    e->raw_names.push_back(raw);
+  }
   e->ops.assign(tmpl.ops.begin(), tmpl.ops.end());
   for (Op& op : e->ops) op.text = text_.Copy(op.text);
   CachedTemplate* raw = e.get();

@@ -40,7 +40,12 @@ struct CachedTemplate {
   uint32_t data_size = 0;
   std::vector<uint8_t> body;  // the definition's data bytes
   CompileLog log;             // dependencies on the rest of its chunk
-  std::vector<Op> ops;        // text in the cache's arena
+  // For each of log.names, the UTF-16 characters of an external name as
+  // they were in the chunk (empty for inline ones): a later chunk's name
+  // with the same characters has the same text, so the match compares
+  // bytes instead of looking each name up and converting it.
+  std::vector<std::string_view> raw_names;
+  std::vector<Op> ops;  // text in the cache's arena
   // The plans of the common starts (see PlanSlot), built on first use.
   static constexpr int kPlanSlots = 4;
   EventPlan plans[kPlanSlots];

@@ -40,9 +40,9 @@ bool IsParamSequence(const std::vector<DataField>& data, size_t first) {
 }  // namespace
 
 // winlog.event_data / winlog.user_data: flat name -> value objects.
-JsonError EventParser::EcsData(JsonValue v) {
+JsonError EventParser::EcsData(JsonValue& v) {
   size_t first = event_.data.size();
-  JsonError err = ForEachField(v, [&](std::string_view name, JsonValue value) {
+  JsonError err = ForEachField(v, [&](std::string_view name, JsonValue& value) {
     return PushData(&event_.data, name, value);
   });
   if (err) return err;
@@ -52,8 +52,8 @@ JsonError EventParser::EcsData(JsonValue v) {
   return SUCCESS;
 }
 
-JsonError EventParser::EcsWinlog(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::EcsWinlog(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     switch (KeyHash(key)) {
       ES_JSON_KEY("channel") { return RenderValue(value, &event_.channel); }
       ES_JSON_KEY("event_id") { return ReadEventId(value, &event_.event_id, &c_.winlog_event_id); }
@@ -73,10 +73,10 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
       ES_JSON_KEY("event_data") { return header_only_ ? SUCCESS : EcsData(value); }
       ES_JSON_KEY("user_data") { return header_only_ ? SUCCESS : EcsData(value); }
       ES_JSON_KEY("process") {
-        return ForEachField(value, [&](std::string_view k, JsonValue pv) -> JsonError {
+        return ForEachField(value, [&](std::string_view k, JsonValue& pv) -> JsonError {
           if (k == "pid") return ReadInto(pv, &event_.process_id);
           if (k == "thread") {
-            return ForEachField(pv, [&](std::string_view tk, JsonValue tv) -> JsonError {
+            return ForEachField(pv, [&](std::string_view tk, JsonValue& tv) -> JsonError {
               return tk == "id" ? ReadInto(tv, &event_.thread_id) : SUCCESS;
             });
           }
@@ -84,7 +84,7 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
         });
       }
       ES_JSON_KEY("user") {
-        return ForEachField(value, [&](std::string_view k, JsonValue uv) -> JsonError {
+        return ForEachField(value, [&](std::string_view k, JsonValue& uv) -> JsonError {
           return k == "identifier" ? RenderValue(uv, &event_.user_sid) : SUCCESS;
         });
       }
@@ -97,9 +97,9 @@ JsonError EventParser::EcsWinlog(JsonValue v) {
 
 // Root "event", "log" and "host" objects; a string "host" is Logstash's
 // collector name and says nothing about the event.
-JsonError EventParser::EcsObject(std::string_view key, JsonValue v) {
+JsonError EventParser::EcsObject(std::string_view key, JsonValue& v) {
   if (key == "event") {
-    return ForEachField(v, [&](std::string_view k, JsonValue ev) -> JsonError {
+    return ForEachField(v, [&](std::string_view k, JsonValue& ev) -> JsonError {
       if (k == "code") {
         if (auto err = ReadEventId(ev, &c_.ecs_code, &c_.ecs_code_read)) return err;
       } else if (k == "provider") {
@@ -109,11 +109,11 @@ JsonError EventParser::EcsObject(std::string_view key, JsonValue v) {
     });
   }
   if (key == "log") {
-    return ForEachField(v, [&](std::string_view k, JsonValue lv) -> JsonError {
+    return ForEachField(v, [&](std::string_view k, JsonValue& lv) -> JsonError {
       return k == "level" ? RenderValue(lv, &c_.ecs_log_level) : SUCCESS;
     });
   }
-  return ForEachField(v, [&](std::string_view k, JsonValue hv) -> JsonError {
+  return ForEachField(v, [&](std::string_view k, JsonValue& hv) -> JsonError {
     return k == "name" ? RenderValue(hv, &c_.ecs_host) : SUCCESS;
   });
 }

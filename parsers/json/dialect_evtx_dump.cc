@@ -12,8 +12,8 @@ using simdjson::ondemand::json_type;
 
 constexpr std::string_view kAttributesSuffix = "_attributes";
 
-JsonError EventParser::EvtxEvent(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::EvtxEvent(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key == "System") return EvtxSystem(value);
     // System precedes the payload in evtx_dump output, so the handler can be
     // asked here and a "no" skips the payload entirely.
@@ -21,7 +21,7 @@ JsonError EventParser::EvtxEvent(JsonValue v) {
     if (key == "UserData") return WantPayload() ? EvtxUserData(value) : SUCCESS;
     if (key == "RenderingInfo" && WantPayload()) {
       // Forwarded events (and XML-to-JSON tools) may carry the rendered text.
-      return ForEachField(value, [&](std::string_view k, JsonValue rv) -> JsonError {
+      return ForEachField(value, [&](std::string_view k, JsonValue& rv) -> JsonError {
         return k == "Message" ? RenderValue(rv, &event_.message) : SUCCESS;
       });
     }
@@ -29,15 +29,15 @@ JsonError EventParser::EvtxEvent(JsonValue v) {
   });
 }
 
-JsonError EventParser::EvtxSystem(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::EvtxSystem(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key.size() > kAttributesSuffix.size() && key.ends_with(kAttributesSuffix)) {
       return EvtxSystemAttributes(key.substr(0, key.size() - kAttributesSuffix.size()), value);
     }
     json_type t;
     if (auto err = value.type().get(t)) return err;
     if (t != json_type::object) return EvtxSystemText(key, value);
-    return ForEachField(value, [&](std::string_view k, JsonValue inner) -> JsonError {
+    return ForEachField(value, [&](std::string_view k, JsonValue& inner) -> JsonError {
       if (k == "#attributes") return EvtxSystemAttributes(key, inner);
       if (k == "#text") return EvtxSystemText(key, inner);
       return SUCCESS;
@@ -45,7 +45,7 @@ JsonError EventParser::EvtxSystem(JsonValue v) {
   });
 }
 
-JsonError EventParser::EvtxSystemText(std::string_view key, JsonValue v) {
+JsonError EventParser::EvtxSystemText(std::string_view key, JsonValue& v) {
   switch (KeyHash(key)) {
     ES_JSON_KEY("EventID") { return ReadEventId(v, &event_.event_id, &c_.evtx_event_id); }
     ES_JSON_KEY("Version") { return ReadInto(v, &event_.version); }
@@ -62,8 +62,8 @@ JsonError EventParser::EvtxSystemText(std::string_view key, JsonValue v) {
   return SUCCESS;
 }
 
-JsonError EventParser::EvtxSystemAttributes(std::string_view element, JsonValue v) {
-  return ForEachField(v, [&](std::string_view name, JsonValue value) -> JsonError {
+JsonError EventParser::EvtxSystemAttributes(std::string_view element, JsonValue& v) {
+  return ForEachField(v, [&](std::string_view name, JsonValue& value) -> JsonError {
     if (element == "Provider") {
       if (name == "Name") return RenderValue(value, &event_.provider);
       if (name == "Guid") return ReadGuid(value);
@@ -90,12 +90,12 @@ JsonError EventParser::EvtxSystemAttributes(std::string_view element, JsonValue 
 
 // EventData: named <Data> become keys; unnamed ones are "Data", either one
 // value or {"#text": [values]}.
-JsonError EventParser::EvtxEventData(JsonValue v) {
+JsonError EventParser::EvtxEventData(JsonValue& v) {
   json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t == json_type::null) return SUCCESS;
   if (t != json_type::object) return PushData(&event_.data, {}, v);
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key == "#attributes") return SUCCESS;
     if (key == "Data") return EvtxDataElement(value);
     return PushData(&event_.data, key, value);
@@ -104,11 +104,11 @@ JsonError EventParser::EvtxEventData(JsonValue v) {
 
 // "Data": a value, an array of values, or {"#attributes":{"Name":..},
 // "#text": value-or-array}; array items may themselves be such objects.
-JsonError EventParser::EvtxDataElement(JsonValue v) {
+JsonError EventParser::EvtxDataElement(JsonValue& v) {
   json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t == json_type::array) {
-    return ForEachElement(v, [&](JsonValue element) -> JsonError {
+    return ForEachElement(v, [&](JsonValue& element) -> JsonError {
       json_type et;
       if (auto err = element.type().get(et)) return err;
       if (et == json_type::object || et == json_type::array) return EvtxDataElement(element);
@@ -118,9 +118,9 @@ JsonError EventParser::EvtxDataElement(JsonValue v) {
   if (t != json_type::object) return PushData(&event_.data, {}, v);
   std::string_view name, text;
   bool has_text = false;
-  JsonError err = ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+  JsonError err = ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key == "#attributes") {
-      return ForEachField(value, [&](std::string_view k, JsonValue av) -> JsonError {
+      return ForEachField(value, [&](std::string_view k, JsonValue& av) -> JsonError {
         return k == "Name" ? RenderValue(av, &name) : SUCCESS;
       });
     }
@@ -140,13 +140,13 @@ JsonError EventParser::EvtxDataElement(JsonValue v) {
 
 // UserData holds one provider-defined element whose children are the fields:
 // {"LogFileCleared":{"#attributes":{...},"SubjectUserSid":"S-1-5-..",...}}.
-JsonError EventParser::EvtxUserData(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::EvtxUserData(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key == "#attributes") return SUCCESS;
     json_type t;
     if (auto err = value.type().get(t)) return err;
     if (t != json_type::object) return PushData(&event_.data, key, value);
-    return ForEachField(value, [&](std::string_view k, JsonValue fv) -> JsonError {
+    return ForEachField(value, [&](std::string_view k, JsonValue& fv) -> JsonError {
       if (k == "#attributes") return SUCCESS;
       return PushData(&event_.data, k, fv);
     });

@@ -70,11 +70,11 @@ std::optional<FileTime> ResolveTime(std::string_view time_created, std::string_v
 
 // OpenWEC's NXLog format puts unnamed <Data> in "Data": [...]; they join the
 // named fields, in document order, with empty names.
-JsonError EventParser::NxlogUnnamedData(JsonValue v) {
+JsonError EventParser::NxlogUnnamedData(JsonValue& v) {
   json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t != json_type::array) return PushData(&pending_, {}, v);
-  return ForEachElement(v, [&](JsonValue element) { return PushData(&pending_, {}, element); });
+  return ForEachElement(v, [&](JsonValue& element) { return PushData(&pending_, {}, element); });
 }
 
 void EventParser::FinishNxlog() {

@@ -24,11 +24,11 @@ namespace eventsift::json {
 using simdjson::SUCCESS;
 using simdjson::ondemand::json_type;
 
-JsonError EventParser::OpenWecSystem(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::OpenWecSystem(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     switch (KeyHash(key)) {
       ES_JSON_KEY("Provider") {
-        return ForEachField(value, [&](std::string_view k, JsonValue pv) -> JsonError {
+        return ForEachField(value, [&](std::string_view k, JsonValue& pv) -> JsonError {
           if (k == "Name") return RenderValue(pv, &event_.provider);
           if (k == "Guid") return ReadGuid(pv);
           if (k == "EventSourceName") return RenderValue(pv, &c_.ow_event_source_name);
@@ -47,7 +47,7 @@ JsonError EventParser::OpenWecSystem(JsonValue v) {
       ES_JSON_KEY("TimeCreated") { return RenderValue(value, &c_.time_created); }
       ES_JSON_KEY("EventRecordID") { return ReadInto(value, &event_.record_id); }
       ES_JSON_KEY("Execution") {
-        return ForEachField(value, [&](std::string_view k, JsonValue ev) -> JsonError {
+        return ForEachField(value, [&](std::string_view k, JsonValue& ev) -> JsonError {
           if (k == "ProcessID") return ReadInto(ev, &event_.process_id);
           if (k == "ThreadID") return ReadInto(ev, &event_.thread_id);
           return SUCCESS;
@@ -65,20 +65,20 @@ JsonError EventParser::OpenWecSystem(JsonValue v) {
 
 // Named values are keys; unnamed <Data> are "Data": [..] (a lone value is
 // accepted too). "Binary" holds hex dumps, not fields.
-JsonError EventParser::OpenWecEventData(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::OpenWecEventData(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     if (key == "Binary") return SUCCESS;
     if (key != "Data") return PushData(&event_.data, key, value);
     json_type t;
     if (auto err = value.type().get(t)) return err;
     if (t != json_type::array) return PushData(&event_.data, {}, value);
     return ForEachElement(value,
-                          [&](JsonValue element) { return PushData(&event_.data, {}, element); });
+                          [&](JsonValue& element) { return PushData(&event_.data, {}, element); });
   });
 }
 
-JsonError EventParser::OpenWecMetadata(JsonValue v) {
-  return ForEachField(v, [&](std::string_view key, JsonValue value) -> JsonError {
+JsonError EventParser::OpenWecMetadata(JsonValue& v) {
+  return ForEachField(v, [&](std::string_view key, JsonValue& value) -> JsonError {
     return key == "TimeReceived" ? RenderValue(value, &c_.ow_time_received) : SUCCESS;
   });
 }

@@ -13,7 +13,7 @@ namespace {
 // A property value. ConvertTo-Json writes a SecurityIdentifier as
 // {"BinaryLength":12,"AccountDomainSid":null,"Value":"S-1-5-18"}: take Value.
 // Any other object stays as its JSON text.
-JsonError RenderPropertyValue(JsonValue v, std::string_view* out) {
+JsonError RenderPropertyValue(JsonValue& v, std::string_view* out) {
   json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t != json_type::object) return RenderValue(v, out);
@@ -33,15 +33,15 @@ JsonError RenderPropertyValue(JsonValue v, std::string_view* out) {
 }  // namespace
 
 // "Properties": [{"Value": ...}, ...] are the event's <Data> values, unnamed.
-JsonError EventParser::PowerShellProperties(JsonValue v) {
-  return ForEachElement(v, [&](JsonValue element) -> JsonError {
+JsonError EventParser::PowerShellProperties(JsonValue& v) {
+  return ForEachElement(v, [&](JsonValue& element) -> JsonError {
     json_type t;
     if (auto err = element.type().get(t)) return err;
     std::string_view text;  // a missing Value keeps its position with ""
     JsonError err =
         t == json_type::object
             ? ForEachField(element,
-                           [&](std::string_view key, JsonValue value) -> JsonError {
+                           [&](std::string_view key, JsonValue& value) -> JsonError {
                              return key == "Value" ? RenderPropertyValue(value, &text) : SUCCESS;
                            })
             : RenderValue(element, &text);
@@ -52,7 +52,9 @@ JsonError EventParser::PowerShellProperties(JsonValue v) {
 }
 
 // "UserId": a SID string, or the SecurityIdentifier object.
-JsonError EventParser::PowerShellUserId(JsonValue v) { return RenderPropertyValue(v, &c_.ps_user); }
+JsonError EventParser::PowerShellUserId(JsonValue& v) {
+  return RenderPropertyValue(v, &c_.ps_user);
+}
 
 Status EventParser::FinishPowerShell() {
   shape_ = Shape::kPowerShell;

@@ -96,7 +96,7 @@ class EventParser {
   // pass, turning simdjson errors into a Status.
   Status ParseDocument(JsonError err, simdjson::ondemand::document& d);
   JsonError ParseRoot(JsonObject root);
-  JsonError RootField(std::string_view key, JsonValue v);
+  JsonError RootField(std::string_view key, JsonValue& v);
   // Picks the shape from what the pass saw and completes the header.
   Status ResolveShape();
   // Whether the root "EventID" (NXLog, Log Analytics) held a 16-bit id.
@@ -105,42 +105,42 @@ class EventParser {
   bool WantPayload();
 
   // dialect_nxlog.cc
-  JsonError NxlogUnnamedData(JsonValue v);
+  JsonError NxlogUnnamedData(JsonValue& v);
   void FinishNxlog();
   // dialect_powershell.cc
-  JsonError PowerShellProperties(JsonValue v);
-  JsonError PowerShellUserId(JsonValue v);
+  JsonError PowerShellProperties(JsonValue& v);
+  JsonError PowerShellUserId(JsonValue& v);
   Status FinishPowerShell();
   // dialect_ecs.cc
-  JsonError EcsWinlog(JsonValue v);
-  JsonError EcsObject(std::string_view key, JsonValue v);
-  JsonError EcsData(JsonValue v);
+  JsonError EcsWinlog(JsonValue& v);
+  JsonError EcsObject(std::string_view key, JsonValue& v);
+  JsonError EcsData(JsonValue& v);
   Status FinishEcs();
   // dialect_log_analytics.cc
   Status FinishLogAnalytics();
   // Reads the EventData column's JSON object string into event_.data.
   Status ParseJsonEventData(std::string_view text);
   // dialect_openwec.cc
-  JsonError OpenWecSystem(JsonValue v);
-  JsonError OpenWecEventData(JsonValue v);
-  JsonError OpenWecMetadata(JsonValue v);
+  JsonError OpenWecSystem(JsonValue& v);
+  JsonError OpenWecEventData(JsonValue& v);
+  JsonError OpenWecMetadata(JsonValue& v);
   Status FinishOpenWec();
   // dialect_evtx_dump.cc
-  JsonError EvtxEvent(JsonValue v);
-  JsonError EvtxSystem(JsonValue v);
-  JsonError EvtxSystemText(std::string_view element, JsonValue v);
-  JsonError EvtxSystemAttributes(std::string_view element, JsonValue v);
-  JsonError EvtxEventData(JsonValue v);
-  JsonError EvtxDataElement(JsonValue v);
-  JsonError EvtxUserData(JsonValue v);
+  JsonError EvtxEvent(JsonValue& v);
+  JsonError EvtxSystem(JsonValue& v);
+  JsonError EvtxSystemText(std::string_view element, JsonValue& v);
+  JsonError EvtxSystemAttributes(std::string_view element, JsonValue& v);
+  JsonError EvtxEventData(JsonValue& v);
+  JsonError EvtxDataElement(JsonValue& v);
+  JsonError EvtxUserData(JsonValue& v);
 
   // Queues a root key as NXLog data and keeps its text as a PowerShell
   // candidate in *text.
-  JsonError QueueData(std::string_view key, JsonValue v, std::string_view* text);
+  JsonError QueueData(std::string_view key, JsonValue& v, std::string_view* text);
   // Sets event_.provider_guid, braced.
-  JsonError ReadGuid(JsonValue v);
+  JsonError ReadGuid(JsonValue& v);
   // Appends a data field whose value is `v` rendered (see RenderValue).
-  JsonError PushData(std::vector<DataField>* out, std::string_view name, JsonValue v);
+  JsonError PushData(std::vector<DataField>* out, std::string_view name, JsonValue& v);
 
   simdjson::ondemand::parser parser_;
   // Log Analytics' EventData JSON string, parsed apart from the document

@@ -16,7 +16,7 @@ std::string_view TrimSpace(std::string_view s) {
   return s.substr(b, e - b);
 }
 
-JsonError RenderValue(JsonValue v, std::string_view* out) {
+JsonError RenderValue(JsonValue& v, std::string_view* out) {
   json_type type;
   if (auto err = v.type().get(type)) return err;
   switch (type) {
@@ -75,7 +75,7 @@ bool ParseUintText(std::string_view s, uint64_t* out) {
   return ec == std::errc() && p == e;
 }
 
-JsonError ReadUint(JsonValue v, uint64_t* out, bool* present) {
+JsonError ReadUint(JsonValue& v, uint64_t* out, bool* present) {
   *present = false;
   json_type type;
   if (auto err = v.type().get(type)) return err;
@@ -127,7 +127,7 @@ EventIdRead ParseEventIdText(std::string_view text, uint32_t* out) {
   return EventIdRead::kValid;
 }
 
-JsonError ReadEventId(JsonValue v, uint32_t* out, EventIdRead* read) {
+JsonError ReadEventId(JsonValue& v, uint32_t* out, EventIdRead* read) {
   *read = EventIdRead::kAbsent;
   json_type type;
   if (auto err = v.type().get(type)) return err;

@@ -24,6 +24,9 @@
 
 namespace eventsift::json {
 
+// Passed by reference throughout: a copy of simdjson's value struct, stored
+// member by member and reloaded 16 bytes at a time, stalls on store
+// forwarding, and scan reads ~10 values in each of millions of events.
 using JsonValue = simdjson::ondemand::value;
 using JsonObject = simdjson::ondemand::object;
 using JsonError = simdjson::error_code;
@@ -64,18 +67,18 @@ constexpr uint64_t KeyHash(std::string_view s) {
 // The text an Event::data value gets: strings unescaped, numbers and booleans
 // as their JSON token ("4624", "true"), null as "" (evtx_dump writes an empty
 // <Data/> as null), objects and arrays as their JSON text.
-JsonError RenderValue(JsonValue v, std::string_view* out);
+JsonError RenderValue(JsonValue& v, std::string_view* out);
 
 // An unsigned integer from a JSON number or a decimal / "0x" hex string.
 // Negative integers are taken as two's complement (NXLog prints Keywords
 // 0x8000000000000000 as -9223372036854775808). *present is false for null,
 // booleans, containers and strings that are not numbers.
-JsonError ReadUint(JsonValue v, uint64_t* out, bool* present);
+JsonError ReadUint(JsonValue& v, uint64_t* out, bool* present);
 
 // ReadUint into a narrower field, left unchanged when the value is absent;
 // *present (optional) says which.
 template <typename T>
-JsonError ReadInto(JsonValue v, T* out, bool* present = nullptr) {
+JsonError ReadInto(JsonValue& v, T* out, bool* present = nullptr) {
   uint64_t u = 0;
   bool found = false;
   if (auto err = ReadUint(v, &u, &found)) return err;
@@ -96,7 +99,7 @@ enum class EventIdRead : uint8_t {
 };
 // An event id from a JSON number or a decimal / "0x" string; *out is set
 // only when kValid.
-JsonError ReadEventId(JsonValue v, uint32_t* out, EventIdRead* read);
+JsonError ReadEventId(JsonValue& v, uint32_t* out, EventIdRead* read);
 // The same from a value's text (a number's token or a string's content).
 EventIdRead ParseEventIdText(std::string_view text, uint32_t* out);
 // "<field> is out of range: ...", the report for kOutOfRange.
@@ -140,15 +143,16 @@ inline JsonError FieldKey(simdjson::ondemand::field& field, std::string_view* ke
 // Calls fn(key, value) for each member of an object, in document order; keys
 // are unescaped. Anything but an object is skipped (absent), not an error.
 template <typename Fn>
-JsonError ForEachField(JsonValue v, Fn&& fn) {
+JsonError ForEachField(JsonValue& v, Fn&& fn) {
   simdjson::ondemand::json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t != simdjson::ondemand::json_type::object) return simdjson::SUCCESS;
   JsonObject obj;
   if (auto err = v.get_object().get(obj)) return err;
   for (auto field_result : obj) {
-    simdjson::ondemand::field field;
-    if (auto err = std::move(field_result).get(field)) return err;
+    // Used in place, not copied out (see EventParser::ParseRoot).
+    if (auto err = field_result.error()) return err;
+    simdjson::ondemand::field& field = field_result.value_unsafe();
     std::string_view key;
     if (auto err = FieldKey(field, &key)) return err;
     if (auto err = fn(key, field.value())) return err;
@@ -159,7 +163,7 @@ JsonError ForEachField(JsonValue v, Fn&& fn) {
 // Calls fn(element) for each element of an array, in order. Anything but an
 // array is skipped (absent), not an error.
 template <typename Fn>
-JsonError ForEachElement(JsonValue v, Fn&& fn) {
+JsonError ForEachElement(JsonValue& v, Fn&& fn) {
   simdjson::ondemand::json_type t;
   if (auto err = v.type().get(t)) return err;
   if (t != simdjson::ondemand::json_type::array) return simdjson::SUCCESS;

@@ -17,9 +17,10 @@ class EventHandler {
 
   // Whether an event whose payload WantPayload declined must still reach
   // OnEvent with every <System> field. A handler that only counts declined
-  // events (scan) says no; the EVTX decoder then fills just the fields a
-  // rule's header filter reads (provider, event id, level, channel; record
-  // id, written time and location are always set) before asking WantPayload,
+  // events and tracks their record ids (scan) says no; the EVTX decoder then
+  // fills just the fields a rule's header filter reads (provider, event id,
+  // level, channel) and the computer and EventRecordID (record id, written
+  // time and location are always set) before asking WantPayload,
   // and the rest only for the events it wants. On a typical log that skips
   // most of the header work, since most events are declined.
   virtual bool FullHeaderWhenDeclined() const { return true; }

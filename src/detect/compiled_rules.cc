@@ -87,7 +87,9 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
       }
       Slot& slot = out->slots_[slot_index];
       std::string error;
-      int pattern = slot.matcher->Add(cond.regex, cond.case_insensitive, &error);
+      int pattern = cond.checked
+                        ? slot.matcher->AddChecked(cond.regex, cond.case_insensitive, &error)
+                        : slot.matcher->Add(cond.regex, cond.case_insensitive, &error);
       if (pattern < 0) {
         errors->push_back(
             RuleError(rule, cond.line,

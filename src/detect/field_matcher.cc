@@ -30,25 +30,46 @@ FieldMatcher::FieldMatcher()
 FieldMatcher::~FieldMatcher() = default;
 
 int FieldMatcher::Add(std::string_view regex, bool case_insensitive, std::string* error) {
+  return AddPattern(regex, case_insensitive, false, error);
+}
+
+int FieldMatcher::AddChecked(std::string_view regex, bool case_insensitive, std::string* error) {
+  return AddPattern(regex, case_insensitive, true, error);
+}
+
+int FieldMatcher::AddPattern(std::string_view regex, bool case_insensitive, bool checked,
+                             std::string* error) {
   // One set shares one Options, so case-insensitivity is a per-pattern flag.
   std::string pattern = case_insensitive ? "(?i)" + std::string(regex) : std::string(regex);
-  auto it = std::find(patterns_.begin(), patterns_.end(), pattern);
-  if (it != patterns_.end()) return static_cast<int>(it - patterns_.begin());
+  if (auto it = index_.find(pattern); it != index_.end()) return it->second;
 
-  auto single = std::make_unique<RE2>(pattern, options_);
-  if (!single->ok()) {
-    *error = single->error();
-    return -1;
-  }
-  if (std::string limit = RegexLimitError(*single); !limit.empty()) {
-    *error = std::move(limit);
-    return -1;
+  std::unique_ptr<RE2> single;
+  if (!checked) {
+    single = std::make_unique<RE2>(pattern, options_);
+    if (!single->ok()) {
+      *error = single->error();
+      return -1;
+    }
+    if (std::string limit = RegexLimitError(*single); !limit.empty()) {
+      *error = std::move(limit);
+      return -1;
+    }
   }
   int index = set_->Add(pattern, error);
   if (index < 0) return -1;
+  index_.emplace(pattern, index);
   patterns_.push_back(std::move(pattern));
-  fallback_.push_back(std::move(single));
+  single_.push_back(std::move(single));
+  single_once_.emplace_back();
   return index;
+}
+
+const RE2& FieldMatcher::Single(int index) const {
+  std::call_once(single_once_[index], [&] {
+    if (single_[index] == nullptr)
+      single_[index] = std::make_unique<RE2>(patterns_[index], options_);
+  });
+  return *single_[index];
 }
 
 bool FieldMatcher::Compile() { return set_->Compile(); }
@@ -63,7 +84,7 @@ bool FieldMatcher::MatchesAny(std::string_view text) const {
 
 bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
   text = RegexText(text, &CutScratch());
-  return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *fallback_[index]);
+  return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index));
 }
 
 bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const {
@@ -76,7 +97,7 @@ bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const
   // The DFA ran out of memory: ask each pattern on its own, where RE2 falls
   // back to its linear-time NFA, rather than miss a hit.
   hits->clear();
-  for (size_t i = 0; i < fallback_.size(); ++i) {
+  for (size_t i = 0; i < patterns_.size(); ++i) {
     if (MatchesPattern(static_cast<int>(i), text)) hits->push_back(static_cast<int>(i));
   }
   return true;

@@ -5,9 +5,12 @@
 // program and the text, so neither a hostile value nor a hostile rule can
 // stall matching.
 
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <re2/re2.h>
@@ -34,6 +37,11 @@ class FieldMatcher {
   // kMaxRegexProgramSize. Only before Compile(). The match calls below see
   // only the first kMaxRegexTextBytes of `text`.
   int Add(std::string_view regex, bool case_insensitive, std::string* error);
+  // The same for a regex the caller already compiled alone (same case
+  // sensitivity) and found within regex_limits.h: only the set parses it
+  // here, and its single RE2 is compiled when first needed (MatchesPattern,
+  // the per-pattern fallback), which most patterns never are.
+  int AddChecked(std::string_view regex, bool case_insensitive, std::string* error);
   // False when RE2 cannot build the set within kSetMaxMem.
   bool Compile();
 
@@ -56,11 +64,17 @@ class FieldMatcher {
 
  private:
   static RE2::Options MakeOptions();
+  int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
+  const RE2& Single(int index) const;
 
   RE2::Options options_;
   std::unique_ptr<RE2::Set> set_;
   std::vector<std::string> patterns_;
-  std::vector<std::unique_ptr<RE2>> fallback_;  // same patterns, one RE2 each
+  std::unordered_map<std::string, int> index_;  // pattern -> its index in patterns_
+  // Same patterns, one RE2 each, compiled at Add or on first use (const
+  // calls from many threads: once per pattern).
+  mutable std::vector<std::unique_ptr<RE2>> single_;
+  mutable std::deque<std::once_flag> single_once_;
 };
 
 }  // namespace eventsift::detect

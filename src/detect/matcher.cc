@@ -260,12 +260,11 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
     }
   };
   auto scan = [&](std::string_view value) {
-    // One set pass decides whether anything matched; that pass allocates
-    // nothing, and it is all most values need.
-    if (!slot.matcher->MatchesAny(value)) return;
     if (relevant.size() <= kMaxPatternsAskedOneByOne) {
-      // Few candidates: ask each pattern alone. Also allocation-free, where
-      // RE2::Set would allocate the list of matching patterns.
+      // Few candidates: ask each pattern alone, without a pass of the
+      // field's whole set (every rule's patterns on it, most not this
+      // event's candidates). Also allocation-free, where RE2::Set would
+      // allocate the list of matching patterns.
       for (int p : relevant) {
         if (!scratch->cond_hit[slot.pattern_conditions[p].front()] &&
             slot.matcher->MatchesPattern(p, value)) {
@@ -274,6 +273,9 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
       }
       return;
     }
+    // One set pass decides whether anything matched; that pass allocates
+    // nothing, and it is all most values need.
+    if (!slot.matcher->MatchesAny(value)) return;
     if (slot.matcher->MatchAll(value, &scratch->pattern_hits)) stats_.regex_fallbacks.Add();
     for (int p : scratch->pattern_hits) mark(p);
   };

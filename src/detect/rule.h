@@ -53,6 +53,9 @@ struct FieldCondition {
   bool case_insensitive = false;
   bool negate = false;  // holds when the regex matches none of the values
   int line = 0;         // 1-based line in the rule file, for error messages
+  // The loader already compiled `regex` (with this case_insensitive) and found
+  // it within regex_limits.h, so FieldMatcher need not compile it again alone.
+  bool checked = false;
 };
 
 // How a rule's field conditions combine. The exact filters always apply.

@@ -160,13 +160,13 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
       errors->push_back(std::move(s));
       continue;
     }
+    // Correlation documents may sit in either kind of file.
     if (LooksLikeSigma(text)) {
-      ParseSigmaFile(text, file, placeholders, &sigma);
+      ParseSigmaFile(text, file, placeholders, &sigma, &correlations, &correlation_errors);
     } else {
       ParseRuleFile(text, file, &rules, errors);
+      ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
     }
-    // Correlation documents may sit in either kind of file.
-    ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   }
   std::move(sigma.rules.begin(), sigma.rules.end(), std::back_inserter(rules));
   sigma.rules.clear();
@@ -183,15 +183,15 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
   std::vector<Status> errors;
   std::vector<Rule> rules;
   SigmaFileResult sigma;
+  std::vector<SigmaCorrelation> correlations;
+  std::vector<Status> correlation_errors;
   if (LooksLikeSigma(text)) {
-    ParseSigmaFile(text, file, SigmaPlaceholders{}, &sigma);
+    ParseSigmaFile(text, file, SigmaPlaceholders{}, &sigma, &correlations, &correlation_errors);
     rules = std::move(sigma.rules);
   } else {
     ParseRuleFile(text, file, &rules, &errors);
+    ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   }
-  std::vector<SigmaCorrelation> correlations;
-  std::vector<Status> correlation_errors;
-  ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
   auto set = Build(std::move(rules), &errors, &sigma, std::move(correlations),
                    std::move(correlation_errors));
   if (!errors.empty()) return Summarize(errors);

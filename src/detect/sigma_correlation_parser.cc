@@ -274,16 +274,25 @@ Result<SigmaCorrelation> ParseSigmaCorrelation(const YAML::Node& doc, const std:
   }
 }
 
+Status SigmaCorrelationYamlError(const YAML::Exception& e, const std::string& file) {
+  return Status::InvalidArgument(fmt::format("not valid YAML: {}", e.msg))
+      .At(file, Where::kNone, e.mark.line >= 0 ? e.mark.line + 1 : 0);
+}
+
 void ParseSigmaCorrelations(std::string_view text, const std::string& file,
                             std::vector<SigmaCorrelation>* out, std::vector<Status>* errors) {
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
-    errors->push_back(Status::InvalidArgument(fmt::format("not valid YAML: {}", e.msg))
-                          .At(file, Where::kNone, e.mark.line >= 0 ? e.mark.line + 1 : 0));
+    errors->push_back(SigmaCorrelationYamlError(e, file));
     return;
   }
+  ParseSigmaCorrelations(docs, file, out, errors);
+}
+
+void ParseSigmaCorrelations(const std::vector<YAML::Node>& docs, const std::string& file,
+                            std::vector<SigmaCorrelation>* out, std::vector<Status>* errors) {
   for (const YAML::Node& doc : docs) {
     if (!IsSigmaCorrelationDocument(doc)) continue;
     auto c = ParseSigmaCorrelation(doc, file);

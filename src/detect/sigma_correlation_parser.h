@@ -28,5 +28,10 @@ Result<SigmaCorrelation> ParseSigmaCorrelation(const YAML::Node& doc, const std:
 // are skipped. Appends to `out` and `errors`.
 void ParseSigmaCorrelations(std::string_view text, const std::string& file,
                             std::vector<SigmaCorrelation>* out, std::vector<Status>* errors);
+// The same over documents already loaded from `file`'s text.
+void ParseSigmaCorrelations(const std::vector<YAML::Node>& docs, const std::string& file,
+                            std::vector<SigmaCorrelation>* out, std::vector<Status>* errors);
+// The error ParseSigmaCorrelations gives for text that is not YAML.
+Status SigmaCorrelationYamlError(const YAML::Exception& e, const std::string& file);
 
 }  // namespace eventsift::detect

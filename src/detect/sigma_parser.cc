@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -10,6 +11,7 @@
 
 #include "src/detect/regex_limits.h"
 #include "src/detect/sigma_condition.h"
+#include "src/detect/sigma_correlation_parser.h"
 #include "src/detect/sigma_logsource.h"
 #include "src/detect/sigma_rule.h"
 
@@ -66,8 +68,9 @@ bool ParseNumber(std::string_view s, double* out) {
 // conditions (Rule::match.fields) and checks.
 class DetectionCompiler {
  public:
-  DetectionCompiler(Rule* rule, SigmaRule* sigma, const SigmaPlaceholders& placeholders)
-      : rule_(rule), sigma_(sigma), placeholders_(placeholders) {}
+  DetectionCompiler(Rule* rule, SigmaRule* sigma, const SigmaPlaceholders& placeholders,
+                    std::unordered_map<std::string, std::string>* verdicts)
+      : rule_(rule), sigma_(sigma), placeholders_(placeholders), verdicts_(verdicts) {}
 
   // The root node of the detection's condition under `variant`.
   Status Compile(const YAML::Node& detection, const LogsourceVariant& variant, uint32_t* root,
@@ -266,17 +269,9 @@ class DetectionCompiler {
     ES_RETURN_IF_ERROR(SigmaValuePatterns(value, effective, placeholders_, &patterns));
     // The per-regex cost bound (regex_limits.h) refuses this rule alone.
     for (const std::string& re : patterns.regexes) {
-      RE2::Options options;
-      options.set_log_errors(false);
-      options.set_case_sensitive(patterns.cased);
-      RE2 compiled(re, options);
-      if (!compiled.ok()) {
-        return Status::Unsupported(
-            fmt::format("regex '{}' that RE2 rejects: {}", RegexForMessage(re), compiled.error()));
-      }
-      if (std::string why = RegexLimitError(compiled); !why.empty()) {
-        return Status::Unsupported(fmt::format("regex '{}': {}", RegexForMessage(re), why));
-      }
+      const std::string& why = Verdict(re, patterns.cased);
+      if (!why.empty())
+        return Status::Unsupported(fmt::format("regex '{}'{}", RegexForMessage(re), why));
     }
     SigmaNode any{SigmaNode::Kind::kOr, 0, 0, {}};
     for (std::string& re : patterns.regexes) {
@@ -287,28 +282,54 @@ class DetectionCompiler {
     return Status::OK();
   }
 
+  // What follows "regex '...'" in the refusal of `re`, or "" when RE2 takes
+  // it within the limits; each distinct regex is compiled once per load.
+  const std::string& Verdict(const std::string& re, bool cased) {
+    auto [it, inserted] = verdicts_->try_emplace((cased ? "c" : "i") + re);
+    if (!inserted) return it->second;
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_case_sensitive(cased);
+    RE2 compiled(re, options);
+    if (!compiled.ok()) {
+      it->second = fmt::format(" that RE2 rejects: {}", compiled.error());
+    } else if (std::string why = RegexLimitError(compiled); !why.empty()) {
+      it->second = ": " + why;
+    }
+    return it->second;
+  }
+
   // A regex condition; identical ones (same field, regex and case) share one.
+  // Found through maps: a rule may list hundreds of values, and a linear
+  // search per value made loading such a rule quadratic.
   uint32_t Condition(const FieldRef& ref, std::string regex, bool case_insensitive) {
     auto& fields = rule_->match.fields;
+    std::vector<uint32_t>& same_regex = fields_by_regex_[regex];
+    auto found = std::find_if(same_regex.begin(), same_regex.end(), [&](uint32_t i) {
+      return fields[i].field == ref && fields[i].case_insensitive == case_insensitive;
+    });
     uint32_t index = 0;
-    for (; index < fields.size(); ++index) {
-      const FieldCondition& f = fields[index];
-      if (f.field == ref && f.regex == regex && f.case_insensitive == case_insensitive) break;
+    if (found != same_regex.end()) {
+      index = *found;
+    } else {
+      index = static_cast<uint32_t>(fields.size());
+      same_regex.push_back(index);
+      // Leaf compiled every regex it passes here, within the limits.
+      fields.push_back(
+          FieldCondition{ref, std::move(regex), case_insensitive, false, *line_, true});
     }
-    if (index == fields.size()) {
-      fields.push_back(FieldCondition{ref, std::move(regex), case_insensitive, false, *line_});
-    }
-    auto key = std::make_pair(SigmaNode::Kind::kCondition, index);
-    for (uint32_t n = 0; n < sigma_->nodes.size(); ++n) {
-      const SigmaNode& node = sigma_->nodes[n];
-      if (node.kind == key.first && node.index == key.second) return n;
-    }
-    return Add({SigmaNode::Kind::kCondition, index, 0, {}});
+    // Only this function makes condition nodes, so the map knows them all.
+    auto [it, inserted] = node_of_condition_.emplace(index, 0);
+    if (inserted) it->second = Add({SigmaNode::Kind::kCondition, index, 0, {}});
+    return it->second;
   }
 
   Rule* rule_;
   SigmaRule* sigma_;
+  std::unordered_map<std::string, std::vector<uint32_t>> fields_by_regex_;  // -> fields indexes
+  std::unordered_map<uint32_t, uint32_t> node_of_condition_;  // fields index -> its node
   const SigmaPlaceholders& placeholders_;
+  std::unordered_map<std::string, std::string>* verdicts_;  // SigmaFileResult::regex_verdicts
   const LogsourceVariant* variant_ = nullptr;
   int* line_ = nullptr;
 };
@@ -392,7 +413,8 @@ class SigmaFileParser {
                   SigmaFileResult* out)
       : file_(file), placeholders_(placeholders), out_(out) {}
 
-  void Parse(std::string_view text) {
+  void Parse(std::string_view text, std::vector<SigmaCorrelation>* correlations,
+             std::vector<Status>* correlation_errors) {
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(std::string(text));
@@ -400,8 +422,12 @@ class SigmaFileParser {
       out_->refused.push_back(
           Status::InvalidArgument(fmt::format("sigma: not valid YAML: {}", e.msg))
               .At(file_, Where::kNone, e.mark.line >= 0 ? e.mark.line + 1 : 0));
+      correlation_errors->push_back(SigmaCorrelationYamlError(e, file_));
       return;
     }
+    // Before the loop below: it only reads `docs` (Merge clones), but the
+    // correlation reader then sees the documents exactly as loaded.
+    ParseSigmaCorrelations(docs, file_, correlations, correlation_errors);
     YAML::Node global;
     YAML::Node previous;
     for (const YAML::Node& doc : docs) {
@@ -432,9 +458,13 @@ class SigmaFileParser {
           Refuse(line, "", "", Status::Unsupported(fmt::format("collection action '{}'", action)));
           continue;
         } else {
-          full = global ? Merge(global, doc) : YAML::Clone(doc);
+          // Without a global part the document is read as loaded (Document
+          // only reads it): cloning every rule's tree cost a tenth of loading.
+          full.reset(global.IsMap() ? Merge(global, doc) : doc);
         }
-        previous = full;
+        // reset, not operator=: assigning to a Node that holds one rewrites
+        // that node in place, which would be the previous loaded document.
+        previous.reset(full);
         Document(full, line);
       } catch (const YAML::Exception& e) {
         Refuse(line, String(doc["id"]), String(doc["title"]),
@@ -499,7 +529,7 @@ class SigmaFileParser {
       return;
     }
     int at = line;
-    DetectionCompiler compiler(&rule, sigma.get(), placeholders_);
+    DetectionCompiler compiler(&rule, sigma.get(), placeholders_, &out_->regex_verdicts);
     std::vector<uint32_t> variant_roots;
     for (const LogsourceVariant& v : variants) {
       uint32_t root = 0;
@@ -613,9 +643,11 @@ bool LooksLikeSigma(std::string_view text) {
 }
 
 void ParseSigmaFile(std::string_view text, const std::string& file,
-                    const SigmaPlaceholders& placeholders, SigmaFileResult* out) {
+                    const SigmaPlaceholders& placeholders, SigmaFileResult* out,
+                    std::vector<SigmaCorrelation>* correlations,
+                    std::vector<Status>* correlation_errors) {
   SigmaFileParser parser(file, placeholders, out);
-  parser.Parse(text);
+  parser.Parse(text, correlations, correlation_errors);
 }
 
 Status LoadSigmaPlaceholders(const std::string& path, SigmaPlaceholders* out) {

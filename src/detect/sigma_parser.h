@@ -8,10 +8,12 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "src/core/status.h"
 #include "src/detect/rule.h"
+#include "src/detect/sigma_correlation.h"
 #include "src/detect/sigma_value.h"
 
 namespace eventsift::detect {
@@ -35,10 +37,19 @@ struct SigmaFileResult {
   std::vector<Rule> rules;
   std::vector<Status> refused;  // one per rule not loaded, with file:line and reason
   std::vector<SigmaCorrelationDoc> correlations;
+  // Why RE2 or regex_limits.h refuses a regex ("" when it does not), by
+  // case flag and regex, for every regex compiled so far: rules share many
+  // values, and compiling each regex alone is a large part of loading.
+  std::unordered_map<std::string, std::string> regex_verdicts;
 };
 
+// Also reads the file's correlation documents into `correlations` and
+// `correlation_errors`, as ParseSigmaCorrelations does, from the same YAML
+// parse (parsing is most of the cost of loading rules).
 void ParseSigmaFile(std::string_view text, const std::string& file,
-                    const SigmaPlaceholders& placeholders, SigmaFileResult* out);
+                    const SigmaPlaceholders& placeholders, SigmaFileResult* out,
+                    std::vector<SigmaCorrelation>* correlations,
+                    std::vector<Status>* correlation_errors);
 
 // Placeholder file for `expand`: a YAML mapping of name -> list of values.
 Status LoadSigmaPlaceholders(const std::string& path, SigmaPlaceholders* out);

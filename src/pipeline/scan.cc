@@ -101,12 +101,11 @@ class ScanHandler : public EventHandler {
     return false;
   }
 
-  // A declined event is only counted, and checked for an Exchange provider
-  // (which WantPayload never declines), so it needs no other header field;
-  // the events sink and the record tracker need every one.
-  bool FullHeaderWhenDeclined() const override {
-    return observer_ != nullptr || records_ != nullptr;
-  }
+  // A declined event is only counted, checked for an Exchange provider
+  // (which WantPayload never declines) and given to the record tracker
+  // (computer, channel, record id, event id, provider: all in the lean
+  // header); the events sink needs every field.
+  bool FullHeaderWhenDeclined() const override { return observer_ != nullptr; }
   // Matcher::MayMatch is const and thread-safe; the counter is atomic.
   bool WantPayloadIsThreadSafe() const override { return true; }
 

@@ -24,6 +24,7 @@ command on tiny EVTX inputs, with the binaries already built.
    the same detections (> 0), and the no-Sigma row; Hayabusa and Chainsaw
    rows come from ../shared/peers when present (Chainsaw on the very same
    rule folder, with its detection count), else a skip line naming why.
+4. `bench/run --only growth` at 1 and 2 MiB (growth_part below).
 """
 
 import argparse
@@ -98,16 +99,28 @@ def sigma_part(a, expect):
         cmd = [sys.executable, os.path.join(REPO, "bench", "run"), "--quick", "--no-setup", "--no-build",
                "--build-dir", a.build_dir, "--only", "sigma", "--sigma-evtx-mb", "1", "--runs", "1",
                "--warmup", "0", "--threads", "1", "--work", work, "--corpus", os.path.join(REPO, "tests", "data"),
-               "--sigma-rules", rules, "--peers-dir", peers]
+               "--sigma-rules", rules, "--peers-dir", peers, "--sigma-evtx-large-mb", "2",
+               # tests/data/json holds deliberately malformed exports, which
+               # make_big_ndjson.py refuses: no NDJSON input here.
+               "--sigma-ndjson-mb", "0"]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         out = r.stdout
         expect(r.returncode == 0, "sigma: bench/run exit %d; stderr tail: %s" % (r.returncode, r.stderr[-1500:]))
         expect("## Sigma: SigmaHQ Windows rules beside Hayabusa and Chainsaw" in out, "sigma: table missing")
-        rows = {}
-        for ln in out.splitlines():
+        # Sigma table: input, tool, threads, runs, wall, CPU, events/s,
+        # events/CPU-s, matching alone, RSS, detections, note (the report's
+        # main table also has 12 columns, hence the section). `rows`: each
+        # tool's row on the first input (the load-only row has its own).
+        rows, inputs = {}, set()
+        head = "## Sigma: SigmaHQ Windows rules beside Hayabusa and Chainsaw"
+        table = out[out.index(head):] if head in out else ""
+        table = table[:table.find("\n## ", 1)] if "\n## " in table else table
+        for ln in table.splitlines():
             cells = [c.strip() for c in ln.strip().strip("|").split("|")]
-            if len(cells) == 10 and (cells[0].startswith("eventsift") or cells[0].startswith(("Hayabusa", "Chainsaw"))):
-                rows[cells[0]] = cells
+            if len(cells) == 12 and cells[1].startswith(("eventsift", "Hayabusa", "Chainsaw")):
+                rows.setdefault(cells[1], cells[1:])
+                inputs.add(cells[0])
+        expect({"sigma-1mb.evtx", "sigma-2mb.evtx"} <= inputs, "sigma: inputs %s" % sorted(inputs))
         for tool in ("eventsift rules check (Sigma load only)", "eventsift scan, Sigma rules",
                      "eventsift scan, Sigma rules, EVENTSIFT_NO_RULE_INDEX=1",
                      "eventsift scan, shipped rules (no Sigma)"):
@@ -115,13 +128,13 @@ def sigma_part(a, expect):
         scan = rows.get("eventsift scan, Sigma rules")
         ref = rows.get("eventsift scan, Sigma rules, EVENTSIFT_NO_RULE_INDEX=1")
         if scan and ref:
-            expect(scan[8].isdigit() and int(scan[8]) > 0, "sigma: no detections in %s" % scan)
-            expect(scan[8] == ref[8], "sigma: detections differ with/without the index: %s vs %s" % (scan[8], ref[8]))
+            expect(scan[9].isdigit() and int(scan[9]) > 0, "sigma: no detections in %s" % scan)
+            expect(scan[9] == ref[9], "sigma: detections differ with/without the index: %s vs %s" % (scan[9], ref[9]))
         expect(" checks, 0 failed" in out, "sigma: count checks failed")
         expect("Sigma scan >= 300,000 events/s per core" in out, "sigma: target row missing")
         if os.path.isdir(peers):
             chainsaw = rows.get("Chainsaw hunt, same Sigma rules")
-            expect(chainsaw is not None and chainsaw[8].isdigit(),
+            expect(chainsaw is not None and chainsaw[9].isdigit(),
                    "sigma: Chainsaw row or its detection count missing: %s" % chainsaw)
             hayabusa = rows.get("Hayabusa csv-timeline -A -a")
             # Hayabusa's own event count: all records scanned (its channel
@@ -131,6 +144,52 @@ def sigma_part(a, expect):
         else:
             expect("skipped: not found under" in out, "sigma: peers absent but no skip line")
             print("bench_run_smoke: ../shared/peers absent: Hayabusa/Chainsaw rows only checked as skipped")
+
+
+def growth_part(a, expect):
+    """`bench/run --only growth` at 1 and 2 MiB on a corpus made here from
+    tests/data (its evtx/ and the well-formed JSON exports: the generator
+    counts every line as an event): every size gets its EVTX dump and scan
+    rows and its NDJSON scan rows at 1 and 2 threads, and a daemon row per
+    input, all count-checked; the NDJSON expectation counts every shipped
+    rule that fires on the planted events (rules/sigma's copy of the EEMS
+    rule as well as ours), so it exceeds the generator's own alert count."""
+    with tempfile.TemporaryDirectory() as work:
+        corpus = os.path.join(work, "corpus")
+        os.makedirs(os.path.join(corpus, "json"))
+        os.symlink(os.path.join(REPO, "tests", "data", "evtx"), os.path.join(corpus, "evtx"))
+        for name in ("nxlog.ndjson", "evtx_dump.jsonl", "powershell_array.json", "otrf_smbexec_head200.json.gz"):
+            os.symlink(os.path.join(REPO, "tests", "data", "json", name), os.path.join(corpus, "json", name))
+        cmd = [sys.executable, os.path.join(REPO, "bench", "run"), "--no-setup", "--no-build",
+               "--build-dir", a.build_dir, "--only", "growth", "--growth-sizes", "1,2", "--small-evtx-mb", "1",
+               "--runs", "1", "--warmup", "0", "--threads", "1,2", "--work", work, "--corpus", corpus]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        out = r.stdout
+        expect(r.returncode == 0, "growth: bench/run exit %d; stderr tail: %s" % (r.returncode, r.stderr[-1500:]))
+        expect("## How cost grows" in out, "growth: table missing")
+        expect(" checks, 0 failed" in out, "growth: count checks failed")
+        res = json.load(open(os.path.join(work, "results-latest.json")))
+        rows = [x for x in res["rows"] if x.get("kind", "").startswith("growth")]
+        for inp in ("small-1mb.evtx", "big-2mb.evtx"):
+            for t in (1, 2):
+                for tool in ("eventsift dump jsonl", "eventsift scan"):
+                    expect(any(x["input"] == inp and x["tool"] == tool and x["threads"] == t and x.get("wall")
+                               for x in rows), "growth: %s %s -t%d row missing" % (inp, tool, t))
+        for inp in ("small-1mb.evtx", "big-2mb.evtx", "big-1mb.ndjson", "big-2mb.ndjson"):
+            d = [x for x in rows if x["input"] == inp and x["kind"] == "growth-daemon"]
+            expect(len(d) == 1 and d[0].get("events") and d[0].get("rss_mb"),
+                   "growth: daemon row of %s missing or empty: %s" % (inp, d))
+        for inp in ("big-1mb.ndjson", "big-2mb.ndjson"):
+            side = json.load(open(os.path.join(work, inp + ".expect.json")))
+            scans = [x for x in rows if x["input"] == inp and x["tool"] == "eventsift scan"]
+            expect(len(scans) == 2 and all(x.get("check") == "ok" for x in scans),
+                   "growth: %s scan rows not both checked ok: %s" % (inp, scans))
+            expect(all(x.get("alerts", 0) > side["alerts"][side["rule"]] for x in scans),
+                   "growth: %s: the Sigma copy of the EEMS rule was not counted (alerts %s, generator's %d)"
+                   % (inp, [x.get("alerts") for x in scans], side["alerts"][side["rule"]]))
+        names = [c["what"] for c in res["checks"]]
+        expect(any(n.startswith("planted EEMS events alone") for n in names),
+               "growth: the generator's own count is not checked")
 
 
 def main():
@@ -186,6 +245,7 @@ def main():
                "wrong expectation: failed check not named in the report")
 
     sigma_part(a, expect)
+    growth_part(a, expect)
 
     if failures:
         for f in failures:

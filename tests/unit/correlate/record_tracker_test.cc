@@ -118,9 +118,15 @@ TEST(RecordTrackerTest, LogClearBesideGap) {
   ASSERT_EQ(gaps.size(), 3u);
   for (const auto& [key, gap] : gaps) {
     const std::string& channel = t.keys()[key].channel;
-    if (channel == "Security" && gap.first == 11) EXPECT_TRUE(gap.cleared);
-    if (channel == "Security" && gap.first == 31) EXPECT_FALSE(gap.cleared);
-    if (channel == "Application") EXPECT_TRUE(gap.cleared);
+    if (channel == "Security" && gap.first == 11) {
+      EXPECT_TRUE(gap.cleared);
+    }
+    if (channel == "Security" && gap.first == 31) {
+      EXPECT_FALSE(gap.cleared);
+    }
+    if (channel == "Application") {
+      EXPECT_TRUE(gap.cleared);
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -37,6 +38,38 @@ TEST(FieldMatcherTest, SameIndexForSamePattern) {
   EXPECT_FALSE(fm.MatchesPattern(0, "xABCx"));
   EXPECT_TRUE(fm.MatchesPattern(1, "xABCx"));
   EXPECT_TRUE(fm.MatchesPattern(0, "abc"));
+}
+
+// A pattern the loader already compiled shares its index with the same
+// pattern added unchecked, and its single RE2 (compiled on first use, once,
+// from whichever thread asks first) answers as an eagerly compiled one.
+TEST(FieldMatcherTest, CheckedPatternsCompileTheirSingleRegexOnFirstUse) {
+  FieldMatcher fm;
+  std::string error;
+  EXPECT_EQ(fm.AddChecked(R"(\\cmd\.exe$)", true, &error), 0);
+  EXPECT_EQ(fm.Add(R"(\\cmd\.exe$)", true, &error), 0);
+  EXPECT_EQ(fm.Add("powershell", false, &error), 1);
+  EXPECT_EQ(fm.AddChecked("powershell", false, &error), 1);
+  EXPECT_EQ(fm.AddChecked(R"(^c:\\windows)", true, &error), 2);
+  // The set still parses a checked pattern: a bad one is refused all the same.
+  EXPECT_EQ(fm.AddChecked("a(", false, &error), -1);
+  EXPECT_EQ(error, "missing ): a(");
+  ASSERT_TRUE(fm.Compile());
+  std::vector<std::thread> threads;
+  std::vector<int> answers(8, -1);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      answers[t] = (fm.MatchesPattern(0, "C:\\Windows\\System32\\CMD.EXE") ? 1 : 0) +
+                   (fm.MatchesPattern(2, "C:\\Windows\\System32\\CMD.EXE") ? 2 : 0) +
+                   (fm.MatchesPattern(1, "PowerShell") ? 4 : 0);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(answers, std::vector<int>(8, 3));
+  std::vector<int> hits;
+  EXPECT_FALSE(fm.MatchAll("c:\\windows\\cmd.exe powershell", &hits));
+  std::sort(hits.begin(), hits.end());
+  EXPECT_EQ(hits, (std::vector<int>{1, 2}));  // \\cmd\.exe$ is not at the end here
 }
 
 // Many rules on one field: the set must report exactly what each regex

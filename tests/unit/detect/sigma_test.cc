@@ -198,6 +198,25 @@ TEST(SigmaTest, BacktrackingRegexIsRefusedByName) {
   EXPECT_NE(set->sigma_refused()[0].ToString().find("test.yml:"), std::string::npos);
 }
 
+// A refusal names the line of the field that holds the refused value, in
+// the document's own line numbers (each ProcRule is 10 lines, then "---"):
+// the rule is read from the YAML as loaded, whose nodes keep their marks.
+TEST(SigmaTest, RefusalNamesTheLineOfTheRefusedValue) {
+  std::string yaml =
+      ProcRule("    s:\n        CommandLine|re: '(a)\\1'\n    condition: s\n", "bad") + "---\n" +
+      ProcRule(
+          "    s:\n        CommandLine: x\n    other:\n        Image|re: '(?=x)'\n"
+          "    condition: s or other\n",
+          "bad2");
+  auto set = Load(yaml);
+  ASSERT_NE(set, nullptr);
+  ASSERT_EQ(set->sigma_refused().size(), 2u);
+  EXPECT_NE(set->sigma_refused()[0].ToString().find(" test.yml:8: "), std::string::npos)
+      << set->sigma_refused()[0].ToString();
+  EXPECT_NE(set->sigma_refused()[1].ToString().find(" test.yml:21: "), std::string::npos)
+      << set->sigma_refused()[1].ToString();
+}
+
 // base64 encodes the value; base64offset finds it at any of the three byte
 // offsets inside a longer base64 text.
 TEST(SigmaTest, Base64AndBase64Offset) {

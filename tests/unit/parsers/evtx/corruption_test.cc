@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "parsers/evtx/chunk_decoder.h"
 #include "parsers/evtx/evtx_decoder.h"
@@ -18,6 +22,7 @@ namespace {
 using testing::DataPath;
 using testing::Decode;
 using testing::DumpXml;
+using testing::DumpXmlAndReports;
 using testing::ReadFile;
 
 void PutU32(std::vector<uint8_t>* b, size_t at, uint32_t v) {
@@ -189,6 +194,145 @@ TEST(CorruptionTest, ChunksTheHeaderAnnouncesAgainstChunksFound) {
   EXPECT_EQ(d.chunks_empty, 1u);
   EXPECT_EQ(d.events.size(), 2 * clean.events.size());
   EXPECT_EQ(d.records_recovered, clean.events.size());
+}
+
+void WriteFile(const std::string& path, const std::vector<uint8_t>& image) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(image.data()),
+             static_cast<std::streamsize>(image.size()));
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / name).string();
+}
+
+// Files are read up to each chunk's free-space offset only; whatever is
+// wrong in a chunk, the output must be what decoding the whole chunk gives
+// (the in-memory decode always sees every byte).
+TEST(CorruptionTest, FilesDecodeAsTheirImagesWhateverTheDamage) {
+  const auto clean = ReadFile(DataPath("Security_short_selected.evtx"));
+  const auto spans = RecordSpans(clean);
+  ASSERT_EQ(spans.size(), 7u);
+  uint32_t free_space = 0;
+  std::memcpy(&free_space, clean.data() + 4096 + 48, 4);
+  ASSERT_LT(free_space + 64, kChunkSize);  // room for a name in the slack
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> cases;
+  cases.emplace_back("clean", clean);
+  {
+    auto image = clean;  // resynchronised past a broken record
+    image[spans[1].first] = 0x00;
+    FixChunkCrcs(&image);
+    cases.emplace_back("bad record", image);
+  }
+  {
+    auto image = clean;  // records CRC mismatch
+    image[spans[3].first + 40] ^= 0x5a;
+    cases.emplace_back("records crc", image);
+  }
+  {
+    auto image = clean;  // free-space offset past the chunk: the whole chunk is scanned
+    PutU32(&image, 4096 + 48, 0x20000);
+    cases.emplace_back("free space out of range", image);
+  }
+  {
+    auto image = clean;  // two records freed: their stale copies are in the slack
+    PutU32(&image, 4096 + 48, static_cast<uint32_t>(spans[5].first - 4096));
+    FixChunkCrcs(&image);
+    cases.emplace_back("records in the slack", image);
+  }
+  {
+    // The last record's template definition copied into the slack, past the
+    // free-space offset, and the record pointed at the copy (definitions may
+    // be anywhere in their chunk).
+    auto image = clean;
+    const size_t instance = spans[6].first + 24 + 4;  // after the fragment header
+    ASSERT_EQ(image[instance], 0x0c);
+    uint32_t def = 0, data_size = 0;
+    std::memcpy(&def, image.data() + instance + 6, 4);
+    ASSERT_NE(4096 + def, instance + 10);  // not inline: a reference
+    std::memcpy(&data_size, image.data() + 4096 + def + 20, 4);
+    const uint32_t moved = free_space + 16;
+    ASSERT_LT(moved + 24 + data_size, kChunkSize);
+    std::memcpy(image.data() + 4096 + moved, image.data() + 4096 + def, 24 + size_t{data_size});
+    PutU32(&image, instance + 6, moved);
+    FixChunkCrcs(&image);
+    cases.emplace_back("template in the slack", image);
+  }
+  {
+    auto image = clean;  // a second chunk cut short: read whole
+    image.insert(image.end(), clean.begin() + 4096, clean.begin() + 4096 + 40000);
+    cases.emplace_back("partial last chunk", image);
+  }
+  const std::string path = TempPath("corruption_test_file_reads.evtx");
+  for (const auto& [what, image] : cases) {
+    for (bool carve : {false, true}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(fmt::format("{}, carve {}, {} threads", what, carve, threads));
+        DecoderOptions o;
+        o.carve = carve;
+        o.threads = threads;
+        WriteFile(path, image);
+        const std::string from_memory = DumpXmlAndReports(image, o);
+        EXPECT_EQ(DumpXmlAndReports(image, o, path), from_memory);
+        if (what == "template in the slack") {
+          // The definition was read from the slack: compiled there (where
+          // its inline names are no longer inline, hence the token error),
+          // not reported as missing.
+          EXPECT_NE(from_memory.find("record 7 at chunk offset 0x1e00: unknown BinXml token"),
+                    std::string::npos)
+              << from_memory;
+          EXPECT_EQ(from_memory.find("template definition"), std::string::npos) << from_memory;
+        }
+      }
+    }
+  }
+  std::filesystem::remove(path);
+}
+
+// Cuts the file being decoded, when the first event arrives, right after the
+// used part of its second (last) chunk.
+class CuttingHandler : public RecordXmlHandler {
+ public:
+  CuttingHandler(std::string path, uint64_t size) : path_(std::move(path)), size_(size) {}
+  void OnRecordXml(const Event&, std::string_view) override {
+    if (records++ == 0) std::filesystem::resize_file(path_, size_);
+  }
+  size_t records = 0;
+
+ private:
+  std::string path_;
+  uint64_t size_;
+};
+
+// Without --carve a chunk's slack is never read: a file whose slack goes
+// away while it is decoded still gives every record; with --carve the slack
+// is read, and the cut is an error naming the file.
+TEST(CorruptionTest, SlackIsReadOnlyWhenCarving) {
+  const auto sample = ReadFile(DataPath("Security_short_selected.evtx"));
+  uint32_t free_space = 0;
+  std::memcpy(&free_space, sample.data() + 4096 + 48, 4);
+  auto image = sample;
+  image.insert(image.end(), sample.begin() + 4096, sample.begin() + 4096 + kChunkSize);
+  const std::string path = TempPath("corruption_test_slack.evtx");
+  for (bool carve : {false, true}) {
+    SCOPED_TRACE(carve);
+    WriteFile(path, image);
+    DecoderOptions o;
+    o.carve = carve;
+    CuttingHandler h(path, 4096 + kChunkSize + free_space);
+    CollectingReporter r;
+    const Status s = DecodeEvtxFileText(path, "slack.evtx", o, RecordFormat::kXml, h, r, nullptr);
+    if (!carve) {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_TRUE(r.reports().empty());
+      EXPECT_EQ(h.records, 14u);
+    } else {
+      EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+      EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
+      EXPECT_EQ(h.records, 7u);
+    }
+  }
+  std::filesystem::remove(path);
 }
 
 }  // namespace

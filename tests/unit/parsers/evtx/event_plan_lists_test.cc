@@ -41,7 +41,7 @@ Visited OldFilterLoop(const EventPlan& plan) {
       v.gate = true;
       return v;
     }
-    if (IsFilterTarget(item.target)) v.fields.push_back(item);
+    if (IsLeanTarget(item.target)) v.fields.push_back(item);
   }
   return v;
 }

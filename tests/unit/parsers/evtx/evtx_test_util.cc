@@ -64,4 +64,17 @@ std::string DumpXml(const std::vector<uint8_t>& image, const DecoderOptions& opt
   return out;
 }
 
+std::string DumpXmlAndReports(const std::vector<uint8_t>& image, const DecoderOptions& options,
+                              const std::string& path) {
+  std::string out;
+  XmlCollector collector(&out);
+  CollectingReporter reporter;
+  const Status s =
+      path.empty() ? DecodeEvtxBufferXml(image, "test.evtx", options, collector, reporter, nullptr)
+                   : DecodeEvtxFileText(path, "test.evtx", options, RecordFormat::kXml, collector,
+                                        reporter, nullptr);
+  for (const Status& r : reporter.reports()) out += "report: " + r.ToString() + "\n";
+  return out + "status: " + s.ToString() + "\n";
+}
+
 }  // namespace eventsift::evtx::testing

@@ -33,4 +33,11 @@ Decoded Decode(const std::vector<uint8_t>& image, const DecoderOptions& options 
 // Renders every record as `dump --format xml` prints it.
 std::string DumpXml(const std::vector<uint8_t>& image, const DecoderOptions& options = {});
 
+// DumpXml followed by one "report: ..." line per corruption report and the
+// final status: from the image in memory, or with `path` not empty from the
+// file there (which must hold the image), read a chunk at a time as `dump`
+// reads files. Both name the input "test.evtx".
+std::string DumpXmlAndReports(const std::vector<uint8_t>& image, const DecoderOptions& options,
+                              const std::string& path = "");
+
 }  // namespace eventsift::evtx::testing

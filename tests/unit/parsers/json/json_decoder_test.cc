@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "tests/unit/parsers/json/json_test_util.h"
 
@@ -222,6 +223,55 @@ TEST(JsonDecoderFile, StreamsLargeNdjsonAcrossBlocks) {
     EXPECT_TRUE(handler.ok) << "a line number or offset drifted, gzip=" << gz;
     EXPECT_EQ(decoder->stats().bytes.Get(), text.size());
   }
+}
+
+// A plain file's blocks arrive in pieces and each piece's complete lines are
+// decoded at once: events and reports must still come in file order, with
+// whole-file lines and offsets, whatever the line lengths (short lines, lines
+// longer than a piece, a bad line, blank lines) and wherever the pieces cut.
+TEST(JsonDecoderFile, PiecewiseReadKeepsFileOrder) {
+  std::string text;
+  std::vector<std::string> want;  // "E<line>@<offset>" or "R<line>@<offset>"
+  uint64_t line = 1;
+  for (int i = 0; text.size() < (20u << 20); ++i, ++line) {
+    const uint64_t offset = text.size();
+    if (i % 997 == 500) {
+      text += "{\"EventID\":1,\"SourceName\":\"S\",\"Message\":\"" + std::string(700u << 10, 'y') +
+              "\"}\n";  // longer than a read piece, shorter than a block
+      want.push_back("E" + std::to_string(line) + "@" + std::to_string(offset));
+    } else if (i % 1009 == 3) {
+      text += "{\"EventID\": oops}\n";
+      want.push_back("R" + std::to_string(line) + "@" + std::to_string(offset));
+    } else if (i % 101 == 7) {
+      text += "\n";
+    } else {
+      text.append(i % 2 ? kEventA : kEventB).push_back('\n');
+      want.push_back("E" + std::to_string(line) + "@" + std::to_string(offset));
+    }
+  }
+  std::vector<std::string> got;
+  struct Handler : EventHandler {
+    explicit Handler(std::vector<std::string>* g) : got(g) {}
+    void OnEvent(const Event& e) override {
+      got->push_back("E" + std::to_string(e.where.line) + "@" + std::to_string(e.where.offset));
+    }
+    std::vector<std::string>* got;
+  } handler(&got);
+  struct Reporter : CorruptionReporter {
+    explicit Reporter(std::vector<std::string>* g) : got(g) {}
+    void Report(const Status& s, uint64_t) override {
+      got->push_back("R" + std::to_string(s.where()->line) + "@" +
+                     std::to_string(s.where()->offset));
+    }
+    std::vector<std::string>* got;
+  } reporter(&got);
+  auto decoder = NewJsonDecoder({});
+  ASSERT_TRUE(
+      decoder->Decode(InputSpec{WriteTemp("pieces.ndjson", text), "pieces"}, handler, reporter)
+          .ok());
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "entry " << i;
+  EXPECT_EQ(decoder->stats().bytes.Get(), text.size());
 }
 
 // Two sizes: one whose end arrives in the same 8 MiB block that shows it is

@@ -201,7 +201,7 @@ if [ -z "$evtx" ] && [ -d ../shared/corpus/evtx ]; then
 fi
 if [ -z "$evtx" ]; then
   log "events sink: skipped, no --evtx and no ../shared/corpus/evtx"
-  echo "| kafka | events sink events/s, EVTX → Kafka | skipped: no EVTX input (../shared/corpus absent) | ≥ 200000 | |"
+  echo "| kafka | events sink events per CPU second, EVTX → Kafka | skipped: no EVTX input (../shared/corpus absent) | ≥ 200000 per core | |"
 else
   new_topic "$t2b"
   log "events sink: every event of $evtx to $t2b (scan --threads 1 --events-out kafka)"
@@ -220,7 +220,10 @@ else
   eps=$(awk "BEGIN{printf \"%.0f\", $n_events/($end-$start)}")
   cps=$(awk "BEGIN{printf \"%.0f\", $n_events/($cu+$cs)}")
   log "events sink: $n_events events ($(du -m "$evtx" | cut -f1) MiB EVTX), $on_topic on the topic, wall $(awk "BEGIN{print $end-$start}") s, user $cu s, sys $cs s"
-  echo "| kafka | events sink events/s, EVTX → Kafka, every event (scan --threads 1; $n_events events; per CPU second: $cps) | $eps | ≥ 200000 | $(met "$eps >= 200000" "$(awk "BEGIN{printf \"%.0f%%\", 100*$eps/200000}") of target") |"
+  # The goal is per core: events per CPU second (user + sys) of the eventsift
+  # process; the wall figure depends on what else the machine runs.
+  echo "| kafka | events sink events/s, EVTX → Kafka, every event (scan --threads 1; $n_events events), wall | $eps | | |"
+  echo "| kafka | events sink events per CPU second of eventsift (user $cu + sys $cs s) | $cps | ≥ 200000 per core | $(met "$cps >= 200000" "$(awk "BEGIN{printf \"%.0f%%\", 100*$cps/200000}") of target") |"
 fi
 
 # --- 3. end-to-end latency through the daemon -----------------------------

@@ -34,16 +34,22 @@ constexpr uint64_t kAuditSuccess = 0x0020000000000000ULL;
 
 }  // namespace
 
-std::string EventHostKey(std::string_view computer) {
-  std::string key(computer);
-  for (char& c : key) {
+void AssignEventHostKey(std::string_view computer, std::string* out) {
+  out->assign(computer);
+  for (char& c : *out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
+}
+
+std::string EventHostKey(std::string_view computer) {
+  std::string key;
+  AssignEventHostKey(computer, &key);
   return key;
 }
 
-void AppendEventEcsJson(const Event& e, std::string* out) {
-  JsonCursor c(out);
+namespace {
+
+void WriteEventEcsJson(const Event& e, JsonCursor& c) {
   if (e.time != 0) {
     constexpr std::string_view kTime = "{\"@timestamp\":\"";
     char* p = c.Reserve(kTime.size() + kRfc3339MaxSize);
@@ -63,7 +69,8 @@ void AppendEventEcsJson(const Event& e, std::string* out) {
     if ((e.keywords & kAuditSuccess) != 0) c.Raw(",\"outcome\":\"success\"");
     if ((e.keywords & kAuditFailure) != 0) c.Raw(",\"outcome\":\"failure\"");
     c.StringAfter("},\"log\":{\"level\":", LevelName(e.level));
-    const std::string host = EventHostKey(e.computer);
+    thread_local std::string host;
+    AssignEventHostKey(e.computer, &host);
     c.StringAfter("},\"host\":{\"name\":", host);
     c.StringAfter("},\"winlog\":{\"channel\":", e.channel);
     c.StringAfter(",\"computer_name\":", e.computer);
@@ -106,6 +113,19 @@ void AppendEventEcsJson(const Event& e, std::string* out) {
   if (e.where.offset != UINT64_MAX) c.UIntAfter(",\"offset\":", e.where.offset);
   if (e.where.line != 0) c.UIntAfter(",\"line\":", e.where.line);
   c.Raw("}}}");
+}
+
+}  // namespace
+
+void AppendEventEcsJson(const Event& e, std::string* out) {
+  JsonCursor c(out);
+  WriteEventEcsJson(e, c);
+}
+
+std::string_view RenderEventEcsJson(const Event& e, std::string* scratch) {
+  JsonCursor c = JsonCursor::Scratch(scratch);
+  WriteEventEcsJson(e, c);
+  return c.Written();
 }
 
 }  // namespace eventsift

@@ -30,9 +30,15 @@ inline constexpr char kEventSchemaVersion[] = "eventsift.event/v1";
 
 // Appends the event's JSON object (no newline) to `out`.
 void AppendEventEcsJson(const Event& e, std::string* out);
+// The same written from the start of `scratch`, a buffer reused from event
+// to event and never trimmed (JsonCursor::Scratch: no zero-filling of its
+// padding per field); returns the JSON, valid until the next use.
+std::string_view RenderEventEcsJson(const Event& e, std::string* scratch);
 
 // The Kafka key and `host.name`: the computer name in lower case (Winlogbeat
 // lower-cases host.name), so one host's events share a partition.
 std::string EventHostKey(std::string_view computer);
+// The same into `out`, reusing its buffer (per event on the sink's path).
+void AssignEventHostKey(std::string_view computer, std::string* out);
 
 }  // namespace eventsift

@@ -50,6 +50,8 @@ std::vector<std::string> SplitComma(const std::string& text) {
 // A batch is sealed for the writer at this size: large enough that the
 // lock and the write are per batch, not per event.
 constexpr size_t kBatchBytes = 256 << 10;
+// Room for the event that crosses kBatchBytes (most are a few KiB).
+constexpr size_t kBatchSlack = 16 << 10;
 constexpr std::chrono::milliseconds kIdleSeal{20};
 
 }  // namespace
@@ -85,6 +87,8 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
   if (sink->options_.kafka) {
     KafkaSinkOptions k = *sink->options_.kafka;
     k.schema = kEventSchemaVersion;
+    k.defaults.insert(k.defaults.begin(), EventsProducerDefaults().begin(),
+                      EventsProducerDefaults().end());
     ES_ASSIGN_OR_RETURN(kafka, KafkaSink::Open(k));
     sink->kafka_ = std::move(kafka);
   } else if (sink->options_.path == "-") {
@@ -115,10 +119,9 @@ void EventSink::Offer(const Event& event, bool matched) {
     return;
   }
   // Rendered outside the lock into this thread's scratch, then copied in.
-  thread_local std::string json, key;
-  json.clear();
-  AppendEventEcsJson(event, &json);
-  key = EventHostKey(event.computer);
+  thread_local std::string scratch, key;
+  const std::string_view json = RenderEventEcsJson(event, &scratch);
+  AssignEventHostKey(event.computer, &key);
   const uint64_t size = json.size() + 1 + key.size() + kEntryCost;
   std::unique_lock<std::mutex> lock(mu_);
   if (bytes_ + size > options_.queue_bytes && bytes_ > 0) {
@@ -152,27 +155,61 @@ void EventSink::SealLocked() {
   if (open_.entries.empty()) return;
   queue_.push_back(std::move(open_));
   open_ = Batch{};
+  open_.json = pool_->Take();
 }
 
-Status EventSink::WriteBatch(const Batch& batch) {
+std::string EventSink::BufferPool::Take() {
+  std::string buffer;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!free.empty()) {
+      buffer = std::move(free.back());
+      free.pop_back();
+    }
+  }
+  buffer.clear();
+  // Sized once for a full batch, so filling it does not reallocate and copy
+  // what it holds a dozen times over.
+  buffer.reserve(kBatchBytes + kBatchSlack);
+  return buffer;
+}
+
+void EventSink::BufferPool::Give(std::string buffer) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (free.size() < kMaxPooled) free.push_back(std::move(buffer));
+}
+
+Status EventSink::WriteBatch(Batch batch) {
   if (!kafka_) {
-    if (std::fwrite(batch.json.data(), 1, batch.json.size(), file_) != batch.json.size()) {
-      return Status::IOError(fmt::format("write failed: {}", std::strerror(errno)))
+    const bool written =
+        std::fwrite(batch.json.data(), 1, batch.json.size(), file_) == batch.json.size();
+    const int error = errno;
+    pool_->Give(std::move(batch.json));
+    if (!written) {
+      return Status::IOError(fmt::format("write failed: {}", std::strerror(error)))
           .At(options_.path);
     }
     return Status::OK();
   }
-  Status first;
+  // The producer lets go of the batch after its last delivery report; its
+  // buffer then goes back to the pool.
+  auto give_back = [pool = pool_](Batch* b) {
+    std::unique_ptr<Batch> done(b);
+    pool->Give(std::move(done->json));
+  };
+  std::shared_ptr<const Batch> owned(std::make_unique<Batch>(std::move(batch)).release(),
+                                     std::move(give_back));
+  messages_.clear();
+  messages_.reserve(owned->entries.size());
   uint32_t json_at = 0, key_at = 0;
-  for (const Batch::Entry& e : batch.entries) {
-    const std::string_view json(batch.json.data() + json_at, e.json_end - json_at);
-    const std::string_view key(batch.keys.data() + key_at, e.key_end - key_at);
+  for (const Batch::Entry& e : owned->entries) {
+    messages_.push_back(KafkaSink::BorrowedMessage{
+        std::string_view(owned->keys.data() + key_at, e.key_end - key_at), "",
+        std::string_view(owned->json.data() + json_at, e.json_end - json_at)});
     json_at = e.json_end + 1;
     key_at = e.key_end;
-    Status s = kafka_->SendMessage(key, "", json);
-    if (!s.ok() && first.ok()) first = s;
   }
-  return first;
+  return kafka_->SendBorrowed(messages_, std::move(owned));
 }
 
 void EventSink::WriterLoop() {
@@ -192,15 +229,16 @@ void EventSink::WriterLoop() {
       writing_ = true;
     }
     uint64_t freed = 0;
-    for (const Batch& b : batches) {
+    for (Batch& b : batches) {
       freed += b.cost();
-      Status s = WriteBatch(b);
+      const uint64_t events = b.entries.size();
+      Status s = WriteBatch(std::move(b));
       // A file write error loses the batch; the Kafka sink took every event
       // (delivered or spooled; what it could not spool it counts as failed).
       if (s.ok() || kafka_) {
-        stats_.written.Add(b.entries.size());
+        stats_.written.Add(events);
       } else {
-        stats_.failed.Add(b.entries.size());
+        stats_.failed.Add(events);
       }
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu_);

@@ -49,6 +49,19 @@ struct EventFilter {
 
 enum class EventOverflow : uint8_t { kBlock, kDrop };
 
+// The events producer's librdkafka defaults; the sink's properties (-X,
+// the daemon's events `properties:`) override them. Events are many and
+// small (docs/perf/kafka.md has the measurements):
+// - lz4, not the alerts' zstd: zstd cost about a tenth of the process's CPU
+//   per event, lz4 half of that, for 2.3x the bytes on the topic;
+// - message.copy.max.bytes 0: the request references each event where the
+//   sink rendered it (SendBorrowed) instead of copying it once more.
+inline const KafkaProperties& EventsProducerDefaults() {
+  static const KafkaProperties kDefaults = {{"compression.type", "lz4"},
+                                            {"message.copy.max.bytes", "0"}};
+  return kDefaults;
+}
+
 struct EventSinkOptions {
   EventFilter filter;
   // Where events go: a file path ("-" is stdout) or, when `kafka` is set,
@@ -96,6 +109,8 @@ class EventSink {
   const EventSinkStats& stats() const { return stats_; }
   // The Kafka output's counters (delivered, spooled, failed), or null.
   const SinkStats* kafka_stats() const { return kafka_ ? &kafka_->stats() : nullptr; }
+  // The events producer, or null for a file.
+  const KafkaSink* kafka() const { return kafka_.get(); }
   KafkaSinkCounters kafka_counters() const {
     return kafka_ ? kafka_->counters() : KafkaSinkCounters{};
   }
@@ -114,10 +129,23 @@ class EventSink {
     uint64_t cost() const { return json.size() + keys.size() + entries.size() * kEntryCost; }
   };
   static constexpr uint64_t kEntryCost = 16;
+  // JSON buffers of written batches, kept for the next ones (at most
+  // kMaxPooled): a fresh 256 KiB buffer per batch faults its pages in again.
+  // Shared with the producer, which returns a batch after its last delivery
+  // report, possibly after the sink is gone.
+  struct BufferPool {
+    static constexpr size_t kMaxPooled = 16;
+    std::mutex mu;
+    std::vector<std::string> free;
+    std::string Take();
+    void Give(std::string buffer);
+  };
   void WriterLoop();
   // Moves the open batch to the queue (mu_ held).
   void SealLocked();
-  Status WriteBatch(const Batch& batch);
+  // Kafka takes the batch's bytes without copying them: it keeps the batch
+  // until the last of its events is delivered or spooled.
+  Status WriteBatch(Batch batch);
 
   EventSinkOptions options_;
   EventSinkStats stats_;
@@ -135,6 +163,8 @@ class EventSink {
   bool closing_ = false;
   Status write_error_;  // the first output error, reported by Close
   std::thread writer_;
+  std::vector<KafkaSink::BorrowedMessage> messages_;  // the writer's, reused per batch
+  std::shared_ptr<BufferPool> pool_ = std::make_shared<BufferPool>();
 };
 
 }  // namespace eventsift

@@ -113,7 +113,7 @@ void KafkaSink::Impl::TryReplay() {
   }
   for (const SpoolRecord& r : batch) {
     inflight_replay_.fetch_add(1);
-    Status produced = Produce(r.key, r.rule_id, r.payload, r.seq);
+    Status produced = Produce(r.key, r.rule_id, r.payload, kafka_detail::ReplayOpaque(r.seq), true);
     if (produced.ok()) continue;
     inflight_replay_.fetch_sub(1);
     if (produced.code() == StatusCode::kResourceExhausted) {

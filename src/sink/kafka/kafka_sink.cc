@@ -3,9 +3,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,6 +26,7 @@ using kafka_detail::kErrorLogInterval;
 using kafka_detail::kPurgeWait;
 using kafka_detail::MetadataPtr;
 using kafka_detail::RecordFromMessage;
+using kafka_detail::ReleaseHold;
 using std::chrono::milliseconds;
 
 Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
@@ -47,7 +50,7 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
       std::string_view(features).find("zstd") != std::string_view::npos) {
     compression = "zstd";
   }
-  const KafkaProperties defaults = {
+  KafkaProperties defaults = {
       {"bootstrap.servers", options_.brokers},
       {"client.id", "eventsift"},
       {"enable.idempotence", "true"},
@@ -58,6 +61,7 @@ Status KafkaSink::Impl::Configure(rd_kafka_conf_t* conf) {
       {"message.timeout.ms", "30000"},
       {"log.connection.close", "false"},
   };
+  defaults.insert(defaults.end(), options_.defaults.begin(), options_.defaults.end());
   ES_RETURN_IF_ERROR(ApplyKafkaProperties(conf, defaults, options_.properties));
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &Impl::OnDelivery);
@@ -164,11 +168,9 @@ bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
 }
 
 Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
-                                std::string_view json, uint64_t seq) {
-  // The spool sequence (0 for a direct send) rides as the message opaque.
-  void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
+                                std::string_view json, void* opaque, bool copy) {
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(copy ? RD_KAFKA_MSG_F_COPY : 0),
       RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
       RD_KAFKA_V_HEADER(kSchemaHeader, options_.schema.data(),
@@ -184,8 +186,8 @@ Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
   return Status::Unavailable(rd_kafka_err2str(err));
 }
 
-Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id,
-                             std::string_view json) {
+Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std::string_view json,
+                             kafka_detail::BorrowHold* hold) {
   stats_->received.Add();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -196,18 +198,24 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id,
     }
   }
   inflight_direct_.fetch_add(1);
-  auto give_up = Clock::now() + milliseconds(1000);
+  // Taken before the produce: its delivery report may come at once.
+  if (hold != nullptr) hold->refs.fetch_add(1, std::memory_order_relaxed);
+  // Read only once the queue is full: a clock read per message shows in
+  // the profile of the events sink.
+  std::optional<Clock::time_point> give_up;
   for (;;) {
-    Status st = Produce(key, rule_id, json, 0);
+    Status st = Produce(key, rule_id, json, hold, hold == nullptr);
     if (st.ok()) return Status::OK();
     // A full queue drains as the poller serves delivery reports; wait a
     // little, then spool rather than block the caller for long.
     if (st.code() == StatusCode::kUnavailable && st.message() == "producer queue full" &&
-        Clock::now() < give_up) {
+        (!give_up || Clock::now() < *give_up)) {
+      if (!give_up) give_up = Clock::now() + milliseconds(1000);
       std::this_thread::sleep_for(milliseconds(5));
       continue;
     }
     inflight_direct_.fetch_sub(1);
+    if (hold != nullptr) ReleaseHold(hold);  // the sender's reference remains
     bool too_large = st.code() == StatusCode::kResourceExhausted;
     LogError(
         fmt::format("alert for host '{}' (rule {}) not sent: {}; {}", key, rule_id, st.message(),
@@ -220,6 +228,22 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id,
                 too_large, true);
     return Status::OK();
   }
+}
+
+Status KafkaSink::Impl::SendBorrowed(const std::vector<KafkaSink::BorrowedMessage>& messages,
+                                     std::shared_ptr<const void> owner) {
+  auto hold = std::make_unique<kafka_detail::BorrowHold>();
+  hold->owner = std::move(owner);
+  // From here the hold is freed by whichever release is last: the sender's
+  // below or the delivery report of a message that referenced it.
+  kafka_detail::BorrowHold* shared = hold.release();
+  Status first;
+  for (const KafkaSink::BorrowedMessage& m : messages) {
+    Status s = Send(m.key, m.rule_id, m.json, shared);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  ReleaseHold(shared);
+  return first;
 }
 
 void KafkaSink::Impl::SpoolLocked(SpoolRecord record, bool rejected, bool this_run) {
@@ -248,9 +272,10 @@ void KafkaSink::Impl::RecordLatency(const rd_kafka_message_t* m) {
 }
 
 void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
-  auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
-  if (seq != 0) return HandleReplayDelivery(m, seq);
-  // A direct send.
+  const auto tag = reinterpret_cast<uintptr_t>(m->_private);
+  if ((tag & 1) != 0) return HandleReplayDelivery(m, tag >> 1);
+  // A direct send; a borrowed one's bytes stay valid until its hold is
+  // released below (the spool copies them first).
   rd_kafka_resp_err_t err = m->err;
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     stats_->delivered.Add();
@@ -270,6 +295,7 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     SpoolLocked(RecordFromMessage(m), permanent, true);
   }
   inflight_direct_.fetch_sub(1);
+  if (tag != 0) ReleaseHold(reinterpret_cast<kafka_detail::BorrowHold*>(tag));
 }
 
 void KafkaSink::Impl::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -385,6 +411,16 @@ KafkaSinkCounters KafkaSink::Impl::Counters() const {
   return c;
 }
 
+std::string KafkaSink::Impl::Property(const std::string& name) const {
+  std::array<char, 512> value{};
+  size_t size = value.size();
+  if (!rk_ || rd_kafka_conf_get(rd_kafka_conf(rk_.get()), name.c_str(), value.data(), &size) !=
+                  RD_KAFKA_CONF_OK) {
+    return "";
+  }
+  return value.data();
+}
+
 void KafkaSink::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
@@ -433,11 +469,18 @@ Status KafkaSink::SendMessage(std::string_view key, std::string_view rule_id,
   return impl_->Send(key, rule_id, json);
 }
 
+Status KafkaSink::SendBorrowed(const std::vector<BorrowedMessage>& messages,
+                               std::shared_ptr<const void> owner) {
+  return impl_->SendBorrowed(messages, std::move(owner));
+}
+
 Status KafkaSink::Flush(milliseconds timeout) { return impl_->Flush(timeout); }
 
 Status KafkaSink::DrainSpool(milliseconds timeout) { return impl_->DrainSpool(timeout); }
 
 KafkaSinkCounters KafkaSink::counters() const { return impl_->Counters(); }
+
+std::string KafkaSink::property(const std::string& name) const { return impl_->Property(name); }
 
 Result<std::unique_ptr<AlertSink>> NewKafkaSink(const KafkaSinkOptions& options) {
   ES_ASSIGN_OR_RETURN(sink, KafkaSink::Open(options));

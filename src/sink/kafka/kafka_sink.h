@@ -36,6 +36,10 @@ struct KafkaSinkOptions {
   std::string topic;
   // The kSchemaHeader value: the alert schema, or the events sink's.
   std::string schema = kAlertSchemaVersion;
+  // This producer's own defaults (the events sink's compression, say): set
+  // after eventsift's (compression.type zstd where librdkafka has it, else
+  // lz4; linger.ms 5; ...) and before `properties`, which override them.
+  KafkaProperties defaults;
   // Passed through to librdkafka as-is (-X key=value): TLS, SASL, tuning.
   KafkaProperties properties;
   // Directory of the durable spool for undelivered alerts.
@@ -91,10 +95,21 @@ class KafkaSink : public AlertSink {
   Status Send(const Alert& alert, std::string_view json) override;
   // The same with the message fields given directly (tools and tests).
   Status SendMessage(std::string_view key, std::string_view rule_id, std::string_view json);
+  // Messages whose bytes `owner` keeps alive: the producer references them
+  // instead of copying each into its queue, and lets go of `owner` after the
+  // last one's delivery report. For many messages rendered into one buffer
+  // (the events sink). Otherwise SendMessage for each, in order.
+  struct BorrowedMessage {
+    std::string_view key, rule_id, json;
+  };
+  Status SendBorrowed(const std::vector<BorrowedMessage>& messages,
+                      std::shared_ptr<const void> owner);
   Status Flush(std::chrono::milliseconds timeout) override;
   // Waits until the spool is empty (replayed) or `timeout` passes.
   Status DrainSpool(std::chrono::milliseconds timeout);
   KafkaSinkCounters counters() const;
+  // The producer's effective value of a librdkafka property ("" if unknown).
+  std::string property(const std::string& name) const;
 
   class Impl;
 

@@ -84,6 +84,27 @@ inline SpoolRecord RecordFromMessage(const rd_kafka_message_t* m) {
 
 inline void DecrementCounter(Counter* c) { c->value.fetch_sub(1, std::memory_order_relaxed); }
 
+// What keeps the bytes of SendBorrowed's messages alive: one per call,
+// counting the sender and each message the producer holds; the last
+// release frees it (and lets go of the owner).
+struct BorrowHold {
+  std::shared_ptr<const void> owner;
+  std::atomic<uint64_t> refs{1};
+};
+
+inline void ReleaseHold(BorrowHold* hold) {
+  if (hold->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::unique_ptr<BorrowHold> last(hold);  // its ownership came back from the producer
+  }
+}
+
+// A message's opaque says where it came from: null for a copied direct
+// send, an odd value for spool record `seq` (seq << 1 | 1), anything else is
+// the BorrowHold of a borrowed one (heap objects are aligned, so even).
+inline void* ReplayOpaque(uint64_t seq) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(seq << 1 | 1));
+}
+
 }  // namespace kafka_detail
 
 class KafkaSink::Impl {
@@ -101,10 +122,16 @@ class KafkaSink::Impl {
   ~Impl() { Stop(); }
 
   Status Init();
-  Status Send(std::string_view key, std::string_view rule_id, std::string_view json);
+  // `hold` set: the producer references the bytes of `json` (kept alive by
+  // the hold) instead of copying them.
+  Status Send(std::string_view key, std::string_view rule_id, std::string_view json,
+              kafka_detail::BorrowHold* hold = nullptr);
+  Status SendBorrowed(const std::vector<KafkaSink::BorrowedMessage>& messages,
+                      std::shared_ptr<const void> owner);
   Status Flush(milliseconds timeout);
   Status DrainSpool(milliseconds timeout);
   KafkaSinkCounters Counters() const;
+  std::string Property(const std::string& name) const;
   void Stop();
   bool flushed() const { return flushed_; }
 
@@ -121,8 +148,10 @@ class KafkaSink::Impl {
   void LogError(const std::string& message);
   // Appends to the spool (or the rejected spool) and counts it.
   void SpoolLocked(SpoolRecord record, bool rejected, bool this_run);
+  // Copies the payload when `copy`, else it must outlive the delivery
+  // report; `opaque` comes back with that report (see ReplayOpaque).
   Status Produce(std::string_view key, std::string_view rule_id, std::string_view json,
-                 uint64_t seq);
+                 void* opaque, bool copy);
   bool Probe(milliseconds timeout, std::string* why);
   void PollLoop();
   void TryReplay();

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "src/event/event_ecs_json.h"
+#include "src/sink/event_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
 
@@ -164,6 +166,161 @@ TEST_F(KafkaSinkMockTest, DeliversKeyHeadersAndValue) {
   std::vector<std::string> host0;
   for (int i = 0; i < 20; i += 3) host0.push_back(Json(i));
   EXPECT_EQ(per_key["ex0.contoso.com"], host0);
+}
+
+// Messages rendered back to back into one buffer, as the events sink sends
+// them: `owner` holds the bytes, the views point into it.
+struct BorrowedBatch {
+  std::shared_ptr<std::string> owner = std::make_shared<std::string>();
+  std::vector<KafkaSink::BorrowedMessage> messages;
+
+  explicit BorrowedBatch(const std::vector<std::pair<std::string, std::string>>& kv) {
+    std::vector<std::pair<size_t, size_t>> at;  // (key start, value start)
+    for (const auto& [key, value] : kv) {
+      at.emplace_back(owner->size(), owner->size() + key.size());
+      owner->append(key).append(value);
+    }
+    for (size_t i = 0; i < kv.size(); ++i) {
+      const std::string_view all(*owner);
+      messages.push_back({all.substr(at[i].first, kv[i].first.size()), "",
+                          all.substr(at[i].second, kv[i].second.size())});
+    }
+  }
+};
+
+TEST_F(KafkaSinkMockTest, BorrowedMessagesArriveIntactAndTheirOwnerIsReleased) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (int i = 0; i < 50; ++i) kv.emplace_back("ex" + std::to_string(i % 4), Json(i));
+  std::weak_ptr<std::string> watch;
+  {
+    BorrowedBatch batch(kv);
+    watch = batch.owner;
+    ASSERT_TRUE(sink->SendBorrowed(batch.messages, std::move(batch.owner)).ok());
+  }
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().delivered.Get(), 50u);
+  // Every delivery report came back: nothing holds the bytes any more.
+  EXPECT_TRUE(watch.expired());
+  auto got = ConsumeAll(50);
+  ASSERT_EQ(got.size(), 50u);
+  std::map<std::string, std::vector<std::string>> per_key;
+  for (const auto& c : got) {
+    EXPECT_EQ(c.schema, "eventsift.alert/v1");
+    per_key[c.key].push_back(c.value);
+  }
+  ASSERT_EQ(per_key.size(), 4u);
+  std::vector<std::string> ex1;
+  for (int i = 1; i < 50; i += 4) ex1.push_back(Json(i));
+  EXPECT_EQ(per_key["ex1"], ex1);
+}
+
+TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirBytes) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("message.max.bytes", "1000");
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  rd_kafka_mock_push_request_errors(
+      mock_.get(), kProduceApiKey, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  std::vector<std::pair<std::string, std::string>> kv;
+  for (int i = 0; i < 10; ++i) kv.emplace_back("h", Json(i));
+  kv.emplace_back("h", R"({"alert_id":"big","pad":")" + std::string(5000, 'x') + "\"}");
+  std::weak_ptr<std::string> watch;
+  {
+    BorrowedBatch batch(kv);
+    watch = batch.owner;
+    ASSERT_TRUE(sink->SendBorrowed(batch.messages, std::move(batch.owner)).ok());
+  }
+  ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;
+  ASSERT_TRUE(sink->DrainSpool(milliseconds(10000)).ok()) << log_;
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(sink->stats().failed.Get(), 0u);
+  EXPECT_EQ(sink->stats().delivered.Get(), 10u) << log_;
+  EXPECT_EQ(sink->counters().rejected_pending, 1u);
+  EXPECT_NE(log_.find("authorization failed"), std::string::npos) << log_;
+  // What failed was spooled from the borrowed bytes and replayed unchanged.
+  auto got = ConsumeAll(10);
+  std::set<std::string> values;
+  for (const auto& c : got) values.insert(c.value);
+  std::set<std::string> want;
+  for (int i = 0; i < 10; ++i) want.insert(Json(i));
+  EXPECT_EQ(values, want);
+}
+
+// Alerts compress with zstd (where librdkafka has it), the events producer
+// with lz4 and references the rendered events (EventsProducerDefaults);
+// compression.type in the properties wins.
+TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
+  auto alerts = OpenSink(Options());
+  ASSERT_TRUE(alerts);
+  const std::string alerts_codec = alerts->property("compression.type");
+  EXPECT_TRUE(alerts_codec == "zstd" || alerts_codec == "lz4") << alerts_codec;
+  EXPECT_EQ(alerts->property("acks"), "-1");  // "all"
+  EXPECT_EQ(alerts->property("message.copy.max.bytes"), "65535");
+  alerts.reset();
+  for (const std::string& user : {std::string(), std::string("zstd"), std::string("none")}) {
+    EventSinkOptions eo;
+    eo.kafka = Options();
+    eo.kafka->spool_dir += "-events";
+    if (!user.empty()) eo.kafka->properties.emplace_back("compression.type", user);
+    auto opened = EventSink::Open(std::move(eo));
+    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    std::unique_ptr<EventSink> events = std::move(opened).value();
+    ASSERT_NE(events->kafka(), nullptr);
+    EXPECT_EQ(events->kafka()->property("compression.type"), user.empty() ? "lz4" : user);
+    EXPECT_EQ(events->kafka()->property("message.copy.max.bytes"), "0");
+    EXPECT_EQ(events->kafka()->property("enable.idempotence"), "true");
+    ASSERT_TRUE(events->Close(milliseconds(2000)).ok());
+  }
+  fs::remove_all(spool_dir_.string() + "-events");
+}
+
+// The events sink's whole Kafka path: rendered events batched, handed to the
+// producer without copies, batch buffers reused once delivered. More
+// batches than the sink keeps buffers for, and every event arrives as
+// RenderEventEcsJson renders it, keyed by its lower-cased host.
+TEST_F(KafkaSinkMockTest, EventsSinkDeliversEveryEventIntactAcrossManyBatches) {
+  EventSinkOptions eo;
+  eo.kafka = Options();
+  eo.kafka->spool_dir += "-events";
+  eo.queue_bytes = 1 << 20;  // the writer falls behind: Offer blocks at times
+  auto opened = EventSink::Open(std::move(eo));
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  std::unique_ptr<EventSink> sink = std::move(opened).value();
+  constexpr int kEvents = 6000;  // ~1.3 KB each: about 30 batches of 256 KiB
+  const std::vector<std::string> hosts = {"DC01.contoso.local", "ex02", "WS-3", "Srv4", "h5"};
+  std::multiset<std::pair<std::string, std::string>> want;
+  std::string scratch;
+  for (int i = 0; i < kEvents; ++i) {
+    const std::string payload(1000 + i % 200, static_cast<char>('a' + i % 26));
+    const std::string file = "f" + std::to_string(i % 3) + ".evtx";
+    Event e;
+    e.computer = hosts[i % hosts.size()];
+    e.channel = "Security";
+    e.provider = "Microsoft-Windows-Security-Auditing";
+    e.event_id = 4624 + i % 7;
+    e.record_id = static_cast<uint64_t>(i) + 1;
+    e.where.file = file;
+    e.where.offset = static_cast<uint64_t>(i) * 512;
+    e.data.push_back(DataField{"Payload", payload});
+    want.emplace(EventHostKey(e.computer), std::string(RenderEventEcsJson(e, &scratch)));
+    sink->Offer(e, false);
+  }
+  ASSERT_TRUE(sink->Close(milliseconds(10000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().written.Get(), static_cast<uint64_t>(kEvents));
+  EXPECT_EQ(sink->kafka_stats()->delivered.Get(), static_cast<uint64_t>(kEvents)) << log_;
+  auto got = ConsumeAll(kEvents, milliseconds(30000));
+  ASSERT_EQ(got.size(), static_cast<size_t>(kEvents));
+  std::multiset<std::pair<std::string, std::string>> have;
+  for (const auto& c : got) {
+    EXPECT_EQ(c.schema, kEventSchemaVersion);
+    have.emplace(c.key, c.value);
+  }
+  EXPECT_TRUE(have == want);
+  fs::remove_all(spool_dir_.string() + "-events");
 }
 
 TEST_F(KafkaSinkMockTest, BrokerDownSpoolsThenReplaysInOrderAtNextStart) {

@@ -51,6 +51,10 @@ struct Matcher::Scratch {
   std::unordered_map<std::string, Plan> plans;
   size_t plans_bytes = 0;
   std::string key;
+  // The plan the last key found: records come in runs of one header, so the
+  // key is compared with the last before it is hashed. Null after a clear.
+  const Plan* last_plan = nullptr;
+  std::string last_key;
   Plan unindexed_plan;  // rebuilt per event on the unindexed path
 };
 
@@ -213,6 +217,7 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
     scratch->plans.clear();
     scratch->plans_bytes = 0;
     scratch->plans_owner = instance_;
+    scratch->last_plan = nullptr;
   }
   // The key holds the raw header: lengths first, so that no two headers
   // share a key.
@@ -224,7 +229,12 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
   key.append(reinterpret_cast<const char*>(sizes), sizeof(sizes));
   key.append(event.provider);
   key.append(event.channel);
-  if (auto it = scratch->plans.find(key); it != scratch->plans.end()) return it->second;
+  if (scratch->last_plan != nullptr && key == scratch->last_key) return *scratch->last_plan;
+  if (auto it = scratch->plans.find(key); it != scratch->plans.end()) {
+    scratch->last_key = key;
+    scratch->last_plan = &it->second;  // a map's elements stay put as it grows
+    return it->second;
+  }
   if (scratch->plans.size() >= kMaxPlans || scratch->plans_bytes >= kMaxPlanBytes) {
     scratch->plans.clear();
     scratch->plans_bytes = 0;
@@ -232,6 +242,8 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
   Plan& plan = scratch->plans[key];
   BuildPlan(event, scratch, &plan);
   scratch->plans_bytes += key.size() + plan.Bytes();
+  scratch->last_key = key;
+  scratch->last_plan = &plan;
   return plan;
 }
 

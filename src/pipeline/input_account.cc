@@ -152,6 +152,7 @@ std::string AccountsJson(std::string_view command, std::span<const InputAccount>
       w.KVUInt("chunks_found", a.chunks_found);
       w.KVUInt("chunks_empty", a.chunks_empty);
     }
+    if (a.format == "json") w.KVUInt("parts", a.parts);
     w.KVUInt("records_decoded", a.records_decoded);
     if (a.is_evtx()) w.KVUInt("records_recovered", a.records_recovered);
     w.KVUInt("problems", a.problems);

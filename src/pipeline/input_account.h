@@ -40,6 +40,9 @@ struct InputAccount {
   uint64_t chunks_found = 0;
   uint64_t chunks_empty = 0;
   uint64_t records_recovered = 0;
+  // JSON only: the line ranges of a large NDJSON file decoded side by side
+  // (scan --threads), 1 when it was read in one pass.
+  uint64_t parts = 1;
   // Both formats.
   uint64_t records_decoded = 0;  // events delivered
   uint64_t problems = 0;         // corruption reports, repaired ones (CRC) included

@@ -381,13 +381,15 @@ void Scanner::ScanOne(const std::string& path, int decoder_threads, FileResult* 
   uint64_t bytes = 0, incomplete = 0, events = 0, payload_skipped = 0;
   // A large NDJSON file when threads are left over: its lines split across them.
   std::vector<json::LineRange> ranges;
-  // Not when events are observed or record ids tracked: both want one
-  // pass over the file in order.
+  // Not when events are observed: the events sink wants them in file order.
+  // Record ids are tracked per part and the parts' accounts merged in file
+  // order (RecordTracker::Merge), which gives what one pass gives.
   if (!is_stream && format.value() == InputFormat::kJson && decoder_threads > 1 &&
-      !options_.track_records && options_.event_observer == nullptr) {
+      options_.event_observer == nullptr) {
     ranges = json::SplitNdjsonFile(path, decoder_threads);
   }
   if (ranges.size() > 1) {
+    account.parts = ranges.size();
     DecoderStats dstats;
     SplitOutcome split = ScanSplit(
         path, ranges, out, reporter, [&limited](uint64_t n) { limited.CountUnshown(n); }, &dstats);
@@ -484,7 +486,10 @@ Scanner::SplitOutcome Scanner::ScanSplit(const std::string& path,
     part.result->path = path;
     part.reporter = std::make_unique<PartReporter>(options_.max_reports_per_input);
     FileResult& r = *part.result;
-    ScanHandler handler(matcher_, &r.hits, &r.builds, &r.exchange_hosts, nullptr, nullptr);
+    if (options_.track_records) {
+      r.records = std::make_unique<correlate::RecordTracker>(options_.record_tracker);
+    }
+    ScanHandler handler(matcher_, &r.hits, &r.builds, &r.exchange_hosts, nullptr, r.records.get());
     try {
       part.status = json::DecodeJsonLineRange(path, ranges[k], path, handler, *part.reporter, stats,
                                               &part.lines);
@@ -512,6 +517,10 @@ Scanner::SplitOutcome Scanner::ScanSplit(const std::string& path,
     part.reporter->Replay(part.result->line_base, reporter, &out->account, count_unshown);
     outcome.events += part.events;
     outcome.payload_skipped += part.payload_skipped;
+    if (part.result->records) {
+      if (out->records) out->records->Merge(*part.result->records);
+      part.result->records.reset();
+    }
     out->parts.push_back(std::move(part.result));
     if (!part.status.ok()) {
       outcome.status = std::move(part.status);

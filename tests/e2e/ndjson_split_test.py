@@ -4,7 +4,9 @@
 `scan --threads N` splits a large plain NDJSON file at line boundaries across
 its threads (docs/performance.md, "NDJSON on every core"). Alerts (stdout),
 diagnostics (stderr, with their file:line) and the --stats account must be
-identical to one thread's, on:
+identical to one thread's (the EventRecordID account too: each part keeps its
+own and they are merged in file order), and --stats says the file was read in
+2 parts, on:
 
 1. a crafted file of a few MiB (large enough to be split) built from the
    repository's test exports, with malformed, blank, CRLF and overlong-free
@@ -94,9 +96,12 @@ class NdjsonSplitTest(unittest.TestCase):
             p = subprocess.run(args + list(inputs), cwd=ROOT, capture_output=True, timeout=300)
             with open(stats, "rb") as f:
                 account = f.read()
-        # The summary line's timing is the one thing allowed to differ.
+        # The summary line's timing is the one thing allowed to differ, and
+        # the account's `parts` (how the file was read) is returned apart.
         err = re.sub(rb" in [0-9.]+s \([0-9]+ events/s\)", b" in Ts", p.stderr)
-        return p.returncode, p.stdout, err, account
+        stats = json.loads(account)
+        parts = [inp.pop("parts", None) for inp in stats["inputs"]]
+        return p.returncode, p.stdout, err, json.dumps(stats, sort_keys=True), parts
 
     def assert_same(self, inputs, rules=(), want_alerts=True, want_errors=True):
         one = self.scan(1, inputs, rules)
@@ -106,11 +111,13 @@ class NdjsonSplitTest(unittest.TestCase):
         self.assertEqual(one[1], two[1], "alerts differ between --threads 1 and 2")
         self.assertEqual(one[2], two[2], "diagnostics differ between --threads 1 and 2")
         self.assertEqual(one[3], two[3], "--stats accounts differ between --threads 1 and 2")
+        self.assertTrue(all(p in (1, None) for p in one[4]), one[4])
         if want_alerts:
             self.assertTrue(one[1].strip(), "no alerts: the comparison would prove little")
         if want_errors:
             self.assertIn(b":", one[2])
-        return one
+        self.parts_at_two_threads = two[4]
+        return one[:4]
 
     def test_crafted_file_with_malformed_lines(self):
         good = []
@@ -124,6 +131,13 @@ class NdjsonSplitTest(unittest.TestCase):
                 f.write(craft(good, 5 * MIN_PART, bad_every=23, middle_bad=9))
             self.assertGreaterEqual(os.path.getsize(path), 2 * MIN_PART)
             code, out, err, account = self.assert_same([path])
+            # The file was really read in two parts, and the record-id
+            # account (the same at both thread counts, above) is not empty:
+            # the parts' accounts were merged.
+            self.assertEqual(self.parts_at_two_threads, [2])
+            self.assertRegex(err.decode(errors="replace"),
+                             r"record ids: [1-9]\d* host/channels, \d+ records missing in gaps, "
+                             r"[1-9]\d* repeats")
             stats = json.loads(account)
             (inp,) = stats["inputs"]
             self.assertGreater(inp["records_decoded"], 1000)
@@ -162,6 +176,7 @@ class NdjsonSplitTest(unittest.TestCase):
             with open(path, "wb") as f:
                 f.write(craft(good, 6 * MIN_PART, bad_every=1009, middle_bad=3))
             self.assert_same([path], rules, want_alerts=os.path.isdir(SIGMA))
+            self.assertEqual(self.parts_at_two_threads, [2])
 
     def test_corpus_directory(self):
         if not glob.glob(os.path.join(CORPUS, "json", "*")):

@@ -172,16 +172,7 @@ class RsyslogRelpTest(unittest.TestCase):
 
     def test_sigkill_mid_stream_loses_nothing(self):
         n = 6000
-        with open(sx.WINLOGBEAT) as f:
-            template = json.loads(f.readline())
-        template["message"] = "relp sigkill test"
-        template["winlog"]["event_data"] = {"param1": "x" * 200}
-        template["winlog"]["provider_name"] = template["event"]["provider"] = "RelpTest"
-
-        def line(i):
-            template["winlog"]["record_id"] = i
-            template["host"]["name"] = template["winlog"]["computer_name"] = f"H{i % 7}"
-            return json.dumps(template)
+        line = sx.numbered_events("RelpTest", "relp sigkill test")
 
         with tempfile.TemporaryDirectory(prefix="es_relp_kill_") as d:
             port = sx.free_port()
@@ -207,42 +198,17 @@ class RsyslogRelpTest(unittest.TestCase):
                     f.write("".join(line(i) + "\n" for i in range(half + 1, n + 1)))
                 # rsyslogd is now sending the second half: wait for it to
                 # start, and kill the daemon in the middle of it.
-                deadline = time.time() + 30
-                acked = half
-                while time.time() < deadline:
-                    acked = daemon.metric("eventsift_source_relp_acked_total") or half
-                    if acked > half:
-                        break
-                    time.sleep(0.01)
-                daemon.p.send_signal(signal.SIGKILL)
-                daemon.p.wait(10)
-                daemon.log.close()
+                acked = sx.kill_mid_stream(daemon, "eventsift_source_relp_acked_total", half)
                 self.assertGreater(acked, half, "the second half never started")
                 self.assertLess(acked, n, "the kill did not land mid-stream (raise n)")
                 print(f"\nkilled with {int(acked)} of {n} acknowledged", file=sys.stderr)
                 daemon = daemon_up()
 
-                def counts():
-                    ids, rows, torn = set(), 0, 0
-                    if os.path.exists(events_out):
-                        with open(events_out) as f:
-                            for l in f:
-                                if not l.endswith("\n"):
-                                    break  # still being written
-                                try:
-                                    ids.add(json.loads(l)["winlog"]["record_id"])
-                                    rows += 1
-                                except ValueError:
-                                    # Cut by the kill (not checkpointed, so
-                                    # delivered again after the restart).
-                                    torn += 1
-                    return ids, rows, torn
-
                 deadline = time.time() + 60
-                ids, rows, torn = counts()
+                ids, rows, torn = sx.events_in_file(events_out)
                 while time.time() < deadline and len(ids) < n:
                     time.sleep(0.3)
-                    ids, rows, torn = counts()
+                    ids, rows, torn = sx.events_in_file(events_out)
                 missing = sorted(set(range(1, n + 1)) - ids)
                 self.assertEqual(missing, [], f"lost {len(missing)} events, e.g. {missing[:10]}"
                                  f"\n{daemon.log_text()}\n{rsyslog_text(d)}")

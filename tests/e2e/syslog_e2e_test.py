@@ -150,6 +150,56 @@ log:
         return self.p.returncode
 
 
+def numbered_events(provider, message):
+    """A function giving Winlogbeat event i (record id i, one of 7 hosts) as
+    one line: the SIGKILL tests count which of them arrived."""
+    with open(WINLOGBEAT) as f:
+        template = json.loads(f.readline())
+    template["message"] = message
+    template["winlog"]["event_data"] = {"param1": "x" * 200}
+    template["winlog"]["provider_name"] = template["event"]["provider"] = provider
+
+    def line(i):
+        template["winlog"]["record_id"] = i
+        template["host"]["name"] = template["winlog"]["computer_name"] = f"H{i % 7}"
+        return json.dumps(template)
+    return line
+
+
+def kill_mid_stream(daemon, metric, half, source="sys"):
+    """Waits for the daemon's `metric` to pass `half`, then SIGKILLs it;
+    returns the metric's value at the kill."""
+    deadline = time.time() + 30
+    got = half
+    while time.time() < deadline:
+        got = daemon.metric(metric, source) or half
+        if got > half:
+            break
+        time.sleep(0.01)
+    daemon.p.send_signal(signal.SIGKILL)
+    daemon.p.wait(10)
+    daemon.log.close()
+    return got
+
+
+def events_in_file(path):
+    """(record ids, rows, lines cut) of an events sink file's complete lines;
+    a line the kill cut is not JSON (it was not checkpointed, so it is
+    delivered again after the restart)."""
+    ids, rows, torn = set(), 0, 0
+    if os.path.exists(path):
+        with open(path) as f:
+            for l in f:
+                if not l.endswith("\n"):
+                    break  # still being written
+                try:
+                    ids.add(json.loads(l)["winlog"]["record_id"])
+                    rows += 1
+                except ValueError:
+                    torn += 1
+    return ids, rows, torn
+
+
 def syslog_source(port, extra=""):
     return (f"  - name: sys\n    type: syslog\n    address: 127.0.0.1\n    port: {port}\n"
             f"    max_line_bytes: 65536\n{extra}")
@@ -246,16 +296,7 @@ class SigkillTest(unittest.TestCase):
     def test_sigkill_loses_only_what_was_in_flight(self):
         self.assertIsNotNone(RSYSLOGD, "rsyslogd is required under CI=true")
         n = 6000
-        with open(WINLOGBEAT) as f:
-            template = json.loads(f.readline())
-        template["message"] = "syslog sigkill test"
-        template["winlog"]["event_data"] = {"param1": "x" * 200}
-        template["winlog"]["provider_name"] = template["event"]["provider"] = "SyslogTest"
-
-        def line(i):
-            template["winlog"]["record_id"] = i
-            template["host"]["name"] = template["winlog"]["computer_name"] = f"H{i % 7}"
-            return json.dumps(template)
+        line = numbered_events("SyslogTest", "syslog sigkill test")
 
         with tempfile.TemporaryDirectory(prefix="es_syslog_kill_") as d:
             port = free_port()
@@ -288,42 +329,20 @@ ruleset(name="forward") {{
                                 daemon.log_text())
                 with open(events, "a") as f:
                     f.write("".join(line(i) + "\n" for i in range(half + 1, n + 1)))
-                deadline = time.time() + 30
-                got = half
-                while time.time() < deadline:
-                    got = daemon.metric("eventsift_source_events_total") or half
-                    if got > half:
-                        break
-                    time.sleep(0.01)
-                daemon.p.send_signal(signal.SIGKILL)
-                daemon.p.wait(10)
-                daemon.log.close()
+                got = kill_mid_stream(daemon, "eventsift_source_events_total", half)
                 self.assertGreater(got, half, "the second half never started")
                 self.assertLess(got, n, "the kill did not land mid-stream (raise n)")
                 daemon = Daemon(d, syslog_source(port), extra)
 
-                def arrived():
-                    ids, torn = set(), 0
-                    if os.path.exists(events_out):
-                        with open(events_out) as f:
-                            for l in f:
-                                if not l.endswith("\n"):
-                                    break  # still being written
-                                try:
-                                    ids.add(json.loads(l)["winlog"]["record_id"])
-                                except ValueError:
-                                    torn += 1  # the line the kill cut
-                    return ids, torn
-
                 # rsyslogd reconnects and sends the rest: wait for the last
                 # event, then for the stream to go quiet.
                 deadline = time.time() + 60
-                ids, torn = arrived()
+                ids, _, torn = events_in_file(events_out)
                 while time.time() < deadline and n not in ids:
                     time.sleep(0.3)
-                    ids, torn = arrived()
+                    ids, _, torn = events_in_file(events_out)
                 time.sleep(1.5)
-                ids, torn = arrived()
+                ids, _, torn = events_in_file(events_out)
             finally:
                 rs.terminate()
                 rs.wait(10)

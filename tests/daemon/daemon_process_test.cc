@@ -186,6 +186,19 @@ TEST(DaemonProcessTest, SigkillMidStreamThenRestartDeliversEveryAlert) {
   ASSERT_TRUE(WaitFor([&] { return ReadAlertIds(dir / "alerts.ndjson").size() >= 2 * kHosts; },
                       seconds(15)))
       << ReadFile(dir / "daemon.log");
+  // A checkpoint after those alerts (written, or the state on disk found
+  // current): the bound on duplicates below is what came after the last
+  // checkpoint, and a kill before the first one would repeat everything
+  // (the daemon reads these rounds faster than its checkpoint interval).
+  const auto alerts_seen = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const double age = Metric(port, "eventsift_checkpoint_age_seconds");
+        const double since =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - alerts_seen).count();
+        return age >= 0 && age + 0.05 < since;
+      },
+      seconds(10)));
   AppendFile(file_of(3), batches[3]);
   d.Signal(SIGKILL);  // mid-stream: round 3 may be partly read
   EXPECT_EQ(d.Wait(seconds(5)), 128 + SIGKILL);

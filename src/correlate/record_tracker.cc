@@ -49,7 +49,7 @@ size_t RecordTracker::KeyIndex(std::string_view host, std::string_view channel) 
 void RecordTracker::Add(const Event& e) {
   if (last_host_.empty() || e.computer != last_computer_) {
     last_computer_.assign(e.computer);
-    last_host_ = EventHostKey(e.computer);
+    AssignEventHostKey(e.computer, &last_host_);
   }
   const std::string& host = last_host_;
   Add(host, e.channel, e.record_id);

@@ -335,32 +335,31 @@ class FullJournalCheckpointTest(unittest.TestCase):
 
 
 class StartupTest(unittest.TestCase):
-    def test_a_non_ipv4_address_stops_the_start_naming_it(self):
-        with tempfile.TemporaryDirectory(prefix="es_relp_addr_") as d:
+    def start_fails(self, source):
+        """Runs the daemon with one relp source (a YAML flow mapping); it must
+        not start. Returns its stderr."""
+        with tempfile.TemporaryDirectory(prefix="es_relp_start_") as d:
             config = os.path.join(d, "eventsift.yaml")
             with open(config, "w") as f:
                 f.write(f"state_dir: {d}/state\nrules:\n  paths: [{sx.RULE}]\nsources:\n"
-                        f"  - {{name: sys, type: relp, address: '::1', port: {sx.free_port()}}}\n"
+                        f"  - {source}\n"
                         "sinks:\n  - type: stdout\nmetrics:\n  address: ''\n")
             r = subprocess.run([BINARY, "daemon", "--config", config], cwd=ROOT,
                                capture_output=True, text=True, timeout=30)
             self.assertNotEqual(r.returncode, 0)
-            self.assertIn("not an IPv4 address", r.stderr)
-            self.assertIn("sys", r.stderr)
+            return r.stderr
+
+    def test_a_non_ipv4_address_stops_the_start_naming_it(self):
+        err = self.start_fails(f"{{name: sys, type: relp, address: '::1', port: {sx.free_port()}}}")
+        self.assertIn("not an IPv4 address", err)
+        self.assertIn("sys", err)
 
     def test_a_port_in_use_stops_the_start_with_librelps_reason(self):
-        with tempfile.TemporaryDirectory(prefix="es_relp_busy_") as d, socket.socket() as busy:
+        with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))
             busy.listen()
-            config = os.path.join(d, "eventsift.yaml")
-            with open(config, "w") as f:
-                f.write(f"state_dir: {d}/state\nrules:\n  paths: [{sx.RULE}]\nsources:\n"
-                        f"  - {{name: sys, type: relp, port: {busy.getsockname()[1]}}}\n"
-                        "sinks:\n  - type: stdout\nmetrics:\n  address: ''\n")
-            r = subprocess.run([BINARY, "daemon", "--config", config], cwd=ROOT,
-                               capture_output=True, text=True, timeout=30)
-            self.assertNotEqual(r.returncode, 0)
-            self.assertIn("error while binding relp tcp socket", r.stderr)
+            err = self.start_fails(f"{{name: sys, type: relp, port: {busy.getsockname()[1]}}}")
+        self.assertIn("error while binding relp tcp socket", err)
 
 
 class JournalRecoveryTest(unittest.TestCase):

@@ -42,7 +42,7 @@ struct PayloadGate {
 
 Status ChunkReader::Read(uint64_t offset, size_t length, std::vector<uint8_t>* buf,
                          std::span<const uint8_t>* out) const {
-  if (fd_ < 0) {
+  if (!copies()) {
     *out = image_.subspan(offset, length);  // the caller keeps within size()
     return Status::OK();
   }
@@ -75,27 +75,34 @@ Status ChunkReader::ReadInto(uint64_t offset, size_t length, uint8_t* dst) const
 namespace {
 
 // The chunk at `offset` (`length` bytes in the file) up to its free-space
-// offset, into `*bytes`: what follows is slack that only recovery reads, and
-// on sparse logs most of the chunk (docs/perf/evtx.md). `*used` is left
-// empty when the chunk must be read whole: a partial last chunk, or a header
-// without the chunk signature or with a free-space offset out of range.
+// offset, viewed or read into `*bytes`: what follows is slack that only
+// recovery reads, and on sparse logs most of the chunk (docs/perf/evtx.md).
+// `*used` is left empty when the chunk must be read whole: a partial last
+// chunk, or a header without the chunk signature or with a free-space offset
+// out of range.
 Status ReadUsedPart(const ChunkReader& reader, uint64_t offset, size_t length,
                     std::vector<uint8_t>* bytes, std::span<const uint8_t>* used) {
   *used = {};
   // One page first: the header, and all of a chunk that uses no more.
   constexpr size_t kFirstRead = 4096;
   if (length < kChunkSize) return Status::OK();
-  if (bytes->size() < kChunkSize) bytes->resize(kChunkSize);
-  ES_RETURN_IF_ERROR(reader.ReadInto(offset, kFirstRead, bytes->data()));
-  if (std::memcmp(bytes->data(), "ElfChnk\0", 8) != 0) return Status::OK();
+  std::span<const uint8_t> head;
+  if (reader.copies()) {
+    if (bytes->size() < kChunkSize) bytes->resize(kChunkSize);
+    ES_RETURN_IF_ERROR(reader.ReadInto(offset, kFirstRead, bytes->data()));
+    head = std::span<const uint8_t>(bytes->data(), kChunkSize);
+  } else {
+    ES_RETURN_IF_ERROR(reader.Read(offset, length, bytes, &head));
+  }
+  if (std::memcmp(head.data(), "ElfChnk\0", 8) != 0) return Status::OK();
   uint32_t free_space = 0;
-  ByteReader::LoadAt(std::span<const uint8_t>(*bytes), 48, &free_space);
+  ByteReader::LoadAt(head, 48, &free_space);
   if (free_space < kChunkHeaderSize || free_space > length) return Status::OK();
-  if (free_space > kFirstRead) {
+  if (reader.copies() && free_space > kFirstRead) {
     ES_RETURN_IF_ERROR(
         reader.ReadInto(offset + kFirstRead, free_space - kFirstRead, bytes->data() + kFirstRead));
   }
-  *used = std::span<const uint8_t>(bytes->data(), free_space);
+  *used = head.first(free_space);
   return Status::OK();
 }
 
@@ -116,10 +123,24 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
     const size_t length = std::min<uint64_t>(kChunkSize, reader.size() - offset);
     std::span<const uint8_t> chunk;
     Status s;
-    if (reader.copies() && !options.carve) {
+    // A mapped file that shrank read zeros where its bytes were gone: that
+    // chunk's output is replaced by the error a short read gives. A fault
+    // past the chunk is checked for every chunk (one atomic load); the
+    // file's size only when the chunk looked wrong, as zeros inside the
+    // last page of a shrunk file raise no fault.
+    auto intact = [&] {
+      const bool suspect = !out->reports.empty() || !out->fatal.ok() || out->never_written;
+      Status gone = reader.CheckRange(offset, length, suspect);
+      if (gone.ok()) return true;
+      out->Clear();
+      out->fatal = std::move(gone);
+      return false;
+    };
+    if (reader.file() && !options.carve) {
       s = ReadUsedPart(reader, offset, length, bytes, &chunk);
       if (s.ok() && !chunk.empty()) {
         DecodeChunk(chunk, static_cast<uint32_t>(i), offset, name, options, out, cache, length);
+        if (!intact()) return;
         if (out->reports.empty() && out->fatal.ok()) return;
         // Something is wrong in this chunk, and the bytes past its free-space
         // offset may be why (a name or template offset pointing there) or
@@ -135,9 +156,17 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
     if (chunk.size() == kChunkSize && chunk[0] != 'E' && IsZeroChunk(chunk)) {
       out->Clear();  // allocated but never written: nothing to say
       out->never_written = true;
+      intact();
       return;
     }
     DecodeChunk(chunk, static_cast<uint32_t>(i), offset, name, options, out, cache);
+    intact();
+  };
+  // Mapped pages of delivered chunks are dropped every this many chunks,
+  // so resident memory stays flat whatever the file size.
+  constexpr uint64_t kReleaseEvery = 64;
+  auto delivered = [&](uint64_t i) {
+    if ((i + 1) % kReleaseEvery == 0) reader.Release(kFileHeaderSize + (i + 1) * kChunkSize);
   };
   if (threads <= 1 || count <= 1) {
     ChunkOutput out;
@@ -145,6 +174,7 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
     for (uint64_t i = 0; i < count; ++i) {
       decode(i, &out, &bytes, &caches[0]);
       ES_RETURN_IF_ERROR(emit(emit_ctx, out));
+      delivered(i);
     }
     return Status::OK();
   }
@@ -223,6 +253,7 @@ Status RunChunks(const ChunkReader& reader, uint64_t count, std::string_view nam
         if (!slot.ready) break;
       }
       result = emit(emit_ctx, slot.out);
+      delivered(i);
       bool wake = false;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -266,6 +297,8 @@ Status DecodeImage(const ChunkReader& reader, const std::string& name,
     }
   };
   auto header = ParseFileHeader(bytes);
+  // A header of zeros may be a file cut since it was opened.
+  ES_RETURN_IF_ERROR(reader.CheckRange(0, bytes.size(), !header));
   if (!header) return Status(header.error()).At(name, 0);
   if (reader.size() < kFileHeaderSize) {
     // The 128 bytes parsed are there, the rest of the 4096-byte header is
@@ -471,7 +504,7 @@ Status DecodeEvtxBufferXml(std::span<const uint8_t> bytes, const std::string& na
   return DecodeEvtxBufferText(bytes, name, options, RecordFormat::kXml, handler, reporter, stats);
 }
 
-Result<std::unique_ptr<EvtxFile>> EvtxFile::Open(const std::string& path) {
+Result<std::unique_ptr<EvtxFile>> EvtxFile::Open(const std::string& path, bool map) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError(fmt::format("cannot open: {}", std::strerror(errno))).At(path);
   struct stat st {};
@@ -481,10 +514,17 @@ Result<std::unique_ptr<EvtxFile>> EvtxFile::Open(const std::string& path) {
     return Status::IOError(fmt::format("cannot stat: {}", std::strerror(err))).At(path);
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return std::make_unique<EvtxFile>(PrivateTag{}, fd, static_cast<uint64_t>(st.st_size));
+  const auto size = static_cast<uint64_t>(st.st_size);
+  // Not a regular file (a device), or a mapping refused: pread.
+  std::unique_ptr<MappedFile> mapping =
+      map && S_ISREG(st.st_mode) ? MappedFile::Map(fd, size) : nullptr;
+  return std::make_unique<EvtxFile>(PrivateTag{}, fd, size, std::move(mapping));
 }
 
-EvtxFile::~EvtxFile() { ::close(fd_); }
+EvtxFile::~EvtxFile() {
+  map_.reset();
+  ::close(fd_);
+}
 
 std::unique_ptr<Decoder> NewEvtxDecoder(const DecoderOptions& options) {
   return std::make_unique<EvtxDecoder>(options);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "parsers/evtx/chunk_decoder.h"
+#include "src/core/mapped_file.h"
 #include "src/decoder/decoder.h"
 
 namespace eventsift::evtx {
@@ -93,55 +94,83 @@ inline std::span<const uint8_t> ChunkBytes(std::span<const uint8_t> image, uint6
   return image.subspan(offset, kChunkSize);
 }
 
-// Where a decode reads chunks from: an image in memory (views into it), or
-// an open file read with pread into the caller's buffers. Files are not
-// mapped: a file truncated under a mapping raises SIGBUS, while a short read
-// is an error that names the file and offset, and the other inputs go on.
+// Where a decode reads chunks from: an image in memory, a file mapped
+// read-only (both viewed in place), or an open file read with pread into the
+// caller's buffers when it cannot be mapped. The mapping is guarded
+// (src/core/mapped_file.h): a file truncated while read reads zeros instead
+// of raising SIGBUS, and CheckRange turns that into the same error a short
+// pread gives, naming the file and offset, so the other inputs go on.
 // Read() may be called from several threads at once.
 class ChunkReader {
  public:
   // `image` must outlive the reader.
   explicit ChunkReader(std::span<const uint8_t> image) : image_(image), size_(image.size()) {}
-  // `fd` stays open and `name` alive for the reader's life; `size` is the
-  // file size when decoding starts (what a growing file adds later is not
-  // read).
-  ChunkReader(int fd, uint64_t size, std::string_view name) : fd_(fd), size_(size), name_(name) {}
+  // `fd` stays open, `map` (null: read with pread) and `name` alive for the
+  // reader's life; `size` is the file size when decoding starts (what a
+  // growing file adds later is not read).
+  ChunkReader(int fd, const MappedFile* map, uint64_t size, std::string_view name)
+      : image_(map != nullptr ? map->bytes() : std::span<const uint8_t>()),
+        fd_(fd),
+        map_(map),
+        size_(size),
+        name_(name) {}
 
   uint64_t size() const { return size_; }
-  // Whether Read copies (a file) rather than viewing (an image): only then
-  // does reading less than a whole chunk save anything.
-  bool copies() const { return fd_ >= 0; }
-  // The `length` bytes at `offset` (within size()): a view into the image,
-  // or read into the start of `*buf` (grown if shorter, never shrunk, so a
-  // reused buffer is not zero-filled again), which *out then views.
+  // Whether the input is a file (mapped or not) rather than an image.
+  bool file() const { return fd_ >= 0; }
+  // Whether Read copies (a file read with pread) rather than viewing.
+  bool copies() const { return fd_ >= 0 && map_ == nullptr; }
+  // The `length` bytes at `offset` (within size()): a view into the image
+  // or mapping, or read into the start of `*buf` (grown if shorter, never
+  // shrunk, so a reused buffer is not zero-filled again), which *out then
+  // views.
   Status Read(uint64_t offset, size_t length, std::vector<uint8_t>* buf,
               std::span<const uint8_t>* out) const;
-  // Files only: reads the `length` bytes at `offset` into `dst`.
+  // Files read with pread only: reads the `length` bytes at `offset` into
+  // `dst`.
   Status ReadInto(uint64_t offset, size_t length, uint8_t* dst) const;
+  // Mapped files: whether the bytes of [offset, offset + length) decoded so
+  // far were the file's (see MappedFile::CheckRange). OK for other inputs,
+  // whose reads fail at once.
+  Status CheckRange(uint64_t offset, uint64_t length, bool check_size) const {
+    return map_ != nullptr ? map_->CheckRange(offset, length, check_size, name_) : Status::OK();
+  }
+  // Mapped files: the reader is done with [0, offset).
+  void Release(uint64_t offset) const {
+    if (map_ != nullptr) map_->Release(offset);
+  }
 
  private:
   std::span<const uint8_t> image_;
   int fd_ = -1;
+  const MappedFile* map_ = nullptr;
   uint64_t size_ = 0;
   std::string_view name_;
 };
 
-// An EVTX file open for reading (the decoder's input).
+// An EVTX file open for reading (the decoder's input), mapped when it can
+// be.
 class EvtxFile {
   struct PrivateTag {};  // only Open() constructs: it owns the descriptor's setup
 
  public:
-  static Result<std::unique_ptr<EvtxFile>> Open(const std::string& path);
-  EvtxFile(PrivateTag, int fd, uint64_t size) : fd_(fd), size_(size) {}
+  // `map`: false reads with pread even when the file could be mapped.
+  static Result<std::unique_ptr<EvtxFile>> Open(const std::string& path, bool map = true);
+  EvtxFile(PrivateTag, int fd, uint64_t size, std::unique_ptr<MappedFile> map)
+      : fd_(fd), size_(size), map_(std::move(map)) {}
   ~EvtxFile();
   EvtxFile(const EvtxFile&) = delete;  // owns the descriptor
   EvtxFile& operator=(const EvtxFile&) = delete;
   // `name` labels errors and must outlive the reader, as must this file.
-  ChunkReader reader(std::string_view name) const { return ChunkReader(fd_, size_, name); }
+  ChunkReader reader(std::string_view name) const {
+    return ChunkReader(fd_, map_.get(), size_, name);
+  }
+  bool mapped() const { return map_ != nullptr; }
 
  private:
   int fd_;
   uint64_t size_;
+  std::unique_ptr<MappedFile> map_;  // unmapped before fd_ closes
 };
 
 }  // namespace eventsift::evtx

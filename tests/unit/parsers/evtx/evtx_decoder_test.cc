@@ -11,11 +11,13 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/chunk_decoder.h"
 #include "parsers/evtx/template_cache.h"
+#include "src/core/sigbus_guard.h"
 #include "src/event/event_json.h"
 #include "tests/unit/parsers/evtx/evtx_test_util.h"
 
@@ -25,6 +27,7 @@ namespace {
 using testing::DataPath;
 using testing::Decode;
 using testing::DumpXml;
+using testing::DumpXmlAndReports;
 using testing::ReadFile;
 
 std::string Slurp(const std::string& path) {
@@ -605,17 +608,35 @@ TEST(EvtxDecoderTest, DecoderReadsFilesThroughTheRegistryInterface) {
 }
 
 // Truncates the file being decoded when the first event arrives: later
-// chunks are read after it shrank. A mapping would have raised SIGBUS.
+// chunks are read after it shrank, from a guarded mapping (whose gone pages
+// read zeros) or with pread (which comes up short).
 class TruncatingHandler : public EventHandler {
  public:
-  explicit TruncatingHandler(std::string path) : path_(std::move(path)) {}
+  TruncatingHandler(std::string path, uint64_t size) : path_(std::move(path)), size_(size) {}
   void OnEvent(const Event&) override {
-    if (events++ == 0) std::filesystem::resize_file(path_, 4096 + 65536 + 100);
+    if (events++ == 0) std::filesystem::resize_file(path_, size_);
   }
   size_t events = 0;
 
  private:
   std::string path_;
+  uint64_t size_;
+};
+
+// Takes every free slot of the SIGBUS guard's table while alive, so files
+// cannot be mapped and are read with pread.
+class FullGuardTable {
+ public:
+  FullGuardTable() {
+    for (sigbus::Slot s; (s = sigbus::Register(&byte_, 1)) >= 0;) slots_.push_back(s);
+  }
+  ~FullGuardTable() {
+    for (sigbus::Slot s : slots_) sigbus::Unregister(s);
+  }
+
+ private:
+  uint8_t byte_ = 0;
+  std::vector<sigbus::Slot> slots_;
 };
 
 TEST(EvtxDecoderTest, AFileThatShrinksWhileDecodedFailsNamingItsFile) {
@@ -626,22 +647,68 @@ TEST(EvtxDecoderTest, AFileThatShrinksWhileDecodedFailsNamingItsFile) {
   }
   const std::string path =
       (std::filesystem::temp_directory_path() / "evtx_decoder_test_shrinks.evtx").string();
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE(threads);
+  // Cut 100 bytes into chunk 1 (the rest of that page reads zeros from a
+  // mapping without a fault: only the size check finds it), and at a chunk
+  // boundary (the next page faults).
+  for (const uint64_t cut : {uint64_t{4096 + 65536 + 100}, uint64_t{4096 + 3 * 65536}}) {
+    for (const bool mapped : {true, false}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message()
+                     << "cut " << cut << " mapped " << mapped << " threads " << threads);
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(image.data()),
+                   static_cast<std::streamsize>(image.size()));
+        std::optional<FullGuardTable> full;
+        if (!mapped) full.emplace();
+        {
+          auto file = EvtxFile::Open(path);
+          ASSERT_TRUE(file);
+          EXPECT_EQ(file.value()->mapped(), mapped);
+        }
+        DecoderOptions o;
+        o.threads = threads;
+        auto decoder = NewEvtxDecoder(o);
+        TruncatingHandler h(path, cut);
+        CollectingReporter r;
+        const Status s = decoder->Decode(InputSpec{path, "shrinks.evtx"}, h, r);
+        EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+        EXPECT_NE(s.ToString().find("shrinks.evtx@0x"), std::string::npos) << s.ToString();
+        EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
+        EXPECT_GT(h.events, 0u);       // what was read before is delivered
+        EXPECT_LT(h.events, 40u * 7);  // and decoding stopped
+        // Nothing decoded from zeros was reported as corruption first.
+        for (const Status& report : r.reports()) ADD_FAILURE() << report.ToString();
+      }
+    }
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(EvtxDecoderTest, AMappedFileDecodesAsThePreadPathAndTheImage) {
+  // A clean file and one with a damaged chunk (decoded whole after its used
+  // part reported), at 1 and 2 threads.
+  auto image = ReadFile(DataPath("Security_short_selected.evtx"));
+  auto damaged = image;
+  damaged[4096 + 700] ^= 0x5A;
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "evtx_decoder_test_mapped.evtx").string();
+  for (const auto* bytes : {&image, &damaged}) {
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(image.data()),
-               static_cast<std::streamsize>(image.size()));
-    DecoderOptions o;
-    o.threads = threads;
-    auto decoder = NewEvtxDecoder(o);
-    TruncatingHandler h(path);
-    CollectingReporter r;
-    const Status s = decoder->Decode(InputSpec{path, "shrinks.evtx"}, h, r);
-    EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
-    EXPECT_NE(s.ToString().find("shrinks.evtx@0x"), std::string::npos) << s.ToString();
-    EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
-    EXPECT_GT(h.events, 0u);       // what was read before is delivered
-    EXPECT_LT(h.events, 40u * 7);  // and decoding stopped
+        .write(reinterpret_cast<const char*>(bytes->data()),
+               static_cast<std::streamsize>(bytes->size()));
+    for (int threads : {1, 2}) {
+      DecoderOptions o;
+      o.threads = threads;
+      const std::string from_memory = DumpXmlAndReports(*bytes, o);
+      EXPECT_NE(from_memory.find("<Event"), std::string::npos);
+      for (const bool mapped : {true, false}) {
+        SCOPED_TRACE(::testing::Message() << "mapped " << mapped << " threads " << threads);
+        std::optional<FullGuardTable> full;
+        if (!mapped) full.emplace();
+        EXPECT_EQ(EvtxFile::Open(path).value()->mapped(), mapped);
+        EXPECT_EQ(DumpXmlAndReports(*bytes, o, path), from_memory);
+      }
+    }
   }
   std::filesystem::remove(path);
 }

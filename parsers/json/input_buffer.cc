@@ -1,6 +1,9 @@
 #include "parsers/json/input_buffer.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -72,6 +75,29 @@ void ConvertUtf16ToUtf8(PaddedBuffer* buf, PaddedBuffer* scratch) {
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(units.data()), units.size()),
       &utf8);
   buf->Assign(utf8);
+}
+
+// ---- MappedInput -----------------------------------------------------------
+
+std::unique_ptr<MappedInput> MappedInput::Open(const std::string& path) {
+  if (path == "-") return nullptr;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;  // the stream path reports why
+  struct stat st {};
+  std::unique_ptr<MappedFile> map;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    map = MappedFile::Map(fd, static_cast<uint64_t>(st.st_size));
+  }
+  if (map == nullptr) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::make_unique<MappedInput>(PrivateTag{}, fd, std::move(map));
+}
+
+MappedInput::~MappedInput() {
+  map_.reset();
+  ::close(fd_);
 }
 
 // ---- InputReader -----------------------------------------------------------

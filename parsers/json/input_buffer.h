@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "src/core/file_util.h"
+#include "src/core/mapped_file.h"
 #include "src/core/status.h"
 
 namespace eventsift::json {
@@ -91,6 +92,31 @@ class InputReader {
   bool done_ = false;
   struct ZState;
   std::unique_ptr<ZState> z_;
+};
+
+// A plain file mapped read-only (src/core/mapped_file.h), for NDJSON decoded
+// where it lies rather than read into a buffer.
+class MappedInput {
+  struct PrivateTag {};  // only Open() constructs
+
+ public:
+  // Null when `path` is not a regular non-empty file or cannot be mapped
+  // (stdin, a pipe, no guard slot free): the caller reads it as a stream.
+  static std::unique_ptr<MappedInput> Open(const std::string& path);
+  MappedInput(PrivateTag, int fd, std::unique_ptr<MappedFile> map)
+      : fd_(fd), map_(std::move(map)) {}
+  ~MappedInput();
+  MappedInput(const MappedInput&) = delete;  // owns the descriptor
+  MappedInput& operator=(const MappedInput&) = delete;
+
+  const MappedFile& map() const { return *map_; }
+  std::string_view text() const {
+    return {reinterpret_cast<const char*>(map_->bytes().data()), map_->bytes().size()};
+  }
+
+ private:
+  int fd_;
+  std::unique_ptr<MappedFile> map_;
 };
 
 // True when bytes start with the gzip magic (1f 8b).

@@ -14,6 +14,7 @@
 #include "parsers/json/framing.h"
 #include "parsers/json/input_buffer.h"
 #include "parsers/json/json_value.h"
+#include "src/core/mapped_file.h"
 
 namespace eventsift::json {
 
@@ -37,22 +38,31 @@ class DocumentDecoder final : public DocumentSink {
   // All references must outlive this object; `name` is what events borrow.
   // Bytes up to `readable_end` may be read; a document ending less than
   // kPadding before it is copied into a padded scratch buffer first.
+  // With `map`, documents are views into that mapping of the file: each is
+  // checked before its event or report is handed on, and once the file is
+  // found shrunk nothing more is (gone() says why).
   DocumentDecoder(EventParser* parser, std::string_view name, const char* readable_end,
-                  EventHandler& handler, CorruptionReporter& reporter, Counts* counts)
+                  EventHandler& handler, CorruptionReporter& reporter, Counts* counts,
+                  const MappedFile* map = nullptr)
       : parser_(parser),
         name_(name),
         readable_end_(readable_end),
         handler_(handler),
         reporter_(reporter),
-        counts_(counts) {}
+        counts_(counts),
+        map_(map) {}
+
+  const Status& gone() const { return gone_; }
 
   void OnDocument(std::string_view doc, uint64_t offset, uint64_t line) override {
+    if (!gone_.ok()) return;
     if (static_cast<size_t>(readable_end_ - (doc.data() + doc.size())) < kPadding) {
       tail_.assign(doc.data(), doc.size());
       tail_.resize(doc.size() + kPadding);
       doc = std::string_view(tail_.data(), doc.size());
     }
     Status s = parser_->Parse(doc, handler_);
+    if (Gone(offset, doc.size(), !s.ok())) return;
     if (!s.ok()) {
       Report(std::move(s), offset, line, doc.size());
       return;
@@ -68,10 +78,20 @@ class DocumentDecoder final : public DocumentSink {
 
   void OnFramingError(Status status, uint64_t offset, uint64_t line,
                       uint64_t bytes_dropped) override {
+    if (!gone_.ok() || Gone(offset, bytes_dropped, true)) return;
     Report(std::move(status), offset, line, bytes_dropped);
   }
 
  private:
+  // Whether the file's bytes at [offset, offset + size) were found gone (see
+  // MappedFile::CheckRange; `suspect`: they did not parse, so zeros past a
+  // shrunk end inside its last page may be why).
+  bool Gone(uint64_t offset, uint64_t size, bool suspect) {
+    if (map_ == nullptr) return false;
+    gone_ = map_->CheckRange(offset, size, suspect, name_);
+    return !gone_.ok();
+  }
+
   void Report(Status s, uint64_t offset, uint64_t line, uint64_t bytes) {
     s.At(std::string(name_), offset, line);
     reporter_.Report(s, bytes);
@@ -86,6 +106,8 @@ class DocumentDecoder final : public DocumentSink {
   EventHandler& handler_;
   CorruptionReporter& reporter_;
   Counts* counts_;
+  const MappedFile* map_;
+  Status gone_;
 };
 
 // Frames and decodes UTF-8 text[start..]; bytes up to readable_end may be read.
@@ -165,6 +187,33 @@ Status ReadBlockDecoding(InputReader& reader, EventParser* parser, PaddedBuffer*
   return Status::OK();
 }
 
+// Inside an overlong line: drops the bytes of `window` up to its first '\n'
+// (all of them when it has none) and returns how many it consumed, the '\n'
+// included; clears *skipping when the line ended there.
+size_t SkipOverlongRest(std::string_view window, bool* skipping, uint64_t* line, Counts* counts) {
+  const void* nl = std::memchr(window.data(), '\n', window.size());
+  const size_t line_rest = nl != nullptr
+                               ? static_cast<size_t>(static_cast<const char*>(nl) - window.data())
+                               : window.size();
+  counts->bytes_dropped += line_rest;  // the line's bytes, not its '\n'
+  if (nl == nullptr) return line_rest;
+  *skipping = false;
+  ++*line;
+  return line_rest + 1;
+}
+
+// No newline within the limit in the `rest` bytes at `offset`, which end a
+// block: the line is reported once, and its bytes dropped as they stream
+// past (SkipOverlongRest).
+void ReportOverlongRest(const std::string& name, uint64_t offset, uint64_t line, size_t rest,
+                        CorruptionReporter& reporter, Counts* counts) {
+  Status s = Status::ResourceExhausted(
+      fmt::format("line is longer than the {} byte limit; skipped", kMaxDocumentBytes));
+  reporter.Report(s.At(name, offset, line), rest);
+  ++counts->errors;
+  counts->bytes_dropped += rest;
+}
+
 // NDJSON from `reader`, whose first block is already in `buf` (`eof`: it
 // was the last); decoding starts at buf[start]. `base_offset` is the input
 // offset of buf's first byte. Later blocks are kBlockBytes each, so every
@@ -183,18 +232,7 @@ Status DecodeLines(InputReader& reader, EventParser* parser, PaddedBuffer* buf, 
   for (;;) {
     std::string_view window = buf->view();
     size_t consumed = 0;
-    if (skipping) {
-      const void* nl = std::memchr(window.data(), '\n', window.size());
-      size_t line_rest = nl != nullptr
-                             ? static_cast<size_t>(static_cast<const char*>(nl) - window.data())
-                             : window.size();
-      counts.bytes_dropped += line_rest;  // the line's bytes, not its '\n'
-      consumed = nl != nullptr ? line_rest + 1 : line_rest;
-      if (nl != nullptr) {
-        skipping = false;
-        ++line;
-      }
-    }
+    if (skipping) consumed = SkipOverlongRest(window, &skipping, &line, &counts);
     if (!skipping) {
       DocumentDecoder sink(parser, name, window.data() + window.size() + kPadding, handler,
                            reporter, &counts);
@@ -207,13 +245,7 @@ Status DecodeLines(InputReader& reader, EventParser* parser, PaddedBuffer* buf, 
     if (eof) break;
     size_t rest = window.size() - consumed;
     if (!skipping && rest > kMaxDocumentBytes) {
-      // No newline within the limit: report the line once and drop the rest
-      // of it as it streams past.
-      Status s = Status::ResourceExhausted(
-          fmt::format("line is longer than the {} byte limit; skipped", kMaxDocumentBytes));
-      reporter.Report(s.At(name, base_offset + consumed, line), rest);
-      ++counts.errors;
-      counts.bytes_dropped += rest;
+      ReportOverlongRest(name, base_offset + consumed, line, rest, reporter, &counts);
       skipping = true;
       total += rest;
       consumed += rest;
@@ -232,6 +264,78 @@ Status DecodeLines(InputReader& reader, EventParser* parser, PaddedBuffer* buf, 
     }
   }
   return Status::OK();
+}
+
+// DecodeLines over bytes [begin, end) of a mapped file, viewed where they
+// lie instead of read into a buffer: the blocks end where DecodeLines' end
+// (a range's first one included), so lines, reports and offsets are the
+// same. Documents have the rest of the mapping after them as simdjson's
+// padding; only one ending within kPadding of the file's end is copied.
+// Non-OK when the file shrank while read: the events and reports before the
+// gone bytes are delivered, none after.
+Status DecodeMappedLines(const MappedFile& map, uint64_t begin, uint64_t end, size_t start,
+                         EventParser* parser, const std::string& name, EventHandler& handler,
+                         CorruptionReporter& reporter, Counts* counts_out, uint64_t* total_out,
+                         uint64_t* line_io) {
+  Counts& counts = *counts_out;
+  uint64_t& total = *total_out;
+  uint64_t& line = *line_io;
+  const char* data = reinterpret_cast<const char*>(map.bytes().data());
+  const char* readable_end = data + map.size();
+  uint64_t base_offset = begin;  // the window's first byte
+  uint64_t block_end = begin + (kBlockBytes - begin % kBlockBytes);
+  bool skipping = false;  // inside an overlong line, dropping bytes until '\n'
+  for (;;) {
+    // A read that fills its block exactly has not seen the end yet.
+    const bool eof = block_end > end;
+    std::string_view window(data + base_offset, std::min(block_end, end) - base_offset);
+    size_t consumed = 0;
+    if (skipping) consumed = SkipOverlongRest(window, &skipping, &line, &counts);
+    if (!skipping) {
+      DocumentDecoder sink(parser, name, readable_end, handler, reporter, &counts, &map);
+      consumed = SplitLineBlock(window, consumed + start, base_offset, &line, eof,
+                                kMaxDocumentBytes, sink);
+      start = 0;
+      if (!sink.gone().ok()) return sink.gone();
+    }
+    total += consumed;
+    if (eof) break;
+    size_t rest = window.size() - consumed;
+    if (!skipping && rest > kMaxDocumentBytes) {
+      ES_RETURN_IF_ERROR(map.CheckRange(base_offset + consumed, rest, true, name));
+      ReportOverlongRest(name, base_offset + consumed, line, rest, reporter, &counts);
+      skipping = true;
+      total += rest;
+      consumed += rest;
+    }
+    base_offset += consumed;
+    map.Release(base_offset);  // pages before the window are done with
+    block_end += kBlockBytes;
+  }
+  return Status::OK();
+}
+
+// Decodes an NDJSON file in place when it can be mapped (a regular plain
+// UTF-8 file of lines); *done says whether it was. Otherwise the caller
+// reads it as a stream.
+Status DecodeMappedFile(const std::string& path, EventParser* parser, const std::string& name,
+                        EventHandler& handler, CorruptionReporter& reporter, DecoderStats* stats,
+                        bool* done) {
+  *done = false;
+  std::unique_ptr<MappedInput> input = MappedInput::Open(path);
+  if (input == nullptr) return Status::OK();
+  const std::string_view head = input->text().substr(0, kBlockBytes);
+  const size_t start = Utf8BomLength(head);
+  if (IsGzip(head) || IsUtf16(head) || DetectFraming(head.substr(start)) != Framing::kLines) {
+    return Status::OK();
+  }
+  *done = true;
+  Counts counts;
+  uint64_t line = 1, total = 0;
+  const Status s = DecodeMappedLines(input->map(), 0, input->map().size(), start, parser, name,
+                                     handler, reporter, &counts, &total, &line);
+  AddCounts(counts, total, stats);
+  return s;
 }
 
 // Decodes everything `reader` yields. NDJSON is streamed block by block;
@@ -291,11 +395,16 @@ class JsonDecoder final : public Decoder {
                 CorruptionReporter& reporter) override {
     stats_.inputs.Add();
     const std::string& name = input.name();
-    InputReader reader;
-    ES_RETURN_IF_ERROR(reader.OpenFile(input.path));
     uint64_t errors_before = stats_.errors.Get();
+    bool mapped = false;
     ES_RETURN_IF_ERROR(
-        DecodeStream(reader, &parser_, &buf_, &scratch_, name, handler, reporter, &stats_));
+        DecodeMappedFile(input.path, &parser_, name, handler, reporter, &stats_, &mapped));
+    if (!mapped) {
+      InputReader reader;
+      ES_RETURN_IF_ERROR(reader.OpenFile(input.path));
+      ES_RETURN_IF_ERROR(
+          DecodeStream(reader, &parser_, &buf_, &scratch_, name, handler, reporter, &stats_));
+    }
     uint64_t errors = stats_.errors.Get() - errors_before;
     if (options_.strict && errors > 0) {
       return Status::Corruption(
@@ -401,9 +510,20 @@ std::vector<LineRange> SplitNdjsonFile(const std::string& path, int parts) {
 Status DecodeJsonLineRange(const std::string& path, LineRange range, const std::string& name,
                            EventHandler& handler, CorruptionReporter& reporter, DecoderStats* stats,
                            uint64_t* lines) {
+  EventParser parser;
+  if (std::unique_ptr<MappedInput> input = MappedInput::Open(path);
+      input != nullptr && range.end <= input->map().size() && range.begin <= range.end) {
+    const size_t start = range.begin == 0 ? Utf8BomLength(input->text().substr(0, kBlockBytes)) : 0;
+    Counts counts;
+    uint64_t line = 1, total = 0;
+    const Status s = DecodeMappedLines(input->map(), range.begin, range.end, start, &parser, name,
+                                       handler, reporter, &counts, &total, &line);
+    AddCounts(counts, total, stats);
+    *lines = line - 1;
+    return s;
+  }
   InputReader reader;
   ES_RETURN_IF_ERROR(reader.OpenFileRange(path, range.begin, range.end));
-  EventParser parser;
   PaddedBuffer buf;
   Counts counts;
   bool eof = false;

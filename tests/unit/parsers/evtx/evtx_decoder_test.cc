@@ -17,9 +17,9 @@
 #include "parsers/evtx/binxml.h"
 #include "parsers/evtx/chunk_decoder.h"
 #include "parsers/evtx/template_cache.h"
-#include "src/core/sigbus_guard.h"
 #include "src/event/event_json.h"
 #include "tests/unit/parsers/evtx/evtx_test_util.h"
+#include "tests/unit/parsers/shrink_test_util.h"
 
 namespace eventsift::evtx {
 namespace {
@@ -607,37 +607,8 @@ TEST(EvtxDecoderTest, DecoderReadsFilesThroughTheRegistryInterface) {
             StatusCode::kIOError);
 }
 
-// Truncates the file being decoded when the first event arrives: later
-// chunks are read after it shrank, from a guarded mapping (whose gone pages
-// read zeros) or with pread (which comes up short).
-class TruncatingHandler : public EventHandler {
- public:
-  TruncatingHandler(std::string path, uint64_t size) : path_(std::move(path)), size_(size) {}
-  void OnEvent(const Event&) override {
-    if (events++ == 0) std::filesystem::resize_file(path_, size_);
-  }
-  size_t events = 0;
-
- private:
-  std::string path_;
-  uint64_t size_;
-};
-
-// Takes every free slot of the SIGBUS guard's table while alive, so files
-// cannot be mapped and are read with pread.
-class FullGuardTable {
- public:
-  FullGuardTable() {
-    for (sigbus::Slot s; (s = sigbus::Register(&byte_, 1)) >= 0;) slots_.push_back(s);
-  }
-  ~FullGuardTable() {
-    for (sigbus::Slot s : slots_) sigbus::Unregister(s);
-  }
-
- private:
-  uint8_t byte_ = 0;
-  std::vector<sigbus::Slot> slots_;
-};
+using ::eventsift::shrink_test::FullGuardTable;
+using ::eventsift::shrink_test::TruncatingHandler;
 
 TEST(EvtxDecoderTest, AFileThatShrinksWhileDecodedFailsNamingItsFile) {
   const auto sample = ReadFile(DataPath("Security_short_selected.evtx"));

@@ -7,10 +7,14 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "parsers/json/input_buffer.h"
 #include "tests/unit/parsers/json/json_test_util.h"
+#include "tests/unit/parsers/shrink_test_util.h"
 
 namespace eventsift::json::testing {
 namespace {
@@ -569,6 +573,76 @@ TEST(JsonLineDecoder, BadLineNamesFileAndLine) {
   // And the decoder still works afterwards.
   EXPECT_TRUE(decoder.DecodeLine(kEventA, 10, "app.ndjson", handler).ok());
   EXPECT_EQ(handler.events.size(), 1u);
+}
+
+using ::eventsift::shrink_test::FullGuardTable;
+using ::eventsift::shrink_test::TruncatingHandler;
+
+// Lines of kEventA to about `bytes`.
+std::string ManyLines(size_t bytes) {
+  std::string text;
+  while (text.size() < bytes) text.append(kEventA).append("\n");
+  return text;
+}
+
+TEST(JsonDecoderFile, AFileThatShrinksWhileDecodedFailsNamingItsFile) {
+  const std::string text = ManyLines(4u << 20);
+  const size_t total = text.size() / (kEventA.size() + 1);
+  // Cut inside a line and a page (zeros to the page's end, no fault: the
+  // failed parse asks the size), and at a page boundary (the next page
+  // faults).
+  for (const uint64_t cut : {uint64_t{100000}, uint64_t{1u << 20}}) {
+    SCOPED_TRACE(cut);
+    const std::string path = WriteTemp("shrinks.ndjson", text);
+    TruncatingHandler handler(path, cut);
+    CollectingReporter reporter;
+    auto decoder = NewJsonDecoder({});
+    const Status s = decoder->Decode(InputSpec{path, "shrinks"}, handler, reporter);
+    EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+    EXPECT_NE(s.ToString().find("shrinks@0x"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
+    // Every event wholly before the cut arrived, none after; nothing read
+    // from the zeros was reported as a bad line.
+    EXPECT_EQ(handler.events, cut / (kEventA.size() + 1));
+    EXPECT_LT(handler.events, total);
+    for (const Status& r : reporter.reports()) ADD_FAILURE() << r.ToString();
+    EXPECT_EQ(decoder->stats().events.Get(), handler.events);
+  }
+}
+
+TEST(JsonDecoderFile, ARangeOfAFileThatShrinksFailsNamingItsFile) {
+  const std::string text = ManyLines(4u << 20);
+  const std::string path = WriteTemp("shrinks_range.ndjson", text);
+  const std::vector<LineRange> ranges = SplitNdjsonFile(path, 2);
+  ASSERT_EQ(ranges.size(), 2u);
+  TruncatingHandler handler(path, ranges[1].begin + 5000);
+  CollectingReporter reporter;
+  uint64_t lines = 0;
+  const Status s =
+      DecodeJsonLineRange(path, ranges[1], "shrinks", handler, reporter, nullptr, &lines);
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("file shrank while read"), std::string::npos) << s.ToString();
+  EXPECT_GT(handler.events, 0u);
+  EXPECT_LT(handler.events, 5000u / kEventA.size() + 1);
+  for (const Status& r : reporter.reports()) ADD_FAILURE() << r.ToString();
+}
+
+TEST(JsonDecoderFile, AFileThatCannotBeMappedIsReadAsAStream) {
+  const std::string text = ManyLines(3u << 20);
+  const std::string path = WriteTemp("unmapped.ndjson", text);
+  for (const bool mapped : {true, false}) {
+    SCOPED_TRACE(mapped);
+    std::optional<FullGuardTable> full;
+    if (!mapped) full.emplace();
+    EXPECT_EQ(MappedInput::Open(path) != nullptr, mapped);
+    KeepingHandler handler;
+    CollectingReporter reporter;
+    auto decoder = NewJsonDecoder({});
+    ASSERT_TRUE(decoder->Decode(InputSpec{path, "unmapped"}, handler, reporter).ok());
+    EXPECT_EQ(handler.events.size(), text.size() / (kEventA.size() + 1));
+    EXPECT_EQ(decoder->stats().bytes.Get(), text.size());
+    EXPECT_EQ(reporter.count(), 0u);
+  }
 }
 
 TEST(JsonLineDecoder, ValuesRenderedAsText) {

@@ -257,7 +257,7 @@ int RunScan(const std::vector<std::string>& args) {
     fmt::print(stderr, "eventsift scan: --format must be json or table, not '{}'\n", format);
     return kExitUsage;
   }
-  Status kafka_ok = ValidateKafkaFlags(kafka);
+  Status kafka_ok = ValidateKafkaFlags(kafka, events.out == "kafka");
   if (!kafka_ok.ok()) {
     fmt::print(stderr, "eventsift scan: {}\n", kafka_ok.message());
     return kExitUsage;

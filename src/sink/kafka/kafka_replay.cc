@@ -27,7 +27,7 @@ Status KafkaSink::Impl::MoveRejectedBack() {
   ES_RETURN_IF_ERROR(spool_->Commit());
   ES_RETURN_IF_ERROR(rejected_->Commit());
   if (!records.empty())
-    options_.log(fmt::format("{} rejected alerts queued for replay", records.size()));
+    options_.log(fmt::format("{} rejected {}s queued for replay", records.size(), options_.item));
   return Status::OK();
 }
 
@@ -107,7 +107,8 @@ void KafkaSink::Impl::TryReplay() {
       (void)spool_->Commit();
       uint64_t replayed = replayed_.load();
       if (replayed > 0)
-        options_.log(fmt::format("spool replayed ({} alerts of earlier runs)", replayed));
+        options_.log(
+            fmt::format("spool replayed ({} {}s of earlier runs)", replayed, options_.item));
     }
     return;
   }
@@ -121,8 +122,9 @@ void KafkaSink::Impl::TryReplay() {
       SpoolRecord copy = r;
       if (rejected_->Append(&copy).ok()) {
         (void)spool_->Ack(r.seq);
-        LogError(fmt::format(
-            "spooled alert for host '{}' is over message.max.bytes; parked as rejected", r.key));
+        LogError(
+            fmt::format("spooled {} for host '{}' is over message.max.bytes; parked as rejected",
+                        options_.item, r.key));
         continue;
       }
     }

@@ -102,8 +102,8 @@ Status KafkaSink::Impl::Init() {
 
   SpoolStatus st = spool_->GetStatus();
   if (st.pending_records > 0) {
-    options_.log(fmt::format("{} alerts in the spool {} from an earlier run; replaying them first",
-                             st.pending_records, options_.spool_dir));
+    options_.log(fmt::format("{} {}s in the spool {} from an earlier run; replaying them first",
+                             st.pending_records, options_.item, options_.spool_dir));
     spool_mode_ = true;
   }
   if (st.truncated_bytes > 0) {
@@ -114,8 +114,8 @@ Status KafkaSink::Impl::Init() {
   if (Probe(options_.connect_timeout, &why)) {
     need_probe_ = false;
   } else {
-    LogError(fmt::format("{}; alerts are spooled in {} and sent when the topic is reachable", why,
-                         options_.spool_dir));
+    LogError(fmt::format("{}; {}s are spooled in {} and sent when the topic is reachable", why,
+                         options_.item, options_.spool_dir));
     std::lock_guard<std::mutex> lock(mu_);
     spool_mode_ = true;
     broker_down_ = true;
@@ -217,11 +217,12 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
     inflight_direct_.fetch_sub(1);
     if (hold != nullptr) ReleaseHold(hold);  // the sender's reference remains
     bool too_large = st.code() == StatusCode::kResourceExhausted;
-    LogError(
-        fmt::format("alert for host '{}' (rule {}) not sent: {}; {}", key, rule_id, st.message(),
-                    too_large ? "spooled as rejected (raise the broker's message.max.bytes, then "
-                                "eventsift spool replay --rejected)"
-                              : "spooled"));
+    LogError(fmt::format("{} for host '{}'{} not sent: {}; {}", options_.item, key,
+                         rule_id.empty() ? "" : fmt::format(" (rule {})", rule_id), st.message(),
+                         too_large
+                             ? "spooled as rejected (raise the broker's message.max.bytes, then "
+                               "eventsift spool replay --rejected)"
+                             : "spooled"));
     std::lock_guard<std::mutex> lock(mu_);
     if (!too_large) spool_mode_ = true;
     SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)},
@@ -253,8 +254,8 @@ void KafkaSink::Impl::SpoolLocked(SpoolRecord record, bool rejected, bool this_r
     return;
   }
   if (this_run) stats_->failed.Add();
-  LogError(
-      fmt::format("alert for host '{}' LOST: could not be spooled: {}", record.key, st.ToString()));
+  LogError(fmt::format("{} for host '{}' LOST: could not be spooled: {}", options_.item, record.key,
+                       st.ToString()));
 }
 
 void KafkaSink::Impl::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -284,7 +285,7 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     bool permanent = IsPermanent(err);
     if (!IsPurge(err)) {
       LogError(
-          fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
+          fmt::format("delivery failed: {}; {} spooled{}", rd_kafka_err2str(err), options_.item,
                       permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
     }
     std::lock_guard<std::mutex> lock(mu_);

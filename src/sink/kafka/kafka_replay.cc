@@ -10,8 +10,8 @@
 
 namespace eventsift {
 
+using kafka_detail::ClassifyDelivery;
 using kafka_detail::DecrementCounter;
-using kafka_detail::IsPermanent;
 using kafka_detail::IsPurge;
 using kafka_detail::kReplayBatch;
 using kafka_detail::RecordFromMessage;
@@ -43,7 +43,7 @@ void KafkaSink::Impl::HandleReplayDelivery(const rd_kafka_message_t* m, uint64_t
     } else {
       replayed_.fetch_add(1);
     }
-  } else if (IsPermanent(err)) {
+  } else if (ClassifyDelivery(err) == DeliveryStatus::kRejected) {
     LogError(fmt::format("spooled alert refused by the broker: {}; parked as rejected",
                          rd_kafka_err2str(err)));
     std::lock_guard<std::mutex> lock(mu_);
@@ -114,10 +114,11 @@ void KafkaSink::Impl::TryReplay() {
   }
   for (const SpoolRecord& r : batch) {
     inflight_replay_.fetch_add(1);
-    Status produced = Produce(r.key, r.rule_id, r.payload, kafka_detail::ReplayOpaque(r.seq), true);
-    if (produced.ok()) continue;
+    const rd_kafka_resp_err_t produced =
+        Produce(r.key, r.rule_id, r.payload, kafka_detail::ReplayOpaque(r.seq), true);
+    if (produced == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     inflight_replay_.fetch_sub(1);
-    if (produced.code() == StatusCode::kResourceExhausted) {
+    if (ClassifyDelivery(produced) == DeliveryStatus::kRejected) {
       std::lock_guard<std::mutex> lock(mu_);
       SpoolRecord copy = r;
       if (rejected_->Append(&copy).ok()) {

@@ -17,14 +17,15 @@
 
 namespace eventsift {
 
+using kafka_detail::ClassifyDelivery;
 using kafka_detail::Clock;
 using kafka_detail::ConfPtr;
-using kafka_detail::IsPermanent;
 using kafka_detail::IsPurge;
 using kafka_detail::kCommitInterval;
 using kafka_detail::kErrorLogInterval;
 using kafka_detail::kPurgeWait;
 using kafka_detail::MetadataPtr;
+using kafka_detail::ProduceErrorText;
 using kafka_detail::RecordFromMessage;
 using kafka_detail::ReleaseHold;
 using std::chrono::milliseconds;
@@ -167,9 +168,9 @@ bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
   return false;
 }
 
-Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
-                                std::string_view json, void* opaque, bool copy) {
-  rd_kafka_resp_err_t err = rd_kafka_producev(
+rd_kafka_resp_err_t KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
+                                             std::string_view json, void* opaque, bool copy) {
+  return rd_kafka_producev(
       rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(copy ? RD_KAFKA_MSG_F_COPY : 0),
       RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
@@ -177,13 +178,6 @@ Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
                         static_cast<ssize_t>(options_.schema.size())),
       RD_KAFKA_V_HEADER(kRuleHeader, rule_id.data(), static_cast<ssize_t>(rule_id.size())),
       RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
-  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-    return Status::ResourceExhausted(
-        fmt::format("{} bytes is over message.max.bytes", json.size()));
-  }
-  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Status::Unavailable("producer queue full");
-  return Status::Unavailable(rd_kafka_err2str(err));
 }
 
 Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std::string_view json,
@@ -204,21 +198,21 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
   // the profile of the events sink.
   std::optional<Clock::time_point> give_up;
   for (;;) {
-    Status st = Produce(key, rule_id, json, hold, hold == nullptr);
-    if (st.ok()) return Status::OK();
+    const rd_kafka_resp_err_t err = Produce(key, rule_id, json, hold, hold == nullptr);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
     // A full queue drains as the poller serves delivery reports; wait a
     // little, then spool rather than block the caller for long.
-    if (st.code() == StatusCode::kUnavailable && st.message() == "producer queue full" &&
-        (!give_up || Clock::now() < *give_up)) {
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && (!give_up || Clock::now() < *give_up)) {
       if (!give_up) give_up = Clock::now() + milliseconds(1000);
       std::this_thread::sleep_for(milliseconds(5));
       continue;
     }
     inflight_direct_.fetch_sub(1);
     if (hold != nullptr) ReleaseHold(hold);  // the sender's reference remains
-    bool too_large = st.code() == StatusCode::kResourceExhausted;
+    const bool too_large = ClassifyDelivery(err) == DeliveryStatus::kRejected;
     LogError(fmt::format("{} for host '{}'{} not sent: {}; {}", options_.item, key,
-                         rule_id.empty() ? "" : fmt::format(" (rule {})", rule_id), st.message(),
+                         rule_id.empty() ? "" : fmt::format(" (rule {})", rule_id),
+                         ProduceErrorText(err, json.size()),
                          too_large
                              ? "spooled as rejected (raise the broker's message.max.bytes, then "
                                "eventsift spool replay --rejected)"
@@ -282,7 +276,7 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     stats_->delivered.Add();
     RecordLatency(m);
   } else {
-    bool permanent = IsPermanent(err);
+    const bool permanent = ClassifyDelivery(err) == DeliveryStatus::kRejected;
     if (!IsPurge(err)) {
       LogError(
           fmt::format("delivery failed: {}; {} spooled{}", rd_kafka_err2str(err), options_.item,

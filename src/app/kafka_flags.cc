@@ -38,11 +38,11 @@ Result<KafkaProperties> ParseKafkaPropertyFlags(const std::vector<std::string>& 
   return out;
 }
 
-Status ValidateKafkaFlags(const KafkaFlags& flags) {
+Status ValidateKafkaFlags(const KafkaFlags& flags, bool events_to_kafka) {
   auto parsed = ParseKafkaPropertyFlags(flags.properties);
   if (!parsed.has_value()) return parsed.error();
-  if (!flags.properties.empty() && !flags.enabled()) {
-    return Status::InvalidArgument("-X given without --kafka-brokers");
+  if (!flags.properties.empty() && !flags.enabled() && !events_to_kafka) {
+    return Status::InvalidArgument("-X given without --kafka-brokers or --events-out kafka");
   }
   if (flags.enabled() && flags.topic.empty()) {
     return Status::InvalidArgument("--kafka-topic must not be empty");

@@ -29,8 +29,10 @@ struct KafkaFlags {
 };
 
 void AddKafkaOptions(boost::program_options::options_description* opts, KafkaFlags* flags);
-// Checks -X syntax and that a topic is given with brokers.
-Status ValidateKafkaFlags(const KafkaFlags& flags);
+// Checks -X syntax and that a topic is given with brokers. -X needs a
+// producer to apply to: the alerts' (--kafka-brokers) or, with
+// `events_to_kafka`, the events sink's (it takes the same properties).
+Status ValidateKafkaFlags(const KafkaFlags& flags, bool events_to_kafka = false);
 KafkaSinkOptions ToKafkaSinkOptions(const KafkaFlags& flags);
 
 // $EVENTSIFT_STATE_DIR, else $XDG_STATE_HOME/eventsift, else

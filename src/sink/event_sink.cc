@@ -87,6 +87,7 @@ Result<std::unique_ptr<EventSink>> EventSink::Open(EventSinkOptions options) {
   if (sink->options_.kafka) {
     KafkaSinkOptions k = *sink->options_.kafka;
     k.schema = kEventSchemaVersion;
+    k.item = "event";
     k.defaults.insert(k.defaults.begin(), EventsProducerDefaults().begin(),
                       EventsProducerDefaults().end());
     ES_ASSIGN_OR_RETURN(kafka, KafkaSink::Open(k));

@@ -169,6 +169,10 @@ class EventsSinkTest(unittest.TestCase):
         r = run("scan", "--events-out", "kafka", INPUTS[0])
         self.assertEqual(r.returncode, 2)
         self.assertIn("--events-out kafka needs --kafka-brokers", r.stderr.decode())
+        # -X needs a producer: alerts (--kafka-brokers) or events to Kafka.
+        r = run("scan", "-X", "linger.ms=1", "--events-out", "-", INPUTS[0])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("-X given without --kafka-brokers or --events-out kafka", r.stderr.decode())
         r = run("scan", "--events-out", "-", "--events-ids", "46x", INPUTS[0])
         self.assertEqual(r.returncode, 2)
         self.assertIn("'46x' is not a number", r.stderr.decode())

@@ -70,6 +70,12 @@ TEST_F(KafkaEventsTest, AlertsCompleteWhileEventsTopicMissing) {
       << r.err;
   EXPECT_EQ(SpoolPending(work_ / "spool"), 0);
   EXPECT_EQ(SpoolPending(work_ / "spool-events"), kHosts);
+  // The events producer's log lines speak of events, not alerts.
+  EXPECT_NE(r.err.find("kafka events: topic '" + events + "' does not exist"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("events are spooled in " + (work_ / "spool-events").string()),
+            std::string::npos)
+      << r.err;
 
   // Once the topic exists, the next run replays the events first.
   ASSERT_TRUE(CreateTopic(events, 1));
@@ -102,6 +108,29 @@ TEST_F(KafkaEventsTest, SpoolReplayOfEventsKeepsTheEventSchema) {
   for (const std::string& h : headers) {
     EXPECT_NE(h.find("eventsift.schema=eventsift.event/v1"), std::string::npos) << h;
   }
+}
+
+// Events to Kafka without alerts to Kafka: -X applies to the events producer
+// (an unknown property stops the run, naming it; a valid one is taken).
+TEST_F(KafkaEventsTest, PropertiesReachTheEventsProducerWithoutAlertBrokers) {
+  const int kHosts = 20;
+  const std::string events = UniqueName("ev.only");
+  ASSERT_TRUE(CreateTopic(events, 1));
+  WriteEemsInput(work_ / "in.ndjson", kHosts);
+  const std::string base = std::string(ES_BINARY) + " scan --no-progress --out /dev/null" +
+                           " --events-out kafka --events-kafka-brokers " + broker_ +
+                           " --events-topic " + events + " --events-spool-dir '" +
+                           (work_ / "spool-events").string() + "' ";
+  CommandResult r = Shell(base + "-X no.such.property=1 '" + (work_ / "in.ndjson").string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no.such.property"), std::string::npos) << r.err;
+  r = Shell(base + "-X linger.ms=1 '" + (work_ / "in.ndjson").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("events sink (kafka): 20 events, 20 written, 0 filtered out, 20 "
+                       "delivered 0 spooled"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadTopicWithKcat(broker_, events).size(), static_cast<size_t>(kHosts));
 }
 
 TEST_F(KafkaEventsTest, AlertsCompleteWhileEventsBrokerDown) {

@@ -10,8 +10,8 @@
 
 namespace eventsift {
 
+using kafka_detail::ClassifyDelivery;
 using kafka_detail::DecrementCounter;
-using kafka_detail::IsPermanent;
 using kafka_detail::IsPurge;
 using kafka_detail::kReplayBatch;
 using kafka_detail::RecordFromMessage;
@@ -27,7 +27,7 @@ Status KafkaSink::Impl::MoveRejectedBack() {
   ES_RETURN_IF_ERROR(spool_->Commit());
   ES_RETURN_IF_ERROR(rejected_->Commit());
   if (!records.empty())
-    options_.log(fmt::format("{} rejected alerts queued for replay", records.size()));
+    options_.log(fmt::format("{} rejected {}s queued for replay", records.size(), options_.item));
   return Status::OK();
 }
 
@@ -43,7 +43,7 @@ void KafkaSink::Impl::HandleReplayDelivery(const rd_kafka_message_t* m, uint64_t
     } else {
       replayed_.fetch_add(1);
     }
-  } else if (IsPermanent(err)) {
+  } else if (ClassifyDelivery(err) == DeliveryStatus::kRejected) {
     LogError(fmt::format("spooled alert refused by the broker: {}; parked as rejected",
                          rd_kafka_err2str(err)));
     std::lock_guard<std::mutex> lock(mu_);
@@ -107,22 +107,25 @@ void KafkaSink::Impl::TryReplay() {
       (void)spool_->Commit();
       uint64_t replayed = replayed_.load();
       if (replayed > 0)
-        options_.log(fmt::format("spool replayed ({} alerts of earlier runs)", replayed));
+        options_.log(
+            fmt::format("spool replayed ({} {}s of earlier runs)", replayed, options_.item));
     }
     return;
   }
   for (const SpoolRecord& r : batch) {
     inflight_replay_.fetch_add(1);
-    Status produced = Produce(r.key, r.rule_id, r.payload, kafka_detail::ReplayOpaque(r.seq), true);
-    if (produced.ok()) continue;
+    const rd_kafka_resp_err_t produced =
+        Produce(r.key, r.rule_id, r.payload, kafka_detail::ReplayOpaque(r.seq), true);
+    if (produced == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     inflight_replay_.fetch_sub(1);
-    if (produced.code() == StatusCode::kResourceExhausted) {
+    if (ClassifyDelivery(produced) == DeliveryStatus::kRejected) {
       std::lock_guard<std::mutex> lock(mu_);
       SpoolRecord copy = r;
       if (rejected_->Append(&copy).ok()) {
         (void)spool_->Ack(r.seq);
-        LogError(fmt::format(
-            "spooled alert for host '{}' is over message.max.bytes; parked as rejected", r.key));
+        LogError(
+            fmt::format("spooled {} for host '{}' is over message.max.bytes; parked as rejected",
+                        options_.item, r.key));
         continue;
       }
     }

@@ -17,14 +17,15 @@
 
 namespace eventsift {
 
+using kafka_detail::ClassifyDelivery;
 using kafka_detail::Clock;
 using kafka_detail::ConfPtr;
-using kafka_detail::IsPermanent;
 using kafka_detail::IsPurge;
 using kafka_detail::kCommitInterval;
 using kafka_detail::kErrorLogInterval;
 using kafka_detail::kPurgeWait;
 using kafka_detail::MetadataPtr;
+using kafka_detail::ProduceErrorText;
 using kafka_detail::RecordFromMessage;
 using kafka_detail::ReleaseHold;
 using std::chrono::milliseconds;
@@ -102,8 +103,8 @@ Status KafkaSink::Impl::Init() {
 
   SpoolStatus st = spool_->GetStatus();
   if (st.pending_records > 0) {
-    options_.log(fmt::format("{} alerts in the spool {} from an earlier run; replaying them first",
-                             st.pending_records, options_.spool_dir));
+    options_.log(fmt::format("{} {}s in the spool {} from an earlier run; replaying them first",
+                             st.pending_records, options_.item, options_.spool_dir));
     spool_mode_ = true;
   }
   if (st.truncated_bytes > 0) {
@@ -114,8 +115,8 @@ Status KafkaSink::Impl::Init() {
   if (Probe(options_.connect_timeout, &why)) {
     need_probe_ = false;
   } else {
-    LogError(fmt::format("{}; alerts are spooled in {} and sent when the topic is reachable", why,
-                         options_.spool_dir));
+    LogError(fmt::format("{}; {}s are spooled in {} and sent when the topic is reachable", why,
+                         options_.item, options_.spool_dir));
     std::lock_guard<std::mutex> lock(mu_);
     spool_mode_ = true;
     broker_down_ = true;
@@ -167,9 +168,9 @@ bool KafkaSink::Impl::Probe(milliseconds timeout, std::string* why) {
   return false;
 }
 
-Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
-                                std::string_view json, void* opaque, bool copy) {
-  rd_kafka_resp_err_t err = rd_kafka_producev(
+rd_kafka_resp_err_t KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
+                                             std::string_view json, void* opaque, bool copy) {
+  return rd_kafka_producev(
       rk_.get(), RD_KAFKA_V_RKT(topic_.get()), RD_KAFKA_V_MSGFLAGS(copy ? RD_KAFKA_MSG_F_COPY : 0),
       RD_KAFKA_V_KEY(key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(json.data()), json.size()),
@@ -177,13 +178,6 @@ Status KafkaSink::Impl::Produce(std::string_view key, std::string_view rule_id,
                         static_cast<ssize_t>(options_.schema.size())),
       RD_KAFKA_V_HEADER(kRuleHeader, rule_id.data(), static_cast<ssize_t>(rule_id.size())),
       RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
-  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-    return Status::ResourceExhausted(
-        fmt::format("{} bytes is over message.max.bytes", json.size()));
-  }
-  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Status::Unavailable("producer queue full");
-  return Status::Unavailable(rd_kafka_err2str(err));
 }
 
 Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std::string_view json,
@@ -204,24 +198,25 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
   // the profile of the events sink.
   std::optional<Clock::time_point> give_up;
   for (;;) {
-    Status st = Produce(key, rule_id, json, hold, hold == nullptr);
-    if (st.ok()) return Status::OK();
+    const rd_kafka_resp_err_t err = Produce(key, rule_id, json, hold, hold == nullptr);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
     // A full queue drains as the poller serves delivery reports; wait a
     // little, then spool rather than block the caller for long.
-    if (st.code() == StatusCode::kUnavailable && st.message() == "producer queue full" &&
-        (!give_up || Clock::now() < *give_up)) {
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && (!give_up || Clock::now() < *give_up)) {
       if (!give_up) give_up = Clock::now() + milliseconds(1000);
       std::this_thread::sleep_for(milliseconds(5));
       continue;
     }
     inflight_direct_.fetch_sub(1);
     if (hold != nullptr) ReleaseHold(hold);  // the sender's reference remains
-    bool too_large = st.code() == StatusCode::kResourceExhausted;
-    LogError(
-        fmt::format("alert for host '{}' (rule {}) not sent: {}; {}", key, rule_id, st.message(),
-                    too_large ? "spooled as rejected (raise the broker's message.max.bytes, then "
-                                "eventsift spool replay --rejected)"
-                              : "spooled"));
+    const bool too_large = ClassifyDelivery(err) == DeliveryStatus::kRejected;
+    LogError(fmt::format("{} for host '{}'{} not sent: {}; {}", options_.item, key,
+                         rule_id.empty() ? "" : fmt::format(" (rule {})", rule_id),
+                         ProduceErrorText(err, json.size()),
+                         too_large
+                             ? "spooled as rejected (raise the broker's message.max.bytes, then "
+                               "eventsift spool replay --rejected)"
+                             : "spooled"));
     std::lock_guard<std::mutex> lock(mu_);
     if (!too_large) spool_mode_ = true;
     SpoolLocked(SpoolRecord{0, std::string(key), std::string(rule_id), std::string(json)},
@@ -253,8 +248,8 @@ void KafkaSink::Impl::SpoolLocked(SpoolRecord record, bool rejected, bool this_r
     return;
   }
   if (this_run) stats_->failed.Add();
-  LogError(
-      fmt::format("alert for host '{}' LOST: could not be spooled: {}", record.key, st.ToString()));
+  LogError(fmt::format("{} for host '{}' LOST: could not be spooled: {}", options_.item, record.key,
+                       st.ToString()));
 }
 
 void KafkaSink::Impl::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -281,10 +276,10 @@ void KafkaSink::Impl::HandleDelivery(const rd_kafka_message_t* m) {
     stats_->delivered.Add();
     RecordLatency(m);
   } else {
-    bool permanent = IsPermanent(err);
+    const bool permanent = ClassifyDelivery(err) == DeliveryStatus::kRejected;
     if (!IsPurge(err)) {
       LogError(
-          fmt::format("delivery failed: {}; alert spooled{}", rd_kafka_err2str(err),
+          fmt::format("delivery failed: {}; {} spooled{}", rd_kafka_err2str(err), options_.item,
                       permanent ? " as rejected (over the broker's size limit or invalid)" : ""));
     }
     std::lock_guard<std::mutex> lock(mu_);

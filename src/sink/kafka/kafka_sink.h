@@ -36,6 +36,9 @@ struct KafkaSinkOptions {
   std::string topic;
   // The kSchemaHeader value: the alert schema, or the events sink's.
   std::string schema = kAlertSchemaVersion;
+  // What one message is, in log lines ("alert", or the events sink's
+  // "event"), so an operator reading them knows which topic they are about.
+  std::string item = "alert";
   // This producer's own defaults (the events sink's compression, say): set
   // after eventsift's (compression.type zstd where librdkafka has it, else
   // lz4; linger.ms 5; ...) and before `properties`, which override them.

@@ -14,6 +14,9 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "src/sink/alert_sink.h"
 #include "src/sink/kafka/kafka_sink.h"
 #include "src/spool/spool.h"
 
@@ -52,12 +55,24 @@ inline constexpr std::chrono::seconds kErrorLogInterval{10};
 // After Flush purges the producer, how long to wait for the purge reports.
 inline constexpr milliseconds kPurgeWait{5000};
 
-// Errors that retrying cannot fix: the record is parked as rejected so it
-// does not block the replay of the records behind it.
-inline bool IsPermanent(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
-         err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
-         err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE;
+// What a produce error or a delivery report means for the record: delivered;
+// rejected, an error retrying cannot fix (parked in the rejected spool so it
+// does not block the records behind it); or retry (spooled and sent again).
+inline DeliveryStatus ClassifyDelivery(rd_kafka_resp_err_t err) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return DeliveryStatus::kDelivered;
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
+      err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE) {
+    return DeliveryStatus::kRejected;
+  }
+  return DeliveryStatus::kRetry;
+}
+
+// Why librdkafka did not take a message of `bytes` bytes, for log lines.
+inline std::string ProduceErrorText(rd_kafka_resp_err_t err, size_t bytes) {
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+    return fmt::format("{} bytes is over message.max.bytes", bytes);
+  }
+  return rd_kafka_err2str(err);
 }
 
 inline bool IsPurge(rd_kafka_resp_err_t err) {
@@ -150,8 +165,10 @@ class KafkaSink::Impl {
   void SpoolLocked(SpoolRecord record, bool rejected, bool this_run);
   // Copies the payload when `copy`, else it must outlive the delivery
   // report; `opaque` comes back with that report (see ReplayOpaque).
-  Status Produce(std::string_view key, std::string_view rule_id, std::string_view json,
-                 void* opaque, bool copy);
+  // Returns librdkafka's code: callers tell a full queue (wait for room)
+  // from the rest (ClassifyDelivery) by the code, not by message text.
+  rd_kafka_resp_err_t Produce(std::string_view key, std::string_view rule_id, std::string_view json,
+                              void* opaque, bool copy);
   bool Probe(milliseconds timeout, std::string* why);
   void PollLoop();
   void TryReplay();

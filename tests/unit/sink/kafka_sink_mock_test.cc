@@ -374,6 +374,22 @@ TEST_F(KafkaSinkMockTest, RefusedProduceGoesToSpoolAndIsReplayedWhenBrokerRecove
   EXPECT_EQ(ids.size(), 10u);
 }
 
+// A full producer queue is waited out (librdkafka's QUEUE_FULL code, not an
+// error): every message is delivered, none spooled, nothing logged.
+TEST_F(KafkaSinkMockTest, FullProducerQueueIsWaitedOutNotSpooled) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("queue.buffering.max.messages", "2");
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
+  ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().delivered.Get(), static_cast<uint64_t>(kCount)) << log_;
+  EXPECT_EQ(sink->stats().spooled.Get(), 0u) << log_;
+  EXPECT_EQ(log_.find("not sent"), std::string::npos) << log_;
+  EXPECT_EQ(ConsumeAll(kCount).size(), static_cast<size_t>(kCount));
+}
+
 TEST_F(KafkaSinkMockTest, OversizedAlertIsReportedAndParkedNotDropped) {
   KafkaSinkOptions o = Options();
   o.properties.emplace_back("message.max.bytes", "1000");

@@ -1,6 +1,7 @@
 #include "src/core/sigbus_guard.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -77,9 +78,11 @@ void Handle(int sig, siginfo_t* info, void* context) {
     const uintptr_t page = addr & ~(page_size - 1);
     // Replaces the gone page with zeros; the read that faulted runs again
     // on return and succeeds.
-    void* zero = mmap(reinterpret_cast<void*>(page), page_size, PROT_READ,
-                      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (zero != MAP_FAILED) {
+    // The raw system call: a sanitizer's mmap interceptor is no place to be
+    // in a signal handler.
+    const long zero = syscall(SYS_mmap, page, page_size, PROT_READ,
+                              MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (zero != -1) {
       const uintptr_t begin = r->begin.load(std::memory_order_relaxed);
       const uint64_t offset = page > begin ? page - begin : 0;
       uint64_t seen = r->first_fault.load(std::memory_order_relaxed);

@@ -14,8 +14,17 @@ pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
 # zstd drop files read by the daemon's directory source.
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-# librelp (rsyslog's RELP library): the relp source's server.
-pkg_check_modules(RELP REQUIRED IMPORTED_TARGET relp)
+# librelp (rsyslog's RELP library): the relp source's server. Not linked:
+# src/source/relp_library.cc loads it with dlopen when a relp source starts,
+# so its headers are needed here and its soname (librelp.so.N) for the loader.
+pkg_check_modules(RELP REQUIRED relp)
+find_library(ES_RELP_LIBRARY relp HINTS ${RELP_LIBRARY_DIRS} REQUIRED)
+file(REAL_PATH "${ES_RELP_LIBRARY}" es_relp_real)
+get_filename_component(es_relp_real "${es_relp_real}" NAME)
+string(REGEX MATCH "^librelp\\.so\\.[0-9]+" ES_RELP_SONAME "${es_relp_real}")
+if(NOT ES_RELP_SONAME)
+  message(FATAL_ERROR "cannot tell librelp's soname from ${ES_RELP_LIBRARY}")
+endif()
 if(ES_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

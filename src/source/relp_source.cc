@@ -6,11 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-// librelp.h has no C++ guard of its own.
-extern "C" {
-#include <librelp.h>
-}
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -18,6 +13,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include "src/source/relp_library.h"
 #include "src/source/syslog_framer.h"
 
 namespace eventsift::source {
@@ -69,9 +65,10 @@ std::vector<char> CStr(const std::string& s) {
 }  // namespace
 
 struct RelpSource::Engine {
+  const RelpLibrary* relp = nullptr;
   relpEngine_t* engine = nullptr;
   ~Engine() {
-    if (engine != nullptr) relpEngineDestruct(&engine);
+    if (engine != nullptr) relp->EngineDestruct(&engine);
   }
 };
 
@@ -102,7 +99,10 @@ Status RelpSource::Start() {
     saved_ = read_;
   }
 
+  const RelpLibrary* relp = nullptr;
+  if (Status s = LoadRelpLibrary(&relp); !s.ok()) return s.At(where);
   engine_ = std::make_unique<Engine>();
+  engine_->relp = relp;
   // librelp reports why a step failed (a missing certificate, an address
   // in use) through its error callback, here on this thread: the first
   // such report goes into the returned status.
@@ -118,56 +118,56 @@ Status RelpSource::Start() {
     }
     return Status::IOError(fmt::format("librelp: {} failed ({}){}", what, r, detail)).At(where);
   };
-  relpRetVal r = relpEngineConstruct(&engine_->engine);
+  relpRetVal r = relp->EngineConstruct(&engine_->engine);
   if (r != RELP_RET_OK) return fail("engine construct", r);
   relpEngine_t* e = engine_->engine;
-  relpEngineSetDbgprint(e, &NoDebugPrint);
-  relpEngineSetDnsLookupMode(e, 0);  // peers are named by address: no DNS on the hot path
-  relpEngineSetFamily(e, AF_INET);
-  relpEngineSetSyslogRcv2(e, &OnSyslog);
-  relpEngineSetOnErr(e, &OnErr);
-  relpEngineSetOnGenericErr(e, &OnGenericErr);
-  relpEngineSetOnAuthErr(e, &OnAuthErr);
-  relpEngineSetShutdownImmdtPtr(e, &shutdown_flag_);
-  relpEngineSetEnableCmd(e, reinterpret_cast<unsigned char*>(const_cast<char*>("syslog")),
-                         eRelpCmdState_Required);
+  relp->EngineSetDbgprint(e, &NoDebugPrint);
+  relp->EngineSetDnsLookupMode(e, 0);  // peers are named by address: no DNS on the hot path
+  relp->EngineSetFamily(e, AF_INET);
+  relp->EngineSetSyslogRcv2(e, &OnSyslog);
+  relp->EngineSetOnErr(e, &OnErr);
+  relp->EngineSetOnGenericErr(e, &OnGenericErr);
+  relp->EngineSetOnAuthErr(e, &OnAuthErr);
+  relp->EngineSetShutdownImmdtPtr(e, &shutdown_flag_);
+  relp->EngineSetEnableCmd(e, reinterpret_cast<unsigned char*>(const_cast<char*>("syslog")),
+                           eRelpCmdState_Required);
   if (options_.tls) {
-    r = relpEngineSetTLSLibByName(e, "openssl");
+    r = relp->EngineSetTLSLibByName(e, "openssl");
     if (r != RELP_RET_OK) return fail("selecting OpenSSL", r);
   }
   relpSrv_t* srv = nullptr;
-  r = relpEngineListnerConstruct(e, &srv);
+  r = relp->EngineListnerConstruct(e, &srv);
   if (r != RELP_RET_OK) return fail("listener construct", r);
   auto port = CStr(std::to_string(options_.port));
   auto addr = CStr(options_.address);
-  relpSrvSetLstnPort(srv, reinterpret_cast<unsigned char*>(port.data()));
-  relpSrvSetLstnAddr(srv, reinterpret_cast<unsigned char*>(addr.data()));
-  relpSrvSetUsrPtr(srv, this);
+  relp->SrvSetLstnPort(srv, reinterpret_cast<unsigned char*>(port.data()));
+  relp->SrvSetLstnAddr(srv, reinterpret_cast<unsigned char*>(addr.data()));
+  relp->SrvSetUsrPtr(srv, this);
   // One byte over the bound: a longer message arrives cut to this size and
   // is recognised as oversize in OnMessage.
-  relpSrvSetMaxDataSize(srv, options_.max_line_bytes + 1);
-  relpSrvSetOversizeMode(srv, RELP_OVERSIZE_TRUNCATE);
+  relp->SrvSetMaxDataSize(srv, options_.max_line_bytes + 1);
+  relp->SrvSetOversizeMode(srv, RELP_OVERSIZE_TRUNCATE);
   if (options_.tls) {
     auto cert = CStr(options_.tls->cert_file);
     auto key = CStr(options_.tls->key_file);
-    if ((r = relpSrvEnableTLS2(srv)) != RELP_RET_OK) return fail("enabling TLS", r);
-    if ((r = relpSrvSetOwnCert(srv, cert.data())) != RELP_RET_OK) return fail("cert_file", r);
-    if ((r = relpSrvSetPrivKey(srv, key.data())) != RELP_RET_OK) return fail("key_file", r);
+    if ((r = relp->SrvEnableTLS2(srv)) != RELP_RET_OK) return fail("enabling TLS", r);
+    if ((r = relp->SrvSetOwnCert(srv, cert.data())) != RELP_RET_OK) return fail("cert_file", r);
+    if ((r = relp->SrvSetPrivKey(srv, key.data())) != RELP_RET_OK) return fail("key_file", r);
     if (!options_.tls->client_ca_file.empty()) {
       auto ca = CStr(options_.tls->client_ca_file);
       auto mode = CStr("certvalid");
-      if ((r = relpSrvSetCACert(srv, ca.data())) != RELP_RET_OK) return fail("client_ca_file", r);
-      if ((r = relpSrvSetAuthMode(srv, mode.data())) != RELP_RET_OK) return fail("auth mode", r);
+      if ((r = relp->SrvSetCACert(srv, ca.data())) != RELP_RET_OK) return fail("client_ca_file", r);
+      if ((r = relp->SrvSetAuthMode(srv, mode.data())) != RELP_RET_OK) return fail("auth mode", r);
     }
   }
-  r = relpEngineListnerConstructFinalize(e, srv);
+  r = relp->EngineListnerConstructFinalize(e, srv);
   if (r != RELP_RET_OK) return fail("listen (address in use, or bad TLS files?)", r);
   tl_source = nullptr;
   shutdown_flag_ = 0;
   running_ = true;
-  thread_ = std::thread([this, e] {
+  thread_ = std::thread([this, relp, e] {
     tl_source = this;
-    relpEngineRun(e);
+    relp->EngineRun(e);
     running_ = false;
   });
   return Status::OK();

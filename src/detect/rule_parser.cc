@@ -32,14 +32,21 @@ class Parser {
   Parser(const std::string& file, std::vector<Rule>* rules, std::vector<Status>* errors)
       : file_(file), rules_(rules), errors_(errors) {}
 
-  void ParseText(std::string_view text) {
+  // `correlations` null: correlation documents are skipped, not read.
+  void ParseText(std::string_view text, std::vector<SigmaCorrelation>* correlations,
+                 std::vector<Status>* correlation_errors) {
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(std::string(text));
     } catch (const YAML::Exception& e) {
       errors_->push_back(Status::InvalidArgument(fmt::format("not valid YAML/JSON: {}", e.msg))
                              .At(file_, Where::kNone, e.mark.line >= 0 ? e.mark.line + 1 : 0));
+      if (correlations != nullptr)
+        correlation_errors->push_back(SigmaCorrelationYamlError(e, file_));
       return;
+    }
+    if (correlations != nullptr) {
+      ParseSigmaCorrelations(docs, file_, correlations, correlation_errors);
     }
     size_t parsed = 0;
     for (const YAML::Node& doc : docs) {
@@ -381,7 +388,13 @@ class Parser {
 
 void ParseRuleFile(std::string_view text, const std::string& file, std::vector<Rule>* rules,
                    std::vector<Status>* errors) {
-  Parser(file, rules, errors).ParseText(text);
+  Parser(file, rules, errors).ParseText(text, nullptr, nullptr);
+}
+
+void ParseRuleFile(std::string_view text, const std::string& file, std::vector<Rule>* rules,
+                   std::vector<Status>* errors, std::vector<SigmaCorrelation>* correlations,
+                   std::vector<Status>* correlation_errors) {
+  Parser(file, rules, errors).ParseText(text, correlations, correlation_errors);
 }
 
 }  // namespace eventsift::detect

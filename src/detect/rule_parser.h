@@ -11,6 +11,7 @@
 
 #include "src/core/status.h"
 #include "src/detect/rule.h"
+#include "src/detect/sigma_correlation.h"
 
 namespace eventsift::detect {
 
@@ -18,5 +19,14 @@ namespace eventsift::detect {
 // file, when the file itself is not valid YAML) to *errors.
 void ParseRuleFile(std::string_view text, const std::string& file, std::vector<Rule>* rules,
                    std::vector<Status>* errors);
+
+// As above, and also the file's Sigma correlation documents into
+// *correlations and their errors into *correlation_errors, as
+// ParseSigmaCorrelations gives them, from the same YAML parse: yaml-cpp's
+// parse is most of a small rule file's cost, and every `scan` loads the
+// shipped rules.
+void ParseRuleFile(std::string_view text, const std::string& file, std::vector<Rule>* rules,
+                   std::vector<Status>* errors, std::vector<SigmaCorrelation>* correlations,
+                   std::vector<Status>* correlation_errors);
 
 }  // namespace eventsift::detect

@@ -164,8 +164,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Load(const std::vector<std::stri
     if (LooksLikeSigma(text)) {
       ParseSigmaFile(text, file, placeholders, &sigma, &correlations, &correlation_errors);
     } else {
-      ParseRuleFile(text, file, &rules, errors);
-      ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
+      ParseRuleFile(text, file, &rules, errors, &correlations, &correlation_errors);
     }
   }
   std::move(sigma.rules.begin(), sigma.rules.end(), std::back_inserter(rules));
@@ -189,8 +188,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Parse(std::string_view text,
     ParseSigmaFile(text, file, SigmaPlaceholders{}, &sigma, &correlations, &correlation_errors);
     rules = std::move(sigma.rules);
   } else {
-    ParseRuleFile(text, file, &rules, &errors);
-    ParseSigmaCorrelations(text, file, &correlations, &correlation_errors);
+    ParseRuleFile(text, file, &rules, &errors, &correlations, &correlation_errors);
   }
   auto set = Build(std::move(rules), &errors, &sigma, std::move(correlations),
                    std::move(correlation_errors));

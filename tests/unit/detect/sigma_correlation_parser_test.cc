@@ -3,6 +3,8 @@
 
 #include "src/detect/sigma_correlation_parser.h"
 
+#include "src/detect/rule_parser.h"
+
 #include <gtest/gtest.h>
 
 namespace eventsift::detect {
@@ -255,6 +257,64 @@ correlation: {type: temporal, rules: [a, b], timespan: 1m}
   ASSERT_EQ(p.correlations.size(), 1u);
   EXPECT_EQ(p.correlations[0].title, "good");
   EXPECT_EQ(p.correlations[0].line, 4);
+}
+
+}  // namespace
+}  // namespace eventsift::detect
+
+namespace eventsift::detect {
+namespace {
+
+// A rule file of our own format is parsed once for its rules and its
+// correlation documents (rule_parser.h): the result must be what the two
+// parsers give separately, for a good file, a refused correlation and text
+// that is not YAML.
+TEST(SigmaCorrelationParserTest, OneParseOfARuleFileGivesWhatTwoParsesGive) {
+  const std::string_view texts[] = {
+      "id: a\nmatch: {event_ids: [1]}\n---\n"
+      "title: Many\nid: 0e95725d-7320-415d-80f7-004da920fc11\ncorrelation:\n"
+      "  type: event_count\n  rules: [a]\n  group-by: [Computer]\n  timespan: 1h\n"
+      "  condition: {gte: 10}\n",
+      "id: b\nmatch: {levels: [2]}\n---\ntitle: Bad\ncorrelation:\n  type: nope\n",
+      "id: c\nmatch: {event_ids: [1]\n",
+  };
+  for (std::string_view text : texts) {
+    SCOPED_TRACE(std::string(text));
+    std::vector<Rule> rules_two, rules_one;
+    std::vector<Status> errors_two, errors_one, corr_errors_two, corr_errors_one;
+    std::vector<SigmaCorrelation> corr_two, corr_one;
+    ParseRuleFile(text, "f.yml", &rules_two, &errors_two);
+    ParseSigmaCorrelations(text, "f.yml", &corr_two, &corr_errors_two);
+    ParseRuleFile(text, "f.yml", &rules_one, &errors_one, &corr_one, &corr_errors_one);
+    auto strings = [](const std::vector<Status>& v) {
+      std::vector<std::string> out;
+      for (const Status& s : v) out.push_back(s.ToString());
+      return out;
+    };
+    EXPECT_EQ(strings(errors_one), strings(errors_two));
+    EXPECT_EQ(strings(corr_errors_one), strings(corr_errors_two));
+    ASSERT_EQ(rules_one.size(), rules_two.size());
+    for (size_t i = 0; i < rules_one.size(); ++i) EXPECT_EQ(rules_one[i].id, rules_two[i].id);
+    ASSERT_EQ(corr_one.size(), corr_two.size());
+    for (size_t i = 0; i < corr_one.size(); ++i) {
+      EXPECT_EQ(corr_one[i].id, corr_two[i].id);
+      EXPECT_EQ(corr_one[i].rules, corr_two[i].rules);
+      EXPECT_EQ(corr_one[i].timespan_seconds, corr_two[i].timespan_seconds);
+      EXPECT_EQ(corr_one[i].line, corr_two[i].line);
+    }
+  }
+  // The cases above are not vacuous: one good correlation, one refused,
+  // one file that is not YAML.
+  std::vector<Rule> rules;
+  std::vector<Status> errors, corr_errors;
+  std::vector<SigmaCorrelation> corr;
+  ParseRuleFile(texts[0], "f.yml", &rules, &errors, &corr, &corr_errors);
+  EXPECT_EQ(corr.size(), 1u);
+  EXPECT_EQ(rules.size(), 1u);
+  ParseRuleFile(texts[1], "f.yml", &rules, &errors, &corr, &corr_errors);
+  EXPECT_EQ(corr_errors.size(), 1u);
+  ParseRuleFile(texts[2], "f.yml", &rules, &errors, &corr, &corr_errors);
+  EXPECT_EQ(corr_errors.size(), 2u);
 }
 
 }  // namespace

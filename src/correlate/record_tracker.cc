@@ -102,25 +102,74 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
   auto& ranges = st.ranges;
   // A channel's records mostly arrive in order: one past the highest range
   // extends it in place (no other range can touch it).
-  if (first == last && first >= st.floor && !ranges.empty() &&
-      ranges.rbegin()->second + 1 == first) {
+  if (first == last && !ranges.empty() && ranges.rbegin()->second + 1 == first) {
     ranges.rbegin()->second = first;
+    st.hint = std::prev(ranges.end());
+    st.has_hint = true;
     return;
+  }
+  if (st.has_hint && first == last) {
+    const auto h = st.hint;
+    if (first >= h->first && first <= h->second) {
+      ++s.repeats;
+      return;
+    }
+    if (first == h->second + 1) {
+      const auto next = std::next(h);
+      if (next == ranges.end() || next->first > first + 1) {
+        h->second = first;
+        return;
+      }
+    }
   }
   auto it = ranges.upper_bound(first);
   if (it != ranges.begin()) {
-    auto prev = std::prev(it);
-    if (prev->second + 1 >= first) it = prev;  // overlaps or touches
+    auto prev = std::prev(it);  // prev->first <= first
+    if (prev->second >= last) {
+      // Already seen, all of it: the same log read twice, or overlapping
+      // exports. Counted without touching the map.
+      s.repeats += last - first + 1;
+      st.hint = prev;
+      st.has_hint = true;
+      return;
+    }
+    if (prev->second + 1 >= first) {  // overlaps or touches
+      if (it == ranges.end() || it->first > last + 1) {
+        // Reaches no later range: grows in place (its key stays).
+        if (prev->second >= first) s.repeats += prev->second - first + 1;
+        prev->second = last;
+        st.hint = prev;
+        st.has_hint = true;
+        return;
+      }
+      it = prev;
+    }
   }
   uint64_t lo = first, hi = last;
+  // The first range merged gives its node to the result: a merge allocates
+  // nothing (a map's node is only allocated for a range that touches none).
+  std::map<uint64_t, uint64_t>::node_type node;
   while (it != ranges.end() && it->first <= last + 1) {
     const uint64_t a = std::max(it->first, first), b = std::min(it->second, last);
     if (a <= b) s.repeats += b - a + 1;
     lo = std::min(lo, it->first);
     hi = std::max(hi, it->second);
-    it = ranges.erase(it);
+    auto next = std::next(it);
+    if (node.empty()) {
+      node = ranges.extract(it);
+    } else {
+      ranges.erase(it);
+    }
+    it = next;
   }
-  ranges.emplace(lo, hi);
+  if (node.empty()) {
+    st.hint = ranges.emplace(lo, hi).first;
+  } else {
+    node.key() = lo;
+    node.mapped() = hi;
+    st.hint = ranges.insert(std::move(node)).position;
+  }
+  st.has_hint = true;
   if (ranges.size() > options_.max_ranges) {
     std::vector<std::pair<size_t, RecordGap>> settled;
     SettleLowest(key, &settled);
@@ -137,6 +186,7 @@ void RecordTracker::SettleLowest(size_t key, std::vector<std::pair<size_t, Recor
     if (id == second->first) gap.cleared = true;  // the clear event right above the gap
   }
   st.floor = second->first;
+  if (st.has_hint && st.hint == first) st.has_hint = false;
   st.ranges.erase(first);
   ++s.gaps;
   s.missing += gap.size();

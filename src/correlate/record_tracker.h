@@ -67,6 +67,11 @@ struct RecordKeyStats {
 class RecordTracker {
  public:
   explicit RecordTracker(RecordTrackerOptions options = {}) : options_(options) {}
+  // Movable, not copyable: KeyState::hint points into the tracker's own maps.
+  RecordTracker(const RecordTracker&) = delete;
+  RecordTracker& operator=(const RecordTracker&) = delete;
+  RecordTracker(RecordTracker&&) = default;
+  RecordTracker& operator=(RecordTracker&&) = default;
 
   // Whether the tracker needs this event's payload (a System 104 names the
   // cleared channel in its data).
@@ -90,9 +95,14 @@ class RecordTracker {
  private:
   struct KeyState {
     std::map<uint64_t, uint64_t> ranges;  // first id -> last id, disjoint, not adjacent
-    uint64_t floor = 0;                   // ids below are settled
-    std::vector<uint64_t> clear_ids;      // record ids of clear events in this channel (bounded)
-    bool cleared_elsewhere = false;       // a 104 in another channel named this one
+    // The range the key's last id went into (valid while has_hint): a log
+    // read again, or exports that overlap, repeat ids in order, and each then
+    // falls in that range or just past it, found without a search.
+    std::map<uint64_t, uint64_t>::iterator hint;
+    bool has_hint = false;
+    uint64_t floor = 0;               // ids below are settled
+    std::vector<uint64_t> clear_ids;  // record ids of clear events in this channel (bounded)
+    bool cleared_elsewhere = false;   // a 104 in another channel named this one
   };
   // The key's index, or SIZE_MAX when the key bound is reached.
   size_t KeyIndex(std::string_view host, std::string_view channel);

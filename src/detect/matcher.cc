@@ -1,10 +1,12 @@
 #include "src/detect/matcher.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <span>
 #include <string>
@@ -51,11 +53,25 @@ struct Matcher::Scratch {
   std::unordered_map<std::string, Plan> plans;
   size_t plans_bytes = 0;
   std::string key;
-  // The plan the last key found: records come in runs of one header, so the
-  // key is compared with the last before it is hashed. Null after a clear.
-  const Plan* last_plan = nullptr;
-  std::string last_key;
+  // Plans of recent headers, direct-mapped by a cheap mix of the header: a
+  // log cycles through a few dozen headers, so most events find theirs here
+  // with a few compares, without building and hashing the map's key (which
+  // cost more than the rest of MayMatch on dense logs). Emptied whenever
+  // `plans` is cleared: the entries point into it.
+  struct RecentPlan {
+    uint32_t event_id = 0;
+    uint8_t level = 0;
+    std::string provider, channel;
+    const Plan* plan = nullptr;  // null: an empty slot
+  };
+  std::array<RecentPlan, 64> recent;
   Plan unindexed_plan;  // rebuilt per event on the unindexed path
+
+  void ForgetPlans() {
+    plans.clear();
+    plans_bytes = 0;
+    for (RecentPlan& r : recent) r.plan = nullptr;
+  }
 };
 
 namespace {
@@ -80,6 +96,18 @@ std::atomic<uint64_t> g_next_instance{1};
 template <typename T>
 void GrowTo(std::vector<T>* v, size_t n) {
   if (v->size() < n) v->resize(n);
+}
+
+// Which slot of Scratch::recent a header takes: its event id, level,
+// lengths and the provider's last 8 bytes (where names differ most: "...-
+// Kernel-General", "...-Kernel-Power"), mixed. Equality is checked in full.
+size_t RecentSlot(const Event& e) {
+  uint64_t tail = 0;
+  const size_t n = std::min<size_t>(e.provider.size(), sizeof(tail));
+  if (n > 0) std::memcpy(&tail, e.provider.data() + e.provider.size() - n, n);
+  uint64_t h = (uint64_t{e.event_id} << 8 | e.level) * 0x9E3779B97F4A7C15ull;
+  h ^= (tail + e.provider.size() * 0x100000001B3ull + e.channel.size()) * 0xC2B2AE3D27D4EB4Full;
+  return static_cast<size_t>(h ^ (h >> 31) ^ (h >> 47));
 }
 
 void LowerInto(std::string_view s, std::string* out) {
@@ -214,10 +242,13 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
     return scratch->unindexed_plan;
   }
   if (scratch->plans_owner != instance_) {
-    scratch->plans.clear();
-    scratch->plans_bytes = 0;
+    scratch->ForgetPlans();
     scratch->plans_owner = instance_;
-    scratch->last_plan = nullptr;
+  }
+  Scratch::RecentPlan& recent = scratch->recent[RecentSlot(event) % scratch->recent.size()];
+  if (recent.plan != nullptr && recent.event_id == event.event_id && recent.level == event.level &&
+      recent.provider == event.provider && recent.channel == event.channel) {
+    return *recent.plan;
   }
   // The key holds the raw header: lengths first, so that no two headers
   // share a key.
@@ -229,22 +260,24 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
   key.append(reinterpret_cast<const char*>(sizes), sizeof(sizes));
   key.append(event.provider);
   key.append(event.channel);
-  if (scratch->last_plan != nullptr && key == scratch->last_key) return *scratch->last_plan;
+  const Plan* plan = nullptr;
   if (auto it = scratch->plans.find(key); it != scratch->plans.end()) {
-    scratch->last_key = key;
-    scratch->last_plan = &it->second;  // a map's elements stay put as it grows
-    return it->second;
+    plan = &it->second;  // a map's elements stay put as it grows
+  } else {
+    if (scratch->plans.size() >= kMaxPlans || scratch->plans_bytes >= kMaxPlanBytes) {
+      scratch->ForgetPlans();
+    }
+    Plan& built = scratch->plans[key];
+    BuildPlan(event, scratch, &built);
+    scratch->plans_bytes += key.size() + built.Bytes();
+    plan = &built;
   }
-  if (scratch->plans.size() >= kMaxPlans || scratch->plans_bytes >= kMaxPlanBytes) {
-    scratch->plans.clear();
-    scratch->plans_bytes = 0;
-  }
-  Plan& plan = scratch->plans[key];
-  BuildPlan(event, scratch, &plan);
-  scratch->plans_bytes += key.size() + plan.Bytes();
-  scratch->last_key = key;
-  scratch->last_plan = &plan;
-  return plan;
+  recent.event_id = event.event_id;
+  recent.level = event.level;
+  recent.provider.assign(event.provider);
+  recent.channel.assign(event.channel);
+  recent.plan = plan;
+  return *plan;
 }
 
 bool Matcher::MayMatch(const Event& header) const {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <set>
 
 namespace eventsift::correlate {
 namespace {
@@ -25,6 +26,52 @@ TEST(RecordTrackerTest, ShuffledIdsLeaveNoGap) {
   EXPECT_EQ(t.keys()[0].seen, 2000u);
   EXPECT_EQ(t.keys()[0].missing, 0u);
   EXPECT_EQ(t.keys()[0].repeats, 0u);
+}
+
+// Against a plain set of ids: random ids with many repeats (a log read
+// twice, overlapping exports), one by one and merged from a second tracker
+// (whole ranges at once), give the repeats and the holes the set gives.
+TEST(RecordTrackerTest, RandomIdsMatchASetModel) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    const uint64_t span = 20 + rng() % 300;
+    std::set<uint64_t> seen_a, seen_b;
+    uint64_t repeats_a = 0, repeats_b = 0;
+    RecordTracker a, b;
+    for (int i = 0; i < 400; ++i) {
+      const uint64_t id = 1 + rng() % span;
+      repeats_a += !seen_a.insert(id).second;
+      a.Add("h", "System", id);
+      const uint64_t id_b = 1 + rng() % span;
+      repeats_b += !seen_b.insert(id_b).second;
+      b.Add("h", "System", id_b);
+    }
+    // The same log read again: a run of ids in order, partly new.
+    const uint64_t start = 1 + rng() % span;
+    for (uint64_t id = start; id < start + 60; ++id) {
+      repeats_a += !seen_a.insert(id).second;
+      a.Add("h", "System", id);
+    }
+    ASSERT_EQ(a.total_repeats(), repeats_a) << "round " << round;
+    uint64_t both = 0;
+    for (uint64_t id : seen_b) both += seen_a.count(id);
+    a.Merge(b);
+    EXPECT_EQ(a.total_repeats(), repeats_a + repeats_b + both) << "round " << round;
+    std::set<uint64_t> all = seen_a;
+    all.insert(seen_b.begin(), seen_b.end());
+    std::vector<std::pair<uint64_t, uint64_t>> holes;
+    for (uint64_t id = *all.begin(); id <= *all.rbegin(); ++id) {
+      if (all.count(id)) continue;
+      if (!holes.empty() && holes.back().second + 1 == id) {
+        holes.back().second = id;
+      } else {
+        holes.emplace_back(id, id);
+      }
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> gaps;
+    for (const auto& [key, gap] : a.Settle(true)) gaps.emplace_back(gap.first, gap.last);
+    EXPECT_EQ(gaps, holes) << "round " << round;
+  }
 }
 
 TEST(RecordTrackerTest, GapsAndRepeats) {

@@ -1,6 +1,8 @@
 // Matcher semantics: exact filters, regex fields, case, all/any, negation,
 // data.Name / data.* / message|data.*, ordering and MayMatch.
+#include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -373,6 +375,46 @@ TEST(MatcherTest, UnindexedPathAgrees) {
     EXPECT_EQ(indexed.MayMatch(e.View()), reference.MayMatch(e.View()));
   }
   EXPECT_GT(hits, 50);
+}
+
+// Plans of recent headers are found by a direct-mapped table in front of the
+// per-thread map: hundreds of headers (more than its slots, so they collide
+// and evict), differing only in level, in provider case or length with the
+// same last bytes, or in channel, asked in a mixed order and alternating
+// with another matcher on the same thread, get the reference path's answer.
+TEST(MatcherTest, RecentHeaderPlansAgreeWithTheReference) {
+  auto set = Rules(R"(rules:
+  - {id: kp, match: {providers: [Microsoft-Windows-Kernel-Power], fields: [{field: message, regex: a}]}}
+  - {id: kg, match: {providers: [Microsoft-Windows-Kernel-General], levels: [4], fields: [{field: message, regex: a}]}}
+  - {id: sys7, match: {channels: [System], event_ids: [7], fields: [{field: message, regex: a}]}}
+  - {id: p40, match: {providers: [P40], event_ids: [40]}}
+)");
+  auto other_set = Rules("id: o\nmatch: {providers: [P1], fields: [{field: message, regex: a}]}\n");
+  Matcher indexed(set, true), reference(set, false), other(other_set, true);
+  std::vector<OwnedEvent> events;
+  for (uint32_t id = 0; id < 50; ++id) {
+    for (const char* prov :
+         {"Microsoft-Windows-Kernel-Power", "microsoft-windows-kernel-power",
+          "X-Microsoft-Windows-Kernel-Power", "Microsoft-Windows-Kernel-General"}) {
+      for (const char* chan : {"System", "Application"}) {
+        events.push_back(MakeEvent(prov, chan, id % 9, id % 2 == 0 ? 4 : 2, "a"));
+      }
+    }
+    events.push_back(MakeEvent("P" + std::to_string(id), "System", id, 4, "a"));
+  }
+  std::mt19937 rng(5);
+  int hits = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::shuffle(events.begin(), events.end(), rng);
+    for (const OwnedEvent& e : events) {
+      Ids got = Hits(indexed, e);
+      hits += static_cast<int>(got.size());
+      EXPECT_EQ(got, Hits(reference, e));
+      EXPECT_EQ(indexed.MayMatch(e.View()), reference.MayMatch(e.View()));
+      if (rng() % 8 == 0) Hits(other, e);  // the thread's plans change hands
+    }
+  }
+  EXPECT_GT(hits, 300);
 }
 
 }  // namespace

@@ -372,6 +372,10 @@ void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,
   // Numbers straight from their value: what Value() + Assign() would store,
   // without the text machinery (most header items are numbers).
   if (v != nullptr && AssignNumber(item.target, *v)) return;
+  // A header string written into the template (the Computer of many
+  // logs): the event points at the plan's text, which outlives it (the
+  // chunk's arena or the template cache's), instead of a copy per record.
+  if (v == nullptr && item.subst < 0 && AssignLiteral(item.target, item.literal)) return;
   in_attribute_ = item.attribute;
   (item.attribute ? attr_target_ : elem_target_) = item.target;
   ResetParts();
@@ -447,6 +451,29 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
   if (!ValueAsUInt64(v, &n)) return false;
   CheckHeaderOrder(target);  // Assign's check, on this path that skips it
   StoreNumber(target, n);
+  return true;
+}
+
+bool EventBuilder::AssignLiteral(Target target, std::string_view literal) {
+  std::string_view* field = nullptr;
+  switch (target) {
+    case Target::kProviderName:
+      field = &event_->provider;
+      break;
+    case Target::kChannel:
+      field = &event_->channel;
+      break;
+    case Target::kComputer:
+      field = &event_->computer;
+      break;
+    case Target::kUserId:
+      field = &event_->user_sid;
+      break;
+    default:
+      return false;
+  }
+  CheckHeaderOrder(target);  // Assign's check, on this path that skips it
+  *field = literal;
   return true;
 }
 

@@ -50,9 +50,16 @@ void RecordTracker::Add(const Event& e) {
   if (last_host_.empty() || e.computer != last_computer_) {
     last_computer_.assign(e.computer);
     AssignEventHostKey(e.computer, &last_host_);
+    event_key_ = SIZE_MAX;
   }
   const std::string& host = last_host_;
-  Add(host, e.channel, e.record_id);
+  if (e.record_id != 0) {
+    // The host is the last event's: only the channel can change the key.
+    if (event_key_ == SIZE_MAX || stats_[event_key_].channel != e.channel) {
+      event_key_ = KeyIndex(host, e.channel);
+    }
+    AddToKey(event_key_, e.record_id);
+  }
   const bool security_clear = e.event_id == 1102 && e.channel == "Security";
   const bool log_clear =
       e.event_id == 104 && e.channel == "System" && IsEventlogProvider(e.provider);
@@ -76,7 +83,10 @@ void RecordTracker::Add(const Event& e) {
 
 void RecordTracker::Add(std::string_view host, std::string_view channel, uint64_t record_id) {
   if (record_id == 0) return;  // no id: nothing to track
-  size_t key = KeyIndex(host, channel);
+  AddToKey(KeyIndex(host, channel), record_id);
+}
+
+void RecordTracker::AddToKey(size_t key, uint64_t record_id) {
   if (key == SIZE_MAX) {
     ++untracked_;
     return;

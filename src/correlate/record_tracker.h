@@ -106,6 +106,8 @@ class RecordTracker {
   };
   // The key's index, or SIZE_MAX when the key bound is reached.
   size_t KeyIndex(std::string_view host, std::string_view channel);
+  // Notes a record id under a key from KeyIndex (SIZE_MAX: untracked).
+  void AddToKey(size_t key, uint64_t record_id);
   void InsertRange(size_t key, uint64_t first, uint64_t last);
   void SettleLowest(size_t key, std::vector<std::pair<size_t, RecordGap>>* out);
 
@@ -119,6 +121,9 @@ class RecordTracker {
   // come in runs, so the key is lower-cased once per run, not per event.
   std::string last_computer_;
   std::string last_host_;
+  // The key of the last event given to Add(const Event&), SIZE_MAX when its
+  // host changed since (keys are never removed, so an index stays valid).
+  size_t event_key_ = SIZE_MAX;
   uint64_t untracked_ = 0;
 };
 

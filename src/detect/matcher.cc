@@ -64,7 +64,7 @@ struct Matcher::Scratch {
     std::string provider, channel;
     const Plan* plan = nullptr;  // null: an empty slot
   };
-  std::array<RecentPlan, 64> recent;
+  std::array<RecentPlan, 512> recent;
   Plan unindexed_plan;  // rebuilt per event on the unindexed path
 
   void ForgetPlans() {

@@ -21,11 +21,17 @@ Status ChunkContext::Name(uint32_t offset, std::string_view* out) {
 }
 
 Status ChunkContext::GetTemplate(uint32_t offset, int depth, const Template** out) {
+  RecentTemplate& recent = recent_templates_[RecentSlot(offset)];
+  if (recent.tmpl != nullptr && recent.offset == offset) {
+    *out = recent.tmpl;
+    return Status::OK();
+  }
   if (auto it = templates_.find(offset); it != templates_.end()) {
     if (it->second->compiling) {
       return Status::Corruption("template refers to itself").AtOffset(offset);
     }
     *out = it->second.get();
+    recent = {offset, *out};
     return Status::OK();
   }
   // Definition: u32 next offset | GUID | u32 data size | data.

@@ -2,6 +2,7 @@
 // Per-chunk BinXml state: decoded names and the templates compiled in one
 // chunk, with the cross-chunk TemplateCache behind them.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -45,6 +46,17 @@ class ChunkContext {
   TemplateCache* cache_;
   std::unordered_map<uint32_t, std::string_view> names_;
   std::unordered_map<uint32_t, std::unique_ptr<Template>> templates_;
+  // Templates found recently, direct-mapped by definition offset: each
+  // record asks for its template, and a chunk's records use a handful, so
+  // most asks are answered here without hashing. Only finished templates
+  // enter (never one still compiling), and nothing leaves templates_ once
+  // finished, so an entry stays valid for the context's life.
+  struct RecentTemplate {
+    uint32_t offset = 0;
+    const Template* tmpl = nullptr;
+  };
+  std::array<RecentTemplate, 16> recent_templates_{};
+  static size_t RecentSlot(uint32_t offset) { return (offset * 2654435761u) >> 28; }
 };
 
 }  // namespace eventsift::evtx

@@ -289,6 +289,24 @@ TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
   fs::remove_all(spool_dir_.string() + "-events");
 }
 
+// A flush sends what lingers at once (the events producer's linger.ms is
+// 100 ms, and the daemon flushes in its loop at every checkpoint): three
+// messages of a partial batch held for 1.9 s are delivered within a
+// second of the flush.
+TEST_F(KafkaSinkMockTest, FlushSendsAPartialBatchWithoutWaitingForLinger) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("linger.ms", "1900");  // under message.timeout.ms
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sink->Flush(milliseconds(3000)).ok()) << log_;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
+  EXPECT_EQ(sink->stats().delivered.Get(), 3u) << log_;
+  EXPECT_EQ(sink->stats().spooled.Get(), 0u) << log_;
+  EXPECT_EQ(ConsumeAll(3).size(), 3u);
+}
+
 // The events sink's whole Kafka path: rendered events batched, handed to the
 // producer without copies, batch buffers reused once delivered. More
 // batches than the sink keeps buffers for, and every event arrives as

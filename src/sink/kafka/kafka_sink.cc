@@ -364,7 +364,18 @@ Status KafkaSink::Impl::Flush(milliseconds timeout) {
         (!spooling || broker_down_ || !options_.replay)) {
       break;
     }
-    std::this_thread::sleep_for(milliseconds(10));
+    // Waits up to 10 ms like the sleep, but while it runs librdkafka sends
+    // partial batches without waiting for linger.ms (100 ms for the events
+    // producer), so a flush (the daemon's checkpoint, in its event loop)
+    // takes a round trip, not a linger. The delivery reports it serves here
+    // are handled as on the poller thread (HandleDelivery is thread-safe).
+    // With nothing in librdkafka (a spool waiting for its replay) it would
+    // return at once, so that wait stays a sleep.
+    if (rd_kafka_outq_len(rk_.get()) > 0) {
+      (void)rd_kafka_flush(rk_.get(), 10);
+    } else {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
   }
   // What is still queued or in flight is purged: its delivery report
   // (ERR__PURGE_*) spools it. In-flight ones may have reached the broker

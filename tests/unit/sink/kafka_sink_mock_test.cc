@@ -251,8 +251,10 @@ TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirB
 }
 
 // Alerts compress with zstd (where librdkafka has it), the events producer
-// with lz4 and references the rendered events (EventsProducerDefaults);
-// compression.type in the properties wins.
+// with lz4, references the rendered events and holds partial batches for
+// 100 ms behind a queue of 10,000 (EventsProducerDefaults); the properties
+// win over each. The alerts producer keeps linger.ms 5 and librdkafka's
+// queue.
 TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
   auto alerts = OpenSink(Options());
   ASSERT_TRUE(alerts);
@@ -260,22 +262,49 @@ TEST_F(KafkaSinkMockTest, EventsProducerDefaultsToLz4AndTheUserSettingWins) {
   EXPECT_TRUE(alerts_codec == "zstd" || alerts_codec == "lz4") << alerts_codec;
   EXPECT_EQ(alerts->property("acks"), "-1");  // "all"
   EXPECT_EQ(alerts->property("message.copy.max.bytes"), "65535");
+  EXPECT_EQ(alerts->property("linger.ms"), "5");
+  EXPECT_EQ(alerts->property("queue.buffering.max.messages"), "100000");
   alerts.reset();
   for (const std::string& user : {std::string(), std::string("zstd"), std::string("none")}) {
     EventSinkOptions eo;
     eo.kafka = Options();
     eo.kafka->spool_dir += "-events";
-    if (!user.empty()) eo.kafka->properties.emplace_back("compression.type", user);
+    if (!user.empty()) {
+      eo.kafka->properties.emplace_back("compression.type", user);
+      eo.kafka->properties.emplace_back("linger.ms", "7");
+      eo.kafka->properties.emplace_back("queue.buffering.max.messages", "50000");
+    }
     auto opened = EventSink::Open(std::move(eo));
     ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
     std::unique_ptr<EventSink> events = std::move(opened).value();
     ASSERT_NE(events->kafka(), nullptr);
     EXPECT_EQ(events->kafka()->property("compression.type"), user.empty() ? "lz4" : user);
     EXPECT_EQ(events->kafka()->property("message.copy.max.bytes"), "0");
+    EXPECT_EQ(events->kafka()->property("linger.ms"), user.empty() ? "100" : "7");
+    EXPECT_EQ(events->kafka()->property("queue.buffering.max.messages"),
+              user.empty() ? "10000" : "50000");
     EXPECT_EQ(events->kafka()->property("enable.idempotence"), "true");
     ASSERT_TRUE(events->Close(milliseconds(2000)).ok());
   }
   fs::remove_all(spool_dir_.string() + "-events");
+}
+
+// A flush sends what lingers at once (the events producer's linger.ms is
+// 100 ms, and the daemon flushes in its loop at every checkpoint): three
+// messages of a partial batch held for 1.9 s are delivered within a
+// second of the flush.
+TEST_F(KafkaSinkMockTest, FlushSendsAPartialBatchWithoutWaitingForLinger) {
+  KafkaSinkOptions o = Options();
+  o.properties.emplace_back("linger.ms", "1900");  // under message.timeout.ms
+  auto sink = OpenSink(o);
+  ASSERT_TRUE(sink);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sink->Flush(milliseconds(3000)).ok()) << log_;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
+  EXPECT_EQ(sink->stats().delivered.Get(), 3u) << log_;
+  EXPECT_EQ(sink->stats().spooled.Get(), 0u) << log_;
+  EXPECT_EQ(ConsumeAll(3).size(), 3u);
 }
 
 // The events sink's whole Kafka path: rendered events batched, handed to the

@@ -114,8 +114,7 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
   // extends it in place (no other range can touch it).
   if (first == last && !ranges.empty() && ranges.rbegin()->second + 1 == first) {
     ranges.rbegin()->second = first;
-    st.hint = std::prev(ranges.end());
-    st.has_hint = true;
+    st.SetHint(std::prev(ranges.end()));
     return;
   }
   if (st.has_hint && first == last) {
@@ -139,8 +138,7 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
       // Already seen, all of it: the same log read twice, or overlapping
       // exports. Counted without touching the map.
       s.repeats += last - first + 1;
-      st.hint = prev;
-      st.has_hint = true;
+      st.SetHint(prev);
       return;
     }
     if (prev->second + 1 >= first) {  // overlaps or touches
@@ -148,8 +146,7 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
         // Reaches no later range: grows in place (its key stays).
         if (prev->second >= first) s.repeats += prev->second - first + 1;
         prev->second = last;
-        st.hint = prev;
-        st.has_hint = true;
+        st.SetHint(prev);
         return;
       }
       it = prev;
@@ -173,13 +170,12 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
     it = next;
   }
   if (node.empty()) {
-    st.hint = ranges.emplace(lo, hi).first;
+    st.SetHint(ranges.emplace(lo, hi).first);
   } else {
     node.key() = lo;
     node.mapped() = hi;
-    st.hint = ranges.insert(std::move(node)).position;
+    st.SetHint(ranges.insert(std::move(node)).position);
   }
-  st.has_hint = true;
   if (ranges.size() > options_.max_ranges) {
     std::vector<std::pair<size_t, RecordGap>> settled;
     SettleLowest(key, &settled);

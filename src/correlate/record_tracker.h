@@ -100,6 +100,10 @@ class RecordTracker {
     // falls in that range or just past it, found without a search.
     std::map<uint64_t, uint64_t>::iterator hint;
     bool has_hint = false;
+    void SetHint(std::map<uint64_t, uint64_t>::iterator range) {
+      hint = range;
+      has_hint = true;
+    }
     uint64_t floor = 0;               // ids below are settled
     std::vector<uint64_t> clear_ids;  // record ids of clear events in this channel (bounded)
     bool cleared_elsewhere = false;   // a 104 in another channel named this one

@@ -2,8 +2,6 @@
 
 #include <dlfcn.h>
 
-#include <string>
-
 #include <fmt/format.h>
 
 #ifndef ES_RELP_SONAME

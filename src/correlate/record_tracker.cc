@@ -92,6 +92,25 @@ void RecordTracker::AddToKey(size_t key, uint64_t record_id) {
     return;
   }
   RecordKeyStats& s = stats_[key];
+  KeyState& st = state_[key];
+  // The per-record path: a channel's ids mostly come in order (one past the
+  // last range) or again in order (inside the range the last id went into).
+  // An id in a range lies within [lowest, highest], and one past the highest
+  // range is the key's new highest, so neither case moves `lowest`.
+  if (st.has_hint) {
+    auto& range = *st.hint;
+    if (record_id - range.first <= range.second - range.first) {
+      ++s.seen;
+      ++s.repeats;
+      return;
+    }
+    if (st.hint_is_last && record_id == range.second + 1) {
+      ++s.seen;
+      s.highest = std::max(s.highest, record_id);
+      range.second = record_id;
+      return;
+    }
+  }
   if (s.seen == 0 || record_id < s.lowest) s.lowest = record_id;
   s.highest = std::max(s.highest, record_id);
   ++s.seen;
@@ -127,6 +146,7 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
       const auto next = std::next(h);
       if (next == ranges.end() || next->first > first + 1) {
         h->second = first;
+        st.hint_is_last = next == ranges.end();
         return;
       }
     }

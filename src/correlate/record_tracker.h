@@ -100,9 +100,14 @@ class RecordTracker {
     // falls in that range or just past it, found without a search.
     std::map<uint64_t, uint64_t>::iterator hint;
     bool has_hint = false;
+    // The hint is the highest range: an id one past its end extends it in
+    // place (no range above can touch it). Cached so that the per-record
+    // path reads no other node.
+    bool hint_is_last = false;
     void SetHint(std::map<uint64_t, uint64_t>::iterator range) {
       hint = range;
       has_hint = true;
+      hint_is_last = std::next(range) == ranges.end();
     }
     uint64_t floor = 0;               // ids below are settled
     std::vector<uint64_t> clear_ids;  // record ids of clear events in this channel (bounded)

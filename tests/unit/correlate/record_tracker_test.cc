@@ -53,6 +53,12 @@ TEST(RecordTrackerTest, RandomIdsMatchASetModel) {
       a.Add("h", "System", id);
     }
     ASSERT_EQ(a.total_repeats(), repeats_a) << "round " << round;
+    // The per-record fast paths (inside the last range, one past the
+    // highest) keep the key's counts too.
+    ASSERT_EQ(a.keys().size(), 1u);
+    EXPECT_EQ(a.keys()[0].seen, 460u) << "round " << round;
+    EXPECT_EQ(a.keys()[0].lowest, *seen_a.begin()) << "round " << round;
+    EXPECT_EQ(a.keys()[0].highest, *seen_a.rbegin()) << "round " << round;
     uint64_t both = 0;
     for (uint64_t id : seen_b) both += seen_a.count(id);
     a.Merge(b);

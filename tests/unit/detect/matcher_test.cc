@@ -417,5 +417,38 @@ TEST(MatcherTest, RecentHeaderPlansAgreeWithTheReference) {
   EXPECT_GT(hits, 300);
 }
 
+// Rules filed only by event id and provider (no channel index, nothing
+// unindexed) let MayMatch answer from the id bitmap and the provider lengths
+// before any plan is looked up: ids and provider lengths on both sides of the
+// filed ones (the same length with other letters too) get the reference
+// path's answer, and the skips are counted alike.
+TEST(MatcherTest, MayMatchFromTheIndexBitmapsAgreesWithTheReference) {
+  auto set = Rules(R"(rules:
+  - {id: eems, match: {event_ids: [1008, 1005], fields: [{field: message, regex: a}]}}
+  - {id: prov, match: {providers: [MSExchange Mitigation Service], fields: [{field: message, regex: a}]}}
+  - {id: big, match: {event_ids: [70000]}}
+)");
+  Matcher indexed(set, true), reference(set, false);
+  std::vector<OwnedEvent> events;
+  for (uint32_t id : {0u, 1u, 1005u, 1006u, 1008u, 4624u, 65535u, 69999u, 70000u, 70001u}) {
+    for (const char* prov : {"", "MSExchange Mitigation Service", "msexchange mitigation service",
+                             "MSExchange Mitigation Servicf", "MSExchange Mitigation Servic",
+                             "Microsoft-Windows-Security-Auditing"}) {
+      events.push_back(MakeEvent(prov, "Application", id, 4, "a"));
+    }
+  }
+  int yes = 0;
+  for (const OwnedEvent& e : events) {
+    const bool got = indexed.MayMatch(e.View());
+    EXPECT_EQ(got, reference.MayMatch(e.View())) << e.View().provider << " " << e.View().event_id;
+    yes += got ? 1 : 0;
+  }
+  // Ids 1005, 1008 and 70000 with any provider; the other 7 ids with the
+  // rule's provider in either case.
+  EXPECT_EQ(yes, 3 * 6 + 7 * 2);
+  EXPECT_EQ(indexed.stats().header_skips.Get(), reference.stats().header_skips.Get());
+  EXPECT_EQ(indexed.stats().header_checks.Get(), events.size());
+}
+
 }  // namespace
 }  // namespace eventsift::detect

@@ -94,9 +94,9 @@ void RecordTracker::AddToKey(size_t key, uint64_t record_id) {
   RecordKeyStats& s = stats_[key];
   KeyState& st = state_[key];
   // The per-record path: a channel's ids mostly come in order (one past the
-  // last range) or again in order (inside the range the last id went into).
-  // An id in a range lies within [lowest, highest], and one past the highest
-  // range is the key's new highest, so neither case moves `lowest`.
+  // range the last id went into, which grows in place unless that reaches
+  // the next range) or again in order (inside that range). Either way the
+  // id lies above a range's first id, so `lowest` does not move.
   if (st.has_hint) {
     auto& range = *st.hint;
     if (record_id - range.first <= range.second - range.first) {
@@ -104,7 +104,8 @@ void RecordTracker::AddToKey(size_t key, uint64_t record_id) {
       ++s.repeats;
       return;
     }
-    if (st.hint_is_last && record_id == range.second + 1) {
+    if (record_id == range.second + 1 &&
+        (st.hint_next_first == KeyState::kNoNext || record_id + 1 < st.hint_next_first)) {
       ++s.seen;
       s.highest = std::max(s.highest, record_id);
       range.second = record_id;
@@ -146,7 +147,6 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
       const auto next = std::next(h);
       if (next == ranges.end() || next->first > first + 1) {
         h->second = first;
-        st.hint_is_last = next == ranges.end();
         return;
       }
     }

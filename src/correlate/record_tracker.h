@@ -100,14 +100,17 @@ class RecordTracker {
     // falls in that range or just past it, found without a search.
     std::map<uint64_t, uint64_t>::iterator hint;
     bool has_hint = false;
-    // The hint is the highest range: an id one past its end extends it in
-    // place (no range above can touch it). Cached so that the per-record
-    // path reads no other node.
-    bool hint_is_last = false;
+    // The first id of the range after the hint (kNoNext: the hint is the
+    // highest range), so that an id one past the hint's end is known to
+    // extend it in place without reading another node. Every change to the
+    // ranges outside the per-record path ends in SetHint.
+    static constexpr uint64_t kNoNext = UINT64_MAX;
+    uint64_t hint_next_first = kNoNext;
     void SetHint(std::map<uint64_t, uint64_t>::iterator range) {
       hint = range;
       has_hint = true;
-      hint_is_last = std::next(range) == ranges.end();
+      const auto next = std::next(range);
+      hint_next_first = next == ranges.end() ? kNoNext : next->first;
     }
     uint64_t floor = 0;               // ids below are settled
     std::vector<uint64_t> clear_ids;  // record ids of clear events in this channel (bounded)

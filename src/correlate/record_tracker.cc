@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "src/alert/alert_id.h"
+#include "src/core/short_text.h"
 #include "src/event/event_ecs_json.h"
 
 namespace eventsift::correlate {
@@ -47,19 +48,26 @@ size_t RecordTracker::KeyIndex(std::string_view host, std::string_view channel) 
 }
 
 void RecordTracker::Add(const Event& e) {
-  if (last_host_.empty() || e.computer != last_computer_) {
-    last_computer_.assign(e.computer);
-    AssignEventHostKey(e.computer, &last_host_);
-    event_key_ = SIZE_MAX;
-  }
-  const std::string& host = last_host_;
+  if (last_host_.empty() || !SameShortText(e.computer, last_computer_)) NoteHost(e.computer);
   if (e.record_id != 0) {
     // The host is the last event's: only the channel can change the key.
-    if (event_key_ == SIZE_MAX || stats_[event_key_].channel != e.channel) {
-      event_key_ = KeyIndex(host, e.channel);
+    if (event_key_ == SIZE_MAX || !SameShortText(stats_[event_key_].channel, e.channel)) {
+      event_key_ = KeyIndex(last_host_, e.channel);
     }
     AddToKey(event_key_, e.record_id);
   }
+  // Clear events are rare: their checks stay out of the per-record path.
+  if (e.event_id == 1102 || e.event_id == 104) [[unlikely]]
+    NoteClear(e);
+}
+
+void RecordTracker::NoteHost(std::string_view computer) {
+  last_computer_.assign(computer);
+  AssignEventHostKey(computer, &last_host_);
+  event_key_ = SIZE_MAX;
+}
+
+void RecordTracker::NoteClear(const Event& e) {
   const bool security_clear = e.event_id == 1102 && e.channel == "Security";
   const bool log_clear =
       e.event_id == 104 && e.channel == "System" && IsEventlogProvider(e.provider);
@@ -70,7 +78,7 @@ void RecordTracker::Add(const Event& e) {
       cleared = f->value;
     }
   }
-  size_t key = KeyIndex(host, cleared);
+  size_t key = KeyIndex(last_host_, cleared);
   if (key == SIZE_MAX) return;
   ++stats_[key].clears;
   KeyState& st = state_[key];
@@ -112,6 +120,11 @@ void RecordTracker::AddToKey(size_t key, uint64_t record_id) {
       return;
     }
   }
+  AddOutsideHint(key, record_id);
+}
+
+void RecordTracker::AddOutsideHint(size_t key, uint64_t record_id) {
+  RecordKeyStats& s = stats_[key];
   if (s.seen == 0 || record_id < s.lowest) s.lowest = record_id;
   s.highest = std::max(s.highest, record_id);
   ++s.seen;

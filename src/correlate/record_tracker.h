@@ -116,10 +116,17 @@ class RecordTracker {
     std::vector<uint64_t> clear_ids;  // record ids of clear events in this channel (bounded)
     bool cleared_elsewhere = false;   // a 104 in another channel named this one
   };
+  // Add's rarer cases: the event's host differs from the last one's; a
+  // Security 1102 or System 104 event (a log clear, if the rest fits).
+  void NoteHost(std::string_view computer);
+  void NoteClear(const Event& e);
   // The key's index, or SIZE_MAX when the key bound is reached.
   size_t KeyIndex(std::string_view host, std::string_view channel);
   // Notes a record id under a key from KeyIndex (SIZE_MAX: untracked).
   void AddToKey(size_t key, uint64_t record_id);
+  // AddToKey's other cases, apart so that its per-record path stays small
+  // enough to be inlined into Add.
+  void AddOutsideHint(size_t key, uint64_t record_id);
   void InsertRange(size_t key, uint64_t first, uint64_t last);
   void SettleLowest(size_t key, std::vector<std::pair<size_t, RecordGap>>* out);
 

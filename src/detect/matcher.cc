@@ -13,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "src/core/short_text.h"
 #include "src/detect/compiled_rules.h"
 #include "src/detect/field_values.h"
 #include "src/detect/sigma_rule.h"
@@ -247,7 +248,8 @@ const Matcher::Plan& Matcher::PlanFor(const Event& event, Scratch* scratch) cons
   }
   Scratch::RecentPlan& recent = scratch->recent[RecentSlot(event) % scratch->recent.size()];
   if (recent.plan != nullptr && recent.event_id == event.event_id && recent.level == event.level &&
-      recent.provider == event.provider && recent.channel == event.channel) {
+      SameShortText(recent.channel, event.channel) &&
+      SameShortText(recent.provider, event.provider)) {
     return *recent.plan;
   }
   // The key holds the raw header: lengths first, so that no two headers

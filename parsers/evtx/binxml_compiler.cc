@@ -35,19 +35,6 @@ enum Token : uint8_t {
   kFragmentHeaderTok = 0x0f,
 };
 
-}  // namespace
-
-size_t NameSizeAt(std::span<const uint8_t> chunk, uint32_t offset) {
-  uint16_t chars = 0;
-  if (!ByteReader::LoadAt(chunk, size_t{offset} + 6, &chars)) return 0;
-  const size_t size = 8 + 2 * size_t{chars} + 2;
-  uint16_t nul = 1;
-  if (!ByteReader::LoadAt(chunk, size_t{offset} + size - 2, &nul) || nul != 0) return 0;
-  return size;
-}
-
-namespace {
-
 Op MakeOp(OpKind kind, std::string_view text = {}) {
   Op op;
   op.kind = kind;

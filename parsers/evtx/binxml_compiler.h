@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "parsers/evtx/binxml_value.h"
+#include "src/core/byte_reader.h"
 #include "src/core/status.h"
 
 namespace eventsift::evtx {
@@ -99,7 +100,15 @@ uint8_t ElementLayout(std::span<const uint8_t> chunk, size_t p, size_t limit);
 
 // A name structure: u32 next | u16 hash | u16 chars | UTF-16 | u16 NUL.
 // Returns its total size, or 0 if it does not fit or lacks its terminator.
-size_t NameSizeAt(std::span<const uint8_t> chunk, uint32_t offset);
+// Inline: template look-ups and matches check names of every chunk.
+inline size_t NameSizeAt(std::span<const uint8_t> chunk, uint32_t offset) {
+  uint16_t chars = 0;
+  if (!ByteReader::LoadAt(chunk, size_t{offset} + 6, &chars)) return 0;
+  const size_t size = 8 + 2 * size_t{chars} + 2;
+  uint16_t nul = 1;
+  if (!ByteReader::LoadAt(chunk, size_t{offset} + size - 2, &nul) || nul != 0) return 0;
+  return size;
+}
 
 class ChunkContext;
 

@@ -380,35 +380,4 @@ char* WriteScalarText(const ValueRef& v, char* out) {
   }
 }
 
-bool ValueAsUInt64(const ValueRef& v, uint64_t* out) {
-  std::span<const uint8_t> b = v.bytes;
-  switch (v.type) {
-    case kInt8:
-    case kUInt8:
-      *out = b.size() >= 1 ? static_cast<uint64_t>(Load<uint8_t>(b)) : 0;
-      return b.size() >= 1;
-    case kInt16:
-    case kUInt16:
-      *out = Load<uint16_t>(b);
-      return b.size() >= 2;
-    case kInt32:
-    case kUInt32:
-    case kHexInt32:
-    case kBool:
-      *out = Load<uint32_t>(b);
-      return b.size() >= 4;
-    case kInt64:
-    case kUInt64:
-    case kHexInt64:
-    case kFileTime:
-      *out = Load<uint64_t>(b);
-      return b.size() >= 8;
-    case kSizeT:
-      *out = b.size() == 4 ? Load<uint32_t>(b) : Load<uint64_t>(b);
-      return b.size() == 4 || b.size() == 8;
-    default:
-      return false;
-  }
-}
-
 }  // namespace eventsift::evtx

@@ -4,6 +4,7 @@
 // diffed against it and EventData values match the ones SIEMs already index.
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,8 +89,44 @@ void AppendHexUpper(std::span<const uint8_t> b, std::string* out);
 bool AppendSystemTime(std::span<const uint8_t> b16, std::string* out);
 
 // Integer value of a numeric value (ints, hex ints, bool, size_t, FILETIME);
-// false for other types.
-bool ValueAsUInt64(const ValueRef& v, uint64_t* out);
+// false for other types, and for a value too short for its type (*out is
+// then 0). Inline: every record's numeric header fields come through here,
+// and the call cost more than the switch.
+inline bool ValueAsUInt64(const ValueRef& v, uint64_t* out) {
+  const size_t n = v.bytes.size();
+  auto load = [&v, n]<typename T>(T zero) -> uint64_t {
+    T x = zero;
+    if (n >= sizeof(T)) std::memcpy(&x, v.bytes.data(), sizeof(T));
+    return x;
+  };
+  switch (v.type) {
+    case kInt8:
+    case kUInt8:
+      *out = load(uint8_t{0});
+      return n >= 1;
+    case kInt16:
+    case kUInt16:
+      *out = load(uint16_t{0});
+      return n >= 2;
+    case kInt32:
+    case kUInt32:
+    case kHexInt32:
+    case kBool:
+      *out = load(uint32_t{0});
+      return n >= 4;
+    case kInt64:
+    case kUInt64:
+    case kHexInt64:
+    case kFileTime:
+      *out = load(uint64_t{0});
+      return n >= 8;
+    case kSizeT:
+      *out = n == 4 ? load(uint32_t{0}) : load(uint64_t{0});
+      return n == 4 || n == 8;
+    default:
+      return false;
+  }
+}
 
 // Size in bytes of one item of a fixed-size type, or 0 for variable-size types.
 size_t FixedSizeOf(uint8_t base_type);

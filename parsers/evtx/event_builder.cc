@@ -394,7 +394,7 @@ void EventBuilder::ApplyField(const EventPlan& plan, const PlanItem& item,
   attr_target_ = elem_target_ = Target::kNone;
 }
 
-void EventBuilder::StoreNumber(Target target, uint64_t n) {
+inline void EventBuilder::StoreNumber(Target target, uint64_t n) {
   Event& e = *event_;
   switch (target) {
     case Target::kEventId:
@@ -433,7 +433,7 @@ void EventBuilder::StoreNumber(Target target, uint64_t n) {
   }
 }
 
-bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
+inline bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
   Event& e = *event_;
   uint64_t n = 0;
   if (target == Target::kSystemTime) {
@@ -454,7 +454,7 @@ bool EventBuilder::AssignNumber(Target target, const ValueRef& v) {
   return true;
 }
 
-bool EventBuilder::AssignLiteral(Target target, std::string_view literal) {
+inline bool EventBuilder::AssignLiteral(Target target, std::string_view literal) {
   std::string_view* field = nullptr;
   switch (target) {
     case Target::kProviderName:

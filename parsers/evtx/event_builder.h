@@ -168,11 +168,11 @@ class EventBuilder : public BinXmlVisitor {
   std::string_view TakeStringMemo(Memo* memo);
   // A header string target (provider, channel, computer, user) given as a
   // template literal: assigned as the view it is. False for other targets.
-  bool AssignLiteral(Target target, std::string_view literal);
+  [[gnu::always_inline]] bool AssignLiteral(Target target, std::string_view literal);
   // A numeric header target filled from a number value as Assign() would;
   // false (nothing done) for other targets or values.
-  bool AssignNumber(Target target, const ValueRef& v);
-  void StoreNumber(Target target, uint64_t n);  // a numeric target's field
+  [[gnu::always_inline]] bool AssignNumber(Target target, const ValueRef& v);
+  [[gnu::always_inline]] void StoreNumber(Target target, uint64_t n);  // a numeric target's field
   uint64_t TakeNumber();
 
   Arena* arena_;

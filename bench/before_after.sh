@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Two eventsift builds against each other on the same EVTX inputs, row by row,
-# with less noise than one hyperfine median: for each (input, command,
-# threads), `perf stat -r R` of the old and the new binary alternately, twice
-# each, and R timed runs for wall time; the lower of the two means is kept.
-# Prints a Markdown table (CPU = task-clock ms, wall ms, old/new ratios) and
-# the geometric means. docs/performance.md, "Before and after issue 13".
+# Two eventsift builds against each other on the same EVTX inputs, row by row.
+# Single medians drift by 5-15 % on a shared VM (the same binary on the same
+# file, minutes apart), more than the differences sought, so each row is
+# measured in pairs: the old and the new binary back to back (which one goes
+# first alternates), `--runs` pairs, CPU (task-clock) and wall time
+# (duration_time) of each run from `perf stat`. A pair's ratio cancels the
+# drift both runs share; the row reports the medians of the runs and the
+# median of the pairs' ratios. Prints a Markdown table and the geometric
+# means of the ratios. docs/performance.md, "Before and after issue 13".
 #
 #   bench/before_after.sh --old-build ../wt/before/build/release --old-rules ../wt/before/rules \
 #       [--new-build build/release] [--work /tmp/perf_bench] [--runs 20] [--inputs "a b"]
@@ -32,13 +35,30 @@ old="$old_build/bin/eventsift" new="$new_build/bin/eventsift"
 for b in "$old" "$new"; do [ -x "$b" ] || { echo "before_after.sh: $b not built" >&2; exit 2; }; done
 command -v perf >/dev/null || { echo "before_after.sh: perf not found (apt-get install linux-perf)" >&2; exit 2; }
 
-cpu_ms() { perf stat -x, -e task-clock -r "$runs" "$@" 2>&1 >/dev/null | grep task-clock | cut -d, -f1; }
-wall_ms() {
-  local start; start=$(date +%s%N)
-  for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1; done
-  echo $(( ($(date +%s%N) - start) / runs / 1000 ))  # microseconds
+# One run: "CPU-ms wall-ms" from perf stat's task-clock and duration_time.
+one_run() {
+  perf stat -x, -e task-clock,duration_time "$@" 2>&1 >/dev/null |
+    awk -F, '$3 ~ /^task-clock/ {c = $1} $3 ~ /^duration_time/ {w = $1 / 1e6} END {print c, w}'
 }
-echo "| input | command | threads | old CPU ms | new CPU ms | old wall ms | new wall ms | CPU old/new | wall old/new |"
+# Runs `--runs` pairs of (old, new) and prints "old-cpu new-cpu old-wall
+# new-wall cpu-ratio wall-ratio" (medians; ratios old/new, median of pairs).
+pairs() {
+  local -n o_args=$1 n_args=$2
+  local i a b
+  for i in $(seq "$runs"); do
+    if [ $((i % 2)) -eq 1 ]; then
+      a=$(one_run "$old" "${o_args[@]}"); b=$(one_run "$new" "${n_args[@]}")
+    else
+      b=$(one_run "$new" "${n_args[@]}"); a=$(one_run "$old" "${o_args[@]}")
+    fi
+    echo "$a $b"
+  done | python3 -c "
+import statistics as st, sys
+rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+m = lambda k: st.median(r[k] for r in rows)
+print(m(0), m(2), m(1), m(3), st.median(r[0] / r[2] for r in rows), st.median(r[1] / r[3] for r in rows))"
+}
+echo "| input | command | threads | old CPU ms | new CPU ms | old wall ms | new wall ms | CPU old/new (pairs) | wall old/new (pairs) |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 ratios=()
 for f in $inputs; do
@@ -53,13 +73,8 @@ for f in $inputs; do
         old_args=(dump --format jsonl --threads "$t" "$path")
         new_args=("${old_args[@]}")
       fi
-      oc1=$(cpu_ms "$old" "${old_args[@]}"); nc1=$(cpu_ms "$new" "${new_args[@]}")
-      oc2=$(cpu_ms "$old" "${old_args[@]}"); nc2=$(cpu_ms "$new" "${new_args[@]}")
-      ow1=$(wall_ms "$old" "${old_args[@]}"); nw1=$(wall_ms "$new" "${new_args[@]}")
-      ow2=$(wall_ms "$old" "${old_args[@]}"); nw2=$(wall_ms "$new" "${new_args[@]}")
-      row=$(python3 -c "
-oc=min($oc1,$oc2); nc=min($nc1,$nc2); ow=min($ow1,$ow2)/1000; nw=min($nw1,$nw2)/1000
-print('| $f | $cmd | $t | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |' % (oc, nc, ow, nw, oc/nc, ow/nw))")
+      read -r oc nc ow nw rc rw < <(pairs old_args new_args)
+      row=$(python3 -c "print('| $f | $cmd | $t | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |' % ($oc, $nc, $ow, $nw, $rc, $rw))")
       echo "$row"
       ratios+=("$(awk -F'|' '{gsub(/[ x]/,"",$9); gsub(/[ x]/,"",$10); print $9, $10}' <<<"$row")")
     done

@@ -1,6 +1,5 @@
 #include "src/source/http_source.h"
 
-#include <httplib.h>
 #include <openssl/crypto.h>
 #include <strings.h>
 #include <sys/eventfd.h>
@@ -13,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "src/source/http_server_loader.h"
 #include "src/source/json_batch.h"
 
 namespace eventsift::source {
@@ -97,18 +97,24 @@ Status HttpSource::Start() {
           fmt::format("auth_token_file: '{}' is empty", options_.auth_token_file));
     }
   }
+  HttpServerSettings settings;
+  Status tls_status;
   if (options_.tls) {
-    Status tls_status;
     TlsServerOptions tls = *options_.tls;
-    server_ = std::make_unique<httplib::SSLServer>([&tls_status, tls](SSL_CTX& ctx) {
+    settings.tls_setup = [&tls_status, tls](ssl_ctx_st& ctx) {
       tls_status = ConfigureServerContext(&ctx, tls);
       return tls_status.ok();
-    });
-    if (!tls_status.ok()) return tls_status;
-    if (!server_->is_valid()) return Status::Internal("TLS server could not be set up").At(where);
-  } else {
-    server_ = std::make_unique<httplib::Server>();
+    };
   }
+  settings.threads = options_.max_pending + kSpareThreads;
+  settings.max_body_bytes = options_.max_body_bytes;
+  auto idle = std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count();
+  settings.keep_alive_seconds = std::max<time_t>(1, idle);
+  auto made = NewHttpServer(settings, [this](HttpExchange& exchange) { Handle(exchange); });
+  if (!made) return made.error().At(where);
+  server_ = std::move(made).value();
+  if (!tls_status.ok()) return tls_status;
+  if (!server_->valid()) return Status::Internal("TLS server could not be set up").At(where);
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return Status::IOError(fmt::format("eventfd: {}", std::strerror(errno))).At(where);
   wake_ = UniqueFd(fd);
@@ -116,31 +122,13 @@ Status HttpSource::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
   }
-  size_t threads = options_.max_pending + kSpareThreads;
-  // cpp-httplib takes ownership of the queue it asks for.
-  // httplib's API: the server takes the raw pointer and deletes the pool.
-  server_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(threads);  // NOLINT(cppcoreguidelines-owning-memory)
-  };
-  server_->set_payload_max_length(options_.max_body_bytes);
-  auto idle = std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count();
-  server_->set_keep_alive_timeout(std::max<time_t>(1, idle));
-  server_->set_read_timeout(std::chrono::seconds(10));
-  server_->set_write_timeout(std::chrono::seconds(10));
-  server_->Post(".*", [this](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& reader) { Handle(req, res, reader); });
-  int port = options_.port;
-  if (port == 0) {
-    port = server_->bind_to_any_port(options_.address);
-  } else if (!server_->bind_to_port(options_.address, port)) {
-    port = -1;
-  }
+  const int port = server_->Bind(options_.address, options_.port);
   if (port <= 0) {
     server_.reset();
     return Status::IOError("bind failed (address in use, or not a local address)").At(where);
   }
   bound_port_ = static_cast<uint16_t>(port);
-  listen_thread_ = std::thread([this] { server_->listen_after_bind(); });
+  listen_thread_ = std::thread([this] { server_->ListenAfterBind(); });
   return Status::OK();
 }
 
@@ -154,7 +142,7 @@ void HttpSource::Stop() {
   answered_cv_.notify_all();
   // Stops accepting; the workers still waiting for a checkpoint are answered
   // by the final Commit (or the destructor), then the listen thread ends.
-  if (server_) server_->stop();
+  if (server_) server_->Stop();
 }
 
 void HttpSource::StopServer() {
@@ -189,21 +177,20 @@ void HttpSource::Answered(int status) {
   ++responses_[status];
 }
 
-void HttpSource::Handle(const httplib::Request& req, httplib::Response& res,
-                        const httplib::ContentReader& reader) {
-  HttpClientCounters* client = ClientFor(req.remote_addr);
+void HttpSource::Handle(HttpExchange& exchange) {
+  const std::string& remote = exchange.remote_addr();
+  HttpClientCounters* client = ClientFor(remote);
   client->requests.fetch_add(1, std::memory_order_relaxed);
   auto answer = [&](int status, const std::string& body, bool retry, bool unread_body) {
-    res.status = status;
-    res.set_content(body, "application/json");
-    if (retry) res.set_header("Retry-After", std::to_string(options_.retry_after_seconds));
+    exchange.Answer(status, body, "application/json");
+    if (retry) exchange.SetHeader("Retry-After", std::to_string(options_.retry_after_seconds));
     // A body left unread cannot be skipped reliably: the client must not
     // send its next request on this connection.
-    if (unread_body) res.set_header("Connection", "close");
+    if (unread_body) exchange.SetHeader("Connection", "close");
     Answered(status);
   };
-  if (!token_.empty() && !TokenMatches(req.get_header_value("Authorization"), token_)) {
-    res.set_header("WWW-Authenticate", "Bearer");
+  if (!token_.empty() && !TokenMatches(exchange.header("Authorization"), token_)) {
+    exchange.SetHeader("WWW-Authenticate", "Bearer");
     return answer(401, ErrorBody("a valid bearer token is required"), false, true);
   }
   bool stopping = false;
@@ -230,10 +217,10 @@ void HttpSource::Handle(const httplib::Request& req, httplib::Response& res,
   } slot{this};
 
   auto batch = std::make_shared<Batch>();
-  batch->client = req.remote_addr;
+  batch->client = remote;
   batch->counters = client;
   bool too_large = false;
-  bool read = reader([&](const char* data, size_t n) {
+  bool read = exchange.ReadBody([&](const char* data, size_t n) {
     if (batch->body.size() + n > options_.max_body_bytes) {
       too_large = true;
       return false;
@@ -241,18 +228,18 @@ void HttpSource::Handle(const httplib::Request& req, httplib::Response& res,
     batch->body.append(data, n);
     return true;
   });
-  if (too_large || res.status == 413) {
+  if (too_large || exchange.status() == 413) {
     return answer(413,
                   ErrorBody(fmt::format("body over max_body_bytes ({} after decompression)",
                                         options_.max_body_bytes)),
                   false, true);
   }
   if (!read) {
-    int status = res.status >= 400 ? res.status : 400;
+    int status = exchange.status() >= 400 ? exchange.status() : 400;
     std::string why = status == 415 ? "unsupported Content-Encoding"
                                     : "the body could not be read (broken compressed data, or "
                                       "the connection ended early)";
-    if (options_.on_error) options_.on_error(req.remote_addr, why);
+    if (options_.on_error) options_.on_error(remote, why);
     return answer(status, ErrorBody(why), false, true);
   }
   client->bytes.fetch_add(batch->body.size(), std::memory_order_relaxed);
@@ -267,7 +254,7 @@ void HttpSource::Handle(const httplib::Request& req, httplib::Response& res,
     return answer(503, ErrorBody("shutting down, send again later"), true, false);
   }
   batch->id = ++next_request_;
-  batch->origin = fmt::format("http:{}/{}", req.remote_addr, batch->id);
+  batch->origin = fmt::format("http:{}/{}", remote, batch->id);
   queued_.push_back(batch);
   uint64_t one = 1;
   (void)::write(wake_.get(), &one, sizeof(one));

@@ -6,7 +6,8 @@
 // bearer token (401 without it).
 //
 // The answer is the acknowledgement: 200 only once the batch is durable.
-// cpp-httplib's worker threads read and decompress a body and queue it; the
+// The server's worker threads (cpp-httplib, in a module loaded when the
+// source starts: http_server.h) read and decompress a body and queue it; the
 // daemon's loop delivers it in Poll like any other source's records, and the
 // batch is answered when the next checkpoint that covers it (sinks flushed or
 // spooled, state with the correlation journal written) calls Commit(). So a
@@ -42,16 +43,10 @@
 #include <thread>
 #include <vector>
 
+#include "src/source/http_server.h"
 #include "src/source/source.h"
 #include "src/source/tls_server.h"
 #include "src/source/unique_fd.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-class ContentReader;
-}  // namespace httplib
 
 namespace eventsift::source {
 
@@ -112,8 +107,7 @@ class HttpSource : public Source {
 
  private:
   struct Batch;
-  void Handle(const httplib::Request& req, httplib::Response& res,
-              const httplib::ContentReader& reader);
+  void Handle(HttpExchange& exchange);
   HttpClientCounters* ClientFor(const std::string& address);
   void Answered(int status);
   void Deliver(Batch& b, RecordConsumer& consumer);
@@ -121,7 +115,7 @@ class HttpSource : public Source {
 
   HttpSourceOptions options_;
   std::string token_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpServer> server_;  // from the module (http_server.h)
   std::thread listen_thread_;
   UniqueFd wake_;  // eventfd: a batch was queued
   uint16_t bound_port_ = 0;

@@ -484,7 +484,6 @@ Status KafkaSink::Send(const Alert& alert, std::string_view json) {
 }
 
 Status KafkaSink::SendShared(const Alert& alert, std::shared_ptr<const std::string> json) {
-  const std::string_view bytes(*json);
   return impl_->SendShared(alert.host, alert.rule.id, std::move(json));
 }
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -317,9 +318,11 @@ int DeliverAlerts(const std::vector<Alert>& alerts,
     events_closer = std::thread([&] { events_status = event_sink->Close(flush_timeout); });
   }
   for (const Alert& alert : alerts) {
-    const std::string json = RenderAlertJson(alert);
+    // Shared with the sinks: Kafka keeps it until the delivery report
+    // instead of copying it.
+    const auto json = std::make_shared<const std::string>(RenderAlertJson(alert));
     for (const auto& sink : sinks) {
-      if (Status s = sink->Send(alert, json); !s.ok()) {
+      if (Status s = sink->SendShared(alert, json); !s.ok()) {
         diagnostic(s);
         exit_code = kExitSinkError;
       }

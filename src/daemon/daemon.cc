@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -238,9 +239,11 @@ void Daemon::EmitAlerts(bool finish) {
     std::move(gaps.begin(), gaps.end(), std::back_inserter(alerts));
   }
   for (const auto& a : alerts) {
-    std::string json = RenderAlertJson(a);
+    // Shared with the sinks: Kafka keeps it until the delivery report
+    // instead of copying it.
+    const auto json = std::make_shared<const std::string>(RenderAlertJson(a));
     for (auto& s : sinks_) {
-      Status st = s.sink->Send(a, json);
+      Status st = s.sink->SendShared(a, json);
       if (!st.ok()) {
         sink_errors_.Add();
         alert_lost_ = true;

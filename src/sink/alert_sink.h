@@ -3,6 +3,8 @@
 // nouns; each counts received, delivered and failed alerts.
 
 #include <chrono>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "src/alert/alert.h"
@@ -27,6 +29,12 @@ class AlertSink {
   virtual std::string_view name() const = 0;
   // `json` is the alert's wire form (RenderAlertJson) so it is rendered once.
   virtual Status Send(const Alert& alert, std::string_view json) = 0;
+  // The same with `json` shared: a sink that delivers later may keep it,
+  // and so its bytes, until it no longer needs them instead of copying
+  // them (Kafka: until the alert's delivery report). By default, Send.
+  virtual Status SendShared(const Alert& alert, std::shared_ptr<const std::string> json) {
+    return Send(alert, *json);
+  }
   // Waits up to `timeout` for outstanding deliveries; anything still pending
   // is spooled (Kafka) before this returns.
   virtual Status Flush(std::chrono::milliseconds timeout) = 0;

@@ -225,6 +225,19 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
   }
 }
 
+Status KafkaSink::Impl::SendShared(std::string_view key, std::string_view rule_id,
+                                   std::shared_ptr<const std::string> json) {
+  const std::string_view bytes(*json);
+  auto hold = std::make_unique<kafka_detail::BorrowHold>();
+  hold->owner = std::move(json);
+  // As in SendBorrowed: freed by the last release, the sender's below or
+  // the delivery report's.
+  kafka_detail::BorrowHold* shared = hold.release();
+  Status s = Send(key, rule_id, bytes, shared);
+  ReleaseHold(shared);
+  return s;
+}
+
 Status KafkaSink::Impl::SendBorrowed(const std::vector<KafkaSink::BorrowedMessage>& messages,
                                      std::shared_ptr<const void> owner) {
   auto hold = std::make_unique<kafka_detail::BorrowHold>();
@@ -468,6 +481,10 @@ Result<std::unique_ptr<KafkaSink>> KafkaSink::Open(const KafkaSinkOptions& optio
 
 Status KafkaSink::Send(const Alert& alert, std::string_view json) {
   return impl_->Send(alert.host, alert.rule.id, json);
+}
+
+Status KafkaSink::SendShared(const Alert& alert, std::shared_ptr<const std::string> json) {
+  return impl_->SendShared(alert.host, alert.rule.id, std::move(json));
 }
 
 Status KafkaSink::SendMessage(std::string_view key, std::string_view rule_id,

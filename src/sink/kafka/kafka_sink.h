@@ -96,6 +96,11 @@ class KafkaSink : public AlertSink {
   // Counts in stats(): delivered once the broker acknowledged it, spooled
   // while it waits in the spool, failed when it could be neither.
   Status Send(const Alert& alert, std::string_view json) override;
+  // The producer references the shared JSON instead of copying it into its
+  // queue (a copy and a fresh 3.7 KB allocation per alert otherwise), and
+  // lets go of it after the alert's delivery report; failed or purged, it
+  // is spooled from those bytes first.
+  Status SendShared(const Alert& alert, std::shared_ptr<const std::string> json) override;
   // The same with the message fields given directly (tools and tests).
   Status SendMessage(std::string_view key, std::string_view rule_id, std::string_view json);
   // Messages whose bytes `owner` keeps alive: the producer references them

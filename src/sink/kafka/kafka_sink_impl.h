@@ -143,6 +143,9 @@ class KafkaSink::Impl {
               kafka_detail::BorrowHold* hold = nullptr);
   Status SendBorrowed(const std::vector<KafkaSink::BorrowedMessage>& messages,
                       std::shared_ptr<const void> owner);
+  // One message whose bytes `json` keeps alive: referenced, not copied.
+  Status SendShared(std::string_view key, std::string_view rule_id,
+                    std::shared_ptr<const std::string> json);
   Status Flush(milliseconds timeout);
   Status DrainSpool(milliseconds timeout);
   KafkaSinkCounters Counters() const;

@@ -84,10 +84,20 @@ class KafkaSinkMockTest : public ::testing::Test {
     return r.has_value() ? std::move(r).value() : nullptr;
   }
 
+  // Not retriable: each of the next three produce requests fails its
+  // messages, which go to the spool.
+  void RefuseNextProduceRequests() {
+    rd_kafka_mock_push_request_errors(
+        mock_.get(), kProduceApiKey, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  }
+
+ public:
   static std::string Json(int i) {
     return R"({"schema":"eventsift.alert/v1","alert_id":"id-)" + std::to_string(i) + "\"}";
   }
 
+ protected:
   // Reads every message of the topic from the beginning until `want` arrived
   // or the time is up.
   std::vector<Consumed> ConsumeAll(size_t want, milliseconds timeout = milliseconds(10000)) {
@@ -221,9 +231,7 @@ TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirB
   o.properties.emplace_back("message.max.bytes", "1000");
   auto sink = OpenSink(o);
   ASSERT_TRUE(sink);
-  rd_kafka_mock_push_request_errors(
-      mock_.get(), kProduceApiKey, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  RefuseNextProduceRequests();
   std::vector<std::pair<std::string, std::string>> kv;
   for (int i = 0; i < 10; ++i) kv.emplace_back("h", Json(i));
   kv.emplace_back("h", R"({"alert_id":"big","pad":")" + std::string(5000, 'x') + "\"}");
@@ -248,6 +256,116 @@ TEST_F(KafkaSinkMockTest, BorrowedMessagesRefusedOrOversizedAreSpooledFromTheirB
   std::set<std::string> want;
   for (int i = 0; i < 10; ++i) want.insert(Json(i));
   EXPECT_EQ(values, want);
+}
+
+// An alert's JSON shared with the sink (SendShared, as scan and the daemon
+// send): `destroyed` counts how often its owner went away, so a test sees
+// the sink give back exactly the references it took.
+struct TrackedJson {
+  TrackedJson(std::string text, int* destroyed) : json(std::move(text)), destroyed(destroyed) {}
+  ~TrackedJson() { ++*destroyed; }
+  TrackedJson(const TrackedJson&) = delete;  // one owner, counted once
+  TrackedJson& operator=(const TrackedJson&) = delete;
+  std::string json;
+  int* destroyed;
+};
+
+std::shared_ptr<const std::string> Track(std::string json, int* destroyed) {
+  auto owner = std::make_shared<const TrackedJson>(std::move(json), destroyed);
+  return {owner, &owner->json};
+}
+
+Alert AlertFor(const std::string& host) {
+  Alert a;
+  a.host = host;
+  a.rule.id = "eems-1008";
+  return a;
+}
+
+// Sends `n` shared alerts (Json(0..n-1), three hosts) and keeps the test's
+// own reference to each.
+std::vector<std::shared_ptr<const std::string>> SendShared(KafkaSink* sink, int n, int* destroyed) {
+  std::vector<std::shared_ptr<const std::string>> kept;
+  for (int i = 0; i < n; ++i) {
+    kept.push_back(Track(KafkaSinkMockTest::Json(i), destroyed));
+    EXPECT_TRUE(sink->SendShared(AlertFor("h" + std::to_string(i % 3)), kept.back()).ok());
+  }
+  return kept;
+}
+
+// After the sink is done with them: only the test's references remain (the
+// sink released each of its own once: not kept, not released twice).
+void ExpectReleasedOnce(std::vector<std::shared_ptr<const std::string>> kept,
+                        const int& destroyed) {
+  for (const auto& k : kept) EXPECT_EQ(k.use_count(), 1);
+  EXPECT_EQ(destroyed, 0);
+  const int n = static_cast<int>(kept.size());
+  kept.clear();
+  EXPECT_EQ(destroyed, n);
+}
+
+std::set<std::string> Values(const std::vector<Consumed>& got) {
+  std::set<std::string> out;
+  for (const auto& c : got) out.insert(c.value);
+  return out;
+}
+
+std::set<std::string> Jsons(int n) {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i) out.insert(KafkaSinkMockTest::Json(i));
+  return out;
+}
+
+TEST_F(KafkaSinkMockTest, SharedAlertsAreDeliveredIntactThenReleasedOnce) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  int destroyed = 0;
+  auto kept = SendShared(sink.get(), 20, &destroyed);
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_EQ(sink->stats().delivered.Get(), 20u);
+  ExpectReleasedOnce(std::move(kept), destroyed);
+  auto got = ConsumeAll(20);
+  ASSERT_EQ(got.size(), 20u);
+  for (const auto& c : got) {
+    EXPECT_EQ(c.rule, "eems-1008");
+    EXPECT_EQ(c.schema, "eventsift.alert/v1");
+  }
+  EXPECT_EQ(Values(got), Jsons(20));
+}
+
+TEST_F(KafkaSinkMockTest, SharedAlertsRefusedAreSpooledFromTheirBytesThenReleasedOnce) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  RefuseNextProduceRequests();
+  int destroyed = 0;
+  auto kept = SendShared(sink.get(), 10, &destroyed);
+  ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;
+  ASSERT_TRUE(sink->DrainSpool(milliseconds(10000)).ok()) << log_;
+  ASSERT_TRUE(sink->Flush(milliseconds(5000)).ok()) << log_;
+  EXPECT_NE(log_.find("authorization failed"), std::string::npos) << log_;
+  EXPECT_EQ(sink->stats().failed.Get(), 0u);
+  ExpectReleasedOnce(std::move(kept), destroyed);
+  EXPECT_EQ(Values(ConsumeAll(10)), Jsons(10));
+}
+
+TEST_F(KafkaSinkMockTest, SharedAlertsPurgedAreSpooledFromTheirBytesThenReleasedOnce) {
+  auto sink = OpenSink(Options());
+  ASSERT_TRUE(sink);
+  rd_kafka_mock_broker_set_down(mock_.get(), 1);
+  int destroyed = 0;
+  auto kept = SendShared(sink.get(), 5, &destroyed);
+  // Queued, not copied: the producer holds a reference to each.
+  for (const auto& k : kept) EXPECT_EQ(k.use_count(), 2);
+  // Within message.timeout.ms: the flush purges them, still queued.
+  ASSERT_TRUE(sink->Flush(milliseconds(300)).ok()) << log_;
+  EXPECT_EQ(sink->stats().delivered.Get(), 0u);
+  EXPECT_EQ(sink->stats().spooled.Get(), 5u);
+  EXPECT_EQ(sink->counters().spool_pending, 5u);
+  ExpectReleasedOnce(std::move(kept), destroyed);
+  // The spool holds the bytes: they arrive once the broker is back.
+  rd_kafka_mock_broker_set_up(mock_.get(), 1);
+  ASSERT_TRUE(sink->DrainSpool(milliseconds(10000)).ok()) << log_;
+  EXPECT_EQ(Values(ConsumeAll(5)), Jsons(5));
 }
 
 // Alerts compress with zstd (where librdkafka has it), the events producer
@@ -385,10 +503,7 @@ TEST_F(KafkaSinkMockTest, BrokerDownSpoolsThenReplaysInOrderAtNextStart) {
 TEST_F(KafkaSinkMockTest, RefusedProduceGoesToSpoolAndIsReplayedWhenBrokerRecovers) {
   auto sink = OpenSink(Options());
   ASSERT_TRUE(sink);
-  // Not retriable: each of these produce requests fails its messages.
-  rd_kafka_mock_push_request_errors(
-      mock_.get(), kProduceApiKey, 3, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  RefuseNextProduceRequests();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(sink->SendMessage("h", "r", Json(i)).ok());
   // Once the errors are used up, the background replay delivers the spool.
   ASSERT_TRUE(sink->Flush(milliseconds(10000)).ok()) << log_;

@@ -150,20 +150,6 @@ void RecordTracker::InsertRange(size_t key, uint64_t first, uint64_t last) {
     st.SetHint(std::prev(ranges.end()));
     return;
   }
-  if (st.has_hint && first == last) {
-    const auto h = st.hint;
-    if (first >= h->first && first <= h->second) {
-      ++s.repeats;
-      return;
-    }
-    if (first == h->second + 1) {
-      const auto next = std::next(h);
-      if (next == ranges.end() || next->first > first + 1) {
-        h->second = first;
-        return;
-      }
-    }
-  }
   auto it = ranges.upper_bound(first);
   if (it != ranges.begin()) {
     auto prev = std::prev(it);  // prev->first <= first

@@ -36,7 +36,7 @@ inline bool SameShortText(std::string_view a, std::string_view b) {
     return true;
   }
   if (n <= 16) return (word_differs(0) | word_differs(n - 8)) == 0;
-  if (n > 16 && n <= 32) {
+  if (n <= 32) {
     return (word_differs(0) | word_differs(8) | word_differs(n - 16) | word_differs(n - 8)) == 0;
   }
   return std::memcmp(x, y, n) == 0;

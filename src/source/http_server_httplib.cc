@@ -23,7 +23,7 @@ class HttplibExchange final : public HttpExchange {
   const std::string& remote_addr() const override { return req_.remote_addr; }
   std::string header(const char* name) const override { return req_.get_header_value(name); }
   bool ReadBody(const std::function<bool(const char* data, size_t n)>& piece) override {
-    return reader_([&piece](const char* data, size_t n) { return piece(data, n); });
+    return reader_(piece);
   }
   int status() const override { return res_.status; }
   void Answer(int status, const std::string& body, const char* content_type) override {
@@ -45,8 +45,8 @@ class HttplibServer final : public HttpServer {
   HttplibServer(const HttpServerSettings& settings, HttpHandler handler)
       : handler_(std::move(handler)) {
     if (settings.tls_setup) {
-      auto setup = settings.tls_setup;
-      server_ = std::make_unique<httplib::SSLServer>([setup](SSL_CTX& ctx) { return setup(ctx); });
+      // Called by the constructor only (ssl_ctx_st is SSL_CTX).
+      server_ = std::make_unique<httplib::SSLServer>(settings.tls_setup);
     } else {
       server_ = std::make_unique<httplib::Server>();
     }

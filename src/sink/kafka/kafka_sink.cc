@@ -228,11 +228,7 @@ Status KafkaSink::Impl::Send(std::string_view key, std::string_view rule_id, std
 Status KafkaSink::Impl::SendShared(std::string_view key, std::string_view rule_id,
                                    std::shared_ptr<const std::string> json) {
   const std::string_view bytes(*json);
-  auto hold = std::make_unique<kafka_detail::BorrowHold>();
-  hold->owner = std::move(json);
-  // As in SendBorrowed: freed by the last release, the sender's below or
-  // the delivery report's.
-  kafka_detail::BorrowHold* shared = hold.release();
+  kafka_detail::BorrowHold* shared = kafka_detail::NewHold(std::move(json));
   Status s = Send(key, rule_id, bytes, shared);
   ReleaseHold(shared);
   return s;
@@ -240,11 +236,7 @@ Status KafkaSink::Impl::SendShared(std::string_view key, std::string_view rule_i
 
 Status KafkaSink::Impl::SendBorrowed(const std::vector<KafkaSink::BorrowedMessage>& messages,
                                      std::shared_ptr<const void> owner) {
-  auto hold = std::make_unique<kafka_detail::BorrowHold>();
-  hold->owner = std::move(owner);
-  // From here the hold is freed by whichever release is last: the sender's
-  // below or the delivery report of a message that referenced it.
-  kafka_detail::BorrowHold* shared = hold.release();
+  kafka_detail::BorrowHold* shared = kafka_detail::NewHold(std::move(owner));
   Status first;
   for (const KafkaSink::BorrowedMessage& m : messages) {
     Status s = Send(m.key, m.rule_id, m.json, shared);

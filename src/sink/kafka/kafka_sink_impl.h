@@ -107,6 +107,15 @@ struct BorrowHold {
   std::atomic<uint64_t> refs{1};
 };
 
+// A new hold on `owner` with the sender's reference; from here it is freed
+// by whichever ReleaseHold is last: the sender's or the delivery report of a
+// message that referenced it.
+inline BorrowHold* NewHold(std::shared_ptr<const void> owner) {
+  auto hold = std::make_unique<BorrowHold>();
+  hold->owner = std::move(owner);
+  return hold.release();
+}
+
 inline void ReleaseHold(BorrowHold* hold) {
   if (hold->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     std::unique_ptr<BorrowHold> last(hold);  // its ownership came back from the producer

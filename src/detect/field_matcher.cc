@@ -13,6 +13,21 @@ std::string& CutScratch() {
   thread_local std::string scratch;
   return scratch;
 }
+// Whether `regex` may anchor to the start or end of the text: an unescaped
+// ^ or $ anywhere (also where it is literal, inside a class or \Q...\E:
+// such a pattern is only kept out of the joined pass), \A or \z.
+bool MayAnchor(std::string_view regex) {
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '^' || c == '$') return true;
+    if (c == '\\' && i + 1 < regex.size()) {
+      ++i;
+      if (regex[i] == 'A' || regex[i] == 'z') return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 RE2::Options FieldMatcher::MakeOptions() {
@@ -56,6 +71,7 @@ int FieldMatcher::AddPattern(std::string_view regex, bool case_insensitive, bool
     }
   }
   int index = set_->Add(pattern, error);
+  if (index >= 0 && MayAnchor(pattern)) joinable_ = false;
   if (index < 0) return -1;
   index_.emplace(pattern, index);
   patterns_.push_back(std::move(pattern));
@@ -79,6 +95,13 @@ bool FieldMatcher::MatchesAny(std::string_view text) const {
   text = RegexText(text, &CutScratch());
   RE2::Set::ErrorInfo info{};
   if (set_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &info)) return true;
+  return info.kind != RE2::Set::kNoError;
+}
+
+bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
+  if (patterns_.empty()) return false;
+  RE2::Set::ErrorInfo info{};
+  if (set_->Match(re2::StringPiece(joined.data(), joined.size()), nullptr, &info)) return true;
   return info.kind != RE2::Set::kNoError;
 }
 

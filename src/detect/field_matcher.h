@@ -52,6 +52,18 @@ class FieldMatcher {
   // ran out of memory answers true, so the caller asks per pattern.
   [[nodiscard]] bool MatchesAny(std::string_view text) const;
 
+  // True when no pattern has an anchor to the start or end of the text (^,
+  // $, \A, \z, judged conservatively: any unescaped ^ or $ counts). Then a
+  // pattern found in one value is also found in a text that holds that value
+  // between two '\n' (the other empty-width tests, \b and \B, see a '\n'
+  // there as they see the text's start or end), so one pass over a field's
+  // values joined by '\n' can tell that none of them hits.
+  [[nodiscard]] bool joinable() const { return joinable_; }
+
+  // MatchesAny on a text the caller built from values already cut to
+  // RegexText's bound (AppendRegexText); the text itself is not cut.
+  [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined) const;
+
   // Whether pattern `index` alone is found in `text` (RE2::PartialMatch:
   // DFA, NFA when that fails; no allocation once warm).
   [[nodiscard]] bool MatchesPattern(int index, std::string_view text) const;
@@ -70,6 +82,7 @@ class FieldMatcher {
   RE2::Options options_;
   std::unique_ptr<RE2::Set> set_;
   std::vector<std::string> patterns_;
+  bool joinable_ = true;
   std::unordered_map<std::string, int> index_;  // pattern -> its index in patterns_
   // Same patterns, one RE2 each, compiled at Add or on first use (const
   // calls from many threads: once per pattern).

@@ -56,4 +56,15 @@ inline std::string_view RegexText(std::string_view value, std::string* scratch) 
   return *scratch;
 }
 
+// Appends RegexText(value) to *joined: the same bytes, so a pass over a
+// joined text sees each value as the per-value pass does.
+inline void AppendRegexText(std::string_view value, std::string* joined) {
+  if (value.size() <= kMaxRegexTextBytes) {
+    joined->append(value);
+    return;
+  }
+  joined->append(value.data(), kMaxRegexTextBytes);
+  joined->push_back('\xff');
+}
+
 }  // namespace eventsift::detect

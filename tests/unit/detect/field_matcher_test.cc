@@ -215,5 +215,104 @@ TEST(FieldMatcherTest, ACutValueDoesNotEndAtTheCut) {
   EXPECT_TRUE(fm.MatchesPattern(1, short_run));
 }
 
+// Only sets without start/end anchors may be passed a field's values joined
+// by '\n' (Matcher::ScanSlot): judged conservatively from the pattern text.
+TEST(FieldMatcherTest, JoinableOnlyWithoutAnchors) {
+  auto joinable = [](std::vector<std::string> regexes) {
+    FieldMatcher fm;
+    std::string error;
+    for (const std::string& r : regexes) EXPECT_GE(fm.Add(r, true, &error), 0) << r << error;
+    return fm.joinable();
+  };
+  EXPECT_TRUE(joinable({"mimikatz", "sekurlsa::", "C:\\\\temp", "a\\$b", "\\^x", "tok\\b",
+                        "(?s)abc.*xyz", "[a-c]+"}));
+  EXPECT_FALSE(joinable({"mimikatz", "^cmd"}));
+  EXPECT_FALSE(joinable({"mimikatz", "\\.exe$"}));
+  EXPECT_FALSE(joinable({"\\Afoo"}));
+  EXPECT_FALSE(joinable({"foo\\z"}));
+  EXPECT_FALSE(joinable({"[^a]"}));  // a class: literal, but judged conservatively
+  EXPECT_FALSE(joinable({"(?m)^x"}));
+}
+
+// Rules on all of an event's data with unanchored patterns: the matcher
+// first passes the values joined by '\n' through the set. Whatever the
+// joined text holds across two values (a '.*' spanning them, a pattern with
+// '\n'), a rule hits only when one value alone matches, and a value longer
+// than RegexText's bound is seen only up to the cut, as one by one.
+TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
+  const std::vector<std::string> regexes = {
+      "(?i)mimikatz",  "(?i)sekurlsa::", "(?s)abc.*xyz", "tok[0-9]+\\b",  "(?i)one\\ntwo",
+      "(?s)end.start", "C:\\\\temp",     "zz[a-c]+yy",   "(?i)tail-only", "\\$dollar"};
+  std::string yaml = "rules:\n";
+  std::vector<std::unique_ptr<RE2>> oracle;
+  for (size_t i = 0; i < regexes.size(); ++i) {
+    yaml += "  - {id: r" + std::to_string(i) + ", match: {fields: [{field: data.*, regex: '" +
+            regexes[i] + "'}]}}\n";
+    oracle.push_back(std::make_unique<RE2>(regexes[i]));
+    ASSERT_TRUE(oracle.back()->ok()) << regexes[i];
+  }
+  auto set = RuleSet::Parse(yaml, "joined.yaml");
+  ASSERT_TRUE(set) << set.error().ToString();
+  Matcher m(set.value());
+
+  const std::vector<std::string> pieces = {"MIMIKATZ", "abc",    "xyz",
+                                           "abc xyz",  "tok12",  "tok12x",
+                                           "one",      "two",    "one\ntwo",
+                                           "end",      "start",  "c:\\temp",
+                                           "C:\\temp", "zzbyy",  "zz",
+                                           "yy",       "benign", "",
+                                           "$dollar",  "dollar", "sekurlsa::logonpasswords"};
+  std::mt19937 rng(7);
+  int hits = 0;
+  int events = 0;
+  std::string cut_scratch;
+  auto check = [&](const std::vector<std::pair<std::string, std::string>>& data) {
+    std::vector<uint32_t> want;
+    for (size_t i = 0; i < oracle.size(); ++i) {
+      for (const auto& [name, value] : data) {
+        if (RE2::PartialMatch(RegexText(value, &cut_scratch), *oracle[i])) {
+          want.push_back(static_cast<uint32_t>(i));
+          break;
+        }
+      }
+    }
+    std::vector<uint32_t> got;
+    m.Match(testing::MakeEvent("p", "c", 1, 4, "", data).View(), &got);
+    std::string shown;
+    for (const auto& [name, value] : data) shown += "[" + value.substr(0, 40) + "]";
+    EXPECT_EQ(got, want) << shown;
+    hits += static_cast<int>(got.size());
+    ++events;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<std::pair<std::string, std::string>> data;
+    const int values = 1 + static_cast<int>(rng() % 6);
+    for (int v = 0; v < values; ++v) {
+      std::string value;
+      const int parts = static_cast<int>(rng() % 3);
+      for (int p = 0; p <= parts; ++p) value += pieces[rng() % pieces.size()];
+      data.emplace_back("F" + std::to_string(v), value);
+    }
+    check(data);
+  }
+  // Across two values only: no hit.
+  check({{"A", "abc"}, {"B", "xyz"}});
+  check({{"A", "one"}, {"B", "two"}});
+  check({{"A", "end"}, {"B", "start"}});
+  // Past the cut of a long value: no hit; before it: a hit; a short value
+  // after a long one is still seen whole.
+  check({{"A", std::string(kMaxRegexTextBytes, 'q') + "mimikatz"}, {"B", "benign"}});
+  check({{"A", "mimikatz" + std::string(kMaxRegexTextBytes, 'q')}, {"B", "benign"}});
+  check({{"A", std::string(kMaxRegexTextBytes + 5, 'q')}, {"B", "tail-only"}});
+  // More values than the joined pass takes (its bound): one by one.
+  std::vector<std::pair<std::string, std::string>> many;
+  for (int v = 0; v < 8; ++v) many.emplace_back("V", std::string(kMaxRegexTextBytes, 'q'));
+  many.emplace_back("W", "mimikatz");
+  check(many);
+  EXPECT_GT(hits, 1000);  // the rounds exercised hits, not only misses
+  EXPECT_EQ(events, 2007);
+  EXPECT_EQ(m.stats().regex_fallbacks.Get(), 0u);
+}
+
 }  // namespace
 }  // namespace eventsift::detect

@@ -77,6 +77,7 @@ int FieldMatcher::AddPattern(std::string_view regex, bool case_insensitive, bool
   patterns_.push_back(std::move(pattern));
   single_.push_back(std::move(single));
   single_once_.emplace_back();
+  literals_.push_back(LiteralPattern::Parse(patterns_.back()));
   return index;
 }
 
@@ -107,6 +108,11 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
 
 bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
   text = RegexText(text, &CutScratch());
+  if (const std::optional<LiteralPattern>& literal = literals_[index]) {
+    thread_local std::string lowered;
+    const LiteralPattern::Answer answer = literal->Find(text, &lowered);
+    if (answer != LiteralPattern::Answer::kAskRegex) return answer == LiteralPattern::Answer::kYes;
+  }
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index));
 }
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 
 #include <re2/re2.h>
 #include <re2/set.h>
+
+#include "src/detect/literal_pattern.h"
 
 namespace eventsift::detect {
 
@@ -64,8 +67,10 @@ class FieldMatcher {
   // RegexText's bound (AppendRegexText); the text itself is not cut.
   [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined) const;
 
-  // Whether pattern `index` alone is found in `text` (RE2::PartialMatch:
-  // DFA, NFA when that fails; no allocation once warm).
+  // Whether pattern `index` alone is found in `text`: by comparing bytes
+  // when the pattern is literal ASCII text and `text` is ASCII
+  // (literal_pattern.h), else RE2::PartialMatch (DFA, NFA when that fails;
+  // no allocation once warm).
   [[nodiscard]] bool MatchesPattern(int index, std::string_view text) const;
 
   // Replaces *hits with the indexes of the patterns found in `text`, in no
@@ -87,6 +92,7 @@ class FieldMatcher {
   // Same patterns, one RE2 each, compiled at Add or on first use (const
   // calls from many threads: once per pattern).
   mutable std::vector<std::unique_ptr<RE2>> single_;
+  std::vector<std::optional<LiteralPattern>> literals_;  // by pattern index
   mutable std::deque<std::once_flag> single_once_;
 };
 

@@ -11,6 +11,7 @@
 #include <re2/re2.h>
 
 #include "src/detect/field_matcher.h"
+#include "src/detect/literal_pattern.h"
 #include "src/detect/matcher.h"
 #include "src/detect/regex_limits.h"
 #include "tests/unit/detect/test_events.h"
@@ -312,6 +313,76 @@ TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
   EXPECT_GT(hits, 1000);  // the rounds exercised hits, not only misses
   EXPECT_EQ(events, 2007);
   EXPECT_EQ(m.stats().regex_fallbacks.Get(), 0u);
+}
+
+// Which regexes count as literal text (compared as bytes, not run by RE2).
+TEST(FieldMatcherTest, LiteralPatternsAreRecognised) {
+  auto literal = [](std::string_view re) { return LiteralPattern::Parse(re).has_value(); };
+  EXPECT_TRUE(literal("(?i)(?s)^cmd\\.exe$"));
+  EXPECT_TRUE(literal("(?s)\\\\temp\\\\"));
+  EXPECT_TRUE(literal("(?is)a b-c_d:e/f,g;h'i\"j@k#l%m&n=o<p>q~r`s!"));
+  EXPECT_TRUE(literal("^$"));
+  EXPECT_TRUE(literal(""));
+  EXPECT_FALSE(literal("(?m)^x$"));
+  EXPECT_FALSE(literal("(?i)a.b"));
+  EXPECT_FALSE(literal("(?i)a.*b"));
+  EXPECT_FALSE(literal("(?i)a\\db"));
+  EXPECT_FALSE(literal("(?i)a\\x41"));
+  EXPECT_FALSE(literal("a$b"));
+  EXPECT_FALSE(literal("a|b"));
+  EXPECT_FALSE(literal("[ab]"));
+  EXPECT_FALSE(literal("(?i)caf\xc3\xa9"));  // non-ASCII: (?i) folds Unicode
+  EXPECT_FALSE(literal("(?i)a\\"));          // a lone trailing backslash
+  EXPECT_FALSE(literal("(?:ab)"));
+}
+
+// A literal pattern asked alone answers as RE2 does on the same value: with
+// and without (?i), anchored at either end or both, on ASCII and non-ASCII
+// values (Unicode case folding: U+212A KELVIN SIGN matches (?i)k, U+017F
+// LONG S matches (?i)s), and on values cut at RegexText's bound.
+TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
+  const std::vector<std::string> bodies = {"k",     "s",     "sk", "cmd\\.exe", "a\\$b",
+                                           "\\\\x", "x\\(y", "",   "AbC",       "q q"};
+  const std::vector<std::string> pieces = {
+      "k",   "K",   "\xe2\x84\xaa", "s",   "S",   "\xc5\xbf", "cmd.exe", "CMD.EXE",
+      "a$b", "\\x", "x(y",          "abc", "ABC", "q q",      " ",       "z"};
+  FieldMatcher fm;
+  std::vector<std::unique_ptr<RE2>> oracle;
+  std::string error;
+  int literals = 0;
+  for (const std::string& body : bodies) {
+    for (const char* start : {"", "^"}) {
+      for (const char* end : {"", "$"}) {
+        for (bool ci : {false, true}) {
+          const std::string regex = "(?s)" + std::string(start) + body + end;
+          ASSERT_EQ(fm.Add(regex, ci, &error), static_cast<int>(oracle.size())) << regex << error;
+          RE2::Options options;
+          options.set_case_sensitive(!ci);
+          oracle.push_back(std::make_unique<RE2>(regex, options));
+          ASSERT_TRUE(oracle.back()->ok()) << regex;
+          literals += LiteralPattern::Parse((ci ? "(?i)" : "") + regex).has_value() ? 1 : 0;
+        }
+      }
+    }
+  }
+  ASSERT_TRUE(fm.Compile());
+  EXPECT_EQ(literals, static_cast<int>(oracle.size()));  // every one takes the literal path
+  std::mt19937 rng(11);
+  std::string cut_scratch;
+  int yes = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string value;
+    const int parts = static_cast<int>(rng() % 4);
+    for (int p = 0; p < parts; ++p) value += pieces[rng() % pieces.size()];
+    if (round % 500 == 0) value = std::string(kMaxRegexTextBytes, 'q') + value;  // cut
+    for (size_t i = 0; i < oracle.size(); ++i) {
+      const bool want = RE2::PartialMatch(RegexText(value, &cut_scratch), *oracle[i]);
+      EXPECT_EQ(fm.MatchesPattern(static_cast<int>(i), value), want)
+          << "pattern " << oracle[i]->pattern() << " value " << value.substr(0, 40);
+      yes += want ? 1 : 0;
+    }
+  }
+  EXPECT_GT(yes, 5000);  // the rounds exercised hits, not only misses
 }
 
 }  // namespace

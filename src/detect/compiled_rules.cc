@@ -52,6 +52,22 @@ bool NeedsHit(const Rule& rule) {
                                               : std::all_of(fields.begin(), fields.end(), positive);
 }
 
+// Appends the tree under `node_index` to nodes/children depth-first; returns
+// the id of its root there.
+uint32_t Flatten(const SigmaRule& sigma, uint32_t node_index,
+                 std::vector<CompiledRules::FlatNode>* nodes, std::vector<uint32_t>* children) {
+  const SigmaNode& node = sigma.nodes[node_index];
+  const auto id = static_cast<uint32_t>(nodes->size());
+  const uint32_t arg = node.kind == SigmaNode::Kind::kAtLeast ? node.count : node.index;
+  nodes->push_back({node.kind, arg, 0, static_cast<uint32_t>(node.children.size())});
+  std::vector<uint32_t> ids;
+  ids.reserve(node.children.size());
+  for (uint32_t c : node.children) ids.push_back(Flatten(sigma, c, nodes, children));
+  (*nodes)[id].first_child = static_cast<uint32_t>(children->size());
+  children->insert(children->end(), ids.begin(), ids.end());
+  return id;
+}
+
 void FileUnder(std::unordered_map<std::string, std::vector<uint32_t>>* index,
                const std::vector<std::string>& keys, uint32_t r) {
   for (const std::string& key : keys) {
@@ -76,6 +92,11 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
                               !rule.match.event_ids.empty() || !rule.match.levels.empty();
     entry.all = rule.match.mode == CombineMode::kAll;
     entry.needs_hit = NeedsHit(rule);
+    if (rule.sigma != nullptr) {
+      entry.sigma = rule.sigma.get();
+      entry.sigma_root =
+          Flatten(*rule.sigma, rule.sigma->root, &out->sigma_nodes_, &out->sigma_children_);
+    }
     for (const FieldCondition& cond : rule.match.fields) {
       uint32_t slot_index = 0;
       while (slot_index < out->slots_.size() && !(out->slots_[slot_index].field == cond.field)) {

@@ -475,37 +475,38 @@ bool SigmaCheckHolds(const SigmaCheck& check, const Event& event) {
 
 }  // namespace
 
-bool Matcher::EvalSigma(const SigmaRule& sigma, uint32_t node_index,
-                        const CompiledRules::RuleEntry& entry, const Event& event,
-                        const Scratch& scratch) const {
-  const SigmaNode& node = sigma.nodes[node_index];
+bool Matcher::EvalSigma(uint32_t node_index, const CompiledRules::RuleEntry& entry,
+                        const Event& event, const Scratch& scratch) const {
+  const CompiledRules::FlatNode& node = compiled_.sigma_nodes()[node_index];
+  const uint32_t* children = compiled_.sigma_children().data() + node.first_child;
+  const uint32_t* children_end = children + node.child_count;
   switch (node.kind) {
     case SigmaNode::Kind::kTrue:
       return true;
     case SigmaNode::Kind::kFalse:
       return false;
     case SigmaNode::Kind::kCondition:
-      return scratch.cond_hit[entry.first_condition + node.index] != 0;
+      return scratch.cond_hit[entry.first_condition + node.arg] != 0;
     case SigmaNode::Kind::kCheck:
-      return SigmaCheckHolds(sigma.checks[node.index], event);
+      return SigmaCheckHolds(entry.sigma->checks[node.arg], event);
     case SigmaNode::Kind::kNot:
-      return !EvalSigma(sigma, node.children[0], entry, event, scratch);
+      return !EvalSigma(*children, entry, event, scratch);
     case SigmaNode::Kind::kAnd:
-      for (uint32_t c : node.children) {
-        if (!EvalSigma(sigma, c, entry, event, scratch)) return false;
+      for (const uint32_t* c = children; c != children_end; ++c) {
+        if (!EvalSigma(*c, entry, event, scratch)) return false;
       }
       return true;
     case SigmaNode::Kind::kOr:
-      for (uint32_t c : node.children) {
-        if (EvalSigma(sigma, c, entry, event, scratch)) return true;
+      for (const uint32_t* c = children; c != children_end; ++c) {
+        if (EvalSigma(*c, entry, event, scratch)) return true;
       }
       return false;
     case SigmaNode::Kind::kAtLeast: {
       uint32_t held = 0;
-      for (uint32_t c : node.children) {
-        if (EvalSigma(sigma, c, entry, event, scratch) && ++held >= node.count) return true;
+      for (const uint32_t* c = children; c != children_end; ++c) {
+        if (EvalSigma(*c, entry, event, scratch) && ++held >= node.arg) return true;
       }
-      return node.count == 0;
+      return node.arg == 0;
     }
   }
   return false;
@@ -538,8 +539,8 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
   size_t before = rule_indices->size();
   for (uint32_t r : scratch.evaluate) {
     const CompiledRules::RuleEntry& entry = entries[r];
-    if (const SigmaRule* sigma = rules_->rules()[r].sigma.get()) {
-      if (EvalSigma(*sigma, sigma->root, entry, event, scratch)) rule_indices->push_back(r);
+    if (entry.sigma_root != CompiledRules::kNoSigma) {
+      if (EvalSigma(entry.sigma_root, entry, event, scratch)) rule_indices->push_back(r);
       continue;
     }
     const bool all = entry.all;

@@ -75,10 +75,11 @@ class Matcher {
   // Candidate rules passing the exact filters, ascending, into *out.
   void Candidates(const Event& event, Scratch* scratch, std::vector<uint32_t>* out) const;
   bool PassesHeader(const Rule& rule, const Event& event) const;
-  // Whether a Sigma rule's condition node holds, from the per-condition hit
-  // bits of this event and its direct checks.
-  bool EvalSigma(const SigmaRule& sigma, uint32_t node, const CompiledRules::RuleEntry& entry,
-                 const Event& event, const Scratch& scratch) const;
+  // Whether a Sigma rule's condition node (in CompiledRules::sigma_nodes)
+  // holds, from the per-condition hit bits of this event and its direct
+  // checks.
+  bool EvalSigma(uint32_t node, const CompiledRules::RuleEntry& entry, const Event& event,
+                 const Scratch& scratch) const;
   // Runs the slot's set over each of the event's values for that field and
   // marks the conditions whose pattern was found; `relevant`: the slot's
   // patterns some candidate uses.

@@ -245,7 +245,8 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::Build(std::vector<Rule> rules,
   if (errors->size() > errors_before) return (*errors)[errors_before];
   auto set = std::make_shared<RuleSet>(BuildKey{});
   set->rules_ = std::move(good);
-  // CompiledRules refers to rules by index, not pointer, so moving them is safe.
+  // CompiledRules refers to rules by index, and to a Sigma rule's SigmaRule,
+  // which its own allocation holds: moving the rules is safe.
   set->compiled_ = std::move(compiled);
   if (sigma != nullptr) set->sigma_refused_ = std::move(sigma->refused);
   set->AdoptCorrelations(std::move(correlations), std::move(correlation_errors));

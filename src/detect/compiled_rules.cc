@@ -55,14 +55,27 @@ bool NeedsHit(const Rule& rule) {
 // Appends the tree under `node_index` to nodes/children depth-first; returns
 // the id of its root there.
 uint32_t Flatten(const SigmaRule& sigma, uint32_t node_index,
+                 std::unordered_map<std::string, uint32_t>* channel_ids,
                  std::vector<CompiledRules::FlatNode>* nodes, std::vector<uint32_t>* children) {
   const SigmaNode& node = sigma.nodes[node_index];
   const auto id = static_cast<uint32_t>(nodes->size());
-  const uint32_t arg = node.kind == SigmaNode::Kind::kAtLeast ? node.count : node.index;
-  nodes->push_back({node.kind, arg, 0, static_cast<uint32_t>(node.children.size())});
+  uint32_t arg = node.kind == SigmaNode::Kind::kAtLeast ? node.count : node.index;
+  auto header_check = CompiledRules::HeaderCheck::kNone;
+  if (node.kind == SigmaNode::Kind::kCheck) {
+    const SigmaCheck& check = sigma.checks[node.index];
+    if (check.kind == SigmaCheck::Kind::kChannelIs) {
+      header_check = CompiledRules::HeaderCheck::kChannel;
+      arg = channel_ids->try_emplace(check.text, static_cast<uint32_t>(channel_ids->size()))
+                .first->second;
+    } else if (check.kind == SigmaCheck::Kind::kEventIdIn && check.ids.size() == 1) {
+      header_check = CompiledRules::HeaderCheck::kEventId;
+      arg = check.ids[0];
+    }
+  }
+  nodes->push_back({node.kind, header_check, arg, 0, static_cast<uint32_t>(node.children.size())});
   std::vector<uint32_t> ids;
   ids.reserve(node.children.size());
-  for (uint32_t c : node.children) ids.push_back(Flatten(sigma, c, nodes, children));
+  for (uint32_t c : node.children) ids.push_back(Flatten(sigma, c, channel_ids, nodes, children));
   (*nodes)[id].first_child = static_cast<uint32_t>(children->size());
   children->insert(children->end(), ids.begin(), ids.end());
   return id;
@@ -94,8 +107,8 @@ std::unique_ptr<const CompiledRules> CompiledRules::Build(const std::vector<Rule
     entry.needs_hit = NeedsHit(rule);
     if (rule.sigma != nullptr) {
       entry.sigma = rule.sigma.get();
-      entry.sigma_root =
-          Flatten(*rule.sigma, rule.sigma->root, &out->sigma_nodes_, &out->sigma_children_);
+      entry.sigma_root = Flatten(*rule.sigma, rule.sigma->root, &out->channel_ids_,
+                                 &out->sigma_nodes_, &out->sigma_children_);
     }
     for (const FieldCondition& cond : rule.match.fields) {
       uint32_t slot_index = 0;
@@ -185,6 +198,13 @@ const std::vector<uint32_t>& CompiledRules::ByProvider(const std::string& lowere
 const std::vector<uint32_t>& CompiledRules::ByChannel(const std::string& lowered_channel) const {
   auto it = by_channel_.find(lowered_channel);
   return it == by_channel_.end() ? empty_ : it->second;
+}
+
+uint32_t CompiledRules::ChannelId(std::string_view channel) const {
+  if (channel_ids_.empty()) return kNoChannelId;
+  // AsciiLower is EqualsLowered's folding, so ids agree with SigmaCheckHolds.
+  auto it = channel_ids_.find(AsciiLower(channel));
+  return it == channel_ids_.end() ? kNoChannelId : it->second;
 }
 
 }  // namespace eventsift::detect

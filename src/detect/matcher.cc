@@ -28,6 +28,7 @@ struct Matcher::Plan {
   std::vector<uint32_t> always;            // candidates evaluated even without a hit
   std::vector<uint32_t> slots;             // every slot a candidate reads
   std::vector<std::vector<int>> relevant;  // per slots[i]: its patterns some candidate uses
+  uint32_t channel_id = CompiledRules::kNoChannelId;  // CompiledRules::ChannelId of the header's
 
   size_t Bytes() const {
     size_t n = sizeof(Plan) + 4 * (candidates.size() + always.size() + slots.size());
@@ -48,7 +49,8 @@ struct Matcher::Scratch {
   std::vector<uint32_t> hit_conditions;  // the conditions set in cond_hit
   std::vector<uint32_t> evaluate;        // rules whose condition is evaluated
   std::vector<int> pattern_hits;
-  std::string joined;  // a field's values joined by '\n' (ScanSlot)
+  std::string joined;       // a field's values joined by '\n' (ScanSlot)
+  uint32_t channel_id = 0;  // the event's Plan::channel_id, during Match
   std::string lowered;
   // Plans by header, for the matcher `plans_owner` only; cleared when
   // another matcher uses this thread or the cache reaches its bounds.
@@ -223,6 +225,7 @@ void Matcher::Candidates(const Event& event, Scratch* scratch, std::vector<uint3
 
 void Matcher::BuildPlan(const Event& event, Scratch* scratch, Plan* plan) const {
   Candidates(event, scratch, &plan->candidates);
+  plan->channel_id = compiled_.ChannelId(event.channel);
   const auto& entries = compiled_.entries();
   const auto& slots = compiled_.slots();
   const auto& conditions = compiled_.conditions();
@@ -488,6 +491,14 @@ bool Matcher::EvalSigma(uint32_t node_index, const CompiledRules::RuleEntry& ent
     case SigmaNode::Kind::kCondition:
       return scratch.cond_hit[entry.first_condition + node.arg] != 0;
     case SigmaNode::Kind::kCheck:
+      switch (node.header_check) {
+        case CompiledRules::HeaderCheck::kChannel:
+          return node.arg == scratch.channel_id;
+        case CompiledRules::HeaderCheck::kEventId:
+          return node.arg == event.event_id;
+        case CompiledRules::HeaderCheck::kNone:
+          break;
+      }
       return SigmaCheckHolds(entry.sigma->checks[node.arg], event);
     case SigmaNode::Kind::kNot:
       return !EvalSigma(*children, entry, event, scratch);
@@ -517,6 +528,7 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
   Scratch& scratch = ThreadScratch();
   const Plan& plan = PlanFor(event, &scratch);
   if (plan.candidates.empty()) return;
+  scratch.channel_id = plan.channel_id;
 
   const auto& entries = compiled_.entries();
   GrowTo(&scratch.cond_hit, compiled_.conditions().size());

@@ -469,6 +469,14 @@ TEST(SigmaTest, ProcessCreationMapsSecurity4688) {
   EXPECT_FALSE(Matches(
       set, MakeEvent("x", kSysmon, 4688, 0, "",
                      {{"NewProcessName", "C:\\evil.exe"}, {"ParentProcessName", "C:\\word.exe"}})));
+  // Each channel with the other's event id and its own field names: the
+  // channel and the event id are checked together.
+  EXPECT_FALSE(
+      Matches(set, MakeEvent("x", kSysmon, 4688, 0, "",
+                             {{"Image", "C:\\evil.exe"}, {"ParentImage", "C:\\word.exe"}})));
+  EXPECT_FALSE(Matches(
+      set, MakeEvent("x", "Security", 1, 0, "",
+                     {{"NewProcessName", "C:\\evil.exe"}, {"ParentProcessName", "C:\\word.exe"}})));
 }
 
 // service: security is the Security channel, any event id; EventID in the

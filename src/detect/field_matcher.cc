@@ -78,6 +78,7 @@ int FieldMatcher::AddPattern(std::string_view regex, bool case_insensitive, bool
   single_.push_back(std::move(single));
   single_once_.emplace_back();
   literals_.push_back(LiteralPattern::Parse(patterns_.back()));
+  if (!literals_.back() || literals_.back()->anchored()) join_exact_ = false;
   return index;
 }
 
@@ -104,6 +105,14 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
   RE2::Set::ErrorInfo info{};
   if (set_->Match(re2::StringPiece(joined.data(), joined.size()), nullptr, &info)) return true;
   return info.kind != RE2::Set::kNoError;
+}
+
+bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* hits) const {
+  hits->clear();
+  if (patterns_.empty()) return true;
+  RE2::Set::ErrorInfo info{};
+  return set_->Match(re2::StringPiece(joined.data(), joined.size()), hits, &info) ||
+         info.kind == RE2::Set::kNoError;
 }
 
 bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {

@@ -67,6 +67,17 @@ class FieldMatcher {
   // RegexText's bound (AppendRegexText); the text itself is not cut.
   [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined) const;
 
+  // True when every pattern is unanchored literal printable ASCII
+  // (literal_pattern.h): such a pattern is found in the joined text exactly
+  // when it is found in one of the values, as none can span a '\n' (nor the
+  // 0xFF after a cut value). MatchAllInJoined then lists the hits of all the
+  // values at once.
+  [[nodiscard]] bool join_exact() const { return join_exact_; }
+
+  // MatchAll on a joined text (not cut). False, with *hits unspecified, when
+  // the DFA ran out of memory: the caller then asks value by value.
+  [[nodiscard]] bool MatchAllInJoined(std::string_view joined, std::vector<int>* hits) const;
+
   // Whether pattern `index` alone is found in `text`: by comparing bytes
   // when the pattern is literal ASCII text and `text` is ASCII
   // (literal_pattern.h), else RE2::PartialMatch (DFA, NFA when that fails;
@@ -88,6 +99,7 @@ class FieldMatcher {
   std::unique_ptr<RE2::Set> set_;
   std::vector<std::string> patterns_;
   bool joinable_ = true;
+  bool join_exact_ = true;
   std::unordered_map<std::string, int> index_;  // pattern -> its index in patterns_
   // Same patterns, one RE2 each, compiled at Add or on first use (const
   // calls from many threads: once per pattern).

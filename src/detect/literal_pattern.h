@@ -34,6 +34,8 @@ class LiteralPattern {
   // lower-cased text for case-insensitive literals.
   Answer Find(std::string_view text, std::string* scratch) const;
 
+  bool anchored() const { return anchored_start_ || anchored_end_; }
+
  private:
   std::string literal_;  // lower case when case_insensitive_
   bool case_insensitive_ = false;

@@ -366,7 +366,15 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
       fits = joined.size() <= kMaxJoinedBytes;
       return !fits;
     });
-    if (fits && !slot.matcher->MatchesAnyInJoined(joined)) return;
+    if (fits) {
+      if (!slot.matcher->MatchesAnyInJoined(joined)) return;
+      // Literal patterns: the joined text's hits are the values' hits.
+      if (slot.matcher->join_exact() &&
+          slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits)) {
+        for (int p : scratch->pattern_hits) mark(p);
+        return;
+      }
+    }
   }
   // fn returns bool (stop early); the scan looks at every value.
   ForEachFieldValue(event, slot.field, [&](std::string_view value) {

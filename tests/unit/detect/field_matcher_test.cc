@@ -240,10 +240,8 @@ TEST(FieldMatcherTest, JoinableOnlyWithoutAnchors) {
 // joined text holds across two values (a '.*' spanning them, a pattern with
 // '\n'), a rule hits only when one value alone matches, and a value longer
 // than RegexText's bound is seen only up to the cut, as one by one.
-TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
-  const std::vector<std::string> regexes = {
-      "(?i)mimikatz",  "(?i)sekurlsa::", "(?s)abc.*xyz", "tok[0-9]+\\b",  "(?i)one\\ntwo",
-      "(?s)end.start", "C:\\\\temp",     "zz[a-c]+yy",   "(?i)tail-only", "\\$dollar"};
+void CheckJoinedAgainstEachValue(const std::vector<std::string>& regexes,
+                                 const std::vector<std::string>& pieces, bool literal_only) {
   std::string yaml = "rules:\n";
   std::vector<std::unique_ptr<RE2>> oracle;
   for (size_t i = 0; i < regexes.size(); ++i) {
@@ -255,14 +253,9 @@ TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
   auto set = RuleSet::Parse(yaml, "joined.yaml");
   ASSERT_TRUE(set) << set.error().ToString();
   Matcher m(set.value());
-
-  const std::vector<std::string> pieces = {"MIMIKATZ", "abc",    "xyz",
-                                           "abc xyz",  "tok12",  "tok12x",
-                                           "one",      "two",    "one\ntwo",
-                                           "end",      "start",  "c:\\temp",
-                                           "C:\\temp", "zzbyy",  "zz",
-                                           "yy",       "benign", "",
-                                           "$dollar",  "dollar", "sekurlsa::logonpasswords"};
+  const FieldMatcher& fm = *set.value()->compiled().slots()[0].matcher;
+  EXPECT_TRUE(fm.joinable());
+  EXPECT_EQ(fm.join_exact(), literal_only);
   std::mt19937 rng(7);
   int hits = 0;
   int events = 0;
@@ -313,6 +306,42 @@ TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
   EXPECT_GT(hits, 1000);  // the rounds exercised hits, not only misses
   EXPECT_EQ(events, 2007);
   EXPECT_EQ(m.stats().regex_fallbacks.Get(), 0u);
+}
+
+TEST(FieldMatcherTest, JoinedValuesAgreeWithEachValueAlone) {
+  CheckJoinedAgainstEachValue(
+      {"(?i)mimikatz", "(?i)sekurlsa::", "(?s)abc.*xyz", "tok[0-9]+\\b", "(?i)one\\ntwo",
+       "(?s)end.start", "C:\\\\temp", "zz[a-c]+yy", "(?i)tail-only", "\\$dollar"},
+      {"MIMIKATZ", "abc",    "xyz",
+       "abc xyz",  "tok12",  "tok12x",
+       "one",      "two",    "one\ntwo",
+       "end",      "start",  "c:\\temp",
+       "C:\\temp", "zzbyy",  "zz",
+       "yy",       "benign", "",
+       "$dollar",  "dollar", "sekurlsa::logonpasswords"},
+      false);
+}
+
+// Literal patterns only (Sigma keywords): the joined text's hits are listed
+// at once. A literal split across two values, or across a value's cut, is
+// not a hit.
+TEST(FieldMatcherTest, JoinedLiteralValuesAgreeWithEachValueAlone) {
+  CheckJoinedAgainstEachValue({"(?i)(?s)mimikatz", "(?i)(?s)sekurlsa::", "(?s)abc xyz",
+                               "(?i)(?s)C:\\\\temp", "(?i)(?s)tail-only", "(?s)\\$dollar",
+                               "(?i)(?s)x\\(y", "(?i)(?s)end start", "(?s)a", "(?i)(?s)MIMI"},
+                              {"MIMIKATZ",  "mimi",
+                               "katz",      "abc",
+                               "xyz",       "abc xyz",
+                               "c:\\temp",  "C:\\",
+                               "temp",      "x(",
+                               "y",         "x(y",
+                               "end ",      "start",
+                               "end start", "benign",
+                               "",          "$dollar",
+                               "$",         "dollar",
+                               "a",         "sekurlsa::logonpasswords",
+                               "tail-",     "only"},
+                              true);
 }
 
 // Which regexes count as literal text (compared as bytes, not run by RE2).

@@ -427,7 +427,9 @@ bool CompareText(SigmaCheck::Op op, std::string_view value, std::string_view oth
   }
 }
 
-bool SigmaCheckHolds(const SigmaCheck& check, const Event& event) {
+// Out of line: EvalSigma recurses per node, and inlined this would give
+// every node visit its large frame.
+[[gnu::noinline]] bool SigmaCheckHolds(const SigmaCheck& check, const Event& event) {
   bool holds = false;
   switch (check.kind) {
     case SigmaCheck::Kind::kChannelIs:
@@ -486,49 +488,77 @@ bool SigmaCheckHolds(const SigmaCheck& check, const Event& event) {
 
 }  // namespace
 
-bool Matcher::EvalSigma(uint32_t node_index, const CompiledRules::RuleEntry& entry,
-                        const Event& event, const Scratch& scratch) const {
-  const CompiledRules::FlatNode& node = compiled_.sigma_nodes()[node_index];
-  const uint32_t* children = compiled_.sigma_children().data() + node.first_child;
-  const uint32_t* children_end = children + node.child_count;
+namespace {
+
+// A leaf node's value without a call: 1 or 0, or -1 for an inner node and
+// a check that reads the event's data (SigmaCheckHolds). Most nodes met
+// are leaves, so EvalSigma's loops ask this before recursing.
+inline int LeafValue(const CompiledRules::FlatNode& node, uint32_t first_condition,
+                     const Event& event, const std::vector<uint8_t>& cond_hit,
+                     uint32_t channel_id) {
   switch (node.kind) {
     case SigmaNode::Kind::kTrue:
-      return true;
+      return 1;
     case SigmaNode::Kind::kFalse:
-      return false;
+      return 0;
     case SigmaNode::Kind::kCondition:
-      return scratch.cond_hit[entry.first_condition + node.arg] != 0;
+      return cond_hit[first_condition + node.arg] != 0 ? 1 : 0;
     case SigmaNode::Kind::kCheck:
       switch (node.header_check) {
         case CompiledRules::HeaderCheck::kChannel:
-          return node.arg == scratch.channel_id;
+          return node.arg == channel_id ? 1 : 0;
         case CompiledRules::HeaderCheck::kEventId:
-          return node.arg == event.event_id;
+          return node.arg == event.event_id ? 1 : 0;
         case CompiledRules::HeaderCheck::kNone:
-          break;
+          return -1;
       }
+      return -1;
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+bool Matcher::EvalSigma(uint32_t node_index, const CompiledRules::RuleEntry& entry,
+                        const Event& event, const Scratch& scratch) const {
+  const auto& nodes = compiled_.sigma_nodes();
+  const CompiledRules::FlatNode& node = nodes[node_index];
+  const int leaf =
+      LeafValue(node, entry.first_condition, event, scratch.cond_hit, scratch.channel_id);
+  if (leaf >= 0) return leaf != 0;
+  const uint32_t* children = compiled_.sigma_children().data() + node.first_child;
+  const uint32_t* children_end = children + node.child_count;
+  auto holds = [&](uint32_t c) {
+    const int v =
+        LeafValue(nodes[c], entry.first_condition, event, scratch.cond_hit, scratch.channel_id);
+    return v >= 0 ? v != 0 : EvalSigma(c, entry, event, scratch);
+  };
+  switch (node.kind) {
+    case SigmaNode::Kind::kCheck:
       return SigmaCheckHolds(entry.sigma->checks[node.arg], event);
     case SigmaNode::Kind::kNot:
-      return !EvalSigma(*children, entry, event, scratch);
+      return !holds(*children);
     case SigmaNode::Kind::kAnd:
       for (const uint32_t* c = children; c != children_end; ++c) {
-        if (!EvalSigma(*c, entry, event, scratch)) return false;
+        if (!holds(*c)) return false;
       }
       return true;
     case SigmaNode::Kind::kOr:
       for (const uint32_t* c = children; c != children_end; ++c) {
-        if (EvalSigma(*c, entry, event, scratch)) return true;
+        if (holds(*c)) return true;
       }
       return false;
     case SigmaNode::Kind::kAtLeast: {
       uint32_t held = 0;
       for (const uint32_t* c = children; c != children_end; ++c) {
-        if (EvalSigma(*c, entry, event, scratch) && ++held >= node.arg) return true;
+        if (holds(*c) && ++held >= node.arg) return true;
       }
       return node.arg == 0;
     }
+    default:
+      return false;  // leaves were answered above
   }
-  return false;
 }
 
 void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) const {

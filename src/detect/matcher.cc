@@ -28,7 +28,7 @@ struct Matcher::Plan {
   std::vector<uint32_t> always;            // candidates evaluated even without a hit
   std::vector<uint32_t> slots;             // every slot a candidate reads
   std::vector<std::vector<int>> relevant;  // per slots[i]: its patterns some candidate uses
-  uint32_t channel_id = CompiledRules::kNoChannelId;  // CompiledRules::ChannelId of the header's
+  uint32_t channel_id = CompiledRules::kNoChannelId;  // CompiledRules::ChannelId(channel)
 
   size_t Bytes() const {
     size_t n = sizeof(Plan) + 4 * (candidates.size() + always.size() + slots.size());
@@ -93,12 +93,14 @@ constexpr size_t kMaxPatternsAskedOneByOne = 4;
 // A field read as all of an event's data (Sigma keywords: message and every
 // EventData value) first has its values joined by '\n' and passed through
 // its set once when the set allows it (FieldMatcher::joinable): most events
-// hit nothing, and one pass costs far less than one per value (each RE2::Set
-// search costs ~1,100 instructions before its first byte; values average
-// ~34 bytes). Only when the joined pass hits are the values passed one by
-// one, as before, to learn which patterns hit. Past this many joined bytes
-// the values go one by one straight away (the scratch stays under this
-// plus one cut value, RegexText's bound).
+// hit nothing, and one pass costs less than one per value, RE2's set-up
+// being paid once (the first passes of a 512 MiB scan with SigmaHQ's rules
+// went from 3.74 G to 2.2 G instructions: the DFA's cost is mostly per
+// byte; docs/perf/sigma.md). Only when the joined pass hits are the values
+// passed one by one, as before, to learn which patterns hit (or, when all
+// patterns are literal, the joined text is listed: join_exact). Past this
+// many joined bytes the values go one by one straight away (the scratch
+// stays under this plus one cut value, RegexText's bound).
 constexpr size_t kMaxJoinedBytes = size_t{256} << 10;
 
 bool ReadsManyValues(const FieldRef& field) {
@@ -485,10 +487,6 @@ bool CompareText(SigmaCheck::Op op, std::string_view value, std::string_view oth
   }
   return false;
 }
-
-}  // namespace
-
-namespace {
 
 // A leaf node's value without a call: 1 or 0, or -1 for an inner node and
 // a check that reads the event's data (SigmaCheckHolds). Most nodes met

@@ -368,6 +368,9 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
       fits = joined.size() <= kMaxJoinedBytes;
       return !fits;
     });
+    // No value: nothing to find (a pattern matching the empty text would
+    // still match the empty joined text).
+    if (joined.empty()) return;
     if (fits) {
       if (!slot.matcher->MatchesAnyInJoined(joined)) return;
       // Literal patterns: the joined text's hits are the values' hits.

@@ -93,11 +93,7 @@ const RE2& FieldMatcher::Single(int index) const {
 bool FieldMatcher::Compile() { return set_->Compile(); }
 
 bool FieldMatcher::MatchesAny(std::string_view text) const {
-  if (patterns_.empty()) return false;
-  text = RegexText(text, &CutScratch());
-  RE2::Set::ErrorInfo info{};
-  if (set_->Match(re2::StringPiece(text.data(), text.size()), nullptr, &info)) return true;
-  return info.kind != RE2::Set::kNoError;
+  return MatchesAnyInJoined(RegexText(text, &CutScratch()));
 }
 
 bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
@@ -126,12 +122,8 @@ bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
 }
 
 bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const {
-  hits->clear();
-  if (patterns_.empty()) return false;
   text = RegexText(text, &CutScratch());
-  RE2::Set::ErrorInfo info{};
-  re2::StringPiece piece(text.data(), text.size());
-  if (set_->Match(piece, hits, &info) || info.kind == RE2::Set::kNoError) return false;
+  if (MatchAllInJoined(text, hits)) return false;
   // The DFA ran out of memory: ask each pattern on its own, where RE2 falls
   // back to its linear-time NFA, rather than miss a hit.
   hits->clear();

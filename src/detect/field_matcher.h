@@ -65,6 +65,7 @@ class FieldMatcher {
 
   // MatchesAny on a text the caller built from values already cut to
   // RegexText's bound (AppendRegexText); the text itself is not cut.
+  // MatchesAny is this on the value cut.
   [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined) const;
 
   // True when every pattern is unanchored literal printable ASCII
@@ -75,7 +76,8 @@ class FieldMatcher {
   [[nodiscard]] bool join_exact() const { return join_exact_; }
 
   // MatchAll on a joined text (not cut). False, with *hits unspecified, when
-  // the DFA ran out of memory: the caller then asks value by value.
+  // the DFA ran out of memory: the caller then asks value by value (MatchAll,
+  // which is this on the value cut, then asks pattern by pattern).
   [[nodiscard]] bool MatchAllInJoined(std::string_view joined, std::vector<int>* hits) const;
 
   // Whether pattern `index` alone is found in `text`: by comparing bytes

@@ -1,15 +1,10 @@
 #include "src/detect/literal_pattern.h"
 
-#include <cstring>
+#include "src/detect/rule.h"
 
 namespace eventsift::detect {
 
 namespace {
-
-// The characters sigma_value.cc (AppendLiteral) escapes with a backslash.
-bool IsRegexMeta(char c) { return c != '\0' && std::strchr("\\.+*?()|[]{}^$", c) != nullptr; }
-
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsPlainAscii(char c) {
   const auto u = static_cast<unsigned char>(c);

@@ -20,6 +20,13 @@
 
 namespace eventsift::detect {
 
+// RE2 metacharacters: a backslash before one makes it stand for itself.
+// sigma_value.cc escapes exactly these when it writes a value's literal
+// text, and LiteralPattern::Parse reads them back.
+inline bool IsRegexMeta(char c) {
+  return c != '\0' && std::string_view("\\.+*?()|[]{}^$").find(c) != std::string_view::npos;
+}
+
 class LiteralPattern {
  public:
   enum class Answer { kNo, kYes, kAskRegex };

@@ -17,6 +17,7 @@
 #include "src/detect/compiled_rules.h"
 #include "src/detect/field_values.h"
 #include "src/detect/regex_limits.h"
+#include "src/detect/rule.h"
 #include "src/detect/sigma_rule.h"
 #include "src/detect/sigma_value.h"
 
@@ -134,9 +135,7 @@ size_t RecentSlot(const Event& e) {
 
 void LowerInto(std::string_view s, std::string* out) {
   out->assign(s);
-  for (char& c : *out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : *out) c = LowerAscii(c);
 }
 
 bool IndexDisabledByEnvironment() {
@@ -405,12 +404,10 @@ bool ParseNumber(std::string_view text, double* out) {
   return end == buf + text.size();
 }
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool SameText(std::string_view a, std::string_view b, bool cased) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (cased ? a[i] != b[i] : Lower(a[i]) != Lower(b[i])) return false;
+    if (cased ? a[i] != b[i] : LowerAscii(a[i]) != LowerAscii(b[i])) return false;
   }
   return true;
 }

@@ -34,8 +34,6 @@ constexpr NamedField kNamedFields[] = {
 
 constexpr std::string_view kDataPrefix = "data.";
 
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 }  // namespace
 
 std::string FieldRef::ToString() const {

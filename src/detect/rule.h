@@ -103,6 +103,10 @@ std::optional<uint8_t> LevelFromName(std::string_view name);
 // "30s", "30m", "24h", "2d", "1h30m" -> seconds; nullopt when malformed.
 std::optional<int64_t> ParseDuration(std::string_view text);
 
+// ASCII lower case of one byte; other bytes as they are.
+inline char LowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 // ASCII lower-case copy (provider and channel names are ASCII).
 std::string AsciiLower(std::string_view s);
 // ASCII case-insensitive equality; `lower` must already be lower-case.

@@ -3,17 +3,15 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "src/detect/literal_pattern.h"
+
 namespace eventsift::detect {
 
 namespace {
-
-// RE2 metacharacters that need a backslash to stand for themselves.
-bool IsRegexMeta(char c) { return std::strchr("\\.+*?()|[]{}^$", c) != nullptr && c != '\0'; }
 
 void AppendLiteral(char c, std::string* out) {
   if (IsRegexMeta(c)) out->push_back('\\');

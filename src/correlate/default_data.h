@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "src/core/installed_path.h"
 #include "src/core/result.h"
 #include "src/core/status.h"
 
@@ -23,14 +24,8 @@ inline std::string DefaultDataPath(const char* env_var, const char* file_name,
                                    const char* source_tree_copy) {
   if (const char* env = std::getenv(env_var); env != nullptr && *env != '\0') return env;
   std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const std::filesystem::path installed =
-        exe.parent_path() / ".." / "share" / "eventsift" / file_name;
-    if (std::filesystem::is_regular_file(installed, ec)) {
-      return installed.lexically_normal().string();
-    }
-  }
+  const auto installed = InstalledPath(std::filesystem::path("share") / "eventsift" / file_name);
+  if (installed && std::filesystem::is_regular_file(*installed, ec)) return installed->string();
   return source_tree_copy;
 }
 

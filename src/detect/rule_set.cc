@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "src/core/installed_path.h"
 #include "src/detect/compiled_rules.h"
 #include "src/detect/rule_parser.h"
 #include "src/detect/sigma_correlation_parser.h"
@@ -292,13 +293,8 @@ std::vector<std::string> DefaultRulePaths() {
     return {env};
   }
   std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path() / ".." / "share" / "eventsift" / "rules";
-    if (fs::is_directory(installed, ec)) {
-      return ShippedRulePaths(installed.lexically_normal().string());
-    }
-  }
+  const auto installed = InstalledPath(fs::path("share") / "eventsift" / "rules");
+  if (installed && fs::is_directory(*installed, ec)) return ShippedRulePaths(installed->string());
   return ShippedRulePaths(ES_RULES_DIR);
 }
 

@@ -4,9 +4,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <system_error>
 
 #include <fmt/format.h>
+
+#include "src/core/installed_path.h"
 
 namespace eventsift::source {
 
@@ -51,11 +52,9 @@ std::vector<std::string> HttpModuleCandidates() {
   if (const char* env = std::getenv("EVENTSIFT_HTTP_MODULE"); env != nullptr && *env != '\0') {
     out.emplace_back(env);
   }
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    out.push_back(
-        (exe.parent_path() / ".." / "lib" / "eventsift" / kHttpModuleFile).lexically_normal());
+  if (const auto installed =
+          InstalledPath(std::filesystem::path("lib") / "eventsift" / kHttpModuleFile)) {
+    out.push_back(installed->string());
   }
   return out;
 }

@@ -12,6 +12,11 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 # EVTX chunk CRC32s (PCLMUL-accelerated; the same CRC-32 as zlib).
 pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
 pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
+# Intel Hyperscan (libhyperscan-dev): the literal matcher of Sigma fields
+# (src/detect/literal_set.h). Debian's Vectorscan 5.4.9 installs the same
+# libhs.pc but misses matches at vector edges (docs/perf/sigma.md), hence
+# the version bound.
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET "libhs<=5.4.0")
 # zstd drop files read by the daemon's directory source.
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # librelp (rsyslog's RELP library): the relp source's server. Not linked:

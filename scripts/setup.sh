@@ -22,7 +22,7 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-program-options-dev libboost-dev
-  libsimdjson-dev libre2-dev librdkafka-dev libyaml-cpp-dev
+  libsimdjson-dev libre2-dev libhyperscan-dev librdkafka-dev libyaml-cpp-dev
   libfmt-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Tests: schema validation, EVTX oracles, Kafka tools, fuzzing and lint.

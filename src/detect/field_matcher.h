@@ -4,6 +4,12 @@
 // runs in time linear in the input, and regex_limits.h bounds both the
 // program and the text, so neither a hostile value nor a hostile rule can
 // stall matching.
+//
+// On ASCII text the patterns that are literal (literal_pattern.h) are
+// searched by a LiteralSet (Hyperscan's literal matcher, also linear) and
+// only the others by RE2, in a second RE2::Set of their own; other text goes
+// through the whole RE2::Set as before (literal_set.h says why the answers
+// agree).
 
 #include <deque>
 #include <memory>
@@ -18,6 +24,7 @@
 #include <re2/set.h>
 
 #include "src/detect/literal_pattern.h"
+#include "src/detect/literal_set.h"
 
 namespace eventsift::detect {
 
@@ -45,8 +52,11 @@ class FieldMatcher {
   // here, and its single RE2 is compiled when first needed (MatchesPattern,
   // the per-pattern fallback), which most patterns never are.
   int AddChecked(std::string_view regex, bool case_insensitive, std::string* error);
-  // False when RE2 cannot build the set within kSetMaxMem.
+  // False when RE2 cannot build the set within kSetMaxMem. Also builds the
+  // literal path; when Hyperscan refuses it, every text goes to RE2.
   bool Compile();
+  // Whether ASCII text takes the literal path (the tests look).
+  [[nodiscard]] bool has_literal_path() const { return literal_ready_; }
 
   size_t size() const { return patterns_.size(); }
 
@@ -94,6 +104,9 @@ class FieldMatcher {
 
  private:
   static RE2::Options MakeOptions();
+  void BuildLiteralPath();
+  // The literal path answers for this text: ASCII, and the path was built.
+  bool TakesLiteralPath(std::string_view text) const { return literal_ready_ && IsAsciiText(text); }
   int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
   const RE2& Single(int index) const;
 
@@ -108,6 +121,13 @@ class FieldMatcher {
   mutable std::vector<std::unique_ptr<RE2>> single_;
   std::vector<std::optional<LiteralPattern>> literals_;  // by pattern index
   mutable std::deque<std::once_flag> single_once_;
+
+  // The literal path: the literal patterns, and an RE2::Set of the others
+  // (null when all are literal) with each one's index in patterns_.
+  LiteralSet literal_set_;
+  std::unique_ptr<RE2::Set> rest_set_;
+  std::vector<int> rest_index_;
+  bool literal_ready_ = false;
 };
 
 }  // namespace eventsift::detect

@@ -1,5 +1,10 @@
 #include "src/detect/literal_pattern.h"
 
+#include <mutex>
+#include <unordered_map>
+
+#include <re2/re2.h>
+
 #include "src/detect/rule.h"
 
 namespace eventsift::detect {
@@ -11,7 +16,74 @@ bool IsPlainAscii(char c) {
   return u >= 0x20 && u < 0x7f;
 }
 
+// Bytes of the UTF-8 character led by `lead`, 0 when `lead` leads none.
+size_t Utf8Length(unsigned char lead) {
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  if (lead >= 0xe0) return lead <= 0xef ? 3 : 0;
+  if (lead >= 0xc2) return 2;
+  return 0;
+}
+
+// Whether RE2 finds "(?i)" + `character` somewhere in the 127 ASCII
+// characters; asked once per character (a daemon may load rules on two
+// threads at once).
+bool FoldsToAscii(const std::string& character) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, bool> answers;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = answers.find(character); it != answers.end()) return it->second;
+  std::string ascii;
+  for (int c = 1; c < 0x80; ++c) ascii.push_back(static_cast<char>(c));
+  RE2 probe("(?i)" + RE2::QuoteMeta(character));
+  // A character RE2 will not read is not one it could match either; count
+  // it as folding so the pattern stays with RE2.
+  const bool folds = !probe.ok() || RE2::PartialMatch(ascii, probe);
+  answers.emplace(character, folds);
+  return folds;
+}
+
 }  // namespace
+
+bool NeverMatchesAsciiText(std::string_view regex) {
+  size_t i = 0;
+  bool case_insensitive = false;
+  while (regex.substr(i).starts_with("(?")) {
+    size_t j = i + 2;
+    for (; j < regex.size() && regex[j] != ')'; ++j) {
+      if (regex[j] == 'i') {
+        case_insensitive = true;
+      } else if (regex[j] != 's') {
+        return false;
+      }
+    }
+    if (j == regex.size() || j == i + 2) return false;
+    i = j + 1;
+  }
+  if (i < regex.size() && regex[i] == '^') ++i;
+  std::string needed;  // the first character outside ASCII
+  for (; i < regex.size(); ++i) {
+    const char c = regex[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      if (i + 1 == regex.size() || !IsRegexMeta(regex[i + 1])) return false;
+      ++i;
+    } else if (c == '$' && i + 1 == regex.size()) {
+      break;
+    } else if (IsRegexMeta(c)) {
+      return false;
+    } else if (u >= 0x80 && needed.empty()) {
+      const size_t length = Utf8Length(u);
+      if (length == 0 || i + length > regex.size()) return false;
+      needed.assign(regex.substr(i, length));
+      for (size_t k = 1; k < length; ++k) {
+        if ((static_cast<unsigned char>(needed[k]) & 0xc0) != 0x80) return false;
+      }
+      i += length - 1;
+    }
+  }
+  if (needed.empty()) return false;
+  return !case_insensitive || !FoldsToAscii(needed);
+}
 
 std::optional<LiteralPattern> LiteralPattern::Parse(std::string_view regex) {
   LiteralPattern out;

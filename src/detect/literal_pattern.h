@@ -27,6 +27,13 @@ inline bool IsRegexMeta(char c) {
   return c != '\0' && std::string_view("\\.+*?()|[]{}^$").find(c) != std::string_view::npos;
 }
 
+// Whether `regex` (as FieldMatcher holds it) is literal text, read as
+// LiteralPattern::Parse reads it but with any bytes, that holds a character
+// no ASCII text can match: one outside ASCII whose case variants under (?i),
+// as RE2 itself answers (U+212A KELVIN SIGN matches 'k'), are all outside
+// ASCII too. Such a pattern never matches ASCII text.
+bool NeverMatchesAsciiText(std::string_view regex);
+
 class LiteralPattern {
  public:
   enum class Answer { kNo, kYes, kAskRegex };
@@ -42,6 +49,11 @@ class LiteralPattern {
   Answer Find(std::string_view text, std::string* scratch) const;
 
   bool anchored() const { return anchored_start_ || anchored_end_; }
+  bool anchored_start() const { return anchored_start_; }
+  bool anchored_end() const { return anchored_end_; }
+  bool case_insensitive() const { return case_insensitive_; }
+  // The literal text, lower case when case_insensitive().
+  const std::string& text() const { return literal_; }
 
  private:
   std::string literal_;  // lower case when case_insensitive_

@@ -103,6 +103,8 @@ TEST(FieldMatcherTest, ManyRulesAgreeWithSingleRegexes) {
   auto set = RuleSet::Parse(yaml, "many.yaml");
   ASSERT_TRUE(set) << set.error().ToString();
   Matcher m(set.value());
+  // ^pre and x$ take the literal path, the others RE2's (on ASCII text).
+  EXPECT_TRUE(set.value()->compiled().slots()[0].matcher->has_literal_path());
 
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> pick(0, kRules + 50);  // some tokens hit nothing
@@ -397,24 +399,51 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
       }
     }
   }
-  ASSERT_TRUE(fm.Compile());
   EXPECT_EQ(literals, static_cast<int>(oracle.size()));  // every one takes the literal path
+  // Patterns that are not literal text, and some only non-ASCII text
+  // matches, share the set: the set passes agree with RE2 pattern by
+  // pattern on ASCII text (the literal path) and on other text (RE2 alone).
+  for (const std::string regex : {"(?s)c.d", "(?i)(?:-|/|\xe2\x80\x93)k", "(?i)\xc3\xa9t\xc3\xa9",
+                                  "a\$b$", "(?i)\xf0\x9f\x91\x89", "(?i)^(?:q q|z)$"}) {
+    ASSERT_EQ(fm.Add(regex, false, &error), static_cast<int>(oracle.size())) << regex << error;
+    oracle.push_back(std::make_unique<RE2>(regex));
+    ASSERT_TRUE(oracle.back()->ok()) << regex;
+  }
+  ASSERT_TRUE(fm.Compile());
+  EXPECT_TRUE(fm.has_literal_path());
+  std::vector<std::string> more_pieces = pieces;
+  for (const char* p : {"c-d", "-K", "/k", "\xe2\x80\x93k", "\xc3\xa9t\xc3\xa9",
+                        "\xc3\x89T\xc3\x89", "\xf0\x9f\x91\x89"}) {
+    more_pieces.emplace_back(p);
+  }
   std::mt19937 rng(11);
   std::string cut_scratch;
   int yes = 0;
+  int listed = 0;
+  std::vector<int> hits;
   for (int round = 0; round < 3000; ++round) {
     std::string value;
     const int parts = static_cast<int>(rng() % 4);
-    for (int p = 0; p < parts; ++p) value += pieces[rng() % pieces.size()];
+    for (int p = 0; p < parts; ++p) value += more_pieces[rng() % more_pieces.size()];
     if (round % 500 == 0) value = std::string(kMaxRegexTextBytes, 'q') + value;  // cut
+    std::vector<int> want_all;
     for (size_t i = 0; i < oracle.size(); ++i) {
       const bool want = RE2::PartialMatch(RegexText(value, &cut_scratch), *oracle[i]);
-      EXPECT_EQ(fm.MatchesPattern(static_cast<int>(i), value), want)
-          << "pattern " << oracle[i]->pattern() << " value " << value.substr(0, 40);
-      yes += want ? 1 : 0;
+      if (want) want_all.push_back(static_cast<int>(i));
+      if (i < static_cast<size_t>(literals)) {
+        EXPECT_EQ(fm.MatchesPattern(static_cast<int>(i), value), want)
+            << "pattern " << oracle[i]->pattern() << " value " << value.substr(0, 40);
+        yes += want ? 1 : 0;
+      }
     }
+    EXPECT_EQ(fm.MatchesAny(value), !want_all.empty()) << value.substr(0, 40);
+    EXPECT_FALSE(fm.MatchAll(value, &hits));
+    std::sort(hits.begin(), hits.end());
+    EXPECT_EQ(hits, want_all) << value.substr(0, 40);
+    listed += static_cast<int>(want_all.size());
   }
   EXPECT_GT(yes, 5000);  // the rounds exercised hits, not only misses
+  EXPECT_GT(listed, 5000);
 }
 
 }  // namespace

@@ -57,6 +57,13 @@ class FieldMatcher {
   bool Compile();
   // Whether ASCII text takes the literal path (the tests look).
   [[nodiscard]] bool has_literal_path() const { return literal_ready_; }
+  // Whether listing the hits in `text` (MatchAll, MatchAllInJoined) costs
+  // what asking whether there is one does: one Hyperscan pass, as every
+  // pattern is literal and `text` is ASCII. Then the caller lists at once
+  // instead of asking first.
+  [[nodiscard]] bool ListsInOnePass(std::string_view text) const {
+    return rest_set_ == nullptr && TakesLiteralPath(text);
+  }
 
   size_t size() const { return patterns_.size(); }
 

@@ -351,8 +351,9 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
       return;
     }
     // One set pass decides whether anything matched; that pass allocates
-    // nothing, and it is all most values need.
-    if (!slot.matcher->MatchesAny(value)) return;
+    // nothing, and it is all most values need. When listing costs no more
+    // (FieldMatcher::ListsInOnePass), the hits are listed at once.
+    if (!slot.matcher->ListsInOnePass(value) && !slot.matcher->MatchesAny(value)) return;
     if (slot.matcher->MatchAll(value, &scratch->pattern_hits)) stats_.regex_fallbacks.Add();
     for (int p : scratch->pattern_hits) mark(p);
   };
@@ -371,7 +372,8 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
     // still match the empty joined text).
     if (joined.empty()) return;
     if (fits) {
-      if (!slot.matcher->MatchesAnyInJoined(joined)) return;
+      const bool list_now = slot.matcher->join_exact() && slot.matcher->ListsInOnePass(joined);
+      if (!list_now && !slot.matcher->MatchesAnyInJoined(joined)) return;
       // Literal patterns: the joined text's hits are the values' hits.
       if (slot.matcher->join_exact() &&
           slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits)) {

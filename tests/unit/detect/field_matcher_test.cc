@@ -403,8 +403,12 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
   // Patterns that are not literal text, and some only non-ASCII text
   // matches, share the set: the set passes agree with RE2 pattern by
   // pattern on ASCII text (the literal path) and on other text (RE2 alone).
-  for (const std::string regex : {"(?s)c.d", "(?i)(?:-|/|\xe2\x80\x93)k", "(?i)\xc3\xa9t\xc3\xa9",
-                                  "a\$b$", "(?i)\xf0\x9f\x91\x89", "(?i)^(?:q q|z)$"}) {
+  for (const std::string regex :
+       {"(?s)c.d", "(?i)(?:-|/|\xe2\x80\x93)k", "(?i)\xc3\xa9t\xc3\xa9", "a\\$b$",
+        "(?i)\xf0\x9f\x91\x89", "(?i)^(?:q q|z)$", "(?i)\xe2\x84\xaa.d",
+        "(?i)\xc5\xbf"
+        "ecret.x",
+        "(?i)c[0-9-]+d x", "^\\w+(?:abc|b)$"}) {
     ASSERT_EQ(fm.Add(regex, false, &error), static_cast<int>(oracle.size())) << regex << error;
     oracle.push_back(std::make_unique<RE2>(regex));
     ASSERT_TRUE(oracle.back()->ok()) << regex;
@@ -412,8 +416,9 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
   ASSERT_TRUE(fm.Compile());
   EXPECT_TRUE(fm.has_literal_path());
   std::vector<std::string> more_pieces = pieces;
-  for (const char* p : {"c-d", "-K", "/k", "\xe2\x80\x93k", "\xc3\xa9t\xc3\xa9",
-                        "\xc3\x89T\xc3\x89", "\xf0\x9f\x91\x89"}) {
+  for (const char* p :
+       {"c-d", "-K", "/k", "\xe2\x80\x93k", "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89",
+        "\xf0\x9f\x91\x89", "kxd", "KZD", "c-1d x", "xxabc", "SECRET-X", "secret x"}) {
     more_pieces.emplace_back(p);
   }
   std::mt19937 rng(11);

@@ -101,8 +101,9 @@ void FieldMatcher::BuildLiteralPath() {
   for (size_t i = 0; i < patterns_.size(); ++i) {
     const std::optional<LiteralPattern>& literal = literals_[i];
     if (literal && literal->text().empty()) {
-      // `''`, `^` or `$` matches any text, `^$` only the empty one (SigmaHQ
-      // has both: `contains: ''` and `''`); no pass is needed for them.
+      // `''`, `^` or `$` matches any text, `^$` only the empty one. No pass
+      // is needed for them: one SigmaHQ field has `contains: ''`, which as
+      // an RE2::Set of its own hit on every value and was listed each time.
       const bool only_empty = literal->anchored_start() && literal->anchored_end();
       (only_empty ? empty_only_ : empty_any_).push_back(static_cast<int>(i));
     } else if (literal) {
@@ -116,69 +117,31 @@ void FieldMatcher::BuildLiteralPath() {
     }
   }
   if (literal_set_.empty()) {
-    empty_any_.clear();
-    empty_only_.clear();
+    DropLiteralPath();
     return;
   }
-  // The other patterns: those whose required atoms RE2's FilteredRE2 finds
-  // run alone, and only when the literal pass found their atoms; those
-  // with none (unfiltered) go through an RE2::Set of their own.
-  std::vector<int> unfiltered = BuildRestFilter(rest) ? std::vector<int>() : rest;
-  if (rest_filter_ != nullptr) {
-    std::vector<int> always;
-    rest_filter_->AllPotentials({}, &always);
-    for (int r : always) {
-      rest_unfiltered_[r] = 1;
-      unfiltered.push_back(filtered_index_[r]);
-    }
-  }
-  if (!unfiltered.empty()) {
+  if (!rest.empty()) {
     auto rest_set = std::make_unique<RE2::Set>(options_, RE2::UNANCHORED);
     std::string error;
     bool ok = true;
-    for (int i : unfiltered) ok = ok && rest_set->Add(patterns_[i], &error) >= 0;
+    for (int i : rest) ok = ok && rest_set->Add(patterns_[i], &error) >= 0;
     if (!ok || !rest_set->Compile()) {
       DropLiteralPath();
       return;
     }
     rest_set_ = std::move(rest_set);
-    rest_index_ = std::move(unfiltered);
+    rest_index_ = std::move(rest);
   }
   literal_ready_ = literal_set_.Compile();
   if (!literal_ready_) DropLiteralPath();
 }
 
-bool FieldMatcher::BuildRestFilter(const std::vector<int>& rest) {
-  if (rest.empty()) return false;
-  for (int i : rest) {
-    if (HasCharacterFoldingToAscii(patterns_[i])) return false;
-  }
-  auto filter = std::make_unique<re2::FilteredRE2>(kMinAtomBytes);
-  for (int i : rest) {
-    int id = -1;
-    if (filter->Add(patterns_[i], options_, &id) != RE2::NoError) return false;
-  }
-  std::vector<std::string> atoms;
-  filter->Compile(&atoms);
-  std::vector<int> always;
-  filter->AllPotentials({}, &always);
-  if (always.size() == rest.size()) return false;  // nothing to filter on
-  for (size_t a = 0; a < atoms.size(); ++a) literal_set_.AddAtom(static_cast<int>(a), atoms[a]);
-  rest_filter_ = std::move(filter);
-  filtered_index_ = rest;
-  rest_unfiltered_.assign(rest.size(), 0);
-  return true;
-}
-
 void FieldMatcher::DropLiteralPath() {
   literal_ready_ = false;
-  empty_any_.clear();
-  empty_only_.clear();
   rest_set_.reset();
   rest_index_.clear();
-  rest_filter_.reset();
-  filtered_index_.clear();
-  rest_unfiltered_.clear();
+  empty_any_.clear();
+  empty_only_.clear();
 }
 
 namespace {
@@ -203,49 +166,13 @@ bool FieldMatcher::MatchesAny(std::string_view text) const {
   return MatchesAnyInJoined(RegexText(text, &CutScratch()));
 }
 
-// Scratch of the literal path, per thread (the match calls are const and
-// shared): the atoms a pass found, the patterns they let through, the
-// unfiltered set's hits.
-struct FieldMatcher::PathScratch {
-  std::vector<int> atoms;
-  std::vector<int> potentials;
-  std::vector<int> rest_hits;
-};
-
-FieldMatcher::PathScratch& FieldMatcher::ThreadPathScratch() {
-  thread_local PathScratch scratch;
-  return scratch;
-}
-
-bool FieldMatcher::FilteredMatch(std::string_view text, const std::vector<int>& atoms,
-                                 std::vector<int>* hits) const {
-  PathScratch& scratch = ThreadPathScratch();
-  rest_filter_->AllPotentials(atoms, &scratch.potentials);
-  bool any = false;
-  for (int r : scratch.potentials) {
-    if (rest_unfiltered_[r] != 0) continue;  // the unfiltered set answers for it
-    if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), rest_filter_->GetRE2(r))) {
-      continue;
-    }
-    any = true;
-    if (hits == nullptr) return true;
-    hits->push_back(filtered_index_[r]);
-  }
-  return any;
-}
-
 bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
   if (patterns_.empty()) return false;
   if (TakesLiteralPath(joined)) {
     if (!empty_any_.empty() || (joined.empty() && !empty_only_.empty())) return true;
-    PathScratch& scratch = ThreadPathScratch();
-    scratch.atoms.clear();
     bool ok = false;
-    if (literal_set_.FindAny(joined, &ok, rest_filter_ ? &scratch.atoms : nullptr)) return true;
-    if (ok) {
-      if (rest_filter_ != nullptr && FilteredMatch(joined, scratch.atoms, nullptr)) return true;
-      return rest_set_ != nullptr && SetMatchesAny(*rest_set_, joined);
-    }
+    if (literal_set_.FindAny(joined, &ok)) return true;
+    if (ok) return rest_set_ != nullptr && SetMatchesAny(*rest_set_, joined);
   }
   return SetMatchesAny(*set_, joined);
 }
@@ -254,15 +181,13 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
   hits->clear();
   if (patterns_.empty()) return true;
   if (TakesLiteralPath(joined)) {
-    PathScratch& scratch = ThreadPathScratch();
-    scratch.atoms.clear();
-    if (literal_set_.FindAll(joined, hits, rest_filter_ ? &scratch.atoms : nullptr)) {
+    if (literal_set_.FindAll(joined, hits)) {
       hits->insert(hits->end(), empty_any_.begin(), empty_any_.end());
       if (joined.empty()) hits->insert(hits->end(), empty_only_.begin(), empty_only_.end());
-      if (rest_filter_ != nullptr) FilteredMatch(joined, scratch.atoms, hits);
       if (rest_set_ == nullptr) return true;
-      if (!SetMatchAll(*rest_set_, joined, &scratch.rest_hits)) return false;
-      for (int r : scratch.rest_hits) hits->push_back(rest_index_[r]);
+      thread_local std::vector<int> rest_hits;
+      if (!SetMatchAll(*rest_set_, joined, &rest_hits)) return false;
+      for (int r : rest_hits) hits->push_back(rest_index_[r]);
       return true;
     }
     hits->clear();

@@ -20,7 +20,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -63,7 +62,7 @@ class FieldMatcher {
   // pattern is literal and `text` is ASCII. Then the caller lists at once
   // instead of asking first.
   [[nodiscard]] bool ListsInOnePass(std::string_view text) const {
-    return rest_set_ == nullptr && rest_filter_ == nullptr && TakesLiteralPath(text);
+    return rest_set_ == nullptr && TakesLiteralPath(text);
   }
 
   size_t size() const { return patterns_.size(); }
@@ -113,17 +112,7 @@ class FieldMatcher {
  private:
   static RE2::Options MakeOptions();
   void BuildLiteralPath();
-  // Puts the patterns `rest` (indexes) that have atoms under rest_filter_,
-  // their atoms in literal_set_; false when it cannot (or nothing would
-  // be filtered).
-  bool BuildRestFilter(const std::vector<int>& rest);
   void DropLiteralPath();
-  struct PathScratch;
-  static PathScratch& ThreadPathScratch();
-  // The filtered patterns that `atoms` let through and that match `text`:
-  // appended to *hits, or (hits null) whether there is one.
-  bool FilteredMatch(std::string_view text, const std::vector<int>& atoms,
-                     std::vector<int>* hits) const;
   // The literal path answers for this text: ASCII, and the path was built.
   bool TakesLiteralPath(std::string_view text) const { return literal_ready_ && IsAsciiText(text); }
   int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
@@ -141,16 +130,9 @@ class FieldMatcher {
   std::vector<std::optional<LiteralPattern>> literals_;  // by pattern index
   mutable std::deque<std::once_flag> single_once_;
 
-  // The literal path: the literal patterns (and the atoms of the filtered
-  // ones); the patterns that have atoms, each run alone when its atoms are
-  // found (FilteredRE2, RE2's prefilter; ids index filtered_index_, their
-  // indexes in patterns_); an RE2::Set of the others (null when none) with
-  // each one's index in patterns_.
-  static constexpr int kMinAtomBytes = 3;
+  // The literal path: the literal patterns, and an RE2::Set of the others
+  // (null when all are literal) with each one's index in patterns_.
   LiteralSet literal_set_;
-  std::unique_ptr<re2::FilteredRE2> rest_filter_;
-  std::vector<int> filtered_index_;
-  std::vector<uint8_t> rest_unfiltered_;  // by filter id: in rest_set_ instead
   std::unique_ptr<RE2::Set> rest_set_;
   std::vector<int> rest_index_;
   // Empty literals: those matching any text, and those (^$) only the empty one.

@@ -1,6 +1,7 @@
 #include "src/detect/field_matcher.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "src/detect/regex_limits.h"
 
@@ -120,6 +121,7 @@ void FieldMatcher::BuildLiteralPath() {
     DropLiteralPath();
     return;
   }
+  rest = FilterByAtoms(rest);
   if (!rest.empty()) {
     auto rest_set = std::make_unique<RE2::Set>(options_, RE2::UNANCHORED);
     std::string error;
@@ -136,8 +138,46 @@ void FieldMatcher::BuildLiteralPath() {
   if (!literal_ready_) DropLiteralPath();
 }
 
+std::vector<int> FieldMatcher::FilterByAtoms(const std::vector<int>& rest) {
+  std::vector<int> unfiltered;
+  std::unordered_map<std::string, int> atom_ids;
+  for (int i : rest) {
+    // RE2 works out the literal atoms a pattern requires (an AND/OR tree of
+    // them: any match holds at least one). A pattern with none, or whose
+    // atoms RE2 might lower-case across the ASCII border, is not filtered.
+    std::vector<std::string> atoms;
+    if (!HasCharacterFoldingToAscii(patterns_[i])) {
+      re2::FilteredRE2 one(kMinAtomBytes);
+      int id = -1;
+      if (one.Add(patterns_[i], options_, &id) == RE2::NoError) {
+        one.Compile(&atoms);
+        std::vector<int> always;
+        one.AllPotentials({}, &always);
+        if (!always.empty()) atoms.clear();
+      }
+    }
+    if (atoms.empty()) {
+      unfiltered.push_back(i);
+      continue;
+    }
+    const int slot = static_cast<int>(filtered_index_.size());
+    filtered_index_.push_back(i);
+    for (const std::string& atom : atoms) {
+      auto [it, added] = atom_ids.emplace(atom, static_cast<int>(atom_patterns_.size()));
+      if (added) {
+        atom_patterns_.emplace_back();
+        literal_set_.AddAtom(it->second, atom);
+      }
+      atom_patterns_[it->second].push_back(slot);
+    }
+  }
+  return unfiltered;
+}
+
 void FieldMatcher::DropLiteralPath() {
   literal_ready_ = false;
+  filtered_index_.clear();
+  atom_patterns_.clear();
   rest_set_.reset();
   rest_index_.clear();
   empty_any_.clear();
@@ -162,6 +202,45 @@ bool SetMatchAll(const RE2::Set& set, std::string_view text, std::vector<int>* h
 
 }  // namespace
 
+// The literal path's scratch, per thread (the match calls are const and
+// shared); it only grows, so matching allocates nothing once warm: the
+// atoms a pass found, which filtered patterns they let through (marked by
+// slot), the unfiltered set's hits.
+struct FieldMatcher::PathScratch {
+  std::vector<int> atoms;
+  std::vector<uint8_t> marked;
+  std::vector<int> candidates;
+  std::vector<int> rest_hits;
+};
+
+FieldMatcher::PathScratch& FieldMatcher::ThreadPathScratch() {
+  thread_local PathScratch scratch;
+  return scratch;
+}
+
+bool FieldMatcher::FilteredMatch(std::string_view text, std::vector<int>* hits) const {
+  PathScratch& scratch = ThreadPathScratch();
+  if (scratch.marked.size() < filtered_index_.size()) scratch.marked.resize(filtered_index_.size());
+  scratch.candidates.clear();
+  for (int atom : scratch.atoms) {
+    for (int slot : atom_patterns_[atom]) {
+      if (scratch.marked[slot] != 0) continue;
+      scratch.marked[slot] = 1;
+      scratch.candidates.push_back(slot);
+    }
+  }
+  for (int slot : scratch.candidates) scratch.marked[slot] = 0;
+  bool any = false;
+  for (int slot : scratch.candidates) {
+    const int index = filtered_index_[slot];
+    if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index))) continue;
+    any = true;
+    if (hits == nullptr) return true;
+    hits->push_back(index);
+  }
+  return any;
+}
+
 bool FieldMatcher::MatchesAny(std::string_view text) const {
   return MatchesAnyInJoined(RegexText(text, &CutScratch()));
 }
@@ -170,9 +249,15 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
   if (patterns_.empty()) return false;
   if (TakesLiteralPath(joined)) {
     if (!empty_any_.empty() || (joined.empty() && !empty_only_.empty())) return true;
+    PathScratch& scratch = ThreadPathScratch();
+    scratch.atoms.clear();
+    std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
     bool ok = false;
-    if (literal_set_.FindAny(joined, &ok)) return true;
-    if (ok) return rest_set_ != nullptr && SetMatchesAny(*rest_set_, joined);
+    if (literal_set_.FindAny(joined, &ok, atoms)) return true;
+    if (ok) {
+      if (!scratch.atoms.empty() && FilteredMatch(joined, nullptr)) return true;
+      return rest_set_ != nullptr && SetMatchesAny(*rest_set_, joined);
+    }
   }
   return SetMatchesAny(*set_, joined);
 }
@@ -181,13 +266,16 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
   hits->clear();
   if (patterns_.empty()) return true;
   if (TakesLiteralPath(joined)) {
-    if (literal_set_.FindAll(joined, hits)) {
+    PathScratch& scratch = ThreadPathScratch();
+    scratch.atoms.clear();
+    std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
+    if (literal_set_.FindAll(joined, hits, atoms)) {
       hits->insert(hits->end(), empty_any_.begin(), empty_any_.end());
       if (joined.empty()) hits->insert(hits->end(), empty_only_.begin(), empty_only_.end());
+      if (!scratch.atoms.empty()) FilteredMatch(joined, hits);
       if (rest_set_ == nullptr) return true;
-      thread_local std::vector<int> rest_hits;
-      if (!SetMatchAll(*rest_set_, joined, &rest_hits)) return false;
-      for (int r : rest_hits) hits->push_back(rest_index_[r]);
+      if (!SetMatchAll(*rest_set_, joined, &scratch.rest_hits)) return false;
+      for (int r : scratch.rest_hits) hits->push_back(rest_index_[r]);
       return true;
     }
     hits->clear();

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -62,7 +63,7 @@ class FieldMatcher {
   // pattern is literal and `text` is ASCII. Then the caller lists at once
   // instead of asking first.
   [[nodiscard]] bool ListsInOnePass(std::string_view text) const {
-    return rest_set_ == nullptr && TakesLiteralPath(text);
+    return rest_set_ == nullptr && filtered_index_.empty() && TakesLiteralPath(text);
   }
 
   size_t size() const { return patterns_.size(); }
@@ -112,7 +113,16 @@ class FieldMatcher {
  private:
   static RE2::Options MakeOptions();
   void BuildLiteralPath();
+  // Files the patterns `rest` (indexes) that have atoms under them (their
+  // atoms into literal_set_); returns the others.
+  std::vector<int> FilterByAtoms(const std::vector<int>& rest);
   void DropLiteralPath();
+  struct PathScratch;
+  static PathScratch& ThreadPathScratch();
+  // The filtered patterns that the atoms in this thread's PathScratch let
+  // through and that match `text`: appended to *hits, or (hits null)
+  // whether there is one.
+  bool FilteredMatch(std::string_view text, std::vector<int>* hits) const;
   // The literal path answers for this text: ASCII, and the path was built.
   bool TakesLiteralPath(std::string_view text) const { return literal_ready_ && IsAsciiText(text); }
   int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
@@ -133,6 +143,14 @@ class FieldMatcher {
   // The literal path: the literal patterns, and an RE2::Set of the others
   // (null when all are literal) with each one's index in patterns_.
   LiteralSet literal_set_;
+  // The other patterns that require literal atoms (RE2's FilteredRE2 works
+  // them out): their atoms go into the same Hyperscan pass, and a pattern
+  // runs, alone, only when one of its atoms was found. By slot: the
+  // pattern's index in patterns_; by atom: the slots it lets through.
+  static constexpr int kMinAtomBytes = 3;
+  std::vector<int> filtered_index_;
+  std::vector<std::vector<int>> atom_patterns_;
+  // The others: an RE2::Set (null when none), with each one's index.
   std::unique_ptr<RE2::Set> rest_set_;
   std::vector<int> rest_index_;
   // Empty literals: those matching any text, and those (^$) only the empty one.

@@ -85,6 +85,18 @@ bool NeverMatchesAsciiText(std::string_view regex) {
   return !case_insensitive || !FoldsToAscii(needed);
 }
 
+bool HasCharacterFoldingToAscii(std::string_view regex) {
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const auto u = static_cast<unsigned char>(regex[i]);
+    if (u < 0x80) continue;
+    const size_t length = Utf8Length(u);
+    if (length == 0 || i + length > regex.size()) return true;
+    if (FoldsToAscii(std::string(regex.substr(i, length)))) return true;
+    i += length - 1;
+  }
+  return false;
+}
+
 std::optional<LiteralPattern> LiteralPattern::Parse(std::string_view regex) {
   LiteralPattern out;
   size_t i = 0;

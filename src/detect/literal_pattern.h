@@ -34,6 +34,14 @@ inline bool IsRegexMeta(char c) {
 // ASCII too. Such a pattern never matches ASCII text.
 bool NeverMatchesAsciiText(std::string_view regex);
 
+// Whether `regex` holds a character outside ASCII that (?i) makes match an
+// ASCII one (U+212A KELVIN SIGN matches 'k', U+017F LONG S 's'), or bytes
+// that are not UTF-8. RE2's FilteredRE2 lower-cases the atoms it requires,
+// and a (?i) atom holding such a character would have to be found in ASCII
+// text through its ASCII variant; rather than rely on how RE2 lower-cases
+// it, such a pattern is kept out of the filter. No SigmaHQ rule has one.
+bool HasCharacterFoldingToAscii(std::string_view regex);
+
 class LiteralPattern {
  public:
   enum class Answer { kNo, kYes, kAskRegex };

@@ -71,7 +71,8 @@ hs_scratch_t* ThreadScratch() {
 struct LiteralSetScan {
   const LiteralSet* set;
   size_t text_size;
-  std::vector<int>* hits;  // null: stop at the first match
+  std::vector<int>* hits;   // null: stop at the first match
+  std::vector<int>* atoms;  // null: atoms are not wanted
   bool found = false;
 
   // A match of entry `id` ending at `to` counts unless an anchor rules it out.
@@ -85,6 +86,11 @@ struct LiteralSetScan {
   static int OnMatch(unsigned id, unsigned long long /*from*/, unsigned long long to,
                      unsigned /*flags*/, void* context) {
     auto* scan = static_cast<LiteralSetScan*>(context);
+    const LiteralSet::Entry& entry = scan->set->entries_[id];
+    if (entry.atom) {
+      if (scan->atoms != nullptr) scan->atoms->push_back(entry.index);
+      return 0;
+    }
     if (!scan->Counts(id, to)) return 0;
     scan->found = true;
     if (scan->hits == nullptr) return 1;  // stop: the answer is known
@@ -101,7 +107,7 @@ LiteralSet::~LiteralSet() = default;
 void LiteralSet::Add(int index, std::string_view text, bool case_insensitive, bool anchored_start,
                      bool anchored_end) {
   entries_.push_back(
-      Entry{index, static_cast<uint32_t>(text.size()), anchored_start, anchored_end});
+      Entry{index, static_cast<uint32_t>(text.size()), anchored_start, anchored_end, false});
   texts_.emplace_back(text);
   unsigned flags = case_insensitive ? HS_FLAG_CASELESS : 0;
   // An unanchored literal counts once, however often it occurs. An anchored
@@ -130,6 +136,12 @@ LiteralSetKey LiteralSet::Key() const {
   const XXH128_hash_t hash = XXH3_128bits_digest(state);
   XXH3_freeState(state);
   return LiteralSetKey{hash.high64, hash.low64};
+}
+
+void LiteralSet::AddAtom(int atom, std::string_view text) {
+  entries_.push_back(Entry{atom, static_cast<uint32_t>(text.size()), false, false, true});
+  texts_.emplace_back(text);
+  flags_.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
 }
 
 bool LiteralSet::Compile() {
@@ -167,11 +179,11 @@ bool LiteralSet::Compile() {
   return true;
 }
 
-bool LiteralSet::FindAny(std::string_view text, bool* ok) const {
+bool LiteralSet::FindAny(std::string_view text, bool* ok, std::vector<int>* atoms) const {
   hs_scratch_t* scratch = ThreadScratch();
   *ok = scratch != nullptr && database_ != nullptr;
   if (!*ok) return false;
-  LiteralSetScan scan{this, text.size(), nullptr};
+  LiteralSetScan scan{this, text.size(), nullptr, atoms};
   const hs_error_t status =
       hs_scan(database_.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch,
               &LiteralSetScan::OnMatch, &scan);
@@ -179,10 +191,11 @@ bool LiteralSet::FindAny(std::string_view text, bool* ok) const {
   return *ok && scan.found;
 }
 
-bool LiteralSet::FindAll(std::string_view text, std::vector<int>* hits) const {
+bool LiteralSet::FindAll(std::string_view text, std::vector<int>* hits,
+                         std::vector<int>* atoms) const {
   hs_scratch_t* scratch = ThreadScratch();
   if (scratch == nullptr || database_ == nullptr) return false;
-  LiteralSetScan scan{this, text.size(), hits};
+  LiteralSetScan scan{this, text.size(), hits, atoms};
   return hs_scan(database_.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch,
                  &LiteralSetScan::OnMatch, &scan) == HS_SUCCESS;
 }

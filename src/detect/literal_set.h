@@ -48,6 +48,10 @@ class LiteralSet {
   // standing for pattern `index` of the caller. Only before Compile().
   void Add(int index, std::string_view text, bool case_insensitive, bool anchored_start,
            bool anchored_end);
+  // Adds `text` (lower case, not empty) as atom `atom` of an RE2
+  // FilteredRE2: searched case-insensitively like the literals, but a match
+  // only lists the atom (the caller's atoms vector), never a hit.
+  void AddAtom(int atom, std::string_view text);
   // False when Hyperscan refuses the set or cannot run on this CPU (no
   // SSSE3); the caller then leaves the literals to RE2. The database comes
   // from the cache on disk when it holds this set (literal_set_cache.h),
@@ -61,18 +65,23 @@ class LiteralSet {
 
   // Whether any literal is found in `text`, which must be ASCII. False with
   // *ok false when Hyperscan could not run (no scratch memory): the caller
-  // asks RE2.
-  [[nodiscard]] bool FindAny(std::string_view text, bool* ok) const;
+  // asks RE2. Appends the atoms found to *atoms when given (all of them
+  // when no literal is found).
+  [[nodiscard]] bool FindAny(std::string_view text, bool* ok,
+                             std::vector<int>* atoms = nullptr) const;
   // Appends the caller's index of every literal found in `text` (ASCII) to
-  // *hits, each once. False when Hyperscan could not run.
-  [[nodiscard]] bool FindAll(std::string_view text, std::vector<int>* hits) const;
+  // *hits, each once, and the atoms found to *atoms when given. False when
+  // Hyperscan could not run.
+  [[nodiscard]] bool FindAll(std::string_view text, std::vector<int>* hits,
+                             std::vector<int>* atoms = nullptr) const;
 
  private:
   struct Entry {
-    int index;        // the caller's pattern index
+    int index;        // the caller's pattern index, or the atom's
     uint32_t length;  // bytes of the literal
     bool anchored_start;
     bool anchored_end;
+    bool atom;
   };
   struct DatabaseDeleter {
     void operator()(hs_database* db) const;

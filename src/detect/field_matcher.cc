@@ -241,13 +241,23 @@ bool FieldMatcher::FilteredMatch(std::string_view text, std::vector<int>* hits) 
   return any;
 }
 
-bool FieldMatcher::MatchesAny(std::string_view text) const {
-  return MatchesAnyInJoined(RegexText(text, &CutScratch()));
+namespace {
+
+// The ASCII hint of a value once RegexText has cut it: a cut value ends in
+// 0xFF.
+FieldMatcher::Ascii AfterCut(std::string_view value, FieldMatcher::Ascii ascii) {
+  return value.size() > kMaxRegexTextBytes ? FieldMatcher::Ascii::kNo : ascii;
 }
 
-bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
+}  // namespace
+
+bool FieldMatcher::MatchesAny(std::string_view text, Ascii ascii) const {
+  return MatchesAnyInJoined(RegexText(text, &CutScratch()), AfterCut(text, ascii));
+}
+
+bool FieldMatcher::MatchesAnyInJoined(std::string_view joined, Ascii ascii) const {
   if (patterns_.empty()) return false;
-  if (TakesLiteralPath(joined)) {
+  if (TakesLiteralPath(joined, ascii)) {
     if (!empty_any_.empty() || (joined.empty() && !empty_only_.empty())) return true;
     PathScratch& scratch = ThreadPathScratch();
     scratch.atoms.clear();
@@ -262,10 +272,11 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined) const {
   return SetMatchesAny(*set_, joined);
 }
 
-bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* hits) const {
+bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* hits,
+                                    Ascii ascii) const {
   hits->clear();
   if (patterns_.empty()) return true;
-  if (TakesLiteralPath(joined)) {
+  if (TakesLiteralPath(joined, ascii)) {
     PathScratch& scratch = ThreadPathScratch();
     scratch.atoms.clear();
     std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
@@ -293,9 +304,10 @@ bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index));
 }
 
-bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits) const {
+bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii) const {
+  ascii = AfterCut(text, ascii);
   text = RegexText(text, &CutScratch());
-  if (MatchAllInJoined(text, hits)) return false;
+  if (MatchAllInJoined(text, hits, ascii)) return false;
   // The DFA ran out of memory: ask each pattern on its own, where RE2 falls
   // back to its linear-time NFA, rather than miss a hit.
   hits->clear();

@@ -11,6 +11,7 @@
 // through the whole RE2::Set as before (literal_set.h says why the answers
 // agree).
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,16 @@ class FieldMatcher {
   // per pattern (NFA, still linear) rather than miss.
   static constexpr int64_t kSetMaxMem = 64 << 20;
 
+  // Whether a text is ASCII (every byte below 0x80), which decides whether
+  // the literal path answers for it. A caller that asks several questions
+  // of one text looks once (IsAsciiText) and says so; kUnknown: the call
+  // looks. A value longer than kMaxRegexTextBytes is cut with a 0xFF byte
+  // (RegexText), so the calls that cut treat a long value as not ASCII.
+  enum class Ascii : uint8_t { kUnknown, kYes, kNo };
+  static Ascii AsciiOf(std::string_view text) {
+    return IsAsciiText(text) ? Ascii::kYes : Ascii::kNo;
+  }
+
   FieldMatcher();
   ~FieldMatcher();
   FieldMatcher(const FieldMatcher&) = delete;  // owns compiled RE2 programs
@@ -62,8 +73,8 @@ class FieldMatcher {
   // what asking whether there is one does: one Hyperscan pass, as every
   // pattern is literal and `text` is ASCII. Then the caller lists at once
   // instead of asking first.
-  [[nodiscard]] bool ListsInOnePass(std::string_view text) const {
-    return rest_set_ == nullptr && filtered_index_.empty() && TakesLiteralPath(text);
+  [[nodiscard]] bool ListsInOnePass(std::string_view text, Ascii ascii = Ascii::kUnknown) const {
+    return rest_set_ == nullptr && filtered_index_.empty() && TakesLiteralPath(text, ascii);
   }
 
   size_t size() const { return patterns_.size(); }
@@ -71,7 +82,7 @@ class FieldMatcher {
   // True when any pattern is found in `text`. Allocates nothing, so it is the
   // first test on every value; most values hit no pattern at all. A DFA that
   // ran out of memory answers true, so the caller asks per pattern.
-  [[nodiscard]] bool MatchesAny(std::string_view text) const;
+  [[nodiscard]] bool MatchesAny(std::string_view text, Ascii ascii = Ascii::kUnknown) const;
 
   // True when no pattern has an anchor to the start or end of the text (^,
   // $, \A, \z, judged conservatively: any unescaped ^ or $ counts). Then a
@@ -84,7 +95,8 @@ class FieldMatcher {
   // MatchesAny on a text the caller built from values already cut to
   // RegexText's bound (AppendRegexText); the text itself is not cut.
   // MatchesAny is this on the value cut.
-  [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined) const;
+  [[nodiscard]] bool MatchesAnyInJoined(std::string_view joined,
+                                        Ascii ascii = Ascii::kUnknown) const;
 
   // True when every pattern is unanchored literal printable ASCII
   // (literal_pattern.h): such a pattern is found in the joined text exactly
@@ -96,7 +108,8 @@ class FieldMatcher {
   // MatchAll on a joined text (not cut). False, with *hits unspecified, when
   // the DFA ran out of memory: the caller then asks value by value (MatchAll,
   // which is this on the value cut, then asks pattern by pattern).
-  [[nodiscard]] bool MatchAllInJoined(std::string_view joined, std::vector<int>* hits) const;
+  [[nodiscard]] bool MatchAllInJoined(std::string_view joined, std::vector<int>* hits,
+                                      Ascii ascii = Ascii::kUnknown) const;
 
   // Whether pattern `index` alone is found in `text`: by comparing bytes
   // when the pattern is literal ASCII text and `text` is ASCII
@@ -108,7 +121,7 @@ class FieldMatcher {
   // particular order, in one set pass. RE2 allocates its result set here,
   // so the matcher uses this only when many patterns are in play. Returns
   // true when the DFA ran out of memory and the per-pattern path was used.
-  bool MatchAll(std::string_view text, std::vector<int>* hits) const;
+  bool MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii = Ascii::kUnknown) const;
 
  private:
   static RE2::Options MakeOptions();
@@ -124,7 +137,10 @@ class FieldMatcher {
   // whether there is one.
   bool FilteredMatch(std::string_view text, std::vector<int>* hits) const;
   // The literal path answers for this text: ASCII, and the path was built.
-  bool TakesLiteralPath(std::string_view text) const { return literal_ready_ && IsAsciiText(text); }
+  bool TakesLiteralPath(std::string_view text, Ascii ascii) const {
+    if (!literal_ready_) return false;
+    return ascii == Ascii::kUnknown ? IsAsciiText(text) : ascii == Ascii::kYes;
+  }
   int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
   const RE2& Single(int index) const;
 

@@ -15,7 +15,9 @@
 
 #include "src/core/short_text.h"
 #include "src/detect/compiled_rules.h"
+#include "src/detect/field_matcher.h"
 #include "src/detect/field_values.h"
+#include "src/detect/literal_set.h"
 #include "src/detect/regex_limits.h"
 #include "src/detect/rule.h"
 #include "src/detect/sigma_rule.h"
@@ -353,8 +355,12 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
     // One set pass decides whether anything matched; that pass allocates
     // nothing, and it is all most values need. When listing costs no more
     // (FieldMatcher::ListsInOnePass), the hits are listed at once.
-    if (!slot.matcher->ListsInOnePass(value) && !slot.matcher->MatchesAny(value)) return;
-    if (slot.matcher->MatchAll(value, &scratch->pattern_hits)) stats_.regex_fallbacks.Add();
+    // Whether the value is ASCII is looked up once for the calls below.
+    const FieldMatcher::Ascii ascii = FieldMatcher::AsciiOf(value);
+    if (!slot.matcher->ListsInOnePass(value, ascii) && !slot.matcher->MatchesAny(value, ascii)) {
+      return;
+    }
+    if (slot.matcher->MatchAll(value, &scratch->pattern_hits, ascii)) stats_.regex_fallbacks.Add();
     for (int p : scratch->pattern_hits) mark(p);
   };
   if (relevant.size() > kMaxPatternsAskedOneByOne && ReadsManyValues(slot.field) &&
@@ -372,11 +378,33 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
     // still match the empty joined text).
     if (joined.empty()) return;
     if (fits) {
-      const bool list_now = slot.matcher->join_exact() && slot.matcher->ListsInOnePass(joined);
-      if (!list_now && !slot.matcher->MatchesAnyInJoined(joined)) return;
+      FieldMatcher::Ascii ascii = FieldMatcher::AsciiOf(joined);
+      if (ascii == FieldMatcher::Ascii::kNo && slot.matcher->join_exact() &&
+          slot.matcher->has_literal_path()) {
+        // Mostly one value is not ASCII (a name, a message): that one goes
+        // through the field's RE2::Set alone, and the others, joined again,
+        // still take the literal path in one pass, where the whole text
+        // went through the RE2::Set. As the patterns are literal (join_exact),
+        // the hits of the two parts are the hits of all the values.
+        joined.clear();
+        ForEachFieldValue(event, slot.field, [&](std::string_view value) {
+          if (value.size() <= kMaxRegexTextBytes && IsAsciiText(value)) {
+            joined.append(value);
+            joined.push_back('\n');
+          } else {
+            scan(value);
+          }
+          return false;
+        });
+        if (joined.empty()) return;
+        ascii = FieldMatcher::Ascii::kYes;
+      }
+      const bool list_now =
+          slot.matcher->join_exact() && slot.matcher->ListsInOnePass(joined, ascii);
+      if (!list_now && !slot.matcher->MatchesAnyInJoined(joined, ascii)) return;
       // Literal patterns: the joined text's hits are the values' hits.
       if (slot.matcher->join_exact() &&
-          slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits)) {
+          slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits, ascii)) {
         for (int p : scratch->pattern_hits) mark(p);
         return;
       }

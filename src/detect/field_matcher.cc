@@ -285,6 +285,14 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
       if (joined.empty()) hits->insert(hits->end(), empty_only_.begin(), empty_only_.end());
       if (!scratch.atoms.empty()) FilteredMatch(joined, hits);
       if (rest_set_ == nullptr) return true;
+      if (rest_index_.size() <= kMaxRestAskedOneByOne) {
+        for (int index : rest_index_) {
+          if (RE2::PartialMatch(re2::StringPiece(joined.data(), joined.size()), Single(index))) {
+            hits->push_back(index);
+          }
+        }
+        return true;
+      }
       if (!SetMatchAll(*rest_set_, joined, &scratch.rest_hits)) return false;
       for (int r : scratch.rest_hits) hits->push_back(rest_index_[r]);
       return true;

@@ -70,11 +70,13 @@ class FieldMatcher {
   // Whether ASCII text takes the literal path (the tests look).
   [[nodiscard]] bool has_literal_path() const { return literal_ready_; }
   // Whether listing the hits in `text` (MatchAll, MatchAllInJoined) costs
-  // what asking whether there is one does: one Hyperscan pass, as every
-  // pattern is literal and `text` is ASCII. Then the caller lists at once
-  // instead of asking first.
+  // what asking whether there is one does, and allocates nothing: `text`
+  // takes the literal path (one Hyperscan pass; the filtered patterns run
+  // only when their atoms were found) and the patterns outside it are few
+  // enough to ask one by one. Then the caller lists at once instead of
+  // asking first, which on a hit took every pass twice.
   [[nodiscard]] bool ListsInOnePass(std::string_view text, Ascii ascii = Ascii::kUnknown) const {
-    return rest_set_ == nullptr && filtered_index_.empty() && TakesLiteralPath(text, ascii);
+    return rest_index_.size() <= kMaxRestAskedOneByOne && TakesLiteralPath(text, ascii);
   }
 
   size_t size() const { return patterns_.size(); }
@@ -166,7 +168,12 @@ class FieldMatcher {
   static constexpr int kMinAtomBytes = 3;
   std::vector<int> filtered_index_;
   std::vector<std::vector<int>> atom_patterns_;
-  // The others: an RE2::Set (null when none), with each one's index.
+  // The others: an RE2::Set (null when none), with each one's index. Up to
+  // kMaxRestAskedOneByOne of them are listed one by one (RE2::PartialMatch,
+  // allocation-free once warm) rather than by the set, whose listing
+  // allocates its result: SigmaHQ's Image field has one such pattern,
+  // `[a-zA-Z]:\\`, which nearly every value matches.
+  static constexpr size_t kMaxRestAskedOneByOne = 4;
   std::unique_ptr<RE2::Set> rest_set_;
   std::vector<int> rest_index_;
   // Empty literals: those matching any text, and those (^$) only the empty one.

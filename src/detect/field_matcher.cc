@@ -146,14 +146,29 @@ std::vector<int> FieldMatcher::FilterByAtoms(const std::vector<int>& rest) {
     // them: any match holds at least one). A pattern with none, or whose
     // atoms RE2 might lower-case across the ASCII border, is not filtered.
     std::vector<std::string> atoms;
+    std::vector<bool> required;
     if (!HasCharacterFoldingToAscii(patterns_[i])) {
       re2::FilteredRE2 one(kMinAtomBytes);
       int id = -1;
       if (one.Add(patterns_[i], options_, &id) == RE2::NoError) {
         one.Compile(&atoms);
-        std::vector<int> always;
-        one.AllPotentials({}, &always);
-        if (!always.empty()) atoms.clear();
+        std::vector<int> potential;
+        one.AllPotentials({}, &potential);
+        if (!potential.empty()) atoms.clear();
+        // An atom is required when the pattern is no longer possible
+        // without it: the condition is monotone, so then no text lacking
+        // that atom can match (`python3.*\.dll\+` on CallTrace needs
+        // "python3", where ".dll+" alone let it run on every value).
+        std::vector<int> others;
+        for (size_t a = 0; a < atoms.size(); ++a) {
+          others.clear();
+          for (size_t b = 0; b < atoms.size(); ++b) {
+            if (b != a) others.push_back(static_cast<int>(b));
+          }
+          potential.clear();
+          one.AllPotentials(others, &potential);
+          required.push_back(potential.empty());
+        }
       }
     }
     if (atoms.empty()) {
@@ -162,13 +177,15 @@ std::vector<int> FieldMatcher::FilterByAtoms(const std::vector<int>& rest) {
     }
     const int slot = static_cast<int>(filtered_index_.size());
     filtered_index_.push_back(i);
-    for (const std::string& atom : atoms) {
-      auto [it, added] = atom_ids.emplace(atom, static_cast<int>(atom_patterns_.size()));
+    required_atoms_.emplace_back();
+    for (size_t a = 0; a < atoms.size(); ++a) {
+      auto [it, added] = atom_ids.emplace(atoms[a], static_cast<int>(atom_patterns_.size()));
       if (added) {
         atom_patterns_.emplace_back();
-        literal_set_.AddAtom(it->second, atom);
+        literal_set_.AddAtom(it->second, atoms[a]);
       }
       atom_patterns_[it->second].push_back(slot);
+      if (required[a]) required_atoms_.back().push_back(it->second);
     }
   }
   return unfiltered;
@@ -177,6 +194,7 @@ std::vector<int> FieldMatcher::FilterByAtoms(const std::vector<int>& rest) {
 void FieldMatcher::DropLiteralPath() {
   literal_ready_ = false;
   filtered_index_.clear();
+  required_atoms_.clear();
   atom_patterns_.clear();
   rest_set_.reset();
   rest_index_.clear();
@@ -208,6 +226,7 @@ bool SetMatchAll(const RE2::Set& set, std::string_view text, std::vector<int>* h
 // slot), the unfiltered set's hits.
 struct FieldMatcher::PathScratch {
   std::vector<int> atoms;
+  std::vector<uint8_t> atom_found;  // by atom, while FilteredMatch runs
   std::vector<uint8_t> marked;
   std::vector<int> candidates;
   std::vector<int> rest_hits;
@@ -221,15 +240,30 @@ FieldMatcher::PathScratch& FieldMatcher::ThreadPathScratch() {
 bool FieldMatcher::FilteredMatch(std::string_view text, std::vector<int>* hits) const {
   PathScratch& scratch = ThreadPathScratch();
   if (scratch.marked.size() < filtered_index_.size()) scratch.marked.resize(filtered_index_.size());
+  if (scratch.atom_found.size() < atom_patterns_.size()) {
+    scratch.atom_found.resize(atom_patterns_.size());
+  }
   scratch.candidates.clear();
   for (int atom : scratch.atoms) {
+    scratch.atom_found[atom] = 1;
     for (int slot : atom_patterns_[atom]) {
       if (scratch.marked[slot] != 0) continue;
       scratch.marked[slot] = 1;
       scratch.candidates.push_back(slot);
     }
   }
-  for (int slot : scratch.candidates) scratch.marked[slot] = 0;
+  // Keep the slots whose required atoms were all found.
+  size_t kept = 0;
+  for (int slot : scratch.candidates) {
+    scratch.marked[slot] = 0;
+    const std::vector<int>& required = required_atoms_[slot];
+    if (std::all_of(required.begin(), required.end(),
+                    [&](int r) { return scratch.atom_found[r] != 0; })) {
+      scratch.candidates[kept++] = slot;
+    }
+  }
+  scratch.candidates.resize(kept);
+  for (int atom : scratch.atoms) scratch.atom_found[atom] = 0;
   bool any = false;
   for (int slot : scratch.candidates) {
     const int index = filtered_index_[slot];
@@ -272,15 +306,17 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined, Ascii ascii) cons
   return SetMatchesAny(*set_, joined);
 }
 
-bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* hits,
-                                    Ascii ascii) const {
+bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* hits, Ascii ascii,
+                                    const LiteralSet* subset) const {
   hits->clear();
   if (patterns_.empty()) return true;
   if (TakesLiteralPath(joined, ascii)) {
     PathScratch& scratch = ThreadPathScratch();
     scratch.atoms.clear();
     std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
-    if (literal_set_.FindAll(joined, hits, atoms)) {
+    // A subset exists only where every pattern is literal: no atoms, no rest.
+    const LiteralSet& set = subset != nullptr ? *subset : literal_set_;
+    if (set.FindAll(joined, hits, atoms)) {
       hits->insert(hits->end(), empty_any_.begin(), empty_any_.end());
       if (joined.empty()) hits->insert(hits->end(), empty_only_.begin(), empty_only_.end());
       if (!scratch.atoms.empty()) FilteredMatch(joined, hits);
@@ -302,6 +338,28 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
   return SetMatchAll(*set_, joined, hits);
 }
 
+const LiteralSet* FieldMatcher::SubsetFor(const std::vector<int>& relevant) const {
+  if (!literal_ready_ || !rest_index_.empty() || !filtered_index_.empty() ||
+      patterns_.size() < kMinPatternsForSubsets || relevant.size() * 2 > patterns_.size()) {
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(subsets_mutex_);
+  if (auto it = subsets_.find(relevant); it != subsets_.end()) return it->second.get();
+  if (subsets_.size() >= kMaxSubsets) return nullptr;
+  auto subset = std::make_unique<LiteralSet>();
+  for (int p : relevant) {
+    // Patterns outside the literal set (the empty literals, those no ASCII
+    // text matches) are answered as for the whole set.
+    const std::optional<LiteralPattern>& literal = literals_[p];
+    if (!literal || literal->text().empty()) continue;
+    subset->Add(p, literal->text(), literal->case_insensitive(), literal->anchored_start(),
+                literal->anchored_end());
+  }
+  // Nothing to search, or Hyperscan refused: the whole set answers.
+  if (subset->empty() || !subset->Compile()) subset.reset();
+  return subsets_.emplace(relevant, std::move(subset)).first->second.get();
+}
+
 bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
   text = RegexText(text, &CutScratch());
   if (const std::optional<LiteralPattern>& literal = literals_[index]) {
@@ -312,10 +370,11 @@ bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index));
 }
 
-bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii) const {
+bool FieldMatcher::MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii,
+                            const LiteralSet* subset) const {
   ascii = AfterCut(text, ascii);
   text = RegexText(text, &CutScratch());
-  if (MatchAllInJoined(text, hits, ascii)) return false;
+  if (MatchAllInJoined(text, hits, ascii, subset)) return false;
   // The DFA ran out of memory: ask each pattern on its own, where RE2 falls
   // back to its linear-time NFA, rather than miss a hit.
   hits->clear();

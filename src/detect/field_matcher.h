@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -110,8 +111,22 @@ class FieldMatcher {
   // MatchAll on a joined text (not cut). False, with *hits unspecified, when
   // the DFA ran out of memory: the caller then asks value by value (MatchAll,
   // which is this on the value cut, then asks pattern by pattern).
+  //
+  // `subset` (from SubsetFor) searches only the patterns it was made for:
+  // the others, which the caller does not need, may then be missed.
   [[nodiscard]] bool MatchAllInJoined(std::string_view joined, std::vector<int>* hits,
-                                      Ascii ascii = Ascii::kUnknown) const;
+                                      Ascii ascii = Ascii::kUnknown,
+                                      const LiteralSet* subset = nullptr) const;
+
+  // A literal set of only the patterns `relevant` (indexes, ascending: the
+  // ones an event's candidate rules use), for a field whose patterns are
+  // all literal and many, when `relevant` is at most half of them; else
+  // null. Hyperscan's literal matcher runs much faster on few literals (on
+  // NDJSON events, 133 literals: 3.2 GB/s, 20: 8.3 GB/s), and SigmaHQ's
+  // keyword field holds 133 while a typical event's candidates use about
+  // 20. Built on first request and kept for the matcher's life (at most
+  // kMaxSubsets per field; past that, null), so steady state builds none.
+  const LiteralSet* SubsetFor(const std::vector<int>& relevant) const;
 
   // Whether pattern `index` alone is found in `text`: by comparing bytes
   // when the pattern is literal ASCII text and `text` is ASCII
@@ -123,7 +138,8 @@ class FieldMatcher {
   // particular order, in one set pass. RE2 allocates its result set here,
   // so the matcher uses this only when many patterns are in play. Returns
   // true when the DFA ran out of memory and the per-pattern path was used.
-  bool MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii = Ascii::kUnknown) const;
+  bool MatchAll(std::string_view text, std::vector<int>* hits, Ascii ascii = Ascii::kUnknown,
+                const LiteralSet* subset = nullptr) const;
 
  private:
   static RE2::Options MakeOptions();
@@ -163,10 +179,12 @@ class FieldMatcher {
   LiteralSet literal_set_;
   // The other patterns that require literal atoms (RE2's FilteredRE2 works
   // them out): their atoms go into the same Hyperscan pass, and a pattern
-  // runs, alone, only when one of its atoms was found. By slot: the
-  // pattern's index in patterns_; by atom: the slots it lets through.
+  // runs, alone, only when one of its atoms was found and all of the atoms
+  // it cannot match without were. By slot: the pattern's index in
+  // patterns_ and its required atoms; by atom: the slots it lets through.
   static constexpr int kMinAtomBytes = 3;
   std::vector<int> filtered_index_;
+  std::vector<std::vector<int>> required_atoms_;
   std::vector<std::vector<int>> atom_patterns_;
   // The others: an RE2::Set (null when none), with each one's index. Up to
   // kMaxRestAskedOneByOne of them are listed one by one (RE2::PartialMatch,
@@ -176,6 +194,11 @@ class FieldMatcher {
   static constexpr size_t kMaxRestAskedOneByOne = 4;
   std::unique_ptr<RE2::Set> rest_set_;
   std::vector<int> rest_index_;
+  // SubsetFor's sets, by their patterns.
+  static constexpr size_t kMinPatternsForSubsets = 32;
+  static constexpr size_t kMaxSubsets = 64;
+  mutable std::mutex subsets_mutex_;
+  mutable std::map<std::vector<int>, std::unique_ptr<LiteralSet>> subsets_;  // null: refused
   // Empty literals: those matching any text, and those (^$) only the empty one.
   std::vector<int> empty_any_;
   std::vector<int> empty_only_;

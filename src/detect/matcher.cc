@@ -31,10 +31,14 @@ struct Matcher::Plan {
   std::vector<uint32_t> always;            // candidates evaluated even without a hit
   std::vector<uint32_t> slots;             // every slot a candidate reads
   std::vector<std::vector<int>> relevant;  // per slots[i]: its patterns some candidate uses
+  // Per slots[i]: a literal set of its relevant patterns only, or null
+  // (FieldMatcher::SubsetFor).
+  std::vector<const LiteralSet*> subsets;
   uint32_t channel_id = CompiledRules::kNoChannelId;  // CompiledRules::ChannelId(channel)
 
   size_t Bytes() const {
-    size_t n = sizeof(Plan) + 4 * (candidates.size() + always.size() + slots.size());
+    size_t n = sizeof(Plan) + 4 * (candidates.size() + always.size() + slots.size()) +
+               sizeof(const LiteralSet*) * subsets.size();
     for (const auto& r : relevant) n += sizeof(r) + 4 * r.size();
     return n;
   }
@@ -244,6 +248,7 @@ void Matcher::BuildPlan(const Event& event, Scratch* scratch, Plan* plan) const 
   std::sort(plan->slots.begin(), plan->slots.end());
   plan->slots.erase(std::unique(plan->slots.begin(), plan->slots.end()), plan->slots.end());
   plan->relevant.resize(plan->slots.size());
+  plan->subsets.assign(plan->slots.size(), nullptr);
   for (size_t i = 0; i < plan->slots.size(); ++i) {
     const CompiledRules::Slot& slot = slots[plan->slots[i]];
     std::vector<int>& relevant = plan->relevant[i];
@@ -255,6 +260,10 @@ void Matcher::BuildPlan(const Event& event, Scratch* scratch, Plan* plan) const 
           break;
         }
       }
+    }
+    // The unindexed path (the reference) builds a plan per event: no subsets.
+    if (indexed_ && relevant.size() > kMaxPatternsAskedOneByOne) {
+      plan->subsets[i] = slot.matcher->SubsetFor(relevant);
     }
   }
   for (uint32_t r : plan->candidates) scratch->rule_candidate[r] = 0;
@@ -322,8 +331,8 @@ bool Matcher::MayMatch(const Event& header) const {
   return any;
 }
 
-void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, const Event& event,
-                       Scratch* scratch) const {
+void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant,
+                       const LiteralSet* subset, const Event& event, Scratch* scratch) const {
   const CompiledRules::Slot& slot = compiled_.slots()[slot_index];
   const auto& conditions = compiled_.conditions();
   auto mark = [&](int p) {
@@ -360,7 +369,9 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
     if (!slot.matcher->ListsInOnePass(value, ascii) && !slot.matcher->MatchesAny(value, ascii)) {
       return;
     }
-    if (slot.matcher->MatchAll(value, &scratch->pattern_hits, ascii)) stats_.regex_fallbacks.Add();
+    if (slot.matcher->MatchAll(value, &scratch->pattern_hits, ascii, subset)) {
+      stats_.regex_fallbacks.Add();
+    }
     for (int p : scratch->pattern_hits) mark(p);
   };
   if (relevant.size() > kMaxPatternsAskedOneByOne && ReadsManyValues(slot.field) &&
@@ -404,7 +415,7 @@ void Matcher::ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, co
       if (!list_now && !slot.matcher->MatchesAnyInJoined(joined, ascii)) return;
       // Literal patterns: the joined text's hits are the values' hits.
       if (slot.matcher->join_exact() &&
-          slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits, ascii)) {
+          slot.matcher->MatchAllInJoined(joined, &scratch->pattern_hits, ascii, subset)) {
         for (int p : scratch->pattern_hits) mark(p);
         return;
       }
@@ -600,7 +611,7 @@ void Matcher::Match(const Event& event, std::vector<uint32_t>* rule_indices) con
   GrowTo(&scratch.cond_hit, compiled_.conditions().size());
   GrowTo(&scratch.rule_touched, entries.size());
   for (size_t i = 0; i < plan.slots.size(); ++i) {
-    ScanSlot(plan.slots[i], plan.relevant[i], event, &scratch);
+    ScanSlot(plan.slots[i], plan.relevant[i], plan.subsets[i], event, &scratch);
   }
 
   // The candidates that can match: those a hit touched (a set pass may

@@ -34,6 +34,8 @@
 
 namespace eventsift::detect {
 
+class LiteralSet;
+
 struct MatcherStats {
   Counter received;         // events given to Match
   Counter matched;          // events that matched at least one rule
@@ -82,9 +84,10 @@ class Matcher {
                  const Scratch& scratch) const;
   // Runs the slot's set over each of the event's values for that field and
   // marks the conditions whose pattern was found; `relevant`: the slot's
-  // patterns some candidate uses.
-  void ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, const Event& event,
-                Scratch* scratch) const;
+  // patterns some candidate uses; `subset`: a literal set of just those, or
+  // null (FieldMatcher::SubsetFor).
+  void ScanSlot(uint32_t slot_index, const std::vector<int>& relevant, const LiteralSet* subset,
+                const Event& event, Scratch* scratch) const;
 
   std::shared_ptr<const RuleSet> rules_;
   const CompiledRules& compiled_;  // owned by *rules_

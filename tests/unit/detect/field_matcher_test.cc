@@ -407,7 +407,11 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
         "(?i)\xf0\x9f\x91\x89", "(?i)^(?:q q|z)$", "(?i)\xe2\x84\xaa.d",
         "(?i)\xc5\xbf"
         "ecret.x",
-        "(?i)c[0-9-]+d x", "^\\w+(?:abc|b)$"}) {
+        "(?i)c[0-9-]+d x", "^\\w+(?:abc|b)$",
+        // Atoms all required (python3 AND .dll+), and some not
+        // ((alphax OR bravox) AND charlie): a pattern runs only when each
+        // atom it cannot match without was found.
+        "(?i)python3.*\\.dll\\+", "(?i)(?:alpha|bravo)x.*charlie"}) {
     ASSERT_EQ(fm.Add(regex, false, &error), static_cast<int>(oracle.size())) << regex << error;
     oracle.push_back(std::make_unique<RE2>(regex));
     ASSERT_TRUE(oracle.back()->ok()) << regex;
@@ -417,7 +421,8 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
   std::vector<std::string> more_pieces = pieces;
   for (const char* p :
        {"c-d", "-K", "/k", "\xe2\x80\x93k", "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89",
-        "\xf0\x9f\x91\x89", "kxd", "KZD", "c-1d x", "xxabc", "SECRET-X", "secret x"}) {
+        "\xf0\x9f\x91\x89", "kxd", "KZD", "c-1d x", "xxabc", "SECRET-X", "secret x", "python3",
+        ".dll+", "PYTHON3x.DLL+", "alphax", "BRAVOX-", "charlie"}) {
     more_pieces.emplace_back(p);
   }
   std::mt19937 rng(11);
@@ -448,6 +453,85 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
   }
   EXPECT_GT(yes, 5000);  // the rounds exercised hits, not only misses
   EXPECT_GT(listed, 5000);
+}
+
+// A field of many literal patterns searches an event's relevant ones in a
+// literal set of their own (FieldMatcher::SubsetFor): its hits are the
+// whole set's among those patterns, on any text; it exists only where
+// every pattern is literal and at most half are relevant, and there are at
+// most kMaxSubsets of them.
+TEST(FieldMatcherTest, LiteralSubsetsListAsTheWholeSet) {
+  FieldMatcher fm;
+  std::string error;
+  std::vector<std::string> words;
+  for (int i = 0; i < 40; ++i) {
+    words.push_back("w" + std::to_string(i * 7) + "x");
+    const char* anchor = i % 5 == 0 ? "^" : i % 5 == 1 ? "$" : "";
+    const std::string regex = i % 5 == 1 ? "(?i)(?s)" + words.back() + anchor
+                                         : std::string("(?i)(?s)") + anchor + words.back();
+    ASSERT_EQ(fm.Add(regex, false, &error), i) << error;
+  }
+  ASSERT_EQ(fm.Add("(?i)(?s)", false, &error), 40);  // an empty literal: any text
+  ASSERT_TRUE(fm.Compile());
+  ASSERT_TRUE(fm.has_literal_path());
+  std::mt19937 rng(5);
+  std::vector<int> whole;
+  std::vector<int> part;
+  int found = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<int> relevant;
+    for (int p = 0; p <= 40; ++p) {
+      if (rng() % 4 == 0) relevant.push_back(p);
+    }
+    const LiteralSet* subset = fm.SubsetFor(relevant);
+    if (relevant.size() * 2 > 41) {
+      EXPECT_EQ(subset, nullptr);
+      continue;
+    }
+    if (subset == nullptr) continue;            // past kMaxSubsets
+    EXPECT_EQ(fm.SubsetFor(relevant), subset);  // built once
+    for (int t = 0; t < 20; ++t) {
+      std::string text;
+      const int parts = static_cast<int>(rng() % 5);
+      for (int k = 0; k < parts; ++k) {
+        std::string w = words[rng() % words.size()];
+        if (rng() % 2 == 0) std::transform(w.begin(), w.end(), w.begin(), ::toupper);
+        text += w + (rng() % 2 == 0 ? " " : "");
+      }
+      ASSERT_TRUE(fm.MatchAllInJoined(text, &whole));
+      ASSERT_TRUE(fm.MatchAllInJoined(text, &part, FieldMatcher::Ascii::kYes, subset));
+      auto keep_relevant = [&](std::vector<int> v) {
+        std::erase_if(
+            v, [&](int p) { return !std::binary_search(relevant.begin(), relevant.end(), p); });
+        std::sort(v.begin(), v.end());
+        return v;
+      };
+      EXPECT_EQ(keep_relevant(part), keep_relevant(whole)) << text;
+      found += static_cast<int>(keep_relevant(part).size());
+    }
+  }
+  EXPECT_GT(found, 200);
+  // At most kMaxSubsets (64) per field: then null, and the whole set answers.
+  std::vector<const LiteralSet*> distinct;
+  bool refused = false;
+  for (int p = 0; p < 40 && !refused; ++p) {
+    for (int q = p + 1; q < 40 && !refused; ++q) {
+      const LiteralSet* subset = fm.SubsetFor({p, q});
+      if (subset == nullptr) {
+        refused = true;
+      } else if (std::find(distinct.begin(), distinct.end(), subset) == distinct.end()) {
+        distinct.push_back(subset);
+      }
+    }
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_LE(distinct.size(), 64u);
+  // Not every pattern literal: no subset.
+  FieldMatcher mixed;
+  for (int i = 0; i < 40; ++i) ASSERT_GE(mixed.Add("(?i)" + words[i], false, &error), 0);
+  ASSERT_GE(mixed.Add("a[0-9]+b", false, &error), 0);
+  ASSERT_TRUE(mixed.Compile());
+  EXPECT_EQ(mixed.SubsetFor({0, 1, 2, 3, 4}), nullptr);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "parsers/json/json_value.h"
 #include "src/core/time_util.h"
 #include "tests/unit/parsers/json/json_test_util.h"
 
@@ -42,6 +43,20 @@ const OwnedEvent* AtLine(const std::vector<OwnedEvent>& events, uint64_t line) {
     if (e.line == line) return &e;
   }
   return nullptr;
+}
+
+// Whether a time string names its zone decides how NXLog's EventTime is
+// read (local or not): Z, +hh:mm, -hh:mm after the date, or /Date(ms)/.
+TEST(JsonShapes, HasZoneReadsEveryZoneForm) {
+  EXPECT_TRUE(HasZone("2023-03-14T10:00:00Z"));
+  EXPECT_TRUE(HasZone("2023-03-14T10:00:00.123z"));
+  EXPECT_TRUE(HasZone("2023-03-14T10:00:00+02:00"));
+  EXPECT_TRUE(HasZone("2023-03-14 10:00:00-05:00"));
+  EXPECT_TRUE(HasZone(" /Date(1678788000000)/ "));
+  EXPECT_FALSE(HasZone("2023-03-14T10:00:00"));
+  EXPECT_FALSE(HasZone("2023-03-14 10:00:00.1234567"));
+  EXPECT_FALSE(HasZone("2023-03-14"));  // the date's own '-' is not a zone
+  EXPECT_FALSE(HasZone(""));
 }
 
 TEST(JsonShapes, WinlogbeatFields) {

@@ -182,6 +182,7 @@ std::vector<int> FieldMatcher::FilterByAtoms(const std::vector<int>& rest) {
       auto [it, added] = atom_ids.emplace(atoms[a], static_cast<int>(atom_patterns_.size()));
       if (added) {
         atom_patterns_.emplace_back();
+        atom_texts_.push_back(atoms[a]);
         literal_set_.AddAtom(it->second, atoms[a]);
       }
       atom_patterns_[it->second].push_back(slot);
@@ -196,6 +197,7 @@ void FieldMatcher::DropLiteralPath() {
   filtered_index_.clear();
   required_atoms_.clear();
   atom_patterns_.clear();
+  atom_texts_.clear();
   rest_set_.reset();
   rest_index_.clear();
   empty_any_.clear();
@@ -314,7 +316,7 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
     PathScratch& scratch = ThreadPathScratch();
     scratch.atoms.clear();
     std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
-    // A subset exists only where every pattern is literal: no atoms, no rest.
+    // A subset holds the relevant literals and every atom.
     const LiteralSet& set = subset != nullptr ? *subset : literal_set_;
     if (set.FindAll(joined, hits, atoms)) {
       hits->insert(hits->end(), empty_any_.begin(), empty_any_.end());
@@ -339,8 +341,8 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
 }
 
 const LiteralSet* FieldMatcher::SubsetFor(const std::vector<int>& relevant) const {
-  if (!literal_ready_ || !rest_index_.empty() || !filtered_index_.empty() ||
-      patterns_.size() < kMinPatternsForSubsets || relevant.size() * 2 > patterns_.size()) {
+  if (!literal_ready_ || patterns_.size() < kMinPatternsForSubsets ||
+      relevant.size() * 2 > patterns_.size()) {
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(subsets_mutex_);
@@ -354,6 +356,11 @@ const LiteralSet* FieldMatcher::SubsetFor(const std::vector<int>& relevant) cons
     if (!literal || literal->text().empty()) continue;
     subset->Add(p, literal->text(), literal->case_insensitive(), literal->anchored_start(),
                 literal->anchored_end());
+  }
+  // Every atom, so that the filtered patterns are let through as by the
+  // whole set (relevant or not: the caller ignores the others' hits).
+  for (size_t a = 0; a < atom_texts_.size(); ++a) {
+    subset->AddAtom(static_cast<int>(a), atom_texts_[a]);
   }
   // Nothing to search, or Hyperscan refused: the whole set answers.
   if (subset->empty() || !subset->Compile()) subset.reset();

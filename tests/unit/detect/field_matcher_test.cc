@@ -526,12 +526,45 @@ TEST(FieldMatcherTest, LiteralSubsetsListAsTheWholeSet) {
   }
   EXPECT_TRUE(refused);
   EXPECT_LE(distinct.size(), 64u);
-  // Not every pattern literal: no subset.
+  // Not every pattern literal: the subset holds the relevant literals and
+  // every atom, and the patterns outside the literal set run as for the
+  // whole set.
   FieldMatcher mixed;
-  for (int i = 0; i < 40; ++i) ASSERT_GE(mixed.Add("(?i)" + words[i], false, &error), 0);
-  ASSERT_GE(mixed.Add("a[0-9]+b", false, &error), 0);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(mixed.Add("(?i)" + words[i], false, &error), i);
+  ASSERT_EQ(mixed.Add("a[0-9]+b", false, &error), 40);                // no atom: the rest
+  ASSERT_EQ(mixed.Add("(?i)w7x.*w14x[0-9]", false, &error), 41);      // filtered by atoms
+  ASSERT_EQ(mixed.Add("(?i)(?:w21x|w28x)-w35x", false, &error), 42);  // atoms, some required
   ASSERT_TRUE(mixed.Compile());
-  EXPECT_EQ(mixed.SubsetFor({0, 1, 2, 3, 4}), nullptr);
+  ASSERT_TRUE(mixed.has_literal_path());
+  int mixed_found = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::vector<int> relevant;
+    for (int p = 0; p <= 42; ++p) {
+      if (rng() % 5 == 0 || p >= 40) relevant.push_back(p);
+    }
+    const LiteralSet* subset = mixed.SubsetFor(relevant);
+    if (relevant.size() * 2 > 43) continue;
+    ASSERT_NE(subset, nullptr);
+    for (int t = 0; t < 20; ++t) {
+      std::string text;
+      const int parts = static_cast<int>(rng() % 5);
+      for (int k = 0; k < parts; ++k) {
+        static const char* extra[] = {"a12b", "-", "5", "w21x-w35x", "W28X-W35X"};
+        text += rng() % 3 == 0 ? std::string(extra[rng() % 5]) : words[rng() % words.size()];
+      }
+      ASSERT_TRUE(mixed.MatchAllInJoined(text, &whole));
+      ASSERT_TRUE(mixed.MatchAllInJoined(text, &part, FieldMatcher::Ascii::kYes, subset));
+      auto keep_relevant = [&](std::vector<int> v) {
+        std::erase_if(
+            v, [&](int p) { return !std::binary_search(relevant.begin(), relevant.end(), p); });
+        std::sort(v.begin(), v.end());
+        return v;
+      };
+      EXPECT_EQ(keep_relevant(part), keep_relevant(whole)) << text;
+      for (int p : keep_relevant(part)) mixed_found += p >= 40 ? 10 : 1;
+    }
+  }
+  EXPECT_GT(mixed_found, 100);
 }
 
 }  // namespace

@@ -455,6 +455,14 @@ TEST(FieldMatcherTest, LiteralPatternsAnswerAsRE2) {
   EXPECT_GT(listed, 5000);
 }
 
+// The patterns of `hits` that are in `relevant` (ascending), sorted.
+std::vector<int> Among(const std::vector<int>& relevant, std::vector<int> hits) {
+  std::erase_if(hits,
+                [&](int p) { return !std::binary_search(relevant.begin(), relevant.end(), p); });
+  std::sort(hits.begin(), hits.end());
+  return hits;
+}
+
 // A field of many literal patterns searches an event's relevant ones in a
 // literal set of their own (FieldMatcher::SubsetFor): its hits are the
 // whole set's among those patterns, on any text; it exists only where
@@ -500,14 +508,8 @@ TEST(FieldMatcherTest, LiteralSubsetsListAsTheWholeSet) {
       }
       ASSERT_TRUE(fm.MatchAllInJoined(text, &whole));
       ASSERT_TRUE(fm.MatchAllInJoined(text, &part, FieldMatcher::Ascii::kYes, subset));
-      auto keep_relevant = [&](std::vector<int> v) {
-        std::erase_if(
-            v, [&](int p) { return !std::binary_search(relevant.begin(), relevant.end(), p); });
-        std::sort(v.begin(), v.end());
-        return v;
-      };
-      EXPECT_EQ(keep_relevant(part), keep_relevant(whole)) << text;
-      found += static_cast<int>(keep_relevant(part).size());
+      EXPECT_EQ(Among(relevant, part), Among(relevant, whole)) << text;
+      found += static_cast<int>(Among(relevant, part).size());
     }
   }
   EXPECT_GT(found, 200);
@@ -554,14 +556,8 @@ TEST(FieldMatcherTest, LiteralSubsetsListAsTheWholeSet) {
       }
       ASSERT_TRUE(mixed.MatchAllInJoined(text, &whole));
       ASSERT_TRUE(mixed.MatchAllInJoined(text, &part, FieldMatcher::Ascii::kYes, subset));
-      auto keep_relevant = [&](std::vector<int> v) {
-        std::erase_if(
-            v, [&](int p) { return !std::binary_search(relevant.begin(), relevant.end(), p); });
-        std::sort(v.begin(), v.end());
-        return v;
-      };
-      EXPECT_EQ(keep_relevant(part), keep_relevant(whole)) << text;
-      for (int p : keep_relevant(part)) mixed_found += p >= 40 ? 10 : 1;
+      EXPECT_EQ(Among(relevant, part), Among(relevant, whole)) << text;
+      for (int p : Among(relevant, part)) mixed_found += p >= 40 ? 10 : 1;
     }
   }
   EXPECT_GT(mixed_found, 100);

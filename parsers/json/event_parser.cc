@@ -60,6 +60,14 @@ Status EventParser::Parse(std::string_view doc, EventHandler& handler) {
   }
   simdjson::ondemand::document d;
   JsonError err = parser_.iterate(doc.data(), doc.size(), doc.size() + kPadding).get(d);
+  if (handler.WantsEveryPayload()) {
+    // The handler wants every payload: one pass reads the whole document,
+    // as pass 2 below would, without a header pass to ask first.
+    payload_asked_ = true;
+    header_only_ = false;
+    ES_RETURN_IF_ERROR(ParseDocument(err, d));
+    return ResolveShape();
+  }
   // Pass 1 reads the header keys only and skips payload values unread (no
   // unescaping): most events are wanted by no rule, so this is all they cost.
   header_only_ = true;

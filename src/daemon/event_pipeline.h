@@ -79,6 +79,8 @@ class EventPipeline : public source::RecordConsumer, public EventHandler {
   uint64_t OnEvtx(const source::EvtxRecord& record) override;
   void OnSourceError(const Status& status) override;
   bool WantPayload(const Event& header) override;
+  // JSON only: EVTX tailing declines the records it already delivered.
+  bool WantsEveryPayload() const override { return !evtx_mode_ && matcher_->MayMatchEveryHeader(); }
   void OnEvent(const Event& event) override;
 
   // New rules: a new matcher and correlator, with the journal replayed into

@@ -15,6 +15,12 @@ class EventHandler {
   // still delivered to OnEvent, with an empty payload, so counts stay exact.
   virtual bool WantPayload(const Event& header) { return true; }
 
+  // True when WantPayload would say yes to every header (scan: a rule every
+  // event meets, as SigmaHQ's keyword rules are). A decoder may then decode
+  // each event whole at once instead of reading its header first to ask:
+  // the JSON decoder read every document twice for that.
+  virtual bool WantsEveryPayload() const { return false; }
+
   // Whether an event whose payload WantPayload declined must still reach
   // OnEvent with every <System> field. A handler that only counts declined
   // events and tracks their record ids (scan) says no; the EVTX decoder then

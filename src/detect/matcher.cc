@@ -158,7 +158,19 @@ Matcher::Matcher(std::shared_ptr<const RuleSet> rules, bool indexed)
     : rules_(std::move(rules)),
       compiled_(rules_->compiled()),
       indexed_(indexed),
-      instance_(g_next_instance.fetch_add(1)) {}
+      instance_(g_next_instance.fetch_add(1)) {
+  // A rule without exact filters is a candidate for every header: on the
+  // indexed path it is filed as unindexed, on the reference path every
+  // rule is looked at.
+  const auto& entries = compiled_.entries();
+  auto unfiltered = [&](uint32_t r) { return !entries[r].has_exact_filters; };
+  if (indexed_) {
+    every_header_ =
+        std::any_of(compiled_.unindexed().begin(), compiled_.unindexed().end(), unfiltered);
+  } else {
+    for (uint32_t r = 0; r < entries.size() && !every_header_; ++r) every_header_ = unfiltered(r);
+  }
+}
 
 Matcher::Scratch& Matcher::ThreadScratch() const {
   thread_local Scratch scratch;

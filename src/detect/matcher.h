@@ -56,6 +56,10 @@ class Matcher {
   // Cheap exact filters only (provider, channel, event id, level): could any
   // rule match an event with this header? For EventHandler::WantPayload.
   [[nodiscard]] bool MayMatch(const Event& header) const;
+  // Whether MayMatch says yes to every header: some rule has no exact
+  // filter and is a candidate for every event (SigmaHQ's Mimikatz keywords,
+  // logsource product: windows alone). For EventHandler::WantsEveryPayload.
+  [[nodiscard]] bool MayMatchEveryHeader() const { return every_header_; }
 
   // Appends the indices (into rules()) of every rule the event matches,
   // ascending. *rule_indices is not cleared.
@@ -93,6 +97,7 @@ class Matcher {
   const CompiledRules& compiled_;  // owned by *rules_
   const bool indexed_;
   const uint64_t instance_;  // tells this matcher's cached plans from another's
+  bool every_header_ = false;
   mutable MatcherStats stats_;
 };
 

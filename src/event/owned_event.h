@@ -27,6 +27,8 @@ struct OwnedEvent {
   uint32_t chunk = UINT32_MAX;
   std::vector<std::pair<std::string, std::string>> data;
 
+  friend bool operator==(const OwnedEvent&, const OwnedEvent&) = default;
+
   static OwnedEvent From(const Event& e) {
     OwnedEvent o;
     o.provider = e.provider;

@@ -101,6 +101,8 @@ class ScanHandler : public EventHandler {
     return false;
   }
 
+  bool WantsEveryPayload() const override { return matcher_.MayMatchEveryHeader(); }
+
   // A declined event is only counted, checked for an Exchange provider
   // (which WantPayload never declines) and given to the record tracker
   // (computer, channel, record id, event id, provider: all in the lean

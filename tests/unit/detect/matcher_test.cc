@@ -130,6 +130,34 @@ TEST(MatcherTest, MayMatchUsesOnlyTheHeader) {
   EXPECT_EQ(m.stats().header_skips.Get(), 2u);
 }
 
+// MayMatchEveryHeader: yes exactly when some rule has no exact filter, so
+// that MayMatch says yes whatever the header (the JSON decoder then reads
+// each document once); on both the indexed and the reference path.
+TEST(MatcherTest, MayMatchEveryHeaderWhenARuleHasNoExactFilter) {
+  const std::string filtered = R"(rules:
+  - id: eems
+    match:
+      providers: [MSExchange Mitigation Service]
+      event_ids: [1008]
+      fields: [{field: message, regex: certificate}]
+)";
+  const std::string unfiltered = filtered + R"(  - id: anywhere
+    match:
+      fields: [{field: message, regex: mimikatz}]
+)";
+  const std::vector<OwnedEvent> headers = {
+      MakeEvent("MSExchange Mitigation Service", "Application", 1008, 2),
+      MakeEvent("Service Control Manager", "System", 7036, 4), MakeEvent("", "", 0, 0)};
+  for (bool indexed : {true, false}) {
+    Matcher narrow(Rules(filtered), indexed);
+    EXPECT_FALSE(narrow.MayMatchEveryHeader()) << indexed;
+    EXPECT_FALSE(narrow.MayMatch(headers[1].View())) << indexed;
+    Matcher wide(Rules(unfiltered), indexed);
+    EXPECT_TRUE(wide.MayMatchEveryHeader()) << indexed;
+    for (const OwnedEvent& h : headers) EXPECT_TRUE(wide.MayMatch(h.View())) << indexed;
+  }
+}
+
 TEST(MatcherTest, CaseSensitivityFollowsTheCondition) {
   Matcher m(Rules(R"(rules:
   - id: exact_case

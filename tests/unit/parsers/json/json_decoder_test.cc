@@ -431,6 +431,42 @@ TEST(JsonDecoderFile, WantPayloadAskedOncePerEvent) {
   }
 }
 
+// A handler that wants every payload (WantsEveryPayload) is never asked:
+// each document is read once, whole, and its events are those a handler
+// saying yes to every header gets through the header pass and the full one.
+class EveryPayloadHandler : public PickyHandler {
+ public:
+  bool WantsEveryPayload() const override { return true; }
+};
+
+TEST(JsonDecoderFile, EveryPayloadWantedReadsEachDocumentOnce) {
+  for (const char* file :
+       {"nxlog.ndjson", "evtx_dump.jsonl", "winlogbeat.ndjson", "powershell_array.json",
+        "powershell_utf16le.json", "malformed.ndjson", "mixed_shapes.ndjson.gz",
+        "otrf_smbexec_head200.json.gz", "truncated_array.json"}) {
+    PickyHandler asked;
+    asked.want_all = true;
+    EveryPayloadHandler every;
+    CollectingReporter r1;
+    CollectingReporter r2;
+    const Status s1 = NewJsonDecoder({})->Decode(InputSpec{DataPath(file), file}, asked, r1);
+    const Status s2 = NewJsonDecoder({})->Decode(InputSpec{DataPath(file), file}, every, r2);
+    EXPECT_EQ(s1.ToString(), s2.ToString()) << file;
+    EXPECT_EQ(every.asked, 0) << file;
+    EXPECT_EQ(static_cast<size_t>(asked.asked), asked.events.size()) << file;
+    ASSERT_EQ(every.events.size(), asked.events.size()) << file;
+    ASSERT_FALSE(every.events.empty()) << file;
+    for (size_t i = 0; i < every.events.size(); ++i) {
+      EXPECT_EQ(every.events[i], asked.events[i]) << file << " event " << i;
+      EXPECT_FALSE(every.declined[i]) << file;
+    }
+    ASSERT_EQ(r1.reports().size(), r2.reports().size()) << file;
+    for (size_t i = 0; i < r1.reports().size(); ++i) {
+      EXPECT_EQ(r1.reports()[i].ToString(), r2.reports()[i].ToString()) << file;
+    }
+  }
+}
+
 // Flat shapes are read twice when the payload is wanted: a header pass, then
 // a full pass after rewinding. Escaped strings on both sides of that rewind
 // (header and payload) must come out right, and the two handlers' events

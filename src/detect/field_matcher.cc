@@ -239,6 +239,11 @@ FieldMatcher::PathScratch& FieldMatcher::ThreadPathScratch() {
   return scratch;
 }
 
+std::vector<int>* FieldMatcher::AtomsFor(PathScratch* scratch) const {
+  scratch->atoms.clear();
+  return filtered_index_.empty() ? nullptr : &scratch->atoms;
+}
+
 bool FieldMatcher::FilteredMatch(std::string_view text, std::vector<int>* hits) const {
   PathScratch& scratch = ThreadPathScratch();
   if (scratch.marked.size() < filtered_index_.size()) scratch.marked.resize(filtered_index_.size());
@@ -296,8 +301,7 @@ bool FieldMatcher::MatchesAnyInJoined(std::string_view joined, Ascii ascii) cons
   if (TakesLiteralPath(joined, ascii)) {
     if (!empty_any_.empty() || (joined.empty() && !empty_only_.empty())) return true;
     PathScratch& scratch = ThreadPathScratch();
-    scratch.atoms.clear();
-    std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
+    std::vector<int>* atoms = AtomsFor(&scratch);
     bool ok = false;
     if (literal_set_.FindAny(joined, &ok, atoms)) return true;
     if (ok) {
@@ -314,8 +318,7 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
   if (patterns_.empty()) return true;
   if (TakesLiteralPath(joined, ascii)) {
     PathScratch& scratch = ThreadPathScratch();
-    scratch.atoms.clear();
-    std::vector<int>* atoms = filtered_index_.empty() ? nullptr : &scratch.atoms;
+    std::vector<int>* atoms = AtomsFor(&scratch);
     // A subset holds the relevant literals and every atom.
     const LiteralSet& set = subset != nullptr ? *subset : literal_set_;
     if (set.FindAll(joined, hits, atoms)) {

@@ -151,6 +151,9 @@ class FieldMatcher {
   void DropLiteralPath();
   struct PathScratch;
   static PathScratch& ThreadPathScratch();
+  // Empties the scratch's atoms and returns them for a Hyperscan pass to
+  // fill, or null when no pattern is filtered by atoms.
+  std::vector<int>* AtomsFor(PathScratch* scratch) const;
   // The filtered patterns that the atoms in this thread's PathScratch let
   // through and that match `text`: appended to *hits, or (hits null)
   // whether there is one.

@@ -70,4 +70,8 @@ class LiteralPattern {
   bool anchored_end_ = false;
 };
 
+// Whether every byte of `text` is below 0x80: the texts LiteralPattern
+// and the literal sets answer for by comparing bytes.
+bool IsAsciiText(std::string_view text);
+
 }  // namespace eventsift::detect

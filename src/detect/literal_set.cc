@@ -201,30 +201,4 @@ bool LiteralSet::FindAll(std::string_view text, std::vector<int>* hits,
                  &LiteralSetScan::OnMatch, &scan) == HS_SUCCESS;
 }
 
-bool IsAsciiText(std::string_view text) {
-  // Four 16-byte words a step, OR-ed together and tested once: the loop has no
-  // branch per word and compiles to SSE2 on any x86-64. Its speed matters:
-  // each text a field's literal path searches is tested first, and on
-  // NDJSON with SigmaHQ's rules that is a gigabyte of text per 512 MiB
-  // input (a word at a time it was 6 % of the scan phase).
-  using Word = uint64_t __attribute__((vector_size(16)));
-  constexpr size_t kStep = 4 * sizeof(Word);
-  const char* p = text.data();
-  size_t n = text.size();
-  Word seen{};
-  for (; n >= kStep; p += kStep, n -= kStep) {
-    Word w[4];
-    std::memcpy(w, p, sizeof w);
-    seen |= (w[0] | w[1]) | (w[2] | w[3]);
-  }
-  uint64_t rest = seen[0] | seen[1];
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-    rest |= word;
-  }
-  for (; n > 0; ++p, --n) rest |= static_cast<unsigned char>(*p);
-  return (rest & 0x8080808080808080ULL) == 0;
-}
-
 }  // namespace eventsift::detect

@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/detect/literal_pattern.h"
 #include "src/detect/literal_set_cache.h"
 
 struct hs_database;
@@ -61,7 +62,6 @@ class LiteralSet {
   bool from_cache() const { return from_cache_; }
 
   bool empty() const { return entries_.empty(); }
-  size_t size() const { return entries_.size(); }
 
   // Whether any literal is found in `text`, which must be ASCII. False with
   // *ok false when Hyperscan could not run (no scratch memory): the caller
@@ -95,8 +95,5 @@ class LiteralSet {
   std::unique_ptr<hs_database, DatabaseDeleter> database_;
   bool from_cache_ = false;
 };
-
-// Whether every byte of `text` is below 0x80.
-bool IsAsciiText(std::string_view text);
 
 }  // namespace eventsift::detect

@@ -17,7 +17,7 @@
 #include "src/detect/compiled_rules.h"
 #include "src/detect/field_matcher.h"
 #include "src/detect/field_values.h"
-#include "src/detect/literal_set.h"
+#include "src/detect/literal_pattern.h"
 #include "src/detect/regex_limits.h"
 #include "src/detect/rule.h"
 #include "src/detect/sigma_rule.h"

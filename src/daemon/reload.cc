@@ -97,21 +97,25 @@ void Daemon::Reload() {
       return refuse(fmt::format("source '{}': {}", c.config.name, s.ToString()));
     }
   }
-  std::vector<SourceEntry> next_sources;
-  for (size_t i = 0; i < fresh.size(); ++i) {
-    next_sources.push_back(kept[i] == kNew ? std::move(fresh[i]) : std::move(sources_[kept[i]]));
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    if (!old_kept[j]) sources_[j].source->Stop();
   }
   // Retired objects are destroyed outside the lock and after the swap: a
   // Kafka consumer leaving its group calls back into the source on close.
   std::vector<SourceEntry> retired;
-  for (size_t j = 0; j < sources_.size(); ++j) {
-    if (old_kept[j]) continue;
-    sources_[j].source->Stop();
-    retired.push_back(std::move(sources_[j]));
-  }
   std::vector<SinkEntry> retired_sinks;
   {
     std::lock_guard<std::mutex> lock(objects_mu_);
+    // Entries leave sources_ under the lock: /metrics walks sources_ under
+    // it from its own thread, and an entry moved from has no source (UBSan
+    // caught a scrape during a reload calling through that null pointer).
+    std::vector<SourceEntry> next_sources;
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      next_sources.push_back(kept[i] == kNew ? std::move(fresh[i]) : std::move(sources_[kept[i]]));
+    }
+    for (size_t j = 0; j < sources_.size(); ++j) {
+      if (!old_kept[j]) retired.push_back(std::move(sources_[j]));
+    }
     sources_ = std::move(next_sources);
     if (!next_sinks.empty()) {
       retired_sinks = std::move(sinks_);

@@ -361,6 +361,44 @@ class HttpSourceTest(unittest.TestCase):
                          "the replaced source counts from zero")
         self.assertEqual(d.stop(), 0)
 
+    def test_metrics_scraped_through_reloads_that_replace_the_source(self):
+        # /metrics walks the source list from its own thread while a reload
+        # replaces the source: it must never see an entry mid-move (a scrape
+        # once called through a moved-from entry's null source; UBSan).
+        d = self.daemon(http_extra="    commit_delay_ms: 20\n")
+        stop = threading.Event()
+        scrapes = []
+
+        def scrape():
+            while not stop.is_set():
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{d.metrics_port}/metrics",
+                                           timeout=5).read()
+                    scrapes.append(1)
+                except OSError:
+                    pass
+
+        threads = [threading.Thread(target=scrape) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            with open(d.config) as f:
+                text = f.read()
+            for n in range(1, 7):
+                delay = 30 if n % 2 else 20
+                with open(d.config, "w") as f:
+                    f.write(text.replace("commit_delay_ms: 20", f"commit_delay_ms: {delay}"))
+                d.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(wait_for(
+                    lambda: d.metric('eventsift_reloads_total{result="ok"}') == n, 10), d.read_log())
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(10)
+        self.assertGreater(len(scrapes), 6)
+        self.assertEqual(post(d.port, tick("A", T0, 1) + "\n", auth())[0], 200)
+        self.assertEqual(d.stop(), 0, d.read_log())
+
     def test_syslog_ng_http_destination_delivers_to_the_alert_output(self):
         sng = find_syslog_ng()
         if sng is None:

@@ -274,7 +274,7 @@ bool FieldMatcher::FilteredMatch(std::string_view text, std::vector<int>* hits) 
   bool any = false;
   for (int slot : scratch.candidates) {
     const int index = filtered_index_[slot];
-    if (!RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index))) continue;
+    if (!RegexFinds(index, text)) continue;
     any = true;
     if (hits == nullptr) return true;
     hits->push_back(index);
@@ -328,7 +328,7 @@ bool FieldMatcher::MatchAllInJoined(std::string_view joined, std::vector<int>* h
       if (rest_set_ == nullptr) return true;
       if (rest_index_.size() <= kMaxRestAskedOneByOne) {
         for (int index : rest_index_) {
-          if (RE2::PartialMatch(re2::StringPiece(joined.data(), joined.size()), Single(index))) {
+          if (RegexFinds(index, joined)) {
             hits->push_back(index);
           }
         }
@@ -377,6 +377,10 @@ bool FieldMatcher::MatchesPattern(int index, std::string_view text) const {
     const LiteralPattern::Answer answer = literal->Find(text, &lowered);
     if (answer != LiteralPattern::Answer::kAskRegex) return answer == LiteralPattern::Answer::kYes;
   }
+  return RegexFinds(index, text);
+}
+
+bool FieldMatcher::RegexFinds(int index, std::string_view text) const {
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), Single(index));
 }
 

@@ -165,6 +165,8 @@ class FieldMatcher {
   }
   int AddPattern(std::string_view regex, bool case_insensitive, bool checked, std::string* error);
   const RE2& Single(int index) const;
+  // Pattern `index`'s own RE2 on `text` as given (not cut).
+  bool RegexFinds(int index, std::string_view text) const;
 
   RE2::Options options_;
   std::unique_ptr<RE2::Set> set_;

@@ -144,6 +144,21 @@ void LowerInto(std::string_view s, std::string* out) {
   for (char& c : *out) c = LowerAscii(c);
 }
 
+// Whether some rule is a candidate whatever the header: one without exact
+// filters, which the indexed path files as unindexed and the reference path
+// looks at like every rule.
+bool CandidateForEveryHeader(const CompiledRules& compiled, bool indexed) {
+  const auto& entries = compiled.entries();
+  auto unfiltered = [&](uint32_t r) { return !entries[r].has_exact_filters; };
+  if (indexed) {
+    return std::any_of(compiled.unindexed().begin(), compiled.unindexed().end(), unfiltered);
+  }
+  for (uint32_t r = 0; r < entries.size(); ++r) {
+    if (unfiltered(r)) return true;
+  }
+  return false;
+}
+
 bool IndexDisabledByEnvironment() {
   const char* env = std::getenv("EVENTSIFT_NO_RULE_INDEX");
   return env != nullptr && *env != '\0' && std::string_view(env) != "0";
@@ -158,19 +173,8 @@ Matcher::Matcher(std::shared_ptr<const RuleSet> rules, bool indexed)
     : rules_(std::move(rules)),
       compiled_(rules_->compiled()),
       indexed_(indexed),
-      instance_(g_next_instance.fetch_add(1)) {
-  // A rule without exact filters is a candidate for every header: on the
-  // indexed path it is filed as unindexed, on the reference path every
-  // rule is looked at.
-  const auto& entries = compiled_.entries();
-  auto unfiltered = [&](uint32_t r) { return !entries[r].has_exact_filters; };
-  if (indexed_) {
-    every_header_ =
-        std::any_of(compiled_.unindexed().begin(), compiled_.unindexed().end(), unfiltered);
-  } else {
-    for (uint32_t r = 0; r < entries.size() && !every_header_; ++r) every_header_ = unfiltered(r);
-  }
-}
+      instance_(g_next_instance.fetch_add(1)),
+      every_header_(CandidateForEveryHeader(compiled_, indexed_)) {}
 
 Matcher::Scratch& Matcher::ThreadScratch() const {
   thread_local Scratch scratch;

@@ -97,7 +97,7 @@ class Matcher {
   const CompiledRules& compiled_;  // owned by *rules_
   const bool indexed_;
   const uint64_t instance_;  // tells this matcher's cached plans from another's
-  bool every_header_ = false;
+  const bool every_header_;  // MayMatchEveryHeader
   mutable MatcherStats stats_;
 };
 
